@@ -1,0 +1,1 @@
+"""The tratos command line: parse, call the Application, print."""

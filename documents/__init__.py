@@ -1,0 +1,1 @@
+"""Signed PDF documents rendered from the projections."""

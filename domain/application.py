@@ -1,0 +1,267 @@
+"""The tratos Application: one method per command, persistence chosen by environment.
+
+Every command reads the relationship's stream, lets the aggregate decide, and
+saves the new events in one transaction (with the invoice series when an
+invoice is issued). Optimistic-concurrency conflicts are retried a bounded
+number of times by re-reading and re-deciding, then reported.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, OperationalError
+
+from domain.chain import ChainReport, RawRecord, verify_chain
+from domain.errors import ConcurrencyConflict, Refused, UnknownReference
+from domain.invoices import DEFAULT_SERIES, InvoiceSeries, series_id
+from domain.money import Money
+from domain.relationship import Relationship
+from domain.values import Evidence, Installment, Party, Scope, Terms, check_handle, stream_id
+
+ATTEMPTS = 20
+_ID_FIELDS = ("option_id", "change_id", "mistake_id", "invoice_number", "contract_id")
+
+
+def default_home() -> Path:
+    """Where the store lives: $TRATOS_HOME, else the user data dir."""
+    if os.environ.get("TRATOS_HOME"):
+        return Path(os.environ["TRATOS_HOME"])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tratos", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a command recorded, for confirmations and --json."""
+
+    handle: str
+    events: list[Any]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def event(self) -> Any:
+        return self.events[-1]
+
+    @property
+    def id(self) -> str | None:
+        return public_id(self.event)
+
+
+def public_id(event: Any) -> str | None:
+    """The short id people type for what an event is about (C1, M1, O2, F-2026-001, K1)."""
+    for name in _ID_FIELDS:
+        value = getattr(event, name, None)
+        if value:
+            return value
+    return None
+
+
+class Tratos(Application):
+    """A freelancer's client relationships, recorded as hash-chained event streams."""
+
+    name = "tratos"
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "MAPPER_TOPIC": "domain.mapper:PydanticMapper",
+        "TRANSCODER_TOPIC": "domain.mapper:CanonicalJSONTranscoder",
+        "SQLITE_LOCK_TIMEOUT": "30",
+    }
+
+    def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
+                 actor: str = "") -> None:
+        self.home = Path(home) if home else default_home()
+        settings = dict(env or {})
+        if "postgres" not in settings.get("PERSISTENCE_MODULE", os.environ.get("PERSISTENCE_MODULE", "")):
+            self.home.mkdir(parents=True, exist_ok=True)
+            settings.setdefault("SQLITE_DBNAME", str(self.home / "tratos.sqlite"))
+        self.actor = actor
+        super().__init__(env=settings)
+
+    # ---------------------------------------------------------------- reading
+
+    def relationship(self, handle: str) -> Relationship:
+        try:
+            return self.repository.get(stream_id(check_handle(handle)), projector_func=Relationship.project)
+        except AggregateNotFoundError:
+            raise UnknownReference(f"no client {handle!r}: open it with `tratos client open {handle}`") from None
+
+    def exists(self, handle: str) -> bool:
+        return bool(self.recorder.select_events(stream_id(check_handle(handle)), limit=1))
+
+    def raw_records(self, stream: UUID) -> Iterator[RawRecord]:
+        """A stream's records as stored, decoded to JSON but not to events."""
+        for stored in self.recorder.select_events(stream):
+            yield RawRecord(stored.originator_version, stored.topic, self.mapper.decode_state(stored.state))
+
+    def verify(self, handle: str) -> ChainReport:
+        """Recompute the hash chain of a client's stream from the raw records."""
+        stream = stream_id(check_handle(handle))
+        return verify_chain(stream, self.raw_records(stream))
+
+    # ------------------------------------------------------------- recording
+
+    def _update(self, handle: str, decide: Callable[[Relationship], Any]) -> Recorded:
+        for _ in range(ATTEMPTS):
+            relationship = self.relationship(handle)
+            extra = decide(relationship)
+            try:
+                self.save(relationship, *(extra or ()))
+            except (IntegrityError, OperationalError):
+                continue
+            return Recorded(handle, relationship.last_saved, relationship.warnings)
+        raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
+
+    def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:
+        if self.exists(handle):
+            raise Refused(f"client {handle!r} already exists")
+        relationship = Relationship.open(stream_id(handle), handle, client, on, self.actor)
+        try:
+            self.save(relationship)
+        except IntegrityError:
+            raise Refused(f"client {handle!r} already exists") from None
+        return Recorded(handle, relationship.last_saved)
+
+    def publish_terms(self, handle: str, terms: Terms, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.publish_terms(terms, on, self.actor)))
+
+    def draft_contract(self, handle: str, *, title: str, scope: Scope, price: Money, start: date,
+                       end: date, installments: list[Installment], hours_budget: Decimal | None = None,
+                       our_duties: list[str] = (), client_duties: list[str] = (), on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.draft_contract(
+            title=title, scope=scope, price=price, start=start, end=end, installments=installments,
+            hours_budget=hours_budget, our_duties=our_duties, client_duties=client_duties,
+            on=on, actor=self.actor)))
+
+    def sign_contract(self, handle: str, *, party: str, signer: str, method: str, on: date,
+                      contract_id: str | None = None, evidence: list[Evidence] = (),
+                      certificate_subject: str = "", certificate_fingerprint: str = "",
+                      document_sha256: str = "") -> Recorded:
+        return self._update(handle, lambda r: _one(r.sign_contract(
+            party=party, signer=signer, method=method, on=on, contract_id=contract_id,
+            evidence=evidence, certificate_subject=certificate_subject,
+            certificate_fingerprint=certificate_fingerprint, document_sha256=document_sha256,
+            actor=self.actor)))
+
+    def complete_contract(self, handle: str, *, on: date, contract_id: str | None = None) -> Recorded:
+        return self._update(handle, lambda r: _one(r.complete_contract(on, contract_id, self.actor)))
+
+    def request_change(self, handle: str, description: str, *, requested_by: str, on: date,
+                       contract_id: str | None = None, evidence: list[Evidence] = ()) -> Recorded:
+        return self._update(handle, lambda r: _one(r.request_change(
+            description, requested_by=requested_by, on=on, contract_id=contract_id,
+            evidence=evidence, actor=self.actor)))
+
+    def quote_change(self, handle: str, change_id: str, *, price: Money, on: date,
+                     hours: Decimal | None = None, days: int | None = None) -> Recorded:
+        return self._update(handle, lambda r: _one(r.quote_change(
+            change_id, price=price, hours=hours, days=days, on=on, actor=self.actor)))
+
+    def approve_change(self, handle: str, change_id: str, *, on: date, evidence: list[Evidence] = ()) -> Recorded:
+        return self._update(handle, lambda r: _one(r.approve_change(change_id, on=on, evidence=evidence,
+                                                                    actor=self.actor)))
+
+    def reject_change(self, handle: str, change_id: str, *, on: date, evidence: list[Evidence] = ()) -> Recorded:
+        return self._update(handle, lambda r: _one(r.reject_change(change_id, on=on, evidence=evidence,
+                                                                   actor=self.actor)))
+
+    def withdraw_change(self, handle: str, change_id: str, *, on: date, evidence: list[Evidence] = ()) -> Recorded:
+        return self._update(handle, lambda r: _one(r.withdraw_change(change_id, on=on, evidence=evidence,
+                                                                     actor=self.actor)))
+
+    def report_mistake(self, handle: str, description: str, *, reported_by: str, on: date,
+                       contract_id: str | None = None, evidence: list[Evidence] = ()) -> Recorded:
+        return self._update(handle, lambda r: _one(r.report_mistake(
+            description, reported_by=reported_by, on=on, contract_id=contract_id, evidence=evidence,
+            actor=self.actor)))
+
+    def acknowledge_mistake(self, handle: str, mistake_id: str, *, on: date, apology: str = "") -> Recorded:
+        return self._update(handle, lambda r: _one(r.acknowledge_mistake(
+            mistake_id, on=on, apology=apology, actor=self.actor)))
+
+    def diagnose_mistake(self, handle: str, mistake_id: str, *, fault: str, cause: str, on: date,
+                         category: str = "") -> Recorded:
+        return self._update(handle, lambda r: _one(r.diagnose_mistake(
+            mistake_id, fault=fault, cause=cause, category=category, on=on, actor=self.actor)))
+
+    def propose_remedy(self, handle: str, mistake_id: str, description: str, *, on: date,
+                       cost: Money | None = None, hours: Decimal | None = None) -> Recorded:
+        return self._update(handle, lambda r: _one(r.propose_remedy(
+            mistake_id, description, cost=cost, hours=hours, on=on, actor=self.actor)))
+
+    def choose_remedy(self, handle: str, mistake_id: str, option_id: str, *, agreed: bool, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.choose_remedy(
+            mistake_id, option_id, agreed=agreed, on=on, actor=self.actor)))
+
+    def resolve_mistake(self, handle: str, mistake_id: str, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.resolve_mistake(mistake_id, on=on, actor=self.actor)))
+
+    def record_lesson(self, handle: str, mistake_id: str, lesson: str, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.record_lesson(mistake_id, lesson, on=on, actor=self.actor)))
+
+    def issue_invoice(self, handle: str, *, on: date, installment: int | None = None,
+                      amount: Money | None = None, change_id: str | None = None,
+                      contract_id: str | None = None, due: date | None = None, concept: str = "",
+                      series: str = DEFAULT_SERIES) -> Recorded:
+        def decide(relationship: Relationship) -> list[InvoiceSeries]:
+            relationship.check_invoice(on=on, installment=installment, amount=amount,
+                                       change_id=change_id, contract_id=contract_id)
+            numbering = self._series(series, on.year)
+            number = numbering.assign(series, handle, on, self.actor)
+            relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=amount,
+                                       change_id=change_id, contract_id=contract_id, concept=concept,
+                                       actor=self.actor)
+            return [numbering]
+
+        return self._update(handle, decide)
+
+    def _series(self, series: str, year: int) -> InvoiceSeries:
+        key = series_id(series, year)
+        try:
+            return self.repository.get(key, projector_func=InvoiceSeries.project)
+        except AggregateNotFoundError:
+            return InvoiceSeries(key)
+
+    def record_payment(self, handle: str, number: str, amount: Money, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.record_payment(number, amount, on=on, actor=self.actor)))
+
+    def mark_late(self, handle: str, number: str, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.mark_late(number, on=on, actor=self.actor)))
+
+    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None = None) -> Recorded:
+        return self._update(handle, lambda r: _one(r.send_reminder(number, on=on, late_fee=late_fee,
+                                                                   actor=self.actor)))
+
+    def log_hours(self, handle: str, hours: Decimal, *, on: date, note: str = "",
+                  contract_id: str | None = None, change_id: str | None = None) -> Recorded:
+        return self._update(handle, lambda r: _one(r.log_hours(
+            hours, on=on, note=note, contract_id=contract_id, change_id=change_id, actor=self.actor)))
+
+    def record_note(self, handle: str, text: str, *, on: date, evidence: list[Evidence] = ()) -> Recorded:
+        return self._update(handle, lambda r: _one(r.record_note(text, on=on, evidence=evidence, actor=self.actor)))
+
+    def issue_document(self, handle: str, kind: str, *, sha256: str, chain_version: int, chain_digest: str,
+                       on: date, document_id: str = "", lang: str = "") -> Recorded:
+        return self._update(handle, lambda r: _one(r.issue_document(
+            kind, sha256=sha256, chain_version=chain_version, chain_digest=chain_digest, on=on,
+            document_id=document_id, lang=lang, actor=self.actor)))
+
+    def end_relationship(self, handle: str, *, reason: str, ended_by: str, on: date,
+                         confidentiality: str = "") -> Recorded:
+        return self._update(handle, lambda r: _one(r.end(
+            reason=reason, ended_by=ended_by, on=on, confidentiality=confidentiality, actor=self.actor)))
+
+
+def _one(_event: Any) -> None:
+    """Commands that save only the relationship return no extra aggregates."""
+    return None
+

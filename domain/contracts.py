@@ -1,0 +1,123 @@
+"""A contract: one project with a client, its price, schedule and signatures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from domain.errors import Refused
+from domain.money import Money
+from domain.values import Evidence, Installment, Scope
+
+CONTRACT_STATES = ("drafted", "signed_by_us", "signed_by_client", "in_force", "completed", "superseded")
+
+
+@dataclass
+class Signature:
+    party: str
+    signer: str
+    method: str
+    on: date
+    certificate_subject: str = ""
+    certificate_fingerprint: str = ""
+    document_sha256: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Contract:
+    id: str
+    title: str
+    scope: Scope
+    price: Money
+    hours_budget: Decimal | None
+    start: date
+    end: date
+    installments: list[Installment]
+    our_duties: list[str]
+    client_duties: list[str]
+    terms_version: int | None
+    drafted_on: date
+    state: str = "drafted"
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    approved_changes: list[str] = field(default_factory=list)
+    changes_total: Money | None = None
+    extra_hours: Decimal = Decimal(0)
+    extra_days: int = 0
+    hours_logged: Decimal = Decimal(0)
+    completed_on: date | None = None
+
+    @property
+    def total(self) -> Money:
+        """Base price plus every approved change."""
+        return self.price + self.changes_total if self.changes_total else self.price
+
+    @property
+    def hours_available(self) -> Decimal | None:
+        return None if self.hours_budget is None else self.hours_budget + self.extra_hours
+
+    @property
+    def current_end(self) -> date:
+        return self.end + timedelta(days=self.extra_days)
+
+    @property
+    def is_open_for_work(self) -> bool:
+        return self.state == "in_force"
+
+    def installment(self, n: int) -> Installment:
+        for installment in self.installments:
+            if installment.n == n:
+                return installment
+        numbers = ", ".join(str(i.n) for i in self.installments)
+        raise Refused(f"contract {self.id} has no installment {n} (it has {numbers})")
+
+    def check_signable(self, party: str) -> None:
+        if self.state == "superseded":
+            raise Refused(
+                f"contract {self.id} was superseded by a newer draft and can no longer be signed"
+            )
+        if self.state in ("in_force", "completed"):
+            raise Refused(f"contract {self.id} is already signed by both parties")
+        if party in self.signatures:
+            raise Refused(f"contract {self.id} is already signed by {_side(party)}")
+
+    def sign(self, signature: Signature) -> None:
+        self.signatures[signature.party] = signature
+        self.state = "in_force" if len(self.signatures) == 2 else f"signed_by_{signature.party}"
+
+    def check_in_force(self, doing: str) -> None:
+        if self.state != "in_force":
+            raise Refused(f"contract {self.id} is {self.state.replace('_', ' ')}: cannot {doing}")
+
+    def add_change(self, change_id: str, price: Money, hours: Decimal | None, days: int | None) -> None:
+        self.approved_changes.append(change_id)
+        self.changes_total = price if self.changes_total is None else self.changes_total + price
+        self.extra_hours += hours or 0
+        self.extra_days += days or 0
+
+
+def check_schedule(price: Money, installments: list[Installment]) -> None:
+    """Installments must add up to the price exactly, in its currency."""
+    if not installments:
+        raise Refused("a contract needs at least one installment")
+    for installment in installments:
+        if installment.amount.currency != price.currency:
+            raise Refused(
+                f"installment {installment.n} is in {installment.amount.currency},"
+                f" the price in {price.currency}"
+            )
+        if not installment.amount.is_positive:
+            raise Refused(f"installment {installment.n} must be a positive amount")
+    scheduled = sum((i.amount.amount for i in installments), Decimal(0))
+    gap = price.amount - scheduled
+    if gap:
+        direction = "short of" if gap > 0 else "over"
+        raise Refused(
+            f"installments add up to {scheduled} {price.currency}, {abs(gap)} {price.currency}"
+            f" {direction} the price of {price}"
+        )
+
+
+def _side(party: str) -> str:
+    return "us" if party == "us" else "the client"

@@ -1,0 +1,34 @@
+"""Errors the domain raises, each with a sentence a freelancer can read.
+
+Two families, because the command line maps them to two exit codes:
+`Refused` (exit 1) when a business rule says no, `BadInput` (exit 2) when
+what was typed cannot be understood or names something that does not exist.
+"""
+
+
+class TratosError(Exception):
+    """Base of every error that carries a plain message for the user."""
+
+    exit_code = 1
+
+
+class Refused(TratosError):
+    """A rule of the relationship refuses the command; nothing was recorded."""
+
+
+class BadInput(TratosError):
+    """A value cannot be understood (malformed, out of range)."""
+
+    exit_code = 2
+
+
+class UnknownReference(BadInput):
+    """An id (client, contract, change, mistake, option, invoice) that does not exist."""
+
+
+class CurrencyMismatch(Refused):
+    """Two amounts in different currencies were combined."""
+
+
+class ConcurrencyConflict(Refused):
+    """Another process kept changing the same stream; the command gave up."""

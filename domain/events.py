@@ -1,0 +1,221 @@
+"""Every event a client relationship can record, in the past tense.
+
+These classes are the schema of the record on disk: their module path and
+names are stored with each event (`domain.events:ChangeQuoted`), so never
+move or rename them without registering the old topic. A field added later
+needs a `class_version` bump and an `upcast_vN_vN+1` static method.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.money import Money
+from domain.values import Evidence, Installment, Party, Scope, Side, Terms
+
+SignMethod = Literal["pades", "email", "ink", "typed"]
+Fault = Literal["ours", "client", "shared", "misunderstanding", "unassigned"]
+FAULTS: tuple[str, ...] = ("ours", "client", "shared", "misunderstanding", "unassigned")
+SIGN_METHODS: tuple[str, ...] = ("pades", "email", "ink", "typed")
+
+
+class DomainEvent(BaseModel):
+    """What every event carries: stream, version, recorded time, business date, actor, digest."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    occurred_on: date
+    actor: str = ""
+    digest: str = ""
+
+
+class RelationshipEvent(DomainEvent):
+    pass
+
+
+class RelationshipOpened(RelationshipEvent):
+    handle: str
+    client: Party
+
+
+class TermsPublished(RelationshipEvent):
+    terms_version: int
+    terms: Terms
+
+
+class ContractDrafted(RelationshipEvent):
+    contract_id: str
+    title: str
+    scope: Scope
+    price: Money
+    hours_budget: Decimal | None = None
+    start: date
+    end: date
+    installments: list[Installment]
+    our_duties: list[str] = []
+    client_duties: list[str] = []
+    terms_version: int | None = None
+    supersedes: str | None = None
+
+
+class ContractSigned(RelationshipEvent):
+    contract_id: str
+    party: Side
+    signer: str
+    method: SignMethod
+    evidence: list[Evidence] = []
+    certificate_subject: str = ""
+    certificate_fingerprint: str = ""
+    document_sha256: str = ""
+
+
+class ContractCompleted(RelationshipEvent):
+    contract_id: str
+
+
+class ChangeRequested(RelationshipEvent):
+    change_id: str
+    contract_id: str
+    description: str
+    requested_by: Side
+    evidence: list[Evidence] = []
+
+
+class ChangeQuoted(RelationshipEvent):
+    change_id: str
+    price: Money
+    hours: Decimal | None = None
+    days: int | None = None
+
+
+class ChangeApproved(RelationshipEvent):
+    change_id: str
+    evidence: list[Evidence] = []
+
+
+class ChangeRejected(RelationshipEvent):
+    change_id: str
+    evidence: list[Evidence] = []
+
+
+class ChangeWithdrawn(RelationshipEvent):
+    change_id: str
+    evidence: list[Evidence] = []
+
+
+class MistakeReported(RelationshipEvent):
+    mistake_id: str
+    contract_id: str | None = None
+    description: str
+    reported_by: Side
+    evidence: list[Evidence] = []
+
+
+class MistakeAcknowledged(RelationshipEvent):
+    mistake_id: str
+    apology: str = ""
+
+
+class MistakeDiagnosed(RelationshipEvent):
+    mistake_id: str
+    fault: Fault
+    cause: str
+    category: str = ""
+
+
+class RemedyProposed(RelationshipEvent):
+    mistake_id: str
+    option_id: str
+    description: str
+    cost: Money | None = None
+    hours: Decimal | None = None
+
+
+class RemedyChosen(RelationshipEvent):
+    mistake_id: str
+    option_id: str
+    agreed: bool
+
+
+class MistakeResolved(RelationshipEvent):
+    mistake_id: str
+
+
+class LessonRecorded(RelationshipEvent):
+    mistake_id: str
+    lesson: str
+
+
+class InvoiceIssued(RelationshipEvent):
+    invoice_number: str
+    contract_id: str
+    amount: Money
+    due: date
+    installment: int | None = None
+    change_id: str | None = None
+    concept: str = ""
+
+
+class PaymentReceived(RelationshipEvent):
+    invoice_number: str
+    amount: Money
+
+
+class PaymentLate(RelationshipEvent):
+    invoice_number: str
+    due: date
+    outstanding: Money
+
+
+class ReminderSent(RelationshipEvent):
+    invoice_number: str
+    days_late: int
+    late_fee: Money | None = None
+
+
+class HoursLogged(RelationshipEvent):
+    contract_id: str
+    hours: Decimal
+    note: str = ""
+    change_id: str | None = None
+
+
+class NoteRecorded(RelationshipEvent):
+    text: str
+    evidence: list[Evidence] = []
+
+
+class DocumentIssued(RelationshipEvent):
+    kind: str
+    document_id: str = ""
+    sha256: str
+    chain_version: int
+    chain_digest: str
+    lang: str = ""
+
+
+class RelationshipEnded(RelationshipEvent):
+    reason: str
+    ended_by: Side
+    outstanding: list[Money] = []
+    confidentiality: str = ""
+
+
+# The business-wide invoice series, one stream per series and year.
+
+
+class InvoiceNumberAssigned(DomainEvent):
+    series: str
+    year: int
+    sequence: int
+    invoice_number: str
+    handle: str
+

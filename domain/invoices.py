@@ -1,0 +1,117 @@
+"""Invoices of a relationship, and the business-wide series that numbers them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from functools import singledispatchmethod
+
+from domain.chain import ChainedAggregate
+from domain.errors import CurrencyMismatch, Refused
+from domain.events import InvoiceNumberAssigned
+from domain.money import Money
+from domain.values import TRATOS_NAMESPACE
+
+DEFAULT_SERIES = "F"
+
+
+@dataclass
+class Invoice:
+    number: str
+    contract_id: str
+    amount: Money
+    issued_on: date
+    due: date
+    installment: int | None = None
+    change_id: str | None = None
+    concept: str = ""
+    payments: list[tuple[date, Money]] = field(default_factory=list)
+    late_since: date | None = None
+    reminders: list[date] = field(default_factory=list)
+
+    @property
+    def paid(self) -> Money:
+        total = Money.zero(self.amount.currency)
+        for _, amount in self.payments:
+            total = total + amount
+        return total
+
+    @property
+    def outstanding(self) -> Money:
+        return self.amount - self.paid
+
+    @property
+    def is_settled(self) -> bool:
+        return self.outstanding.is_zero
+
+    def is_overdue(self, on: date) -> bool:
+        return on > self.due and not self.is_settled
+
+    def check_payment(self, amount: Money, on: date) -> None:
+        if amount.currency != self.amount.currency:
+            raise CurrencyMismatch(
+                f"invoice {self.number} is in {self.amount.currency}; a payment in"
+                f" {amount.currency} cannot settle it"
+            )
+        if not amount.is_positive:
+            raise Refused("a payment must be a positive amount")
+        if on < self.issued_on:
+            raise Refused(f"payment dated {on}, before invoice {self.number} was issued ({self.issued_on})")
+        if amount > self.outstanding:
+            raise Refused(
+                f"payment of {amount} is more than the {self.outstanding} outstanding on {self.number}"
+            )
+
+    def check_late(self, on: date) -> None:
+        if self.late_since is not None:
+            raise Refused(f"invoice {self.number} is already marked late since {self.late_since}")
+        if not self.is_overdue(on):
+            raise Refused(f"invoice {self.number} is not overdue on {on} (due {self.due})")
+
+    def check_remindable(self, on: date) -> None:
+        if not self.is_overdue(on):
+            state = "paid" if self.is_settled else f"not due until {self.due}"
+            raise Refused(f"invoice {self.number} is {state}: no reminder to send")
+
+
+def series_id(series: str, year: int) -> uuid.UUID:
+    return uuid.uuid5(TRATOS_NAMESPACE, f"invoice-series:{series}-{year}")
+
+
+def invoice_number(series: str, year: int, sequence: int) -> str:
+    return f"{series}-{year}-{sequence:03d}"
+
+
+class InvoiceSeries(ChainedAggregate):
+    """Correlative numbers for one series and year, with no gaps, across all clients.
+
+    Saved in the same transaction as the relationship that issues the invoice,
+    so a refused or conflicting command never consumes a number.
+    """
+
+    def __init__(self, id: uuid.UUID) -> None:
+        super().__init__(id)
+        self.last_sequence = 0
+        self.last_date: date | None = None
+
+    def assign(self, series: str, handle: str, on: date, actor: str) -> str:
+        if self.last_date and on < self.last_date:
+            raise Refused(
+                f"invoice dated {on} would precede {invoice_number(series, on.year, self.last_sequence)}"
+                f" of {self.last_date}: invoice dates must follow their numbers"
+            )
+        sequence = self.last_sequence + 1
+        number = invoice_number(series, on.year, sequence)
+        self._record(InvoiceNumberAssigned, series=series, year=on.year, sequence=sequence,
+                     invoice_number=number, handle=handle, occurred_on=on, actor=actor)
+        return number
+
+    @singledispatchmethod
+    def when(self, event: object) -> None:
+        raise TypeError(f"unexpected event {type(event).__name__}")
+
+    @when.register
+    def _(self, event: InvoiceNumberAssigned) -> None:
+        self.last_sequence = event.sequence
+        self.last_date = event.occurred_on

@@ -1,0 +1,87 @@
+"""A mistake, ours or the client's: acknowledged, diagnosed, remedied, learned from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from domain.errors import Refused, UnknownReference
+from domain.money import Money
+from domain.values import Evidence
+
+MISTAKE_STATES = (
+    "reported", "acknowledged", "diagnosed", "remedy_proposed", "remedy_chosen", "resolved",
+)
+
+
+@dataclass
+class RemedyOption:
+    id: str
+    description: str
+    cost: Money | None
+    hours: Decimal | None
+    proposed_on: date
+
+
+@dataclass
+class Mistake:
+    id: str
+    contract_id: str | None
+    description: str
+    reported_by: str
+    reported_on: date
+    evidence: list[Evidence] = field(default_factory=list)
+    state: str = "reported"
+    acknowledged_on: date | None = None
+    apology: str = ""
+    fault: str | None = None
+    cause: str = ""
+    category: str = ""
+    options: dict[str, RemedyOption] = field(default_factory=dict)
+    chosen: str | None = None
+    agreed: bool | None = None
+    resolved_on: date | None = None
+    lesson: str = ""
+
+    def _require(self, states: tuple[str, ...], doing: str) -> None:
+        if self.state not in states:
+            raise Refused(f"mistake {self.id} is {self.state.replace('_', ' ')}: cannot {doing}")
+
+    def check_acknowledgeable(self) -> None:
+        self._require(("reported",), "acknowledge it again")
+
+    def check_diagnosable(self) -> None:
+        if self.state == "reported":
+            raise Refused(f"mistake {self.id} is not acknowledged yet: acknowledge it before the diagnosis")
+        self._require(("acknowledged",), "diagnose it again")
+
+    def check_proposable(self) -> None:
+        if self.state in ("reported", "acknowledged"):
+            raise Refused(f"mistake {self.id} is not diagnosed: find the cause before proposing remedies")
+        self._require(("diagnosed", "remedy_proposed"), "propose more remedies")
+
+    def check_choosable(self, option_id: str) -> None:
+        if option_id not in self.options:
+            known = ", ".join(self.options) or "none yet"
+            raise UnknownReference(f"mistake {self.id} has no option {option_id} (proposed: {known})")
+        self._require(("remedy_proposed",), "choose another remedy")
+
+    def check_resolvable(self) -> None:
+        if self.state != "remedy_chosen":
+            raise Refused(
+                f"mistake {self.id} is {self.state.replace('_', ' ')}: choose a remedy before resolving it"
+            )
+
+    def check_lesson(self) -> None:
+        if self.state in ("reported", "acknowledged"):
+            raise Refused(f"mistake {self.id} is not diagnosed: a lesson needs the cause first")
+        if self.lesson:
+            raise Refused(f"mistake {self.id} already has its lesson")
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != "resolved"
+
+    def days_to_acknowledge(self) -> int | None:
+        return None if self.acknowledged_on is None else (self.acknowledged_on - self.reported_on).days

@@ -1,0 +1,142 @@
+"""Money: an exact Decimal amount with its ISO 4217 currency, never a float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from domain.errors import BadInput, CurrencyMismatch
+
+# Active ISO 4217 codes; the minor unit is 2 unless listed below.
+_CODES = """
+AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP
+ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
+ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA
+MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK
+PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC
+SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND
+VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+""".split()
+_MINOR_UNITS = {
+    **{c: 0 for c in "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()},
+    **{c: 3 for c in "BHD IQD JOD KWD LYD OMR TND".split()},
+    **{c: 4 for c in "CLF UYW".split()},
+}
+CURRENCIES = frozenset(_CODES)
+
+
+def minor_units(currency: str) -> int:
+    """How many decimals the currency has (2 for EUR, 0 for JPY)."""
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def check_currency(code: str) -> str:
+    code = code.strip().upper()
+    if code not in CURRENCIES:
+        raise BadInput(f"unknown currency {code!r}: use an ISO 4217 code such as EUR or USD")
+    return code
+
+
+class Money(BaseModel):
+    """An amount in one currency; arithmetic refuses to mix currencies."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    currency: str
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exact_amount(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        raw, currency = data.get("amount"), check_currency(str(data.get("currency", "")))
+        if isinstance(raw, float):
+            raise BadInput("money is never a float: pass a Decimal or a string")
+        try:
+            amount = Decimal(str(raw))
+        except (InvalidOperation, ValueError):
+            raise BadInput(f"not an amount: {raw!r}") from None
+        if not amount.is_finite():
+            raise BadInput(f"not an amount: {raw!r}")
+        places = minor_units(currency)
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > places and amount != amount.quantize(
+            Decimal(1).scaleb(-places)
+        ):
+            raise BadInput(f"{currency} amounts have at most {places} decimals: {raw}")
+        return {"amount": amount.quantize(Decimal(1).scaleb(-places)), "currency": currency}
+
+    @classmethod
+    def of(cls, amount: Decimal | int | str, currency: str) -> Money:
+        return cls(amount=amount, currency=currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=0, currency=currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(
+                f"cannot combine {self.currency} and {other.currency} amounts"
+            )
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(amount=-self.amount, currency=self.currency)
+
+    def times(self, factor: Decimal) -> Money:
+        """Multiply and round half-up to the currency's minor unit."""
+        exact = self.amount * Decimal(factor)
+        places = Decimal(1).scaleb(-minor_units(self.currency))
+        return Money(amount=exact.quantize(places, rounding=ROUND_HALF_UP), currency=self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount >= other.amount
+
+    @property
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def is_positive(self) -> bool:
+        return self.amount > 0
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def total(amounts: list[Money], currency: str) -> Money:
+    """Sum of amounts in one currency (zero when empty)."""
+    result = Money.zero(currency)
+    for amount in amounts:
+        result = result + amount
+    return result

@@ -1,0 +1,579 @@
+"""The Relationship aggregate: one client, its whole history, and the rules over it.
+
+Each public method decides (raising `Refused`/`BadInput` before anything is
+recorded), then records one event; `when` folds events into state, also on
+replay. Warnings that should not block (hours over budget, a slow
+acknowledgement) are collected in `warnings`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import singledispatchmethod
+from uuid import UUID
+
+from domain import events as ev
+from domain.chain import ChainedAggregate
+from domain.changes import Change
+from domain.contracts import Contract, Signature, check_schedule
+from domain.errors import BadInput, Refused, UnknownReference
+from domain.invoices import Invoice
+from domain.late_fees import days_late
+from domain.mistakes import Mistake, RemedyOption
+from domain.money import Money
+from domain.values import SIDES, Evidence, Installment, Party, Scope, Terms, check_handle, check_text
+
+# After the end, only what collects the balance or keeps the record may be recorded.
+ALLOWED_AFTER_END = (ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
+                     ev.DocumentIssued)
+
+
+@dataclass
+class Ending:
+    on: date
+    reason: str
+    ended_by: str
+    outstanding: list[Money]
+    confidentiality: str
+
+
+@dataclass
+class Note:
+    on: date
+    text: str
+    evidence: list[Evidence]
+
+
+@dataclass
+class IssuedDocument:
+    on: date
+    kind: str
+    document_id: str
+    sha256: str
+    chain_version: int
+    chain_digest: str
+
+
+class Relationship(ChainedAggregate):
+    """Everything that happened with one client, as decided by its rules."""
+
+    def __init__(self, id: UUID) -> None:
+        super().__init__(id)
+        self.handle = ""
+        self.client: Party | None = None
+        self.opened_on: date | None = None
+        self.terms: dict[int, Terms] = {}
+        self.contracts: dict[str, Contract] = {}
+        self.changes: dict[str, Change] = {}
+        self.mistakes: dict[str, Mistake] = {}
+        self.invoices: dict[str, Invoice] = {}
+        self.notes: list[Note] = []
+        self.documents: list[IssuedDocument] = []
+        self.ending: Ending | None = None
+        self.warnings: list[str] = []
+
+    # ----------------------------------------------------------------- queries
+
+    @property
+    def state(self) -> str:
+        if self.ending:
+            return "ended"
+        states = {c.state for c in self.contracts.values()}
+        if states & {"in_force", "completed"}:
+            return "active"
+        if states - {"superseded"}:
+            return "drafted"
+        return "prospect"
+
+    @property
+    def latest_terms(self) -> tuple[int, Terms] | None:
+        if not self.terms:
+            return None
+        version = max(self.terms)
+        return version, self.terms[version]
+
+    @property
+    def current_contract(self) -> Contract | None:
+        live = [c for c in self.contracts.values() if c.state != "superseded"]
+        return live[-1] if live else None
+
+    def contract(self, contract_id: str | None) -> Contract:
+        if contract_id is None:
+            current = self.current_contract
+            if current is None:
+                raise Refused(f"{self.handle} has no contract yet: draft one first")
+            return current
+        if contract_id not in self.contracts:
+            raise UnknownReference(f"{self.handle} has no contract {contract_id}{_known(self.contracts)}")
+        return self.contracts[contract_id]
+
+    def change(self, change_id: str) -> Change:
+        if change_id not in self.changes:
+            raise UnknownReference(f"{self.handle} has no change {change_id}{_known(self.changes)}")
+        return self.changes[change_id]
+
+    def mistake(self, mistake_id: str) -> Mistake:
+        if mistake_id not in self.mistakes:
+            raise UnknownReference(f"{self.handle} has no mistake {mistake_id}{_known(self.mistakes)}")
+        return self.mistakes[mistake_id]
+
+    def invoice(self, number: str) -> Invoice:
+        if number not in self.invoices:
+            raise UnknownReference(f"{self.handle} has no invoice {number}{_known(self.invoices)}")
+        return self.invoices[number]
+
+    @property
+    def payment_days(self) -> int:
+        latest = self.latest_terms
+        return latest[1].payment_days if latest else Terms().payment_days
+
+    # ------------------------------------------------------------- recording
+
+    def _check(self, event_class: type, on: date) -> None:
+        """Rules every event obeys: nothing before the opening, little after the end."""
+        if self.opened_on and on < self.opened_on:
+            raise Refused(f"{on} is before the relationship with {self.handle} was opened ({self.opened_on})")
+        if self.ending and not issubclass(event_class, ALLOWED_AFTER_END):
+            raise Refused(
+                f"the relationship with {self.handle} ended on {self.ending.on}: only payments,"
+                " notes and documents can still be recorded"
+            )
+
+    def _emit(self, event_class: type, on: date, actor: str, **fields) -> ev.RelationshipEvent:
+        self._check(event_class, on)
+        return self._record(event_class, occurred_on=on, actor=actor, **fields)
+
+    @classmethod
+    def open(cls, id: UUID, handle: str, client: Party, on: date, actor: str = "") -> Relationship:
+        relationship = cls(id)
+        relationship._emit(ev.RelationshipOpened, on, actor, handle=check_handle(handle), client=client)
+        return relationship
+
+    def publish_terms(self, terms: Terms, on: date, actor: str = "") -> ev.TermsPublished:
+        version = max(self.terms, default=0) + 1
+        return self._emit(ev.TermsPublished, on, actor, terms_version=version, terms=terms)
+
+    def draft_contract(self, *, title: str, scope: Scope, price: Money, start: date, end: date,
+                       installments: list[Installment], hours_budget: Decimal | None = None,
+                       our_duties: list[str] = (), client_duties: list[str] = (),
+                       on: date, actor: str = "") -> ev.ContractDrafted:
+        title = check_text(title, "contract title", limit=200)
+        if not price.is_positive:
+            raise BadInput(f"the price must be positive, not {price}")
+        if end < start:
+            raise BadInput(f"the contract ends ({end}) before it starts ({start})")
+        if hours_budget is not None and hours_budget <= 0:
+            raise BadInput(f"the hours budget must be positive, not {hours_budget}")
+        check_schedule(price, installments)
+        current = self.current_contract
+        supersedes = current.id if current and current.state not in ("in_force", "completed") else None
+        latest = self.latest_terms
+        return self._emit(
+            ev.ContractDrafted, on, actor,
+            contract_id=f"K{len(self.contracts) + 1}", title=title, scope=scope, price=price,
+            hours_budget=hours_budget, start=start, end=end, installments=installments,
+            our_duties=[check_text(d, "duty", limit=500) for d in our_duties],
+            client_duties=[check_text(d, "duty", limit=500) for d in client_duties],
+            terms_version=latest[0] if latest else None, supersedes=supersedes,
+        )
+
+    def sign_contract(self, *, party: str, signer: str, method: str, on: date,
+                      contract_id: str | None = None, evidence: list[Evidence] = (),
+                      certificate_subject: str = "", certificate_fingerprint: str = "",
+                      document_sha256: str = "", actor: str = "") -> ev.ContractSigned:
+        _check_choice(party, SIDES, "party")
+        _check_choice(method, ev.SIGN_METHODS, "signing method")
+        contract = self.contract(contract_id)
+        contract.check_signable(party)
+        if method in ("email", "ink") and not evidence:
+            raise BadInput(f"a signature by {method} needs the evidence file (--file)")
+        return self._emit(
+            ev.ContractSigned, on, actor, contract_id=contract.id, party=party,
+            signer=check_text(signer, "signer", limit=200), method=method, evidence=list(evidence),
+            certificate_subject=certificate_subject, certificate_fingerprint=certificate_fingerprint,
+            document_sha256=document_sha256,
+        )
+
+    def complete_contract(self, on: date, contract_id: str | None = None, actor: str = "") -> ev.ContractCompleted:
+        contract = self.contract(contract_id)
+        contract.check_in_force("complete it")
+        return self._emit(ev.ContractCompleted, on, actor, contract_id=contract.id)
+
+    def request_change(self, description: str, *, requested_by: str, on: date,
+                       contract_id: str | None = None, evidence: list[Evidence] = (),
+                       actor: str = "") -> ev.ChangeRequested:
+        _check_choice(requested_by, SIDES, "requested by")
+        contract = self.contract(contract_id)
+        contract.check_in_force("request a change")
+        return self._emit(
+            ev.ChangeRequested, on, actor, change_id=f"C{len(self.changes) + 1}",
+            contract_id=contract.id, description=check_text(description, "change description"),
+            requested_by=requested_by, evidence=list(evidence),
+        )
+
+    def quote_change(self, change_id: str, *, price: Money, on: date, hours: Decimal | None = None,
+                     days: int | None = None, actor: str = "") -> ev.ChangeQuoted:
+        change = self.change(change_id)
+        change.check_quotable()
+        contract = self.contracts[change.contract_id]
+        if price.amount < 0:
+            raise BadInput(f"a change price cannot be negative: {price}")
+        if price.currency != contract.price.currency:
+            raise Refused(f"contract {contract.id} is in {contract.price.currency}, the quote in {price.currency}")
+        if hours is not None and hours < 0 or days is not None and days < 0:
+            raise BadInput("hours and days of a change cannot be negative")
+        return self._emit(ev.ChangeQuoted, on, actor, change_id=change.id, price=price, hours=hours, days=days)
+
+    def approve_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
+                       actor: str = "") -> ev.ChangeApproved:
+        change = self.change(change_id)
+        change.check_decidable("approve")
+        self.contracts[change.contract_id].check_in_force("approve a change to it")
+        return self._emit(ev.ChangeApproved, on, actor, change_id=change.id, evidence=list(evidence))
+
+    def reject_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
+                      actor: str = "") -> ev.ChangeRejected:
+        change = self.change(change_id)
+        change.check_decidable("reject")
+        return self._emit(ev.ChangeRejected, on, actor, change_id=change.id, evidence=list(evidence))
+
+    def withdraw_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
+                        actor: str = "") -> ev.ChangeWithdrawn:
+        change = self.change(change_id)
+        change.check_withdrawable()
+        return self._emit(ev.ChangeWithdrawn, on, actor, change_id=change.id, evidence=list(evidence))
+
+    def report_mistake(self, description: str, *, reported_by: str, on: date,
+                       contract_id: str | None = None, evidence: list[Evidence] = (),
+                       actor: str = "") -> ev.MistakeReported:
+        _check_choice(reported_by, SIDES, "reported by")
+        contract = self.contract(contract_id) if contract_id or self.current_contract else None
+        return self._emit(
+            ev.MistakeReported, on, actor, mistake_id=f"M{len(self.mistakes) + 1}",
+            contract_id=contract.id if contract else None,
+            description=check_text(description, "mistake description"),
+            reported_by=reported_by, evidence=list(evidence),
+        )
+
+    def acknowledge_mistake(self, mistake_id: str, *, on: date, apology: str = "",
+                            actor: str = "") -> ev.MistakeAcknowledged:
+        mistake = self.mistake(mistake_id)
+        mistake.check_acknowledgeable()
+        if on < mistake.reported_on:
+            raise Refused(f"cannot acknowledge {mistake.id} before it was reported ({mistake.reported_on})")
+        event = self._emit(ev.MistakeAcknowledged, on, actor, mistake_id=mistake.id,
+                           apology=check_text(apology, "apology", required=False))
+        latest = self.latest_terms
+        took = (on - mistake.reported_on).days
+        if latest and took > latest[1].response_days:
+            self.warnings.append(
+                f"{mistake.id} was acknowledged after {took} days; the terms promise"
+                f" {latest[1].response_days}"
+            )
+        return event
+
+    def diagnose_mistake(self, mistake_id: str, *, fault: str, cause: str, on: date,
+                         category: str = "", actor: str = "") -> ev.MistakeDiagnosed:
+        mistake = self.mistake(mistake_id)
+        _check_choice(fault, ev.FAULTS, "fault")
+        mistake.check_diagnosable()
+        category = check_text(category, "category", required=False, limit=80).lower()
+        event = self._emit(ev.MistakeDiagnosed, on, actor, mistake_id=mistake.id, fault=fault,
+                           cause=check_text(cause, "cause"), category=category)
+        earlier = [m.id for m in self.mistakes.values() if m.category == category and m.id != mistake.id]
+        if category and earlier:
+            self.warnings.append(
+                f"category {category!r} recurs with {self.handle}: also {', '.join(earlier)}"
+            )
+        return event
+
+    def propose_remedy(self, mistake_id: str, description: str, *, on: date, cost: Money | None = None,
+                       hours: Decimal | None = None, actor: str = "") -> ev.RemedyProposed:
+        mistake = self.mistake(mistake_id)
+        mistake.check_proposable()
+        if cost is not None and cost.amount < 0 or hours is not None and hours < 0:
+            raise BadInput("a remedy's cost and hours cannot be negative")
+        return self._emit(
+            ev.RemedyProposed, on, actor, mistake_id=mistake.id, option_id=f"O{len(mistake.options) + 1}",
+            description=check_text(description, "remedy"), cost=cost, hours=hours,
+        )
+
+    def choose_remedy(self, mistake_id: str, option_id: str, *, agreed: bool, on: date,
+                      actor: str = "") -> ev.RemedyChosen:
+        mistake = self.mistake(mistake_id)
+        mistake.check_choosable(option_id)
+        return self._emit(ev.RemedyChosen, on, actor, mistake_id=mistake.id, option_id=option_id, agreed=agreed)
+
+    def resolve_mistake(self, mistake_id: str, *, on: date, actor: str = "") -> ev.MistakeResolved:
+        mistake = self.mistake(mistake_id)
+        mistake.check_resolvable()
+        return self._emit(ev.MistakeResolved, on, actor, mistake_id=mistake.id)
+
+    def record_lesson(self, mistake_id: str, lesson: str, *, on: date, actor: str = "") -> ev.LessonRecorded:
+        mistake = self.mistake(mistake_id)
+        mistake.check_lesson()
+        return self._emit(ev.LessonRecorded, on, actor, mistake_id=mistake.id, lesson=check_text(lesson, "lesson"))
+
+    def check_invoice(self, *, on: date, installment: int | None = None, amount: Money | None = None,
+                      change_id: str | None = None, contract_id: str | None = None) -> tuple[Contract, Money]:
+        """What an invoice would bill, refused before a number is taken from the series."""
+        self._check(ev.InvoiceIssued, on)
+        contract = self.contract(contract_id)
+        if contract.state not in ("in_force", "completed"):
+            raise Refused(f"contract {contract.id} is {contract.state.replace('_', ' ')}: it cannot be invoiced yet")
+        if installment is not None:
+            if amount is not None or change_id is not None:
+                raise BadInput("invoice either an installment or an amount, not both")
+            billed = contract.installment(installment)
+            for invoice in self.invoices.values():
+                if invoice.contract_id == contract.id and invoice.installment == installment:
+                    raise Refused(f"installment {installment} of {contract.id} is already invoiced as {invoice.number}")
+            return contract, billed.amount
+        if amount is None:
+            raise BadInput("say what to invoice: an installment, or an amount")
+        if not amount.is_positive:
+            raise BadInput(f"an invoice must be a positive amount, not {amount}")
+        if change_id is not None:
+            change = self.change(change_id)
+            if change.state != "approved":
+                raise Refused(f"change {change.id} is {change.state}, not approved: it cannot be invoiced")
+        return contract, amount
+
+    def issue_invoice(self, number: str, *, on: date, due: date | None = None, installment: int | None = None,
+                      amount: Money | None = None, change_id: str | None = None,
+                      contract_id: str | None = None, concept: str = "", actor: str = "") -> ev.InvoiceIssued:
+        contract, billed = self.check_invoice(on=on, installment=installment, amount=amount,
+                                              change_id=change_id, contract_id=contract_id)
+        if due is None:
+            due = date.fromordinal(on.toordinal() + self.payment_days)
+        if due < on:
+            raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")
+        return self._emit(
+            ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, amount=billed,
+            due=due, installment=installment, change_id=change_id,
+            concept=check_text(concept, "concept", required=False, limit=300),
+        )
+
+    def record_payment(self, number: str, amount: Money, *, on: date, actor: str = "") -> ev.PaymentReceived:
+        invoice = self.invoice(number)
+        invoice.check_payment(amount, on)
+        return self._emit(ev.PaymentReceived, on, actor, invoice_number=number, amount=amount)
+
+    def mark_late(self, number: str, *, on: date, actor: str = "") -> ev.PaymentLate:
+        invoice = self.invoice(number)
+        invoice.check_late(on)
+        return self._emit(ev.PaymentLate, on, actor, invoice_number=number, due=invoice.due,
+                          outstanding=invoice.outstanding)
+
+    def send_reminder(self, number: str, *, on: date, late_fee: Money | None = None,
+                      actor: str = "") -> ev.ReminderSent:
+        invoice = self.invoice(number)
+        invoice.check_remindable(on)
+        return self._emit(ev.ReminderSent, on, actor, invoice_number=number,
+                          days_late=days_late(invoice.due, on), late_fee=late_fee)
+
+    def log_hours(self, hours: Decimal, *, on: date, note: str = "", contract_id: str | None = None,
+                  change_id: str | None = None, actor: str = "") -> ev.HoursLogged:
+        contract = self.contract(contract_id)
+        if contract.state in ("superseded", "completed"):
+            raise Refused(f"contract {contract.id} is {contract.state}: log hours on the current one")
+        if not hours.is_finite() or hours <= 0 or hours > 24:
+            raise BadInput(f"hours must be more than 0 and at most 24 a day, not {hours}")
+        if change_id is not None and self.change(change_id).state != "approved":
+            self.warnings.append(
+                f"change {change_id} is {self.changes[change_id].state}, not approved:"
+                " work on it may not be paid"
+            )
+        event = self._emit(ev.HoursLogged, on, actor, contract_id=contract.id, hours=hours,
+                           note=check_text(note, "note", required=False), change_id=change_id)
+        budget = contract.hours_available
+        if budget is not None and contract.hours_logged > budget:
+            self.warnings.append(
+                f"{contract.hours_logged} h logged on {contract.id}, beyond its budget of {budget} h:"
+                " suggest a change request"
+            )
+        return event
+
+    def record_note(self, text: str, *, on: date, evidence: list[Evidence] = (), actor: str = "") -> ev.NoteRecorded:
+        return self._emit(ev.NoteRecorded, on, actor, text=check_text(text, "note"), evidence=list(evidence))
+
+    def issue_document(self, kind: str, *, sha256: str, chain_version: int, chain_digest: str, on: date,
+                       document_id: str = "", lang: str = "", actor: str = "") -> ev.DocumentIssued:
+        if chain_version > self.version:
+            raise Refused(f"chain head version {chain_version} is beyond the end of the stream ({self.version})")
+        return self._emit(ev.DocumentIssued, on, actor, kind=kind, document_id=document_id, sha256=sha256,
+                          chain_version=chain_version, chain_digest=chain_digest, lang=lang)
+
+    def end(self, *, reason: str, ended_by: str, on: date, confidentiality: str = "",
+            actor: str = "") -> ev.RelationshipEnded:
+        if self.ending:
+            raise Refused(f"the relationship with {self.handle} already ended on {self.ending.on}")
+        _check_choice(ended_by, SIDES, "ended by")
+        if not confidentiality:
+            latest = self.latest_terms
+            confidentiality = latest[1].confidentiality if latest else ""
+        return self._emit(ev.RelationshipEnded, on, actor, reason=check_text(reason, "reason"),
+                          ended_by=ended_by, outstanding=self.outstanding(),
+                          confidentiality=check_text(confidentiality, "confidentiality", required=False))
+
+    def outstanding(self) -> list[Money]:
+        """Unpaid invoiced amounts, one per currency."""
+        by_currency: dict[str, Money] = {}
+        for invoice in self.invoices.values():
+            owed = invoice.outstanding
+            if owed.is_positive:
+                previous = by_currency.get(owed.currency)
+                by_currency[owed.currency] = owed if previous is None else previous + owed
+        return list(by_currency.values())
+
+    # ---------------------------------------------------------------- folding
+
+    @singledispatchmethod
+    def when(self, event: object) -> None:
+        raise TypeError(f"unexpected event {type(event).__name__}")
+
+    @when.register
+    def _(self, e: ev.RelationshipOpened) -> None:
+        self.handle, self.client, self.opened_on = e.handle, e.client, e.occurred_on
+
+    @when.register
+    def _(self, e: ev.TermsPublished) -> None:
+        self.terms[e.terms_version] = e.terms
+
+    @when.register
+    def _(self, e: ev.ContractDrafted) -> None:
+        if e.supersedes:
+            self.contracts[e.supersedes].state = "superseded"
+        self.contracts[e.contract_id] = Contract(
+            id=e.contract_id, title=e.title, scope=e.scope, price=e.price, hours_budget=e.hours_budget,
+            start=e.start, end=e.end, installments=list(e.installments), our_duties=list(e.our_duties),
+            client_duties=list(e.client_duties), terms_version=e.terms_version, drafted_on=e.occurred_on,
+        )
+
+    @when.register
+    def _(self, e: ev.ContractSigned) -> None:
+        self.contracts[e.contract_id].sign(Signature(
+            party=e.party, signer=e.signer, method=e.method, on=e.occurred_on,
+            certificate_subject=e.certificate_subject, certificate_fingerprint=e.certificate_fingerprint,
+            document_sha256=e.document_sha256, evidence=list(e.evidence),
+        ))
+
+    @when.register
+    def _(self, e: ev.ContractCompleted) -> None:
+        contract = self.contracts[e.contract_id]
+        contract.state, contract.completed_on = "completed", e.occurred_on
+
+    @when.register
+    def _(self, e: ev.ChangeRequested) -> None:
+        self.changes[e.change_id] = Change(
+            id=e.change_id, contract_id=e.contract_id, description=e.description,
+            requested_by=e.requested_by, requested_on=e.occurred_on, evidence=list(e.evidence),
+        )
+
+    @when.register
+    def _(self, e: ev.ChangeQuoted) -> None:
+        change = self.changes[e.change_id]
+        change.state, change.price, change.hours, change.days = "quoted", e.price, e.hours, e.days
+
+    @when.register
+    def _(self, e: ev.ChangeApproved) -> None:
+        change = self.changes[e.change_id]
+        change.state, change.decided_on = "approved", e.occurred_on
+        change.evidence += e.evidence
+        self.contracts[change.contract_id].add_change(change.id, change.price, change.hours, change.days)
+
+    @when.register
+    def _(self, e: ev.ChangeRejected) -> None:
+        change = self.changes[e.change_id]
+        change.state, change.decided_on = "rejected", e.occurred_on
+        change.evidence += e.evidence
+
+    @when.register
+    def _(self, e: ev.ChangeWithdrawn) -> None:
+        change = self.changes[e.change_id]
+        change.state, change.decided_on = "withdrawn", e.occurred_on
+        change.evidence += e.evidence
+
+    @when.register
+    def _(self, e: ev.MistakeReported) -> None:
+        self.mistakes[e.mistake_id] = Mistake(
+            id=e.mistake_id, contract_id=e.contract_id, description=e.description,
+            reported_by=e.reported_by, reported_on=e.occurred_on, evidence=list(e.evidence),
+        )
+
+    @when.register
+    def _(self, e: ev.MistakeAcknowledged) -> None:
+        mistake = self.mistakes[e.mistake_id]
+        mistake.state, mistake.acknowledged_on, mistake.apology = "acknowledged", e.occurred_on, e.apology
+
+    @when.register
+    def _(self, e: ev.MistakeDiagnosed) -> None:
+        mistake = self.mistakes[e.mistake_id]
+        mistake.state, mistake.fault, mistake.cause, mistake.category = "diagnosed", e.fault, e.cause, e.category
+
+    @when.register
+    def _(self, e: ev.RemedyProposed) -> None:
+        mistake = self.mistakes[e.mistake_id]
+        mistake.state = "remedy_proposed"
+        mistake.options[e.option_id] = RemedyOption(e.option_id, e.description, e.cost, e.hours, e.occurred_on)
+
+    @when.register
+    def _(self, e: ev.RemedyChosen) -> None:
+        mistake = self.mistakes[e.mistake_id]
+        mistake.state, mistake.chosen, mistake.agreed = "remedy_chosen", e.option_id, e.agreed
+
+    @when.register
+    def _(self, e: ev.MistakeResolved) -> None:
+        mistake = self.mistakes[e.mistake_id]
+        mistake.state, mistake.resolved_on = "resolved", e.occurred_on
+
+    @when.register
+    def _(self, e: ev.LessonRecorded) -> None:
+        self.mistakes[e.mistake_id].lesson = e.lesson
+
+    @when.register
+    def _(self, e: ev.InvoiceIssued) -> None:
+        self.invoices[e.invoice_number] = Invoice(
+            number=e.invoice_number, contract_id=e.contract_id, amount=e.amount, issued_on=e.occurred_on,
+            due=e.due, installment=e.installment, change_id=e.change_id, concept=e.concept,
+        )
+
+    @when.register
+    def _(self, e: ev.PaymentReceived) -> None:
+        self.invoices[e.invoice_number].payments.append((e.occurred_on, e.amount))
+
+    @when.register
+    def _(self, e: ev.PaymentLate) -> None:
+        self.invoices[e.invoice_number].late_since = e.occurred_on
+
+    @when.register
+    def _(self, e: ev.ReminderSent) -> None:
+        self.invoices[e.invoice_number].reminders.append(e.occurred_on)
+
+    @when.register
+    def _(self, e: ev.HoursLogged) -> None:
+        self.contracts[e.contract_id].hours_logged += e.hours
+
+    @when.register
+    def _(self, e: ev.NoteRecorded) -> None:
+        self.notes.append(Note(e.occurred_on, e.text, list(e.evidence)))
+
+    @when.register
+    def _(self, e: ev.DocumentIssued) -> None:
+        self.documents.append(IssuedDocument(e.occurred_on, e.kind, e.document_id, e.sha256,
+                                             e.chain_version, e.chain_digest))
+
+    @when.register
+    def _(self, e: ev.RelationshipEnded) -> None:
+        self.ending = Ending(e.occurred_on, e.reason, e.ended_by, list(e.outstanding), e.confidentiality)
+
+
+def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        raise BadInput(f"{what} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _known(items: dict) -> str:
+    return f" (it has {', '.join(items)})" if items else ""
