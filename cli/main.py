@@ -1,15 +1,124 @@
-"""Entry point of the `tratos` console script."""
+"""The `tratos` console script: a lazy click group, so each command imports only what it needs."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
 
 import click
 
-from cli import __name__ as _pkg  # noqa: F401
+from cli.session import Session
+
+# command name -> (module, attribute, help section). Modules load only when run.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("cli.identity", "init", "Set up"),
+    "identity": ("cli.identity", "identity", "Set up"),
+    "client": ("cli.client", "client", "Record what happened"),
+    "terms": ("cli.terms", "terms", "Record what happened"),
+    "contract": ("cli.contract", "contract", "Record what happened"),
+    "change": ("cli.change", "change", "Record what happened"),
+    "mistake": ("cli.mistake", "mistake", "Record what happened"),
+    "invoice": ("cli.invoice", "invoice", "Record what happened"),
+    "payment": ("cli.payment", "payment", "Record what happened"),
+    "hours": ("cli.hours", "hours", "Record what happened"),
+    "note": ("cli.note", "note", "Record what happened"),
+    "end": ("cli.end", "end", "Record what happened"),
+    "status": ("cli.status", "status", "See where things stand"),
+    "timeline": ("cli.status", "timeline", "See where things stand"),
+    "lessons": ("cli.status", "lessons", "See where things stand"),
+    "check": ("cli.check", "check", "See where things stand"),
+    "remind": ("cli.remind", "remind", "Documents and proof"),
+    "pdf": ("cli.pdf", "pdf", "Documents and proof"),
+    "verify": ("cli.pdf", "verify", "Documents and proof"),
+    "audit": ("cli.audit", "audit", "Documents and proof"),
+    "export": ("cli.transfer", "export", "Keep the store"),
+    "import": ("cli.transfer", "import_", "Keep the store"),
+    "rebuild": ("cli.rebuild", "rebuild", "Keep the store"),
+    "demo": ("cli.demo", "demo", "Keep the store"),
+}
+SECTIONS = ("Set up", "Record what happened", "See where things stand", "Documents and proof",
+            "Keep the store")
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """Loads a command's module on first use and lists commands by purpose in --help."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        try:
+            return getattr(importlib.import_module(module), attribute)
+        except ModuleNotFoundError as missing:
+            if missing.name != module:
+                raise
+            return _not_yet(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        for section in SECTIONS:
+            rows = []
+            for name, (_, _, where) in COMMANDS.items():
+                if where == section:
+                    command = self.get_command(ctx, name)
+                    rows.append((name, command.get_short_help_str(60) if command else ""))
+            with formatter.section(section):
+                formatter.write_dl(rows)
+
+
+def _not_yet(name: str) -> click.Command:
+    def run() -> None:
+        raise click.UsageError(f"`tratos {name}` is not available in this version yet")
+
+    return click.Command(name, callback=run, help="(not available yet)",
+                         context_settings={"ignore_unknown_options": True})
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (stable snake_case keys).")
+@click.option("--home", type=click.Path(file_okay=False), envvar="TRATOS_HOME",
+              help="Folder of the store (default: your user data folder; env TRATOS_HOME).")
+@click.option("--database-url", envvar="TRATOS_DATABASE_URL",
+              help="postgresql://user:pass@host:port/db[?schema=NAME] for a shared store.")
 @click.version_option(package_name="tratos", prog_name="tratos")
-def tratos() -> None:
-    """Client relationships as a record nobody can quietly rewrite."""
+@click.pass_context
+def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: str | None) -> None:
+    """Keep every client relationship as a record nobody can quietly rewrite.
+
+    \b
+    Example:
+        tratos init --name "Ana García" --email ana@example.com
+        tratos client open acme --name "Acme Consulting SL"
+    """
+    ctx.obj = Session(as_json=as_json, home=home, database_url=database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
-def main() -> None:
-    tratos()
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: errors become one `error:` line on stderr and an exit code."""
+    from domain.errors import TratosError
+
+    try:
+        code = tratos.main(args=argv, prog_name="tratos", standalone_mode=False)
+    except TratosError as error:
+        _fail(error, str(error), error.exit_code)
+    except click.exceptions.Abort:
+        _fail(None, "aborted", 1)
+    except click.ClickException as error:
+        _fail(error, error.format_message(), 2)
+    except Exception as error:  # a bug or an environment problem: still one line
+        _fail(error, f"{type(error).__name__}: {error}", 1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(error: BaseException | None, message: str, code: int) -> None:
+    if os.environ.get("TRATOS_DEBUG") == "1" and error is not None:
+        import traceback
+
+        traceback.print_exception(error)
+    first_line = " ".join(str(message).split()) or "failed"
+    click.echo(f"error: {first_line}", err=True)
+    sys.exit(code)

@@ -1,0 +1,57 @@
+"""Options and arguments many commands share, so every command behaves alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.session import Session
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def on_option(function: Callable) -> Callable:
+    """--on DATE: the business date of what is recorded (default: today)."""
+    return click.option("--on", "on", metavar="DATE", default=None,
+                        help="Business date: 2026-01-15, today or yesterday (default today).")(function)
+
+
+def evidence_option(function: Callable) -> Callable:
+    return click.option("--evidence", "evidence", multiple=True, metavar="FILE",
+                        help="A file that proves it (email .eml, screenshot, PDF); repeatable.")(function)
+
+
+def handle_argument(function: Callable) -> Callable:
+    return click.argument("handle", metavar="CLIENT")(function)
+
+
+def business_date(session: Session, text: str | None) -> date:
+    from cli.notation import parse_date
+
+    return session.today() if text is None else parse_date(text, session.today())
+
+
+@contextmanager
+def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
+    """Store evidence files for a command; if the command is refused, remove the ones it added."""
+    if not paths:
+        yield []
+        return
+    from cli.evidence import evidence_path, gather, keep
+
+    files = gather(paths)
+    added: list[Path] = []
+    for content, evidence in files:
+        if not evidence_path(session.home, evidence.sha256).exists():
+            added.append(keep(session.home, content, evidence))
+    try:
+        yield [evidence for _, evidence in files]
+    except BaseException:
+        for path in added:
+            path.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,81 @@
+"""Printing for people (short sentences, tables) and for scripts (--json).
+
+rich is imported only when a table goes to a terminal; piped output is plain
+text, so scripts and the benchmarks never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+
+from cli.session import Session
+
+
+def to_json(value: Any) -> Any:
+    """Decimals as strings, dates as ISO, models as dicts: the --json conventions."""
+    if hasattr(value, "model_dump"):
+        return to_json(value.model_dump(mode="json"))
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(to_json(value), indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def recorded(session: Session, result: Any, sentence: str) -> None:
+    """Confirm a recording command: a sentence, or the recorded event as JSON."""
+    event = result.event
+    if session.as_json:
+        print_json({
+            "recorded": type(event).__name__,
+            "handle": result.handle,
+            "id": result.id,
+            "stream_version": event.originator_version,
+            "occurred_on": event.occurred_on,
+            "digest": event.digest,
+            "warnings": result.warnings,
+        })
+    else:
+        click.echo(f"Recorded: {sentence} on {event.occurred_on} ({result.handle})")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def money(value: Any) -> str:
+    return "" if value is None else f"{value.amount} {value.currency}"
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table: rich on a terminal (colour unless NO_COLOR), aligned plain text when piped."""
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        view = Table(title=title, title_justify="left")
+        for column in columns:
+            view.add_column(column)
+        for row in cells:
+            view.add_row(*row)
+        Console().print(view)
+        return
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    click.echo(title)
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

@@ -1,0 +1,73 @@
+"""What every command shares: output mode, where the store is, who the freelancer is."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from domain.application import Tratos
+
+IDENTITY_FILE = "identity.json"
+
+
+class Session:
+    """Opened once per command; the Application is created only if the command needs it."""
+
+    def __init__(self, *, as_json: bool = False, home: str | None = None,
+                 database_url: str | None = None) -> None:
+        self.as_json = as_json
+        self._home = home
+        self.database_url = database_url
+        self._app: Tratos | None = None
+
+    @cached_property
+    def home(self) -> Path:
+        if self._home:
+            return Path(self._home)
+        from domain.application import default_home
+
+        return default_home()
+
+    @cached_property
+    def identity(self) -> dict[str, Any]:
+        """The freelancer's identity from `tratos init` (empty before it)."""
+        path = self.home / IDENTITY_FILE
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    @property
+    def currency(self) -> str:
+        return self.identity.get("currency", "EUR")
+
+    @property
+    def lang(self) -> str:
+        return self.identity.get("lang", "es")
+
+    @property
+    def actor(self) -> str:
+        return self.identity.get("name", "") or os.environ.get("USER", "")
+
+    @property
+    def app(self) -> Tratos:
+        if self._app is None:
+            from domain.application import Tratos
+
+            kwargs: dict[str, Any] = {"home": self.home, "actor": self.actor}
+            if self.database_url:
+                kwargs["database_url"] = self.database_url
+            self._app = Tratos(**kwargs)
+        return self._app
+
+    def today(self) -> date:
+        """Today's business date; TRATOS_TODAY pins it (tests, demos)."""
+        pinned = os.environ.get("TRATOS_TODAY")
+        return date.fromisoformat(pinned) if pinned else date.today()
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
