@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cli.options import business_date, evidence_option, handle_argument, kept_evidence, on_option, pass_session
+from cli.options import (
+    business_date,
+    evidence_option,
+    handle_argument,
+    kept_evidence,
+    on_option,
+    pass_session,
+)
 from cli.output import recorded
 from cli.session import Session
 

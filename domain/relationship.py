@@ -23,7 +23,16 @@ from domain.invoices import Invoice
 from domain.late_fees import days_late
 from domain.mistakes import Mistake, RemedyOption
 from domain.money import Money
-from domain.values import SIDES, Evidence, Installment, Party, Scope, Terms, check_handle, check_text
+from domain.values import (
+    SIDES,
+    Evidence,
+    Installment,
+    Party,
+    Scope,
+    Terms,
+    check_handle,
+    check_text,
+)
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
