@@ -127,11 +127,11 @@ def parse_installments(texts: list[str], price: Money, today: date) -> list[Inst
         else:
             amount, given = parse_money(share, price.currency), None
         installments.append(Installment(n=n, amount=amount, due=due, percent=given))
-    if installments and all(i.percent is not None for i in installments):
+    shares = [i.percent for i in installments]
+    if installments and None not in shares and sum(shares) == 100:
         # Percent shares rounded per line may miss the price by a cent: the last one absorbs it.
-        if sum(i.percent for i in installments) == 100:
-            rest = price - Money(amount=sum(i.amount.amount for i in installments[:-1]), currency=price.currency)
-            installments[-1] = installments[-1].model_copy(update={"amount": rest})
+        rest = price - Money(amount=sum(i.amount.amount for i in installments[:-1]), currency=price.currency)
+        installments[-1] = installments[-1].model_copy(update={"amount": rest})
     return installments
 
 
