@@ -62,6 +62,15 @@ class Session:
             self._app = Tratos(**kwargs)
         return self._app
 
+    @cached_property
+    def models(self) -> Any:
+        """The read models, caught up with the log before anything is read from them."""
+        from projections import ReadModels
+
+        models = ReadModels(self.app)
+        models.catch_up()
+        return models
+
     def today(self) -> date:
         """Today's business date; TRATOS_TODAY pins it (tests, demos)."""
         pinned = os.environ.get("TRATOS_TODAY")
