@@ -101,6 +101,11 @@ def check_schedule(price: Money, installments: list[Installment]) -> None:
     """Installments must add up to the price exactly, in its currency."""
     if not installments:
         raise Refused("a contract needs at least one installment")
+    numbers = [i.n for i in installments]
+    if len(set(numbers)) != len(numbers) or min(numbers) < 1:
+        raise Refused(
+            f"installments must be numbered 1, 2, 3… once each, not {', '.join(map(str, numbers))}"
+        )
     for installment in installments:
         if installment.amount.currency != price.currency:
             raise Refused(
