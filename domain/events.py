@@ -27,7 +27,7 @@ SIGN_METHODS: tuple[str, ...] = ("pades", "email", "ink", "typed")
 class DomainEvent(BaseModel):
     """What every event carries: stream, version, recorded time, business date, actor, digest."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     originator_id: UUID
     originator_version: int

@@ -43,7 +43,7 @@ def check_currency(code: str) -> str:
 class Money(BaseModel):
     """An amount in one currency; arithmetic refuses to mix currencies."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     amount: Decimal
     currency: str

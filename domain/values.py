@@ -49,7 +49,7 @@ def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX
 
 
 class Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Percent(Value):
