@@ -1,0 +1,301 @@
+"""The freelancer's signing identity: a private key and its X.509 certificate in PKCS#12.
+
+`create_identity` makes an ECDSA P-256 key with a self-signed certificate;
+`import_identity` adopts an existing `.p12` (RSA or EC, e.g. a qualified
+certificate from a certification authority). Either way the result is one file,
+`identity.p12` in the folder given, encrypted with the passphrase (AES-256,
+PBKDF2) and readable only by its owner.
+
+Ed25519/Ed448 keys are refused: poppler (`pdfsig`) and many readers cannot
+check their signatures, and a signature only we can check is worth little.
+
+This module needs only `cryptography`; it never loads pyHanko or WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from domain.errors import BadInput, Refused
+
+IDENTITY_FILE = "identity.p12"
+VALIDITY_YEARS = 10
+MIN_RSA_BITS = 2048
+
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A loaded signing identity: key, certificate, and any CA certificates with it."""
+
+    private_key: PrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return name_text(self.certificate.subject)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.certificate)
+
+
+@dataclass(frozen=True)
+class IdentityInfo:
+    """What `identity show` prints about a certificate."""
+
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    fingerprint_sha256: str
+    key_type: str
+    self_signed: bool
+
+    def as_dict(self) -> dict[str, str | bool]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "not_before": self.not_before.isoformat(),
+            "not_after": self.not_after.isoformat(),
+            "fingerprint_sha256": self.fingerprint_sha256,
+            "key_type": self.key_type,
+            "self_signed": self.self_signed,
+        }
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of the certificate's DER encoding, 64 lowercase hex digits."""
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def name_text(name: x509.Name) -> str:
+    """A distinguished name as people read it, in certificate order: `CN=Ana, E=ana@x.es`."""
+    return ", ".join(attribute.rfc4514_string({NameOID.EMAIL_ADDRESS: "E"}) for attribute in name)
+
+
+def certificate_from_bytes(data: bytes) -> x509.Certificate:
+    """A certificate from PEM or DER bytes (for lists of trusted certificates)."""
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise BadInput("not an X.509 certificate (PEM or DER expected)") from exc
+
+
+def create_identity(
+    folder: Path,
+    *,
+    name: str,
+    email: str,
+    passphrase: str | bytes,
+    not_before: date | datetime,
+    years: int = VALIDITY_YEARS,
+    overwrite: bool = False,
+) -> Path:
+    """Make a P-256 key and a self-signed certificate; write `folder/identity.p12`.
+
+    The certificate is valid for `years` from `not_before` (a date means its
+    midnight UTC), so the same inputs give the same validity period. The key,
+    and so the file, is new every time.
+    """
+    name = name.strip()
+    email = email.strip()
+    if not name:
+        raise BadInput("the identity needs a name")
+    if "@" not in email or any(c.isspace() for c in email):
+        raise BadInput(f"not an email address: {email!r}")
+    target = _target(folder, overwrite)
+    start = _as_utc(not_before)
+    end = _add_years(start, years)
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+            x509.NameAttribute(NameOID.EMAIL_ADDRESS, email),
+        ]
+    )
+    public = key.public_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,  # nonRepudiation
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write(target, Identity(key, certificate), passphrase, friendly_name=name)
+    return target
+
+
+def import_identity(
+    source: Path | bytes,
+    passphrase: str | bytes,
+    folder: Path,
+    *,
+    new_passphrase: str | bytes | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Adopt an existing PKCS#12 file as the signing identity: `folder/identity.p12`.
+
+    The file is checked (opens with `passphrase`, has a key and its certificate,
+    the key is RSA >= 2048 bits or EC) and written again encrypted with
+    `new_passphrase` (default: the same passphrase).
+    """
+    identity = load_identity(source, passphrase)
+    target = _target(folder, overwrite)
+    name = identity.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    friendly = str(name[0].value) if name else "tratos"
+    _write(target, identity, passphrase if new_passphrase is None else new_passphrase, friendly)
+    return target
+
+
+def load_identity(p12: Path | bytes, passphrase: str | bytes) -> Identity:
+    """Open a PKCS#12 file (path or bytes); a wrong passphrase is a one-line `BadInput`."""
+    label = p12.name if isinstance(p12, Path) else "the PKCS#12 data"
+    data = _read(p12)
+    try:
+        key, certificate, others = pkcs12.load_key_and_certificates(
+            data, _secret(passphrase) or None
+        )
+    except ValueError as exc:
+        raise BadInput(f"cannot open {label}: wrong passphrase or not a PKCS#12 file") from exc
+    if key is None or certificate is None:
+        raise BadInput(f"{label} holds no private key with its certificate")
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+        raise BadInput(
+            f"{label} holds an Ed25519/Ed448 key: poppler and most PDF readers cannot "
+            "check such signatures; use an RSA or ECDSA (P-256) certificate"
+        )
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise BadInput(f"{label} holds a {key.key_size}-bit RSA key; at least 2048 bits needed")
+    elif not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise BadInput(f"{label} holds a {type(key).__name__}; only RSA and ECDSA keys can sign")
+    if key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) != certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ):
+        raise BadInput(f"{label}: the certificate does not belong to the private key")
+    return Identity(key, certificate, tuple(others))
+
+
+def describe(p12: Path | bytes | Identity, passphrase: str | bytes | None = None) -> IdentityInfo:
+    """Subject, issuer, validity, SHA-256 fingerprint of the identity's certificate."""
+    if isinstance(p12, Identity):
+        identity = p12
+    else:
+        if passphrase is None:
+            raise BadInput("a passphrase is needed to open the identity")
+        identity = load_identity(p12, passphrase)
+    return describe_certificate(identity.certificate)
+
+
+def describe_certificate(certificate: x509.Certificate) -> IdentityInfo:
+    key = certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        key_type = f"RSA-{key.key_size}"
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key_type = f"ECDSA {key.curve.name}"
+    else:
+        key_type = type(key).__name__
+    return IdentityInfo(
+        subject=name_text(certificate.subject),
+        issuer=name_text(certificate.issuer),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        fingerprint_sha256=fingerprint(certificate),
+        key_type=key_type,
+        self_signed=certificate.issuer == certificate.subject,
+    )
+
+
+def _target(folder: Path, overwrite: bool) -> Path:
+    target = Path(folder) / IDENTITY_FILE
+    if target.exists() and not overwrite:
+        raise Refused(f"a signing identity already exists at {target}; it was kept")
+    return target
+
+
+def _write(target: Path, identity: Identity, passphrase: str | bytes, friendly_name: str) -> None:
+    secret = _secret(passphrase)
+    if not secret:
+        raise BadInput("the identity needs a non-empty passphrase")
+    data = pkcs12.serialize_key_and_certificates(
+        friendly_name.encode("utf-8"),
+        identity.private_key,
+        identity.certificate,
+        list(identity.chain) or None,
+        serialization.BestAvailableEncryption(secret),
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, target)
+
+
+def _read(p12: Path | bytes) -> bytes:
+    if isinstance(p12, bytes | bytearray):
+        return bytes(p12)
+    try:
+        return Path(p12).read_bytes()
+    except FileNotFoundError as exc:
+        raise BadInput(f"no identity file at {p12}") from exc
+    except OSError as exc:
+        raise BadInput(f"cannot read {p12}: {exc.strerror}") from exc
+
+
+def _secret(passphrase: str | bytes) -> bytes:
+    return passphrase.encode("utf-8") if isinstance(passphrase, str) else bytes(passphrase)
+
+
+def _as_utc(moment: date | datetime) -> datetime:
+    if isinstance(moment, datetime):
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return datetime.combine(moment, time(0, 0), tzinfo=UTC)
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28) + timedelta(days=1)

@@ -1,0 +1,468 @@
+"""PAdES signatures on the PDFs tratos issues, and their verification (pyHanko).
+
+- `sign_pdf` adds one PAdES baseline B-B signature (invisible field named after
+  the party: `Freelancer`, `Client`) as an incremental update.
+- `verify_pdf` reports every signature in a file: signer, time, intact, valid,
+  trusted by the certificates given, what it covers, which revision.
+- `check_countersignature` accepts the PDF a client returns with its own
+  signature added as an incremental update, and refuses it unless the document
+  tratos issued is still there byte for byte, still signed, and the client's
+  signature is sound and covers the whole file.
+
+pyHanko's synchronous entry points call `asyncio.run`; here every operation
+is a coroutine (`async_*`) with a synchronous wrapper that also works when an
+event loop is already running (it then runs in a worker thread).
+
+pyHanko is imported only inside the functions: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import io
+import logging
+from collections.abc import Coroutine, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from domain.errors import BadInput, Refused
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from documents.identity import Identity
+
+T = TypeVar("T")
+
+ENTIRE_FILE = "entire_file"
+ENTIRE_REVISION = "entire_revision"
+PARTIAL = "partial"
+_ACCEPTABLE_MODIFICATIONS = ("none", "lta_updates", "form_filling")
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """One signature in a PDF, as `tratos verify` shows it.
+
+    `intact`: the signed bytes hash to the signed digest. `valid`: the
+    cryptographic signature checks with the certificate in it (pyHanko keeps
+    this True after a changed byte, so never judge by `valid` alone).
+    `trusted`: the certificate chains to one of the trusted certificates given.
+    `coverage`: `entire_file`, `entire_revision` (later incremental updates
+    exist) or `partial`. `modification`: what the later updates do
+    (`none`, `lta_updates`, `form_filling`, `annotations`, `other`).
+    """
+
+    field_name: str
+    signer_subject: str
+    signer_fingerprint: str
+    signing_time: datetime | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    coverage: str
+    revision: int
+    modification: str
+    modifications_ok: bool
+    bottom_line: bool
+    problem: str | None = None
+
+    @property
+    def sound(self) -> bool:
+        """Intact, valid, and nothing but signatures/form filling after it (trust aside)."""
+        return (
+            self.intact
+            and self.valid
+            and self.coverage in (ENTIRE_FILE, ENTIRE_REVISION)
+            and self.modifications_ok
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Sound and trusted: pyHanko's bottom line."""
+        return self.sound and self.trusted and self.bottom_line
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field_name": self.field_name,
+            "signer_subject": self.signer_subject,
+            "signer_fingerprint": self.signer_fingerprint,
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "intact": self.intact,
+            "valid": self.valid,
+            "trusted": self.trusted,
+            "coverage": self.coverage,
+            "revision": self.revision,
+            "modification": self.modification,
+            "modifications_ok": self.modifications_ok,
+            "ok": self.ok,
+            "problem": self.problem,
+        }
+
+
+@dataclass(frozen=True)
+class Countersignature:
+    """The client's signature on a returned PDF, after `check_countersignature` accepted it."""
+
+    signer_subject: str
+    signer_fingerprint: str
+    signing_time: datetime | None
+    field_name: str
+    trusted: bool
+    original_sha256: str
+    returned_sha256: str
+    signatures: tuple[SignatureReport, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "signer_subject": self.signer_subject,
+            "signer_fingerprint": self.signer_fingerprint,
+            "signing_time": self.signing_time.isoformat() if self.signing_time else None,
+            "field_name": self.field_name,
+            "trusted": self.trusted,
+            "original_sha256": self.original_sha256,
+            "returned_sha256": self.returned_sha256,
+            "signatures": [s.as_dict() for s in self.signatures],
+        }
+
+
+# -- signing ---------------------------------------------------------------------------------
+
+
+def sign_pdf(
+    pdf_bytes: bytes,
+    identity: Identity,
+    *,
+    field_name: str,
+    reason: str,
+    location: str,
+    signing_time: datetime | None = None,
+    open_fields: Sequence[str] = (),
+) -> bytes:
+    """Sign `pdf_bytes` (PAdES B-B) in a new invisible field `field_name`; return the new file.
+
+    The signature is an incremental update: the input bytes are the prefix of
+    the output. `open_fields` adds empty signature fields (e.g. `Client`) in
+    the same revision, so the other party's reader offers them for signing.
+    `signing_time` (default now) is the time the signature claims (`/M`); B-B
+    has no trusted time.
+    """
+    return _run(
+        async_sign_pdf(
+            pdf_bytes,
+            identity,
+            field_name=field_name,
+            reason=reason,
+            location=location,
+            signing_time=signing_time,
+            open_fields=open_fields,
+        )
+    )
+
+
+async def async_sign_pdf(
+    pdf_bytes: bytes,
+    identity: Identity,
+    *,
+    field_name: str,
+    reason: str,
+    location: str,
+    signing_time: datetime | None = None,
+    open_fields: Sequence[str] = (),
+) -> bytes:
+    """The coroutine behind `sign_pdf`, for callers inside an event loop."""
+    from pyhanko.keys.internal import (
+        translate_pyca_cryptography_cert_to_asn1,
+        translate_pyca_cryptography_key_to_asn1,
+    )
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    if not field_name or "." in field_name:
+        raise BadInput(f"not a usable signature field name: {field_name!r}")
+    _quiet_pyhanko()
+    moment = (signing_time or datetime.now(UTC)).astimezone(UTC)
+    signer = signers.SimpleSigner(
+        signing_cert=translate_pyca_cryptography_cert_to_asn1(identity.certificate),
+        signing_key=translate_pyca_cryptography_key_to_asn1(identity.private_key),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [translate_pyca_cryptography_cert_to_asn1(c) for c in identity.chain]
+        ),
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        subfilter=fields.SigSeedSubFilter.PADES,
+    )
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+        existing = {name for name, _, _ in fields.enumerate_sig_fields(writer.prev)}
+        for name in open_fields:
+            if name != field_name and name not in existing:
+                fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
+        pdf_signer = _timed_pdf_signer(
+            moment, meta, signer, new_field_spec=fields.SigFieldSpec(sig_field_name=field_name)
+        )
+        out = await pdf_signer.async_sign_pdf(writer)
+    except SigningError as exc:
+        raise Refused(f"cannot sign in field {field_name!r}: {_one_line(exc)}") from exc
+    except (PdfError, ValueError) as exc:
+        raise BadInput(f"not a PDF that can be signed: {_one_line(exc)}") from exc
+    return out.getvalue()
+
+
+def _timed_pdf_signer(system_time: datetime, *args: Any, **kwargs: Any) -> Any:
+    """A PdfSigner whose signing time (`/M`) is given instead of read from the clock."""
+    from pyhanko.sign.signers import PdfSigner
+
+    class TimedPdfSigner(PdfSigner):
+        def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+            session = super().init_signing_session(pdf_out, existing_fields_only)
+            session.system_time = system_time
+            return session
+
+    return TimedPdfSigner(*args, **kwargs)
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+def verify_pdf(
+    pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = ()
+) -> list[SignatureReport]:
+    """Every signature in the file, oldest first; an unsigned PDF gives `[]`."""
+    return _run(async_verify_pdf(pdf_bytes, trusted_certs))
+
+
+async def async_verify_pdf(
+    pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = ()
+) -> list[SignatureReport]:
+    """The coroutine behind `verify_pdf`."""
+    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko_certvalidator import ValidationContext
+
+    _quiet_pyhanko()
+    roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in trusted_certs]
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf_bytes))
+        embedded = reader.embedded_regular_signatures
+    except (PdfError, ValueError, KeyError) as exc:
+        raise BadInput(f"not a readable PDF: {_one_line(exc)}") from exc
+    reports = []
+    for sig in embedded:
+        # one context per signature: validation contexts cache what they saw
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        reports.append(await _report(sig, context))
+    return reports
+
+
+async def _report(sig: Any, context: Any) -> SignatureReport:
+    from cryptography import x509
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign.diff_analysis import DiffResult
+    from pyhanko.sign.validation import KeyUsageConstraints, async_validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    from documents.identity import name_text
+
+    try:
+        der = sig.signer_cert.dump()
+        subject = name_text(x509.load_der_x509_certificate(der).subject)
+        signer_fingerprint = hashlib.sha256(der).hexdigest()
+    except Exception as exc:  # a signature whose CMS names no usable certificate
+        return _broken(sig, "", "", f"no signer certificate: {_one_line(exc)}")
+    try:
+        status = await async_validate_pdf_signature(
+            sig,
+            signer_validation_context=context,
+            # a signing certificate asserts nonRepudiation or digitalSignature
+            key_usage_settings=KeyUsageConstraints(
+                key_usage={"non_repudiation", "digital_signature"}
+            ),
+        )
+    except (PdfError, ValueError, KeyError) as exc:  # SignatureValidationError is a ValueError
+        return _broken(sig, subject, signer_fingerprint, _one_line(exc))
+    coverage = {
+        SignatureCoverageLevel.ENTIRE_FILE: ENTIRE_FILE,
+        SignatureCoverageLevel.ENTIRE_REVISION: ENTIRE_REVISION,
+    }.get(status.coverage, PARTIAL)
+    if isinstance(status.diff_result, DiffResult):
+        modification = status.diff_result.modification_level.name.lower()
+    elif status.diff_result is None:
+        modification = "none" if coverage == ENTIRE_FILE else "unknown"
+    else:
+        modification = "other"
+    problem = None
+    if not status.intact:
+        problem = "the signed bytes were changed"
+    elif not status.valid:
+        problem = "the signature does not match the certificate"
+    elif coverage == PARTIAL:
+        problem = "the signature does not cover its whole revision"
+    elif not status.docmdp_ok:
+        problem = f"the file was changed after this signature ({modification})"
+    elif not status.trusted:
+        problem = "the certificate is not among the trusted ones"
+    return SignatureReport(
+        field_name=str(sig.field_name),
+        signer_subject=subject,
+        signer_fingerprint=signer_fingerprint,
+        signing_time=status.signer_reported_dt,
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        trusted=bool(status.trusted),
+        coverage=coverage,
+        revision=int(sig.signed_revision),
+        modification=modification,
+        modifications_ok=bool(status.docmdp_ok),
+        bottom_line=bool(status.bottom_line),
+        problem=problem,
+    )
+
+
+def _broken(sig: Any, subject: str, signer_fingerprint: str, problem: str) -> SignatureReport:
+    return SignatureReport(
+        field_name=str(sig.field_name),
+        signer_subject=subject,
+        signer_fingerprint=signer_fingerprint,
+        signing_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        coverage=PARTIAL,
+        revision=int(sig.signed_revision),
+        modification="unknown",
+        modifications_ok=False,
+        bottom_line=False,
+        problem=problem,
+    )
+
+
+# -- the client's countersignature -----------------------------------------------------------
+
+
+def check_countersignature(
+    original: bytes, returned: bytes, trusted_certs: Iterable[x509.Certificate] = ()
+) -> Countersignature:
+    """Accept the PDF a client returned with its own signature, or raise `Refused`.
+
+    Holds when: `returned` starts with the `original` bytes tratos issued (its
+    first revision(s) unchanged); every signature of the original is still
+    there, intact, valid, and followed only by signatures and form filling;
+    at least one signature was added after the original; every added
+    signature is intact and valid; the last one covers the whole file and was
+    not made with a certificate that signed the original. The last added
+    signature is the client's; `trusted_certs` only decides its `trusted` flag.
+    """
+    return _run(async_check_countersignature(original, returned, trusted_certs))
+
+
+async def async_check_countersignature(
+    original: bytes, returned: bytes, trusted_certs: Iterable[x509.Certificate] = ()
+) -> Countersignature:
+    """The coroutine behind `check_countersignature`."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if not returned.startswith(original):
+        raise Refused(
+            "the returned PDF does not contain the document tratos issued unchanged: "
+            "its first revision differs (edited, or saved again instead of signed "
+            "as an incremental update)"
+        )
+    if len(returned) == len(original):
+        raise Refused("the returned PDF is the issued document itself: nobody signed it")
+    try:
+        issued_revisions = PdfFileReader(io.BytesIO(original)).xrefs.total_revisions
+    except (PdfError, ValueError, KeyError) as exc:
+        raise BadInput(f"the issued document is not a readable PDF: {_one_line(exc)}") from exc
+    issued_sigs = await async_verify_pdf(original)
+    reports = await async_verify_pdf(returned, trusted_certs)
+    earlier = [r for r in reports if r.revision < issued_revisions]
+    added = [r for r in reports if r.revision >= issued_revisions]
+
+    if len(earlier) != len(issued_sigs):
+        raise Refused(
+            f"the returned PDF lost signatures of the issued document "
+            f"({len(earlier)} of {len(issued_sigs)} left)"
+        )
+    for report in earlier:
+        if not report.sound:
+            raise Refused(
+                f"the signature {report.field_name!r} of the issued document does not hold "
+                f"in the returned PDF: {report.problem or 'it is not sound'}"
+            )
+    if not added:
+        raise Refused("the returned PDF has no signature added after the issued document")
+    for report in added:
+        if not (report.intact and report.valid):
+            raise Refused(
+                f"the added signature {report.field_name!r} is broken: "
+                f"{report.problem or 'not intact'}"
+            )
+    client = added[-1]
+    if client.coverage != ENTIRE_FILE:
+        raise Refused(
+            f"the returned PDF was changed after the signature {client.field_name!r}: "
+            "it does not cover the whole file"
+        )
+    for report in added[:-1]:
+        if not report.sound:
+            raise Refused(
+                f"the added signature {report.field_name!r} does not hold: "
+                f"{report.problem or 'it is not sound'}"
+            )
+    if client.signer_fingerprint in {r.signer_fingerprint for r in earlier}:
+        raise Refused(
+            "the added signature was made with the certificate that signed the issued "
+            "document, not with the client's"
+        )
+    return Countersignature(
+        signer_subject=client.signer_subject,
+        signer_fingerprint=client.signer_fingerprint,
+        signing_time=client.signing_time,
+        field_name=client.field_name,
+        trusted=client.trusted,
+        original_sha256=hashlib.sha256(original).hexdigest(),
+        returned_sha256=hashlib.sha256(returned).hexdigest(),
+        signatures=tuple(reports),
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run`, or the same in a worker thread when a loop already runs here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _quiet_pyhanko() -> None:
+    """pyHanko logs every untrusted certificate with a traceback; we report it instead.
+
+    Without a handler of their own those records reach Python's last-resort
+    handler, i.e. stderr, where the command line promises one-line errors.
+    """
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
