@@ -18,7 +18,7 @@ from domain import events as ev
 from domain.chain import ChainedAggregate
 from domain.changes import Change
 from domain.contracts import Contract, Signature, check_schedule
-from domain.errors import BadInput, Refused, UnknownReference
+from domain.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
 from domain.invoices import Invoice
 from domain.late_fees import days_late
 from domain.mistakes import Mistake, RemedyOption
@@ -329,6 +329,9 @@ class Relationship(ChainedAggregate):
                       change_id: str | None = None, contract_id: str | None = None) -> tuple[Contract, Money]:
         """What an invoice would bill, refused before a number is taken from the series."""
         self._check(ev.InvoiceIssued, on)
+        change = self.change(change_id) if change_id is not None else None
+        if change is not None and contract_id is None:
+            contract_id = change.contract_id  # a change is billed on its own contract
         contract = self.contract(contract_id)
         if contract.state not in ("in_force", "completed"):
             raise Refused(f"contract {contract.id} is {contract.state.replace('_', ' ')}: it cannot be invoiced yet")
@@ -344,10 +347,23 @@ class Relationship(ChainedAggregate):
             raise BadInput("say what to invoice: an installment, or an amount")
         if not amount.is_positive:
             raise BadInput(f"an invoice must be a positive amount, not {amount}")
-        if change_id is not None:
-            change = self.change(change_id)
+        if amount.currency != contract.price.currency:
+            raise CurrencyMismatch(
+                f"contract {contract.id} is in {contract.price.currency}; an invoice in"
+                f" {amount.currency} cannot bill it"
+            )
+        if change is not None:
+            if change.contract_id != contract.id:
+                raise Refused(f"change {change.id} belongs to {change.contract_id}, not {contract.id}")
             if change.state != "approved":
                 raise Refused(f"change {change.id} is {change.state}, not approved: it cannot be invoiced")
+            billed = sum((i.amount.amount for i in self.invoices.values() if i.change_id == change.id),
+                         Decimal(0))
+            if billed + amount.amount > change.price.amount:
+                raise Refused(
+                    f"change {change.id} was approved for {change.price}, {billed} {amount.currency}"
+                    f" of it already invoiced: {amount} more would bill beyond it"
+                )
         return contract, amount
 
     def issue_invoice(self, number: str, *, on: date, due: date | None = None, installment: int | None = None,
