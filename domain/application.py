@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from domain.chain import ChainReport, RawRecord, verify_chain
-from domain.errors import ConcurrencyConflict, Refused, UnknownReference
+from domain.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.invoices import DEFAULT_SERIES, InvoiceSeries, series_id
 from domain.money import Money
 from domain.relationship import Relationship
@@ -93,7 +93,8 @@ class Tratos(Application):
         try:
             return self.repository.get(stream_id(check_handle(handle)), projector_func=Relationship.project)
         except AggregateNotFoundError:
-            raise UnknownReference(f"no client {handle!r}: open it with `tratos client open {handle}`") from None
+            raise UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`",
+                                handle) from None
 
     def exists(self, handle: str) -> bool:
         return bool(self.recorder.select_events(stream_id(check_handle(handle)), limit=1))

@@ -26,6 +26,14 @@ class UnknownReference(BadInput):
     """An id (client, contract, change, mistake, option, invoice) that does not exist."""
 
 
+class UnknownClient(UnknownReference):
+    """A client handle with no relationship; carries the handle so the CLI can suggest a close one."""
+
+    def __init__(self, message: str, handle: str = "") -> None:
+        super().__init__(message)
+        self.handle = handle
+
+
 class CurrencyMismatch(Refused):
     """Two amounts in different currencies were combined."""
 
