@@ -134,3 +134,34 @@ def refuses(aggregate: ChainedAggregate, error: type[Exception],
     assert str(info.value), "a refusal says why"
     assert aggregate.version == version
     assert _snapshot(aggregate) == before
+
+
+def requested() -> Relationship:
+    relationship = in_force()
+    relationship.request_change("Add a blog", requested_by="client", on=date(2026, 1, 20))
+    return relationship
+
+
+def reported() -> Relationship:
+    relationship = in_force()
+    relationship.report_mistake("Wrong logo colour", reported_by="client", on=date(2026, 2, 1))
+    return relationship
+
+
+def acknowledged() -> Relationship:
+    relationship = reported()
+    relationship.acknowledge_mistake("M1", on=date(2026, 2, 2))
+    return relationship
+
+
+def proposed() -> Relationship:
+    relationship = diagnosed()
+    relationship.propose_remedy("M1", "Free rework", cost=eur(0), hours=Decimal(4), on=date(2026, 2, 4))
+    relationship.propose_remedy("M1", "Discount", cost=eur(200), on=date(2026, 2, 4))
+    return relationship
+
+
+def chosen() -> Relationship:
+    relationship = proposed()
+    relationship.choose_remedy("M1", "O1", agreed=True, on=date(2026, 2, 4))
+    return relationship

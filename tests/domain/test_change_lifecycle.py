@@ -14,6 +14,7 @@ from domain_builders import (
     in_force,
     new_events,
     refuses,
+    requested,
     with_quoted_change,
 )
 
@@ -24,12 +25,6 @@ from domain.money import Money
 ASKED = date(2026, 1, 20)
 QUOTED = date(2026, 1, 21)
 DECIDED = date(2026, 1, 22)
-
-
-def requested():
-    relationship = in_force()
-    relationship.request_change("Add a blog", requested_by="client", on=ASKED)
-    return relationship
 
 
 class TestRequestChange:

@@ -6,38 +6,24 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from domain_builders import diagnosed, eur, in_force, opened, refuses, with_terms
+from domain_builders import (
+    acknowledged,
+    chosen,
+    diagnosed,
+    eur,
+    in_force,
+    opened,
+    proposed,
+    refuses,
+    reported,
+    with_terms,
+)
 
 from domain import events as ev
 from domain.errors import BadInput, Refused, UnknownReference
 
 REPORTED = date(2026, 2, 1)
 LATER = date(2026, 2, 4)
-
-
-def reported():
-    relationship = in_force()
-    relationship.report_mistake("Wrong logo colour", reported_by="client", on=REPORTED)
-    return relationship
-
-
-def acknowledged():
-    relationship = reported()
-    relationship.acknowledge_mistake("M1", on=date(2026, 2, 2))
-    return relationship
-
-
-def proposed():
-    relationship = diagnosed()
-    relationship.propose_remedy("M1", "Free rework", cost=eur(0), hours=Decimal(4), on=LATER)
-    relationship.propose_remedy("M1", "Discount", cost=eur(200), on=LATER)
-    return relationship
-
-
-def chosen():
-    relationship = proposed()
-    relationship.choose_remedy("M1", "O1", agreed=True, on=LATER)
-    return relationship
 
 
 class TestReportMistake:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from domain_builders import (
     HANDLE,
     OPENED,
+    acknowledged,
     acme_terms,
+    chosen,
     diagnosed,
     draft,
     drafted,
@@ -18,7 +20,9 @@ from domain_builders import (
     invoiced,
     new_events,
     opened,
+    proposed,
     refuses,
+    requested,
     with_quoted_change,
     with_terms,
 )
@@ -97,12 +101,15 @@ EARLY_COMMANDS = {
     "sign": (drafted, lambda r: r.sign_contract(party="us", signer="Ana", method="typed", on=BEFORE)),
     "complete": (in_force, lambda r: r.complete_contract(BEFORE)),
     "request change": (in_force, lambda r: r.request_change("x", requested_by="client", on=BEFORE)),
-    "quote change": (None, None),  # built below: needs a requested change
+    "quote change": (requested, lambda r: r.quote_change("C1", price=eur(1), on=BEFORE)),
     "approve change": (with_quoted_change, lambda r: r.approve_change("C1", on=BEFORE)),
     "reject change": (with_quoted_change, lambda r: r.reject_change("C1", on=BEFORE)),
     "withdraw change": (with_quoted_change, lambda r: r.withdraw_change("C1", on=BEFORE)),
     "report mistake": (in_force, lambda r: r.report_mistake("x", reported_by="us", on=BEFORE)),
+    "diagnose": (acknowledged, lambda r: r.diagnose_mistake("M1", fault="ours", cause="x", on=BEFORE)),
     "propose remedy": (diagnosed, lambda r: r.propose_remedy("M1", "Redo", on=BEFORE)),
+    "choose": (proposed, lambda r: r.choose_remedy("M1", "O1", agreed=True, on=BEFORE)),
+    "resolve": (chosen, lambda r: r.resolve_mistake("M1", on=BEFORE)),
     "lesson": (diagnosed, lambda r: r.record_lesson("M1", "Check palette", on=BEFORE)),
     "invoice": (in_force, lambda r: r.issue_invoice("F-2026-001", installment=1, on=BEFORE)),
     "hours": (in_force, lambda r: r.log_hours(Decimal(2), on=BEFORE)),
@@ -111,15 +118,6 @@ EARLY_COMMANDS = {
                                                     chain_digest="b" * 64, on=BEFORE)),
     "end": (opened, lambda r: r.end(reason="x", ended_by="us", on=BEFORE)),
 }
-
-
-def _requested():
-    relationship = in_force()
-    relationship.request_change("Add a blog", requested_by="client", on=date(2026, 1, 20))
-    return relationship
-
-
-EARLY_COMMANDS["quote change"] = (_requested, lambda r: r.quote_change("C1", price=eur(1), on=BEFORE))
 
 
 class TestNothingBeforeTheOpening:
