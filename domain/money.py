@@ -26,6 +26,7 @@ _MINOR_UNITS = {
     **{c: 4 for c in "CLF UYW".split()},
 }
 CURRENCIES = frozenset(_CODES)
+MAX_AMOUNT = Decimal(10) ** 18
 
 
 def minor_units(currency: str) -> int:
@@ -67,13 +68,17 @@ class Money(BaseModel):
             raise BadInput(f"not an amount: {raw!r}") from None
         if not amount.is_finite():
             raise BadInput(f"not an amount: {raw!r}")
+        if abs(amount) >= MAX_AMOUNT:
+            # Beyond this, Decimal's 28 digits could no longer keep sums exact.
+            raise BadInput(f"amount too large: {raw}")
         places = minor_units(currency)
         exponent = amount.as_tuple().exponent
         if isinstance(exponent, int) and -exponent > places and amount != amount.quantize(
             Decimal(1).scaleb(-places)
         ):
             raise BadInput(f"{currency} amounts have at most {places} decimals: {raw}")
-        return {"amount": amount.quantize(Decimal(1).scaleb(-places)), "currency": currency}
+        amount = amount.quantize(Decimal(1).scaleb(-places))
+        return {"amount": amount.copy_abs() if amount.is_zero() else amount, "currency": currency}
 
     @classmethod
     def of(cls, amount: Decimal | int | str, currency: str) -> Money:
