@@ -28,7 +28,7 @@ from domain.relationship import Relationship
 from domain.values import Evidence, Installment, Party, Scope, Terms, check_handle, stream_id
 
 ATTEMPTS = 20
-_ID_FIELDS = ("option_id", "change_id", "mistake_id", "invoice_number", "contract_id")
+_ID_FIELDS = ("option_id", "invoice_number", "change_id", "mistake_id", "contract_id")
 
 
 def default_home() -> Path:

@@ -127,6 +127,37 @@ class Terms(Value):
             raise BadInput(f"days out of range: {value}")
         return value
 
+    @field_validator("weekly_hours")
+    @classmethod
+    def _weekly_hours(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and (not value.is_finite() or value <= 0 or value > 168):
+            raise BadInput(f"weekly hours must be more than 0 and at most 168, not {value}")
+        return value
+
+    @field_validator("revisions")
+    @classmethod
+    def _revisions(cls, value: int | None) -> int | None:
+        if value is not None and (value < 0 or value > 1000):
+            raise BadInput(f"revisions out of range: {value}")
+        return value
+
+    @field_validator("reference_rate")
+    @classmethod
+    def _reference_rate(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or value < -10 or value > 100:
+            raise BadInput(f"reference rate out of range: {value}%")
+        return value
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: str) -> str:
+        return check_text(value, "working hours", required=False, limit=200)
+
+    @field_validator("confidentiality")
+    @classmethod
+    def _confidentiality(cls, value: str) -> str:
+        return check_text(value, "confidentiality", required=False)
+
 
 class Installment(Value):
     """A part of the price that becomes billable on its date."""
@@ -159,3 +190,13 @@ class Scope(Value):
 
     description: str
     deliverables: list[str] = Field(default_factory=list)
+
+    @field_validator("description")
+    @classmethod
+    def _described(cls, value: str) -> str:
+        return check_text(value, "scope")
+
+    @field_validator("deliverables")
+    @classmethod
+    def _deliverables(cls, value: list[str]) -> list[str]:
+        return [check_text(item, "deliverable", limit=500) for item in value]
