@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.output import recorded
+from cli.output import print_json, recorded, table
 from cli.session import Session
 
 
@@ -35,3 +35,60 @@ def open_(session: Session, handle: str, name: str, email: str, tax_id: str, add
     party = Party(name=name, email=email, tax_id=tax_id, address=address)
     result = session.app.open_relationship(check_handle(handle), party, on=business_date(session, on))
     recorded(session, result, f"client {handle} ({party.name}) opened")
+
+
+@client.command("list")
+@pass_session
+def list_(session: Session) -> None:
+    """List every client with its state and what it owes.
+
+    \b
+    Example:
+        tratos client list
+    """
+    portfolio = session.models.portfolio()
+    if session.as_json:
+        print_json(portfolio)
+        return
+    if not portfolio:
+        click.echo("No clients yet: open one with `tratos client open HANDLE --name NAME`.")
+        return
+    table("Clients", ["client", "name", "state", "outstanding", "overdue"],
+          [(row.get("handle"), row.get("name"), row.get("state"), row.get("outstanding"),
+            row.get("overdue")) for row in portfolio])
+
+
+@client.command("show")
+@handle_argument
+@pass_session
+def show(session: Session, handle: str) -> None:
+    """Show one client: who they are and where the relationship stands.
+
+    \b
+    Example:
+        tratos client show acme
+    """
+    from domain.errors import UnknownClient
+    from domain.values import check_handle
+
+    models = session.models
+    if check_handle(handle) not in models.handles():
+        raise UnknownClient(f"no client {handle!r}", handle)
+    status = models.status(handle)
+    if session.as_json:
+        print_json(status)
+        return
+    contract = status.get("contract") or {}
+    balance = status.get("balance") or {}
+    rows = [
+        ("client", status.get("handle")),
+        ("name", status.get("name")),
+        *[(key.replace("_", " "), status[key]) for key in ("email", "tax_id", "address", "opened_on")
+          if status.get(key)],
+        ("state", status.get("state")),
+        ("contract", contract.get("title", "none yet")),
+        ("total", contract.get("total")),
+        ("outstanding", balance.get("outstanding")),
+        ("overdue", balance.get("overdue")),
+    ]
+    table(f"Client {handle}", ["field", "value"], rows)

@@ -58,6 +58,14 @@ class LazyGroup(click.Group):
                 raise
             return _not_yet(name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        from domain.errors import UnknownClient
+
+        try:
+            return super().invoke(ctx)
+        except UnknownClient as error:
+            raise _with_suggestion(ctx.obj, error) from error
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         for section in SECTIONS:
             rows = []
@@ -67,6 +75,16 @@ class LazyGroup(click.Group):
                     rows.append((name, command.get_short_help_str(60) if command else ""))
             with formatter.section(section):
                 formatter.write_dl(rows)
+
+
+def _with_suggestion(session: Session | None, error: Exception) -> Exception:
+    """An unknown client handle, plus the closest existing one if there is one."""
+    from domain.errors import UnknownClient
+
+    closest = session.closest_client(error.handle) if session and error.handle else None
+    if not closest or closest == error.handle:
+        return error
+    return UnknownClient(f"no client {error.handle!r}; did you mean {closest!r}?", error.handle)
 
 
 def _not_yet(name: str) -> click.Command:

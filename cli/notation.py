@@ -144,4 +144,7 @@ def parse_late_fee(text: str, default_currency: str) -> LateFee:
         return LateFee(kind="statutory-eu")
     if word.endswith("%"):
         return LateFee(kind="percent", percent=parse_percent(word))
-    return LateFee(kind="fixed", fixed=parse_money(text, default_currency))
+    fixed = parse_money(text, default_currency)
+    if not fixed.is_positive:
+        raise BadInput(f"a fixed late fee must be a positive amount, not {text!r}")
+    return LateFee(kind="fixed", fixed=fixed)

@@ -76,6 +76,17 @@ class Session:
         pinned = os.environ.get("TRATOS_TODAY")
         return date.fromisoformat(pinned) if pinned else date.today()
 
+    def closest_client(self, handle: str) -> str | None:
+        """The existing handle most like a mistyped one (only called on the error path)."""
+        import difflib
+
+        try:
+            handles = self.models.handles()
+        except Exception:  # a suggestion must never replace the error it decorates
+            return None
+        matches = difflib.get_close_matches(handle, handles, n=1, cutoff=0.6)
+        return matches[0] if matches else None
+
     def close(self) -> None:
         if self._app is not None:
             self._app.close()

@@ -1,0 +1,151 @@
+"""tratos contract: draft a project's contract, record both signatures, complete it."""
+
+from __future__ import annotations
+
+import click
+
+from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.output import money, recorded
+from cli.session import Session
+
+SIGN_METHODS = ("pades", "email", "ink", "typed")
+
+
+def contract_option(function):
+    return click.option("--contract", "contract_id", metavar="K1",
+                        help="Which contract (default: the current one).")(function)
+
+
+@click.group()
+def contract() -> None:
+    """Contracts: one per project, drafted, signed by both parties, completed."""
+
+
+@contract.command("draft")
+@handle_argument
+@click.option("--title", required=True, help="Short name of the project.")
+@click.option("--scope", required=True, metavar="TEXT", help="What the work covers, in plain words.")
+@click.option("--deliverable", "deliverables", multiple=True, metavar="D", help="A deliverable; repeatable.")
+@click.option("--price", required=True, metavar="8000EUR", help="The fixed price.")
+@click.option("--hours", "hours_budget", metavar="120", help="Hours the price includes.")
+@click.option("--start", required=True, metavar="DATE", help="First day of the work.")
+@click.option("--end", required=True, metavar="DATE", help="Last day of the work.")
+@click.option("--installment", "installments", multiple=True, metavar="50%@DATE",
+              help="A part of the price and when it becomes billable (50%@2026-01-15 or"
+                   " 4000EUR@2026-01-15); repeatable, must add up to the price."
+                   " Default: 100% on the end date.")
+@click.option("--our-duty", "our_duties", multiple=True, metavar="TEXT", help="What you commit to; repeatable.")
+@click.option("--client-duty", "client_duties", multiple=True, metavar="TEXT",
+              help="What the client commits to (e.g. answer within 3 days); repeatable.")
+@on_option
+@pass_session
+def draft(session: Session, handle: str, title: str, scope: str, deliverables: tuple[str, ...],
+          price: str, hours_budget: str | None, start: str, end: str, installments: tuple[str, ...],
+          our_duties: tuple[str, ...], client_duties: tuple[str, ...], on: str | None) -> None:
+    """Draft a contract; a new draft before signing supersedes the previous one.
+
+    \b
+    Example:
+        tratos contract draft acme --title "Website relaunch" --scope "New site, 5 pages" \\
+            --price 8000EUR --hours 120 --start 2026-01-15 --end 2026-03-15 \\
+            --installment 50%@2026-01-15 --installment 50%@2026-02-15
+    """
+    from cli.notation import parse_date, parse_installments, parse_money, parse_number
+    from domain.errors import BadInput
+    from domain.values import Scope
+
+    today = session.today()
+    total = parse_money(price, session.currency)
+    budget = parse_number(hours_budget, "a number of hours") if hours_budget is not None else None
+    if budget is not None and budget <= 0:
+        raise BadInput(f"the hours budget must be positive, not {hours_budget!r}")
+    first, last = parse_date(start, today), parse_date(end, today)
+    schedule = list(installments) or [f"100%@{last.isoformat()}"]
+    result = session.app.draft_contract(
+        handle, title=title, scope=Scope(description=scope, deliverables=list(deliverables)),
+        price=total, start=first, end=last,
+        installments=parse_installments(schedule, total, today), hours_budget=budget,
+        our_duties=list(our_duties), client_duties=list(client_duties), on=business_date(session, on))
+    event = result.event
+    plan = ("one installment of 100% due on the end date, " + event.end.isoformat()
+            if not installments else f"{len(event.installments)} installments")
+    superseding = f", superseding {event.supersedes}" if event.supersedes else ""
+    recorded(session, result, f"contract {event.contract_id} \"{event.title}\" drafted for"
+             f" {money(event.price)}, {plan}{superseding}")
+
+
+@contract.command("sign")
+@handle_argument
+@click.option("--by", "party", type=click.Choice(["us", "client"]), required=True, help="Who signed.")
+@click.option("--method", type=click.Choice(SIGN_METHODS), default=None,
+              help="pades (signed PDF), email (acceptance by email), ink (scan), typed."
+                   "  [default: typed without --file]")
+@click.option("--file", "file", metavar="F", help="The signed PDF, the acceptance email or the scan.")
+@click.option("--signer", metavar="NAME", help="Who signed (default: you, or the client's legal name).")
+@contract_option
+@on_option
+@pass_session
+def sign(session: Session, handle: str, party: str, method: str | None, file: str | None,
+         signer: str | None, contract_id: str | None, on: str | None) -> None:
+    """Record a signature of the contract by you or by the client.
+
+    \b
+    Example:
+        tratos contract sign acme --by us --method typed
+        tratos contract sign acme --by client --method email --file acceptance.eml
+    """
+    from cli.options import kept_evidence
+    from domain.errors import BadInput
+
+    if method is None:
+        if file:
+            raise BadInput("say how the file was signed: --method pades, email or ink")
+        method = "typed"
+    if method == "pades" and not file:
+        raise BadInput("a PAdES signature needs the signed PDF: --file signed.pdf")
+    day = business_date(session, on)
+    name = signer or _default_signer(session, handle, party)
+    with kept_evidence(session, (file,) if file else ()) as files:
+        # PADES SPOT: the signed PDF is kept as evidence and its SHA-256 recorded as the
+        # signed document's digest; verifying the signature and recording the certificate
+        # (subject, fingerprint) belongs to documents/signing.py.
+        document_sha256 = files[0].sha256 if method == "pades" else ""
+        result = session.app.sign_contract(handle, party=party, signer=name, method=method, on=day,
+                                           contract_id=contract_id, evidence=files,
+                                           document_sha256=document_sha256)
+    event = result.event
+    side = "us" if party == "us" else "the client"
+    state = "now in force" if _both_signed(session, handle, event.contract_id) else "waiting for the other party"
+    recorded(session, result, f"contract {event.contract_id} signed by {side} ({event.signer}, {method}),"
+             f" {state}")
+
+
+@contract.command("complete")
+@handle_argument
+@contract_option
+@on_option
+@pass_session
+def complete(session: Session, handle: str, contract_id: str | None, on: str | None) -> None:
+    """Record that the project is delivered and over.
+
+    \b
+    Example:
+        tratos contract complete acme --contract K1
+    """
+    result = session.app.complete_contract(handle, on=business_date(session, on), contract_id=contract_id)
+    recorded(session, result, f"contract {result.event.contract_id} completed")
+
+
+def _default_signer(session: Session, handle: str, party: str) -> str:
+    from domain.errors import BadInput
+
+    if party == "client":
+        client = session.app.relationship(handle).client
+        return client.name if client else ""
+    if not session.identity.get("name"):
+        raise BadInput("who signed for you? pass --signer NAME or run `tratos init` first")
+    return session.identity["name"]
+
+
+def _both_signed(session: Session, handle: str, contract_id: str) -> bool:
+    return session.app.relationship(handle).contracts[contract_id].state == "in_force"

@@ -1,0 +1,140 @@
+"""tratos init / identity: who the freelancer is, as printed on every document."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.options import pass_session
+from cli.output import print_json, table
+from cli.session import IDENTITY_FILE, Session
+
+LANGUAGES = ("es", "en")
+PASSPHRASE_ENV = "TRATOS_KEY_PASSPHRASE"
+KEY_FILE = "identity.p12"
+
+
+@click.command()
+@click.option("--name", required=True, help="Your name or business name, as on invoices.")
+@click.option("--email", required=True, help="Your contact email.")
+@click.option("--tax-id", default="", help="Your VAT or tax id.")
+@click.option("--address", default="", help="Your postal address.")
+@click.option("--currency", default="EUR", show_default=True,
+              help="Currency of amounts typed without one (ISO 4217).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True,
+              help="Language of documents.")
+@click.option("--force", is_flag=True, help="Replace an existing identity.")
+@pass_session
+def init(session: Session, name: str, email: str, tax_id: str, address: str, currency: str,
+         lang: str, force: bool) -> None:
+    """Set up your identity in the store's folder (once; --force to replace it).
+
+    \b
+    Example:
+        tratos init --name "Ana García" --email ana@example.com --tax-id 12345678Z
+    """
+    from domain.errors import BadInput, Refused
+    from domain.money import check_currency
+    from domain.values import Party
+
+    path = session.home / IDENTITY_FILE
+    if path.exists() and not force:
+        raise Refused(f"an identity already exists in {session.home}; use --force to replace it")
+    party = Party(name=name, email=email, tax_id=tax_id, address=address)
+    if "@" not in party.email or any(c.isspace() for c in party.email):
+        raise BadInput(f"not an email address: {email!r}")
+    identity = {**party.model_dump(), "currency": check_currency(currency), "lang": lang}
+    _write_json(path, identity)
+    session.__dict__.pop("identity", None)
+    create_signing_key(session, identity, force=force)
+    if session.as_json:
+        print_json({"identity": identity, "file": str(path)})
+    else:
+        click.echo(f"Identity of {party.name} saved in {path} (currency {identity['currency']},"
+                   f" documents in {lang})")
+
+
+def create_signing_key(session: Session, identity: dict[str, Any], *, force: bool) -> None:
+    """SIGNING KEY SPOT: `init` makes the PKCS#12 key and certificate here (documents/identity.py).
+
+    Not wired yet: the identity above is complete without it, and `identity import`
+    adopts an existing certificate meanwhile.
+    """
+
+
+@click.group()
+def identity() -> None:
+    """Your identity and signing certificate."""
+
+
+@identity.command("show")
+@pass_session
+def show(session: Session) -> None:
+    """Show your identity and whether a signing key is set up.
+
+    \b
+    Example:
+        tratos identity show
+    """
+    from domain.errors import Refused
+
+    if not session.identity:
+        raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
+    key = session.home / KEY_FILE
+    shown = {**session.identity, "signing_key": str(key) if key.exists() else None}
+    if session.as_json:
+        print_json(shown)
+        return
+    rows = [(field.replace("_", " "), value if value is not None else "none yet")
+            for field, value in shown.items()]
+    table("Identity", ["field", "value"], rows)
+
+
+@identity.command("import")
+@click.argument("file", metavar="FILE.p12")
+@click.option("--force", is_flag=True, help="Replace an existing signing key.")
+@pass_session
+def import_(session: Session, file: str, force: bool) -> None:
+    """Sign with an existing certificate (e.g. a qualified one) instead of a self-signed key.
+
+    The passphrase comes from TRATOS_KEY_PASSPHRASE or is asked for.
+
+    \b
+    Example:
+        TRATOS_KEY_PASSPHRASE=... tratos identity import ~/certs/fnmt.p12
+    """
+    from domain.errors import BadInput
+
+    try:
+        from documents.identity import describe, import_identity
+    except ModuleNotFoundError:
+        raise BadInput("`tratos identity import` is not available in this version yet") from None
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None:
+        passphrase = click.prompt("Passphrase of the certificate", hide_input=True, err=True)
+    target = import_identity(Path(file), passphrase, session.home, overwrite=force)
+    info = describe(target, passphrase).as_dict()
+    if session.as_json:
+        print_json({"signing_key": str(target), **info})
+    else:
+        click.echo(f"Signing key imported into {target}: {info['subject']}"
+                   f" (SHA-256 {info['fingerprint_sha256']})")
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    """Write atomically, so an interrupted init never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".identity-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(value, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
