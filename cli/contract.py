@@ -67,7 +67,7 @@ def draft(session: Session, handle: str, title: str, scope: str, deliverables: t
         installments=parse_installments(schedule, total, today), hours_budget=budget,
         our_duties=list(our_duties), client_duties=list(client_duties), on=business_date(session, on))
     event = result.event
-    plan = ("one installment of 100% due on the end date, " + event.end.isoformat()
+    plan = (f"no installments given, so one of 100% due on the end date ({event.end})"
             if not installments else f"{len(event.installments)} installments")
     superseding = f", superseding {event.supersedes}" if event.supersedes else ""
     recorded(session, result, f"contract {event.contract_id} \"{event.title}\" drafted for"

@@ -92,7 +92,7 @@ def _not_yet(name: str) -> click.Command:
         raise click.UsageError(f"`tratos {name}` is not available in this version yet")
 
     return click.Command(name, callback=run, help="(not available yet)",
-                         context_settings={"ignore_unknown_options": True})
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -28,7 +28,10 @@ def record(session: Session, handle: str, number: str, amount: str, on: str | No
         tratos payment record acme F-2026-001 4000EUR --on 2026-02-10
     """
     from cli.notation import parse_money
+    from domain.errors import BadInput
 
-    result = session.app.record_payment(handle, number, parse_money(amount, session.currency),
-                                        on=business_date(session, on))
+    received = parse_money(amount, session.currency)
+    if not received.is_positive:
+        raise BadInput(f"a payment must be a positive amount, not {amount!r}")
+    result = session.app.record_payment(handle, number, received, on=business_date(session, on))
     recorded(session, result, f"payment of {money(result.event.amount)} for {number}")

@@ -1,0 +1,206 @@
+"""tratos demo: two client stories recorded through the real commands, then their status.
+
+Every step is a `tratos` command line run in-process (the same parsing, rules
+and output as typing it), on fixed 2026 dates so the output is always the same.
+Only marking an invoice late and sending a reminder go through the Application
+directly, as `check` and `remind` will once they exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import click
+
+from cli.options import pass_session
+from cli.session import Session
+
+DEMO_TODAY = "2026-03-31"
+Step = list[str] | Callable[[Session], None]
+
+EMAILS = {
+    "acme-acceptance.eml": (
+        "From: Laura Pérez <laura@acme.test>\nTo: ana@example.com\n"
+        "Date: Mon, 12 Jan 2026 10:14:00 +0100\nSubject: Re: Website relaunch contract\n\n"
+        "We accept the contract as sent. Laura Pérez, Acme Consulting SL\n"
+    ),
+    "acme-midpoint.eml": (
+        "From: Laura Pérez <laura@acme.test>\nTo: ana@example.com\n"
+        "Date: Mon, 16 Feb 2026 09:02:00 +0100\nSubject: Midpoint review\n\n"
+        "Thanks for the review yesterday: we are happy with the progress.\n"
+    ),
+}
+
+
+def story(evidence: Path) -> list[Step]:
+    """Both clients' histories, interleaved in date order (invoice numbers follow dates)."""
+    acceptance, midpoint = evidence / "acme-acceptance.eml", evidence / "acme-midpoint.eml"
+    return [
+        ["init", "--name", "Ana García", "--email", "ana@example.com", "--tax-id", "12345678Z",
+         "--currency", "EUR", "--lang", "en"],
+        ["client", "open", "acme", "--name", "Acme Consulting SL", "--email", "laura@acme.test",
+         "--tax-id", "B12345678", "--on", "2026-01-05"],
+        ["terms", "publish", "acme", "--rate", "60/h", "--payment-days", "30", "--response-days", "2",
+         "--late-fee", "statutory-eu", "--hours", "Mon-Fri 09:00-17:00",
+         "--confidentiality", "Client data stays confidential for 5 years.", "--on", "2026-01-05"],
+        ["client", "open", "northwind", "--name", "Northwind Trading Ltd", "--on", "2026-01-07"],
+        ["terms", "publish", "northwind", "--rate", "55/h", "--payment-days", "15",
+         "--late-fee", "statutory-eu", "--on", "2026-01-07"],
+        ["contract", "draft", "acme", "--title", "Website relaunch",
+         "--scope", "Redesign and rebuild the public website",
+         "--deliverable", "Five page templates", "--deliverable", "Contact form",
+         "--price", "8000EUR", "--hours", "120", "--start", "2026-01-15", "--end", "2026-03-15",
+         "--installment", "50%@2026-01-15", "--installment", "50%@2026-02-15",
+         "--our-duty", "Weekly progress report", "--client-duty", "Answer questions within 3 days",
+         "--on", "2026-01-08"],
+        ["contract", "draft", "northwind", "--title", "Logo and brand guide",
+         "--scope", "A logo and a ten-page brand guide", "--price", "1500EUR",
+         "--start", "2026-01-12", "--end", "2026-01-30", "--on", "2026-01-09"],
+        ["contract", "sign", "acme", "--by", "us", "--on", "2026-01-12"],
+        ["contract", "sign", "acme", "--by", "client", "--method", "email", "--file", str(acceptance),
+         "--signer", "Laura Pérez", "--on", "2026-01-12"],
+        ["contract", "sign", "northwind", "--by", "us", "--on", "2026-01-12"],
+        ["contract", "sign", "northwind", "--by", "client", "--method", "typed",
+         "--signer", "Jane Doe", "--on", "2026-01-12"],
+        ["invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"],
+        ["change", "request", "acme", "Add a blog section with three launch posts", "--by", "client",
+         "--on", "2026-01-20"],
+        ["change", "quote", "acme", "C1", "--price", "600EUR", "--hours", "10", "--days", "5",
+         "--on", "2026-01-21"],
+        ["change", "approve", "acme", "C1", "--on", "2026-01-22"],
+        ["hours", "log", "acme", "6.5", "--note", "Home page templates", "--on", "2026-01-30"],
+        ["contract", "complete", "northwind", "--on", "2026-01-30"],
+        ["invoice", "issue", "northwind", "--installment", "1", "--on", "2026-01-30"],
+        ["mistake", "report", "acme", "Messages from the contact form never reached the client",
+         "--by", "client", "--on", "2026-02-02"],
+        ["mistake", "ack", "acme", "M1", "--apology", "Sorry: we are on it today.", "--on", "2026-02-03"],
+        ["mistake", "diagnose", "acme", "M1", "--fault", "ours",
+         "--cause", "The form still sent through the staging mail server",
+         "--category", "deployment", "--on", "2026-02-04"],
+        ["mistake", "propose", "acme", "M1", "Fix the mail settings and re-test every form, free of charge",
+         "--cost", "0EUR", "--hours", "3", "--on", "2026-02-04"],
+        ["mistake", "propose", "acme", "M1", "Move the form to a hosted form service",
+         "--cost", "150EUR", "--hours", "2", "--on", "2026-02-04"],
+        ["mistake", "choose", "acme", "M1", "O1", "--agreed", "--on", "2026-02-05"],
+        ["mistake", "resolve", "acme", "M1", "--on", "2026-02-06"],
+        ["mistake", "lesson", "acme", "M1", "Send a test message from production before every delivery",
+         "--on", "2026-02-06"],
+        ["payment", "record", "acme", "F-2026-001", "4000EUR", "--on", "2026-02-10"],
+        ["invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"],
+        ["note", "acme", "Client confirmed the midpoint review by email", "--evidence", str(midpoint),
+         "--on", "2026-02-16"],
+        late("northwind", "F-2026-002", date(2026, 2, 20)),
+        reminder("northwind", "F-2026-002", date(2026, 2, 20)),
+        ["payment", "record", "northwind", "F-2026-002", "1500EUR", "--on", "2026-03-02"],
+        ["end", "northwind", "--reason", "Brand guide delivered and paid", "--by", "us",
+         "--on", "2026-03-05"],
+        late("acme", "F-2026-003", date(2026, 3, 20)),
+    ]
+
+
+def late(handle: str, number: str, on: date) -> Callable[[Session], None]:
+    def step(session: Session) -> None:
+        from cli.output import recorded
+
+        recorded(session, session.app.mark_late(handle, number, on=on), f"invoice {number} marked late")
+
+    return step
+
+
+def reminder(handle: str, number: str, on: date) -> Callable[[Session], None]:
+    def step(session: Session) -> None:
+        from cli.output import money, recorded
+        from domain.late_fees import late_fee
+
+        relationship = session.app.relationship(handle)
+        invoice = relationship.invoice(number)
+        _, terms = relationship.latest_terms
+        fee = late_fee(terms.late_fee, terms.reference_rate, invoice.outstanding, invoice.due, on)
+        result = session.app.send_reminder(handle, number, on=on, late_fee=fee)
+        recorded(session, result, f"reminder for {number} sent, late fee {money(fee) or 'none'}")
+
+    return step
+
+
+@click.command()
+@pass_session
+def demo(session: Session) -> None:
+    """Record two example clients in an empty store, then show their status.
+
+    acme has a contract in force with a change, a mistake put right, one
+    installment paid and one late; northwind's project was completed, paid
+    late after a reminder, and the relationship ended.
+
+    \b
+    Example:
+        tratos --home /tmp/tratos-demo demo
+    """
+    from cli.main import tratos
+    from domain.errors import Refused
+
+    if (session.home / "identity.json").exists() or _has_events(session):
+        raise Refused(f"the demo records into an empty store, and {session.home} is not: "
+                      "use --home with a new folder")
+    base = ["--home", str(session.home)]
+    if session.database_url:
+        base += ["--database-url", session.database_url]
+    quiet = io.StringIO()
+    with tempfile.TemporaryDirectory() as folder, _pinned_today(DEMO_TODAY), \
+            contextlib.redirect_stdout(quiet) if session.as_json else contextlib.nullcontext():
+        for name, text in EMAILS.items():
+            (Path(folder) / name).write_text(text, encoding="utf-8")
+        for step in story(Path(folder)):
+            if callable(step):
+                _in_own_session(session, step)
+            else:
+                tratos.main(args=base + step, prog_name="tratos", standalone_mode=False)
+    with _pinned_today(DEMO_TODAY):
+        if session.as_json:
+            from cli.output import print_json
+
+            step_session = Session(home=str(session.home), database_url=session.database_url)
+            try:
+                print_json({"home": str(session.home), "today": DEMO_TODAY,
+                            "status": [step_session.models.status(h) for h in ("acme", "northwind")]})
+            finally:
+                step_session.close()
+            return
+        for handle in ("acme", "northwind"):
+            click.echo()
+            tratos.main(args=[*base, "status", handle], prog_name="tratos", standalone_mode=False)
+
+
+def _has_events(session: Session) -> bool:
+    probe = Session(home=str(session.home), database_url=session.database_url)
+    try:
+        return bool(probe.app.recorder.max_notification_id())
+    finally:
+        probe.close()
+
+
+def _in_own_session(session: Session, step: Callable[[Session], None]) -> None:
+    """Run a step with its own Application, as a separate command would."""
+    own = Session(as_json=session.as_json, home=str(session.home), database_url=session.database_url)
+    try:
+        step(own)
+    finally:
+        own.close()
+
+
+@contextlib.contextmanager
+def _pinned_today(day: str) -> Iterator[None]:
+    previous = os.environ.get("TRATOS_TODAY")
+    os.environ["TRATOS_TODAY"] = day
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TRATOS_TODAY", None)
+        else:
+            os.environ["TRATOS_TODAY"] = previous

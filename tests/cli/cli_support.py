@@ -1,0 +1,100 @@
+"""Running the tratos CLI in-process as a user would, and reading its store back raw.
+
+`run(home, *args)` calls `cli.main.main` (the console script's entry point, so
+errors become one `error:` line and an exit code) inside click's CliRunner
+isolation, with today pinned. `store_rows(home)` reads every row of the SQLite
+`stored_events` table with the stdlib, so "nothing changed" is checked on the
+bytes stored, not through our own classes.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import main
+
+TODAY = "2026-03-31"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+def run(home: Path, *args: str, env: dict[str, str | None] | None = None) -> Outcome:
+    """`tratos --home HOME ARGS…` in-process; returns exit code, stdout and stderr."""
+    settings: dict[str, str | None] = {
+        "TRATOS_TODAY": TODAY, "TRATOS_DATABASE_URL": None, "TRATOS_HOME": None,
+        "TRATOS_DEBUG": None, "TRATOS_KEY_PASSPHRASE": None,
+    }
+    settings.update(env or {})
+    with CliRunner().isolation(env=settings) as (out, err, _):
+        try:
+            main(["--home", str(home), *args])
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+def ok(home: Path, *args: str, **kwargs) -> Outcome:
+    """Run a command that must succeed, showing its stderr if it does not."""
+    outcome = run(home, *args, **kwargs)
+    assert outcome.code == 0, f"tratos {' '.join(args)} failed: {outcome.stderr}"
+    return outcome
+
+
+def store_rows(home: Path) -> list[tuple]:
+    """Every stored event as stored: stream, version, topic and state bytes, in insertion order."""
+    database = home / "tratos.sqlite"
+    if not database.exists():
+        return []
+    with sqlite3.connect(database) as connection:
+        return connection.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
+        ).fetchall()
+
+
+def evidence_files(home: Path) -> list[str]:
+    folder = home / "evidence"
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def write_eml(path: Path, subject: str, sender: str = "Laura Pérez <laura@acme.test>",
+              day: str = "Mon, 12 Jan 2026 10:14:00 +0100", body: str = "Agreed.") -> Path:
+    path.write_text(f"From: {sender}\nTo: ana@example.com\nDate: {day}\nSubject: {subject}\n\n{body}\n",
+                    encoding="utf-8")
+    return path
+
+
+# The acme story up to a contract in force: (args…) per command, in date order.
+OPENED = [
+    ("init", "--name", "Ana García", "--email", "ana@example.com"),
+    ("client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05"),
+]
+IN_FORCE = OPENED + [
+    ("terms", "publish", "acme", "--rate", "60/h", "--payment-days", "30", "--response-days", "2",
+     "--late-fee", "statutory-eu", "--on", "2026-01-05"),
+    ("contract", "draft", "acme", "--title", "Website relaunch", "--scope", "Redesign the site",
+     "--price", "8000EUR", "--hours", "120", "--start", "2026-01-15", "--end", "2026-03-15",
+     "--installment", "50%@2026-01-15", "--installment", "50%@2026-02-15", "--on", "2026-01-08"),
+    ("contract", "sign", "acme", "--by", "us", "--on", "2026-01-12"),
+    ("contract", "sign", "acme", "--by", "client", "--signer", "Laura Pérez", "--on", "2026-01-12"),
+]
+
+
+def given(home: Path, steps: list[tuple[str, ...]]) -> None:
+    for step in steps:
+        ok(home, *step)
