@@ -1,1 +1,8 @@
-"""Read models rebuilt from the event log."""
+"""Read models rebuilt from the event log: relationships, money, changes, mistakes, lessons, timeline.
+
+`ReadModels(app)` is the whole public surface; see `projections/models.py`.
+"""
+
+from projections.models import ReadModels
+
+__all__ = ["ReadModels"]

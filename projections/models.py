@@ -1,0 +1,228 @@
+"""`ReadModels`: the read side of tratos, caught up from the event log on demand.
+
+    models = ReadModels(app)   # tables in the same database as the events, created on first use
+    models.catch_up()          # applies what is new, page by page, exactly once
+    models.status("acme")      # dicts ready for --json
+
+Catch-up reads `app.recorder.select_notifications(start=position, limit=page,
+inclusive_of_start=False)` in pages, decodes each with `app.mapper`, and for
+each page writes all the rows it changed plus the tracking record in one
+transaction (see `projections/store.py`). Nothing is ever loaded whole: memory
+holds one page of events and the rows they touch.
+
+Time travel (`as_of=`) runs the very same projection code over the stream's
+events up to that date, into a scratch in-memory SQLite store, then reads it
+with `today = as_of`: the same answer a store that only ever held those
+events would give.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from domain.errors import UnknownReference
+from domain.values import check_handle, stream_id
+from projections import projector, views
+from projections.schema import TABLES
+from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder, open_recorder
+
+PAGE_SIZE = 1000
+Progress = Callable[[int, int], None]
+
+
+def business_today() -> date:
+    """Today's business date (TRATOS_TODAY pins it, as in the CLI session)."""
+    pinned = os.environ.get("TRATOS_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+class ReadModels:
+    """Read models of one store: catch-up, rebuild and the queries the CLI and documents use."""
+
+    def __init__(self, app: Any, *, page_size: int = PAGE_SIZE,
+                 recorder: ReadModelRecorder | None = None) -> None:
+        self.app = app
+        self.page_size = page_size
+        self.recorder = recorder if recorder is not None else open_recorder(app)
+        self._ready = False
+
+    @classmethod
+    def scratch(cls, app: Any, *, page_size: int = PAGE_SIZE) -> ReadModels:
+        """Read models of `app`'s log kept in a private in-memory database (close() when done)."""
+        return cls(app, page_size=page_size, recorder=SQLiteReadModelRecorder.scratch())
+
+    def close(self) -> None:
+        self.recorder.close()
+
+    def __enter__(self) -> ReadModels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ensure(self) -> None:
+        if not self._ready:
+            self.recorder.ensure_schema()
+            self._ready = True
+
+    # ------------------------------------------------------------- writing
+
+    def catch_up(self, progress: Progress | None = None, total: int = 0) -> int:
+        """Apply every notification recorded since the last catch-up; returns how many."""
+        self._ensure()
+        applied = 0
+        position = self.recorder.position()
+        while True:
+            notifications = self.app.recorder.select_notifications(
+                start=position, limit=self.page_size, inclusive_of_start=False)
+            if not notifications:
+                return applied
+            last = notifications[-1].id
+            to_domain_event = self.app.mapper.to_domain_event
+            events = [to_domain_event(n) for n in notifications]
+            if self._apply_page(position, last, events):
+                applied += len(notifications)
+                position = last
+                if progress is not None:
+                    progress(applied, total)
+            else:  # another process applied this page meanwhile: continue from where it got
+                position = self.recorder.position()
+            if len(notifications) < self.page_size:
+                return applied
+
+    def _apply_page(self, expected: int, last: int, events: Sequence[Any]) -> bool:
+        with self.recorder.writing() as writer:
+            if writer.position() != expected:
+                return False
+            batch = Batch(writer)
+            projector.prefetch(batch, events)
+            for event in events:
+                projector.project(event, batch)
+            batch.write()
+            writer.track(last)
+        return True
+
+    def apply(self, events: Iterable[Any]) -> int:
+        """Project already-decoded events (time travel, tests), numbering them after the position."""
+        self._ensure()
+        count = 0
+        page: list[Any] = []
+        for event in events:
+            page.append(event)
+            if len(page) == self.page_size:
+                count += self._apply_numbered(page)
+                page = []
+        if page:
+            count += self._apply_numbered(page)
+        return count
+
+    def _apply_numbered(self, page: list[Any]) -> int:
+        position = self.recorder.position()
+        self._apply_page(position, position + len(page), page)
+        return len(page)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Drop every read model and project the whole log again; returns the events applied."""
+        self.recorder.reset()
+        self._ready = True
+        total = self.app.recorder.max_notification_id() or 0
+        if progress is not None:
+            progress(0, total)
+        return self.catch_up(progress, total)
+
+    # ------------------------------------------------------------- reading
+
+    def _read(self, function: Callable[..., Any], *args: Any) -> Any:
+        self._ensure()
+        with self.recorder.reading() as reader:
+            return function(reader, *args)
+
+    def handles(self) -> list[str]:
+        return [row["handle"] for row in self._read(
+            lambda r: r.rows("SELECT handle FROM {t}relationships ORDER BY handle"))]
+
+    def status(self, handle: str, *, today: date | None = None, as_of: date | None = None) -> dict[str, Any]:
+        """Where the relationship stands: SPEC §6 keys; overdue and late fees computed for `today`.
+
+        With `as_of`, the relationship as it stood at the end of that business date (from the stream,
+        ignoring events that occurred after it), with overdue computed for that date.
+        """
+        stream = stream_id(check_handle(handle)).hex
+        if as_of is not None:
+            with self._as_of(as_of, handle) as past:
+                return past.status(handle, today=as_of)
+        result = self._read(views.status, stream, today or business_today())
+        if result is None:
+            raise UnknownReference(f"no client {handle!r}: open it with `tratos client open {handle}`")
+        return result
+
+    def portfolio(self, *, today: date | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
+        """Every client on one line: state, contract total, outstanding, overdue, open changes and mistakes."""
+        if as_of is not None:
+            with self._as_of(as_of) as past:
+                return past.portfolio(today=as_of)
+        return self._read(views.portfolio, today or business_today())
+
+    def timeline(self, handle: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+        """One row per event of the relationship, oldest first, each with a sentence."""
+        stream = stream_id(check_handle(handle)).hex
+        if as_of is not None:
+            with self._as_of(as_of, handle) as past:
+                return past.timeline(handle)
+        rows = self._read(views.timeline, stream)
+        if not rows:
+            raise UnknownReference(f"no client {handle!r}: open it with `tratos client open {handle}`")
+        return rows
+
+    def lessons(self) -> list[dict[str, Any]]:
+        return self._read(views.lessons)
+
+    def unmarked_late(self, today: date | None = None) -> list[dict[str, Any]]:
+        """Invoices overdue on `today` that no PaymentLate has marked yet: what `check` marks."""
+        return self._read(views.unmarked_late, today or business_today())
+
+    def actions(self, today: date | None = None) -> list[dict[str, Any]]:
+        """What needs action on `today`: late payments, installments to invoice, changes waiting,
+        mistakes not acknowledged within the response time, contracts past their end."""
+        return self._read(views.actions, today or business_today())
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every read model, sorted: for comparing two sets of read models."""
+        def read(reader: Any) -> dict[str, list[tuple[Any, ...]]]:
+            result = {}
+            for name, table in TABLES.items():
+                rows = reader.rows(f"SELECT {', '.join(table.columns)} FROM {{t}}{name}")
+                result[name] = sorted((tuple(row[c] for c in table.columns) for row in rows), key=repr)
+            return result
+
+        return self._read(read)
+
+    # ------------------------------------------------------------- time travel
+
+    def _as_of(self, day: date, handle: str | None = None) -> ReadModels:
+        past = ReadModels.scratch(self.app, page_size=self.page_size)
+        try:
+            past.apply(e for e in self._events(handle) if e.occurred_on <= day)
+        except BaseException:
+            past.close()
+            raise
+        return past
+
+    def _events(self, handle: str | None) -> Iterable[Any]:
+        decode = self.app.mapper.to_domain_event
+        if handle is not None:
+            for stored in self.app.recorder.select_events(stream_id(check_handle(handle))):
+                yield decode(stored)
+            return
+        position = 0
+        while True:
+            page = self.app.recorder.select_notifications(start=position, limit=self.page_size,
+                                                          inclusive_of_start=False)
+            for notification in page:
+                yield decode(notification)
+            if len(page) < self.page_size:
+                return
+            position = page[-1].id

@@ -1,0 +1,325 @@
+"""Where the read models live: the backend's own tracking recorder, extended with our tables.
+
+`SQLiteReadModelRecorder` and `PostgresReadModelRecorder` subclass
+eventsourcing's `SQLiteTrackingRecorder` / `PostgresTrackingRecorder`, so the
+position of the read models is an ordinary eventsourcing tracking record
+(`application_name = "read_models"`) written by the library's own
+`_insert_tracking`, which refuses to record a position twice. What we add:
+
+- `writing()`: one transaction that first takes the read models' write lock
+  (SQLite `BEGIN IMMEDIATE`; PostgreSQL a transaction-scoped advisory lock), so
+  two processes catching up at once apply each page once: the second sees the
+  position moved and re-reads instead of applying the page again;
+- `Batch`: the rows one page of events touches, fetched with a few
+  `IN (...)` queries before the page is applied, edited in memory, and written
+  back with one `executemany` per table, followed by the tracking record, in
+  that same transaction.
+
+The SQL is shared; the dialects differ only in the placeholder (`?` / `%s`),
+the schema prefix and the lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import PersistenceError, Tracking
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from projections.schema import (
+    SCHEMA_VERSION,
+    TABLES,
+    TRACKING_NAME,
+    Table,
+    create_statements,
+    drop_statements,
+)
+
+
+class Reader:
+    """Read-only queries on one snapshot: rows come back as dicts."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.cursor.execute(self.dialect.sql(sql), tuple(params))
+        return self.dialect.dicts(self.cursor)
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.rows(sql, params)
+        return rows[0] if rows else None
+
+
+class Writer(Reader):
+    """The cursor of a write transaction that holds the read models' lock."""
+
+    def __init__(self, cursor: Any, dialect: Dialect, recorder: Any) -> None:
+        super().__init__(cursor, dialect)
+        self.recorder = recorder
+
+    def position(self) -> int:
+        return self.recorder._max_tracking_id(TRACKING_NAME, self.cursor) or 0
+
+    def track(self, notification_id: int) -> None:
+        """The tracking record, by the library: refuses a position at or before the current one."""
+        self.recorder._insert_tracking(self.cursor, Tracking(TRACKING_NAME, notification_id))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self.dialect.sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.cursor.executemany(self.dialect.sql(sql), rows)
+
+
+class Dialect:
+    """The little that differs between SQLite and PostgreSQL."""
+
+    def __init__(self, placeholder: str, qualify: str) -> None:
+        self.placeholder = placeholder
+        self.qualify = qualify
+        self._cache: dict[str, str] = {}
+
+    def sql(self, text: str) -> str:
+        """Our SQL is written with `?` and `{t}` (the schema prefix); adapt it once."""
+        converted = self._cache.get(text)
+        if converted is None:
+            converted = text.replace("{t}", self.qualify)
+            if self.placeholder != "?":
+                converted = converted.replace("?", self.placeholder)
+            self._cache[text] = converted
+        return converted
+
+    def dicts(self, cursor: Any) -> list[dict[str, Any]]:
+        rows = cursor.fetchall()
+        if not rows or isinstance(rows[0], dict):
+            return list(rows)
+        names = rows[0].keys()  # sqlite3.Row
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def upsert_sql(table: Table) -> str:
+    columns = ", ".join(table.columns)
+    marks = ", ".join("?" * len(table.columns))
+    insert = f"INSERT INTO {{t}}{table.name} ({columns}) VALUES ({marks})"
+    if table.append_only:
+        return insert
+    updates = ", ".join(f"{c} = excluded.{c}" for c in table.values)
+    return f"{insert} ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}"
+
+
+UPSERTS = {name: upsert_sql(table) for name, table in TABLES.items()}
+
+
+class Batch:
+    """The rows one page of events reads and writes, held in memory for that page only."""
+
+    def __init__(self, writer: Writer | None = None) -> None:
+        self.writer = writer
+        self.rows: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
+        self.changed: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
+
+    def load(self, table: str, streams: Iterable[str], column: str | None = None,
+             values: Iterable[Any] = ()) -> None:
+        """Fetch the rows of `streams` (and, if given, with `column` in `values`): one query."""
+        streams = sorted(set(streams))
+        if not streams or self.writer is None:
+            return
+        values = sorted(set(values), key=str) if column else []
+        if column and not values:
+            return
+        spec = TABLES[table]
+        sql = (f"SELECT {', '.join(spec.columns)} FROM {{t}}{table}"
+               f" WHERE stream IN ({', '.join('?' * len(streams))})")
+        if column:
+            sql += f" AND {column} IN ({', '.join('?' * len(values))})"
+        rows = self.rows[table]
+        for row in self.writer.rows(sql, [*streams, *values]):
+            rows[tuple(row[k] for k in spec.key)] = row
+
+    def get(self, table: str, *key: Any) -> dict[str, Any] | None:
+        return self.rows[table].get(key)
+
+    def edit(self, table: str, *key: Any) -> dict[str, Any] | None:
+        """A row to change (None if it does not exist); it will be written back."""
+        row = self.rows[table].get(key)
+        if row is not None:
+            self.changed[table][key] = row
+        return row
+
+    def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        spec = TABLES[table]
+        full = dict.fromkeys(spec.columns)
+        full.update(row)
+        key = tuple(full[k] for k in spec.key)
+        self.rows[table][key] = full
+        self.changed[table][key] = full
+        return full
+
+    def write(self) -> None:
+        """One executemany per table for every row added or edited in this page."""
+        assert self.writer is not None
+        for name, changed in self.changed.items():
+            if changed:
+                columns = TABLES[name].columns
+                self.writer.executemany(UPSERTS[name], [tuple(row[c] for c in columns)
+                                                        for row in changed.values()])
+
+
+class ReadModelRecorder:
+    """What both backends' read-model recorders offer to `ReadModels`."""
+
+    dialect: Dialect
+
+    def position(self) -> int:
+        return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
+
+    @contextmanager
+    def reading(self) -> Iterator[Reader]:
+        with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
+            yield Reader(cursor, self.dialect)
+
+    def schema_is_current(self) -> bool:
+        try:
+            with self.reading() as reader:
+                if not self._meta_exists(reader):
+                    return False
+                row = reader.one("SELECT value FROM {t}read_model_meta WHERE key = 'schema'")
+        except (sqlite3.Error, PersistenceError):
+            return False
+        return row is not None and row["value"] == str(SCHEMA_VERSION)
+
+    def ensure_schema(self) -> None:
+        """Create the tables on first use; drop and recreate them if their schema is older."""
+        if self.schema_is_current():
+            return
+        self.create_table()  # type: ignore[attr-defined]  # the library's tracking table
+        with self.writing() as writer:
+            if self._meta_exists(writer):
+                row = writer.one("SELECT value FROM {t}read_model_meta WHERE key = 'schema'")
+                if row is not None and row["value"] == str(SCHEMA_VERSION):
+                    return
+            self._recreate(writer)
+
+    def reset(self) -> None:
+        """Drop every read model and its position: the next catch-up rebuilds from the start."""
+        self.create_table()  # type: ignore[attr-defined]
+        with self.writing() as writer:
+            self._recreate(writer)
+
+    def _recreate(self, writer: Writer) -> None:
+        for statement in drop_statements("{t}") + create_statements("{t}"):
+            writer.execute(statement)
+        writer.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (TRACKING_NAME,))
+        writer.execute("INSERT INTO {t}read_model_meta (key, value) VALUES ('schema', ?)",
+                       (str(SCHEMA_VERSION),))
+
+    @property
+    def tracking_table(self) -> str:
+        raise NotImplementedError
+
+    def _meta_exists(self, reader: Reader) -> bool:
+        raise NotImplementedError
+
+    @contextmanager
+    def writing(self) -> Iterator[Writer]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        """Release what this recorder opened itself (scratch stores only)."""
+
+
+class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
+    """Read models in the SQLite file of the events (or in a scratch in-memory database)."""
+
+    dialect = Dialect("?", "")
+    owns_datastore = False
+
+    @property
+    def tracking_table(self) -> str:
+        return "tracking"
+
+    def _meta_exists(self, reader: Reader) -> bool:
+        return reader.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'read_model_meta'") \
+            is not None
+
+    @contextmanager
+    def writing(self) -> Iterator[Writer]:
+        """`BEGIN IMMEDIATE`: the write lock first, so the position read next cannot go stale."""
+        with self.datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield Writer(cursor, self.dialect, self)
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+
+    @classmethod
+    def scratch(cls) -> SQLiteReadModelRecorder:
+        """A private in-memory database: for time travel and for checking rebuilds."""
+        name = f"file:tratos-scratch-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        recorder = cls(SQLiteDatastore(name, single_row_tracking=True))
+        recorder.owns_datastore = True
+        return recorder
+
+    def close(self) -> None:
+        if self.owns_datastore:
+            self.datastore.close()
+
+
+def postgres_recorder_class() -> type:
+    """Defined on demand, so SQLite users never import psycopg."""
+    global _POSTGRES_CLASS
+    if _POSTGRES_CLASS is None:
+        from eventsourcing.postgres import PostgresTrackingRecorder
+
+        class PostgresReadModelRecorder(ReadModelRecorder, PostgresTrackingRecorder):
+            """Read models in the PostgreSQL schema of the events."""
+
+            def __init__(self, datastore: Any, **kwargs: Any) -> None:
+                super().__init__(datastore, **kwargs)
+                schema = self.datastore.schema.replace('"', '""')
+                self.dialect = Dialect("%s", f'"{schema}".')
+                # One advisory lock per schema serialises read-model writers, like BEGIN IMMEDIATE.
+                self.lock_key = zlib.crc32(f"tratos-read-models:{self.datastore.schema}".encode())
+
+            @property
+            def tracking_table(self) -> str:
+                return f'{self.dialect.qualify}"{self.tracking_table_name}"'
+
+            def _meta_exists(self, reader: Reader) -> bool:
+                row = reader.one("SELECT to_regclass(?) AS name",
+                                 (f"{self.dialect.qualify}read_model_meta",))
+                return row is not None and row["name"] is not None
+
+            @contextmanager
+            def writing(self) -> Iterator[Writer]:
+                with self.datastore.transaction(commit=True) as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
+                    yield Writer(cursor, self.dialect, self)
+
+        _POSTGRES_CLASS = PostgresReadModelRecorder
+    return _POSTGRES_CLASS
+
+
+_POSTGRES_CLASS: type | None = None
+
+
+def open_recorder(app: Any) -> ReadModelRecorder:
+    """The read-model recorder on the same database (and connection pool) as the app's events."""
+    factory = app.factory
+    if isinstance(factory.datastore, SQLiteDatastore):
+        return SQLiteReadModelRecorder(factory.datastore)
+    cls = postgres_recorder_class()
+    prefix = factory.env.name.lower() or "notification"
+    return cls(factory.datastore, tracking_table_name=f"{prefix}_tracking")

@@ -1,0 +1,350 @@
+"""What the read models answer, as JSON-ready dicts: status, portfolio, timeline, lessons, actions.
+
+Conventions (the `--json` contract, SPEC §6): money is always
+`{"amount": "8000.00", "currency": "EUR"}` (a decimal string in the
+currency's minor units), dates are ISO strings, counts are ints, hours are
+decimal strings. Anything that depends on the day (overdue, late, late fees,
+what needs action) is computed here for the `today` given, never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.late_fees import days_late, late_fee
+from domain.money import Money, minor_units
+from domain.values import Terms
+from projections.store import Reader
+
+DEFAULT_CURRENCY = "EUR"
+LIVE = ("in_force", "completed")
+
+
+def money(amount: Decimal | str | None, currency: str | None) -> dict[str, str] | None:
+    """The one JSON shape of money."""
+    if amount is None or currency is None:
+        return None
+    value = Decimal(amount).quantize(Decimal(1).scaleb(-minor_units(currency)))
+    return {"amount": str(value), "currency": currency}
+
+
+def _number(text: str | None) -> int:
+    """K12 -> 12, so ids sort as people count."""
+    digits = "".join(ch for ch in text or "" if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _days_between(later: date, earlier: str | None) -> int | None:
+    return None if earlier is None else (later - date.fromisoformat(earlier)).days
+
+
+class TermsBook:
+    """Parsed terms of one stream by version (parsed once per read)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = {row["version"]: row for row in rows}
+        self.parsed: dict[int, Terms] = {}
+
+    def get(self, version: int | None) -> Terms | None:
+        if version is None or version not in self.rows:
+            return None
+        if version not in self.parsed:
+            self.parsed[version] = Terms.model_validate_json(self.rows[version]["data"])
+        return self.parsed[version]
+
+    @property
+    def latest(self) -> tuple[int, Terms] | None:
+        if not self.rows:
+            return None
+        version = max(self.rows)
+        return version, self.get(version)  # type: ignore[return-value]
+
+
+def invoice_view(row: dict[str, Any], terms: Terms | None, today: date) -> dict[str, Any]:
+    currency = row["currency"]
+    amount, paid = Decimal(row["amount"]), Decimal(row["paid"])
+    outstanding = amount - paid
+    overdue = today > date.fromisoformat(row["due"]) and outstanding > 0
+    fee = None
+    if overdue and terms is not None:
+        claimed = late_fee(terms.late_fee, terms.reference_rate, Money(amount=outstanding, currency=currency),
+                           date.fromisoformat(row["due"]), today)
+        fee = money(claimed.amount, claimed.currency) if claimed is not None else None
+    return {
+        "number": row["number"], "contract": row["contract"], "installment": row["installment"],
+        "change": row["change_id"], "concept": row["concept"] or "",
+        "amount": money(amount, currency), "paid": money(paid, currency),
+        "outstanding": money(outstanding, currency), "issued_on": row["issued_on"], "due": row["due"],
+        "late": overdue, "days_late": days_late(date.fromisoformat(row["due"]), today) if overdue else 0,
+        "marked_late_on": row["late_since"], "reminders": row["reminders"],
+        "last_reminder_on": row["last_reminder_on"],
+        "late_fee": fee, "terms_version": row["terms_version"],
+    }
+
+
+def contract_view(row: dict[str, Any]) -> dict[str, Any]:
+    currency = row["currency"]
+    changes = Decimal(row["changes_total"] or 0)
+    budget = row["hours_budget"]
+    available = None if budget is None else str(Decimal(budget) + Decimal(row["extra_hours"]))
+    end = date.fromisoformat(row["end_on"]) + timedelta(days=row["extra_days"] or 0)
+    signatures = [
+        {"party": party, "signer": row[f"signed_{party}_by"], "on": row[f"signed_{party}_on"],
+         "method": row[f"signed_{party}_method"]}
+        for party in ("us", "client") if row[f"signed_{party}_on"]
+    ]
+    return {
+        "id": row["id"], "title": row["title"], "state": row["state"],
+        "price": money(row["price"], currency), "approved_changes_total": money(changes, currency),
+        "total": money(Decimal(row["price"]) + changes, currency),
+        "hours_budget": budget, "hours_available": available, "hours_logged": row["hours_logged"],
+        "hours_over_budget": available is not None and Decimal(row["hours_logged"]) > Decimal(available),
+        "start": row["start_on"], "end": end.isoformat(), "original_end": row["end_on"],
+        "signed_by": [s["party"] for s in signatures], "signatures": signatures,
+        "terms_version": row["terms_version"], "drafted_on": row["drafted_on"],
+        "completed_on": row["completed_on"], "superseded_by": row["superseded_by"],
+    }
+
+
+def _balance(invoices: list[dict[str, Any]], currency: str) -> dict[str, Any]:
+    zero = Decimal(0)
+    mine = [i for i in invoices if i["amount"]["currency"] == currency]
+    invoiced = sum((Decimal(i["amount"]["amount"]) for i in mine), zero)
+    paid = sum((Decimal(i["paid"]["amount"]) for i in mine), zero)
+    overdue = sum((Decimal(i["outstanding"]["amount"]) for i in mine if i["late"]), zero)
+    return {"invoiced": money(invoiced, currency), "paid": money(paid, currency),
+            "outstanding": money(invoiced - paid, currency), "overdue": money(overdue, currency)}
+
+
+def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
+    r = reader.one("SELECT * FROM {t}relationships WHERE stream = ?", (stream,))
+    if r is None:
+        return None
+    by_stream = (stream,)
+    terms = TermsBook(reader.rows("SELECT * FROM {t}terms WHERE stream = ?", by_stream))
+    contracts = sorted(reader.rows("SELECT * FROM {t}contracts WHERE stream = ?", by_stream),
+                       key=lambda c: _number(c["id"]))
+    states = {c["id"]: c["state"] for c in contracts}
+    invoice_rows = sorted(reader.rows("SELECT * FROM {t}invoices WHERE stream = ?", by_stream),
+                          key=lambda i: (i["issued_on"], i["number"]))
+    invoices = [invoice_view(row, terms.get(row["terms_version"]), today) for row in invoice_rows]
+    by_number = {i["number"]: i for i in invoices}
+    ended = r["state"] == "ended"
+    installments = []
+    for row in sorted(reader.rows("SELECT * FROM {t}installments WHERE stream = ?", by_stream),
+                      key=lambda i: (_number(i["contract"]), i["n"])):
+        if states.get(row["contract"]) == "superseded":
+            continue
+        invoice = by_number.get(row["invoice"]) if row["invoice"] else None
+        if invoice is None:
+            billable = states.get(row["contract"]) in LIVE and not ended
+            state = "to_invoice" if billable and row["due"] <= today.isoformat() else "scheduled"
+        else:
+            state = "late" if invoice["late"] else "paid" if invoice["outstanding"]["amount"] == \
+                money(0, row["currency"])["amount"] else "invoiced"
+        installments.append({
+            "contract": row["contract"], "n": row["n"], "amount": money(row["amount"], row["currency"]),
+            "percent": row["percent"], "due": row["due"], "invoice": row["invoice"],
+            "paid": invoice["paid"] if invoice else money(0, row["currency"]),
+            "late": bool(invoice and invoice["late"]), "state": state,
+        })
+    latest = terms.latest
+    response_days = latest[1].response_days if latest else Terms().response_days
+    changes = [{
+        "id": c["id"], "contract": c["contract"], "description": c["description"], "state": c["state"],
+        "requested_by": c["requested_by"], "requested_on": c["requested_on"],
+        "price": money(c["price"], c["currency"]), "hours": c["hours"], "days": c["days"],
+        "quoted_on": c["quoted_on"], "decided_on": c["decided_on"],
+    } for c in sorted(reader.rows("SELECT * FROM {t}changes WHERE stream = ?", by_stream),
+                      key=lambda c: _number(c["id"]))]
+    mistakes = [mistake_view(m, response_days, today) for m in sorted(
+        reader.rows("SELECT * FROM {t}mistakes WHERE stream = ?", by_stream), key=lambda m: _number(m["id"]))]
+    currency = r["currency"] or DEFAULT_CURRENCY
+    others = sorted({i["amount"]["currency"] for i in invoices} - {currency})
+    current = next((c for c in contracts if c["id"] == r["current_contract"]), None)
+    return {
+        "handle": r["handle"], "name": r["name"], "email": r["email"], "tax_id": r["tax_id"],
+        "address": r["address"], "state": r["state"], "opened_on": r["opened_on"], "as_of": today.isoformat(),
+        "version": r["version"], "currency": currency,
+        "terms_version": latest[0] if latest else None,
+        "contract": contract_view(current) if current else None,
+        "contracts": [contract_view(c) for c in contracts],
+        "balance": _balance(invoices, currency),
+        "other_balances": [{"currency": c, **_balance(invoices, c)} for c in others],
+        "installments": installments, "invoices": invoices, "changes": changes, "mistakes": mistakes,
+        "open_changes": r["open_changes"], "open_mistakes": r["open_mistakes"],
+        "ended": None if not ended else {
+            "on": r["ended_on"], "by": r["ended_by"], "reason": r["end_reason"],
+            "outstanding": json.loads(r["end_outstanding"] or "[]"), "confidentiality": r["confidentiality"],
+        },
+    }
+
+
+def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str, Any]:
+    options = json.loads(m["options"] or "{}")
+    waited = m["days_to_acknowledge"] if m["acknowledged_on"] else _days_between(today, m["reported_on"])
+    return {
+        "id": m["id"], "contract": m["contract"], "description": m["description"], "state": m["state"],
+        "reported_by": m["reported_by"], "reported_on": m["reported_on"],
+        "acknowledged_on": m["acknowledged_on"], "acknowledged_after_days": m["days_to_acknowledge"],
+        "acknowledged_late": waited is not None and waited > response_days,
+        "apology": m["apology"], "fault": m["fault"], "cause": m["cause"], "category": m["category"],
+        "diagnosed_on": m["diagnosed_on"],
+        "options": [{"id": key, **value} for key, value in sorted(options.items(), key=lambda o: _number(o[0]))],
+        "chosen": m["chosen"], "agreed": None if m["agreed"] is None else bool(m["agreed"]),
+        "resolved_on": m["resolved_on"], "resolved_after_days": m["days_to_resolve"], "lesson": m["lesson"],
+    }
+
+
+def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
+    """Every client on one line: two queries whatever the number of clients."""
+    overdue: dict[tuple[str, str], Decimal] = {}
+    for row in reader.rows("SELECT stream, currency, amount, paid FROM {t}invoices WHERE open = 1 AND due < ?",
+                           (today.isoformat(),)):
+        key = (row["stream"], row["currency"])
+        overdue[key] = overdue.get(key, Decimal(0)) + Decimal(row["amount"]) - Decimal(row["paid"])
+    result = []
+    for r in reader.rows("SELECT handle, name, state, stream, current_contract, currency, contract_total,"
+                         " invoiced, paid, other_balances, open_changes, open_mistakes, ended_on"
+                         " FROM {t}relationships ORDER BY handle"):
+        currency = r["currency"] or DEFAULT_CURRENCY
+        invoiced, paid = Decimal(r["invoiced"] or 0), Decimal(r["paid"] or 0)
+        others = json.loads(r["other_balances"]) if r["other_balances"] else {}
+        result.append({
+            "handle": r["handle"], "name": r["name"], "state": r["state"], "contract": r["current_contract"],
+            "contract_total": money(r["contract_total"], r["currency"]),
+            "invoiced": money(invoiced, currency), "paid": money(paid, currency),
+            "outstanding": money(invoiced - paid, currency),
+            "overdue": money(overdue.get((r["stream"], currency), 0), currency),
+            "other_outstanding": [
+                money(Decimal(v["invoiced"]) - Decimal(v["paid"]), c) for c, v in sorted(others.items())
+                if Decimal(v["invoiced"]) != Decimal(v["paid"])
+            ],
+            "open_changes": r["open_changes"], "open_mistakes": r["open_mistakes"], "ended_on": r["ended_on"],
+        })
+    return result
+
+
+def timeline(reader: Reader, stream: str) -> list[dict[str, Any]]:
+    return [
+        {"version": row["version"], "occurred_on": row["occurred_on"], "recorded_at": row["recorded_at"],
+         "kind": row["kind"], "actor": row["actor"], "ref": row["ref"], "sentence": row["sentence"]}
+        for row in reader.rows("SELECT * FROM {t}timeline WHERE stream = ? ORDER BY version", (stream,))
+    ]
+
+
+def lessons(reader: Reader) -> list[dict[str, Any]]:
+    """Lessons by mistake category; a category seen in two or more mistakes is flagged recurring."""
+    counts = {row["category"]: row["n"] for row in reader.rows(
+        "SELECT category, COUNT(*) AS n FROM {t}mistakes WHERE category IS NOT NULL AND category <> ''"
+        " GROUP BY category")}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in reader.rows("SELECT * FROM {t}lessons ORDER BY recorded_on, handle, mistake"):
+        groups.setdefault(row["category"] or "", []).append({
+            "handle": row["handle"], "mistake": row["mistake"], "fault": row["fault"],
+            "description": row["description"], "lesson": row["lesson"], "recorded_on": row["recorded_on"],
+        })
+    for category, count in counts.items():
+        if count >= 2:
+            groups.setdefault(category, [])
+    result = [{
+        "category": category or "uncategorised", "mistakes": counts.get(category, 0),
+        "recurring": counts.get(category, 0) >= 2, "lessons": items,
+    } for category, items in groups.items()]
+    result.sort(key=lambda g: (not g["recurring"], -g["mistakes"], g["category"]))
+    return result
+
+
+def unmarked_late(reader: Reader, today: date) -> list[dict[str, Any]]:
+    """Invoices past due, not fully paid, not yet marked late."""
+    return [{"handle": row["handle"], "invoice": row["number"]} for row in reader.rows(
+        "SELECT r.handle, i.number FROM {t}invoices i JOIN {t}relationships r ON r.stream = i.stream"
+        " WHERE i.open = 1 AND i.due < ? AND i.late_since IS NULL ORDER BY r.handle, i.number",
+        (today.isoformat(),))]
+
+
+def actions(reader: Reader, today: date) -> list[dict[str, Any]]:
+    """What needs the freelancer's action on `today`, across all clients."""
+    day = today.isoformat()
+    result: list[dict[str, Any]] = []
+    terms_cache: dict[tuple[str, int], Terms] = {}
+
+    def terms_of(stream: str, version: int | None) -> Terms | None:
+        if version is None:
+            return None
+        if (stream, version) not in terms_cache:
+            row = reader.one("SELECT data FROM {t}terms WHERE stream = ? AND version = ?", (stream, version))
+            if row is None:
+                return None
+            terms_cache[stream, version] = Terms.model_validate_json(row["data"])
+        return terms_cache[stream, version]
+
+    for row in reader.rows(
+        "SELECT i.*, r.handle FROM {t}invoices i JOIN {t}relationships r ON r.stream = i.stream"
+        " WHERE i.open = 1 AND i.due < ? ORDER BY r.handle, i.due, i.number", (day,)
+    ):
+        invoice = invoice_view(row, terms_of(row["stream"], row["terms_version"]), today)
+        fee = invoice["late_fee"]
+        result.append({
+            "handle": row["handle"], "kind": "late_payment", "ref": row["number"], "date": row["due"],
+            "amount": invoice["outstanding"], "late_fee": fee, "days": invoice["days_late"],
+            "detail": f"{invoice['outstanding']['amount']} {row['currency']} unpaid,"
+                      f" {invoice['days_late']} days late" + (f", late fee {fee['amount']} {fee['currency']}"
+                                                              if fee else ""),
+        })
+    for row in reader.rows(
+        "SELECT s.*, r.handle FROM {t}installments s JOIN {t}relationships r ON r.stream = s.stream"
+        " JOIN {t}contracts c ON c.stream = s.stream AND c.id = s.contract"
+        " WHERE s.invoice IS NULL AND s.due <= ? AND c.state IN ('in_force', 'completed')"
+        " AND r.state <> 'ended' ORDER BY r.handle, s.due, s.contract, s.n", (day,)
+    ):
+        result.append({
+            "handle": row["handle"], "kind": "to_invoice", "ref": f"{row['contract']}/{row['n']}",
+            "date": row["due"], "amount": money(row["amount"], row["currency"]), "late_fee": None,
+            "days": _days_between(today, row["due"]),
+            "detail": f"installment {row['n']} of {row['contract']} billable since {row['due']}:"
+                      f" tratos invoice issue {row['handle']} --installment {row['n']}",
+        })
+    for row in reader.rows(
+        "SELECT c.*, r.handle FROM {t}changes c JOIN {t}relationships r ON r.stream = c.stream"
+        " WHERE c.state IN ('requested', 'quoted') AND r.state <> 'ended' ORDER BY r.handle, c.requested_on, c.id"
+    ):
+        quoted = row["state"] == "quoted"
+        result.append({
+            "handle": row["handle"], "kind": "change_awaiting_approval" if quoted else "change_to_quote",
+            "ref": row["id"], "date": row["quoted_on"] if quoted else row["requested_on"],
+            "amount": money(row["price"], row["currency"]), "late_fee": None,
+            "days": _days_between(today, row["quoted_on"] if quoted else row["requested_on"]),
+            "detail": (f"quoted at {row['price']} {row['currency']}, waiting for the client's approval"
+                       if quoted else f"requested on {row['requested_on']}, not quoted yet")
+                      + f": {row['description']}",
+        })
+    for row in reader.rows(
+        "SELECT m.*, r.handle, r.terms_version AS latest_terms FROM {t}mistakes m"
+        " JOIN {t}relationships r ON r.stream = m.stream"
+        " WHERE m.state = 'reported' AND r.state <> 'ended' ORDER BY r.handle, m.reported_on, m.id"
+    ):
+        terms = terms_of(row["stream"], row["latest_terms"]) or Terms()
+        waited = _days_between(today, row["reported_on"]) or 0
+        if waited > terms.response_days:
+            result.append({
+                "handle": row["handle"], "kind": "mistake_not_acknowledged", "ref": row["id"],
+                "date": row["reported_on"], "amount": None, "late_fee": None, "days": waited,
+                "detail": f"reported {waited} days ago, the terms promise an answer within"
+                          f" {terms.response_days}: {row['description']}",
+            })
+    for row in reader.rows(
+        "SELECT c.*, r.handle FROM {t}contracts c JOIN {t}relationships r ON r.stream = c.stream"
+        " WHERE c.state = 'in_force' AND r.state <> 'ended' ORDER BY r.handle, c.id"
+    ):
+        end = date.fromisoformat(row["end_on"]) + timedelta(days=row["extra_days"] or 0)
+        if end < today:
+            result.append({
+                "handle": row["handle"], "kind": "contract_past_end", "ref": row["id"], "date": end.isoformat(),
+                "amount": None, "late_fee": None, "days": (today - end).days,
+                "detail": f"{row['title']} ended on {end}: complete it or agree an extension as a change",
+            })
+    return result
