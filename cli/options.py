@@ -54,4 +54,14 @@ def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
     except BaseException:
         for path in added:
             path.unlink(missing_ok=True)
+            _remove_if_empty(path.parent, path.parent.parent)
         raise
+
+
+def _remove_if_empty(*folders: Path) -> None:
+    """Leave the evidence folder as it was: drop folders a refused command created."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): it holds other evidence
+            return
