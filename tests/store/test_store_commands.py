@@ -1,0 +1,199 @@
+"""Every command of the Application on a real SQLite file, read back as a new process would."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from raw_store import RawStore
+from store_story import EVIDENCE, HANDLE, eur, open_and_sign, state_of, whole_story
+
+from domain import events as ev
+from domain.application import Tratos
+from domain.errors import BadInput, CurrencyMismatch, Refused, UnknownClient, UnknownReference
+from domain.invoices import InvoiceSeries, series_id
+from domain.money import Money
+from domain.relationship import Relationship
+from domain.values import Party, stream_id
+
+
+def _rows(app: Tratos) -> list[tuple]:
+    """Every stored record of every stream, read under the Application."""
+    return RawStore(app).all_rows()
+
+
+class TestEveryCommandRoundTrips:
+    def test_opening_a_client_stores_one_record(self, app):
+        app.open_relationship(HANDLE, Party(name="Acme"), on=date(2026, 1, 5))
+        [(stream, version, topic, _)] = _rows(app)
+        assert (UUID(stream), version, topic) == (stream_id(HANDLE), 1, "domain.events:RelationshipOpened")
+
+    def test_every_event_kind_is_stored_and_read_back_unchanged(self, app):
+        recorded = [e for r in whole_story(app) for e in r.events]
+        stored = list(app.repository.event_store.get(stream_id(HANDLE)))
+        assert stored == recorded
+        kinds = {type(e) for e in stored}
+        kinds |= {type(e) for e in app.repository.event_store.get(series_id("F", 2026))}
+        declared = {c for c in vars(ev).values()
+                    if isinstance(c, type) and issubclass(c, ev.DomainEvent)
+                    and c not in (ev.DomainEvent, ev.RelationshipEvent)}
+        assert kinds == declared
+
+    def test_each_command_reports_its_public_id(self, app):
+        ids = [r.id for r in whole_story(app)]
+        for expected in ("K1", "C1", "C2", "C3", "M1", "O1", "F-2026-001", "F-2026-002"):
+            assert expected in ids
+
+    def test_the_stored_state_folds_to_what_the_commands_decided(self, app):
+        recorded = [e for r in whole_story(app) for e in r.events]
+        in_memory = Relationship.project(None, recorded)
+        assert state_of(app.relationship(HANDLE)) == state_of(in_memory)
+
+    def test_the_story_ends_as_told(self, app):
+        whole_story(app)
+        r = app.relationship(HANDLE)
+        assert r.state == "ended"
+        assert r.client == Party(name="Acme Consulting SL", email="ops@acme.test", tax_id="B12345678")
+        contract = r.contracts["K1"]
+        assert (contract.state, contract.total, contract.hours_logged) == ("completed", eur(8600), Decimal("3.5"))
+        assert set(contract.signatures) == {"us", "client"}
+        assert contract.signatures["client"].evidence == [EVIDENCE]
+        assert {c.id: c.state for c in r.changes.values()} == {
+            "C1": "approved", "C2": "rejected", "C3": "withdrawn"}
+        m1 = r.mistakes["M1"]
+        assert (m1.state, m1.chosen, m1.agreed, m1.lesson) == (
+            "resolved", "O1", True, "Check the brand guide before delivery")
+        assert r.invoice("F-2026-001").is_settled
+        late = r.invoice("F-2026-002")
+        assert (late.late_since, late.reminders, late.outstanding) == (
+            date(2026, 3, 18), [date(2026, 3, 20)], eur(4000))
+        assert r.notes[0].evidence == [EVIDENCE]
+        assert r.documents[0].kind == "dossier"
+        assert r.ending.outstanding == [eur(4000)]
+
+
+class TestASecondInstanceReconstructsTheSameState:
+    def test_a_new_application_on_the_same_file_sees_identical_aggregates(self, make_app):
+        first = make_app()
+        whole_story(first)
+        open_and_sign(first, "globex", "Globex SA")
+        first.issue_invoice("globex", installment=1, on=date(2026, 3, 1))
+
+        second = make_app()
+        for handle in (HANDLE, "globex"):
+            mine, theirs = first.relationship(handle), second.relationship(handle)
+            assert state_of(theirs) == state_of(mine)
+            assert (theirs.version, theirs.head_digest) == (mine.version, mine.head_digest)
+            assert second.verify(handle).ok
+        series = [app.repository.get(series_id("F", 2026), projector_func=InvoiceSeries.project)
+                  for app in (first, second)]
+        assert state_of(series[0]) == state_of(series[1])
+        assert series[1].last_sequence == 3
+
+    def test_the_second_instance_continues_where_the_first_stopped(self, make_app):
+        first = make_app()
+        open_and_sign(first)
+        first.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
+
+        second = make_app()
+        recorded = second.issue_invoice(HANDLE, installment=2, on=date(2026, 2, 15))
+        assert recorded.id == "F-2026-002"
+        assert set(first.relationship(HANDLE).invoices) == {"F-2026-001", "F-2026-002"}
+
+
+class TestRefusedCommandsChangeNothing:
+    @pytest.mark.parametrize("command, error", [
+        (lambda app: app.open_relationship(HANDLE, Party(name="Again"), on=date(2026, 1, 5)), Refused),
+        (lambda app: app.sign_contract(HANDLE, party="us", signer="Ana", method="typed",
+                                       on=date(2026, 1, 20)), Refused),
+        (lambda app: app.sign_contract(HANDLE, party="us", signer="Ana", method="typed",
+                                       contract_id="K9", on=date(2026, 1, 20)), UnknownReference),
+        (lambda app: app.approve_change(HANDLE, "C1", on=date(2026, 1, 20)), UnknownReference),
+        (lambda app: app.record_payment(HANDLE, "F-2026-001", Money.of(10, "USD"),
+                                        on=date(2026, 1, 20)), CurrencyMismatch),
+        (lambda app: app.record_payment(HANDLE, "F-2026-001", eur("4000.01"), on=date(2026, 1, 20)),
+         Refused),
+        (lambda app: app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 20)), Refused),
+        (lambda app: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 20),
+                                       due=date(2026, 1, 19)), BadInput),
+        (lambda app: app.record_note(HANDLE, "Before we met", on=date(2026, 1, 1)), Refused),
+        (lambda app: app.log_hours(HANDLE, Decimal(25), on=date(2026, 1, 20)), BadInput),
+        (lambda app: app.record_note("nobody", "x", on=date(2026, 1, 20)), UnknownClient),
+    ], ids=["open twice", "sign in force", "sign unknown", "approve unknown", "pay in USD",
+            "overpay", "invoice twice", "due before issue", "before opening", "25 hours",
+            "unknown client"])
+    def test_the_store_is_untouched(self, app, command, error):
+        open_and_sign(app)
+        app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
+        before = _rows(app)
+        with pytest.raises(error) as refusal:
+            command(app)
+        assert type(refusal.value) is error
+        assert _rows(app) == before
+
+    def test_a_refused_command_after_the_end_leaves_it_ended(self, app):
+        open_and_sign(app)
+        app.end_relationship(HANDLE, reason="Done", ended_by="client", on=date(2026, 2, 1))
+        before = _rows(app)
+        with pytest.raises(Refused, match="ended"):
+            app.request_change(HANDLE, "One more thing", requested_by="client", on=date(2026, 2, 2))
+        with pytest.raises(Refused, match="already ended"):
+            app.end_relationship(HANDLE, reason="Again", ended_by="us", on=date(2026, 2, 2))
+        assert _rows(app) == before
+        assert app.relationship(HANDLE).state == "ended"
+
+
+class TestConcurrentWriters:
+    def test_a_conflicting_write_is_retried_and_nothing_is_lost(self, make_app):
+        mine, theirs = make_app(), make_app()
+        open_and_sign(mine)
+        attempts = []
+
+        def decide(relationship):
+            attempts.append(relationship.version)
+            if len(attempts) == 1:  # another process records a note meanwhile
+                theirs.record_note(HANDLE, "Theirs", on=date(2026, 1, 20))
+            relationship.record_note("Mine", on=date(2026, 1, 20))
+
+        recorded = mine._update(HANDLE, decide)
+        assert attempts == [5, 6]
+        assert recorded.event.originator_version == 7
+        assert [n.text for n in mine.relationship(HANDLE).notes] == ["Theirs", "Mine"]
+        assert mine.verify(HANDLE).ok
+
+    def test_endless_conflicts_are_reported_and_record_nothing_of_ours(self, make_app, monkeypatch):
+        from domain.errors import ConcurrencyConflict
+
+        monkeypatch.setattr("domain.application.ATTEMPTS", 4)  # give up sooner, same logic
+        mine, theirs = make_app(), make_app()
+        open_and_sign(mine)
+
+        def decide(relationship):
+            theirs.record_note(HANDLE, "Theirs", on=date(2026, 1, 20))
+            relationship.record_note("Mine", on=date(2026, 1, 20))
+
+        with pytest.raises(ConcurrencyConflict):
+            mine._update(HANDLE, decide)
+        texts = [n.text for n in mine.relationship(HANDLE).notes]
+        assert texts == ["Theirs"] * 4
+
+    def test_two_instances_writing_at_once_lose_nothing(self, make_app):
+        import threading
+
+        first, second = make_app(), make_app()
+        open_and_sign(first)
+
+        def write(app, who):
+            for i in range(15):
+                app.record_note(HANDLE, f"{who} {i}", on=date(2026, 1, 20))
+
+        threads = [threading.Thread(target=write, args=(a, w)) for a, w in ((first, "a"), (second, "b"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        texts = sorted(n.text for n in make_app().relationship(HANDLE).notes)
+        assert texts == sorted([f"a {i}" for i in range(15)] + [f"b {i}" for i in range(15)])
+        assert first.verify(HANDLE).ok
