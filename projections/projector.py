@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain import events as ev
+from domain.application import _ID_FIELDS
 from domain.money import minor_units
 from projections.sentences import sentence
 from projections.store import Batch
@@ -24,7 +25,6 @@ from projections.store import Batch
 Handler = Callable[[Any, Batch, str, dict[str, Any] | None], None]
 HANDLERS: dict[type, Handler] = {}
 
-_REF_FIELDS = ("option_id", "change_id", "mistake_id", "invoice_number", "contract_id")
 
 
 def handles(event_class: type) -> Callable[[Handler], Handler]:
@@ -35,35 +35,39 @@ def handles(event_class: type) -> Callable[[Handler], Handler]:
     return register
 
 
+# Existing rows an event needs besides its relationship and contracts: (table, column, event field).
+_LOOKUPS: dict[type, tuple[str, str, str]] = {
+    ev.PaymentReceived: ("invoices", "number", "invoice_number"),
+    ev.PaymentLate: ("invoices", "number", "invoice_number"),
+    ev.ReminderSent: ("invoices", "number", "invoice_number"),
+    ev.ChangeQuoted: ("changes", "id", "change_id"),
+    ev.ChangeApproved: ("changes", "id", "change_id"),
+    ev.ChangeRejected: ("changes", "id", "change_id"),
+    ev.ChangeWithdrawn: ("changes", "id", "change_id"),
+    **{cls: ("mistakes", "id", "mistake_id") for cls in (
+        ev.MistakeAcknowledged, ev.MistakeDiagnosed, ev.RemedyProposed, ev.RemedyChosen,
+        ev.MistakeResolved, ev.LessonRecorded)},
+}
+
+
 def prefetch(batch: Batch, events: Iterable[Any]) -> None:
     """Load, in a handful of queries, every existing row the page's events will touch."""
     streams: set[str] = set()
-    needs: dict[str, tuple[set[str], set[Any], str]] = {
-        "installments": (set(), set(), "n"),
-        "invoices": (set(), set(), "number"),
-        "changes": (set(), set(), "id"),
-        "mistakes": (set(), set(), "id"),
-    }
+    needs: dict[str, tuple[set[str], set[Any], str]] = {}
     for event in events:
-        if not isinstance(event, ev.RelationshipEvent):
+        cls = type(event)
+        if cls not in HANDLERS and not isinstance(event, ev.RelationshipEvent):
             continue
         stream = event.originator_id.hex
         streams.add(stream)
-        if isinstance(event, ev.InvoiceIssued):
-            if event.installment is not None:
-                needs["installments"][0].add(stream)
-                needs["installments"][1].add(event.installment)
-        elif isinstance(event, ev.PaymentReceived | ev.PaymentLate | ev.ReminderSent):
-            needs["invoices"][0].add(stream)
-            needs["invoices"][1].add(event.invoice_number)
-        elif isinstance(event, ev.ChangeQuoted | ev.ChangeApproved | ev.ChangeRejected | ev.ChangeWithdrawn):
-            needs["changes"][0].add(stream)
-            needs["changes"][1].add(event.change_id)
-        elif isinstance(event, ev.MistakeReported):
-            pass
-        elif hasattr(event, "mistake_id"):
-            needs["mistakes"][0].add(stream)
-            needs["mistakes"][1].add(event.mistake_id)
+        lookup = _LOOKUPS.get(cls)
+        if lookup is None and cls is ev.InvoiceIssued and event.installment is not None:
+            lookup = ("installments", "n", "installment")
+        if lookup is not None:
+            table, column, field = lookup
+            wanted = needs.setdefault(table, (set(), set(), column))
+            wanted[0].add(stream)
+            wanted[1].add(getattr(event, field))
     batch.load("relationships", streams)
     batch.load("contracts", streams)  # all of them: a client has a few, and changes need theirs
     for table, (table_streams, values, column) in needs.items():
@@ -91,9 +95,17 @@ def project(event: Any, batch: Batch) -> None:
     })
 
 
+_REF_FIELDS_OF: dict[type, tuple[str, ...]] = {}
+
+
 def _ref(event: Any) -> str | None:
-    for name in _REF_FIELDS:
-        value = getattr(event, name, None)
+    """The short id the event is about, exactly as `domain.application.public_id` says it."""
+    cls = type(event)
+    fields = _REF_FIELDS_OF.get(cls)
+    if fields is None:
+        fields = _REF_FIELDS_OF[cls] = tuple(f for f in _ID_FIELDS if f in cls.model_fields)
+    for name in fields:
+        value = getattr(event, name)
         if value:
             return value
     return None

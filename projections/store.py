@@ -22,6 +22,7 @@ the schema prefix and the lock.
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -200,7 +201,7 @@ class ReadModelRecorder:
         """Create the tables on first use; drop and recreate them if their schema is older."""
         if self.schema_is_current():
             return
-        self.create_table()  # type: ignore[attr-defined]  # the library's tracking table
+        self._create_tracking_table()
         with self.writing() as writer:
             if self._meta_exists(writer):
                 row = writer.one("SELECT value FROM {t}read_model_meta WHERE key = 'schema'")
@@ -210,9 +211,20 @@ class ReadModelRecorder:
 
     def reset(self) -> None:
         """Drop every read model and its position: the next catch-up rebuilds from the start."""
-        self.create_table()  # type: ignore[attr-defined]
+        self._create_tracking_table()
         with self.writing() as writer:
             self._recreate(writer)
+
+    def _create_tracking_table(self) -> None:
+        """The library's tracking table; two processes creating it at once may collide once."""
+        for attempt in range(3):
+            try:
+                self.create_table()  # type: ignore[attr-defined]
+                return
+            except PersistenceError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.05)
 
     def _recreate(self, writer: Writer) -> None:
         for statement in drop_statements("{t}") + create_statements("{t}"):

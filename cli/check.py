@@ -1,0 +1,73 @@
+"""tratos check: mark late payments once, and list what needs action today."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import click
+
+from cli.options import business_date, pass_session
+from cli.output import print_json, table
+from cli.session import Session
+
+KINDS = {
+    "late_payment": "late payment",
+    "to_invoice": "to invoice",
+    "change_awaiting_approval": "change awaiting approval",
+    "change_to_quote": "change to quote",
+    "mistake_not_acknowledged": "mistake not acknowledged",
+    "contract_past_end": "contract past its end",
+}
+
+
+def run_check(app: Any, models: Any, today: date) -> dict[str, Any]:
+    """Record PaymentLate once per overdue invoice not yet marked, then list what needs action.
+
+    Idempotent: an invoice marked late is never marked again, so a second run on the same
+    day records nothing.
+    """
+    from domain.errors import Refused
+
+    marked = []
+    for item in models.unmarked_late(today):
+        try:
+            app.mark_late(item["handle"], item["invoice"], on=today)
+        except Refused:  # another process marked it (or paid it) since the read models were read
+            continue
+        marked.append(item)
+    if marked:
+        models.catch_up()
+    return {"today": today.isoformat(), "marked_late": marked, "actions": models.actions(today)}
+
+
+@click.command()
+@click.option("--today", "today", metavar="DATE", default=None,
+              help="The day to check for (default: today's business date).")
+@pass_session
+def check(session: Session, today: str | None) -> None:
+    """Mark overdue invoices as late (once) and list what needs action.
+
+    Lists late payments with their late fee, installments due and not yet
+    invoiced, changes waiting for the client, mistakes not acknowledged within
+    the response time of the terms, and contracts past their end date.
+
+    \b
+    Example:
+        tratos check
+        tratos check --today 2026-03-31 --json
+    """
+    day = business_date(session, today)
+    result = run_check(session.app, session.models, day)
+    if session.as_json:
+        print_json(result)
+        return
+    for item in result["marked_late"]:
+        click.echo(f"Recorded: invoice {item['invoice']} of {item['handle']} is late on {day}")
+    actions = result["actions"]
+    if not actions:
+        click.echo(f"Nothing needs action on {day}.")
+        return
+    table(f"Needs action on {day}", ["client", "what", "ref", "since", "detail"],
+          [(a["handle"], KINDS.get(a["kind"], a["kind"]), a["ref"], a["date"] or "", a["detail"])
+           for a in actions])
