@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.output import print_json, recorded, table
+from cli.output import money, print_json, recorded, table
 from cli.session import Session
 
 
@@ -46,23 +46,23 @@ def list_(session: Session) -> None:
     Example:
         tratos client list
     """
-    portfolio = session.models.portfolio()
+    portfolio = session.models.portfolio(today=session.today())
     if session.as_json:
         print_json(portfolio)
         return
     if not portfolio:
         click.echo("No clients yet: open one with `tratos client open HANDLE --name NAME`.")
         return
-    table("Clients", ["client", "name", "state", "outstanding", "overdue"],
-          [(row.get("handle"), row.get("name"), row.get("state"), row.get("outstanding"),
-            row.get("overdue")) for row in portfolio])
+    table("Clients", ["client", "name", "state", "contract total", "outstanding", "overdue"],
+          [(row["handle"], row["name"], row["state"], money(row.get("contract_total")),
+            money(row.get("outstanding")), money(row.get("overdue"))) for row in portfolio])
 
 
 @client.command("show")
 @handle_argument
 @pass_session
 def show(session: Session, handle: str) -> None:
-    """Show one client: who they are and where the relationship stands.
+    """Show one client: who they are and where the relationship stands (`status` has the detail).
 
     \b
     Example:
@@ -74,21 +74,22 @@ def show(session: Session, handle: str) -> None:
     models = session.models
     if check_handle(handle) not in models.handles():
         raise UnknownClient(f"no client {handle!r}", handle)
-    status = models.status(handle)
+    status = models.status(handle, today=session.today())
     if session.as_json:
         print_json(status)
         return
     contract = status.get("contract") or {}
     balance = status.get("balance") or {}
     rows = [
-        ("client", status.get("handle")),
-        ("name", status.get("name")),
+        ("client", status["handle"]),
+        ("name", status["name"]),
         *[(key.replace("_", " "), status[key]) for key in ("email", "tax_id", "address", "opened_on")
           if status.get(key)],
-        ("state", status.get("state")),
-        ("contract", contract.get("title", "none yet")),
-        ("total", contract.get("total")),
-        ("outstanding", balance.get("outstanding")),
-        ("overdue", balance.get("overdue")),
+        ("state", status["state"]),
+        ("contract", f"{contract['id']} \"{contract['title']}\", {contract['state'].replace('_', ' ')}"
+         if contract else "none yet"),
+        ("total", money(contract.get("total"))),
+        ("outstanding", money(balance.get("outstanding"))),
+        ("overdue", money(balance.get("overdue"))),
     ]
     table(f"Client {handle}", ["field", "value"], rows)

@@ -57,7 +57,12 @@ def recorded(session: Session, result: Any, sentence: str) -> None:
 
 
 def money(value: Any) -> str:
-    return "" if value is None else f"{value.amount} {value.currency}"
+    """Money, or its JSON form {"amount": "8000.00", "currency": "EUR"}, as '8000.00 EUR'."""
+    if not value:
+        return ""
+    if isinstance(value, dict):
+        return f"{value['amount']} {value['currency']}"
+    return f"{value.amount} {value.currency}"
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -67,7 +72,7 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         from rich.console import Console
         from rich.table import Table
 
-        view = Table(title=title, title_justify="left")
+        view = Table(title=title, title_justify="left", header_style="bold cyan")
         for column in columns:
             view.add_column(column)
         for row in cells:
