@@ -9,6 +9,8 @@ number of times by re-reading and re-deciding, then reported.
 from __future__ import annotations
 
 import os
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,16 +20,19 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, OperationalError
+from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from domain.chain import ChainReport, RawRecord, verify_chain
 from domain.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.invoices import DEFAULT_SERIES, InvoiceSeries, series_id
 from domain.money import Money
 from domain.relationship import Relationship
+from domain.storage import SQLITE_FACTORY_TOPIC, locate_store
 from domain.values import Evidence, Installment, Party, Scope, Terms, check_handle, stream_id
 
-ATTEMPTS = 20
+ATTEMPTS = 60
+BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
+BACKOFF_CAP = 0.1
 _ID_FIELDS = ("option_id", "invoice_number", "change_id", "mistake_id", "contract_id")
 
 
@@ -71,21 +76,31 @@ class Tratos(Application):
 
     name = "tratos"
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
         "MAPPER_TOPIC": "domain.mapper:PydanticMapper",
         "TRANSCODER_TOPIC": "domain.mapper:CanonicalJSONTranscoder",
         "SQLITE_LOCK_TIMEOUT": "30",
     }
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
-                 actor: str = "") -> None:
+                 actor: str = "", database_url: str | None = None) -> None:
+        """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
+        else the SQLite file in `home` (see domain/storage.py and ADR-5).
+
+        Raises `StoreUnavailable` (a BadInput, exit 2) with one plain line when the
+        store cannot be opened.
+        """
         self.home = Path(home) if home else default_home()
-        settings = dict(env or {})
-        if "postgres" not in settings.get("PERSISTENCE_MODULE", os.environ.get("PERSISTENCE_MODULE", "")):
-            self.home.mkdir(parents=True, exist_ok=True)
-            settings.setdefault("SQLITE_DBNAME", str(self.home / "tratos.sqlite"))
         self.actor = actor
-        super().__init__(env=settings)
+        self.location = locate_store(self.home, env, database_url)
+        self.location.prepare()
+        try:
+            super().__init__(env=self.location.settings)
+        except PersistenceError as error:
+            factory = getattr(self, "factory", None)
+            if factory is not None:
+                factory.close()
+            raise self.location.unavailable(error) from error
 
     # ---------------------------------------------------------------- reading
 
@@ -112,12 +127,13 @@ class Tratos(Application):
     # ------------------------------------------------------------- recording
 
     def _update(self, handle: str, decide: Callable[[Relationship], Any]) -> Recorded:
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             relationship = self.relationship(handle)
             extra = decide(relationship)
             try:
                 self.save(relationship, *(extra or ()))
             except (IntegrityError, OperationalError):
+                _back_off(attempt)
                 continue
             return Recorded(handle, relationship.last_saved, relationship.warnings)
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
@@ -260,6 +276,12 @@ class Tratos(Application):
                          confidentiality: str = "") -> Recorded:
         return self._update(handle, lambda r: _one(r.end(
             reason=reason, ended_by=ended_by, on=on, confidentiality=confidentiality, actor=self.actor)))
+
+
+def _back_off(attempt: int) -> None:
+    """Full-jitter exponential back-off between retries, so that writers racing for one
+    stream (or the invoice series) spread out instead of colliding again in lock-step."""
+    time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt)))
 
 
 def _one(_event: Any) -> None:

@@ -1,31 +1,131 @@
-"""Shared fixtures: every store test gets a fresh store of its own.
+"""Shared fixtures: every store test gets a fresh store of its own, on each backend.
 
-`make_app` opens Application instances on one store, as separate processes
-would; the backend is SQLite in a temporary folder (PostgreSQL joins through
-the `backend` parameter once it lands).
+`backend` is parametrised over `sqlite` and `postgres`; every test that uses
+`store`, `home`, `make_app`, `app` or `store_env` runs once per backend.
+
+- sqlite: a store folder under the test's tmp_path.
+- postgres: the server at $TRATOS_TEST_DATABASE_URL (default
+  postgresql://postgres@127.0.0.1:5432/test) with a fresh schema of random
+  name, created before the test and dropped after it. If the server cannot be
+  reached, postgres tests are skipped with a message saying how to start it,
+  or fail with that message when CI=true.
+
+`make_app()` opens another Application instance on the same store, as a second
+process would. During a test, $TRATOS_HOME and $TRATOS_DATABASE_URL point at
+the test's store (unset for sqlite), so in-process CLI runs and child
+processes that inherit the environment use it too; `store_env` is a full
+environment for `subprocess` and `store` (a picklable `StoreSpec`) can be
+handed to multiprocessing children.
+
+At the end of the run one summary line per backend is printed
+(`sqlite: 40 passed` / `postgres: 40 passed`).
 """
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from backends import BACKENDS, START_POSTGRES, StoreSpec, server_url, with_schema
 
 from domain.application import Tratos
 
+# ------------------------------------------------------------------ server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a reachable test server, or skip (fail under CI=true) saying how to start one."""
+    url = server_url()
+    problem = _server_problem(url)
+    if problem:
+        message = (f"PostgreSQL test server not reachable at {_redacted(url)} ({problem}); "
+                   f"start it with `{START_POSTGRES}` or point TRATOS_TEST_DATABASE_URL at one")
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return url
+
+
+def _connect(url: str):
+    import psycopg
+
+    from domain.storage import PostgresLocation
+
+    location = PostgresLocation.parse(url)
+    return psycopg.connect(**location.connect_kwargs(), connect_timeout=3, autocommit=True)
+
+
+def _server_problem(url: str) -> str:
+    try:
+        with _connect(url) as connection:
+            connection.execute("SELECT 1")
+    except Exception as error:  # noqa: BLE001 - any reason is reported
+        from domain.storage import reason_of
+
+        return reason_of(error)
+    return ""
+
+
+def _redacted(url: str) -> str:
+    from domain.storage import redact
+
+    return redact(url)
+
+
+# ------------------------------------------------------------------ stores
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "store"
+def store(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+          request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
+    """Where this test's store lives; also exported as $TRATOS_HOME / $TRATOS_DATABASE_URL."""
+    home = tmp_path / "store"
+    monkeypatch.setenv("TRATOS_HOME", str(home))
+    if backend == "sqlite":
+        monkeypatch.delenv("TRATOS_DATABASE_URL", raising=False)
+        yield StoreSpec("sqlite", str(home))
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"tratos_test_{uuid.uuid4().hex[:16]}"
+    with _connect(server) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    url = with_schema(server, schema)
+    monkeypatch.setenv("TRATOS_DATABASE_URL", url)
+    try:
+        yield StoreSpec("postgres", str(home), url)
+    finally:
+        with _connect(server) as connection:
+            connection.execute("SET lock_timeout = '20s'")
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
-def make_app(home: Path) -> Iterator[Callable[[], Tratos]]:
+def home(store: StoreSpec) -> Path:
+    return Path(store.home)
+
+
+@pytest.fixture
+def store_env(store: StoreSpec) -> dict[str, str]:
+    """A full environment for a subprocess (the real `tratos` script) on this test's store."""
+    return store.env()
+
+
+@pytest.fixture
+def make_app(store: StoreSpec, home: Path) -> Iterator[Callable[[], Tratos]]:
     opened: list[Tratos] = []
 
     def make() -> Tratos:
-        app = Tratos(home=home)
+        app = store.open()
         opened.append(app)
         return app
 
@@ -37,3 +137,38 @@ def make_app(home: Path) -> Iterator[Callable[[], Tratos]]:
 @pytest.fixture
 def app(make_app: Callable[[], Tratos]) -> Tratos:
     return make_app()
+
+
+# ----------------------------------------------------- summary per backend
+
+_BACKEND_OF: dict[str, str] = {}
+_OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") in BACKENDS:
+            _BACKEND_OF[item.nodeid] = callspec.params["backend"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    counts = {backend: Counter() for backend in BACKENDS}
+    skip_reason: dict[str, str] = {}
+    for outcome in _OUTCOMES:
+        for report in terminalreporter.stats.get(outcome, ()):
+            backend = _BACKEND_OF.get(getattr(report, "nodeid", ""))
+            if backend is None:
+                continue
+            counts[backend][outcome] += 1
+            if outcome == "skipped" and isinstance(report.longrepr, tuple):
+                skip_reason.setdefault(backend, str(report.longrepr[2]))
+    if not any(counts.values()):
+        return
+    for backend in BACKENDS:
+        tally = counts[backend]
+        parts = [f"{tally[o]} {o}" for o in _OUTCOMES if tally[o] or o == "passed"]
+        line = f"{backend}: {', '.join(parts)}"
+        if tally["skipped"] and not tally["passed"] and backend in skip_reason:
+            line += f" ({skip_reason[backend]})"
+        terminalreporter.write_line(line)

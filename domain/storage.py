@@ -1,0 +1,265 @@
+"""Where the event store lives, and how it is opened safely.
+
+By default the store is one SQLite file in the tratos home folder, opened in
+WAL mode with ``synchronous=FULL`` so that a command that returned is on disk
+(ADR-5). ``TRATOS_DATABASE_URL=postgresql://user:pass@host:port/dbname[?schema=NAME]``
+(or ``Tratos(database_url=...)``, which the CLI's ``--database-url`` passes)
+selects eventsourcing's PostgreSQL persistence instead, in the given schema
+(``public`` by default), which is created if it does not exist.
+
+A server that cannot be reached, or refuses the login, is reported as one
+plain line (`StoreUnavailable`, exit 2), never as a driver traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
+from eventsourcing.utils import Environment, EnvType
+
+from domain.errors import BadInput
+
+DATABASE_URL = "TRATOS_DATABASE_URL"
+SQLITE_FILE = "tratos.sqlite"
+URL_FORM = "postgresql://user:password@host:port/dbname[?schema=NAME]"
+# FULL: in WAL mode the log is fsynced at every commit, so an acknowledged
+# command survives a power cut, not only a killed process (NORMAL would
+# only sync at checkpoints). See ADR-5 for the measured cost.
+SQLITE_SYNCHRONOUS = "FULL"
+# Seconds to wait for the server before saying it cannot be reached.
+CONNECT_TIMEOUT = 5
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class StoreUnavailable(BadInput):
+    """The store cannot be opened: server unreachable, login refused, bad URL."""
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+class DurableSQLiteConnectionPool(SQLiteConnectionPool):
+    """eventsourcing's pool (which sets WAL mode), plus our synchronous level per connection."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+        return connection
+
+
+class DurableSQLiteFactory(SQLiteFactory):
+    """`eventsourcing.sqlite` with every connection opened by `DurableSQLiteConnectionPool`."""
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        plain = self.datastore.pool  # no connection is opened before first use
+        self.datastore.pool = DurableSQLiteConnectionPool(db_name=plain.db_name,
+                                                          lock_timeout=plain.lock_timeout)
+        plain.close()
+
+
+SQLITE_FACTORY_TOPIC = f"{__name__}:DurableSQLiteFactory"
+
+
+# ------------------------------------------------------------ PostgreSQL
+
+
+@dataclass(frozen=True)
+class PostgresLocation:
+    """A PostgreSQL store parsed from a database URL (the password never shows in messages)."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = field(default="", repr=False)
+    schema: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> PostgresLocation:
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise StoreUnavailable(f"unsupported database URL {redact(url)!r}: expected {URL_FORM}")
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user, _, password = userinfo.partition(":")
+        host, port = _host_port(hostport, url)
+        dbname = unquote(parts.path.lstrip("/"))
+        if not dbname:
+            raise StoreUnavailable(f"the database URL {redact(url)!r} names no database: expected {URL_FORM}")
+        schema = ""
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key != "schema":
+                raise StoreUnavailable(
+                    f"unknown option {key!r} in the database URL: only ?schema=NAME is understood"
+                    " (libpq settings such as PGSSLMODE can be set as environment variables)")
+            if not _IDENTIFIER.match(value):
+                raise StoreUnavailable(
+                    f"invalid schema name {value!r}: use letters, digits and underscores,"
+                    " starting with a letter, at most 63 characters")
+            schema = value
+        return cls(host=host, port=port, dbname=dbname, user=unquote(user),
+                   password=unquote(password), schema=schema)
+
+    @property
+    def where(self) -> str:
+        """`host:port` as people say it (`local socket:5432` without a host)."""
+        host = self.host or "local socket"
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
+    def settings(self) -> dict[str, str]:
+        """eventsourcing.postgres environment keys; a CLI process needs one connection."""
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": self.dbname,
+            "POSTGRES_HOST": self.host,
+            "POSTGRES_PORT": str(self.port),
+            "POSTGRES_USER": self.user,
+            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_SCHEMA": self.schema,
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "2",
+        }
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        return {"host": self.host, "port": self.port, "dbname": self.dbname,
+                "user": self.user, "password": self.password}
+
+    def prepare(self) -> None:
+        """Fail fast with a plain line if the server is not usable; create the schema if needed.
+
+        One short connection (a few ms on a LAN) before eventsourcing's pool, whose own
+        failures only surface as a timeout without the reason.
+        """
+        import psycopg
+
+        try:
+            with psycopg.connect(**self.connect_kwargs(), connect_timeout=CONNECT_TIMEOUT,
+                                 autocommit=True) as connection:
+                if self.schema:
+                    self._create_schema(connection)
+        except psycopg.Error as error:
+            raise self.unavailable(error) from error
+
+    def _create_schema(self, connection: Any) -> None:
+        import psycopg
+        from psycopg import sql
+
+        found = connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,))
+        if found.fetchone():
+            return
+        try:
+            connection.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+        except (psycopg.errors.DuplicateSchema, psycopg.errors.UniqueViolation):
+            pass  # another process created it at the same moment
+        except psycopg.Error as error:
+            raise StoreUnavailable(
+                f"cannot create schema {self.schema!r} in PostgreSQL database {self.dbname!r}"
+                f" at {self.where}: {reason_of(error)}") from error
+
+    def unavailable(self, error: BaseException) -> StoreUnavailable:
+        reason = reason_of(error)
+        if "FATAL" in str(error):  # the server answered and said no
+            return StoreUnavailable(f"PostgreSQL at {self.where} refused the connection: {reason}")
+        if _is_connection_error(error):
+            return StoreUnavailable(f"cannot reach PostgreSQL at {self.where}: {reason}")
+        return StoreUnavailable(
+            f"cannot open the store in PostgreSQL database {self.dbname!r} at {self.where}: {reason}")
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    import psycopg
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    return isinstance(error, psycopg.OperationalError | OperationalError | InterfaceError)
+
+
+def _host_port(hostport: str, url: str) -> tuple[str, int]:
+    if hostport.startswith("["):  # [::1]:5432
+        host, _, rest = hostport[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    else:
+        host, _, port_text = hostport.partition(":")
+    try:
+        port = int(port_text) if port_text else 5432
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise StoreUnavailable(f"invalid port {port_text!r} in the database URL {redact(url)!r}")
+    return unquote(host), port
+
+
+def reason_of(error: BaseException) -> str:
+    """The useful part of a driver message: 'connection refused', 'role "x" does not exist'."""
+    text = str(error).strip() or type(error).__name__
+    for line in text.splitlines():
+        if "failed: " in line:
+            text = line.rsplit("failed: ", 1)[1]
+            break
+    else:
+        text = text.splitlines()[0]
+    text = re.sub(r"^(FATAL|ERROR):\s+", "", text.strip())
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ***."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+# --------------------------------------------------------------- choosing
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """The persistence settings a Tratos Application is opened with."""
+
+    settings: dict[str, str]
+    postgres: PostgresLocation | None = None
+
+    def prepare(self) -> None:
+        if self.postgres:
+            self.postgres.prepare()
+
+    def unavailable(self, error: BaseException) -> StoreUnavailable:
+        if self.postgres:
+            return self.postgres.unavailable(error)
+        return StoreUnavailable(f"cannot open the store {self.settings.get('SQLITE_DBNAME', '')}:"
+                                f" {reason_of(error)}")
+
+
+def locate_store(home: Path, env: Mapping[str, str] | None = None,
+                 database_url: str | None = None) -> StoreLocation:
+    """PostgreSQL if a database URL is given (argument, env, then $TRATOS_DATABASE_URL), else SQLite.
+
+    Explicit `env` entries win over the derived settings, so a caller can still
+    pass raw eventsourcing keys (its own PERSISTENCE_MODULE, POSTGRES_* keys...);
+    plain `eventsourcing.sqlite` is upgraded to the durable factory.
+    """
+    explicit = dict(env or {})
+    url = database_url or explicit.get(DATABASE_URL) or os.environ.get(DATABASE_URL)
+    if url:
+        postgres = PostgresLocation.parse(url)
+        return StoreLocation({**postgres.settings(), **explicit}, postgres)
+    module = (explicit.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE")
+              or SQLITE_FACTORY_TOPIC)
+    if module == "eventsourcing.sqlite":
+        module = SQLITE_FACTORY_TOPIC  # always with our synchronous level
+    settings = {**explicit, "PERSISTENCE_MODULE": module}
+    if "sqlite" in module.lower():
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreUnavailable(f"cannot create the store folder {home}: {error.strerror}") from error
+        settings.setdefault("SQLITE_DBNAME", str(home / SQLITE_FILE))
+    return StoreLocation(settings)

@@ -1,0 +1,61 @@
+"""The store backends the test suite runs on, importable by child processes too.
+
+A `StoreSpec` says where one test's store lives (a home folder, plus a
+PostgreSQL URL with a schema of its own); it pickles, so spawned children and
+subprocesses of the real `tratos` script open the very same store.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+BACKENDS = ("sqlite", "postgres")
+DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+
+
+def server_url() -> str:
+    """The PostgreSQL server the tests use: $TRATOS_TEST_DATABASE_URL or the local one."""
+    return os.environ.get("TRATOS_TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL
+
+
+def with_schema(url: str, schema: str) -> str:
+    """The same server and database, with ?schema=NAME set (replacing any other)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "schema"] + [("schema", schema)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """One test's store: `backend` is 'sqlite' or 'postgres'."""
+
+    backend: str
+    home: str
+    database_url: str | None = None
+
+    def open(self, actor: str = ""):  # -> domain.application.Tratos
+        """Another Application instance on this store, as another process would open it."""
+        from domain.application import Tratos
+
+        return Tratos(home=Path(self.home), actor=actor, database_url=self.database_url)
+
+    def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
+        """A full environment for a subprocess (e.g. the `tratos` script) on this store."""
+        env = dict(os.environ if base is None else base)
+        env["TRATOS_HOME"] = self.home
+        if self.database_url:
+            env["TRATOS_DATABASE_URL"] = self.database_url
+        else:
+            env.pop("TRATOS_DATABASE_URL", None)
+        return env
+
+    def cli_args(self) -> list[str]:
+        """The same store as `tratos` options, for commands built as argument lists."""
+        args = ["--home", self.home]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        return args
