@@ -62,6 +62,13 @@ class Contract:
         return self.end + timedelta(days=self.extra_days)
 
     @property
+    def in_force_on(self) -> date | None:
+        """The day the second signature put the contract in force."""
+        if len(self.signatures) < 2:
+            return None
+        return max(signature.on for signature in self.signatures.values())
+
+    @property
     def is_open_for_work(self) -> bool:
         return self.state == "in_force"
 

@@ -196,6 +196,7 @@ class Relationship(ChainedAggregate):
         _check_choice(method, ev.SIGN_METHODS, "signing method")
         contract = self.contract(contract_id)
         contract.check_signable(party)
+        _not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
         if method in ("email", "ink") and not evidence:
             raise BadInput(f"a signature by {method} needs the evidence file (--file)")
         return self._emit(
@@ -208,6 +209,7 @@ class Relationship(ChainedAggregate):
     def complete_contract(self, on: date, contract_id: str | None = None, actor: str = "") -> ev.ContractCompleted:
         contract = self.contract(contract_id)
         contract.check_in_force("complete it")
+        _not_before(on, contract.in_force_on, f"contract {contract.id} came into force")
         return self._emit(ev.ContractCompleted, on, actor, contract_id=contract.id)
 
     def request_change(self, description: str, *, requested_by: str, on: date,
@@ -226,6 +228,7 @@ class Relationship(ChainedAggregate):
                      days: int | None = None, actor: str = "") -> ev.ChangeQuoted:
         change = self.change(change_id)
         change.check_quotable()
+        _not_before(on, change.requested_on, f"change {change.id} was requested")
         contract = self.contracts[change.contract_id]
         if price.amount < 0:
             raise BadInput(f"a change price cannot be negative: {price}")
@@ -239,6 +242,7 @@ class Relationship(ChainedAggregate):
                        actor: str = "") -> ev.ChangeApproved:
         change = self.change(change_id)
         change.check_decidable("approve")
+        _not_before(on, change.requested_on, f"change {change.id} was requested")
         self.contracts[change.contract_id].check_in_force("approve a change to it")
         return self._emit(ev.ChangeApproved, on, actor, change_id=change.id, evidence=list(evidence))
 
@@ -246,12 +250,14 @@ class Relationship(ChainedAggregate):
                       actor: str = "") -> ev.ChangeRejected:
         change = self.change(change_id)
         change.check_decidable("reject")
+        _not_before(on, change.requested_on, f"change {change.id} was requested")
         return self._emit(ev.ChangeRejected, on, actor, change_id=change.id, evidence=list(evidence))
 
     def withdraw_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
                         actor: str = "") -> ev.ChangeWithdrawn:
         change = self.change(change_id)
         change.check_withdrawable()
+        _not_before(on, change.requested_on, f"change {change.id} was requested")
         return self._emit(ev.ChangeWithdrawn, on, actor, change_id=change.id, evidence=list(evidence))
 
     def report_mistake(self, description: str, *, reported_by: str, on: date,
@@ -288,6 +294,7 @@ class Relationship(ChainedAggregate):
         mistake = self.mistake(mistake_id)
         _check_choice(fault, ev.FAULTS, "fault")
         mistake.check_diagnosable()
+        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         category = check_text(category, "category", required=False, limit=80).lower()
         event = self._emit(ev.MistakeDiagnosed, on, actor, mistake_id=mistake.id, fault=fault,
                            cause=check_text(cause, "cause"), category=category)
@@ -302,6 +309,7 @@ class Relationship(ChainedAggregate):
                        hours: Decimal | None = None, actor: str = "") -> ev.RemedyProposed:
         mistake = self.mistake(mistake_id)
         mistake.check_proposable()
+        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         if cost is not None and cost.amount < 0 or hours is not None and hours < 0:
             raise BadInput("a remedy's cost and hours cannot be negative")
         return self._emit(
@@ -313,16 +321,19 @@ class Relationship(ChainedAggregate):
                       actor: str = "") -> ev.RemedyChosen:
         mistake = self.mistake(mistake_id)
         mistake.check_choosable(option_id)
+        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         return self._emit(ev.RemedyChosen, on, actor, mistake_id=mistake.id, option_id=option_id, agreed=agreed)
 
     def resolve_mistake(self, mistake_id: str, *, on: date, actor: str = "") -> ev.MistakeResolved:
         mistake = self.mistake(mistake_id)
         mistake.check_resolvable()
+        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         return self._emit(ev.MistakeResolved, on, actor, mistake_id=mistake.id)
 
     def record_lesson(self, mistake_id: str, lesson: str, *, on: date, actor: str = "") -> ev.LessonRecorded:
         mistake = self.mistake(mistake_id)
         mistake.check_lesson()
+        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         return self._emit(ev.LessonRecorded, on, actor, mistake_id=mistake.id, lesson=check_text(lesson, "lesson"))
 
     def check_invoice(self, *, on: date, installment: int | None = None, amount: Money | None = None,
@@ -335,6 +346,7 @@ class Relationship(ChainedAggregate):
         contract = self.contract(contract_id)
         if contract.state not in ("in_force", "completed"):
             raise Refused(f"contract {contract.id} is {contract.state.replace('_', ' ')}: it cannot be invoiced yet")
+        _not_before(on, contract.in_force_on, f"contract {contract.id} came into force")
         if installment is not None:
             if amount is not None or change_id is not None:
                 raise BadInput("invoice either an installment or an amount, not both")
@@ -406,13 +418,13 @@ class Relationship(ChainedAggregate):
             raise Refused(f"contract {contract.id} is {contract.state}: log hours on the current one")
         if not hours.is_finite() or hours <= 0 or hours > 24:
             raise BadInput(f"hours must be more than 0 and at most 24 a day, not {hours}")
-        if change_id is not None and self.change(change_id).state != "approved":
-            self.warnings.append(
-                f"change {change_id} is {self.changes[change_id].state}, not approved:"
-                " work on it may not be paid"
-            )
+        change = self.change(change_id) if change_id is not None else None
         event = self._emit(ev.HoursLogged, on, actor, contract_id=contract.id, hours=hours,
                            note=check_text(note, "note", required=False), change_id=change_id)
+        if change is not None and change.state != "approved":
+            self.warnings.append(
+                f"change {change.id} is {change.state}, not approved: work on it may not be paid"
+            )
         budget = contract.hours_available
         if budget is not None and contract.hours_logged > budget:
             self.warnings.append(
@@ -598,6 +610,12 @@ class Relationship(ChainedAggregate):
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
     if value not in choices:
         raise BadInput(f"{what} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _not_before(on: date, since: date | None, what: str) -> None:
+    """A step of an entity's life cannot be dated before the entity existed."""
+    if since is not None and on < since:
+        raise Refused(f"{on} is before {what} ({since})")
 
 
 def _known(items: dict) -> str:

@@ -119,7 +119,7 @@ def new_events(relationship: ChainedAggregate) -> list[Any]:
 
 
 def _snapshot(aggregate: ChainedAggregate) -> dict[str, Any]:
-    state = {k: v for k, v in vars(aggregate).items() if k not in ("_pending", "warnings")}
+    state = {k: v for k, v in vars(aggregate).items() if k != "_pending"}
     return copy.deepcopy(state) | {"pending": list(aggregate._pending)}
 
 

@@ -25,6 +25,7 @@ from domain.money import Money
 
 NUMBER = "F-2026-001"
 DUE = START + timedelta(days=30)  # the terms give 30 payment days
+DECIDED = date(2026, 1, 22)  # after C1 was requested and quoted (builders)
 
 
 class TestIssueInvoice:
@@ -82,28 +83,28 @@ class TestIssueInvoice:
 
     def test_a_change_cannot_be_invoiced_beyond_its_price(self):
         relationship = with_quoted_change()
-        relationship.approve_change("C1", on=START)
-        relationship.issue_invoice(NUMBER, amount=eur(400), change_id="C1", on=START)
-        relationship.issue_invoice("F-2026-002", amount=eur(200), change_id="C1", on=START)
+        relationship.approve_change("C1", on=DECIDED)
+        relationship.issue_invoice(NUMBER, amount=eur(400), change_id="C1", on=DECIDED)
+        relationship.issue_invoice("F-2026-002", amount=eur(200), change_id="C1", on=DECIDED)
         with refuses(relationship, Refused, match="600"):
-            relationship.issue_invoice("F-2026-003", amount=eur("0.01"), change_id="C1", on=START)
+            relationship.issue_invoice("F-2026-003", amount=eur("0.01"), change_id="C1", on=DECIDED)
 
     def test_an_invoice_for_a_change_belongs_to_the_changes_contract(self):
         relationship = with_quoted_change()
-        relationship.approve_change("C1", on=START)
+        relationship.approve_change("C1", on=DECIDED)
         draft(relationship, title="Second project")  # K2 is now the current contract
-        event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=START)
+        event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=DECIDED)
         assert event.contract_id == "K1"
 
     def test_a_change_cannot_be_billed_on_another_contract(self):
         relationship = with_quoted_change()
-        relationship.approve_change("C1", on=START)
+        relationship.approve_change("C1", on=DECIDED)
         draft(relationship, title="Second project")
-        relationship.sign_contract(party="us", signer="Ana", method="typed", on=START)
-        relationship.sign_contract(party="client", signer="Carlos", method="typed", on=START)
+        relationship.sign_contract(party="us", signer="Ana", method="typed", on=DECIDED)
+        relationship.sign_contract(party="client", signer="Carlos", method="typed", on=DECIDED)
         with refuses(relationship, Refused, match="belongs to K1"):
             relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", contract_id="K2",
-                                       on=START)
+                                       on=DECIDED)
 
     def test_an_amount_in_another_currency_than_the_contract_is_refused(self):
         relationship = in_force()

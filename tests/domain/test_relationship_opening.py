@@ -125,7 +125,7 @@ class TestNothingBeforeTheOpening:
     def test_a_date_before_the_opening_is_refused(self, command):
         build, act = EARLY_COMMANDS[command]
         relationship = build()
-        with refuses(relationship, Refused, match="before the relationship"):
+        with refuses(relationship, Refused, match="before"):
             act(relationship)
 
     def test_payment_before_the_opening_is_refused(self):

@@ -245,3 +245,12 @@ class TestAfterTheEnd:
         relationship = _ended(build)
         with refuses(relationship, Refused, match="ended on 2026-03-01"):
             act(relationship)
+
+
+class TestRefusalsLeaveNoWarnings:
+    def test_refused_hours_on_an_unapproved_change_leave_no_warning(self):
+        relationship = with_quoted_change()
+        relationship.end(reason="Done", ended_by="us", on=ENDED)
+        with refuses(relationship, Refused, match="ended"):
+            relationship.log_hours(Decimal(2), on=AFTER, change_id="C1")
+        assert relationship.warnings == []

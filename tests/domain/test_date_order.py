@@ -1,0 +1,99 @@
+"""A step of an entity's lifecycle cannot be dated before the entity existed."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from domain_builders import (
+    DRAFTED,
+    chosen,
+    diagnosed,
+    drafted,
+    eur,
+    in_force,
+    proposed,
+    refuses,
+    reported,
+    requested,
+    with_quoted_change,
+)
+
+from domain.errors import Refused
+
+ASKED = date(2026, 1, 20)      # when C1 was requested (builders)
+REPORTED = date(2026, 2, 1)    # when M1 was reported (builders)
+
+CHANGE_STEPS = {
+    "quote": (requested, lambda r, on: r.quote_change("C1", price=eur(600), on=on)),
+    "approve": (with_quoted_change, lambda r, on: r.approve_change("C1", on=on)),
+    "reject": (with_quoted_change, lambda r, on: r.reject_change("C1", on=on)),
+    "withdraw": (requested, lambda r, on: r.withdraw_change("C1", on=on)),
+}
+def acknowledged_on_the_report_day():
+    relationship = reported()
+    relationship.acknowledge_mistake("M1", on=REPORTED)
+    return relationship
+
+
+MISTAKE_STEPS = {
+    "diagnose": (acknowledged_on_the_report_day,
+                 lambda r, on: r.diagnose_mistake("M1", fault="ours", cause="x", on=on)),
+    "propose": (diagnosed, lambda r, on: r.propose_remedy("M1", "Redo", hours=Decimal(1), on=on)),
+    "choose": (proposed, lambda r, on: r.choose_remedy("M1", "O1", agreed=True, on=on)),
+    "resolve": (chosen, lambda r, on: r.resolve_mistake("M1", on=on)),
+    "lesson": (diagnosed, lambda r, on: r.record_lesson("M1", "x", on=on)),
+}
+
+
+class TestChangeStepsFollowTheRequest:
+    @pytest.mark.parametrize("step", sorted(CHANGE_STEPS))
+    def test_a_step_on_the_day_of_the_request_is_accepted(self, step):
+        build, act = CHANGE_STEPS[step]
+        relationship = build()
+        act(relationship, ASKED)
+
+    @pytest.mark.parametrize("step", sorted(CHANGE_STEPS))
+    def test_a_step_dated_before_the_request_is_refused(self, step):
+        build, act = CHANGE_STEPS[step]
+        relationship = build()
+        with refuses(relationship, Refused, match="before"):
+            act(relationship, date(2026, 1, 19))
+
+
+class TestMistakeStepsFollowTheReport:
+    @pytest.mark.parametrize("step", sorted(MISTAKE_STEPS))
+    def test_a_step_on_the_day_of_the_report_is_accepted(self, step):
+        build, act = MISTAKE_STEPS[step]
+        relationship = build()
+        act(relationship, REPORTED)
+
+    @pytest.mark.parametrize("step", sorted(MISTAKE_STEPS))
+    def test_a_step_dated_before_the_report_is_refused(self, step):
+        build, act = MISTAKE_STEPS[step]
+        relationship = build()
+        with refuses(relationship, Refused, match="before"):
+            act(relationship, date(2026, 1, 31))
+
+
+class TestContractStepsFollowTheDraft:
+    def test_a_signature_dated_before_the_draft_is_refused(self):
+        relationship = drafted()
+        with refuses(relationship, Refused, match="before"):
+            relationship.sign_contract(party="us", signer="Ana", method="typed", on=date(2026, 1, 7))
+
+    def test_a_signature_on_the_day_of_the_draft_is_accepted(self):
+        relationship = drafted()
+        relationship.sign_contract(party="us", signer="Ana", method="typed", on=DRAFTED)
+        assert relationship.contracts["K1"].state == "signed_by_us"
+
+    def test_completion_dated_before_the_contract_came_into_force_is_refused(self):
+        relationship = in_force()  # signed on 2026-01-12
+        with refuses(relationship, Refused, match="before"):
+            relationship.complete_contract(date(2026, 1, 11))
+
+    def test_an_invoice_dated_before_the_contract_came_into_force_is_refused(self):
+        relationship = in_force()
+        with refuses(relationship, Refused, match="before"):
+            relationship.issue_invoice("F-2026-001", installment=1, on=date(2026, 1, 11))
