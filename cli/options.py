@@ -27,7 +27,21 @@ def evidence_option(function: Callable) -> Callable:
 
 
 def handle_argument(function: Callable) -> Callable:
-    return click.argument("handle", metavar="CLIENT")(function)
+    return click.argument("handle", metavar="CLIENT", shell_complete=_complete_handles)(function)
+
+
+def _complete_handles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Tab completion of client handles, from the store named by --home (or the default one)."""
+    root = ctx.find_root().params
+    session = Session(home=root.get("home"), database_url=root.get("database_url"))
+    if not session.database_url and not (session.home / "tratos.sqlite").exists():
+        return []  # no store yet: completing must not create one
+    try:
+        return [h for h in session.models.handles() if h.startswith(incomplete)]
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    finally:
+        session.close()
 
 
 def business_date(session: Session, text: str | None) -> date:

@@ -152,3 +152,29 @@ class TestDemo:
     def test_the_demo_refuses_a_store_in_use(self, in_force):
         outcome = run(in_force, "demo")
         assert outcome.code == 1 and "empty store" in outcome.stderr
+
+
+class TestShellCompletion:
+    @staticmethod
+    def complete(words: str) -> list[str]:
+        from click.testing import CliRunner
+
+        env = {"_TRATOS_COMPLETE": "bash_complete", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+               "TRATOS_HOME": None, "TRATOS_DATABASE_URL": None}
+        output = CliRunner().invoke(tratos, [], prog_name="tratos", env=env).output
+        return [line for line in output.splitlines() if line]
+
+    def test_commands_and_choices_complete(self):
+        assert self.complete("tratos cha") == ["plain,change"]
+        assert self.complete("tratos mistake diagnose acme M1 --fault sh") == ["plain,shared"]
+
+    def test_client_handles_complete_from_the_store(self, in_force):
+        given(in_force, [("client", "open", "acorn", "--name", "Acorn Ltd"),
+                         ("client", "open", "beta", "--name", "Beta SA")])
+        assert self.complete(f"tratos --home {in_force} note ac") == ["plain,acme", "plain,acorn"]
+
+    def test_completing_against_a_missing_store_creates_nothing(self, tmp_path):
+        home = tmp_path / "nothing-here"
+        assert self.complete(f"tratos --home {home} note a") == []
+        assert not home.exists()
