@@ -23,7 +23,7 @@ def change_argument(function):
 
 @click.group()
 def change() -> None:
-    """Change orders: every "can you also…" in writing, with its price and time."""
+    """Scope changes in writing, with their price and time."""
 
 
 @change.command("request")

@@ -18,7 +18,7 @@ def contract_option(function):
 
 @click.group()
 def contract() -> None:
-    """Contracts: one per project, drafted, signed by both parties, completed."""
+    """Draft, sign and complete contracts, one per project."""
 
 
 @contract.command("draft")

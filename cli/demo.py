@@ -131,7 +131,7 @@ def reminder(handle: str, number: str, on: date) -> Callable[[Session], None]:
 @click.command()
 @pass_session
 def demo(session: Session) -> None:
-    """Record two example clients in an empty store, then show their status.
+    """Record two example clients, then show their status.
 
     acme has a contract in force with a change, a mistake put right, one
     installment paid and one late; northwind's project was completed, paid

@@ -12,7 +12,7 @@ from cli.session import Session
 
 @click.group()
 def hours() -> None:
-    """Hours worked, against the budget of the contract and its approved changes."""
+    """Hours worked, against the contract's hours budget."""
 
 
 @hours.command("log")

@@ -32,7 +32,7 @@ KEY_FILE = "identity.p12"
 @pass_session
 def init(session: Session, name: str, email: str, tax_id: str, address: str, currency: str,
          lang: str, force: bool) -> None:
-    """Set up your identity in the store's folder (once; --force to replace it).
+    """Set up your identity, once (--force replaces it).
 
     \b
     Example:

@@ -12,7 +12,7 @@ from cli.session import Session
 
 @click.group()
 def invoice() -> None:
-    """Invoices, numbered F-2026-001, F-2026-002… across all clients."""
+    """Invoices, numbered F-2026-001… across all clients."""
 
 
 @invoice.command("issue")

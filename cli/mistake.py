@@ -25,7 +25,7 @@ def mistake_argument(function):
 
 @click.group()
 def mistake() -> None:
-    """Mistakes, ours or the client's: report, ack, diagnose, propose, choose, resolve, lesson."""
+    """Mistakes: report, acknowledge, diagnose, remedy, learn."""
 
 
 @mistake.command("report")

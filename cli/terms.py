@@ -11,7 +11,7 @@ from cli.session import Session
 
 @click.group()
 def terms() -> None:
-    """Your published business norms: rates, hours, payment days, late fees."""
+    """Publish your business norms: rates, payment days, late fees."""
 
 
 @terms.command("publish")
