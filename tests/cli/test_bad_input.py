@@ -230,7 +230,7 @@ CASES = [
     ("init-unknown-language", ("init", "--name", "Eve", "--email", "e@x.test", "--lang", "fr", "--force"), 2, "fr"),
     ("init-bad-email", ("init", "--name", "Eve", "--email", "not an email", "--force"), 2, "not an email address"),
     ("unknown-command", ("frobnicate",), 2, "frobnicate"),
-    ("command-not-yet-available", ("pdf", "dossier", "acme"), 2, "not available"),
+    ("unknown-subcommand", ("change", "frobnicate", "acme", "C1"), 2, "frobnicate"),
     ("identity-import-missing-file", ("identity", "import", "{missing}"), 2, None),
 ]
 
