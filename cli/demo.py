@@ -167,7 +167,8 @@ def demo(session: Session) -> None:
             step_session = Session(home=str(session.home), database_url=session.database_url)
             try:
                 print_json({"home": str(session.home), "today": DEMO_TODAY,
-                            "status": [step_session.models.status(h) for h in ("acme", "northwind")]})
+                            "status": [step_session.models.status(h, today=step_session.today())
+                                       for h in ("acme", "northwind")]})
             finally:
                 step_session.close()
             return

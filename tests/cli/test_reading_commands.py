@@ -179,3 +179,15 @@ class TestShellCompletion:
         home = tmp_path / "nothing-here"
         assert self.complete(f"tratos --home {home} note a") == []
         assert not home.exists()
+
+
+def test_the_demo_in_json_prints_one_document_with_both_statuses(tmp_path):
+    outcome = run(tmp_path / "tratos", "--json", "demo")
+    assert outcome.code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    assert document["today"] == "2026-03-31"
+    acme, northwind = document["status"]
+    assert (acme["handle"], acme["state"], northwind["handle"], northwind["state"]) == (
+        "acme", "active", "northwind", "ended")
+    assert amount(acme["balance"]["overdue"]) == Money.of(4000, "EUR")  # F-2026-003, due 2026-03-17
+    assert amount(northwind["balance"]["outstanding"]) == Money.of(0, "EUR")

@@ -75,6 +75,28 @@ class TestInitAndIdentity:
         assert document == {"name": "Ana", "email": "a@b.test", "tax_id": "", "address": "",
                             "currency": "EUR", "lang": "es", "signing_key": None}
 
+    def test_identity_import_adopts_a_pkcs12_certificate(self, cli_home, tmp_path):
+        identity = pytest.importorskip("documents.identity")
+        source = identity.create_identity(tmp_path / "ca", name="Ana García", email="ana@example.com",
+                                          passphrase="s3cret", not_before=date(2026, 1, 1))
+        expected = identity.describe(source, "s3cret").fingerprint_sha256
+        ok(cli_home, "init", "--name", "Ana García", "--email", "ana@example.com")
+        outcome = ok(cli_home, "identity", "import", str(source), env={"TRATOS_KEY_PASSPHRASE": "s3cret"})
+        assert outcome.stdout.endswith(f"(SHA-256 {expected})\n")
+        assert (cli_home / "identity.p12").exists()
+        shown = json.loads(ok(cli_home, "--json", "identity", "show").stdout)
+        assert shown["signing_key"] == str(cli_home / "identity.p12")
+        again = run(cli_home, "identity", "import", str(source), env={"TRATOS_KEY_PASSPHRASE": "s3cret"})
+        assert again.code == 1 and "already exists" in again.stderr
+
+    def test_identity_import_with_a_wrong_passphrase(self, cli_home, tmp_path):
+        identity = pytest.importorskip("documents.identity")
+        source = identity.create_identity(tmp_path / "ca", name="Ana", email="a@b.test",
+                                          passphrase="right", not_before=date(2026, 1, 1))
+        outcome = run(cli_home, "identity", "import", str(source), env={"TRATOS_KEY_PASSPHRASE": "wrong"})
+        assert outcome.code == 2 and "wrong passphrase" in outcome.stderr
+        assert not (cli_home / "identity.p12").exists()
+
     def test_identity_show_before_init_is_refused(self, cli_home):
         outcome = run(cli_home, "identity", "show")
         assert outcome.code == 1 and "tratos init" in outcome.stderr
