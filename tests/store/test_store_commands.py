@@ -146,38 +146,7 @@ class TestRefusedCommandsChangeNothing:
 
 
 class TestConcurrentWriters:
-    def test_a_conflicting_write_is_retried_and_nothing_is_lost(self, make_app):
-        mine, theirs = make_app(), make_app()
-        open_and_sign(mine)
-        attempts = []
-
-        def decide(relationship):
-            attempts.append(relationship.version)
-            if len(attempts) == 1:  # another process records a note meanwhile
-                theirs.record_note(HANDLE, "Theirs", on=date(2026, 1, 20))
-            relationship.record_note("Mine", on=date(2026, 1, 20))
-
-        recorded = mine._update(HANDLE, decide)
-        assert attempts == [5, 6]
-        assert recorded.event.originator_version == 7
-        assert [n.text for n in mine.relationship(HANDLE).notes] == ["Theirs", "Mine"]
-        assert mine.verify(HANDLE).ok
-
-    def test_endless_conflicts_are_reported_and_record_nothing_of_ours(self, make_app, monkeypatch):
-        from domain.errors import ConcurrencyConflict
-
-        monkeypatch.setattr("domain.application.ATTEMPTS", 4)  # give up sooner, same logic
-        mine, theirs = make_app(), make_app()
-        open_and_sign(mine)
-
-        def decide(relationship):
-            theirs.record_note(HANDLE, "Theirs", on=date(2026, 1, 20))
-            relationship.record_note("Mine", on=date(2026, 1, 20))
-
-        with pytest.raises(ConcurrencyConflict):
-            mine._update(HANDLE, decide)
-        texts = [n.text for n in mine.relationship(HANDLE).notes]
-        assert texts == ["Theirs"] * 4
+    """Behaviour only: how writers are serialised or retried is the Application's business."""
 
     def test_two_instances_writing_at_once_lose_nothing(self, make_app):
         import threading
