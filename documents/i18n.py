@@ -51,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "days": "{n} días",
         "one_day": "1 día",
         "hours": "{n} h",
+        "sign.reason": "{kind} {id}, emitido por {name}",
         # terms
         "terms.title": "Condiciones de trabajo v{version}",
         "terms.intro": "Estas son las normas con las que trabajo con {client} desde el {date}. Todo contrato indica la versión de las condiciones con la que se firmó.",
@@ -339,6 +340,7 @@ LABELS: dict[str, dict[str, str]] = {
         "days": "{n} days",
         "one_day": "1 day",
         "hours": "{n} h",
+        "sign.reason": "{kind} {id}, issued by {name}",
         "terms.title": "Terms of business v{version}",
         "terms.intro": "These are the rules I work by with {client} from {date}. Every contract states the version of the terms it was signed under.",
         "terms.rate": "Rate",

@@ -1,0 +1,59 @@
+"""tratos remind: record a payment reminder, with the late fee the terms allow, and print it."""
+
+from __future__ import annotations
+
+import click
+
+from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.pdf import document_options, issue_document
+from cli.session import Session
+
+
+@click.command()
+@handle_argument
+@click.argument("invoice", metavar="INVOICE")
+@document_options
+@on_option
+@pass_session
+def remind(session: Session, handle: str, invoice: str, lang: str | None, output: str | None,
+           unsigned: bool, on: str | None) -> None:
+    """Send a courteous payment reminder for an overdue invoice: record it and write the PDF.
+
+    The late fee is computed from the terms the invoice's contract pinned
+    (fixed, percent, or Directive 2011/7/EU) for the days late on the date.
+
+    \b
+    Example:
+        tratos remind acme F-2026-002
+        tratos remind acme F-2026-002 --lang en -o reminder.pdf
+    """
+    from documents.context import late_fee_claim
+
+    day = business_date(session, on)
+    relationship = session.app.relationship(handle)
+    unpaid = relationship.invoice(invoice)
+    unpaid.check_remindable(day)
+    fee = late_fee_claim(relationship, unpaid, day)
+    sent = []
+
+    def record_reminder() -> None:
+        sent.append(session.app.send_reminder(handle, unpaid.number, on=day, late_fee=fee))
+
+    issued = issue_document(session, "reminder", handle, unpaid.number, lang=lang or session.lang, on=day,
+                            output=output, sign=not unsigned, before_recording=record_reminder)
+    event = sent[0].event
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({
+            "recorded": "ReminderSent", "handle": handle, "id": unpaid.number,
+            "days_late": event.days_late, "late_fee": event.late_fee,
+            "stream_version": event.originator_version, "document": issued.as_dict(),
+        })
+        return
+    fee_text = f", late fee {fee.amount} {fee.currency}" if fee else ""
+    click.echo(f"Recorded: reminder for {unpaid.number}, {event.days_late} days late{fee_text},"
+               f" on {day} ({handle})")
+    signed = "signed" if issued.signed else "NOT signed"
+    click.echo(f"Wrote the reminder ({issued.lang}, {signed}) to {issued.path}; document issued,"
+               f" SHA-256 {issued.sha256}")

@@ -1,0 +1,186 @@
+"""Whether a PDF is a document this store issued, still signed, from a chain head that still holds.
+
+Three checks, all needed for `tratos verify` to pass:
+
+- signatures: every one intact, valid, covering its revision with nothing but
+  signatures and form filling after it, and made with a certificate the store
+  knows (ours, whose signature is part of the bytes recorded as issued, or a
+  client's recorded by `contract sign`);
+- issued: the SHA-256 of the first signed revision (the whole file if it was
+  issued unsigned) matches a `DocumentIssued` event of the client it names;
+- chain: the chain head the document prints (version and digest, also in its
+  metadata) is still the digest at that version, and the client's chain
+  verifies from the stored records.
+
+pyHanko is imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from domain.chain import verify_chain
+from domain.errors import BadInput, TratosError
+
+if TYPE_CHECKING:
+    from domain.application import Tratos
+
+META_PREFIX = "/tratos"
+
+
+@dataclass
+class VerificationReport:
+    handle: str = ""
+    kind: str = ""
+    document_id: str = ""
+    chain_version: int | None = None
+    chain_digest: str = ""
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    issued: dict[str, Any] | None = None
+    issued_sha256: str = ""
+    chain_ok: bool = False
+    chain_detail: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "handle": self.handle, "kind": self.kind, "id": self.document_id,
+            "chain_version": self.chain_version, "chain_digest": self.chain_digest,
+            "signatures": self.signatures, "issued_by_store": self.issued is not None,
+            "issued": self.issued, "first_revision_sha256": self.issued_sha256,
+            "chain_ok": self.chain_ok, "chain_detail": self.chain_detail, "problems": self.problems,
+        }
+
+    def lines(self) -> list[str]:
+        what = f"{self.kind} {self.document_id} of {self.handle}" if self.handle else "not a tratos document"
+        out = [f"Document: {what}" + (f", chain head v{self.chain_version} {self.chain_digest[:16]}"
+                                      if self.chain_version is not None else "")]
+        for n, sig in enumerate(self.signatures, 1):
+            flags = ", ".join(name for name in ("intact", "valid", "known") if sig[name]) or "none"
+            out.append(f"Signature {n} ({sig['field_name']}): {sig['signer_subject']}, signed"
+                       f" {sig['signing_time'] or 'at an unknown time'}; {flags}; covers"
+                       f" {sig['coverage'].replace('_', ' ')}")
+        if not self.signatures:
+            out.append("Signatures: none")
+        if self.issued:
+            out.append(f"Issued by this store: yes, on {self.issued['on']} (SHA-256 {self.issued_sha256[:16]}…)")
+        else:
+            out.append("Issued by this store: no")
+        out.append(f"Chain head still on the chain: {'yes' if self.chain_ok else 'no'}"
+                   + (f" ({self.chain_detail})" if self.chain_detail else ""))
+        out.append("Verdict: OK" if self.ok else "Verdict: NOT OK: " + "; ".join(self.problems))
+        return out
+
+
+def verify_document(app: Tratos, data: bytes, trusted: list[Any] = ()) -> VerificationReport:
+    """Check `data` against the store of `app`; the report says what holds and what does not."""
+    from documents.signing import verify_pdf
+
+    report = VerificationReport()
+    signed_revisions = _signed_revision_ends(data)
+    first_revision = data[:signed_revisions[0]] if signed_revisions else data
+    meta = _tratos_metadata(first_revision)
+    if not meta.get("client"):
+        report.problems.append("the PDF carries no tratos metadata: it was not issued by tratos")
+        return report
+    report.handle, report.kind, report.document_id = meta["client"], meta.get("kind", ""), meta.get("id", "")
+    report.chain_digest = meta.get("chaindigest", "")
+    try:
+        report.chain_version = int(meta.get("chainversion", ""))
+    except ValueError:
+        report.problems.append("the chain head in the PDF metadata is not readable")
+    report.issued_sha256 = hashlib.sha256(first_revision).hexdigest()
+
+    try:
+        from documents.context import read_stream
+
+        snapshot = read_stream(app, report.handle)
+    except TratosError as error:
+        report.problems.append(f"the store cannot show client {report.handle!r}: {error}")
+        return report
+    relationship = snapshot.relationship
+    matches = [d for d in relationship.documents if d.sha256 == report.issued_sha256]
+    if matches:
+        issued = matches[0]
+        report.issued = {"kind": issued.kind, "id": issued.document_id, "on": issued.on.isoformat(),
+                         "chain_version": issued.chain_version, "chain_digest": issued.chain_digest}
+        if (issued.chain_version, issued.chain_digest) != (report.chain_version, report.chain_digest):
+            report.problems.append("the chain head printed differs from the one recorded when it was issued")
+    else:
+        report.problems.append("its first signed revision is not a document this store issued")
+
+    _check_chain(report, snapshot)
+    _check_signatures(report, verify_pdf(data, trusted), relationship, bool(matches))
+    return report
+
+
+def _check_chain(report: VerificationReport, snapshot: Any) -> None:
+    chain = verify_chain(snapshot.head.stream, snapshot.records)
+    version = report.chain_version
+    if not chain.ok:
+        report.chain_detail = f"the chain breaks at version {chain.broken.version}: {chain.broken.problem}"
+    elif version is None or not 1 <= version <= len(snapshot.records):
+        report.chain_detail = f"version {version} is not in the stream (it has {len(snapshot.records)} events)"
+    elif snapshot.records[version - 1].state.get("digest") != report.chain_digest:
+        report.chain_detail = f"the digest at version {version} is not the one printed"
+    else:
+        report.chain_ok = True
+        report.chain_detail = f"chain verified up to version {chain.head_version}"
+    if not report.chain_ok:
+        report.problems.append(f"the chain head does not hold: {report.chain_detail}")
+
+
+def _check_signatures(report: VerificationReport, signatures: list[Any], relationship: Any,
+                      issued_here: bool) -> None:
+    if not signatures:
+        report.problems.append("the PDF is not signed")
+    # Our signature is part of the bytes recorded as issued; clients' certificates are recorded on signing.
+    known = {s.certificate_fingerprint for c in relationship.contracts.values()
+             for s in c.signatures.values() if s.certificate_fingerprint}
+    if issued_here and signatures:
+        known.add(signatures[0].signer_fingerprint)
+    for n, signature in enumerate(signatures, 1):
+        entry = signature.as_dict()
+        entry["known"] = signature.trusted or signature.signer_fingerprint in known
+        report.signatures.append(entry)
+        if not signature.sound:
+            report.problems.append(f"signature {n} does not hold: {signature.problem or 'not sound'}")
+        elif not entry["known"]:
+            report.problems.append(f"signature {n} was made with a certificate this store does not know")
+
+
+def _signed_revision_ends(data: bytes) -> list[int]:
+    """Where each signed revision ends (the end of its /ByteRange), in signing order."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data))
+        ends = []
+        for signature in reader.embedded_regular_signatures:
+            start1, length1, start2, length2 = (int(x) for x in signature.byte_range)
+            ends.append(start2 + length2)
+        return ends
+    except (PdfError, ValueError, KeyError, TypeError) as error:
+        raise BadInput(f"not a readable PDF: {' '.join(str(error).split())}") from error
+
+
+def _tratos_metadata(data: bytes) -> dict[str, str]:
+    """The `tratos*` entries WeasyPrint wrote in the document information dictionary."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        info = PdfFileReader(io.BytesIO(data)).trailer_view.get("/Info")
+        info = info.get_object() if info is not None else {}
+    except (PdfError, ValueError, KeyError) as error:
+        raise BadInput(f"not a readable PDF: {' '.join(str(error).split())}") from error
+    return {str(key)[len(META_PREFIX):]: str(value) for key, value in info.items()
+            if str(key).startswith(META_PREFIX)}

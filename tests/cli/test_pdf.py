@@ -1,0 +1,207 @@
+"""`tratos pdf`, `tratos verify` and `tratos remind` on the demo story, with a real signing key.
+
+Each test gets a private copy of a store recorded once per module; PDFs are
+rendered by WeasyPrint and signed by pyHanko for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from cli_support import run, store_rows
+from demo_story import record_story
+from pypdf import PdfReader
+
+from documents import signing
+from documents.identity import create_identity, load_identity
+from domain.application import Tratos
+from domain.money import Money
+from domain.values import stream_id
+
+PASSPHRASE = "a long passphrase for tests"
+KEYED = {"TRATOS_KEY_PASSPHRASE": PASSPHRASE}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = record_story(tmp_path_factory.mktemp("story") / "tratos")
+    create_identity(home, name="Ana García Pérez", email="ana@garcia.example", passphrase=PASSPHRASE,
+                    not_before=date(2026, 1, 1))
+    return home
+
+
+@pytest.fixture
+def home(template: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "tratos"
+    shutil.copytree(template, copy)
+    return copy
+
+
+def relationship(home: Path, handle: str = "acme"):
+    app = Tratos(home=home)
+    try:
+        return app.relationship(handle)
+    finally:
+        app.close()
+
+
+def text_of(path: Path) -> str:
+    reader = PdfReader(str(path))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_pdf_writes_a_signed_contract_and_records_it(home, tmp_path):
+    before = relationship(home)
+    out = tmp_path / "contract.pdf"
+    outcome = run(home, "--json", "pdf", "contract", "acme", "-o", str(out), env=KEYED)
+    assert outcome.code == 0, outcome.stderr
+    answer = json.loads(outcome.stdout)
+    data = out.read_bytes()
+    assert answer["signed"] is True and answer["sha256"] == hashlib.sha256(data).hexdigest()
+    after = relationship(home)
+    issued = after.documents[-1]
+    assert (issued.kind, issued.document_id, issued.sha256) == ("contract", "K1", answer["sha256"])
+    assert (issued.chain_version, issued.chain_digest) == (before.version, before.head_digest)
+    assert after.version == before.version + 1
+    reports = signing.verify_pdf(data)
+    assert [r.field_name for r in reports] == ["Freelancer"] and reports[0].sound
+    key = load_identity(home / "identity.p12", PASSPHRASE)
+    assert reports[0].signer_fingerprint == key.fingerprint
+    assert "Client" in (PdfReader(io.BytesIO(data)).get_fields() or {})  # the client's field awaits
+    assert f"Cadena v{before.version} · {before.head_digest[:16]}" in text_of(out)
+
+    checked = run(home, "verify", str(out), env=KEYED)
+    assert checked.code == 0, checked.stdout + checked.stderr
+    assert "Verdict: OK" in checked.stdout and "Issued by this store: yes" in checked.stdout
+
+
+def test_one_changed_byte_makes_verify_fail(home, tmp_path):
+    out = tmp_path / "terms.pdf"
+    assert run(home, "pdf", "terms", "acme", "-o", str(out), env=KEYED).code == 0
+    data = bytearray(out.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    out.write_bytes(bytes(data))
+    checked = run(home, "--json", "verify", str(out))
+    assert checked.code == 1
+    report = json.loads(checked.stdout)
+    assert report["ok"] is False and report["issued_by_store"] is False
+    assert report["signatures"][0]["intact"] is False
+
+
+def test_verify_refuses_a_document_another_store_issued(home, template, tmp_path):
+    out = tmp_path / "incident.pdf"
+    assert run(home, "pdf", "incident", "acme", "M1", "--lang", "en", "-o", str(out), env=KEYED).code == 0
+    elsewhere = run(template, "--json", "verify", str(out))  # same history, but it never issued this file
+    assert elsewhere.code == 1
+    report = json.loads(elsewhere.stdout)
+    assert report["issued_by_store"] is False and report["chain_ok"] is True
+    assert "not a document this store issued" in " ".join(report["problems"])
+
+
+def test_verify_fails_when_the_printed_chain_head_no_longer_holds(home, tmp_path):
+    out = tmp_path / "change.pdf"
+    assert run(home, "pdf", "change", "acme", "C1", "-o", str(out), env=KEYED).code == 0
+    with sqlite3.connect(home / "tratos.sqlite") as connection:
+        state, rowid = connection.execute(
+            "SELECT state, rowid FROM stored_events WHERE topic LIKE '%ChangeQuoted' LIMIT 1").fetchone()
+        connection.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                           (state.replace(b'"600.00"', b'"6000.00"'), rowid))
+    checked = run(home, "verify", str(out))
+    assert checked.code == 1
+    assert "Chain head still on the chain: no (the chain breaks at version 8" in checked.stdout
+
+
+def test_a_countersignature_by_an_unknown_certificate_is_reported(home, tmp_path):
+    out = tmp_path / "contract.pdf"
+    assert run(home, "pdf", "contract", "acme", "-o", str(out), env=KEYED).code == 0
+    client = create_identity(tmp_path / "client", name="Laura Martín", email="laura@acme.example",
+                             passphrase="client", not_before=date(2026, 1, 1))
+    returned = signing.sign_pdf(out.read_bytes(), load_identity(client, "client"), field_name="Client",
+                                reason="Accepted", location="Madrid",
+                                signing_time=datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
+    (tmp_path / "returned.pdf").write_bytes(returned)
+    checked = run(home, "--json", "verify", str(tmp_path / "returned.pdf"))
+    report = json.loads(checked.stdout)
+    assert checked.code == 1
+    assert report["issued_by_store"] is True and report["chain_ok"] is True  # the first revision is ours
+    assert [s["known"] for s in report["signatures"]] == [True, False]
+    assert report["problems"] == ["signature 2 was made with a certificate this store does not know"]
+
+
+def test_remind_records_the_reminder_with_its_late_fee_and_writes_it(home, tmp_path):
+    out = tmp_path / "reminder.pdf"
+    outcome = run(home, "--json", "remind", "acme", "F-2026-002", "-o", str(out), env=KEYED)
+    assert outcome.code == 0, outcome.stderr
+    answer = json.loads(outcome.stdout)
+    assert answer["days_late"] == 14 and answer["late_fee"] == {"amount": "55.57", "currency": "EUR"}
+    app = Tratos(home=home)
+    try:
+        events = list(app.repository.event_store.get(stream_id("acme")))
+    finally:
+        app.close()
+    sent, issued = events[-2], events[-1]
+    assert type(sent).__name__ == "ReminderSent" and sent.late_fee == Money(amount=Decimal("55.57"), currency="EUR")
+    assert type(issued).__name__ == "DocumentIssued" and issued.kind == "reminder"
+    assert issued.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    text = text_of(out)
+    assert "55,57 €" in text and "F-2026-002" in text and "17 de marzo de 2026" in text
+    assert run(home, "verify", str(out)).code == 0
+
+
+@pytest.mark.parametrize("args", [
+    ("remind", "acme", "F-2026-001"),        # paid: no reminder to send
+    ("pdf", "closing", "acme"),              # acme has not ended
+    ("pdf", "change", "acme"),               # which change?
+    ("pdf", "incident", "acme", "M7"),
+])
+def test_a_refused_document_leaves_no_file_and_no_event(home, tmp_path, args):
+    out = tmp_path / "refused.pdf"
+    before = store_rows(home)
+    outcome = run(home, *args, "-o", str(out), env=KEYED)
+    assert outcome.code in (1, 2)
+    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: ")
+    assert not out.exists() and store_rows(home) == before
+
+
+def test_without_a_signing_key_the_pdf_is_written_unsigned_and_does_not_verify(home, tmp_path):
+    (home / "identity.p12").unlink()
+    out = tmp_path / "dossier.pdf"
+    outcome = run(home, "--json", "pdf", "dossier", "acme", "--lang", "en", "-o", str(out))
+    assert outcome.code == 0 and "not signed" in outcome.stderr
+    assert json.loads(outcome.stdout)["signed"] is False
+    assert list(PdfReader(str(out)).attachments) == ["acme-stream-v22.json"]
+    checked = run(home, "verify", str(out))
+    assert checked.code == 1 and "the PDF is not signed" in checked.stdout
+    assert "Issued by this store: yes" in checked.stdout
+
+
+def test_commands_that_do_not_print_never_load_weasyprint_or_pyhanko(home):
+    script = (
+        "import sys\n"
+        "from cli.main import main\n"
+        "import cli.pdf, cli.remind, documents.context, documents.render, documents.verification\n"
+        "for argv in (['--help'], ['--home', sys.argv[1], 'note', 'acme', 'hello'],\n"
+        "             ['--home', sys.argv[1], 'pdf', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exit_:\n"
+        "        assert not exit_.code, (argv, exit_.code)\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'pyhanko'))\n"
+        "print(heavy)\n"
+        "assert not heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(home)], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "TRATOS_TODAY": "2026-03-31"}, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

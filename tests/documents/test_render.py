@@ -1,0 +1,303 @@
+"""Every kind of document, in Spanish and English, rendered from the demo story by WeasyPrint.
+
+The story is recorded once through the Application; each kind is rendered
+once per language and read back with pypdf (text normalised with NFKC, since
+Babel puts a no-break space before €, and whitespace collapsed, since a
+sentence may wrap). Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from demo_story import ACME, IDENTITY, NORTHWIND, TODAY, record_story
+from pypdf import PdfReader
+
+from documents.context import KINDS, Document, build_document, read_stream
+from documents.render import render_html, render_pdf
+from domain.application import Tratos
+from domain.chain import RawRecord, verify_chain
+from domain.errors import BadInput, Refused, UnknownReference
+from domain.values import Party
+
+LANGS = ("es", "en")
+# kind -> (client handle, id)
+SUBJECTS = {
+    "terms": ("acme", None), "contract": ("acme", None), "change": ("acme", "C1"),
+    "incident": ("acme", "M1"), "reminder": ("acme", "F-2026-002"),
+    "closing": ("north-wind", None), "dossier": ("acme", None),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    document: Document
+    pdf: bytes
+    text: str
+    pages: int
+
+
+def pdf_text(pdf: bytes) -> tuple[str, int]:
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return " ".join(unicodedata.normalize("NFKC", text).split()), len(reader.pages)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return record_story(tmp_path_factory.mktemp("story") / "tratos")
+
+
+@pytest.fixture(scope="module")
+def app(home: Path) -> Iterator[Tratos]:
+    app = Tratos(home=home)
+    yield app
+    app.close()
+
+
+def make(app: Tratos, home: Path, kind: str, lang: str, ref: str | None = None,
+         handle: str | None = None, on: date = TODAY) -> Document:
+    default_handle, default_ref = SUBJECTS[kind]
+    return build_document(read_stream(app, handle or default_handle), kind, ref or default_ref,
+                          lang=lang, on=on, identity=IDENTITY, evidence_home=home)
+
+
+@pytest.fixture(scope="module")
+def rendered(app: Tratos, home: Path) -> dict[tuple[str, str], Rendered]:
+    out = {}
+    for kind in KINDS:
+        for lang in LANGS:
+            document = make(app, home, kind, lang)
+            pdf = render_pdf(document)
+            text, pages = pdf_text(pdf)
+            out[kind, lang] = Rendered(document, pdf, text, pages)
+    return out
+
+
+def head_of(app: Tratos, handle: str) -> tuple[int, str]:
+    relationship = app.relationship(handle)
+    return relationship.version, relationship.head_digest
+
+
+# ------------------------------------------------------------------ every kind
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_page_carries_the_identity_kind_id_and_chain_head(rendered, app, kind, lang):
+    result = rendered[kind, lang]
+    handle, ref = SUBJECTS[kind]
+    version, digest = head_of(app, handle)
+    chain, page, of = ("Cadena", "Página", "de") if lang == "es" else ("Chain", "Page", "of")
+    assert result.pdf.startswith(b"%PDF-")
+    assert result.text.count(f"{chain} v{version} · {digest[:16]}") == result.pages
+    assert result.text.count(IDENTITY["name"]) >= result.pages
+    assert result.text.count(f"NIF {IDENTITY['tax_id']}" if lang == "es" else f"Tax ID {IDENTITY['tax_id']}") >= 1
+    for n in range(1, result.pages + 1):
+        assert f"{page} {n} {of} {result.pages}" in result.text
+    assert (NORTHWIND if handle == "north-wind" else ACME) in result.text
+    if ref:
+        assert ref in result.text
+
+
+def test_the_chain_head_is_the_streams_last_event(rendered, app):
+    document = rendered["contract", "es"].document
+    assert (document.head.version, document.head.digest) == head_of(app, "acme")
+    records = list(app.raw_records(app.relationship("acme").id))
+    assert document.head.digest == records[-1].state["digest"]
+
+
+@pytest.mark.parametrize("lang, price, installment, start, end", [
+    ("es", "8.000,00 €", "4.000,00 €", "15 de enero de 2026", "15 de marzo de 2026"),
+    ("en", "€8,000.00", "€4,000.00", "15 January 2026", "15 March 2026"),
+])
+def test_contract(rendered, lang, price, installment, start, end):
+    text = rendered["contract", lang].text
+    assert price in text and installment in text and start in text and end in text
+    assert "Website redesign" in text and "Five page templates" in text
+    assert "15 de febrero de 2026" in text if lang == "es" else "15 February 2026" in text
+    assert ("Laura Martín" in text) and ("120 h" in text)
+    assert ("condiciones de trabajo v1" in text) if lang == "es" else ("terms of business v1" in text)
+    assert ("8.600,00 €" if lang == "es" else "€8,600.00") in text  # total with C1 approved
+
+
+@pytest.mark.parametrize("lang, price, total, new_end, approved", [
+    ("es", "600,00 €", "8.600,00 €", "20 de marzo de 2026", "22 de enero de 2026"),
+    ("en", "€600.00", "€8,600.00", "20 March 2026", "22 January 2026"),
+])
+def test_change_order(rendered, lang, price, total, new_end, approved):
+    text = rendered["change", lang].text
+    for expected in (price, total, new_end, approved, "C1", "K1", "Add a blog section", "10 h"):
+        assert expected in text
+    assert hashlib.sha256(b"From: laura@acme.example\nSubject: Blog\n\nCan you add a blog?\n").hexdigest() in text
+
+
+@pytest.mark.parametrize("lang, reported, fault, cost", [
+    ("es", "2 de febrero de 2026", "nuestra", "150,00 €"),
+    ("en", "2 February 2026", "ours", "€150.00"),
+])
+def test_incident_report(rendered, lang, reported, fault, cost):
+    text = rendered["incident", lang].text
+    for expected in (reported, fault, cost, "M1", "O1", "O2", "we lost two enquiries",
+                     "I am sorry", "copied from the staging configuration",
+                     "Check the production configuration against a checklist"):
+        assert expected in text
+    assert ("Acordado con el cliente" if lang == "es" else "Agreed with the client") in text
+
+
+@pytest.mark.parametrize("lang, due, outstanding, fee", [
+    ("es", "17 de marzo de 2026", "4.000,00 €", "55,57 €"),
+    ("en", "17 March 2026", "€4,000.00", "€55.57"),
+])
+def test_reminder_with_statutory_late_fee(rendered, lang, due, outstanding, fee):
+    # 4,000 EUR, 14 days late at (2.15 + 8) % a year: 15.57 interest + 40 compensation = 55.57
+    text = rendered["reminder", lang].text
+    for expected in (due, outstanding, fee, "F-2026-002", "2011/7/", IDENTITY["iban"]):
+        assert expected in text
+    assert re.search(r"(Días de retraso|Days late) 14\b", text)
+
+
+@pytest.mark.parametrize("lang, ended, total", [
+    ("es", "10 de marzo de 2026", "1.200,00 €"),
+    ("en", "10 March 2026", "€1,200.00"),
+])
+def test_closing_letter(rendered, lang, ended, total):
+    text = rendered["closing", lang].text
+    for expected in (ended, total, "Logo and brand guide", "no further work is planned",
+                     "stay confidential for 5 years", NORTHWIND):
+        assert expected in text
+    assert ACME not in text
+
+
+@pytest.mark.parametrize("lang, rate, reference", [("es", "60,00 €", "2,15 %"), ("en", "€60.00", "2.15%")])
+def test_terms(rendered, lang, rate, reference):
+    text = rendered["terms", lang].text
+    assert rate in text and reference in text
+    assert ("75,00 €" if lang == "es" else "€75.00") in text
+    assert ("2011/7/UE" if lang == "es" else "2011/7/EU") in text
+    assert "Mon-Fri 09:00-17:00" in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_dossier(rendered, app, home, lang):
+    result = rendered["dossier", lang]
+    text = result.text
+    version, digest = head_of(app, "acme")
+    for expected in ("F-2026-001", "F-2026-002", "C1", "M1", "K1", "Laura Martín", digest,
+                     "8.600,00 €" if lang == "es" else "€8,600.00",
+                     "10 de febrero de 2026" if lang == "es" else "10 February 2026"):
+        assert expected in text
+    assert (f"íntegra hasta la versión {version}" if lang == "es" else f"holds up to version {version}") in text
+    assert ("Certificado de finalización" if lang == "es" else "Certificate of completion") in text
+    cited = [e.sha256 for e in _all_evidence(app)]
+    assert len(cited) == 4
+    for sha256 in cited:  # the evidence index gives the full SHA-256 of every file
+        assert sha256 in text.replace(" ", "")
+    assert text.count("sí, coincide" if lang == "es" else "yes, matches") == 4
+    for timeline in ("Se abre la relación con", "Cobro de 4.000,00 €") if lang == "es" else (
+            "Relationship opened with", "Payment of €4,000.00 received"):
+        assert timeline in text
+
+
+def _all_evidence(app: Tratos) -> list:
+    relationship = app.relationship("acme")
+    cited = [e for c in relationship.contracts.values() for s in c.signatures.values() for e in s.evidence]
+    cited += [e for c in relationship.changes.values() for e in c.evidence]
+    cited += [e for m in relationship.mistakes.values() for e in m.evidence]
+    return cited + [e for n in relationship.notes for e in n.evidence]
+
+
+# ------------------------------------------------------------------ reproducible, PDF/A-3 attachment
+
+
+def test_the_same_document_renders_to_the_same_bytes(rendered, app, home):
+    again = render_pdf(make(app, home, "dossier", "en"))
+    assert again == rendered["dossier", "en"].pdf
+    assert rendered["dossier", "es"].pdf != rendered["dossier", "en"].pdf
+
+
+def test_another_date_gives_another_document(rendered, app, home):
+    later = render_html(make(app, home, "reminder", "en", on=date(2026, 4, 30)))
+    assert '<td class="num">44</td>' in later and "17 March 2026" in later  # days late on 30 April
+    assert later != render_html(rendered["reminder", "en"].document)
+
+
+def test_the_dossier_carries_every_event_as_a_pdfa3_attachment(rendered, app):
+    reader = PdfReader(io.BytesIO(rendered["dossier", "es"].pdf))
+    version, digest = head_of(app, "acme")
+    assert list(reader.attachments) == [f"acme-stream-v{version}.json"]
+    payload = json.loads(reader.attachments[f"acme-stream-v{version}.json"][0])
+    assert payload["head"] == {"version": version, "digest": digest}
+    assert [r["version"] for r in payload["records"]] == list(range(1, version + 1))
+    # the chain can be recomputed from the attachment alone
+    records = [RawRecord(r["version"], r["topic"], r["state"]) for r in payload["records"]]
+    report = verify_chain(payload["stream"], records)
+    assert report.ok and report.head_digest == digest
+    catalog = reader.trailer["/Root"]
+    assert catalog["/AF"][0].get_object()["/AFRelationship"] == "/Data"
+    metadata = catalog["/Metadata"].get_object().get_data()
+    assert b'pdfaid:part="3"' in metadata or b"<pdfaid:part>3</pdfaid:part>" in metadata
+
+
+def test_other_kinds_carry_no_attachment(rendered):
+    assert not PdfReader(io.BytesIO(rendered["contract", "en"].pdf)).attachments
+
+
+# ------------------------------------------------------------------ values are escaped, refusals
+
+
+def test_a_client_name_cannot_inject_markup(tmp_path):
+    home = tmp_path / "tratos"
+    app = Tratos(home=home)
+    try:
+        app.open_relationship("odd", Party(name='<b onload="x">Bold & Co</b>'), on=TODAY)
+        app.record_note("odd", "<script>alert(1)</script>", on=TODAY)
+        html = render_html(build_document(read_stream(app, "odd"), "dossier", lang="en", on=TODAY,
+                                          identity=IDENTITY))
+    finally:
+        app.close()
+    assert "<script>" not in html and "<b onload" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "Bold &amp; Co" in html
+
+
+@pytest.mark.parametrize("kind, handle, ref, error", [
+    ("closing", "acme", None, Refused),          # acme has not ended
+    ("change", "acme", None, BadInput),          # which change?
+    ("change", "acme", "C9", UnknownReference),
+    ("reminder", "acme", "F-2026-001", Refused),  # paid
+    ("terms", "acme", "v7", BadInput),
+    ("invoice", "acme", None, BadInput),         # not a kind
+    ("dossier", "nobody", None, UnknownReference),
+])
+def test_what_cannot_be_printed_is_refused_in_words(app, home, kind, handle, ref, error):
+    with pytest.raises(error):
+        build_document(read_stream(app, handle), kind, ref, lang="es", on=TODAY, identity=IDENTITY)
+
+
+def test_an_edited_record_shows_in_the_dossiers_integrity_report(home, tmp_path):
+    import shutil
+
+    copy = tmp_path / "tampered"
+    shutil.copytree(home, copy)
+    with sqlite3.connect(copy / "tratos.sqlite") as connection:
+        state, rowid = connection.execute(
+            "SELECT state, rowid FROM stored_events WHERE topic LIKE '%ChangeQuoted' LIMIT 1").fetchone()
+        connection.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                           (state.replace(b'"600.00"', b'"60.00"'), rowid))
+    app = Tratos(home=copy)
+    try:
+        html = render_html(build_document(read_stream(app, "acme"), "dossier", lang="en", on=TODAY,
+                                          identity=IDENTITY, evidence_home=copy))
+    finally:
+        app.close()
+    assert "does NOT hold" in html and "breaks at version 8" in html
