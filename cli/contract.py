@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import click
 
-from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.options import business_date, contract_option, handle_argument, on_option, pass_session
 from cli.output import money, recorded
 from cli.session import Session
 
 SIGN_METHODS = ("pades", "email", "ink", "typed")
-
-
-def contract_option(function):
-    return click.option("--contract", "contract_id", metavar="K1",
-                        help="Which contract (default: the current one).")(function)
 
 
 @click.group()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.contract import contract_option
-from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.options import business_date, contract_option, handle_argument, on_option, pass_session
 from cli.output import money, recorded
 from cli.session import Session
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cli.contract import contract_option
 from cli.options import (
     business_date,
+    contract_option,
     evidence_option,
     handle_argument,
     kept_evidence,

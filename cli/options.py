@@ -26,6 +26,12 @@ def evidence_option(function: Callable) -> Callable:
                         help="A file that proves it (email .eml, screenshot, PDF); repeatable.")(function)
 
 
+def contract_option(function: Callable) -> Callable:
+    """--contract K1: which contract of the client (default: the current one)."""
+    return click.option("--contract", "contract_id", metavar="K1",
+                        help="Which contract (default: the current one).")(function)
+
+
 def handle_argument(function: Callable) -> Callable:
     return click.argument("handle", metavar="CLIENT", shell_complete=_complete_handles)(function)
 
