@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cli.options import business_date, contract_option, handle_argument, on_option, pass_session
+from cli.options import (
+    business_date,
+    contract_option,
+    handle_argument,
+    kept_evidence,
+    on_option,
+    pass_session,
+)
 from cli.output import money, recorded
 from cli.session import Session
 
@@ -89,7 +96,6 @@ def sign(session: Session, handle: str, party: str, method: str | None, file: st
         tratos contract sign acme --by us --method typed
         tratos contract sign acme --by client --method email --file acceptance.eml
     """
-    from cli.options import kept_evidence
     from domain.errors import BadInput
 
     if method is None:
