@@ -30,7 +30,7 @@ from domain.relationship import Relationship
 from domain.storage import SQLITE_FACTORY_TOPIC, locate_store
 from domain.values import Evidence, Installment, Party, Scope, Terms, check_handle, stream_id
 
-ATTEMPTS = 60
+ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
 BACKOFF_CAP = 0.1
 _ID_FIELDS = ("option_id", "invoice_number", "change_id", "mistake_id", "contract_id")
@@ -93,14 +93,22 @@ class Tratos(Application):
         self.home = Path(home) if home else default_home()
         self.actor = actor
         self.location = locate_store(self.home, env, database_url)
-        self.location.prepare()
+        self.stream_locks = self.location.stream_locks()
         try:
-            super().__init__(env=self.location.settings)
-        except PersistenceError as error:
+            with self.stream_locks.opening():
+                super().__init__(env=self.location.settings)
+        except BaseException as error:
             factory = getattr(self, "factory", None)
             if factory is not None:
                 factory.close()
-            raise self.location.unavailable(error) from error
+            self.stream_locks.close()
+            if isinstance(error, PersistenceError):
+                raise self.location.unavailable(error) from error
+            raise
+
+    def close(self) -> None:
+        super().close()
+        self.stream_locks.close()
 
     # ---------------------------------------------------------------- reading
 
@@ -127,15 +135,16 @@ class Tratos(Application):
     # ------------------------------------------------------------- recording
 
     def _update(self, handle: str, decide: Callable[[Relationship], Any]) -> Recorded:
-        for attempt in range(ATTEMPTS):
-            relationship = self.relationship(handle)
-            extra = decide(relationship)
-            try:
-                self.save(relationship, *(extra or ()))
-            except (IntegrityError, OperationalError):
-                _back_off(attempt)
-                continue
-            return Recorded(handle, relationship.last_saved, relationship.warnings)
+        with self.stream_locks.hold(stream_id(check_handle(handle))):
+            for attempt in range(ATTEMPTS):
+                relationship = self.relationship(handle)
+                extra = decide(relationship)
+                try:
+                    self.save(relationship, *(extra or ()))
+                except (IntegrityError, OperationalError):
+                    _back_off(attempt)
+                    continue
+                return Recorded(handle, relationship.last_saved, relationship.warnings)
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
 
     def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:
@@ -239,7 +248,10 @@ class Tratos(Application):
                                        actor=self.actor)
             return [numbering]
 
-        return self._update(handle, decide)
+        # Every invoice of the year takes the next number of one series, so invoices take turns
+        # on it. The series is always locked before a relationship, never after: no deadlock.
+        with self.stream_locks.hold(series_id(series, on.year)):
+            return self._update(handle, decide)
 
     def _series(self, series: str, year: int) -> InvoiceSeries:
         key = series_id(series, year)

@@ -13,13 +13,18 @@ plain line (`StoreUnavailable`, exit 2), never as a driver traceback.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
@@ -35,6 +40,8 @@ URL_FORM = "postgresql://user:password@host:port/dbname[?schema=NAME]"
 SQLITE_SYNCHRONOUS = "FULL"
 # Seconds to wait for the server before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
+# Seconds a writer waits for its turn on a stream before going ahead optimistically.
+LOCK_WAIT = 10
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -133,21 +140,31 @@ class PostgresLocation:
         return {"host": self.host, "port": self.port, "dbname": self.dbname,
                 "user": self.user, "password": self.password}
 
-    def prepare(self) -> None:
+    def connect(self) -> Any:
         """Fail fast with a plain line if the server is not usable; create the schema if needed.
 
-        One short connection (a few ms on a LAN) before eventsourcing's pool, whose own
-        failures only surface as a timeout without the reason.
+        This one connection (a few ms on a LAN) is opened before eventsourcing's pool, whose
+        own failures only surface as a timeout without the reason; it then stays open to hold
+        the store's advisory locks (`AdvisoryLocks`).
         """
         import psycopg
 
         try:
-            with psycopg.connect(**self.connect_kwargs(), connect_timeout=CONNECT_TIMEOUT,
-                                 autocommit=True) as connection:
-                if self.schema:
-                    self._create_schema(connection)
+            connection = psycopg.connect(**self.connect_kwargs(), connect_timeout=CONNECT_TIMEOUT,
+                                         autocommit=True)
         except psycopg.Error as error:
             raise self.unavailable(error) from error
+        try:
+            if self.schema:
+                self._create_schema(connection)
+            connection.execute(f"SET lock_timeout = '{LOCK_WAIT}s'")
+        except psycopg.Error as error:
+            connection.close()
+            raise self.unavailable(error) from error
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def _create_schema(self, connection: Any) -> None:
         import psycopg
@@ -217,6 +234,125 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
+# ------------------------------------------------------ writers take turns
+
+
+class StreamLocks:
+    """Writers of one stream take turns instead of racing.
+
+    Every command reads a stream, decides and appends; two processes doing that
+    at once on one stream make one of them fail the version check, re-read and
+    re-decide. Under load (several processes on one client, or everyone on the
+    invoice series) those retries waste most of the work, so writers first queue
+    on a per-stream lock that the operating system or the server releases when a
+    process dies. The lock is only an optimisation: the optimistic version check
+    stays the guarantee, and a writer that cannot get its turn within LOCK_WAIT
+    seconds goes ahead and relies on it. This base class takes no locks.
+    """
+
+    @contextmanager
+    def hold(self, stream: UUID) -> Iterator[None]:
+        yield
+
+    @contextmanager
+    def opening(self) -> Iterator[None]:
+        """Held while the Application creates its tables (concurrent DDL can fail on PostgreSQL)."""
+        yield
+
+    def close(self) -> None:
+        pass
+
+
+def _lock_key(stream: UUID | str) -> int:
+    """A signed 64-bit key for a stream (PostgreSQL advisory locks take bigint)."""
+    return int.from_bytes(UUID(str(stream)).bytes[:8], "big", signed=True)
+
+
+class FileRangeLocks(StreamLocks):
+    """SQLite: one byte of `tratos.sqlite-locks` per stream, locked with fcntl (POSIX record lock)."""
+
+    def __init__(self, path: Path) -> None:
+        import fcntl
+
+        self._fcntl = fcntl
+        self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def hold(self, stream: UUID) -> Iterator[None]:
+        offset = _lock_key(stream) & 0xFF_FFFF_FFFF  # 40 bits: a valid offset everywhere
+        acquired = self._acquire(offset)
+        try:
+            yield
+        finally:
+            if acquired and self._fd is not None:
+                self._fcntl.lockf(self._fd, self._fcntl.LOCK_UN, 1, offset)
+
+    def _acquire(self, offset: int) -> bool:
+        # fcntl cannot wait with a timeout, so poll with a short jittered sleep.
+        deadline, pause = time.monotonic() + LOCK_WAIT, 0.001
+        while self._fd is not None:
+            try:
+                self._fcntl.lockf(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB, 1, offset)
+                return True
+            except OSError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(random.uniform(pause / 2, pause))
+                pause = min(pause * 2, 0.02)
+        return False
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases every lock this process holds on the file
+            self._fd = None
+
+
+class AdvisoryLocks(StreamLocks):
+    """PostgreSQL: session advisory locks on one dedicated connection (waiting at most LOCK_WAIT)."""
+
+    def __init__(self, connection: Any, schema: str) -> None:
+        self._connection = connection
+        digest = hashlib.sha256(f"tratos-open:{schema}".encode()).digest()
+        self._opening_key = int.from_bytes(digest[:8], "big", signed=True)
+
+    def _lock(self, key: int) -> bool:
+        import psycopg
+
+        try:
+            self._connection.execute("SELECT pg_advisory_lock(%s)", (key,))
+        except psycopg.Error:  # waited LOCK_WAIT (lock_timeout), or the connection is gone
+            return False
+        return True
+
+    def _unlock(self, key: int) -> None:
+        import psycopg
+
+        with suppress(psycopg.Error):  # a lost session has released its locks already
+            self._connection.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    @contextmanager
+    def hold(self, stream: UUID) -> Iterator[None]:
+        key = _lock_key(stream)
+        acquired = self._lock(key)
+        try:
+            yield
+        finally:
+            if acquired:
+                self._unlock(key)
+
+    @contextmanager
+    def opening(self) -> Iterator[None]:
+        acquired = self._lock(self._opening_key)
+        try:
+            yield
+        finally:
+            if acquired:
+                self._unlock(self._opening_key)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 # --------------------------------------------------------------- choosing
 
 
@@ -227,9 +363,20 @@ class StoreLocation:
     settings: dict[str, str]
     postgres: PostgresLocation | None = None
 
-    def prepare(self) -> None:
+    def stream_locks(self) -> StreamLocks:
+        """Connect (PostgreSQL: fail fast with a plain line) and return the store's stream locks."""
         if self.postgres:
-            self.postgres.prepare()
+            return AdvisoryLocks(self.postgres.connect(), self.postgres.schema or "public")
+        module = self.settings.get("PERSISTENCE_MODULE", "")
+        db_name = self.settings.get("SQLITE_DBNAME", "")
+        if "sqlite" in module.lower() and db_name and not SQLiteConnectionPool.detect_memory_mode(db_name):
+            try:
+                return FileRangeLocks(Path(db_name.removeprefix("file:").split("?")[0] + "-locks"))
+            except ImportError:  # no fcntl (Windows): optimistic concurrency alone
+                pass
+            except OSError as error:
+                raise StoreUnavailable(f"cannot open the store {db_name}: {error.strerror}") from error
+        return StreamLocks()
 
     def unavailable(self, error: BaseException) -> StoreUnavailable:
         if self.postgres:

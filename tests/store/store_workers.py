@@ -1,0 +1,121 @@
+"""Child-process side of the concurrency and crash tests (spawned, so importable by name).
+
+Each child opens its own `Tratos` on the shared store, exactly as a separate
+`tratos` process would, and reports only what returned successfully.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from backends import StoreSpec
+from eventsourcing.persistence import IntegrityError, OperationalError
+
+from domain.errors import ConcurrencyConflict
+from domain.money import Money
+
+DAY = date(2026, 3, 2)
+START_TIMEOUT = 120  # seconds for all children to open the store
+
+
+def count_failed_saves(app: Any) -> Counter:
+    """Count the optimistic-concurrency conflicts `_update` retries (instrumentation only)."""
+    failed: Counter = Counter()
+    save = app.save
+
+    def counting_save(*aggregates: Any, **kwargs: Any) -> Any:
+        try:
+            return save(*aggregates, **kwargs)
+        except (IntegrityError, OperationalError) as error:
+            failed[type(error).__name__] += 1
+            raise
+
+    app.save = counting_save
+    return failed
+
+
+def run_child(target: str, index: int, args: tuple, start: Any, results: Any) -> None:
+    """Process entry point: open, wait for everyone, run `target`, send back (index, result)."""
+    try:
+        result = globals()[target](*args, start=start)
+        results.put((index, result))
+    except BaseException:  # report, never hang the parent
+        results.put((index, {"crashed": traceback.format_exc()}))
+
+
+def record_notes(spec: StoreSpec, worker: int, count: int, shared: str, own: str, *, start: Any) -> dict:
+    app = spec.open(actor=f"worker-{worker}")
+    failed = count_failed_saves(app)
+    acknowledged: list[tuple[str, str]] = []
+    conflicts: list[tuple[str, str, str]] = []
+    most = 0  # the most retries one command needed
+    start.wait(START_TIMEOUT)
+    began = time.perf_counter()
+    for i in range(count):
+        handle = shared if i % 2 == 0 else own
+        text = f"w{worker}-n{i:03d}"
+        before = sum(failed.values())
+        try:
+            app.record_note(handle, text, on=DAY)
+        except ConcurrencyConflict as error:
+            conflicts.append((handle, text, str(error)))
+        else:
+            acknowledged.append((handle, text))
+        most = max(most, sum(failed.values()) - before)
+    elapsed = time.perf_counter() - began
+    app.close()
+    return {"acknowledged": acknowledged, "conflicts": conflicts, "retries": dict(failed),
+            "most_retries": most, "seconds": elapsed}
+
+
+def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, *, start: Any) -> dict:
+    app = spec.open(actor=f"worker-{worker}")
+    failed = count_failed_saves(app)
+    acknowledged: list[str] = []
+    conflicts: list[str] = []
+    most = 0  # the most retries one command needed
+    start.wait(START_TIMEOUT)
+    began = time.perf_counter()
+    for _ in range(count):
+        before = sum(failed.values())
+        try:
+            recorded = app.issue_invoice(handle, on=DAY, amount=Money.of(Decimal("100"), "EUR"))
+        except ConcurrencyConflict as error:
+            conflicts.append(str(error))
+        else:
+            acknowledged.append(recorded.id)
+        most = max(most, sum(failed.values()) - before)
+    elapsed = time.perf_counter() - began
+    app.close()
+    return {"acknowledged": acknowledged, "conflicts": conflicts, "retries": dict(failed),
+            "most_retries": most, "seconds": elapsed}
+
+
+def record_until_killed(spec: StoreSpec, side_file: str, run: int, handles: tuple[str, ...],
+                        invoice_handle: str, ready: Any) -> None:
+    """Record notes (and now and then an invoice) forever; append each acknowledged id to
+    `side_file`, flushed and fsynced, only after the command returned."""
+    app = spec.open(actor=f"crash-{run}")
+    with open(side_file, "a", encoding="utf-8") as side:
+        ready.set()
+        i = 0
+        while True:
+            if i % 5 == 4:
+                recorded = app.issue_invoice(invoice_handle, on=DAY,
+                                             amount=Money.of(Decimal("10"), "EUR"))
+                line = f"invoice {invoice_handle} {recorded.id}\n"
+            else:
+                handle = handles[i % len(handles)]
+                text = f"r{run}-n{i:04d}"
+                app.record_note(handle, text, on=DAY)
+                line = f"note {handle} {text}\n"
+            side.write(line)
+            side.flush()
+            os.fsync(side.fileno())
+            i += 1

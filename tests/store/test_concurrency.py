@@ -1,0 +1,160 @@
+"""Several OS processes writing one store at once lose nothing (SPEC §7, issue 8).
+
+Spawned children each open their own `Tratos` on the test's store (SQLite file
+or PostgreSQL schema), wait at a barrier so they really start together, and
+report only the commands that returned. The store is then read back raw.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+import store_workers
+from backends import StoreSpec
+from store_workers import DAY
+
+from domain.chain import event_type, verify_chain
+from domain.invoices import invoice_number, series_id
+from domain.money import Money
+from domain.values import Installment, Party, Scope, stream_id
+
+WORKERS = 8
+NOTES = 200  # per worker: half on the shared client, half on its own
+INVOICES = 25  # per worker, each on its own client
+DEADLINE = 240  # seconds; a hung child fails the test instead of hanging it
+
+
+def run_concurrently(target: str, arguments: list[tuple]) -> list[dict]:
+    """Run store_workers.<target>(*args) in one spawned process per args, all started together."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(len(arguments))
+    results = context.Queue()
+    processes = [context.Process(target=store_workers.run_child, args=(target, i, args, start, results))
+                 for i, args in enumerate(arguments)]
+    for process in processes:
+        process.start()
+    collected: dict[int, dict] = {}
+    deadline = time.monotonic() + DEADLINE
+    try:
+        while len(collected) < len(processes):
+            if time.monotonic() > deadline:
+                pytest.fail(f"children still running after {DEADLINE}s")
+            try:
+                index, result = results.get(timeout=1)
+            except queue.Empty:
+                dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+                if dead:
+                    pytest.fail(f"a child died without reporting (exit codes {dead})")
+                continue
+            collected[index] = result
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    crashed = [result["crashed"] for result in collected.values() if "crashed" in result]
+    assert not crashed, crashed[0]
+    return [collected[i] for i in range(len(processes))]
+
+
+def stream_records(app, stream) -> list:
+    records = list(app.raw_records(stream))
+    versions = [record.version for record in records]
+    assert versions == list(range(1, len(records) + 1)), f"versions of {stream} are not contiguous"
+    return records
+
+
+def retries_of(results: list[dict]) -> Counter:
+    total: Counter = Counter()
+    for result in results:
+        total.update(result["retries"])
+    return total
+
+
+def test_eight_processes_recording_notes_lose_nothing_and_duplicate_nothing(store: StoreSpec, make_app):
+    setup = make_app()
+    setup.open_relationship("shared", Party(name="Shared Ltd"), on=DAY)
+    own = [f"own-{worker}" for worker in range(WORKERS)]
+    for handle in own:
+        setup.open_relationship(handle, Party(name=f"Client {handle}"), on=DAY)
+
+    began = time.perf_counter()
+    results = run_concurrently(
+        "record_notes", [(store, worker, NOTES, "shared", own[worker]) for worker in range(WORKERS)])
+    elapsed = time.perf_counter() - began
+
+    acknowledged = Counter(pair for result in results for pair in result["acknowledged"])
+    reported = [conflict for result in results for conflict in result["conflicts"]]
+    print(f"\n{store.backend}: {WORKERS}x{NOTES} notes in {elapsed:.1f}s,"
+          f" retried saves {dict(retries_of(results))} (at most"
+          f" {max(r['most_retries'] for r in results)} in one command), reported conflicts {len(reported)}")
+
+    reader = make_app()
+    stored: Counter = Counter()
+    for handle in ["shared", *own]:
+        report = reader.verify(handle)
+        assert report.ok, f"{handle}: {report.broken}"
+        for record in stream_records(reader, stream_id(handle)):
+            if event_type(record.topic) == "NoteRecorded":
+                stored[(handle, record.state["text"])] += 1
+
+    duplicated = [pair for pair, count in stored.items() if count > 1]
+    assert not duplicated, f"recorded more than once: {duplicated[:5]}"
+    missing = [pair for pair in acknowledged if pair not in stored]
+    assert not missing, f"acknowledged but not in the store: {missing[:5]}"
+    assert stored == acknowledged, "the store holds notes no command acknowledged"
+    assert not reported, f"{len(reported)} commands gave up under contention: {reported[:3]}"
+    assert sum(acknowledged.values()) == WORKERS * NOTES
+    assert stored[("shared", "w0-n000")] == 1 and len(stream_records(reader, stream_id("shared"))) == 1 + WORKERS * NOTES // 2
+
+
+def _contract_in_force(app, handle: str) -> None:
+    app.open_relationship(handle, Party(name=f"Client {handle}"), on=DAY)
+    price = Money.of(Decimal("2500"), "EUR")
+    app.draft_contract(handle, title="Retainer", scope=Scope(description="Monthly work"), price=price,
+                       start=DAY, end=DAY.replace(month=12),
+                       installments=[Installment(n=1, amount=price, due=DAY)], on=DAY)
+    for party in ("us", "client"):
+        app.sign_contract(handle, party=party, signer=f"{party} signer", method="typed", on=DAY)
+
+
+def test_concurrent_invoices_are_numbered_without_gaps_or_duplicates(store: StoreSpec, make_app):
+    setup = make_app()
+    handles = [f"billed-{worker}" for worker in range(WORKERS)]
+    for handle in handles:
+        _contract_in_force(setup, handle)
+
+    began = time.perf_counter()
+    results = run_concurrently(
+        "issue_invoices", [(store, worker, INVOICES, handles[worker]) for worker in range(WORKERS)])
+    elapsed = time.perf_counter() - began
+    reported = [conflict for result in results for conflict in result["conflicts"]]
+    print(f"\n{store.backend}: {WORKERS}x{INVOICES} invoices in {elapsed:.1f}s,"
+          f" retried saves {dict(retries_of(results))} (at most"
+          f" {max(r['most_retries'] for r in results)} in one command), reported conflicts {len(reported)}")
+
+    reader = make_app()
+    issued: Counter = Counter()
+    for handle in handles:
+        report = reader.verify(handle)
+        assert report.ok, f"{handle}: {report.broken}"
+        for record in stream_records(reader, stream_id(handle)):
+            if event_type(record.topic) == "InvoiceIssued":
+                issued[(handle, record.state["invoice_number"])] += 1
+    series = series_id("F", DAY.year)
+    assert verify_chain(series, reader.raw_records(series)).ok
+    assigned = Counter((record.state["handle"], record.state["invoice_number"])
+                       for record in stream_records(reader, series))
+
+    expected = [invoice_number("F", DAY.year, n) for n in range(1, WORKERS * INVOICES + 1)]
+    numbers = sorted(number for _, number in issued.elements())
+    assert numbers == expected, "invoice numbers have gaps or duplicates"
+    assert assigned == issued, "the series and the relationships disagree"
+    acknowledged = sorted(number for result in results for number in result["acknowledged"])
+    assert acknowledged == expected
+    assert not reported, f"{len(reported)} invoices gave up under contention: {reported[:3]}"
