@@ -103,35 +103,38 @@ class TestASecondInstanceReconstructsTheSameState:
         assert set(first.relationship(HANDLE).invoices) == {"F-2026-001", "F-2026-002"}
 
 
+REFUSED = {
+    "open twice": (lambda app: app.open_relationship(HANDLE, Party(name="Again"), on=date(2026, 1, 5)),
+                   Refused),
+    "sign in force": (lambda app: app.sign_contract(HANDLE, party="us", signer="Ana", method="typed",
+                                                    on=date(2026, 1, 20)), Refused),
+    "sign unknown": (lambda app: app.sign_contract(HANDLE, party="us", signer="Ana", method="typed",
+                                                   contract_id="K9", on=date(2026, 1, 20)), UnknownReference),
+    "approve unknown": (lambda app: app.approve_change(HANDLE, "C1", on=date(2026, 1, 20)), UnknownReference),
+    "pay in USD": (lambda app: app.record_payment(HANDLE, "F-2026-001", Money.of(10, "USD"),
+                                                  on=date(2026, 1, 20)), CurrencyMismatch),
+    "overpay": (lambda app: app.record_payment(HANDLE, "F-2026-001", eur("4000.01"), on=date(2026, 1, 20)),
+                Refused),
+    "invoice twice": (lambda app: app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 20)), Refused),
+    "due before issue": (lambda app: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 20),
+                                                       due=date(2026, 1, 19)), BadInput),
+    "before opening": (lambda app: app.record_note(HANDLE, "Before we met", on=date(2026, 1, 1)), Refused),
+    "25 hours": (lambda app: app.log_hours(HANDLE, Decimal(25), on=date(2026, 1, 20)), BadInput),
+    "unknown client": (lambda app: app.record_note("nobody", "x", on=date(2026, 1, 20)), UnknownClient),
+}
+
+
 class TestRefusedCommandsChangeNothing:
-    @pytest.mark.parametrize("command, error", [
-        (lambda app: app.open_relationship(HANDLE, Party(name="Again"), on=date(2026, 1, 5)), Refused),
-        (lambda app: app.sign_contract(HANDLE, party="us", signer="Ana", method="typed",
-                                       on=date(2026, 1, 20)), Refused),
-        (lambda app: app.sign_contract(HANDLE, party="us", signer="Ana", method="typed",
-                                       contract_id="K9", on=date(2026, 1, 20)), UnknownReference),
-        (lambda app: app.approve_change(HANDLE, "C1", on=date(2026, 1, 20)), UnknownReference),
-        (lambda app: app.record_payment(HANDLE, "F-2026-001", Money.of(10, "USD"),
-                                        on=date(2026, 1, 20)), CurrencyMismatch),
-        (lambda app: app.record_payment(HANDLE, "F-2026-001", eur("4000.01"), on=date(2026, 1, 20)),
-         Refused),
-        (lambda app: app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 20)), Refused),
-        (lambda app: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 20),
-                                       due=date(2026, 1, 19)), BadInput),
-        (lambda app: app.record_note(HANDLE, "Before we met", on=date(2026, 1, 1)), Refused),
-        (lambda app: app.log_hours(HANDLE, Decimal(25), on=date(2026, 1, 20)), BadInput),
-        (lambda app: app.record_note("nobody", "x", on=date(2026, 1, 20)), UnknownClient),
-    ], ids=["open twice", "sign in force", "sign unknown", "approve unknown", "pay in USD",
-            "overpay", "invoice twice", "due before issue", "before opening", "25 hours",
-            "unknown client"])
-    def test_the_store_is_untouched(self, app, command, error):
+    def test_the_store_is_untouched(self, app):
+        # One store for all cases (a store per case costs a schema per backend).
         open_and_sign(app)
         app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
         before = _rows(app)
-        with pytest.raises(error) as refusal:
-            command(app)
-        assert type(refusal.value) is error
-        assert _rows(app) == before
+        for name, (command, error) in REFUSED.items():
+            with pytest.raises(error) as refusal:
+                command(app)
+            assert type(refusal.value) is error, name
+            assert _rows(app) == before, f"{name} changed the store"
 
     def test_a_refused_command_after_the_end_leaves_it_ended(self, app):
         open_and_sign(app)

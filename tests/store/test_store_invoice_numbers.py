@@ -43,23 +43,27 @@ class TestInvoiceNumbers:
         assert _series(app).version == 1
         assert app.relationship(HANDLE).invoice("F-2026-001").amount == eur(4000)
 
-    @pytest.mark.parametrize("refused, error", [
-        (lambda app: app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 20)), Refused),
-        (lambda app: app.issue_invoice(HANDLE, installment=7, on=date(2026, 1, 20)), Refused),
-        (lambda app: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 20),
-                                       due=date(2026, 1, 1)), BadInput),
-        (lambda app: app.issue_invoice(HANDLE, amount=eur(100), change_id="C1",
-                                       on=date(2026, 1, 20)), UnknownReference),
-        (lambda app: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 10)), Refused),
-    ], ids=["same installment", "unknown installment", "due before issue", "unknown change",
-            "dated before the last number"])
-    def test_a_refused_invoice_consumes_no_number(self, two_clients, refused, error):
+    def test_a_refused_invoice_consumes_no_number(self, two_clients):
         app = two_clients
         app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
         before = RawStore(app).all_rows()
-        with pytest.raises(error):
-            refused(app)
-        assert RawStore(app).all_rows() == before
+        refusals = {
+            "same installment": (lambda: app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 20)),
+                                 Refused),
+            "unknown installment": (lambda: app.issue_invoice(HANDLE, installment=7, on=date(2026, 1, 20)),
+                                    Refused),
+            "due before issue": (lambda: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 20),
+                                                           due=date(2026, 1, 1)), BadInput),
+            "unknown change": (lambda: app.issue_invoice(HANDLE, amount=eur(100), change_id="C1",
+                                                         on=date(2026, 1, 20)), UnknownReference),
+            "dated before the last number": (
+                lambda: app.issue_invoice(HANDLE, installment=2, on=date(2026, 1, 10)), Refused),
+        }
+        for name, (refused, error) in refusals.items():
+            with pytest.raises(error) as refusal:
+                refused()
+            assert type(refusal.value) is error, name
+            assert RawStore(app).all_rows() == before, f"{name} changed the store"
         assert _series(app).last_sequence == 1
         assert app.issue_invoice("globex", installment=1, on=date(2026, 1, 20)).id == "F-2026-002"
 
