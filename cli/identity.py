@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ KEY_FILE = "identity.p12"
               help="Currency of amounts typed without one (ISO 4217).")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True,
               help="Language of documents.")
-@click.option("--force", is_flag=True, help="Replace an existing identity.")
+@click.option("--force", is_flag=True, help="Replace an existing identity (an existing signing key is kept).")
 @pass_session
 def init(session: Session, name: str, email: str, tax_id: str, address: str, currency: str,
          lang: str, force: bool) -> None:
@@ -49,9 +50,9 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     if "@" not in party.email or any(c.isspace() for c in party.email):
         raise BadInput(f"not an email address: {email!r}")
     identity = {**party.model_dump(), "currency": check_currency(currency), "lang": lang}
+    create_signing_key(session, identity, force=force)
     _write_json(path, identity)
     session.__dict__.pop("identity", None)
-    create_signing_key(session, identity, force=force)
     if session.as_json:
         print_json({"identity": identity, "file": str(path)})
     else:
@@ -60,11 +61,26 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
 
 
 def create_signing_key(session: Session, identity: dict[str, Any], *, force: bool) -> None:
-    """SIGNING KEY SPOT: `init` makes the PKCS#12 key and certificate here (documents/identity.py).
+    """Make the P-256 key and self-signed certificate documents are signed with.
 
-    Not wired yet: the identity above is complete without it, and `identity import`
-    adopts an existing certificate meanwhile.
+    An existing key is kept, even with --force: documents already signed with it
+    must keep verifying. Without a passphrase (TRATOS_KEY_PASSPHRASE, or a prompt
+    on a terminal) no key is made and documents cannot be signed until there is one.
     """
+    if (session.home / KEY_FILE).exists():
+        return
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None and sys.stdin.isatty():
+        passphrase = click.prompt("Passphrase for your new signing key", hide_input=True,
+                                  confirmation_prompt=True, err=True)
+    if not passphrase:
+        click.echo(f"warning: no signing key made: set {PASSPHRASE_ENV} and run"
+                   " `tratos init --force` to make one", err=True)
+        return
+    from documents.identity import create_identity
+
+    create_identity(session.home, name=identity["name"], email=identity["email"],
+                    passphrase=passphrase, not_before=session.today())
 
 
 @click.group()
@@ -87,6 +103,14 @@ def show(session: Session) -> None:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
     key = session.home / KEY_FILE
     shown = {**session.identity, "signing_key": str(key) if key.exists() else None}
+    if key.exists():
+        from documents.identity import current_certificate, describe_certificate
+
+        certificate = current_certificate(session.home)
+        if certificate is not None:
+            info = describe_certificate(certificate).as_dict()
+            shown.update({name: info[name] for name in
+                          ("subject", "issuer", "not_before", "not_after", "fingerprint_sha256")})
     if session.as_json:
         print_json(shown)
         return

@@ -245,6 +245,10 @@ def describe_certificate(certificate: x509.Certificate) -> IdentityInfo:
     )
 
 
+CERTIFICATE_FILE = "certificate.pem"
+CERTIFICATES_DIR = "certificates"
+
+
 def _target(folder: Path, overwrite: bool) -> Path:
     target = Path(folder) / IDENTITY_FILE
     if target.exists() and not overwrite:
@@ -271,6 +275,23 @@ def _write(target: Path, identity: Identity, passphrase: str | bytes, friendly_n
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, target)
+    # The certificate is public: kept in clear so documents can be verified without the passphrase.
+    certificates = Path(target).parent / CERTIFICATES_DIR
+    certificates.mkdir(exist_ok=True)
+    pem = identity.certificate.public_bytes(serialization.Encoding.PEM)
+    (certificates / f"{fingerprint(identity.certificate)}.pem").write_bytes(pem)
+    (Path(target).parent / CERTIFICATE_FILE).write_bytes(pem)
+
+
+def known_certificates(folder: Path) -> list[x509.Certificate]:
+    """Every certificate this store has signed with (old ones too, so old documents still verify)."""
+    certificates = Path(folder) / CERTIFICATES_DIR
+    return [certificate_from_bytes(path.read_bytes()) for path in sorted(certificates.glob("*.pem"))]
+
+
+def current_certificate(folder: Path) -> x509.Certificate | None:
+    path = Path(folder) / CERTIFICATE_FILE
+    return certificate_from_bytes(path.read_bytes()) if path.exists() else None
 
 
 def _read(p12: Path | bytes) -> bytes:
