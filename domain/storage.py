@@ -389,12 +389,14 @@ def locate_store(home: Path, env: Mapping[str, str] | None = None,
                  database_url: str | None = None) -> StoreLocation:
     """PostgreSQL if a database URL is given (argument, env, then $TRATOS_DATABASE_URL), else SQLite.
 
+    An empty TRATOS_DATABASE_URL in `env` means SQLite whatever the process environment says.
+
     Explicit `env` entries win over the derived settings, so a caller can still
     pass raw eventsourcing keys (its own PERSISTENCE_MODULE, POSTGRES_* keys...);
     plain `eventsourcing.sqlite` is upgraded to the durable factory.
     """
     explicit = dict(env or {})
-    url = database_url or explicit.get(DATABASE_URL) or os.environ.get(DATABASE_URL)
+    url = database_url or explicit.get(DATABASE_URL, os.environ.get(DATABASE_URL))
     if url:
         postgres = PostgresLocation.parse(url)
         return StoreLocation({**postgres.settings(), **explicit}, postgres)

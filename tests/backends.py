@@ -41,7 +41,9 @@ class StoreSpec:
         """Another Application instance on this store, as another process would open it."""
         from domain.application import Tratos
 
-        return Tratos(home=Path(self.home), actor=actor, database_url=self.database_url)
+        # An explicit empty URL keeps SQLite even if this process's environment names a server.
+        return Tratos(home=Path(self.home), actor=actor, database_url=self.database_url,
+                      env=None if self.database_url else {"TRATOS_DATABASE_URL": ""})
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """A full environment for a subprocess (e.g. the `tratos` script) on this store."""

@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError
 
 from domain.errors import ConcurrencyConflict
 from domain.money import Money
+from domain.storage import StreamLocks
 
 DAY = date(2026, 3, 2)
 START_TIMEOUT = 120  # seconds for all children to open the store
@@ -49,8 +50,14 @@ def run_child(target: str, index: int, args: tuple, start: Any, results: Any) ->
         results.put((index, {"crashed": traceback.format_exc()}))
 
 
-def record_notes(spec: StoreSpec, worker: int, count: int, shared: str, own: str, *, start: Any) -> dict:
+def record_notes(spec: StoreSpec, worker: int, count: int, shared: str, own: str | None = None,
+                 take_turns: bool = True, *, start: Any) -> dict:
+    """`count` notes, alternating between `shared` and `own` (all on `shared` without `own`).
+    `take_turns=False` drops the per-stream locks: optimistic retries alone."""
     app = spec.open(actor=f"worker-{worker}")
+    if not take_turns:
+        app.stream_locks.close()
+        app.stream_locks = StreamLocks()
     failed = count_failed_saves(app)
     acknowledged: list[tuple[str, str]] = []
     conflicts: list[tuple[str, str, str]] = []
@@ -58,7 +65,7 @@ def record_notes(spec: StoreSpec, worker: int, count: int, shared: str, own: str
     start.wait(START_TIMEOUT)
     began = time.perf_counter()
     for i in range(count):
-        handle = shared if i % 2 == 0 else own
+        handle = shared if i % 2 == 0 or own is None else own
         text = f"w{worker}-n{i:03d}"
         before = sum(failed.values())
         try:
