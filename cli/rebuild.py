@@ -27,11 +27,17 @@ def rebuild(session: Session) -> None:
         tratos rebuild
     """
     from projections import ReadModels
+    from projections.heads import StreamHeads
 
-    models = ReadModels(session.app)
+    # An encrypted store's read models live in memory (ADR-8): rebuilding them checks the log reads.
+    models = ReadModels.scratch(session.app) if session.app.encrypted else ReadModels(session.app)
     started = time.perf_counter()
-    with _progress(session) as progress:
+    with progress_bar(session, "Rebuilding") as progress:
         count = models.rebuild(progress)
+    heads = StreamHeads(session.app)
+    heads.reset()
+    heads.catch_up()
+    models.close()
     seconds = time.perf_counter() - started
     rate = count / seconds if seconds > 0 else 0.0
     if session.as_json:
@@ -40,18 +46,21 @@ def rebuild(session: Session) -> None:
     click.echo(f"Rebuilt the read models from {count} events in {seconds:.2f} s ({rate:,.0f} events/s)")
 
 
-def _progress(session: Session) -> Any:
-    """A rich progress bar on a terminal; nothing when piped or with --json."""
+def progress_bar(session: Session, label: str) -> Any:
+    """A rich progress bar on a terminal (yields `update(done, total)`); nothing when piped or with --json."""
     if session.as_json or not sys.stdout.isatty():
         return nullcontext(None)
-    return _Bar()
+    return _Bar(label)
 
 
 class _Bar:
+    def __init__(self, label: str) -> None:
+        self.label = label
+
     def __enter__(self) -> Any:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        self.progress = Progress("Rebuilding", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        self.progress = Progress(self.label, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                                  transient=True)
         self.progress.__enter__()
         self.task = self.progress.add_task("rebuild", total=None)

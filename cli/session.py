@@ -64,11 +64,18 @@ class Session:
 
     @cached_property
     def models(self) -> Any:
-        """The read models, caught up with the log before anything is read from them."""
-        from projections import ReadModels
+        """The read models, caught up with the log before anything is read from them.
 
-        models = ReadModels(self.app)
+        An encrypted store keeps them in memory, rebuilt from the log on each call: on
+        disk they would show the names, texts and amounts the events hide (ADR-8).
+        The stream heads (ids, versions, digests only) are caught up on disk either way.
+        """
+        from projections import ReadModels
+        from projections.heads import StreamHeads
+
+        models = ReadModels.scratch(self.app) if self.app.encrypted else ReadModels(self.app)
         models.catch_up()
+        StreamHeads(self.app).catch_up()
         return models
 
     def today(self) -> date:
@@ -88,6 +95,9 @@ class Session:
         return matches[0] if matches else None
 
     def close(self) -> None:
+        models = self.__dict__.pop("models", None)
+        if models is not None:
+            models.close()
         if self._app is not None:
             self._app.close()
             self._app = None

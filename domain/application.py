@@ -23,6 +23,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from domain.chain import ChainReport, RawRecord, verify_chain
+from domain.encryption import check_key, configured_key, encryption_settings
 from domain.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.invoices import DEFAULT_SERIES, InvoiceSeries, series_id
 from domain.money import Money
@@ -93,10 +94,13 @@ class Tratos(Application):
         self.home = Path(home) if home else default_home()
         self.actor = actor
         self.location = locate_store(self.home, env, database_url)
+        # A malformed key is refused before anything is opened; a wrong one right after (ADR-8).
+        settings = {**self.location.settings, **encryption_settings(configured_key(env))}
         self.stream_locks = self.location.stream_locks()
         try:
             with self.stream_locks.opening():
-                super().__init__(env=self.location.settings)
+                super().__init__(env=settings)
+            check_key(self.recorder, self.mapper)
         except BaseException as error:
             factory = getattr(self, "factory", None)
             if factory is not None:
@@ -109,6 +113,11 @@ class Tratos(Application):
     def close(self) -> None:
         super().close()
         self.stream_locks.close()
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether events are stored encrypted (TRATOS_ENCRYPTION_KEY)."""
+        return self.mapper.cipher is not None
 
     # ---------------------------------------------------------------- reading
 

@@ -1,0 +1,198 @@
+"""tratos audit: check that the record was not edited, note its chain heads, make an encryption key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cli.options import pass_session
+from cli.session import Session
+
+if TYPE_CHECKING:
+    from domain.integrity import Anchor, AuditReport
+
+
+def json_flag(function: Callable) -> Callable:
+    """`--json` after the command too (same as `tratos --json audit …`)."""
+
+    def enable(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(Session).as_json = True
+        return value
+
+    return click.option("--json", "as_json", is_flag=True, expose_value=False, callback=enable,
+                        help="Machine-readable output.")(function)
+
+
+@click.group()
+def audit() -> None:
+    """Prove the record was not edited: verify the hash chains, note their heads, make a key."""
+
+
+@audit.command()
+@click.argument("handle", metavar="[CLIENT]", required=False)
+@click.option("--anchor", "anchor_text", metavar="TEXT",
+              help="An anchor note (what `tratos audit anchor` printed) to check the store against.")
+@click.option("--anchor-file", type=click.File("r", encoding="utf-8"), metavar="FILE",
+              help="The same, from a file (an email with the note quoted is fine; - reads stdin).")
+@json_flag
+@pass_session
+def verify(session: Session, handle: str | None, anchor_text: str | None, anchor_file: Any) -> None:
+    """Recompute every hash chain from the stored records and check everything that anchors them.
+
+    For each client (and invoice series): the events checked, the head version
+    and digest, and OK or the first broken version with what is wrong. Also
+    checked: the chain head every issued document recorded, the read models'
+    positions and heads (a version they saw that the log lost means it was
+    truncated), every evidence file's SHA-256, and an anchor note if given.
+    Exit 0 when everything holds, 1 otherwise.
+
+    \b
+    Example:
+        tratos audit verify
+        tratos audit verify acme --anchor-file heads-2026-03-31.txt
+    """
+    from domain.integrity import parse_anchors
+
+    anchors: list[Anchor] = []
+    if anchor_text:
+        anchors += parse_anchors(anchor_text, "the anchor note")
+    if anchor_file is not None:
+        anchors += parse_anchors(anchor_file.read(), f"the anchor note {anchor_file.name}")
+    report = run_audit(session, handle, anchors)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json(report.as_dict())
+    else:
+        _print_report(report)
+    if not report.ok:
+        click.get_current_context().exit(1)
+
+
+@audit.command()
+@click.argument("handle", metavar="[CLIENT]", required=False)
+@json_flag
+@pass_session
+def anchor(session: Session, handle: str | None) -> None:
+    """Print the current chain heads as a short note to email to the client or keep elsewhere.
+
+    Anyone holding the note can later show that the store still contains
+    everything it had then: `tratos audit verify --anchor-file NOTE` fails if a
+    noted event was removed or rewritten. The store is verified first; a
+    store that does not verify gets no note (exit 1).
+
+    \b
+    Example:
+        tratos audit anchor acme > acme-heads.txt
+    """
+    from domain.integrity import anchor_lines
+
+    report = run_audit(session, handle, [])
+    if not report.ok:
+        broken = [s.label for s in report.streams if not s.ok] or ["the store"]
+        raise _refused(f"the store does not verify ({', '.join(broken)}): run `tratos audit verify`;"
+                       " an anchor of a broken chain would witness nothing")
+    lines = anchor_lines(report)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    who = session.identity.get("name") or "this store"
+    header = f"# Chain heads of {who}'s tratos record, {when}. Check: tratos audit verify --anchor-file NOTE"
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"noted_at": when, "heads": [
+            {"label": s.label, "stream": str(s.stream), "version": s.head_version, "digest": s.head_digest}
+            for s in report.streams if s.head_version > 0], "text": "\n".join([header, *lines])})
+        return
+    click.echo(header)
+    for line in lines:
+        click.echo(line)
+
+
+@audit.command()
+@json_flag
+@pass_session
+def keygen(session: Session) -> None:
+    """Print a new encryption key for TRATOS_ENCRYPTION_KEY (base64, 32 bytes).
+
+    Set it before the first event of a new store; keep a copy somewhere safe:
+    without it the store cannot be read. To encrypt an existing store, export
+    it and import it into an empty store with the key set.
+
+    \b
+    Example:
+        export TRATOS_ENCRYPTION_KEY="$(tratos audit keygen)"
+    """
+    from domain.encryption import KEY_ENV, new_key
+
+    key = new_key()
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"key": key, "variable": KEY_ENV})
+        return
+    click.echo(key)
+    click.echo(f"Keep this key safe: set {KEY_ENV} to it; without it the store cannot be read.", err=True)
+
+
+# ----------------------------------------------------------------- running
+
+
+def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> AuditReport:
+    """The whole audit of the session's store (or of one client), with a progress bar on a terminal."""
+    from cli.evidence import evidence_path
+    from cli.rebuild import progress_bar
+    from domain.errors import UnknownClient
+    from domain.integrity import audit_store
+    from domain.values import check_handle, stream_id
+    from projections.heads import StreamHeads, known_handles
+
+    app = session.app
+    witness = StreamHeads(app).witness()
+    streams = None
+    if handle is not None:
+        stream = stream_id(check_handle(handle))
+        witnessed = {a.stream for a in (*anchors, *witness.heads)}
+        if not app.exists(handle) and stream not in witnessed:
+            raise UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
+        streams = {stream}
+    with progress_bar(session, "Verifying") as progress:
+        return audit_store(app, streams=streams, anchors=anchors, witness=witness,
+                           evidence_file=lambda sha256: evidence_path(session.home, sha256),
+                           labels=known_handles(app), progress=progress)
+
+
+def _refused(message: str) -> Exception:
+    from domain.errors import Refused
+
+    return Refused(message)
+
+
+def _print_report(report: AuditReport) -> None:
+    width = max((len(s.label) for s in report.streams), default=0)
+    for stream in report.streams:
+        head = f"head v{stream.head_version} {stream.head_digest[:16]}…"
+        line = f"{stream.label.ljust(width)}  {stream.events:>6} events  {head}"
+        first = stream.first
+        if first is None:
+            click.echo(f"{line}  OK")
+            continue
+        click.echo(f"{line}  BROKEN at v{first.version}: {first.kind}")
+        for problem in sorted(stream.problems, key=lambda p: p.version):
+            click.echo(f"    v{problem.version} {problem.kind}: {problem.detail}")
+    for problem in report.store_problems:
+        click.echo(f"store: {problem}")
+    if not report.streams:
+        click.echo("The store holds no events yet.")
+    click.echo(f"Checked {report.records} records, {report.documents} document anchors,"
+               f" {report.evidence_files} evidence files, {report.positions_checked} read-model positions.")
+    broken = sum(not s.ok for s in report.streams)
+    if report.ok:
+        click.echo("Verdict: OK, every chain holds")
+    else:
+        what = [f"{broken} stream{'s' if broken != 1 else ''} broken"] if broken else []
+        what += ["the log lost events the read models saw"] if report.store_problems else []
+        click.echo(f"Verdict: NOT OK, {' and '.join(what)}")

@@ -1,0 +1,91 @@
+"""Encryption at rest: `TRATOS_ENCRYPTION_KEY` turns on AES-GCM (and zlib) for every stored event.
+
+The key is eventsourcing's `AESCipher.create_key(32)` format: 32 random bytes,
+base64-encoded (`tratos audit keygen` prints one). The cipher is
+`eventsourcing.cryptography:AESCipher`, which uses the `cryptography` package
+that pyHanko needs anyway (not `eventsourcing.cipher`, which needs pycryptodome).
+Events are compressed before they are encrypted (ciphertext does not compress).
+
+A store is encrypted or not from its first event on. Opening it with no key,
+the wrong key, or a key for a plain store is refused with one line (exit 2)
+before anything is read or written. The hash chain covers the decrypted JSON,
+so digests do not depend on the key (export/import between a plain and an
+encrypted store keeps them). Business read models of an encrypted store are
+kept in memory, never on disk (ADR-8); evidence files stay as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from domain.errors import BadInput
+
+KEY_ENV = "TRATOS_ENCRYPTION_KEY"
+KEY_BYTES = 32
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
+
+
+class KeyProblem(BadInput):
+    """The encryption key is missing, malformed, or not the store's (exit 2; nothing is touched)."""
+
+
+def new_key() -> str:
+    """A fresh key for TRATOS_ENCRYPTION_KEY."""
+    from eventsourcing.cryptography import AESCipher
+
+    return AESCipher.create_key(KEY_BYTES)
+
+
+def configured_key(env: Mapping[str, str] | None = None) -> str:
+    """The key from an explicit env mapping, else from the process environment ('' if none)."""
+    return ((env or {}).get(KEY_ENV) or os.environ.get(KEY_ENV) or "").strip()
+
+
+def encryption_settings(key: str) -> dict[str, str]:
+    """eventsourcing settings for `key` (none without a key); a malformed key is refused."""
+    if not key:
+        return {}
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != KEY_BYTES:
+        raise KeyProblem(f"{KEY_ENV} is not a base64-encoded {KEY_BYTES}-byte key:"
+                         " make one with `tratos audit keygen`")
+    return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key, "COMPRESSOR_TOPIC": COMPRESSOR_TOPIC}
+
+
+def check_key(recorder: Any, mapper: Any) -> None:
+    """Refuse to go on unless the first stored event opens with the configured key (or lack of one)."""
+    first = recorder.select_notifications(start=None, limit=1)
+    if not first:
+        return  # an empty store becomes whatever its first event makes it
+    data = bytes(first[0].state)
+    plain = _is_plain_json(data)
+    if mapper.cipher is None:
+        if not plain:
+            raise KeyProblem(f"this store is encrypted: set {KEY_ENV} to its key")
+        return
+    if plain:
+        raise KeyProblem(f"this store is not encrypted, but {KEY_ENV} is set: unset it (to encrypt the"
+                         " store, export it and import it into an empty store with the key set)")
+    try:
+        mapper.decode_state(data)
+    except Exception:  # noqa: BLE001 - any failure to open the first event means the key is not this store's
+        raise KeyProblem(f"{KEY_ENV} does not open this store: it was encrypted with another key") from None
+
+
+def _is_plain_json(data: bytes) -> bool:
+    if not data.startswith(b"{"):
+        return False
+    try:
+        json.loads(data)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,136 @@
+"""`StreamHeads`: the last version and digest of every stream the read side has seen.
+
+The store's own witness against truncation: `tratos audit verify` checks that
+the log still holds every head recorded here (and the notification the read
+models' tracking stands at). It is kept apart from the business read models
+(own table `stream_heads`, own tracking position `stream_heads`) because it
+holds nothing but stream ids, versions and digests, so it stays on disk even
+for encrypted stores, whose business read models live in memory (ADR-8).
+
+Like the read models it is caught up page by page, each page's rows and its
+tracking record in one transaction; `reset()` forgets it (`tratos rebuild`).
+A local store's owner can of course rewrite this table too: it catches
+careless edits of the log, external witnesses catch the rest (docs/audit.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from domain.integrity import Anchor, Witness
+from projections.schema import TRACKING_NAME
+from projections.store import ReadModelRecorder, open_recorder
+
+HEADS_NAME = "stream_heads"
+PAGE_SIZE = 1000
+_CREATE = ("CREATE TABLE IF NOT EXISTS {t}stream_heads"
+           " (stream TEXT NOT NULL PRIMARY KEY, version BIGINT NOT NULL, digest TEXT NOT NULL)")
+_UPSERT = ("INSERT INTO {t}stream_heads (stream, version, digest) VALUES (?, ?, ?)"
+           " ON CONFLICT (stream) DO UPDATE SET version = excluded.version, digest = excluded.digest")
+WITNESS_SOURCE = "the read models"
+
+
+class StreamHeads:
+    """Each stream's head as last seen, in the store's database (never in memory)."""
+
+    def __init__(self, app: Any, *, page_size: int = PAGE_SIZE) -> None:
+        self.app = app
+        self.page_size = page_size
+        self.recorder: ReadModelRecorder = open_recorder(app)
+        self._ready = False
+
+    def _ensure(self) -> None:
+        if not self._ready:
+            self.recorder._create_tracking_table()
+            with self.recorder.writing() as writer:
+                writer.execute(_CREATE)
+            self._ready = True
+
+    def position(self) -> int:
+        self._ensure()
+        return self.recorder.max_tracking_id(HEADS_NAME) or 0  # type: ignore[attr-defined]
+
+    def catch_up(self) -> int:
+        """Record the head of every stream written since the last catch-up; returns the records read."""
+        self._ensure()
+        decode, read = self.app.mapper.decode_state, 0
+        position = self.position()
+        while True:
+            page = self.app.recorder.select_notifications(start=position, limit=self.page_size,
+                                                          inclusive_of_start=False)
+            if not page:
+                return read
+            heads: dict[str, tuple[int, str]] = {}
+            for notification in page:
+                heads[_hex(notification.originator_id)] = (notification.originator_version,
+                                                           _digest(decode, notification.state))
+            with self.recorder.writing() as writer:
+                current = self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0  # type: ignore[attr-defined]
+                if current == position:
+                    writer.executemany(_UPSERT, [(s, v, d) for s, (v, d) in heads.items()])
+                    self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, page[-1].id))  # type: ignore[attr-defined]
+                    read += len(page)
+                    current = page[-1].id
+            position = current  # another process may have gone further meanwhile
+            if len(page) < self.page_size:
+                return read
+
+    def reset(self) -> None:
+        """Forget every head (the next catch-up starts from the beginning of the log)."""
+        self.recorder._create_tracking_table()
+        with self.recorder.writing() as writer:
+            writer.execute("DROP TABLE IF EXISTS {t}stream_heads")
+            writer.execute(f"DELETE FROM {self.recorder.tracking_table} WHERE application_name = ?",
+                           (HEADS_NAME,))
+            writer.execute(_CREATE)
+        self._ready = True
+
+    def witness(self) -> Witness:
+        """What the read side has seen, for `domain.integrity.audit_store`: heads and positions.
+
+        Read as they are, without catching up first: a head the log lost must not be overwritten.
+        """
+        self._ensure()
+        with self.recorder.reading() as reader:
+            rows = reader.rows("SELECT stream, version, digest FROM {t}stream_heads")
+        heads = [Anchor(UUID(row["stream"]), int(row["version"]), row["digest"] or None, WITNESS_SOURCE)
+                 for row in rows]
+        positions = {"stream heads": self.position()}
+        read_models = self.recorder.max_tracking_id(TRACKING_NAME)  # type: ignore[attr-defined]
+        if read_models:
+            positions["read models"] = read_models
+        return Witness(positions, heads)
+
+    def close(self) -> None:
+        self.recorder.close()
+
+
+def known_handles(app: Any) -> dict[UUID, str]:
+    """Stream -> handle from the relationships read model, as it is (no catch-up, no schema change).
+
+    Names streams whose first event is gone; empty when there are no read models on disk.
+    """
+    recorder = open_recorder(app)
+    try:
+        with recorder.reading() as reader:
+            rows = reader.rows("SELECT stream, handle FROM {t}relationships")
+    except Exception:  # noqa: BLE001 - no read models (yet, or in memory): nothing to name
+        return {}
+    finally:
+        recorder.close()
+    return {UUID(row["stream"]): row["handle"] for row in rows if row["handle"]}
+
+
+def _hex(value: Any) -> str:
+    return (value if isinstance(value, UUID) else UUID(str(value))).hex
+
+
+def _digest(decode: Any, data: bytes) -> str:
+    try:
+        state = decode(data)
+    except Exception:  # noqa: BLE001 - an unreadable record has no digest to witness
+        return ""
+    return state.get("digest") or "" if isinstance(state, dict) else ""
