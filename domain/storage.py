@@ -298,7 +298,7 @@ class FileRangeLocks(StreamLocks):
                 if time.monotonic() > deadline:
                     return False
                 time.sleep(random.uniform(pause / 2, pause))
-                pause = min(pause * 2, 0.02)
+                pause = min(pause * 2, 0.004)
         return False
 
     def close(self) -> None:

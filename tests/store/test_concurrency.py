@@ -166,7 +166,7 @@ def test_without_taking_turns_optimistic_retries_alone_still_lose_and_duplicate_
     conflicts are retried (or reported), and still nothing is lost or recorded twice."""
     setup = make_app()
     setup.open_relationship("hot", Party(name="Hot Ltd"), on=DAY)
-    per_worker = 40
+    per_worker = 20
     results = run_concurrently(
         "record_notes", [(store, worker, per_worker, "hot", None, False) for worker in range(WORKERS)])
     acknowledged = Counter(pair for result in results for pair in result["acknowledged"])
