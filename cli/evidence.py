@@ -41,7 +41,11 @@ def read_evidence(path: str | Path) -> tuple[bytes, Evidence]:
 
 def keep(home: Path, content: bytes, evidence: Evidence) -> Path:
     """Write the file under its hash atomically (temp file + rename); an existing copy is kept."""
-    target = evidence_path(home, evidence.sha256)
+    return write_once(evidence_path(home, evidence.sha256), content)
+
+
+def write_once(target: Path, content: bytes) -> Path:
+    """Write `content` to `target` atomically (temp file, fsync, rename) unless it already exists."""
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

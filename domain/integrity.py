@@ -150,8 +150,11 @@ class _Gap:
     renumbered_digest: str | None  # the record seen instead was the missing one, numbered `seen`
 
 
-class _Chain:
-    """The state of one stream during the pass: the last version that holds and its digest."""
+class StreamChain:
+    """One stream's chain checked record by record in log order: the last version that holds and its digest.
+
+    Used by the audit (over the store) and by import (over an export file).
+    """
 
     def __init__(self, stream: UUID, lookup: Callable[[UUID, int], str | None]) -> None:
         self.audit = StreamAudit(stream, "")
@@ -260,7 +263,8 @@ class _Chain:
                 version, REWRITTEN, f"{what} anchors version {anchored}, which is not before it"))
             return
         on_chain = self.before if anchored == version - 1 else self.lookup(self.stream, anchored)
-        self._compare(Anchor(self.stream, anchored, digest, what), on_chain)
+        if on_chain is not None:  # None: not at hand (an export file is read once, forward only)
+            self._compare(Anchor(self.stream, anchored, digest, what), on_chain)
 
     # -- the end of the log
 
@@ -294,7 +298,7 @@ class _EvidenceCheck:
         self.locate = locate
         self.results: dict[str, tuple[str, str] | None] = {}
 
-    def check(self, chain: _Chain, version: int, state: dict[str, Any]) -> None:
+    def check(self, chain: StreamChain, version: int, state: dict[str, Any]) -> None:
         if self.locate is None:
             return
         for item in state.get("evidence") or ():
@@ -349,17 +353,17 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
     """
     decode = app.mapper.decode_state
     recorder = app.recorder
-    chains: dict[UUID, _Chain] = {}
+    chains: dict[UUID, StreamChain] = {}
 
     def lookup(stream: UUID, version: int) -> str | None:
         found = recorder.select_events(stream, gt=version - 1, lte=version, limit=1)
         state = _decoded(decode, found[0].state) if found else None
         return state.get("digest") if state else None
 
-    def chain_of(stream: UUID) -> _Chain:
+    def chain_of(stream: UUID) -> StreamChain:
         chain = chains.get(stream)
         if chain is None:
-            chain = chains[stream] = _Chain(stream, lookup)
+            chain = chains[stream] = StreamChain(stream, lookup)
         return chain
 
     wanted = set(streams) if streams is not None else None
@@ -391,7 +395,7 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         chain.feed(notification.originator_version, kind, state)
         if state is not None:
             if not chain.audit.label:
-                chain.audit.label = _label_of(kind, state)
+                chain.audit.label = label_of(kind, state)
             evidence.check(chain, notification.originator_version, state)
     if progress is not None:
         progress(report.records, total)
@@ -426,7 +430,8 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def _label_of(kind: str, state: dict[str, Any]) -> str:
+def label_of(kind: str, state: dict[str, Any]) -> str:
+    """How people name a stream: its client's handle, or `invoices:SERIES-YEAR` ('' if not this event)."""
     if kind == "RelationshipOpened" and isinstance(state.get("handle"), str):
         return state["handle"]
     if kind == "InvoiceNumberAssigned":

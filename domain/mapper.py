@@ -56,12 +56,25 @@ class PydanticMapper(Mapper):
         return self.transcoder.decode(data)
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
-        cls = resolve_topic(stored.topic)
-        state = self.decode_state(stored.state)
-        version = state.pop("class_version", 1)
-        while version < getattr(cls, "class_version", 1):
-            getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
-            version += 1
-        state["originator_id"] = stored.originator_id
-        state["originator_version"] = stored.originator_version
-        return cls.model_validate(state)
+        return event_from_state(stored.topic, self.decode_state(stored.state),
+                                stored.originator_id, stored.originator_version)
+
+
+def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, originator_version: int) -> Any:
+    """The event a stored JSON object stands for, upcast from its class version to the current one.
+
+    A state written by a newer schema than this code knows is refused (ValueError), never
+    validated into a class that would silently drop what it does not understand.
+    """
+    cls = resolve_topic(topic)
+    state = dict(state)
+    version = state.pop("class_version", 1)
+    current = getattr(cls, "class_version", 1)
+    if not isinstance(version, int) or version > current:
+        raise ValueError(f"{cls.__name__} version {version} is newer than this tratos knows ({current})")
+    while version < current:
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+    state["originator_id"] = originator_id
+    state["originator_version"] = originator_version
+    return cls.model_validate(state)

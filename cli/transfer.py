@@ -1,0 +1,188 @@
+"""tratos export / import: the whole store as a JSON Lines file, and back into an empty store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.options import pass_session
+from cli.rebuild import progress_bar
+from cli.session import Session
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False), metavar="FILE.jsonl")
+@click.option("--with-evidence", "evidence_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Also copy every evidence file the events reference into DIR (layout ab/cdef…).")
+@pass_session
+def export(session: Session, file: str, evidence_dir: str | None) -> None:
+    """Write every event of every client, in log order, with its digest, to FILE.jsonl.
+
+    The format is documented in docs/export-format.md: a header line, one line
+    per stored event (stream, version, topic, the stored JSON with its digest),
+    an end line. The file is in clear even when the store is encrypted: keep it
+    as safe as the key. Exporting the same store twice gives the same event lines.
+
+    \b
+    Example:
+        tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
+    """
+    from domain.transfer import export_store
+
+    target = Path(file)
+    with progress_bar(session, "Exporting") as progress, _atomic_file(target) as out:
+        done = export_store(session.app, out, progress=progress)
+    copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
+                       if evidence_dir else (0, []))
+    for sha256 in missing:
+        click.echo(f"warning: evidence {sha256} is referenced but not in {session.home / 'evidence'}", err=True)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"file": str(target), "events": done.events, "streams": done.streams,
+                    "evidence_referenced": len(done.evidence), "evidence_copied": copied,
+                    "evidence_missing": missing})
+        return
+    also = f", and {copied} evidence files to {evidence_dir}" if evidence_dir else ""
+    click.echo(f"Exported {done.events} events of {done.streams} streams to {target}{also}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="FILE.jsonl")
+@click.option("--with-evidence", "evidence_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+              help="Copy the evidence files from DIR (as written by export --with-evidence) into the store.")
+@pass_session
+def import_(session: Session, file: str, evidence_dir: str | None) -> None:
+    """Re-record an export file into an EMPTY store, with the same digests and timestamps.
+
+    The whole file is checked first (format version, every hash chain, every
+    event loads, nothing cut short, and with --with-evidence every evidence
+    file present with its SHA-256); anything wrong refuses the import and
+    nothing is written. Then all events go in in one transaction and the read
+    models are rebuilt. With TRATOS_ENCRYPTION_KEY set the new store is encrypted.
+
+    \b
+    Example:
+        tratos --home new-store import backup-2026-03-31.jsonl --with-evidence backup-evidence
+    """
+    from domain.transfer import import_store
+
+    source = Path(file)
+    folder = Path(evidence_dir) if evidence_dir else None
+    with progress_bar(session, "Importing") as progress:
+        done = import_store(session.app, source, progress=progress,
+                            before_writing=lambda checked: _check_evidence(folder, checked.evidence))
+        _catch_up(session, progress)
+    copied = _import_evidence(session.home, folder, done.evidence) if folder else 0
+    absent = [] if folder else _absent_evidence(session.home, done.evidence)
+    for sha256 in absent:
+        click.echo(f"warning: evidence {sha256} is referenced but not in the store's evidence folder"
+                   " (import it with --with-evidence DIR)", err=True)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"file": str(source), "events": done.events, "streams": done.streams,
+                    "evidence_copied": copied, "evidence_absent": absent})
+        return
+    also = f" and {copied} evidence files" if folder else ""
+    click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source};"
+               " read models rebuilt")
+
+
+# -------------------------------------------------------------- plumbing
+
+
+class _atomic_file:
+    """A binary file written under a temporary name and renamed into place only when complete."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __enter__(self) -> Any:
+        from domain.errors import BadInput
+
+        folder = self.target.parent if str(self.target.parent) else Path(".")
+        try:
+            handle, self.temporary = tempfile.mkstemp(dir=folder, prefix=".tratos-export-")
+        except OSError as error:
+            raise BadInput(f"cannot write {self.target}: {error.strerror or error}") from None
+        self.out = os.fdopen(handle, "wb")
+        return self.out
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        try:
+            if kind is None:
+                self.out.flush()
+                os.fsync(self.out.fileno())
+            self.out.close()
+            if kind is None:
+                os.replace(self.temporary, self.target)
+        finally:
+            if os.path.exists(self.temporary):
+                os.unlink(self.temporary)
+
+
+def _catch_up(session: Session, progress: Any) -> None:
+    """Rebuild the read models and stream heads from the imported log (never trust leftovers)."""
+    from projections import ReadModels
+    from projections.heads import StreamHeads
+
+    app = session.app
+    if not app.encrypted:  # an encrypted store's read models live in memory (ADR-8)
+        ReadModels(app).rebuild(progress)
+    heads = StreamHeads(app)
+    heads.reset()
+    heads.catch_up()
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        with path.open("rb") as source:
+            return hashlib.file_digest(source, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _export_evidence(home: Path, folder: Path, wanted: set[str]) -> tuple[int, list[str]]:
+    from cli.evidence import evidence_path, write_once
+
+    copied, missing = 0, []
+    for sha256 in sorted(wanted):
+        source = evidence_path(home, sha256)
+        if _sha256_of(source) != sha256:
+            missing.append(sha256)
+            continue
+        write_once(folder / sha256[:2] / sha256[2:], source.read_bytes())
+        copied += 1
+    return copied, missing
+
+
+def _check_evidence(folder: Path | None, wanted: set[str]) -> None:
+    """Before anything is imported: every referenced evidence file is in `folder` with its hash."""
+    if folder is None:
+        return
+    from domain.errors import BadInput
+
+    for sha256 in sorted(wanted):
+        if _sha256_of(folder / sha256[:2] / sha256[2:]) != sha256:
+            raise BadInput(f"evidence {sha256} is missing from {folder} or does not have its SHA-256;"
+                           " nothing was imported")
+
+
+def _import_evidence(home: Path, folder: Path, wanted: set[str]) -> int:
+    from cli.evidence import evidence_path, write_once
+
+    for sha256 in sorted(wanted):
+        write_once(evidence_path(home, sha256), (folder / sha256[:2] / sha256[2:]).read_bytes())
+    return len(wanted)
+
+
+def _absent_evidence(home: Path, wanted: set[str]) -> list[str]:
+    from cli.evidence import evidence_path
+
+    return [sha256 for sha256 in sorted(wanted) if not evidence_path(home, sha256).exists()]

@@ -1,0 +1,274 @@
+"""Export a store's records as JSON Lines, and import such a file into an empty store, digests intact.
+
+The format (docs/export-format.md): a header line, then one line per stored
+record in log order (`stream`, `version`, `topic`, `state`: the stored JSON
+object, digest included), then an end line with the count. Every line is
+canonical JSON, so exporting the same records always gives the same bytes.
+
+Import reads the file twice and holds one line at a time: first it checks
+everything (format version, every stream's chain, every event loads, the end
+line) and refuses with one error before writing anything; then it inserts the
+records through the recorder in one transaction, each state re-encoded by the
+store's mapper (so a plain export can go into an encrypted store and back),
+with the timestamps and digests that were exported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from domain.chain import canonical_json, event_type
+from domain.errors import BadInput, Refused
+from domain.integrity import StreamChain, label_of, notifications
+from domain.mapper import event_from_state
+
+FORMAT = "tratos-export"
+FORMAT_VERSION = 1
+READABLE_VERSIONS = (1,)
+INSERT_CHUNK = 500
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Transferred:
+    """What an export or import moved."""
+
+    events: int = 0
+    streams: int = 0
+    evidence: set[str] = field(default_factory=set)  # SHA-256 of every evidence file referenced
+
+
+def tratos_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tratos")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def header(now: datetime | None = None) -> dict[str, Any]:
+    exported_at = (now or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "tratos_version": tratos_version(),
+            "exported_at": exported_at}
+
+
+def record_line(stream: UUID, version: int, topic: str, state: dict[str, Any]) -> bytes:
+    return canonical_json({"stream": str(stream), "version": version, "topic": topic, "state": state}) + b"\n"
+
+
+# ------------------------------------------------------------------ export
+
+
+def export_store(app: Any, out: IO[bytes], *, now: datetime | None = None,
+                 progress: Progress | None = None) -> Transferred:
+    """Write every record of the store, in log order, to `out` (binary); one page in memory at a time."""
+    out.write(canonical_json(header(now)) + b"\n")
+    done, streams = Transferred(), set()
+    total = (app.recorder.max_notification_id() or 0) if progress else 0
+    for notification in notifications(app.recorder):
+        stream = _uuid(notification.originator_id)
+        try:
+            state = app.mapper.decode_state(notification.state)
+        except Exception as error:  # noqa: BLE001 - say which record, not a cipher traceback
+            raise Refused(f"the record {stream} v{notification.originator_version} cannot be read"
+                          f" ({type(error).__name__}): run `tratos audit verify`") from None
+        out.write(record_line(stream, notification.originator_version, notification.topic, state))
+        done.events += 1
+        streams.add(stream)
+        _collect_evidence(state, done.evidence)
+        if progress is not None and done.events % 1000 == 0:
+            progress(done.events, total)
+    out.write(canonical_json({"format": FORMAT, "end": True, "events": done.events}) + b"\n")
+    done.streams = len(streams)
+    if progress is not None:
+        progress(done.events, total)
+    return done
+
+
+# ------------------------------------------------------------------ import
+
+
+@dataclass(frozen=True)
+class _Record:
+    line: int
+    stream: UUID
+    version: int
+    topic: str
+    state: dict[str, Any]
+
+
+def import_store(app: Any, path: Path, *, progress: Progress | None = None,
+                 before_writing: Callable[[Transferred], None] | None = None) -> Transferred:
+    """Re-record every record of the export file at `path` into the empty store of `app`.
+
+    Refused (nothing written) if the store has events, the format version is unknown,
+    a line is malformed, a chain does not hold, an event does not load, or the file
+    lacks its end line; `before_writing` may refuse too, once the whole file is checked
+    (the CLI checks the evidence files there). Read models are not touched: the
+    caller rebuilds them.
+    """
+    if app.recorder.max_notification_id():
+        raise Refused("the store is not empty: import only into an empty store"
+                      " (a new --home folder, or an empty database schema)")
+    size = path.stat().st_size
+    checked, fingerprint = _check_file(path, progress, size)
+    if before_writing is not None:
+        before_writing(checked)
+    _write(app, path, fingerprint, progress, size)
+    return checked
+
+
+def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Transferred, str]:
+    chains: dict[UUID, StreamChain] = {}
+    labels: dict[UUID, str] = {}
+    done, digest = Transferred(), hashlib.sha256()
+    for record in _records(path, digest, progress, size, 0, 2 * size):
+        chain = chains.get(record.stream)
+        if chain is None:
+            chain = chains[record.stream] = StreamChain(record.stream, lambda _s, _v: None)
+        if not chain.feed(record.version, event_type(record.topic), record.state) and chain.audit.problems:
+            _refuse_chain(path, labels.get(record.stream, str(record.stream)), chain)
+        if record.stream not in labels and label_of(event_type(record.topic), record.state):
+            labels[record.stream] = label_of(event_type(record.topic), record.state)
+        _check_loads(path, record)
+        _collect_evidence(record.state, done.evidence)
+        done.events += 1
+    for stream, chain in chains.items():
+        chain.finish()
+        if chain.audit.problems:
+            _refuse_chain(path, labels.get(stream, str(stream)), chain)
+    done.streams = len(chains)
+    return done, digest.hexdigest()
+
+
+def _refuse_chain(path: Path, label: str, chain: StreamChain) -> None:
+    problem = chain.audit.first
+    assert problem is not None
+    raise Refused(f"{path.name}: the chain of {label} does not hold at version {problem.version}"
+                  f" ({problem.kind}: {problem.detail}); nothing was imported")
+
+
+def _check_loads(path: Path, record: _Record) -> None:
+    """The event must load with this code (known type, not from a newer schema, valid fields)."""
+    try:
+        event_from_state(record.topic, record.state, record.stream, record.version)
+    except Exception as error:  # noqa: BLE001 - topic errors, upcasts, validation: all refuse the file
+        reason = " ".join(str(error).split())[:300]
+        raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version}"
+                      f" does not load with this tratos ({reason}); nothing was imported") from None
+
+
+def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, size: int) -> None:
+    digest = hashlib.sha256()
+    encode = app.mapper.encode_state
+    with _one_transaction(app) as insert:
+        chunk: list[StoredEvent] = []
+        for record in _records(path, digest, progress, size, size, 2 * size):
+            chunk.append(StoredEvent(originator_id=record.stream, originator_version=record.version,
+                                     topic=record.topic, state=encode(record.state)))
+            if len(chunk) == INSERT_CHUNK:
+                insert(chunk)
+                chunk = []
+        if chunk:
+            insert(chunk)
+        if digest.hexdigest() != fingerprint:
+            raise Refused(f"{path.name} changed while it was being imported; nothing was imported")
+
+
+@contextmanager
+def _one_transaction(app: Any) -> Iterator[Callable[[list[StoredEvent]], None]]:
+    """Insert through the recorder in chunks, all in one transaction: the import is all or nothing.
+
+    The recorders' public `insert_events` commits per call, so their insert step is
+    called on one transaction of our own (what `insert_events` itself does per call).
+    """
+    recorder = app.recorder
+    datastore = recorder.datastore
+    if hasattr(recorder, "_insert_stored_events"):  # PostgreSQL: lock, notify, insert
+        with datastore.get_connection() as connection, connection.transaction(), \
+                connection.cursor() as cursor:
+            yield lambda events: recorder._insert_stored_events(cursor, events)
+        return
+    with datastore.transaction(commit=True) as cursor:
+        yield lambda events: recorder._insert_events(cursor, events)
+
+
+def _records(path: Path, digest: Any, progress: Progress | None, size: int, offset: int,
+             total: int) -> Iterator[_Record]:
+    """The file's record lines, after checking its header; its end line must match the count."""
+    with path.open("rb") as source:
+        first = source.readline()
+        digest.update(first)
+        _check_header(path, first)
+        read = len(first)
+        for number, raw in enumerate(source, 2):
+            digest.update(raw)
+            read += len(raw)
+            value = _parse(path, number, raw)
+            if value.get("end") is True:
+                if value.get("events") != number - 2:
+                    raise BadInput(f"{path.name}: the end line counts {value.get('events')} events,"
+                                   f" the file holds {number - 2}; nothing was imported")
+                if source.readline():
+                    raise BadInput(f"{path.name} line {number + 1}: nothing may follow the end line")
+                return
+            yield _record(path, number, value)
+            if progress is not None and number % 1000 == 0:
+                progress(offset + read, total)
+        raise BadInput(f"{path.name} has no end line: the file is incomplete (cut short?); nothing was imported")
+
+
+def _check_header(path: Path, line: bytes) -> None:
+    value = _parse(path, 1, line) if line.strip() else {}
+    if value.get("format") != FORMAT:
+        raise BadInput(f"{path.name} is not a tratos export (its first line has no \"format\": \"{FORMAT}\")")
+    version = value.get("format_version")
+    if version not in READABLE_VERSIONS:
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
+        raise BadInput(f"{path.name} has export format version {version}, which this tratos"
+                       f" ({tratos_version()}) cannot read (it reads version {readable})")
+
+
+def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise BadInput(f"{path.name} line {number} is not JSON; nothing was imported") from None
+    if not isinstance(value, dict):
+        raise BadInput(f"{path.name} line {number} is not a JSON object; nothing was imported")
+    return value
+
+
+def _record(path: Path, number: int, value: dict[str, Any]) -> _Record:
+    try:
+        stream = UUID(value["stream"])
+        version, topic, state = value["version"], value["topic"], value["state"]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise BadInput(f"{path.name} line {number} is not a record (stream, version, topic, state);"
+                       " nothing was imported") from None
+    if not (isinstance(version, int) and version > 0 and isinstance(topic, str) and isinstance(state, dict)):
+        raise BadInput(f"{path.name} line {number} has a malformed version, topic or state;"
+                       " nothing was imported")
+    return _Record(number, stream, version, topic, state)
+
+
+def _collect_evidence(state: dict[str, Any], found: set[str]) -> None:
+    for item in state.get("evidence") or ():
+        if isinstance(item, dict) and isinstance(item.get("sha256"), str):
+            found.add(item["sha256"])
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
