@@ -39,11 +39,14 @@ def contract() -> None:
 @click.option("--our-duty", "our_duties", multiple=True, metavar="TEXT", help="What you commit to; repeatable.")
 @click.option("--client-duty", "client_duties", multiple=True, metavar="TEXT",
               help="What the client commits to (e.g. answer within 3 days); repeatable.")
+@click.option("--payment-method", default="bank transfer", show_default=True, metavar="TEXT",
+              help="How the client pays (bank transfer, card, PayPal...).")
 @on_option
 @pass_session
 def draft(session: Session, handle: str, title: str, scope: str, deliverables: tuple[str, ...],
           price: str, hours_budget: str | None, start: str, end: str, installments: tuple[str, ...],
-          our_duties: tuple[str, ...], client_duties: tuple[str, ...], on: str | None) -> None:
+          our_duties: tuple[str, ...], client_duties: tuple[str, ...], payment_method: str,
+          on: str | None) -> None:
     """Draft a contract; a new draft before signing supersedes the previous one.
 
     \b
@@ -67,7 +70,8 @@ def draft(session: Session, handle: str, title: str, scope: str, deliverables: t
         handle, title=title, scope=Scope(description=scope, deliverables=list(deliverables)),
         price=total, start=first, end=last,
         installments=parse_installments(schedule, total, today), hours_budget=budget,
-        our_duties=list(our_duties), client_duties=list(client_duties), on=business_date(session, on))
+        our_duties=list(our_duties), client_duties=list(client_duties), payment_method=payment_method,
+        on=business_date(session, on))
     event = result.event
     plan = (f"no installments given, so one of 100% due on the end date ({event.end})"
             if not installments else f"{len(event.installments)} installments")

@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 from domain.chain import ChainReport, RawRecord, verify_chain
 from domain.encryption import check_key, configured_key, encryption_settings
 from domain.errors import ConcurrencyConflict, Refused, UnknownClient
+from domain.events import DEFAULT_PAYMENT_METHOD
 from domain.invoices import DEFAULT_SERIES, InvoiceSeries, series_id
 from domain.money import Money
 from domain.relationship import Relationship
@@ -171,11 +172,12 @@ class Tratos(Application):
 
     def draft_contract(self, handle: str, *, title: str, scope: Scope, price: Money, start: date,
                        end: date, installments: list[Installment], hours_budget: Decimal | None = None,
-                       our_duties: list[str] = (), client_duties: list[str] = (), on: date) -> Recorded:
+                       our_duties: list[str] = (), client_duties: list[str] = (),
+                       payment_method: str = DEFAULT_PAYMENT_METHOD, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.draft_contract(
             title=title, scope=scope, price=price, start=start, end=end, installments=installments,
             hours_budget=hours_budget, our_duties=our_duties, client_duties=client_duties,
-            on=on, actor=self.actor)))
+            payment_method=payment_method, on=on, actor=self.actor)))
 
     def sign_contract(self, handle: str, *, party: str, signer: str, method: str, on: date,
                       contract_id: str | None = None, evidence: list[Evidence] = (),

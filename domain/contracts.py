@@ -39,6 +39,7 @@ class Contract:
     client_duties: list[str]
     terms_version: int | None
     drafted_on: date
+    payment_method: str = "bank transfer"
     state: str = "drafted"
     signatures: dict[str, Signature] = field(default_factory=dict)
     approved_changes: list[str] = field(default_factory=list)

@@ -2,15 +2,18 @@
 
 These classes are the schema of the record on disk: their module path and
 names are stored with each event (`domain.events:ChangeQuoted`), so never
-move or rename them without registering the old topic. A field added later
-needs a `class_version` bump and an `upcast_vN_vN+1` static method.
+move or rename them without registering the old topic. Every class has an
+explicit `class_version` (1 unless it changed); a change of fields bumps it and
+adds an `upcast_vN_vN+1` static method that turns a stored version-N state into
+version N+1, with a golden store of the old version in tests/fixtures (the
+rules are in docs/decisions.md, "How the event schema changes").
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -22,12 +25,15 @@ SignMethod = Literal["pades", "email", "ink", "typed"]
 Fault = Literal["ours", "client", "shared", "misunderstanding", "unassigned"]
 FAULTS: tuple[str, ...] = ("ours", "client", "shared", "misunderstanding", "unassigned")
 SIGN_METHODS: tuple[str, ...] = ("pades", "email", "ink", "typed")
+DEFAULT_PAYMENT_METHOD = "bank transfer"
 
 
 class DomainEvent(BaseModel):
     """What every event carries: stream, version, recorded time, business date, actor, digest."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    # Stored with the event when above 1 (domain.chain.stored_state); read by the mapper's upcasting.
+    class_version: ClassVar[int] = 1
 
     originator_id: UUID
     originator_version: int
@@ -52,6 +58,10 @@ class TermsPublished(RelationshipEvent):
 
 
 class ContractDrafted(RelationshipEvent):
+    """v2 (tratos 0.2) added `payment_method`: how the client pays (bank transfer, card, ...)."""
+
+    class_version: ClassVar[int] = 2
+
     contract_id: str
     title: str
     scope: Scope
@@ -64,6 +74,12 @@ class ContractDrafted(RelationshipEvent):
     client_duties: list[str] = []
     terms_version: int | None = None
     supersedes: str | None = None
+    payment_method: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Contracts drafted before v2 were all paid by bank transfer (the only way tratos 0.1 printed)."""
+        state["payment_method"] = DEFAULT_PAYMENT_METHOD
 
 
 class ContractSigned(RelationshipEvent):

@@ -167,8 +167,10 @@ class Relationship(ChainedAggregate):
     def draft_contract(self, *, title: str, scope: Scope, price: Money, start: date, end: date,
                        installments: list[Installment], hours_budget: Decimal | None = None,
                        our_duties: list[str] = (), client_duties: list[str] = (),
+                       payment_method: str = ev.DEFAULT_PAYMENT_METHOD,
                        on: date, actor: str = "") -> ev.ContractDrafted:
         title = check_text(title, "contract title", limit=200)
+        payment_method = check_text(payment_method, "payment method", limit=200)
         if not price.is_positive:
             raise BadInput(f"the price must be positive, not {price}")
         if end < start:
@@ -186,6 +188,7 @@ class Relationship(ChainedAggregate):
             our_duties=[check_text(d, "duty", limit=500) for d in our_duties],
             client_duties=[check_text(d, "duty", limit=500) for d in client_duties],
             terms_version=latest[0] if latest else None, supersedes=supersedes,
+            payment_method=payment_method,
         )
 
     def sign_contract(self, *, party: str, signer: str, method: str, on: date,
@@ -487,6 +490,7 @@ class Relationship(ChainedAggregate):
             id=e.contract_id, title=e.title, scope=e.scope, price=e.price, hours_budget=e.hours_budget,
             start=e.start, end=e.end, installments=list(e.installments), our_duties=list(e.our_duties),
             client_duties=list(e.client_duties), terms_version=e.terms_version, drafted_on=e.occurred_on,
+            payment_method=e.payment_method,
         )
 
     @when.register
