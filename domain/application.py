@@ -87,7 +87,7 @@ class Tratos(Application):
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
                  actor: str = "", database_url: str | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
-        else the SQLite file in `home` (see domain/storage.py and ADR-5).
+        else the SQLite file in `home` (see domain/storage.py and ADR-9).
 
         Raises `StoreUnavailable` (a BadInput, exit 2) with one plain line when the
         store cannot be opened.

@@ -2,7 +2,7 @@
 
 By default the store is one SQLite file in the tratos home folder, opened in
 WAL mode with ``synchronous=FULL`` so that a command that returned is on disk
-(ADR-5). ``TRATOS_DATABASE_URL=postgresql://user:pass@host:port/dbname[?schema=NAME]``
+(ADR-9). ``TRATOS_DATABASE_URL=postgresql://user:pass@host:port/dbname[?schema=NAME]``
 (or ``Tratos(database_url=...)``, which the CLI's ``--database-url`` passes)
 selects eventsourcing's PostgreSQL persistence instead, in the given schema
 (``public`` by default), which is created if it does not exist.
@@ -36,7 +36,7 @@ SQLITE_FILE = "tratos.sqlite"
 URL_FORM = "postgresql://user:password@host:port/dbname[?schema=NAME]"
 # FULL: in WAL mode the log is fsynced at every commit, so an acknowledged
 # command survives a power cut, not only a killed process (NORMAL would
-# only sync at checkpoints). See ADR-5 for the measured cost.
+# only sync at checkpoints). See ADR-9 for the measured cost.
 SQLITE_SYNCHRONOUS = "FULL"
 # Seconds to wait for the server before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
@@ -121,6 +121,12 @@ class PostgresLocation:
         host = self.host or "local socket"
         return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
 
+    @property
+    def secret(self) -> str:
+        """The URL's password, else $PGPASSWORD (libpq would skip it once a password is passed);
+        empty lets libpq read ~/.pgpass."""
+        return self.password or os.environ.get("PGPASSWORD", "")
+
     def settings(self) -> dict[str, str]:
         """eventsourcing.postgres environment keys; a CLI process needs one connection."""
         return {
@@ -129,7 +135,7 @@ class PostgresLocation:
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),
             "POSTGRES_USER": self.user,
-            "POSTGRES_PASSWORD": self.password,
+            "POSTGRES_PASSWORD": self.secret,
             "POSTGRES_SCHEMA": self.schema,
             "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
             "POSTGRES_POOL_SIZE": "1",
@@ -138,7 +144,7 @@ class PostgresLocation:
 
     def connect_kwargs(self) -> dict[str, Any]:
         return {"host": self.host, "port": self.port, "dbname": self.dbname,
-                "user": self.user, "password": self.password}
+                "user": self.user, "password": self.secret}
 
     def connect(self) -> Any:
         """Fail fast with a plain line if the server is not usable; create the schema if needed.

@@ -150,6 +150,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") in BACKENDS:
             _BACKEND_OF[item.nodeid] = callspec.params["backend"]
+        elif "postgres_server" in getattr(item, "fixturenames", ()):
+            _BACKEND_OF[item.nodeid] = "postgres"  # needs the server, without a sqlite twin
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
