@@ -194,6 +194,7 @@ def _write_atomically(path: Path, content: bytes) -> None:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # a document to send, not a secret (mkstemp makes 0600)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -232,15 +233,13 @@ def verify(session: Session, file: str) -> None:
 
 
 def _trusted_certificates(session: Session) -> list[Any]:
-    """Our own certificate, when the key can be opened without asking (verify never prompts)."""
-    path = session.home / KEY_FILE
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if not path.exists() or passphrase is None:
-        return []
-    from documents.identity import load_identity
-    from domain.errors import BadInput
+    """Every certificate this store has signed with (kept in clear: verify never needs the passphrase)."""
+    from documents.identity import known_certificates
 
-    try:
-        return [load_identity(path, passphrase).certificate]
-    except BadInput:
-        return []
+    return known_certificates(session.home)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import unicodedata
@@ -82,9 +84,15 @@ def test_pdf_writes_a_signed_contract_and_records_it(home, tmp_path):
     assert "Client" in (PdfReader(io.BytesIO(data)).get_fields() or {})  # the client's field awaits
     assert f"Cadena v{before.version} · {before.head_digest[:16]}" in text_of(out)
 
-    checked = run(home, "verify", str(out), env=KEYED)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask  # a document to send, not a secret
+
+    checked = run(home, "verify", str(out))  # no passphrase needed: certificates are kept in clear
     assert checked.code == 0, checked.stdout + checked.stderr
     assert "Verdict: OK" in checked.stdout and "Issued by this store: yes" in checked.stdout
+    report = json.loads(run(home, "--json", "verify", str(out)).stdout)
+    assert report["signatures"][0]["trusted"] is True and report["chain_ok"] is True
 
 
 def test_one_changed_byte_makes_verify_fail(home, tmp_path):
