@@ -46,6 +46,8 @@ class Outcome:
 def tratos(store: Any, *args: str, env: dict[str, str | None] | None = None) -> Outcome:
     """`tratos [store options] ARGS…` in-process: exit code, stdout, stderr."""
     settings: dict[str, str | None] = {"TRATOS_TODAY": TODAY, "TRATOS_DEBUG": None}
+    if store.database_url is None:  # a SQLite store, even while the test's own store is PostgreSQL
+        settings["TRATOS_DATABASE_URL"] = None
     settings.update(env or {})
     with CliRunner().isolation(env=settings) as (out, err, _):
         try:
