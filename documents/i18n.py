@@ -84,6 +84,8 @@ LABELS: dict[str, dict[str, str]] = {
         "contract.economics": "Precio, plazos y dedicación",
         "contract.price": "Precio",
         "contract.hours_budget": "Horas incluidas",
+        "contract.payment_method": "Forma de pago",
+        "payment.bank transfer": "transferencia bancaria",
         "contract.start": "Inicio",
         "contract.end": "Fin previsto",
         "contract.schedule": "Calendario de pagos",
@@ -186,7 +188,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reminder.fee_basis": "Según las condiciones de trabajo v{version}, el retraso devenga {fee}. No se incluye en el saldo mientras no se facture.",
         "reminder.fee_none": "Las condiciones de trabajo no prevén recargo por demora.",
         "reminder.how_to_pay": "Cómo pagar",
-        "reminder.pay_text": "Por transferencia de {outstanding}, indicando la referencia {number}.",
+        "reminder.pay_text": "Forma de pago: {method}; importe: {outstanding}; referencia: {number}.",
         "reminder.pay_to": "Cuenta: {account}",
         "reminder.previous": "Recordatorios anteriores: {dates}.",
         "reminder.closing": "Quedo a su disposición para cualquier aclaración. Muchas gracias.",
@@ -370,6 +372,8 @@ LABELS: dict[str, dict[str, str]] = {
         "contract.economics": "Price, dates and hours",
         "contract.price": "Price",
         "contract.hours_budget": "Hours included",
+        "contract.payment_method": "Payment method",
+        "payment.bank transfer": "bank transfer",
         "contract.start": "Start",
         "contract.end": "Planned end",
         "contract.schedule": "Payment schedule",
@@ -467,7 +471,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reminder.fee_basis": "Under the terms of business v{version}, late payment accrues {fee}. It is not part of the balance until it is invoiced.",
         "reminder.fee_none": "The terms of business set no late fee.",
         "reminder.how_to_pay": "How to pay",
-        "reminder.pay_text": "By bank transfer of {outstanding}, quoting the reference {number}.",
+        "reminder.pay_text": "Payment method: {method}; amount: {outstanding}; reference: {number}.",
         "reminder.pay_to": "Account: {account}",
         "reminder.previous": "Earlier reminders: {dates}.",
         "reminder.closing": "Please let me know if anything is unclear. Thank you.",
@@ -731,6 +735,10 @@ class Formatter:
             return f"{self.number(round(Decimal(value) / 1024, 1))} kB"
         return f"{self.number(round(Decimal(value) / (1024 * 1024), 1))} MB"
 
+    def payment_method(self, method: str) -> str:
+        """The contract's payment method; the default one is translated, anything typed is kept."""
+        return self.labels.get(f"payment.{method}", method)
+
     def late_fee_rule(self, fee: LateFee, reference_rate: Decimal) -> str:
         """The late-fee clause of the terms, in words."""
         if fee.kind == "fixed" and fee.fixed is not None:
@@ -748,4 +756,5 @@ class Formatter:
             "money": self.money, "date": self.date, "short_date": self.short_date,
             "moment": self.moment, "number": self.number, "percent": self.percent,
             "hours": self.hours, "days": self.days, "size": self.size,
+            "payment_method": self.payment_method,
         }

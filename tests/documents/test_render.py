@@ -129,6 +129,7 @@ def test_contract(rendered, lang, price, installment, start, end):
     assert ("Laura Martín" in text) and ("120 h" in text)
     assert ("condiciones de trabajo v1" in text) if lang == "es" else ("terms of business v1" in text)
     assert ("8.600,00 €" if lang == "es" else "€8,600.00") in text  # total with C1 approved
+    assert ("Transferencia bancaria" if lang == "es" else "Bank transfer") in text  # the default, translated
 
 
 @pytest.mark.parametrize("lang, price, total, new_end, approved", [
@@ -165,6 +166,7 @@ def test_reminder_with_statutory_late_fee(rendered, lang, due, outstanding, fee)
     for expected in (due, outstanding, fee, "F-2026-002", "2011/7/", IDENTITY["iban"]):
         assert expected in text
     assert re.search(r"(Días de retraso|Days late) 14\b", text)
+    assert ("Forma de pago: transferencia bancaria" if lang == "es" else "Payment method: bank transfer") in text
 
 
 @pytest.mark.parametrize("lang, ended, total", [
