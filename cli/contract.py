@@ -99,6 +99,8 @@ def sign(session: Session, handle: str, party: str, method: str | None, file: st
     Example:
         tratos contract sign acme --by us --method typed
         tratos contract sign acme --by client --method email --file acceptance.eml
+        tratos contract sign acme --by us --method pades      # the PDF from `tratos pdf contract`
+        tratos contract sign acme --by client --method pades --file returned.pdf
     """
     from domain.errors import BadInput
 
@@ -106,18 +108,24 @@ def sign(session: Session, handle: str, party: str, method: str | None, file: st
         if file:
             raise BadInput("say how the file was signed: --method pades, email or ink")
         method = "typed"
-    if method == "pades" and not file:
-        raise BadInput("a PAdES signature needs the signed PDF: --file signed.pdf")
+    if method == "pades" and party == "client" and not file:
+        raise BadInput("the client's PAdES signature is in the PDF it returned: --file returned.pdf")
     day = business_date(session, on)
+    certificate = {}
+    if method == "pades":
+        from cli.signatures import client_signature, our_signature
+
+        relationship = session.app.relationship(handle)
+        contract_id = relationship.contract(contract_id).id
+        pades = (our_signature(session, relationship, contract_id, file) if party == "us"
+                 else client_signature(session, relationship, contract_id, file))
+        certificate = {"certificate_subject": pades.subject, "certificate_fingerprint": pades.fingerprint,
+                       "document_sha256": pades.document_sha256}
+        signer = signer or _common_name(pades.subject)
     name = signer or _default_signer(session, handle, party)
     with kept_evidence(session, (file,) if file else ()) as files:
-        # PADES SPOT: the signed PDF is kept as evidence and its SHA-256 recorded as the
-        # signed document's digest; verifying the signature and recording the certificate
-        # (subject, fingerprint) belongs to documents/signing.py.
-        document_sha256 = files[0].sha256 if method == "pades" else ""
         result = session.app.sign_contract(handle, party=party, signer=name, method=method, on=day,
-                                           contract_id=contract_id, evidence=files,
-                                           document_sha256=document_sha256)
+                                           contract_id=contract_id, evidence=files, **certificate)
     event = result.event
     side = "us" if party == "us" else "the client"
     state = "now in force" if _both_signed(session, handle, event.contract_id) else "waiting for the other party"
@@ -154,3 +162,12 @@ def _default_signer(session: Session, handle: str, party: str) -> str:
 
 def _both_signed(session: Session, handle: str, contract_id: str) -> bool:
     return session.app.relationship(handle).contracts[contract_id].state == "in_force"
+
+
+def _common_name(subject: str) -> str:
+    """'CN=Bob Client, E=bob@acme.test' -> 'Bob Client'."""
+    for part in subject.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "CN":
+            return value
+    return ""

@@ -122,6 +122,7 @@ def issue_document(session: Session, kind: str, handle: str, ref: str | None, *,
     path = Path(output) if output else Path(document.filename)
     _write_atomically(path, content)
     digest = hashlib.sha256(content).hexdigest()
+    copy = _keep_issued_copy(session, content, digest, path.name)
     try:
         if before_recording is not None:
             before_recording()
@@ -130,9 +131,25 @@ def issue_document(session: Session, kind: str, handle: str, ref: str | None, *,
             chain_digest=document.head.digest, on=on, document_id=document.document_id, lang=lang)
     except BaseException:
         path.unlink(missing_ok=True)
+        if copy is not None:
+            copy.unlink(missing_ok=True)
         raise
     return Issued(path, kind, document.document_id, lang, handle, digest, document.head.version,
                   document.head.digest, signing is not None, result.event.originator_version)
+
+
+def _keep_issued_copy(session: Session, content: bytes, digest: str, name: str) -> Path | None:
+    """Keep the issued bytes in the evidence folder: a returned, countersigned PDF is checked against them.
+
+    Returns the path if this call added it (so a failed recording can take it back).
+    """
+    from cli.evidence import evidence_path, keep
+    from domain.values import Evidence
+
+    if evidence_path(session.home, digest).exists():
+        return None
+    return keep(session.home, content, Evidence(sha256=digest, name=name, size=len(content),
+                                                media_type="application/pdf"))
 
 
 def render_document(document: Document) -> bytes:

@@ -1,0 +1,90 @@
+"""A contract signed PAdES by both sides: ours on the issued PDF, the client's added to it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cli.main import tratos  # noqa: F401  (the commands under test)
+from documents.identity import create_identity, load_identity
+from documents.signing import sign_pdf
+from tests.cli.cli_support import ok, run
+
+PASS = {"TRATOS_KEY_PASSPHRASE": "our secret"}
+
+
+@pytest.fixture
+def issued(tmp_path: Path) -> tuple[Path, Path]:
+    """A store with a drafted contract K1 and its issued, signed PDF."""
+    home = tmp_path / "store"
+    ok(home, "init", "--name", "Ana García", "--email", "ana@example.com", env=PASS)
+    ok(home, "client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05")
+    ok(home, "contract", "draft", "acme", "--title", "Website", "--scope", "Design and build",
+       "--price", "8000EUR", "--start", "2026-01-15", "--end", "2026-03-15",
+       "--installment", "50%@2026-01-15", "--installment", "50%@2026-02-15", "--on", "2026-01-10")
+    pdf = tmp_path / "contract.pdf"
+    ok(home, "pdf", "contract", "acme", "-o", str(pdf), "--on", "2026-01-10", env=PASS)
+    return home, pdf
+
+
+def client_countersigns(tmp_path: Path, pdf: Path) -> Path:
+    """The client signs the PDF it received with its own key, as an incremental update."""
+    p12 = create_identity(tmp_path / "client-key", name="Bob Client", email="bob@acme.test",
+                          passphrase="bob", not_before=date(2026, 1, 1))
+    returned = tmp_path / "returned.pdf"
+    returned.write_bytes(sign_pdf(pdf.read_bytes(), load_identity(p12, "bob"), field_name="Client",
+                                  reason="Accepted", location="Madrid"))
+    return returned
+
+
+def status(home: Path) -> dict:
+    return json.loads(ok(home, "--json", "client", "show", "acme").stdout)
+
+
+class TestPadesContract:
+    def test_both_signatures_put_the_contract_in_force_with_certificates_recorded(self, tmp_path, issued):
+        home, pdf = issued
+        ok(home, "contract", "sign", "acme", "--by", "us", "--method", "pades", "--on", "2026-01-11")
+        returned = client_countersigns(tmp_path, pdf)
+        outcome = ok(home, "--json", "contract", "sign", "acme", "--by", "client", "--method", "pades",
+                     "--file", str(returned), "--on", "2026-01-12")
+        assert json.loads(outcome.stdout)["recorded"] == "ContractSigned"
+        from domain.application import Tratos
+
+        app = Tratos(home=home)
+        contract = app.relationship("acme").contract("K1")
+        app.close()
+        assert contract.state == "in_force"
+        client = contract.signatures["client"]
+        assert client.signer == "Bob Client"
+        assert "bob@acme.test" in client.certificate_subject
+        assert len(client.certificate_fingerprint) == 64
+        assert contract.signatures["us"].certificate_fingerprint != client.certificate_fingerprint
+        assert client.document_sha256 == contract.signatures["us"].document_sha256
+        # The returned file now verifies: both signatures are known to the store.
+        assert run(home, "verify", str(returned)).code == 0
+
+    def test_a_returned_file_whose_first_revision_was_altered_is_refused(self, tmp_path, issued):
+        home, pdf = issued
+        original = bytearray(pdf.read_bytes())
+        where = original.index(b"/Producer")
+        original[where + 1] = ord("p")  # one byte of the issued revision changed
+        pdf.write_bytes(bytes(original))
+        returned = client_countersigns(tmp_path, pdf)
+        outcome = run(home, "contract", "sign", "acme", "--by", "client", "--method", "pades",
+                      "--file", str(returned), "--on", "2026-01-12")
+        assert outcome.code == 1
+        assert outcome.stderr.startswith("error: returned.pdf does not contain a contract K1 PDF")
+        assert len(outcome.stderr_lines) == 1
+
+    def test_our_pades_signature_needs_an_issued_pdf(self, tmp_path):
+        home = tmp_path / "store"
+        ok(home, "client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05")
+        ok(home, "contract", "draft", "acme", "--title", "Website", "--scope", "Build", "--price", "1000EUR",
+           "--start", "2026-01-15", "--end", "2026-03-15", "--on", "2026-01-10")
+        outcome = run(home, "contract", "sign", "acme", "--by", "us", "--method", "pades")
+        assert outcome.code == 1
+        assert "tratos pdf contract acme K1" in outcome.stderr
