@@ -198,7 +198,7 @@ CASES = [
     ("sign-email-without-file", ("contract", "sign", "beta", "--by", "client", "--method", "email"),
      2, "needs the evidence file"),
     ("sign-pades-without-file", ("contract", "sign", "beta", "--by", "client", "--method", "pades"),
-     2, "needs the signed PDF"),
+     2, "in the PDF it returned"),
     ("sign-file-without-method", ("contract", "sign", "beta", "--by", "client", "--file", "{eml}"),
      2, "say how the file was signed"),
     # --- other values and options

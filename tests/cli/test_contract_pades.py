@@ -7,11 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_support import ok, run
 
-from cli.main import tratos  # noqa: F401  (the commands under test)
 from documents.identity import create_identity, load_identity
 from documents.signing import sign_pdf
-from tests.cli.cli_support import ok, run
 
 PASS = {"TRATOS_KEY_PASSPHRASE": "our secret"}
 
@@ -64,6 +63,7 @@ class TestPadesContract:
         assert len(client.certificate_fingerprint) == 64
         assert contract.signatures["us"].certificate_fingerprint != client.certificate_fingerprint
         assert client.document_sha256 == contract.signatures["us"].document_sha256
+        assert [e.media_type for e in client.evidence] == ["application/pdf"]  # the returned file is kept
         # The returned file now verifies: both signatures are known to the store.
         assert run(home, "verify", str(returned)).code == 0
 

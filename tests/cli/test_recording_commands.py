@@ -225,19 +225,17 @@ class TestContract:
         kept = cli_home / "evidence" / evidence.sha256[:2] / evidence.sha256[2:]
         assert kept.read_bytes() == mail.read_bytes()
 
-    def test_sign_pades_records_the_signed_pdf_digest(self, cli_home, tmp_path, read_back):
+    def test_sign_pades_refuses_a_pdf_this_store_never_issued(self, cli_home, tmp_path, read_back):
         given(cli_home, OPENED)
         ok(cli_home, "contract", "draft", "acme", "--title", "T", "--scope", "S", "--price", "100EUR",
            "--start", "2026-01-12", "--end", "2026-01-30")
         pdf = tmp_path / "signed.pdf"
         pdf.write_bytes(b"%PDF-1.7\n% stand-in for a signed contract\n")
-        document = as_json(cli_home, "contract", "sign", "acme", "--by", "client", "--method", "pades",
-                           "--file", str(pdf))
-        assert (document["recorded"], document["id"]) == ("ContractSigned", "K1")
-        signature = read_back(cli_home).contracts["K1"].signatures["client"]
-        assert signature.document_sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
-        assert signature.evidence[0].media_type == "application/pdf"
-        assert read_back(cli_home).contracts["K1"].state == "signed_by_client"
+        outcome = run(cli_home, "contract", "sign", "acme", "--by", "client", "--method", "pades",
+                      "--file", str(pdf))
+        assert outcome.code == 1
+        assert "no contract K1 was issued as a PDF yet" in outcome.stderr
+        assert read_back(cli_home).contracts["K1"].state == "drafted"
 
     def test_complete(self, in_force, read_back):
         outcome = ok(in_force, "contract", "complete", "acme", "--contract", "K1", "--on", "2026-03-15")
