@@ -29,7 +29,7 @@ def rebuild(session: Session) -> None:
     from projections import ReadModels
     from projections.heads import StreamHeads
 
-    # An encrypted store's read models live in memory (ADR-8): rebuilding them checks the log reads.
+    # An encrypted store's read models live in memory (ADR-12): rebuilding them checks the log reads.
     models = ReadModels.scratch(session.app) if session.app.encrypted else ReadModels(session.app)
     started = time.perf_counter()
     with progress_bar(session, "Rebuilding") as progress:

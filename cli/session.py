@@ -67,7 +67,7 @@ class Session:
         """The read models, caught up with the log before anything is read from them.
 
         An encrypted store keeps them in memory, rebuilt from the log on each call: on
-        disk they would show the names, texts and amounts the events hide (ADR-8).
+        disk they would show the names, texts and amounts the events hide (ADR-12).
         The stream heads (ids, versions, digests only) are caught up on disk either way.
         """
         from projections import ReadModels

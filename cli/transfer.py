@@ -133,7 +133,7 @@ def _catch_up(session: Session, progress: Any) -> None:
     from projections.heads import StreamHeads
 
     app = session.app
-    if not app.encrypted:  # an encrypted store's read models live in memory (ADR-8)
+    if not app.encrypted:  # an encrypted store's read models live in memory (ADR-12)
         ReadModels(app).rebuild(progress)
     heads = StreamHeads(app)
     heads.reset()

@@ -95,7 +95,7 @@ class Tratos(Application):
         self.home = Path(home) if home else default_home()
         self.actor = actor
         self.location = locate_store(self.home, env, database_url)
-        # A malformed key is refused before anything is opened; a wrong one right after (ADR-8).
+        # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
         settings = {**self.location.settings, **encryption_settings(configured_key(env))}
         self.stream_locks = self.location.stream_locks()
         try:

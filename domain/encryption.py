@@ -11,7 +11,7 @@ the wrong key, or a key for a plain store is refused with one line (exit 2)
 before anything is read or written. The hash chain covers the decrypted JSON,
 so digests do not depend on the key (export/import between a plain and an
 encrypted store keeps them). Business read models of an encrypted store are
-kept in memory, never on disk (ADR-8); evidence files stay as they are.
+kept in memory, never on disk (ADR-12); evidence files stay as they are.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the log still holds every head recorded here (and the notification the read
 models' tracking stands at). It is kept apart from the business read models
 (own table `stream_heads`, own tracking position `stream_heads`) because it
 holds nothing but stream ids, versions and digests, so it stays on disk even
-for encrypted stores, whose business read models live in memory (ADR-8).
+for encrypted stores, whose business read models live in memory (ADR-12).
 
 Like the read models it is caught up page by page, each page's rows and its
 tracking record in one transaction; `reset()` forgets it (`tratos rebuild`).

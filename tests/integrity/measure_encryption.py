@@ -1,4 +1,4 @@
-"""Measures what keeping read models in memory costs an encrypted store (ADR "encrypted read models").
+"""Measures what keeping read models in memory costs an encrypted store (ADR-12 in docs/decisions.md).
 
 Not a test (pytest does not collect it): run it by hand,
 
