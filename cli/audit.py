@@ -97,9 +97,12 @@ def anchor(session: Session, handle: str | None) -> None:
         raise _refused(f"the store does not verify ({', '.join(broken)}): run `tratos audit verify`;"
                        " an anchor of a broken chain would witness nothing")
     lines = anchor_lines(report)
+    if not lines:
+        raise _refused("the store holds no events yet: there is nothing to anchor")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    who = session.identity.get("name") or "this store"
-    header = f"# Chain heads of {who}'s tratos record, {when}. Check: tratos audit verify --anchor-file NOTE"
+    name = session.identity.get("name")
+    record = f"{name}'s tratos record" if name else "this tratos record"
+    header = f"# Chain heads of {record}, {when}. Check: tratos audit verify --anchor-file NOTE"
     if session.as_json:
         from cli.output import print_json
 

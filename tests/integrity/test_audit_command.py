@@ -127,6 +127,14 @@ class TestAnchor:
         assert "does not verify (acme)" in outcome.stderr
 
 
+def test_an_empty_store_verifies_and_has_nothing_to_anchor(store):
+    verified = tratos(store, "audit", "verify")
+    assert verified.code == 0 and "The store holds no events yet." in verified.stdout
+    anchored = tratos(store, "audit", "anchor")
+    assert anchored.code == 1
+    assert anchored.stderr == "error: the store holds no events yet: there is nothing to anchor\n"
+
+
 def test_keygen_prints_a_base64_32_byte_key(store):
     first, second = tratos(store, "audit", "keygen"), tratos(store, "audit", "keygen")
     assert first.code == 0
