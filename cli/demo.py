@@ -2,8 +2,7 @@
 
 Every step is a `tratos` command line run in-process (the same parsing, rules
 and output as typing it), on fixed 2026 dates so the output is always the same.
-Only marking an invoice late and sending a reminder go through the Application
-directly, as `check` and `remind` will once they exist.
+The signed PDFs it prints land in `pdf/` inside the store's folder.
 """
 
 from __future__ import annotations
@@ -12,8 +11,7 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -22,7 +20,7 @@ from cli.options import pass_session
 from cli.session import Session
 
 DEMO_TODAY = "2026-03-31"
-Step = list[str] | Callable[[Session], None]
+Step = list[str]
 
 EMAILS = {
     "acme-acceptance.eml": (
@@ -38,9 +36,14 @@ EMAILS = {
 }
 
 
-def story(evidence: Path) -> list[Step]:
+def story(evidence: Path, pdfs: Path) -> list[Step]:
     """Both clients' histories, interleaved in date order (invoice numbers follow dates)."""
     acceptance, midpoint = evidence / "acme-acceptance.eml", evidence / "acme-midpoint.eml"
+
+    def pdf(kind: str, handle: str, *rest: str, on: str) -> list[str]:
+        name = "-".join([handle, kind, *[r for r in rest if not r.startswith("-")]]) + ".pdf"
+        return ["pdf", kind, handle, *rest, "-o", str(pdfs / name), "--on", on]
+
     return [
         ["init", "--name", "Ana García", "--email", "ana@example.com", "--tax-id", "12345678Z",
          "--currency", "EUR", "--lang", "en"],
@@ -62,7 +65,9 @@ def story(evidence: Path) -> list[Step]:
         ["contract", "draft", "northwind", "--title", "Logo and brand guide",
          "--scope", "A logo and a ten-page brand guide", "--price", "1500EUR",
          "--start", "2026-01-12", "--end", "2026-01-30", "--on", "2026-01-09"],
-        ["contract", "sign", "acme", "--by", "us", "--on", "2026-01-12"],
+        pdf("terms", "acme", on="2026-01-08"),
+        pdf("contract", "acme", "K1", on="2026-01-08"),
+        ["contract", "sign", "acme", "--by", "us", "--method", "pades", "--on", "2026-01-12"],
         ["contract", "sign", "acme", "--by", "client", "--method", "email", "--file", str(acceptance),
          "--signer", "Laura Pérez", "--on", "2026-01-12"],
         ["contract", "sign", "northwind", "--by", "us", "--on", "2026-01-12"],
@@ -74,6 +79,7 @@ def story(evidence: Path) -> list[Step]:
         ["change", "quote", "acme", "C1", "--price", "600EUR", "--hours", "10", "--days", "5",
          "--on", "2026-01-21"],
         ["change", "approve", "acme", "C1", "--on", "2026-01-22"],
+        pdf("change", "acme", "C1", on="2026-01-22"),
         ["hours", "log", "acme", "6.5", "--note", "Home page templates", "--on", "2026-01-30"],
         ["contract", "complete", "northwind", "--on", "2026-01-30"],
         ["invoice", "issue", "northwind", "--installment", "1", "--on", "2026-01-30"],
@@ -91,41 +97,21 @@ def story(evidence: Path) -> list[Step]:
         ["mistake", "resolve", "acme", "M1", "--on", "2026-02-06"],
         ["mistake", "lesson", "acme", "M1", "Send a test message from production before every delivery",
          "--on", "2026-02-06"],
+        pdf("incident", "acme", "M1", on="2026-02-06"),
         ["payment", "record", "acme", "F-2026-001", "4000EUR", "--on", "2026-02-10"],
         ["invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"],
         ["note", "acme", "Client confirmed the midpoint review by email", "--evidence", str(midpoint),
          "--on", "2026-02-16"],
-        late("northwind", "F-2026-002", date(2026, 2, 20)),
-        reminder("northwind", "F-2026-002", date(2026, 2, 20)),
+        ["check", "--today", "2026-02-20"],
+        ["remind", "northwind", "F-2026-002", "-o", str(pdfs / "northwind-reminder-F-2026-002.pdf"),
+         "--on", "2026-02-20"],
         ["payment", "record", "northwind", "F-2026-002", "1500EUR", "--on", "2026-03-02"],
         ["end", "northwind", "--reason", "Brand guide delivered and paid", "--by", "us",
          "--on", "2026-03-05"],
-        late("acme", "F-2026-003", date(2026, 3, 20)),
+        pdf("closing", "northwind", on="2026-03-05"),
+        ["check", "--today", "2026-03-20"],
+        pdf("dossier", "acme", on="2026-03-31"),
     ]
-
-
-def late(handle: str, number: str, on: date) -> Callable[[Session], None]:
-    def step(session: Session) -> None:
-        from cli.output import recorded
-
-        recorded(session, session.app.mark_late(handle, number, on=on), f"invoice {number} marked late")
-
-    return step
-
-
-def reminder(handle: str, number: str, on: date) -> Callable[[Session], None]:
-    def step(session: Session) -> None:
-        from cli.output import money, recorded
-        from domain.late_fees import late_fee
-
-        relationship = session.app.relationship(handle)
-        invoice = relationship.invoice(number)
-        _, terms = relationship.latest_terms
-        fee = late_fee(terms.late_fee, terms.reference_rate, invoice.outstanding, invoice.due, on)
-        result = session.app.send_reminder(handle, number, on=on, late_fee=fee)
-        recorded(session, result, f"reminder for {number} sent, late fee {money(fee) or 'none'}")
-
-    return step
 
 
 @click.command()
@@ -151,15 +137,15 @@ def demo(session: Session) -> None:
     if session.database_url:
         base += ["--database-url", session.database_url]
     quiet = io.StringIO()
-    with tempfile.TemporaryDirectory() as folder, _pinned_today(DEMO_TODAY), \
+    pdfs = session.home / "pdf"
+    with tempfile.TemporaryDirectory() as folder, _pinned_today(DEMO_TODAY), _demo_passphrase(), \
             contextlib.redirect_stdout(quiet) if session.as_json else contextlib.nullcontext():
         for name, text in EMAILS.items():
             (Path(folder) / name).write_text(text, encoding="utf-8")
-        for step in story(Path(folder)):
-            if callable(step):
-                _in_own_session(session, step)
-            else:
-                tratos.main(args=base + step, prog_name="tratos", standalone_mode=False)
+        for step in story(Path(folder), pdfs):
+            code = tratos.main(args=base + step, prog_name="tratos", standalone_mode=False)
+            if code:
+                raise click.ClickException(f"demo step failed: tratos {' '.join(step)}")
     with _pinned_today(DEMO_TODAY):
         if session.as_json:
             from cli.output import print_json
@@ -185,13 +171,17 @@ def _has_events(session: Session) -> bool:
         probe.close()
 
 
-def _in_own_session(session: Session, step: Callable[[Session], None]) -> None:
-    """Run a step with its own Application, as a separate command would."""
-    own = Session(as_json=session.as_json, home=str(session.home), database_url=session.database_url)
+@contextlib.contextmanager
+def _demo_passphrase() -> Iterator[None]:
+    """The demo's signing key is protected by TRATOS_KEY_PASSPHRASE, or by `demo` when it is unset."""
+    if os.environ.get("TRATOS_KEY_PASSPHRASE"):
+        yield
+        return
+    os.environ["TRATOS_KEY_PASSPHRASE"] = "demo"
     try:
-        step(own)
+        yield
     finally:
-        own.close()
+        os.environ.pop("TRATOS_KEY_PASSPHRASE", None)
 
 
 @contextlib.contextmanager

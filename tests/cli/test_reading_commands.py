@@ -118,10 +118,15 @@ def demo(tmp_path_factory):
 class TestDemo:
     def test_the_demo_records_both_stories(self, demo, read_back):
         home, outcome = demo
-        assert outcome.stdout.count("Recorded: ") == 33, outcome.stdout + outcome.stderr
+        assert outcome.code == 0, outcome.stderr
+        pdfs = sorted(p.name for p in (home / "pdf").iterdir())
+        assert pdfs == ["acme-change-C1.pdf", "acme-contract-K1.pdf", "acme-dossier.pdf", "acme-incident-M1.pdf",
+                        "acme-terms.pdf", "northwind-closing.pdf", "northwind-reminder-F-2026-002.pdf"]
         acme = read_back(home, "acme")
         contract = acme.contracts["K1"]
         assert (acme.state, contract.state, set(contract.signatures)) == ("active", "in_force", {"us", "client"})
+        assert contract.signatures["us"].method == "pades" and contract.signatures["us"].certificate_fingerprint
+        assert {(d.kind, d.document_id) for d in acme.documents} >= {("contract", "K1"), ("change", "C1"), ("incident", "M1")}
         assert acme.terms[1].rate == Money.of(60, "EUR") and acme.terms[1].payment_days == 30
         assert contract.price == Money.of(8000, "EUR") and contract.end - contract.start >= (
             date(2026, 3, 15) - date(2026, 1, 15))
@@ -147,8 +152,13 @@ class TestDemo:
     def test_the_demo_ends_with_the_status_of_both_clients(self, demo):
         _, outcome = demo
         assert outcome.code == 0, outcome.stderr
-        tail = outcome.stdout.split("marked late on 2026-03-20 (acme)\n", 1)[1]
+        tail = outcome.stdout.split("Wrote dossier acme", 1)[1]
         assert "acme" in tail and "northwind" in tail and "ended" in tail
+
+    def test_the_demo_pdfs_verify_against_its_store(self, demo):
+        home, _ = demo
+        assert run(home, "verify", str(home / "pdf" / "acme-contract-K1.pdf")).code == 0
+        assert run(home, "verify", str(home / "pdf" / "northwind-reminder-F-2026-002.pdf")).code == 0
 
     def test_the_demo_refuses_a_store_in_use(self, in_force):
         outcome = run(in_force, "demo")
