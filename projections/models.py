@@ -47,7 +47,7 @@ class ReadModels:
         self.app = app
         self.page_size = page_size
         self.recorder = recorder if recorder is not None else open_recorder(app)
-        self._ready = False
+        self._ready = getattr(self.recorder, "owns_datastore", False)  # scratch: copied from the template
 
     @classmethod
     def scratch(cls, app: Any, *, page_size: int = PAGE_SIZE) -> ReadModels:
@@ -152,7 +152,7 @@ class ReadModels:
         """
         stream = stream_id(check_handle(handle)).hex
         if as_of is not None:
-            with self._as_of(as_of, handle) as past:
+            with self.as_of(as_of, handle) as past:
                 return past.status(handle, today=as_of)
         result = self._read(views.status, stream, today or business_today())
         if result is None:
@@ -162,7 +162,7 @@ class ReadModels:
     def portfolio(self, *, today: date | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
         """Every client on one line: state, contract total, outstanding, overdue, open changes and mistakes."""
         if as_of is not None:
-            with self._as_of(as_of) as past:
+            with self.as_of(as_of) as past:
                 return past.portfolio(today=as_of)
         return self._read(views.portfolio, today or business_today())
 
@@ -170,7 +170,7 @@ class ReadModels:
         """One row per event of the relationship, oldest first, each with a sentence."""
         stream = stream_id(check_handle(handle)).hex
         if as_of is not None:
-            with self._as_of(as_of, handle) as past:
+            with self.as_of(as_of, handle) as past:
                 return past.timeline(handle)
         rows = self._read(views.timeline, stream)
         if not rows:
@@ -202,8 +202,14 @@ class ReadModels:
 
     # ------------------------------------------------------------- time travel
 
-    def _as_of(self, day: date, handle: str | None = None) -> ReadModels:
-        past = ReadModels.scratch(self.app, page_size=self.page_size)
+    def as_of(self, day: date, handle: str | None = None) -> ReadModels:
+        """The read models as they stood at the end of `day` (one client's, or everyone's), in a
+        scratch store: use as a context manager, and pass `today=day` to what depends on the date.
+
+        The same projection code over the events that occurred on or before `day` (in their
+        recorded order): what a store that only ever held those events would show.
+        """
+        past = ReadModels.scratch(self.app)
         try:
             past.apply(e for e in self._events(handle) if e.occurred_on <= day)
         except BaseException:
