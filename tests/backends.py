@@ -8,6 +8,7 @@ subprocesses of the real `tratos` script open the very same store.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -61,3 +62,37 @@ class StoreSpec:
         if self.database_url:
             args += ["--database-url", self.database_url]
         return args
+
+
+def copy_store(source: StoreSpec, target: StoreSpec) -> None:
+    """Make `target`, a fresh empty store of the same backend, a copy of `source` (a template
+    recorded once, copied per test).
+
+    The home folder is copied whole (identity, keys, evidence and, on sqlite, the database
+    file itself). On postgres every stored event is copied as stored, notification id
+    included, into the tables the Application creates in the target schema, and the id
+    sequence is moved past them. The read models are not copied: like any store whose
+    read models are behind, the next command catches them up.
+    """
+    assert source.backend == target.backend, (source.backend, target.backend)
+    shutil.copytree(source.home, target.home, dirs_exist_ok=True)
+    if not (source.database_url and target.database_url):
+        return
+    import psycopg
+    from psycopg import sql
+
+    from domain.storage import PostgresLocation
+
+    app = target.open()  # creates the tables in the target schema
+    try:
+        table = app.recorder.events_table_name
+    finally:
+        app.close()
+    origin, copy = (PostgresLocation.parse(spec.database_url) for spec in (source, target))
+    into = sql.Identifier(copy.schema or "public", table)
+    with psycopg.connect(**copy.connect_kwargs()) as connection:  # one transaction
+        connection.execute(sql.SQL("INSERT INTO {} SELECT * FROM {} ORDER BY notification_id").format(
+            into, sql.Identifier(origin.schema or "public", table)))
+        connection.execute(sql.SQL(
+            "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), max(notification_id)) FROM {}"
+        ).format(into), (into.as_string(connection),))

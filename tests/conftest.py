@@ -27,6 +27,7 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,28 +86,55 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@contextmanager
+def new_store(backend: str, home: Path, server: str | None = None) -> Iterator[StoreSpec]:
+    """A fresh, empty store at `home` (sqlite) or in a new schema of `server` (postgres),
+    dropped on exit. Fixtures of any scope build their stores with it."""
+    if backend == "sqlite":
+        yield StoreSpec("sqlite", str(home))
+        return
+    server = server or server_url()
+    schema = f"tratos_test_{uuid.uuid4().hex[:16]}"
+    with _connect(server) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield StoreSpec("postgres", str(home), with_schema(server, schema))
+    finally:
+        with _connect(server) as connection:
+            connection.execute("SET lock_timeout = '20s'")
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
 @pytest.fixture
 def store(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
           request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
     """Where this test's store lives; also exported as $TRATOS_HOME / $TRATOS_DATABASE_URL."""
     home = tmp_path / "store"
     monkeypatch.setenv("TRATOS_HOME", str(home))
-    if backend == "sqlite":
-        monkeypatch.delenv("TRATOS_DATABASE_URL", raising=False)
-        yield StoreSpec("sqlite", str(home))
-        return
-    server = request.getfixturevalue("postgres_server")
-    schema = f"tratos_test_{uuid.uuid4().hex[:16]}"
-    with _connect(server) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    url = with_schema(server, schema)
-    monkeypatch.setenv("TRATOS_DATABASE_URL", url)
-    try:
-        yield StoreSpec("postgres", str(home), url)
-    finally:
-        with _connect(server) as connection:
-            connection.execute("SET lock_timeout = '20s'")
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    server = request.getfixturevalue("postgres_server") if backend == "postgres" else None
+    with new_store(backend, home, server) as spec:
+        if spec.database_url:
+            monkeypatch.setenv("TRATOS_DATABASE_URL", spec.database_url)
+        else:
+            monkeypatch.delenv("TRATOS_DATABASE_URL", raising=False)
+        yield spec
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], StoreSpec]]:
+    """module_store(backend, name) -> a store kept for the whole module (made on first use):
+    for templates that tests copy (`backends.copy_store`) or share read-only. Ask for it from a
+    function-scoped fixture that also uses `store`, so that postgres skips (or fails under CI)
+    with the usual message when the server is not there."""
+    made: dict[tuple[str, str], StoreSpec] = {}
+    with ExitStack() as stack:
+        def make(backend: str, name: str) -> StoreSpec:
+            if (backend, name) not in made:
+                home = tmp_path_factory.mktemp(f"{name}-{backend}") / "tratos"
+                made[backend, name] = stack.enter_context(new_store(backend, home))
+            return made[backend, name]
+
+        yield make
 
 
 @pytest.fixture

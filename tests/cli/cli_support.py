@@ -2,15 +2,21 @@
 
 `run(home, *args)` calls `cli.main.main` (the console script's entry point, so
 errors become one `error:` line and an exit code) inside click's CliRunner
-isolation, with today pinned. `store_rows(home)` reads every row of the SQLite
-`stored_events` table with the stdlib, so "nothing changed" is checked on the
-bytes stored, not through our own classes.
+isolation, with today pinned. `store_rows(home)` reads every row of the
+stored events table (SQLite's with the stdlib, PostgreSQL's with psycopg), so
+"nothing changed" is checked on the bytes stored, not through our own classes.
+
+A home folder is a SQLite store unless `use_database(home, url)` said its events
+live in a PostgreSQL schema (the `cli_home` and template fixtures do, on the
+postgres backend): then `run`, `open_store` and `store_rows` use that schema.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,10 +39,39 @@ class Outcome:
         return self.stderr.splitlines()
 
 
+_DATABASES: dict[str, str] = {}
+
+
+@contextmanager
+def use_database(home: Path, database_url: str | None) -> Iterator[Path]:
+    """While inside, commands run on `home` keep their events at `database_url` (None: SQLite)."""
+    if database_url is None:
+        yield home
+        return
+    _DATABASES[str(home)] = database_url
+    try:
+        yield home
+    finally:
+        _DATABASES.pop(str(home), None)
+
+
+def database_of(home: Path) -> str | None:
+    """The PostgreSQL URL of `home`'s store, or None for the SQLite file in it."""
+    return _DATABASES.get(str(home))
+
+
+def open_store(home: Path):  # -> domain.application.Tratos
+    """A new Application on `home`'s store, as the next process would open it (close it)."""
+    from backends import StoreSpec
+
+    url = database_of(home)
+    return StoreSpec("postgres" if url else "sqlite", str(home), url).open()
+
+
 def run(home: Path, *args: str, env: dict[str, str | None] | None = None) -> Outcome:
     """`tratos --home HOME ARGS…` in-process; returns exit code, stdout and stderr."""
     settings: dict[str, str | None] = {
-        "TRATOS_TODAY": TODAY, "TRATOS_DATABASE_URL": None, "TRATOS_HOME": None,
+        "TRATOS_TODAY": TODAY, "TRATOS_DATABASE_URL": database_of(home), "TRATOS_HOME": None,
         "TRATOS_DEBUG": None, "TRATOS_KEY_PASSPHRASE": None,
     }
     settings.update(env or {})
@@ -58,6 +93,8 @@ def ok(home: Path, *args: str, **kwargs) -> Outcome:
 
 def store_rows(home: Path) -> list[tuple]:
     """Every stored event as stored: stream, version, topic and state bytes, in insertion order."""
+    if database_of(home):
+        return _postgres_rows(database_of(home))
     database = home / "tratos.sqlite"
     if not database.exists():
         return []
@@ -65,6 +102,26 @@ def store_rows(home: Path) -> list[tuple]:
         return connection.execute(
             "SELECT originator_id, originator_version, topic, state FROM stored_events ORDER BY rowid"
         ).fetchall()
+
+
+def _postgres_rows(url: str) -> list[tuple]:
+    import psycopg
+    from psycopg import sql
+
+    from domain.storage import PostgresLocation
+
+    location = PostgresLocation.parse(url)
+    schema = location.schema or "public"
+    with psycopg.connect(**location.connect_kwargs(), autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+            " AND table_name LIKE %s", (schema, "%\\_events")).fetchall()
+        if not found:
+            return []
+        [(table,)] = found
+        return connection.execute(sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {} ORDER BY notification_id"
+        ).format(sql.Identifier(schema, table))).fetchall()
 
 
 def evidence_files(home: Path) -> list[str]:

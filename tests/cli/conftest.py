@@ -1,46 +1,69 @@
-"""Fixtures of the CLI tests: a private store folder per test, and a contract in force built once."""
+"""Fixtures of the CLI tests: a private store per test, on each backend, and templates built once.
+
+`cli_home` is an empty tratos home whose store is this test's `store`: a
+SQLite file in it, or a fresh PostgreSQL schema (`cli_support.use_database`),
+so every test that uses it (or `in_force`) runs once per backend.
+
+Templates (`template(backend, name, steps)`) are recorded once per module and
+backend through the CLI; each test gets a private copy (`backends.copy_store`):
+the folder on sqlite, the folder and the stored events on postgres.
+"""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, given
+from backends import StoreSpec, copy_store
+from cli_support import IN_FORCE, given, open_store, use_database
 
-from domain.application import Tratos
+Template = Callable[[str, str, list[tuple[str, ...]]], StoreSpec]
 
 
 @pytest.fixture
-def cli_home(tmp_path: Path) -> Path:
-    """An empty tratos home for one test."""
-    return tmp_path / "tratos"
+def cli_home(store: StoreSpec) -> Iterator[Path]:
+    """An empty tratos home for one test, its store on this test's backend."""
+    with use_database(Path(store.home), store.database_url) as home:
+        yield home
 
 
 @pytest.fixture(scope="module")
-def in_force_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """acme with terms and a contract signed by both, recorded once per module through the CLI."""
-    home = tmp_path_factory.mktemp("template") / "tratos"
-    given(home, IN_FORCE)
-    return home
+def template(module_store: Callable[[str, str], StoreSpec]) -> Template:
+    """template(backend, name, steps) -> a store with `steps` recorded through the CLI, once per module."""
+    recorded: set[tuple[str, str]] = set()
+
+    def make(backend: str, name: str, steps: list[tuple[str, ...]]) -> StoreSpec:
+        spec = module_store(backend, name)
+        if (backend, name) not in recorded:
+            with use_database(Path(spec.home), spec.database_url) as home:
+                given(home, steps)
+            recorded.add((backend, name))
+        return spec
+
+    return make
+
+
+def copy_of(template_spec: StoreSpec, store: StoreSpec) -> Iterator[Path]:
+    """This test's store made a copy of a template; yields its home (for fixtures)."""
+    copy_store(template_spec, store)
+    with use_database(Path(store.home), store.database_url) as home:
+        yield home
 
 
 @pytest.fixture
-def in_force(in_force_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the in-force store for one test."""
-    home = tmp_path / "tratos"
-    shutil.copytree(in_force_template, home)
-    return home
+def in_force(template: Template, store: StoreSpec) -> Iterator[Path]:
+    """acme with terms and a contract signed by both: a private copy for one test, on its backend."""
+    yield from copy_of(template(store.backend, "in-force", IN_FORCE), store)
 
 
 @pytest.fixture
 def read_back() -> Iterator:
     """read_back(home, handle) -> the Relationship as a new process would load it from the store."""
-    apps: list[Tratos] = []
+    apps = []
 
     def load(home: Path, handle: str = "acme"):
-        app = Tratos(home=home)
+        app = open_store(home)
         apps.append(app)
         return app.relationship(handle)
 

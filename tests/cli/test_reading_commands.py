@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import click
 import pytest
-from cli_support import OPENED, given, ok, run
+from cli_support import OPENED, database_of, given, ok, run
 
 from cli.main import COMMANDS, tratos
 from domain.money import Money
@@ -183,7 +183,8 @@ class TestShellCompletion:
     def test_client_handles_complete_from_the_store(self, in_force):
         given(in_force, [("client", "open", "acorn", "--name", "Acorn Ltd"),
                          ("client", "open", "beta", "--name", "Beta SA")])
-        assert self.complete(f"tratos --home {in_force} note ac") == ["plain,acme", "plain,acorn"]
+        database = f"--database-url {database_of(in_force)} " if database_of(in_force) else ""
+        assert self.complete(f"tratos --home {in_force} {database}note ac") == ["plain,acme", "plain,acorn"]
 
     def test_completing_against_a_missing_store_creates_nothing(self, tmp_path):
         home = tmp_path / "nothing-here"
