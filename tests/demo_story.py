@@ -12,11 +12,15 @@ import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.evidence import keep, read_evidence
 from domain.application import Tratos
 from domain.money import Money
 from domain.values import Evidence, Installment, LateFee, Party, Scope, Terms
+
+if TYPE_CHECKING:
+    from backends import StoreSpec
 
 IDENTITY = {
     "name": "Ana García Pérez",
@@ -56,11 +60,12 @@ def evidence(home: Path, name: str, content: str) -> list[Evidence]:
     return [described]
 
 
-def record_story(home: Path) -> Path:
-    """Record the whole story in a store at `home`; write identity.json; return `home`."""
+def record_story(home: Path, store: StoreSpec | None = None) -> Path:
+    """Record the whole story in a store at `home` (or in `store`, a tests/backends.StoreSpec of
+    that home: SQLite or PostgreSQL); write identity.json; return `home`."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "identity.json").write_text(json.dumps(IDENTITY, ensure_ascii=False))
-    app = Tratos(home=home, actor=IDENTITY["name"])
+    app = store.open(actor=IDENTITY["name"]) if store else Tratos(home=home, actor=IDENTITY["name"])
     try:
         _acme(app, home)
         _northwind(app)

@@ -55,6 +55,22 @@ def use_database(home: Path, database_url: str | None) -> Iterator[Path]:
         _DATABASES.pop(str(home), None)
 
 
+@contextmanager
+def copied(source, target) -> Iterator[Path]:
+    """`target` (a fresh StoreSpec) made a copy of the template `source`; yields its home."""
+    from backends import copy_store
+
+    copy_store(source, target)
+    with use_database(Path(target.home), target.database_url) as home:
+        yield home
+
+
+def store_args(home: Path) -> list[str]:
+    """`home`'s store as `tratos` options (for the real script or `main`)."""
+    url = database_of(home)
+    return ["--home", str(home), *(["--database-url", url] if url else [])]
+
+
 def database_of(home: Path) -> str | None:
     """The PostgreSQL URL of `home`'s store, or None for the SQLite file in it."""
     return _DATABASES.get(str(home))

@@ -5,8 +5,9 @@ SQLite file in it, or a fresh PostgreSQL schema (`cli_support.use_database`),
 so every test that uses it (or `in_force`) runs once per backend.
 
 Templates (`template(backend, name, steps)`) are recorded once per module and
-backend through the CLI; each test gets a private copy (`backends.copy_store`):
-the folder on sqlite, the folder and the stored events on postgres.
+backend, through the CLI (or by a function of the home folder and the store);
+each test gets a private copy (`cli_support.copied`): the folder on sqlite, the
+folder and the stored events on postgres.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from backends import StoreSpec, copy_store
-from cli_support import IN_FORCE, given, open_store, use_database
+from backends import StoreSpec
+from cli_support import IN_FORCE, copied, given, open_store, use_database
 
-Template = Callable[[str, str, list[tuple[str, ...]]], StoreSpec]
+Steps = list[tuple[str, ...]] | Callable[[Path, StoreSpec], object]
+Template = Callable[[str, str, Steps], StoreSpec]
 
 
 @pytest.fixture
@@ -30,31 +32,29 @@ def cli_home(store: StoreSpec) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def template(module_store: Callable[[str, str], StoreSpec]) -> Template:
-    """template(backend, name, steps) -> a store with `steps` recorded through the CLI, once per module."""
+    """template(backend, name, steps) -> a store with `steps` recorded once per module: CLI
+    argument lists, or a function given the home folder and the store."""
     recorded: set[tuple[str, str]] = set()
 
-    def make(backend: str, name: str, steps: list[tuple[str, ...]]) -> StoreSpec:
+    def make(backend: str, name: str, steps: Steps) -> StoreSpec:
         spec = module_store(backend, name)
         if (backend, name) not in recorded:
             with use_database(Path(spec.home), spec.database_url) as home:
-                given(home, steps)
+                if callable(steps):
+                    steps(home, spec)
+                else:
+                    given(home, steps)
             recorded.add((backend, name))
         return spec
 
     return make
 
 
-def copy_of(template_spec: StoreSpec, store: StoreSpec) -> Iterator[Path]:
-    """This test's store made a copy of a template; yields its home (for fixtures)."""
-    copy_store(template_spec, store)
-    with use_database(Path(store.home), store.database_url) as home:
-        yield home
-
-
 @pytest.fixture
 def in_force(template: Template, store: StoreSpec) -> Iterator[Path]:
     """acme with terms and a contract signed by both: a private copy for one test, on its backend."""
-    yield from copy_of(template(store.backend, "in-force", IN_FORCE), store)
+    with copied(template(store.backend, "in-force", IN_FORCE), store) as home:
+        yield home
 
 
 @pytest.fixture

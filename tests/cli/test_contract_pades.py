@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_support import ok, run
+from cli_support import ok, open_store, run
 
 from documents.identity import create_identity, load_identity
 from documents.signing import sign_pdf
@@ -16,9 +16,9 @@ PASS = {"TRATOS_KEY_PASSPHRASE": "our secret"}
 
 
 @pytest.fixture
-def issued(tmp_path: Path) -> tuple[Path, Path]:
-    """A store with a drafted contract K1 and its issued, signed PDF."""
-    home = tmp_path / "store"
+def issued(cli_home: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A store (on each backend) with a drafted contract K1 and its issued, signed PDF."""
+    home = cli_home
     ok(home, "init", "--name", "Ana García", "--email", "ana@example.com", env=PASS)
     ok(home, "client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05")
     ok(home, "contract", "draft", "acme", "--title", "Website", "--scope", "Design and build",
@@ -51,9 +51,7 @@ class TestPadesContract:
         outcome = ok(home, "--json", "contract", "sign", "acme", "--by", "client", "--method", "pades",
                      "--file", str(returned), "--on", "2026-01-12")
         assert json.loads(outcome.stdout)["recorded"] == "ContractSigned"
-        from domain.application import Tratos
-
-        app = Tratos(home=home)
+        app = open_store(home)
         contract = app.relationship("acme").contract("K1")
         app.close()
         assert contract.state == "in_force"
@@ -80,8 +78,8 @@ class TestPadesContract:
         assert outcome.stderr.startswith("error: returned.pdf does not contain a contract K1 PDF")
         assert len(outcome.stderr_lines) == 1
 
-    def test_our_pades_signature_needs_an_issued_pdf(self, tmp_path):
-        home = tmp_path / "store"
+    def test_our_pades_signature_needs_an_issued_pdf(self, cli_home):
+        home = cli_home
         ok(home, "client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05")
         ok(home, "contract", "draft", "acme", "--title", "Website", "--scope", "Build", "--price", "1000EUR",
            "--start", "2026-01-15", "--end", "2026-03-15", "--on", "2026-01-10")

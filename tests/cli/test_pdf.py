@@ -1,7 +1,7 @@
 """`tratos pdf`, `tratos verify` and `tratos remind` on the demo story, with a real signing key.
 
-Each test gets a private copy of a store recorded once per module; PDFs are
-rendered by WeasyPrint and signed by pyHanko for real.
+Each test gets a private copy of a store recorded once per module and backend
+(sqlite, postgres); PDFs are rendered by WeasyPrint and signed by pyHanko for real.
 """
 
 from __future__ import annotations
@@ -10,48 +10,60 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_support import run, store_rows
+from backends import StoreSpec
+from cli_support import copied, open_store, run, store_args, store_rows, use_database
 from demo_story import record_story
 from pypdf import PdfReader
 
 from documents import signing
 from documents.identity import create_identity, load_identity
-from domain.application import Tratos
 from domain.money import Money
 from domain.values import stream_id
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "integrity"))
+from forger import Forger  # noqa: E402
 
 PASSPHRASE = "a long passphrase for tests"
 KEYED = {"TRATOS_KEY_PASSPHRASE": PASSPHRASE}
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = record_story(tmp_path_factory.mktemp("story") / "tratos")
+def story(home: Path, spec: StoreSpec) -> None:
+    record_story(home, spec)
     create_identity(home, name="Ana García Pérez", email="ana@garcia.example", passphrase=PASSPHRASE,
                     not_before=date(2026, 1, 1))
-    return home
 
 
 @pytest.fixture
-def home(template: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "tratos"
-    shutil.copytree(template, copy)
-    return copy
+def story_store(template, store: StoreSpec) -> StoreSpec:
+    """The demo story with a signing key, recorded once per module on this test's backend."""
+    return template(store.backend, "story", story)
+
+
+@pytest.fixture
+def original(story_store: StoreSpec) -> Iterator[Path]:
+    """The template itself (for what another store with the same history says)."""
+    with use_database(Path(story_store.home), story_store.database_url) as home:
+        yield home
+
+
+@pytest.fixture
+def home(story_store: StoreSpec, store: StoreSpec) -> Iterator[Path]:
+    with copied(story_store, store) as home:
+        yield home
 
 
 def relationship(home: Path, handle: str = "acme"):
-    app = Tratos(home=home)
+    app = open_store(home)
     try:
         return app.relationship(handle)
     finally:
@@ -108,10 +120,10 @@ def test_one_changed_byte_makes_verify_fail(home, tmp_path):
     assert report["signatures"][0]["intact"] is False
 
 
-def test_verify_refuses_a_document_another_store_issued(home, template, tmp_path):
+def test_verify_refuses_a_document_another_store_issued(home, original, tmp_path):
     out = tmp_path / "incident.pdf"
     assert run(home, "pdf", "incident", "acme", "M1", "--lang", "en", "-o", str(out), env=KEYED).code == 0
-    elsewhere = run(template, "--json", "verify", str(out))  # same history, but it never issued this file
+    elsewhere = run(original, "--json", "verify", str(out))  # same history, but it never issued this file
     assert elsewhere.code == 1
     report = json.loads(elsewhere.stdout)
     assert report["issued_by_store"] is False and report["chain_ok"] is True
@@ -121,11 +133,13 @@ def test_verify_refuses_a_document_another_store_issued(home, template, tmp_path
 def test_verify_fails_when_the_printed_chain_head_no_longer_holds(home, tmp_path):
     out = tmp_path / "change.pdf"
     assert run(home, "pdf", "change", "acme", "C1", "-o", str(out), env=KEYED).code == 0
-    with sqlite3.connect(home / "tratos.sqlite") as connection:
-        state, rowid = connection.execute(
-            "SELECT state, rowid FROM stored_events WHERE topic LIKE '%ChangeQuoted' LIMIT 1").fetchone()
-        connection.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
-                           (state.replace(b'"600.00"', b'"6000.00"'), rowid))
+    app = open_store(home)
+    try:
+        forger, acme = Forger(app), stream_id("acme")
+        version = forger.version_of(acme, "ChangeQuoted")
+        forger.write_state(acme, version, forger.state(acme, version).replace(b'"600.00"', b'"6000.00"'))
+    finally:
+        app.close()
     checked = run(home, "verify", str(out))
     assert checked.code == 1
     assert "Chain head still on the chain: no (the chain breaks at version 8" in checked.stdout
@@ -154,7 +168,7 @@ def test_remind_records_the_reminder_with_its_late_fee_and_writes_it(home, tmp_p
     assert outcome.code == 0, outcome.stderr
     answer = json.loads(outcome.stdout)
     assert answer["days_late"] == 14 and answer["late_fee"] == {"amount": "55.57", "currency": "EUR"}
-    app = Tratos(home=home)
+    app = open_store(home)
     try:
         events = list(app.repository.event_store.get(stream_id("acme")))
     finally:
@@ -200,8 +214,8 @@ def test_commands_that_do_not_print_never_load_weasyprint_or_pyhanko(home):
         "import sys\n"
         "from cli.main import main\n"
         "import cli.pdf, cli.remind, documents.context, documents.render, documents.verification\n"
-        "for argv in (['--help'], ['--home', sys.argv[1], 'note', 'acme', 'hello'],\n"
-        "             ['--home', sys.argv[1], 'pdf', '--help']):\n"
+        "for argv in (['--help'], [*sys.argv[1:], 'note', 'acme', 'hello'],\n"
+        "             [*sys.argv[1:], 'pdf', '--help']):\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit as exit_:\n"
@@ -210,6 +224,6 @@ def test_commands_that_do_not_print_never_load_weasyprint_or_pyhanko(home):
         "print(heavy)\n"
         "assert not heavy\n"
     )
-    done = subprocess.run([sys.executable, "-c", script, str(home)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-c", script, *store_args(home)], capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "TRATOS_TODAY": "2026-03-31"}, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
