@@ -15,14 +15,16 @@ careless edits of the log, external witnesses catch the rest (docs/audit.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from domain.integrity import Anchor, Witness
 from projections.schema import TRACKING_NAME
 from projections.store import ReadModelRecorder, open_recorder
+
+if TYPE_CHECKING:  # imported by witness() only: status and every catch-up do without the audit module
+    from domain.integrity import Witness
 
 HEADS_NAME = "stream_heads"
 PAGE_SIZE = 1000
@@ -93,6 +95,8 @@ class StreamHeads:
 
         Read as they are, without catching up first: a head the log lost must not be overwritten.
         """
+        from domain.integrity import Anchor, Witness
+
         self._ensure()
         with self.recorder.reading() as reader:
             rows = reader.rows("SELECT stream, version, digest FROM {t}stream_heads")

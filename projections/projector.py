@@ -19,8 +19,12 @@ from typing import Any
 from domain import events as ev
 from domain.application import _ID_FIELDS
 from domain.money import minor_units
+from projections.schema import TIMELINE
 from projections.sentences import sentence
 from projections.store import Batch
+
+TIMELINE_COLUMNS = ("stream", "version", "occurred_on", "recorded_at", "kind", "actor", "ref", "sentence")
+assert TIMELINE.columns == TIMELINE_COLUMNS, "project() writes timeline rows as tuples in this order"
 
 Handler = Callable[[Any, Batch, str, dict[str, Any] | None], None]
 HANDLERS: dict[type, Handler] = {}
@@ -84,15 +88,14 @@ def project(event: Any, batch: Batch) -> None:
     if handler is not None:
         handler(event, batch, stream, relationship)
         relationship = relationship or batch.get("relationships", stream)
+    on = event.occurred_on.isoformat()
     if relationship is not None:
         relationship["version"] = event.originator_version
-        relationship["last_on"] = event.occurred_on.isoformat()
-    batch.add("timeline", {
-        "stream": stream, "version": event.originator_version,
-        "occurred_on": event.occurred_on.isoformat(), "recorded_at": event.timestamp.isoformat(),
-        "kind": type(event).__name__, "actor": event.actor, "ref": _ref(event),
-        "sentence": sentence(event),
-    })
+        relationship["last_on"] = on
+    batch.timeline.append((  # the order of TIMELINE_COLUMNS
+        stream, event.originator_version, on, event.timestamp.isoformat(),
+        type(event).__name__, event.actor, _ref(event), sentence(event),
+    ))
 
 
 _REF_FIELDS_OF: dict[type, tuple[str, ...]] = {}

@@ -23,12 +23,17 @@ DEFAULT_CURRENCY = "EUR"
 LIVE = ("in_force", "completed")
 
 
-def money(amount: Decimal | str | None, currency: str | None) -> dict[str, str] | None:
-    """The one JSON shape of money."""
+_QUANTUM: dict[str, Decimal] = {}
+
+
+def money(amount: Decimal | str | int | None, currency: str | None) -> dict[str, str] | None:
+    """The one JSON shape of money: {"amount": "8000.00", "currency": "EUR"}."""
     if amount is None or currency is None:
         return None
-    value = Decimal(amount).quantize(Decimal(1).scaleb(-minor_units(currency)))
-    return {"amount": str(value), "currency": currency}
+    quantum = _QUANTUM.get(currency)
+    if quantum is None:
+        quantum = _QUANTUM[currency] = Decimal(1).scaleb(-minor_units(currency))
+    return {"amount": str(Decimal(amount).quantize(quantum)), "currency": currency}
 
 
 def _number(text: str | None) -> int:
@@ -200,25 +205,30 @@ def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str
 
 
 def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
-    """Every client on one line: two queries whatever the number of clients."""
-    overdue: dict[tuple[str, str], Decimal] = {}
-    for row in reader.rows("SELECT stream, currency, amount, paid FROM {t}invoices WHERE open = 1 AND due < ?",
+    """Every client on one line, from the `relationships` rows plus the open invoices not yet due.
+
+    Overdue = outstanding - what is owed on invoices not due yet (no invoice is ever owed a
+    negative amount), so the second query only reads the few recent invoices, not the arrears.
+    """
+    not_due: dict[tuple[str, str], Decimal] = {}
+    for row in reader.rows("SELECT stream, currency, amount, paid FROM {t}invoices WHERE open = 1 AND due >= ?",
                            (today.isoformat(),)):
         key = (row["stream"], row["currency"])
-        overdue[key] = overdue.get(key, Decimal(0)) + Decimal(row["amount"]) - Decimal(row["paid"])
+        not_due[key] = not_due.get(key, 0) + Decimal(row["amount"]) - Decimal(row["paid"])
     result = []
     for r in reader.rows("SELECT handle, name, state, stream, current_contract, currency, contract_total,"
                          " invoiced, paid, other_balances, open_changes, open_mistakes, ended_on"
                          " FROM {t}relationships ORDER BY handle"):
         currency = r["currency"] or DEFAULT_CURRENCY
         invoiced, paid = Decimal(r["invoiced"] or 0), Decimal(r["paid"] or 0)
+        outstanding = invoiced - paid
         others = json.loads(r["other_balances"]) if r["other_balances"] else {}
         result.append({
             "handle": r["handle"], "name": r["name"], "state": r["state"], "contract": r["current_contract"],
             "contract_total": money(r["contract_total"], r["currency"]),
             "invoiced": money(invoiced, currency), "paid": money(paid, currency),
-            "outstanding": money(invoiced - paid, currency),
-            "overdue": money(overdue.get((r["stream"], currency), 0), currency),
+            "outstanding": money(outstanding, currency),
+            "overdue": money(outstanding - not_due.get((r["stream"], currency), 0), currency),
             "other_outstanding": [
                 money(Decimal(v["invoiced"]) - Decimal(v["paid"]), c) for c, v in sorted(others.items())
                 if Decimal(v["invoiced"]) != Decimal(v["paid"])
