@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 BACKENDS = ("sqlite", "postgres")
+SCRIPT = Path(sys.executable).parent / "tratos"  # the console script, as installed
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 START_POSTGRES = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 
@@ -96,3 +99,20 @@ def copy_store(source: StoreSpec, target: StoreSpec) -> None:
         connection.execute(sql.SQL(
             "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), max(notification_id)) FROM {}"
         ).format(into), (into.as_string(connection),))
+
+
+def tratos_script(store: StoreSpec, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The real `tratos` script, in a process of its own, on `store` (its options and environment)."""
+    return subprocess.run([str(SCRIPT), *store.cli_args(), *args], env=store.env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def audit_verify(store: StoreSpec) -> dict:
+    """`tratos --json audit verify` by the real script on `store`: its report, asserting it exited 0."""
+    import json
+
+    done = tratos_script(store, "--json", "audit", "verify")
+    assert done.returncode == 0, f"tratos audit verify exited {done.returncode}: {done.stdout[-2000:]}{done.stderr}"
+    report = json.loads(done.stdout)
+    assert report["ok"] is True, report
+    return report

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from projection_story import D, acme_story, in_force
+from read_models import rebuilt
 
 from domain.relationship import Relationship
 from domain.values import Party, stream_id
@@ -16,13 +17,6 @@ from projections.schema import TABLES
 
 def notifications(app: Any) -> int:
     return len(app.recorder.select_notifications(start=None, limit=1_000_000))
-
-
-def rebuilt(app: Any) -> dict:
-    """The read models of the same log, built from scratch in a private database."""
-    with ReadModels.scratch(app) as scratch:
-        scratch.catch_up()
-        return scratch.dump()
 
 
 def test_tables_are_created_on_first_use_and_catch_up_counts_what_it_applied(app):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from projection_story import D, acme_story, eur
+from read_models import rebuilt
 
 from domain import events as ev
 from projections import ReadModels, projector
@@ -18,12 +19,6 @@ from projections.store import Writer
 
 class Crash(Exception):
     pass
-
-
-def rebuilt(app: Any) -> dict:
-    with ReadModels.scratch(app) as scratch:
-        scratch.catch_up()
-        return scratch.dump()
 
 
 def paid(models: ReadModels, number: str) -> str:

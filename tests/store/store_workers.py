@@ -1,7 +1,10 @@
 """Child-process side of the concurrency and crash tests (spawned, so importable by name).
 
 Each child opens its own `Tratos` on the shared store, exactly as a separate
-`tratos` process would, and reports only what returned successfully.
+`tratos` process would, and reports only what returned successfully. Now and
+then a child also catches the read models up, as a reading command would, so
+that read models are updated while others write (and, in the crash test, a
+kill may land in the middle of a catch-up).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from backends import StoreSpec
 from eventsourcing.persistence import IntegrityError, OperationalError
+from read_models import catch_up
 
 from domain.errors import ConcurrencyConflict
 from domain.money import Money
@@ -51,9 +55,10 @@ def run_child(target: str, index: int, args: tuple, start: Any, results: Any) ->
 
 
 def record_notes(spec: StoreSpec, worker: int, count: int, shared: str, own: str | None = None,
-                 take_turns: bool = True, *, start: Any) -> dict:
+                 take_turns: bool = True, catch_up_every: int = 0, *, start: Any) -> dict:
     """`count` notes, alternating between `shared` and `own` (all on `shared` without `own`).
-    `take_turns=False` drops the per-stream locks: optimistic retries alone."""
+    `take_turns=False` drops the per-stream locks: optimistic retries alone. With
+    `catch_up_every=N` the read models are caught up after every N commands."""
     app = spec.open(actor=f"worker-{worker}")
     if not take_turns:
         app.stream_locks.close()
@@ -75,13 +80,16 @@ def record_notes(spec: StoreSpec, worker: int, count: int, shared: str, own: str
         else:
             acknowledged.append((handle, text))
         most = max(most, sum(failed.values()) - before)
+        if catch_up_every and i % catch_up_every == catch_up_every - 1:
+            catch_up(app)
     elapsed = time.perf_counter() - began
     app.close()
     return {"acknowledged": acknowledged, "conflicts": conflicts, "retries": dict(failed),
             "most_retries": most, "seconds": elapsed}
 
 
-def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, *, start: Any) -> dict:
+def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, catch_up_every: int = 0,
+                   *, start: Any) -> dict:
     app = spec.open(actor=f"worker-{worker}")
     failed = count_failed_saves(app)
     acknowledged: list[str] = []
@@ -89,7 +97,7 @@ def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, *, sta
     most = 0  # the most retries one command needed
     start.wait(START_TIMEOUT)
     began = time.perf_counter()
-    for _ in range(count):
+    for i in range(count):
         before = sum(failed.values())
         try:
             recorded = app.issue_invoice(handle, on=DAY, amount=Money.of(Decimal("100"), "EUR"))
@@ -98,6 +106,8 @@ def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, *, sta
         else:
             acknowledged.append(recorded.id)
         most = max(most, sum(failed.values()) - before)
+        if catch_up_every and i % catch_up_every == catch_up_every - 1:
+            catch_up(app)
     elapsed = time.perf_counter() - began
     app.close()
     return {"acknowledged": acknowledged, "conflicts": conflicts, "retries": dict(failed),
@@ -107,7 +117,8 @@ def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, *, sta
 def record_until_killed(spec: StoreSpec, side_file: str, run: int, handles: tuple[str, ...],
                         invoice_handle: str, ready: Any) -> None:
     """Record notes (and now and then an invoice) forever; append each acknowledged id to
-    `side_file`, flushed and fsynced, only after the command returned."""
+    `side_file`, flushed and fsynced, only after the command returned. Every third command
+    is followed by a catch-up of the read models, as a reading command would do."""
     app = spec.open(actor=f"crash-{run}")
     with open(side_file, "a", encoding="utf-8") as side:
         ready.set()
@@ -125,4 +136,6 @@ def record_until_killed(spec: StoreSpec, side_file: str, run: int, handles: tupl
             side.write(line)
             side.flush()
             os.fsync(side.fileno())
+            if i % 3 == 2:
+                catch_up(app)
             i += 1

@@ -2,7 +2,10 @@
 
 Spawned children each open their own `Tratos` on the test's store (SQLite file
 or PostgreSQL schema), wait at a barrier so they really start together, and
-report only the commands that returned. The store is then read back raw.
+report only the commands that returned; now and then each catches the read
+models up, as reading commands would. The store is then read back raw, the
+real `tratos audit verify` must pass on it, and the read models caught up
+incrementally must equal a rebuild from scratch, row for row.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from decimal import Decimal
 
 import pytest
 import store_workers
-from backends import StoreSpec
+from backends import StoreSpec, audit_verify
+from read_models import caught_up, rebuilt
 from store_workers import DAY
 
 from domain.chain import event_type, verify_chain
@@ -26,6 +30,8 @@ from domain.values import Installment, Party, Scope, stream_id
 WORKERS = 8
 NOTES = 200  # per worker: half on the shared client, half on its own
 INVOICES = 25  # per worker, each on its own client
+NOTES_PER_CATCH_UP = 20  # each worker catches the read models up after this many notes
+INVOICES_PER_CATCH_UP = 5
 DEADLINE = 240  # seconds; a hung child fails the test instead of hanging it
 
 
@@ -69,6 +75,17 @@ def stream_records(app, stream) -> list:
     return records
 
 
+def check_audit_and_read_models(store: StoreSpec, app, events: int) -> None:
+    """The real `tratos audit verify` passes (every chain, and the read models' positions and
+    heads the workers left); the read models, caught up from there, equal a rebuild."""
+    report = audit_verify(store)
+    assert report["records"] == events, report["records"]
+    assert report["positions_checked"] > 0, "the workers' catch-ups left no position to check"
+    incremental, scratch = caught_up(app), rebuilt(app)
+    assert sum(len(rows) for rows in scratch.values()) > events
+    assert incremental == scratch, "read models caught up incrementally differ from a rebuild"
+
+
 def retries_of(results: list[dict]) -> Counter:
     total: Counter = Counter()
     for result in results:
@@ -85,7 +102,8 @@ def test_eight_processes_recording_notes_lose_nothing_and_duplicate_nothing(stor
 
     began = time.perf_counter()
     results = run_concurrently(
-        "record_notes", [(store, worker, NOTES, "shared", own[worker]) for worker in range(WORKERS)])
+        "record_notes", [(store, worker, NOTES, "shared", own[worker], True, NOTES_PER_CATCH_UP)
+                         for worker in range(WORKERS)])
     elapsed = time.perf_counter() - began
 
     acknowledged = Counter(pair for result in results for pair in result["acknowledged"])
@@ -111,6 +129,7 @@ def test_eight_processes_recording_notes_lose_nothing_and_duplicate_nothing(stor
     assert not reported, f"{len(reported)} commands gave up under contention: {reported[:3]}"
     assert sum(acknowledged.values()) == WORKERS * NOTES
     assert stored[("shared", "w0-n000")] == 1 and len(stream_records(reader, stream_id("shared"))) == 1 + WORKERS * NOTES // 2
+    check_audit_and_read_models(store, reader, events=1 + WORKERS + WORKERS * NOTES)
 
 
 def _contract_in_force(app, handle: str) -> None:
@@ -131,7 +150,8 @@ def test_concurrent_invoices_are_numbered_without_gaps_or_duplicates(store: Stor
 
     began = time.perf_counter()
     results = run_concurrently(
-        "issue_invoices", [(store, worker, INVOICES, handles[worker]) for worker in range(WORKERS)])
+        "issue_invoices", [(store, worker, INVOICES, handles[worker], INVOICES_PER_CATCH_UP)
+                           for worker in range(WORKERS)])
     elapsed = time.perf_counter() - began
     reported = [conflict for result in results for conflict in result["conflicts"]]
     print(f"\n{store.backend}: {WORKERS}x{INVOICES} invoices in {elapsed:.1f}s,"
@@ -158,6 +178,8 @@ def test_concurrent_invoices_are_numbered_without_gaps_or_duplicates(store: Stor
     acknowledged = sorted(number for result in results for number in result["acknowledged"])
     assert acknowledged == expected
     assert not reported, f"{len(reported)} invoices gave up under contention: {reported[:3]}"
+    # per client: opened, drafted, signed twice, and its invoices; plus one series record per invoice
+    check_audit_and_read_models(store, reader, events=WORKERS * (4 + INVOICES) + WORKERS * INVOICES)
 
 
 def test_without_taking_turns_optimistic_retries_alone_still_lose_and_duplicate_nothing(

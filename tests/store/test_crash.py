@@ -3,8 +3,12 @@ every command it acknowledged (SPEC §7, issue 8).
 
 A child process records notes on two clients and, every fifth command, an
 invoice (two aggregates in one transaction); after each command returns it
-appends the id to a side file, flushed and fsynced. The parent kills it with
-SIGKILL after a random delay, then opens the store as the next process would.
+appends the id to a side file, flushed and fsynced; after every third it
+catches the read models up, as a reading command would. The parent kills it
+with SIGKILL after a random delay, then opens the store as the next process
+would: the real `tratos audit verify` passes on the store as the kill left it
+(chains, and the read models' positions and heads), and the read models,
+caught up from where the dead child left them, equal a rebuild from scratch.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from pathlib import Path
 
 import pytest
 import store_workers
-from backends import StoreSpec
+from backends import StoreSpec, audit_verify
+from read_models import caught_up, rebuilt
 from store_workers import DAY
 
 from domain.chain import event_type, verify_chain
@@ -92,6 +97,10 @@ def _check_store(store: StoreSpec, side: Path, after: str) -> int:
         for kind, handle, ident in acknowledged:
             found = notes if kind == "note" else invoices
             assert found[(handle, ident)] == 1, f"{after}: acknowledged {kind} {ident} on {handle} is lost"
+
+        report = audit_verify(store)
+        assert report["records"] == sum(1 for _ in app.recorder.select_notifications(start=None, limit=10**9))
+        assert caught_up(app) == rebuilt(app), f"{after}: read models caught up differ from a rebuild"
 
         # The next writer is not blocked by anything the dead one held (lock, transaction).
         began = time.monotonic()
