@@ -14,7 +14,15 @@ from domain.money import Money
 from domain.values import LateFee
 
 STATUTORY_MARGIN = Decimal(8)
-STATUTORY_COMPENSATION = Money(amount=Decimal(40), currency="EUR")
+STATUTORY_COMPENSATION_EUR = Decimal(40)
+
+
+def __getattr__(name: str) -> Money:
+    """STATUTORY_COMPENSATION (40 EUR), made when first used: a Money made at import would build
+    Money's validator in every command, whether it handles money or not."""
+    if name == "STATUTORY_COMPENSATION":
+        return Money(amount=STATUTORY_COMPENSATION_EUR, currency="EUR")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def days_late(due: date, on: date) -> int:
@@ -34,6 +42,6 @@ def late_fee(fee: LateFee, reference_rate: Decimal, outstanding: Money, due: dat
         yearly = (reference_rate + STATUTORY_MARGIN) / 100
         interest = outstanding.times(yearly * late / 365)
         if outstanding.currency == "EUR":
-            return interest + STATUTORY_COMPENSATION
+            return interest + Money(amount=STATUTORY_COMPENSATION_EUR, currency="EUR")
         return interest
     return None

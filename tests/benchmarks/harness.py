@@ -1,0 +1,625 @@
+"""The benchmark harness: stores (cached or fresh), timed processes, figures, the table and results.json.
+
+Every figure is a ratio of two times (or rates, or peak RSS) measured in the same run, so
+the load of a shared machine cancels out as far as it can: the command-line timings are
+taken in interleaved rounds (each round runs the baseline and every command once), and
+the reported value is the ratio of medians. See tests/benchmarks/README in
+docs/performance.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_DIR = ROOT / ".bench"
+HERE = Path(__file__).resolve().parent
+GENERATOR = HERE / "generate.py"
+PDF_TIMING = HERE / "pdf_timing.py"
+PYTHON = sys.executable
+TRATOS = str(Path(sys.executable).with_name("tratos"))
+TIME = "/usr/bin/time"
+BASELINE_IMPORT = "import eventsourcing.application, eventsourcing.sqlite, click; from pydantic import BaseModel"
+TODAY = "2027-01-20"  # the stores hold 2026; status computes overdue for this day
+ON = "2026-12-20"  # notes and invoices are dated inside the stores' year (invoice series F-2026)
+PASSPHRASE = "bench-passphrase"
+# Bump when generate.py writes different stores: cached stores of another version are not reused.
+GENERATOR_VERSION = 1
+WORK_DATABASE = "tratos_bench_work"
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    big_events: int
+    big_clients: int
+    mid_events: int  # the RSS reference: rebuild and audit on this many events
+    mid_clients: int
+    small_events: int = 100
+    runs: int = 15
+    warmup: int = 2
+    long_events: int = 2000
+    pdf_runs: int = 5
+    cache: bool = True
+    postgres_events: int | None = None  # None: the same as big_events
+    postgres_clients: int | None = None
+
+
+FULL = Config("full", 1_000_000, 10_000, 10_000, 100)
+SMOKE = Config("smoke", 10_000, 100, 1_000, 10, runs=3, warmup=1, long_events=300, pdf_runs=1, cache=False)
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class Figure:
+    key: str
+    backend: str
+    label: str
+    value: float | None
+    target: tuple[str, float] | None = None  # ("<=", 1.5); None: reported, no target
+    detail: str = ""
+    unit: str = "x"
+
+    @property
+    def passed(self) -> bool | None:
+        if self.target is None or self.value is None:
+            return None
+        op, limit = self.target
+        return self.value <= limit if op == "<=" else self.value >= limit
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "backend": self.backend, "figure": self.label, "measured": self.value,
+                "unit": self.unit, "target": f"{self.target[0]} {self.target[1]}" if self.target else None,
+                "pass": self.passed, "detail": self.detail}
+
+
+def fmt_value(figure: Figure) -> str:
+    if figure.value is None:
+        return "-"
+    if figure.unit == "x":
+        return f"{figure.value:.2f}"
+    if figure.unit == "events/s":
+        return f"{figure.value:,.0f}/s"
+    if figure.unit == "s":
+        return f"{figure.value:.2f} s"
+    return f"{figure.value:g} {figure.unit}"
+
+
+def table(figures: list[Figure]) -> str:
+    rows = [("figure", "backend", "measured", "target", "result", "detail")]
+    for f in figures:
+        result = {True: "pass", False: "FAIL", None: "-" if f.value is not None else "skipped"}[f.passed]
+        target = f"{f.target[0]} {f.target[1]:g}" if f.target else ""
+        rows.append((f.label, f.backend, fmt_value(f), target, result, f.detail))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=False)) + "  " + r[5] for r in rows]
+    lines.insert(1, "-" * (sum(widths) + 10))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+# ---------------------------------------------------------------- processes
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    cpu: float
+    rss_kb: int
+    output: str
+
+
+def run(argv: list[str], env: dict[str, str], *, check: bool = True, rss: bool = False) -> Run:
+    """Run a whole process, output piped: its wall time and CPU time, and with `rss` its peak RSS.
+
+    The peak RSS is measured by /usr/bin/time, which forks the command itself: Linux keeps a
+    process's high-water mark across exec, so a direct child of this (large) pytest process
+    would report at least this process's RSS.
+    """
+    rss_file = None
+    if rss:
+        rss_file = BENCH_DIR / f"rss-{os.getpid()}.txt"
+        argv = [TIME, "-o", str(rss_file), "-f", "%M", *argv]
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.stdout.close()
+    process.returncode = code = os.waitstatus_to_exitcode(status)
+    text = output.decode("utf-8", "replace")
+    if check and code != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {code}:\n{text[-2000:]}")
+    peak = 0
+    if rss_file is not None:
+        peak = int(rss_file.read_text().split()[-1])
+        rss_file.unlink()
+    return Run(seconds, usage.ru_utime + usage.ru_stime, peak, text)
+
+
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TRATOS_DATABASE_URL", "TRATOS_HOME", "TRATOS_ENCRYPTION_KEY", "TRATOS_DEBUG")}
+    env.update(TRATOS_TODAY=TODAY, TRATOS_KEY_PASSPHRASE=PASSPHRASE)
+    return env
+
+
+# ---------------------------------------------------------------- stores
+
+
+@dataclass
+class Store:
+    name: str
+    backend: str
+    home: Path
+    url: str | None = None
+    events: int = 0
+    generation: dict[str, Any] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = clean_env()
+        env["TRATOS_HOME"] = str(self.home)
+        if self.url:
+            env["TRATOS_DATABASE_URL"] = self.url
+        return env
+
+    def open(self) -> Any:
+        from domain.application import Tratos
+
+        return Tratos(home=self.home, database_url=self.url,
+                      env=None if self.url else {"TRATOS_DATABASE_URL": ""})
+
+    def tratos(self, *args: str, check: bool = True, rss: bool = False) -> Run:
+        return run([TRATOS, *args], self.env(), check=check, rss=rss)
+
+
+def schema_key() -> str:
+    """Names the cached stores: the generator's version, the read models' schema, the events' schemas."""
+    from domain import events as ev
+    from projections.schema import SCHEMA_VERSION
+
+    parts = sorted(f"{name}:{cls.class_version}:{','.join(sorted(cls.model_fields))}"
+                   for name, cls in vars(ev).items()
+                   if isinstance(cls, type) and issubclass(cls, ev.DomainEvent))
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
+    return f"g{GENERATOR_VERSION}-rm{SCHEMA_VERSION}-ev{digest}"
+
+
+def generate(store: Store, events: int, clients: int, long: dict[int, int] | None = None) -> dict[str, Any]:
+    argv = [PYTHON, str(GENERATOR), "--events", str(events), "--clients", str(clients),
+            "--home", str(store.home)]
+    if store.url:
+        argv += ["--database-url", store.url]
+    for n, count in (long or {}).items():
+        argv += ["--long", f"{n}:{count}"]
+    result = run(argv, clean_env())
+    report = json.loads(result.output.strip().splitlines()[-1])
+    store.events = report["events"]
+    store.generation = {**report, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "cached": False}
+    return report
+
+
+def _fresh_dir(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+class SQLitePlace:
+    """Stores under .bench/: fresh ones in work/, the big one cached in <schema key>/ and copied."""
+
+    backend = "sqlite"
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.work = _fresh_dir(BENCH_DIR / "work" / config.name / "sqlite")
+
+    def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None) -> Store:
+        store = Store(name, "sqlite", _fresh_dir(self.work / name))
+        generate(store, events, clients, long)
+        return store
+
+    def big(self, events: int, clients: int) -> Store:
+        if not self.config.cache:
+            return self.fresh("big", events, clients)
+        cached = BENCH_DIR / schema_key() / f"sqlite-{events}x{clients}"
+        meta = cached / "generation.json"
+        if not meta.exists():
+            building = _fresh_dir(cached.with_name(cached.name + ".building"))
+            store = Store("big", "sqlite", building)
+            generate(store, events, clients)
+            (building / "generation.json").write_text(json.dumps(store.generation))
+            if cached.exists():
+                shutil.rmtree(cached)
+            building.rename(cached)
+        copy = self.work / "big"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(cached, copy)
+        generation = json.loads(meta.read_text())
+        store = Store("big", "sqlite", copy, events=generation["events"],
+                      generation={**generation, "cached": True})
+        return store
+
+    def close(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+class PostgresPlace:
+    """The big store cached as a database, copied per run (CREATE DATABASE … TEMPLATE); fresh
+    stores are schemas of that work database."""
+
+    backend = "postgres"
+
+    def __init__(self, config: Config, server: str) -> None:
+        self.config = config
+        self.server = server
+        self.work_db = f"{WORK_DATABASE}_{config.name}"
+        self.homes = _fresh_dir(BENCH_DIR / "work" / config.name / "postgres")
+        self._drop(self.work_db)
+        self.work_ready = False
+
+    def url(self, database: str, schema: str | None = None) -> str:
+        from backends import with_schema
+
+        parts = urlsplit(self.server)
+        url = urlunsplit(parts._replace(path=f"/{database}", query=""))
+        return with_schema(url, schema) if schema else url
+
+    @contextmanager
+    def admin(self) -> Iterator[Any]:
+        import psycopg
+
+        from domain.storage import PostgresLocation
+
+        location = PostgresLocation.parse(self.server)
+        with psycopg.connect(**location.connect_kwargs(), autocommit=True) as connection:
+            yield connection
+
+    def _drop(self, database: str) -> None:
+        with self.admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    def _exists(self, database: str) -> bool:
+        with self.admin() as connection:
+            return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() \
+                is not None
+
+    def _ensure_work(self, template: str | None = None) -> None:
+        if not self.work_ready:
+            with self.admin() as connection:
+                source = f' TEMPLATE "{template}"' if template else ""
+                connection.execute(f'CREATE DATABASE "{self.work_db}"{source}')
+            self.work_ready = True
+
+    def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None) -> Store:
+        self._ensure_work()
+        store = Store(name, "postgres", _fresh_dir(self.homes / name), self.url(self.work_db, f"bench_{name}"))
+        generate(store, events, clients, long)
+        return store
+
+    def big(self, events: int, clients: int) -> Store:
+        if not self.config.cache:
+            self._ensure_work()
+            store = Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db))
+            generate(store, events, clients)
+            return store
+        cached = f"tratos_bench_{schema_key()}_{events}x{clients}".lower().replace("-", "_")
+        meta = BENCH_DIR / schema_key() / f"postgres-{events}x{clients}.json"
+        if not (self._exists(cached) and meta.exists()):
+            building = cached[:50] + "_building"
+            self._drop(building)
+            with self.admin() as connection:
+                connection.execute(f'CREATE DATABASE "{building}"')
+            store = Store("big", "postgres", _fresh_dir(self.homes / "building"), self.url(building))
+            generate(store, events, clients)
+            self._drop(cached)
+            with self.admin() as connection:
+                connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{cached}"')
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            meta.write_text(json.dumps({**store.generation, "database": cached}))
+        self._drop(self.work_db)
+        self.work_ready = False
+        self._ensure_work(template=cached)
+        generation = json.loads(meta.read_text())
+        return Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db),
+                     events=generation["events"], generation={**generation, "cached": True})
+
+    def close(self) -> None:
+        self._drop(self.work_db)
+        shutil.rmtree(self.homes, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def decoded_read(store: Store) -> tuple[int, float]:
+    """The baseline of items 3 and 4: every notification, pages of 1,000, each decoded to an event."""
+    app = store.open()
+    try:
+        mapper, recorder = app.mapper, app.recorder
+        count, position = 0, 0
+        started = time.perf_counter()
+        while True:
+            page = recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
+            for notification in page:
+                mapper.to_domain_event(notification)
+            count += len(page)
+            if len(page) < 1000:
+                break
+            position = page[-1].id
+        return count, time.perf_counter() - started
+    finally:
+        app.close()
+
+
+def rounds(commands: dict[str, Callable[[], Run]], runs: int, warmup: int) -> dict[str, list[Run]]:
+    """Interleaved: each round runs every command once, so a burst of load hits them all alike."""
+    done: dict[str, list[Run]] = {name: [] for name in commands}
+    for round_ in range(warmup + runs):
+        for name, command in commands.items():
+            result = command()
+            if round_ >= warmup:
+                done[name].append(result)
+    return done
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Bench:
+    """One benchmark run: measure the backends and documents, then print and save the figures."""
+
+    def __init__(self, config: Config, log: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.log = log
+        self.figures: list[Figure] = []
+        self.phases: dict[str, float] = {}
+        self.raw: dict[str, Any] = {}
+        self.started = time.perf_counter()
+        self.load_before = os.getloadavg()
+
+    def add(self, key: str, backend: str, label: str, value: float | None,
+            target: tuple[str, float] | None = None, detail: str = "", unit: str = "x") -> None:
+        figure = Figure(key, backend, label, None if value is None else round(value, 4), target, detail, unit)
+        self.figures.append(figure)
+        self.log(f"  {label} [{backend}]: {fmt_value(figure)} {detail}")
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        self.log(f"- {name}")
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = round(time.perf_counter() - started, 2)
+
+    def skip_backend(self, backend: str, reason: str) -> None:
+        for key, label, target in BACKEND_FIGURES:
+            self.figures.append(Figure(key, backend, label, None, target, f"skipped: {reason}"))
+
+    # -- items 1-4 on one backend
+
+    def backend(self, place: SQLitePlace | PostgresPlace) -> None:
+        c, b = self.config, place.backend
+        events = (c.postgres_events or c.big_events) if b == "postgres" else c.big_events
+        clients = (c.postgres_clients or c.big_clients) if b == "postgres" else c.big_clients
+        with self.phase(f"{b}: stores"):
+            big = place.big(events, clients)
+            small = place.fresh("small", c.small_events, 1)
+            mid = place.fresh("mid", c.mid_events, c.mid_clients)
+        cached = " (cached store)" if big.generation.get("cached") else ""
+        self.add("generator.rate", b, f"generator: {big.events:,} events over {clients:,} clients",
+                 big.generation["events_per_second"], unit="events/s",
+                 detail=f"{big.generation['seconds']:.0f} s + read-model catch-up"
+                        f" {big.generation['catch_up_seconds']:.0f} s{cached}")
+        self.raw[f"{b}.generation"] = big.generation
+
+        with self.phase(f"{b}: commands"):
+            baseline = [PYTHON, "-c", BASELINE_IMPORT]
+            env = clean_env()
+            note = ("note", "acme", "benchmark note", "--on", ON)
+            invoice = ("invoice", "issue", "acme", "--amount", "10EUR", "--on", ON)
+            commands = {
+                "baseline": lambda: run(baseline, env),
+                "note.small": lambda: small.tratos(*note),
+                "status.small": lambda: small.tratos("status", "acme"),
+                "invoice.small": lambda: small.tratos(*invoice),
+                "note.big": lambda: big.tratos(*note),
+                "status.big": lambda: big.tratos("status", "acme"),
+                "portfolio.big": lambda: big.tratos("status"),
+                "invoice.big": lambda: big.tratos(*invoice),
+            }
+            done = rounds(commands, c.runs, c.warmup)
+        m = {name: median([r.seconds for r in runs]) for name, runs in done.items()}
+        cpu = {name: median([r.cpu for r in runs]) for name, runs in done.items()}
+        self.raw[f"{b}.command_seconds"] = {name: [round(r.seconds, 4) for r in runs] for name, runs in done.items()}
+        self.raw[f"{b}.command_cpu_seconds"] = {name: [round(r.cpu, 4) for r in runs] for name, runs in done.items()}
+
+        def ms(name: str) -> str:
+            return f"{m[name] * 1000:.0f} ms"
+        self.add("overhead.note", b, "1. note / library imports", m["note.small"] / m["baseline"], ("<=", 1.5),
+                 f"{ms('note.small')} / {ms('baseline')}, median of {c.runs}; CPU time"
+                 f" {cpu['note.small'] / cpu['baseline']:.2f}")
+        self.add("overhead.status", b, "1. status CLIENT / library imports", m["status.small"] / m["baseline"],
+                 ("<=", 1.5), f"{ms('status.small')} / {ms('baseline')}; CPU time"
+                 f" {cpu['status.small'] / cpu['baseline']:.2f}")
+        size = f"{big.events:,}"
+        self.add("scale.note", b, f"2. note: {size} / {small.events} events", m["note.big"] / m["note.small"],
+                 ("<=", 1.1), f"{ms('note.big')} / {ms('note.small')}")
+        self.add("scale.status", b, f"2. status CLIENT: {size} / {small.events} events",
+                 m["status.big"] / m["status.small"], ("<=", 1.1), f"{ms('status.big')} / {ms('status.small')}")
+        self.add("scale.portfolio", b, f"2. status ({clients:,} clients) / status CLIENT",
+                 m["portfolio.big"] / m["status.big"], ("<=", 2.0), f"{ms('portfolio.big')} / {ms('status.big')}")
+        series = clients * 12
+        self.add("scale.invoice", b, f"2+. invoice issue: {size} / {small.events} events",
+                 m["invoice.big"] / m["invoice.small"], ("<=", 1.1),
+                 f"{ms('invoice.big')} / {ms('invoice.small')}; series of {series:,} numbers (not in the issue)")
+
+        with self.phase(f"{b}: rebuild"):
+            count, seconds = decoded_read(big)
+            read_rate = count / seconds
+            rebuilt = big.tratos("--json", "rebuild", rss=True)
+            rebuilt_mid = mid.tratos("--json", "rebuild", rss=True)
+        reported = json.loads(rebuilt.output)
+        rebuild_rate = reported["events"] / rebuilt.seconds
+        self.raw[f"{b}.rebuild"] = {"decoded_read": {"events": count, "seconds": round(seconds, 3)},
+                                    "rebuild": {**reported, "process_seconds": round(rebuilt.seconds, 3),
+                                                "rss_kb": rebuilt.rss_kb},
+                                    "rebuild_mid": {"rss_kb": rebuilt_mid.rss_kb, "seconds": rebuilt_mid.seconds}}
+        self.add("decoded_read.rate", b, f"3. decoded read of {count:,} events (baseline)", read_rate,
+                 unit="events/s", detail=f"{seconds:.1f} s")
+        self.add("rebuild.rate", b, "3. rebuild events/s / decoded read", rebuild_rate / read_rate, (">=", 0.3),
+                 f"{rebuild_rate:,.0f}/s over {read_rate:,.0f}/s ({rebuilt.seconds:.1f} s, whole process)")
+        self.add("rebuild.rss", b, f"3. rebuild peak RSS: {big.events:,} / {mid.events:,} events",
+                 rebuilt.rss_kb / rebuilt_mid.rss_kb, ("<=", 1.2),
+                 f"{rebuilt.rss_kb / 1024:.0f} MB / {rebuilt_mid.rss_kb / 1024:.0f} MB")
+
+        with self.phase(f"{b}: audit"):
+            audited = big.tratos("audit", "verify", rss=True)
+            audited_mid = mid.tratos("audit", "verify", rss=True)
+        audit_rate = big.events / audited.seconds
+        self.raw[f"{b}.audit"] = {"seconds": round(audited.seconds, 3), "rss_kb": audited.rss_kb,
+                                  "mid_rss_kb": audited_mid.rss_kb, "summary": audited.output.splitlines()[-2:]}
+        self.add("audit.rate", b, "4. audit verify events/s / decoded read", audit_rate / read_rate, (">=", 0.3),
+                 f"{audit_rate:,.0f}/s over {read_rate:,.0f}/s ({audited.seconds:.1f} s, whole process)")
+        self.add("audit.rss", b, f"4. audit peak RSS: {big.events:,} / {mid.events:,} events",
+                 audited.rss_kb / audited_mid.rss_kb, ("<=", 1.2),
+                 f"{audited.rss_kb / 1024:.0f} MB / {audited_mid.rss_kb / 1024:.0f} MB"
+                 f" ({clients:,} / {c.mid_clients:,} clients)")
+
+    # -- item 5
+
+    def documents(self) -> None:
+        c = self.config
+        with self.phase("documents"):
+            place = BENCH_DIR / "work" / c.name / "documents"
+            _fresh_dir(place)
+            small = Store("pdf-small", "sqlite", place / "small")
+            generate(small, c.small_events, 1)
+            long = Store("pdf-long", "sqlite", place / "long")
+            generate(long, c.long_events, 1)
+            for store in (small, long):
+                store.tratos("init", "--name", "Ana García", "--email", "ana@example.com", "--lang", "en")
+            result = run([PYTHON, str(PDF_TIMING), "--home", str(small.home), "--long-home", str(long.home),
+                          "--runs", str(c.pdf_runs)], clean_env())
+            shutil.rmtree(place, ignore_errors=True)
+        report = json.loads(result.output.strip().splitlines()[-1])
+        self.raw["documents"] = report
+        self.add("pdf.contract", "sqlite", "5. pdf contract (render + sign) / bare WeasyPrint",
+                 report["contract_seconds"] / report["weasyprint_seconds"], ("<=", 1.5),
+                 f"{report['contract_seconds'] * 1000:.0f} ms / {report['weasyprint_seconds'] * 1000:.0f} ms,"
+                 f" {report['contract_pages']} pages, in-process after warm-up")
+        self.add("pdf.dossier", "sqlite", f"5. pdf dossier of {report['dossier_events']:,} events: seconds",
+                 report["dossier_seconds"], unit="s",
+                 detail=f"{report['dossier_pages']} pages, {report['dossier_bytes'] / 1024:.0f} KB")
+        self.add("pdf.dossier_pages", "sqlite", "5. pdf dossier: pages", report["dossier_pages"], unit="pages")
+
+    # -- the whole run
+
+    def results(self) -> dict[str, Any]:
+        return {
+            "config": self.config.name,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "load_average_before": [round(x, 2) for x in self.load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "seconds": round(time.perf_counter() - self.started, 1),
+            "phases": self.phases,
+            "figures": [f.as_dict() for f in self.figures],
+            "raw": self.raw,
+        }
+
+
+BACKEND_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
+    ("generator.rate", "generator events/s", None),
+    ("overhead.note", "1. note / library imports", ("<=", 1.5)),
+    ("overhead.status", "1. status CLIENT / library imports", ("<=", 1.5)),
+    ("scale.note", "2. note: big / small store", ("<=", 1.1)),
+    ("scale.status", "2. status CLIENT: big / small store", ("<=", 1.1)),
+    ("scale.portfolio", "2. status (all clients) / status CLIENT", ("<=", 2.0)),
+    ("scale.invoice", "2+. invoice issue: big / small store", ("<=", 1.1)),
+    ("decoded_read.rate", "3. decoded read (baseline)", None),
+    ("rebuild.rate", "3. rebuild events/s / decoded read", (">=", 0.3)),
+    ("rebuild.rss", "3. rebuild peak RSS: big / mid store", ("<=", 1.2)),
+    ("audit.rate", "4. audit verify events/s / decoded read", (">=", 0.3)),
+    ("audit.rss", "4. audit peak RSS: big / mid store", ("<=", 1.2)),
+]
+DOCUMENT_FIGURES = ["pdf.contract", "pdf.dossier", "pdf.dossier_pages"]
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GB"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory, "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}"}
+
+
+def postgres_server_problem(url: str) -> str:
+    try:
+        import psycopg
+
+        from domain.storage import PostgresLocation
+
+        location = PostgresLocation.parse(url)
+        with psycopg.connect(**location.connect_kwargs(), connect_timeout=3, autocommit=True) as connection:
+            connection.execute("SELECT 1")
+    except Exception as error:  # noqa: BLE001 - any reason is reported
+        return str(error).splitlines()[0] if str(error) else type(error).__name__
+    return ""
+
+
+def run_all(config: Config, *, postgres_url: str | None, log: Callable[[str], None] = print,
+            skip_postgres: str = "") -> Bench:
+    """Measure everything for `config`; PostgreSQL is skipped (with `skip_postgres` as the reason)
+    when no server URL is given."""
+    bench = Bench(config, log)
+    sqlite = SQLitePlace(config)
+    try:
+        bench.backend(sqlite)
+    finally:
+        sqlite.close()
+    if postgres_url:
+        postgres = PostgresPlace(config, postgres_url)
+        try:
+            bench.backend(postgres)
+        finally:
+            postgres.close()
+    else:
+        bench.skip_backend("postgres", skip_postgres or "no server")
+    bench.documents()
+    return bench
+
+
+def write_results(bench: Bench, path: Path) -> dict[str, Any]:
+    results = bench.results()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    return results

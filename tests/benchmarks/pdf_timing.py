@@ -1,0 +1,123 @@
+"""Documents, timed in one process after a warm-up: `tratos pdf contract` against bare WeasyPrint.
+
+    .venv/bin/python tests/benchmarks/pdf_timing.py --home STORE --long-home STORE2000 --runs 5
+
+`contract`: the whole `tratos pdf contract acme` command run in-process through the CLI's
+`main` (read the stream, build, render, sign with the PAdES key, write, record
+DocumentIssued). `weasyprint`: `HTML(string=...).write_pdf()` of the very same HTML string,
+with the same stylesheet and fonts (the same layout work), and nothing else: no PDF/A,
+no attachment, no signature, no store. Both are medians of `--runs` runs after two warm-up
+runs of each. `dossier`: `tratos pdf dossier acme` on the store whose acme has the long
+relationship, run once after the warm-up; its pages are counted with pypdf.
+
+Both stores need an identity with a signing key (`tratos init` with TRATOS_KEY_PASSPHRASE).
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def tratos(*args: str) -> None:
+    from cli.main import main
+
+    try:
+        main(list(args))
+    except SystemExit as done:
+        if done.code not in (0, None):
+            raise RuntimeError(f"tratos {' '.join(args)} exited {done.code}") from None
+
+
+def contract_html(home: Path) -> str:
+    """The HTML the contract command renders (same document, same signer line)."""
+    from cli.pdf import load_signing_identity
+    from cli.session import Session
+    from documents.context import Signer, build_document, read_stream
+    from documents.render import render_html
+
+    session = Session(home=str(home))
+    try:
+        signing = load_signing_identity(session)
+        snapshot = read_stream(session.app, "acme")
+        document = build_document(snapshot, "contract", None, lang=session.lang, on=session.today(),
+                                  identity=session.identity, evidence_home=session.home,
+                                  signer=Signer(signing.subject, signing.fingerprint))
+        return render_html(document)
+    finally:
+        session.close()
+
+
+def bare_weasyprint(html: str) -> bytes:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from documents.render import STYLESHEET, TEMPLATES
+
+    fonts = FontConfiguration()
+    return HTML(string=html, base_url=str(TEMPLATES) + os.sep).write_pdf(
+        stylesheets=[CSS(filename=str(STYLESHEET), font_config=fonts)], font_config=fonts)
+
+
+def timed(function, runs: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--long-home", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    os.environ.pop("TRATOS_DATABASE_URL", None)
+    out = Path(tempfile.mkdtemp(prefix="tratos-bench-pdf-"))
+
+    contract_pdf = out / "contract.pdf"
+    contract = timed(lambda: tratos("--home", args.home, "pdf", "contract", "acme", "-o", str(contract_pdf)),
+                     args.runs)
+    html = contract_html(Path(args.home))
+    bare = timed(lambda: bare_weasyprint(html), args.runs)
+
+    dossier_pdf = out / "dossier.pdf"
+    started = time.perf_counter()
+    tratos("--home", args.long_home, "pdf", "dossier", "acme", "-o", str(dossier_pdf))
+    dossier_seconds = time.perf_counter() - started
+
+    from pypdf import PdfReader
+
+    from documents.context import read_stream
+    from domain.application import Tratos
+
+    app = Tratos(home=Path(args.long_home), env={"TRATOS_DATABASE_URL": ""})
+    try:
+        events = read_stream(app, "acme").relationship.version
+    finally:
+        app.close()
+    print(json.dumps({
+        "contract_seconds": contract, "weasyprint_seconds": bare,
+        "contract_pages": len(PdfReader(contract_pdf).pages),
+        "dossier_seconds": dossier_seconds, "dossier_pages": len(PdfReader(dossier_pdf).pages),
+        "dossier_events": events, "dossier_bytes": dossier_pdf.stat().st_size,
+    }))
+    for path in out.iterdir():
+        path.unlink()
+    out.rmdir()
+
+
+if __name__ == "__main__":
+    main()
