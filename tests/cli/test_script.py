@@ -1,4 +1,7 @@
-"""The installed `tratos` script as a shell runs it: exit codes, stderr, colour, import weight."""
+"""The installed `tratos` script as a shell runs it: exit codes, stderr, colour, import weight.
+
+The store the script runs on is made once per backend (sqlite, postgres).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ import pty
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import TODAY
+from backends import BACKENDS
+from cli_support import TODAY, store_args, use_database
 
 SCRIPT = Path(sys.executable).parent / "tratos"
 COLOUR = re.compile(rb"\x1b\[[0-9;]*(?:3[0-7]|38;[0-9;]+|9[0-7])m")  # a foreground colour
@@ -26,14 +31,14 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def tratos(home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SCRIPT), "--home", str(home), *args], capture_output=True, text=True,
+    return subprocess.run([str(SCRIPT), *store_args(home), *args], capture_output=True, text=True,
                           env=environment(**extra), timeout=60)
 
 
 def on_a_terminal(home: Path, *args: str, **extra: str) -> tuple[int, bytes]:
     """Run with stdout on a pseudo-terminal, as in an interactive shell."""
     master, slave = pty.openpty()
-    process = subprocess.Popen([str(SCRIPT), "--home", str(home), *args], stdin=slave, stdout=slave,
+    process = subprocess.Popen([str(SCRIPT), *store_args(home), *args], stdin=slave, stdout=slave,
                                stderr=subprocess.DEVNULL, env=environment(TERM="xterm-256color", **extra))
     os.close(slave)
     output = b""
@@ -49,12 +54,21 @@ def on_a_terminal(home: Path, *args: str, **extra: str) -> tuple[int, bytes]:
     return process.wait(timeout=60), output
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Module-scoped here: one store per backend, shared by the module's tests."""
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_server")  # skips (or fails under CI) with how to start it
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("script") / "tratos"
-    assert tratos(home, "init", "--name", "Ana García", "--email", "ana@example.com").returncode == 0
-    assert tratos(home, "client", "open", "acme", "--name", "Acme Consulting SL").returncode == 0
-    return home
+def home(backend: str, module_store) -> Iterator[Path]:
+    spec = module_store(backend, "script")
+    with use_database(Path(spec.home), spec.database_url) as home:
+        assert tratos(home, "init", "--name", "Ana García", "--email", "ana@example.com").returncode == 0
+        assert tratos(home, "client", "open", "acme", "--name", "Acme Consulting SL").returncode == 0
+        yield home
 
 
 def test_version(tmp_path):
@@ -119,7 +133,7 @@ def test_recording_commands_load_neither_rich_nor_pdf_libraries(home, args):
     probe = (
         "import sys\n"
         "from cli.main import main\n"
-        f"try:\n    main(['--home', {str(home)!r}, *{list(args)!r}])\n"
+        f"try:\n    main([*{store_args(home)!r}, *{list(args)!r}])\n"
         "except SystemExit:\n    pass\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'weasyprint', 'pyhanko'})\n"
         "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
