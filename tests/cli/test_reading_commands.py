@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import click
 import pytest
-from cli_support import OPENED, database_of, given, ok, run
+from backends import BACKENDS
+from cli_support import OPENED, database_of, given, ok, run, use_database
 
 from cli.main import COMMANDS, tratos
 from domain.money import Money
@@ -109,10 +111,19 @@ class TestSuggestions:
         assert outcome.stderr == "error: no client 'zzz': open it with `tratos client open zzz`\n"
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Module-scoped here, so that the demo is recorded once per backend."""
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_server")  # skips (or fails under CI) with how to start it
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    home = tmp_path_factory.mktemp("demo") / "tratos"
-    return home, run(home, "demo", env={"TRATOS_TODAY": None})
+def demo(backend, module_store):
+    spec = module_store(backend, "demo")
+    with use_database(Path(spec.home), spec.database_url) as home:
+        yield home, run(home, "demo", env={"TRATOS_TODAY": None})
 
 
 class TestDemo:
