@@ -18,7 +18,10 @@ environment for `subprocess` and `store` (a picklable `StoreSpec`) can be
 handed to multiprocessing children.
 
 At the end of the run one summary line per backend is printed
-(`sqlite: 40 passed` / `postgres: 40 passed`).
+(`sqlite: 40 passed` / `postgres: 40 passed`): every test parametrised over
+`backend` (whatever fixture scope it has in its module), plus tests that need the
+server alone (`postgres_server`) or a SQLite store alone (`sqlite_store`). Tests
+that touch no store (domain rules, signing, help texts) are in neither line.
 """
 
 from __future__ import annotations
@@ -180,6 +183,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             _BACKEND_OF[item.nodeid] = callspec.params["backend"]
         elif "postgres_server" in getattr(item, "fixturenames", ()):
             _BACKEND_OF[item.nodeid] = "postgres"  # needs the server, without a sqlite twin
+        elif "sqlite_store" in getattr(item, "fixturenames", ()):
+            _BACKEND_OF[item.nodeid] = "sqlite"  # a SQLite-only case (file contents, WAL)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
