@@ -19,7 +19,7 @@ from typing import Any
 from domain import events as ev
 from domain.application import _ID_FIELDS
 from domain.money import minor_units
-from projections.schema import TIMELINE
+from projections.schema import TABLES, TIMELINE
 from projections.sentences import sentence
 from projections.store import Batch
 
@@ -39,25 +39,27 @@ def handles(event_class: type) -> Callable[[Handler], Handler]:
     return register
 
 
-# Existing rows an event needs besides its relationship and contracts: (table, column, event field).
-_LOOKUPS: dict[type, tuple[str, str, str]] = {
-    ev.PaymentReceived: ("invoices", "number", "invoice_number"),
-    ev.PaymentLate: ("invoices", "number", "invoice_number"),
-    ev.ReminderSent: ("invoices", "number", "invoice_number"),
-    ev.ChangeQuoted: ("changes", "id", "change_id"),
-    ev.ChangeApproved: ("changes", "id", "change_id"),
-    ev.ChangeRejected: ("changes", "id", "change_id"),
-    ev.ChangeWithdrawn: ("changes", "id", "change_id"),
-    **{cls: ("mistakes", "id", "mistake_id") for cls in (
+# Existing rows an event needs besides its relationship and contracts: (table, event fields that,
+# after the stream, make the row's key).
+_LOOKUPS: dict[type, tuple[str, tuple[str, ...]]] = {
+    ev.PaymentReceived: ("invoices", ("invoice_number",)),
+    ev.PaymentLate: ("invoices", ("invoice_number",)),
+    ev.ReminderSent: ("invoices", ("invoice_number",)),
+    ev.ChangeQuoted: ("changes", ("change_id",)),
+    ev.ChangeApproved: ("changes", ("change_id",)),
+    ev.ChangeRejected: ("changes", ("change_id",)),
+    ev.ChangeWithdrawn: ("changes", ("change_id",)),
+    **{cls: ("mistakes", ("mistake_id",)) for cls in (
         ev.MistakeAcknowledged, ev.MistakeDiagnosed, ev.RemedyProposed, ev.RemedyChosen,
         ev.MistakeResolved, ev.LessonRecorded)},
 }
+_INSTALLMENT = ("installments", ("contract_id", "installment"))
 
 
 def prefetch(batch: Batch, events: Iterable[Any]) -> None:
     """Load, in a handful of queries, every existing row the page's events will touch."""
     streams: set[str] = set()
-    needs: dict[str, tuple[set[str], set[Any], str]] = {}
+    needs: dict[str, set[tuple[Any, ...]]] = {}
     for event in events:
         cls = type(event)
         if cls not in HANDLERS and not isinstance(event, ev.RelationshipEvent):
@@ -66,16 +68,14 @@ def prefetch(batch: Batch, events: Iterable[Any]) -> None:
         streams.add(stream)
         lookup = _LOOKUPS.get(cls)
         if lookup is None and cls is ev.InvoiceIssued and event.installment is not None:
-            lookup = ("installments", "n", "installment")
+            lookup = _INSTALLMENT
         if lookup is not None:
-            table, column, field = lookup
-            wanted = needs.setdefault(table, (set(), set(), column))
-            wanted[0].add(stream)
-            wanted[1].add(getattr(event, field))
+            table, fields = lookup
+            needs.setdefault(table, set()).add((stream, *(getattr(event, f) for f in fields)))
     batch.load("relationships", streams)
     batch.load("contracts", streams)  # all of them: a client has a few, and changes need theirs
-    for table, (table_streams, values, column) in needs.items():
-        batch.load(table, table_streams, column, values)
+    for table, keys in needs.items():
+        batch.load_keys(table, TABLES[table].key, keys)
 
 
 def project(event: Any, batch: Batch) -> None:

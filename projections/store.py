@@ -28,6 +28,7 @@ import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError, Tracking
@@ -123,6 +124,9 @@ def upsert_sql(table: Table) -> str:
 
 
 UPSERTS = {name: upsert_sql(table) for name, table in TABLES.items()}
+# row dict -> tuple of its values in column order (itemgetter of one column returns a bare value)
+ROW_VALUES = {name: (itemgetter(*table.columns) if len(table.columns) > 1 else lambda row, c=table.columns[0]:
+                     (row[c],)) for name, table in TABLES.items()}
 
 
 class Batch:
@@ -134,22 +138,34 @@ class Batch:
         self.changed: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
         self.timeline: list[tuple[Any, ...]] = []  # one row per event, in TIMELINE.columns order
 
-    def load(self, table: str, streams: Iterable[str], column: str | None = None,
-             values: Iterable[Any] = ()) -> None:
-        """Fetch the rows of `streams` (and, if given, with `column` in `values`): one query."""
+    def load(self, table: str, streams: Iterable[str]) -> None:
+        """Fetch every row of `streams`: one query."""
         streams = sorted(set(streams))
         if not streams or self.writer is None:
             return
-        values = sorted(set(values), key=str) if column else []
-        if column and not values:
+        spec = TABLES[table]
+        sql = f"SELECT {', '.join(spec.columns)} FROM {{t}}{table} WHERE stream IN ({', '.join('?' * len(streams))})"
+        rows = self.rows[table]
+        for row in self.writer.rows(sql, streams):
+            rows[tuple(row[k] for k in spec.key)] = row
+
+    def load_keys(self, table: str, columns: tuple[str, ...], keys: Iterable[tuple[Any, ...]]) -> None:
+        """Fetch the rows whose `columns` equal one of `keys`, in one query of exact index probes.
+
+        A join with a VALUES list: SQLite scans a row-value `(a, b) IN (VALUES ...)`, and
+        `a IN (...) AND b IN (...)` probes every combination; the join probes each key once.
+        """
+        keys = sorted(set(keys), key=str)
+        if not keys or self.writer is None:
             return
         spec = TABLES[table]
-        sql = (f"SELECT {', '.join(spec.columns)} FROM {{t}}{table}"
-               f" WHERE stream IN ({', '.join('?' * len(streams))})")
-        if column:
-            sql += f" AND {column} IN ({', '.join('?' * len(values))})"
+        names = [f"k{i}" for i in range(len(columns))]
+        values = ", ".join([f"({', '.join('?' * len(columns))})"] * len(keys))
+        sql = (f"WITH k({', '.join(names)}) AS (VALUES {values})"
+               f" SELECT {', '.join(f't.{c}' for c in spec.columns)} FROM k JOIN {{t}}{table} t ON "
+               + " AND ".join(f"t.{c} = k.{n}" for c, n in zip(columns, names, strict=True)))
         rows = self.rows[table]
-        for row in self.writer.rows(sql, [*streams, *values]):
+        for row in self.writer.rows(sql, [value for key in keys for value in key]):
             rows[tuple(row[k] for k in spec.key)] = row
 
     def get(self, table: str, *key: Any) -> dict[str, Any] | None:
@@ -176,9 +192,8 @@ class Batch:
         assert self.writer is not None
         for name, changed in self.changed.items():
             if changed:
-                columns = TABLES[name].columns
-                self.writer.executemany(UPSERTS[name], [tuple(row[c] for c in columns)
-                                                        for row in changed.values()])
+                values = ROW_VALUES[name]
+                self.writer.executemany(UPSERTS[name], [values(row) for row in changed.values()])
         self.writer.executemany(UPSERTS["timeline"], self.timeline)
 
 
