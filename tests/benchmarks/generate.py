@@ -8,8 +8,9 @@ both sides, a monthly invoice (numbered by the one business-wide series F-2026, 
 use) paid the next month, one late payment with a reminder, one change (requested, quoted,
 approved), one mistake (reported to lesson), and hours and notes filling up to its share of
 events. Its share counts the series' InvoiceNumberAssigned events, so the store holds
-exactly `--events` events (when it divides by `--clients`). Client 0 is `acme`, the others
-`c00001`...; `--long acme:2000` gives one client its own length instead.
+exactly `--events` events (when it divides by `--clients`; at least 52 a client), except that
+`--events` equal to `--clients` opens the clients and records nothing else. Client 0 is
+`acme`, the others `c00001`...; `--long 0:2000` gives one client its own length instead.
 
 Commands decide on the aggregates (the domain's rules all run); months are generated in
 order across all clients, so invoice dates follow their numbers; each batch of clients is
@@ -48,8 +49,9 @@ def handle_of(n: int) -> str:
 class Story:
     """One client's year, month by month (month 0 is the opening), on a Relationship aggregate."""
 
-    def __init__(self, n: int, events: int, actor: str) -> None:
+    def __init__(self, n: int, events: int, actor: str, opened_only: bool = False) -> None:
         self.n = n
+        self.opened_only = opened_only
         self.handle = handle_of(n)
         self.actor = actor
         self.fillers = max(events - FIXED_EVENTS - SERIES_EVENTS, 0)
@@ -74,6 +76,8 @@ class Story:
                 Party(name=f"Client {self.n} SL", email=f"admin@client{self.n}.example",
                       tax_id=f"B{self.n:08d}", address=f"Calle {self.n % 97 + 1}, Madrid"),
                 date(YEAR, 1, 5), a)
+            if self.opened_only:
+                return
             r.publish_terms(Terms(rate=eur(60), weekly_hours=Decimal(30), payment_days=30,
                                   late_fee=LateFee(kind="statutory-eu"), reference_rate=Decimal("2.15"),
                                   confidentiality="Confidential for 5 years."), date(YEAR, 1, 5), a)
@@ -131,12 +135,13 @@ def generate(app, *, events: int, clients: int, batch: int = 250, long: dict[int
     """Record the stores' events through `app`; returns how many were recorded."""
     from domain.invoices import InvoiceSeries, series_id
 
-    per_client = max(events // clients, MIN_EVENTS)
     long = long or {}
-    stories = [Story(n, long.get(n, per_client), actor) for n in range(clients)]
+    opened_only = events == clients  # one event per client: the clients are opened, nothing more
+    stories = [Story(n, long.get(n, max(events // clients, MIN_EVENTS)), actor, opened_only)
+               for n in range(clients)]
     series = InvoiceSeries(series_id("F", YEAR))
     recorded = 0
-    for m in range(MONTHS + 1):
+    for m in range(1 if opened_only else MONTHS + 1):
         for start in range(0, clients, batch):
             group = stories[start:start + batch]
             for story in group:

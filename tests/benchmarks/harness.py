@@ -3,8 +3,7 @@
 Every figure is a ratio of two times (or rates, or peak RSS) measured in the same run, so
 the load of a shared machine cancels out as far as it can: the command-line timings are
 taken in interleaved rounds (each round runs the baseline and every command once), and
-the reported value is the ratio of medians. See tests/benchmarks/README in
-docs/performance.md for what each figure means.
+the reported value is the ratio of medians. docs/performance.md says what each figure means.
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from generate import SERIES_EVENTS
+
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / ".bench"
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,9 @@ PYTHON = sys.executable
 TRATOS = str(Path(sys.executable).with_name("tratos"))
 TIME = "/usr/bin/time"
 BASELINE_IMPORT = "import eventsourcing.application, eventsourcing.sqlite, click; from pydantic import BaseModel"
+# The same imports, then the least a program that validates with pydantic does: one model class
+# with a Decimal field, and one validation. Reported next to figure 1 (ADR-10).
+PYDANTIC_FLOOR = BASELINE_IMPORT + "\nfrom decimal import Decimal\nclass M(BaseModel):\n    a: Decimal\nM(a='1.5')"
 TODAY = "2027-01-20"  # the stores hold 2026; status computes overdue for this day
 ON = "2026-12-20"  # notes and invoices are dated inside the stores' year (invoice series F-2026)
 PASSPHRASE = "bench-passphrase"
@@ -48,8 +52,8 @@ class Config:
     name: str
     big_events: int
     big_clients: int
-    mid_events: int  # the RSS reference: rebuild and audit on this many events
-    mid_clients: int
+    mid_events: int  # rebuild and audit peak RSS are also compared with a store this size
+    mid_clients: int  # and this many clients (the audit keeps a few fields per client)
     small_events: int = 100
     runs: int = 15
     warmup: int = 2
@@ -61,7 +65,7 @@ class Config:
 
 
 FULL = Config("full", 1_000_000, 10_000, 10_000, 100)
-SMOKE = Config("smoke", 10_000, 100, 1_000, 10, runs=3, warmup=1, long_events=300, pdf_runs=1, cache=False)
+SMOKE = Config("smoke", 10_000, 100, 1_000, 10, runs=1, warmup=0, long_events=60, pdf_runs=1, cache=False)
 
 
 # ---------------------------------------------------------------- figures
@@ -426,6 +430,8 @@ class Bench:
         with self.phase(f"{b}: stores"):
             big = place.big(events, clients)
             small = place.fresh("small", c.small_events, 1)
+            long = place.fresh("long", c.long_events, 1)
+            wide = place.fresh("wide", clients, clients)  # as many clients as the big store, opened only
             mid = place.fresh("mid", c.mid_events, c.mid_clients)
         cached = " (cached store)" if big.generation.get("cached") else ""
         self.add("generator.rate", b, f"generator: {big.events:,} events over {clients:,} clients",
@@ -441,6 +447,7 @@ class Bench:
             invoice = ("invoice", "issue", "acme", "--amount", "10EUR", "--on", ON)
             commands = {
                 "baseline": lambda: run(baseline, env),
+                "pydantic_floor": lambda: run([PYTHON, "-c", PYDANTIC_FLOOR], env),
                 "note.small": lambda: small.tratos(*note),
                 "status.small": lambda: small.tratos("status", "acme"),
                 "invoice.small": lambda: small.tratos(*invoice),
@@ -448,6 +455,7 @@ class Bench:
                 "status.big": lambda: big.tratos("status", "acme"),
                 "portfolio.big": lambda: big.tratos("status"),
                 "invoice.big": lambda: big.tratos(*invoice),
+                "note.long": lambda: long.tratos(*note),
             }
             done = rounds(commands, c.runs, c.warmup)
         m = {name: median([r.seconds for r in runs]) for name, runs in done.items()}
@@ -463,6 +471,10 @@ class Bench:
         self.add("overhead.status", b, "1. status CLIENT / library imports", m["status.small"] / m["baseline"],
                  ("<=", 1.5), f"{ms('status.small')} / {ms('baseline')}; CPU time"
                  f" {cpu['status.small'] / cpu['baseline']:.2f}")
+        self.add("overhead.floor", b, "1'. one pydantic model / library imports (reference)",
+                 m["pydantic_floor"] / m["baseline"], None,
+                 f"{ms('pydantic_floor')} / {ms('baseline')}; CPU time"
+                 f" {cpu['pydantic_floor'] / cpu['baseline']:.2f}")
         size = f"{big.events:,}"
         self.add("scale.note", b, f"2. note: {size} / {small.events} events", m["note.big"] / m["note.small"],
                  ("<=", 1.1), f"{ms('note.big')} / {ms('note.small')}")
@@ -475,37 +487,54 @@ class Bench:
                  m["invoice.big"] / m["invoice.small"], ("<=", 1.1),
                  f"{ms('invoice.big')} / {ms('invoice.small')}; series of {series:,} numbers (not in the issue)")
 
+        stream = long.events - SERIES_EVENTS  # the rest are the invoice series' numbers
+        self.add("scale.stream", b, f"2'. note on a {stream:,}-event / {small.events - SERIES_EVENTS}-event"
+                 " relationship",
+                 m["note.long"] / m["note.small"], None,
+                 f"{ms('note.long')} / {ms('note.small')}; one stream's length (not in the issue)")
+
         with self.phase(f"{b}: rebuild"):
             count, seconds = decoded_read(big)
             read_rate = count / seconds
             rebuilt = big.tratos("--json", "rebuild", rss=True)
+            rebuilt_wide = wide.tratos("--json", "rebuild", rss=True)
             rebuilt_mid = mid.tratos("--json", "rebuild", rss=True)
         reported = json.loads(rebuilt.output)
         rebuild_rate = reported["events"] / rebuilt.seconds
-        self.raw[f"{b}.rebuild"] = {"decoded_read": {"events": count, "seconds": round(seconds, 3)},
-                                    "rebuild": {**reported, "process_seconds": round(rebuilt.seconds, 3),
-                                                "rss_kb": rebuilt.rss_kb},
-                                    "rebuild_mid": {"rss_kb": rebuilt_mid.rss_kb, "seconds": rebuilt_mid.seconds}}
+        self.raw[f"{b}.rebuild"] = {
+            "decoded_read": {"events": count, "seconds": round(seconds, 3)},
+            "rebuild": {**reported, "process_seconds": round(rebuilt.seconds, 3), "rss_kb": rebuilt.rss_kb},
+            "rebuild_wide": {"rss_kb": rebuilt_wide.rss_kb, "seconds": round(rebuilt_wide.seconds, 3)},
+            "rebuild_mid": {"rss_kb": rebuilt_mid.rss_kb, "seconds": round(rebuilt_mid.seconds, 3)}}
         self.add("decoded_read.rate", b, f"3. decoded read of {count:,} events (baseline)", read_rate,
                  unit="events/s", detail=f"{seconds:.1f} s")
         self.add("rebuild.rate", b, "3. rebuild events/s / decoded read", rebuild_rate / read_rate, (">=", 0.3),
                  f"{rebuild_rate:,.0f}/s over {read_rate:,.0f}/s ({rebuilt.seconds:.1f} s, whole process)")
-        self.add("rebuild.rss", b, f"3. rebuild peak RSS: {big.events:,} / {mid.events:,} events",
-                 rebuilt.rss_kb / rebuilt_mid.rss_kb, ("<=", 1.2),
-                 f"{rebuilt.rss_kb / 1024:.0f} MB / {rebuilt_mid.rss_kb / 1024:.0f} MB")
+        self.add("rebuild.rss", b, f"3. rebuild peak RSS: {big.events:,} / {wide.events:,} events",
+                 rebuilt.rss_kb / rebuilt_wide.rss_kb, ("<=", 1.2),
+                 f"{rebuilt.rss_kb / 1024:.0f} MB / {rebuilt_wide.rss_kb / 1024:.0f} MB, {clients:,} clients each")
+        self.add("rebuild.rss_clients", b, f"3'. rebuild peak RSS: {clients:,} / {c.mid_clients:,} clients",
+                 rebuilt.rss_kb / rebuilt_mid.rss_kb, None,
+                 f"{rebuilt.rss_kb / 1024:.0f} MB / {rebuilt_mid.rss_kb / 1024:.0f} MB"
+                 f" ({big.events:,} / {mid.events:,} events)")
 
         with self.phase(f"{b}: audit"):
             audited = big.tratos("audit", "verify", rss=True)
+            audited_wide = wide.tratos("audit", "verify", rss=True)
             audited_mid = mid.tratos("audit", "verify", rss=True)
         audit_rate = big.events / audited.seconds
         self.raw[f"{b}.audit"] = {"seconds": round(audited.seconds, 3), "rss_kb": audited.rss_kb,
-                                  "mid_rss_kb": audited_mid.rss_kb, "summary": audited.output.splitlines()[-2:]}
+                                  "wide_rss_kb": audited_wide.rss_kb, "mid_rss_kb": audited_mid.rss_kb,
+                                  "summary": audited.output.splitlines()[-2:]}
         self.add("audit.rate", b, "4. audit verify events/s / decoded read", audit_rate / read_rate, (">=", 0.3),
                  f"{audit_rate:,.0f}/s over {read_rate:,.0f}/s ({audited.seconds:.1f} s, whole process)")
-        self.add("audit.rss", b, f"4. audit peak RSS: {big.events:,} / {mid.events:,} events",
-                 audited.rss_kb / audited_mid.rss_kb, ("<=", 1.2),
+        self.add("audit.rss", b, f"4. audit peak RSS: {big.events:,} / {wide.events:,} events",
+                 audited.rss_kb / audited_wide.rss_kb, ("<=", 1.2),
+                 f"{audited.rss_kb / 1024:.0f} MB / {audited_wide.rss_kb / 1024:.0f} MB, {clients:,} clients each")
+        self.add("audit.rss_clients", b, f"4'. audit peak RSS: {clients:,} / {c.mid_clients:,} clients",
+                 audited.rss_kb / audited_mid.rss_kb, None,
                  f"{audited.rss_kb / 1024:.0f} MB / {audited_mid.rss_kb / 1024:.0f} MB"
-                 f" ({clients:,} / {c.mid_clients:,} clients)")
+                 f" ({big.events:,} / {mid.events:,} events)")
 
     # -- item 5
 
@@ -521,7 +550,7 @@ class Bench:
             for store in (small, long):
                 store.tratos("init", "--name", "Ana García", "--email", "ana@example.com", "--lang", "en")
             result = run([PYTHON, str(PDF_TIMING), "--home", str(small.home), "--long-home", str(long.home),
-                          "--runs", str(c.pdf_runs)], clean_env())
+                          "--runs", str(c.pdf_runs), "--warmup", str(min(c.warmup + 1, 2))], clean_env())
             shutil.rmtree(place, ignore_errors=True)
         report = json.loads(result.output.strip().splitlines()[-1])
         self.raw["documents"] = report
@@ -558,11 +587,15 @@ BACKEND_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
     ("scale.status", "2. status CLIENT: big / small store", ("<=", 1.1)),
     ("scale.portfolio", "2. status (all clients) / status CLIENT", ("<=", 2.0)),
     ("scale.invoice", "2+. invoice issue: big / small store", ("<=", 1.1)),
+    ("overhead.floor", "1'. one pydantic model / library imports (reference)", None),
+    ("scale.stream", "2'. note on a long / short relationship", None),
     ("decoded_read.rate", "3. decoded read (baseline)", None),
     ("rebuild.rate", "3. rebuild events/s / decoded read", (">=", 0.3)),
-    ("rebuild.rss", "3. rebuild peak RSS: big / mid store", ("<=", 1.2)),
+    ("rebuild.rss", "3. rebuild peak RSS: big / wide store (same clients)", ("<=", 1.2)),
+    ("rebuild.rss_clients", "3'. rebuild peak RSS: big / mid store", None),
     ("audit.rate", "4. audit verify events/s / decoded read", (">=", 0.3)),
-    ("audit.rss", "4. audit peak RSS: big / mid store", ("<=", 1.2)),
+    ("audit.rss", "4. audit peak RSS: big / wide store (same clients)", ("<=", 1.2)),
+    ("audit.rss_clients", "4'. audit peak RSS: big / mid store", None),
 ]
 DOCUMENT_FIGURES = ["pdf.contract", "pdf.dossier", "pdf.dossier_pages"]
 
@@ -596,25 +629,30 @@ def postgres_server_problem(url: str) -> str:
     return ""
 
 
+PARTS = ("sqlite", "postgres", "documents")
+
+
 def run_all(config: Config, *, postgres_url: str | None, log: Callable[[str], None] = print,
-            skip_postgres: str = "") -> Bench:
+            skip_postgres: str = "", parts: tuple[str, ...] = PARTS) -> Bench:
     """Measure everything for `config`; PostgreSQL is skipped (with `skip_postgres` as the reason)
-    when no server URL is given."""
+    when no server URL is given. `parts` picks what to measure (BENCH_ONLY=sqlite,documents)."""
     bench = Bench(config, log)
-    sqlite = SQLitePlace(config)
-    try:
-        bench.backend(sqlite)
-    finally:
-        sqlite.close()
-    if postgres_url:
+    if "sqlite" in parts:
+        sqlite = SQLitePlace(config)
+        try:
+            bench.backend(sqlite)
+        finally:
+            sqlite.close()
+    if "postgres" in parts and postgres_url:
         postgres = PostgresPlace(config, postgres_url)
         try:
             bench.backend(postgres)
         finally:
             postgres.close()
-    else:
+    elif "postgres" in parts:
         bench.skip_backend("postgres", skip_postgres or "no server")
-    bench.documents()
+    if "documents" in parts:
+        bench.documents()
     return bench
 
 

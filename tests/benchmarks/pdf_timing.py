@@ -6,8 +6,8 @@
 `main` (read the stream, build, render, sign with the PAdES key, write, record
 DocumentIssued). `weasyprint`: `HTML(string=...).write_pdf()` of the very same HTML string,
 with the same stylesheet and fonts (the same layout work), and nothing else: no PDF/A,
-no attachment, no signature, no store. Both are medians of `--runs` runs after two warm-up
-runs of each. `dossier`: `tratos pdf dossier acme` on the store whose acme has the long
+no attachment, no signature, no store. Both are medians of `--runs` runs after `--warmup`
+(default two) warm-up runs of each. `dossier`: `tratos pdf dossier acme` on the store whose acme has the long
 relationship, run once after the warm-up; its pages are counted with pypdf.
 
 Both stores need an identity with a signing key (`tratos init` with TRATOS_KEY_PASSPHRASE).
@@ -82,6 +82,7 @@ def main() -> None:
     parser.add_argument("--home", required=True)
     parser.add_argument("--long-home", required=True)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     os.environ.pop("TRATOS_DATABASE_URL", None)
@@ -89,9 +90,9 @@ def main() -> None:
 
     contract_pdf = out / "contract.pdf"
     contract = timed(lambda: tratos("--home", args.home, "pdf", "contract", "acme", "-o", str(contract_pdf)),
-                     args.runs)
+                     args.runs, args.warmup)
     html = contract_html(Path(args.home))
-    bare = timed(lambda: bare_weasyprint(html), args.runs)
+    bare = timed(lambda: bare_weasyprint(html), args.runs, args.warmup)
 
     dossier_pdf = out / "dossier.pdf"
     started = time.perf_counter()

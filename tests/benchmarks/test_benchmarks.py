@@ -20,6 +20,7 @@ from harness import (
     BENCH_DIR,
     DOCUMENT_FIGURES,
     FULL,
+    PARTS,
     SMOKE,
     postgres_server_problem,
     run_all,
@@ -42,7 +43,9 @@ def _log(line: str) -> None:
 
 def test_bench() -> None:
     url, problem = _postgres()
-    bench = run_all(FULL, postgres_url=url, skip_postgres=problem, log=_log)
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=sqlite,documents while working on one part
+    parts = tuple(p.strip() for p in only.split(",")) if only else PARTS
+    bench = run_all(FULL, postgres_url=url, skip_postgres=problem, log=_log, parts=parts)
     results = write_results(bench, BENCH_DIR / "results.json")
     print()
     print(render_table(bench.figures))
