@@ -10,6 +10,7 @@ what needs action) is computed here for the `today` given, never stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from domain.values import Terms
 from projections.store import Reader
 
 DEFAULT_CURRENCY = "EUR"
+DEFAULT_RESPONSE_DAYS = Terms.model_fields["response_days"].default
 LIVE = ("in_force", "completed")
 
 
@@ -61,19 +63,27 @@ class TermsBook:
         return self.parsed[version]
 
     @property
-    def latest(self) -> tuple[int, Terms] | None:
-        if not self.rows:
-            return None
-        version = max(self.rows)
-        return version, self.get(version)  # type: ignore[return-value]
+    def latest_version(self) -> int | None:
+        return max(self.rows) if self.rows else None
+
+    def response_days(self) -> int:
+        """The latest terms' response time, read from their JSON (no model needed)."""
+        version = self.latest_version
+        if version is None:
+            return DEFAULT_RESPONSE_DAYS
+        return json.loads(self.rows[version]["data"]).get("response_days", DEFAULT_RESPONSE_DAYS)
 
 
-def invoice_view(row: dict[str, Any], terms: Terms | None, today: date) -> dict[str, Any]:
+def invoice_view(row: dict[str, Any], terms: Terms | Callable[[], Terms | None] | None,
+                 today: date) -> dict[str, Any]:
+    """One invoice as of `today`; `terms` may be a callable, called only if a late fee is due."""
     currency = row["currency"]
     amount, paid = Decimal(row["amount"]), Decimal(row["paid"])
     outstanding = amount - paid
     overdue = today > date.fromisoformat(row["due"]) and outstanding > 0
     fee = None
+    if overdue and callable(terms):
+        terms = terms()
     if overdue and terms is not None:
         claimed = late_fee(terms.late_fee, terms.reference_rate, Money(amount=outstanding, currency=currency),
                            date.fromisoformat(row["due"]), today)
@@ -135,7 +145,7 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
     states = {c["id"]: c["state"] for c in contracts}
     invoice_rows = sorted(reader.rows("SELECT * FROM {t}invoices WHERE stream = ?", by_stream),
                           key=lambda i: (i["issued_on"], i["number"]))
-    invoices = [invoice_view(row, terms.get(row["terms_version"]), today) for row in invoice_rows]
+    invoices = [invoice_view(row, lambda v=row["terms_version"]: terms.get(v), today) for row in invoice_rows]
     by_number = {i["number"]: i for i in invoices}
     ended = r["state"] == "ended"
     installments = []
@@ -156,8 +166,7 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
             "paid": invoice["paid"] if invoice else money(0, row["currency"]),
             "late": bool(invoice and invoice["late"]), "state": state,
         })
-    latest = terms.latest
-    response_days = latest[1].response_days if latest else Terms().response_days
+    response_days = terms.response_days()
     changes = [{
         "id": c["id"], "contract": c["contract"], "description": c["description"], "state": c["state"],
         "requested_by": c["requested_by"], "requested_on": c["requested_on"],
@@ -174,7 +183,7 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
         "handle": r["handle"], "name": r["name"], "email": r["email"], "tax_id": r["tax_id"],
         "address": r["address"], "state": r["state"], "opened_on": r["opened_on"], "as_of": today.isoformat(),
         "version": r["version"], "currency": currency,
-        "terms_version": latest[0] if latest else None,
+        "terms_version": terms.latest_version,
         "contract": contract_view(current) if current else None,
         "contracts": [contract_view(c) for c in contracts],
         "balance": _balance(invoices, currency),
