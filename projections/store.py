@@ -86,13 +86,25 @@ class Writer(Reader):
         if rows:
             self.cursor.executemany(self.dialect.sql(sql), rows)
 
+    def upsert(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Write rows (tuples in column order): `executemany` on SQLite (a C loop); on PostgreSQL
+        one statement per table with a column array each (`unnest`), since psycopg's
+        executemany pays Python per row and long multi-row VALUES cost it more to parse."""
+        if not rows:
+            return
+        if not self.dialect.arrays:
+            self.cursor.executemany(self.dialect.sql(UPSERTS[table.name]), rows)
+            return
+        self.cursor.execute(self.dialect.sql(UNNEST_UPSERTS[table.name]), [list(c) for c in zip(*rows, strict=True)])
+
 
 class Dialect:
     """The little that differs between SQLite and PostgreSQL."""
 
-    def __init__(self, placeholder: str, qualify: str) -> None:
+    def __init__(self, placeholder: str, qualify: str, arrays: bool = False) -> None:
         self.placeholder = placeholder
         self.qualify = qualify
+        self.arrays = arrays
         self._cache: dict[str, str] = {}
 
     def sql(self, text: str) -> str:
@@ -113,10 +125,16 @@ class Dialect:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def upsert_sql(table: Table) -> str:
+def upsert_sql(table: Table, arrays: bool = False) -> str:
+    """INSERT … ON CONFLICT DO UPDATE (plain INSERT for append-only tables) of one row, or with
+    `arrays` (PostgreSQL) of as many rows as the column arrays passed hold."""
     columns = ", ".join(table.columns)
-    marks = ", ".join("?" * len(table.columns))
-    insert = f"INSERT INTO {{t}}{table.name} ({columns}) VALUES ({marks})"
+    if arrays:
+        # %b: psycopg dumps the arrays in binary (its text array dumper escapes every item in Python)
+        casts = ", ".join(f"%b::{'bigint' if c in table.integers else 'text'}[]" for c in table.columns)
+        insert = f"INSERT INTO {{t}}{table.name} ({columns}) SELECT * FROM unnest({casts})"
+    else:
+        insert = f"INSERT INTO {{t}}{table.name} ({columns}) VALUES ({', '.join('?' * len(table.columns))})"
     if table.append_only:
         return insert
     updates = ", ".join(f"{c} = excluded.{c}" for c in table.values)
@@ -124,6 +142,7 @@ def upsert_sql(table: Table) -> str:
 
 
 UPSERTS = {name: upsert_sql(table) for name, table in TABLES.items()}
+UNNEST_UPSERTS = {name: upsert_sql(table, arrays=True) for name, table in TABLES.items()}
 # row dict -> tuple of its values in column order (itemgetter of one column returns a bare value)
 ROW_VALUES = {name: (itemgetter(*table.columns) if len(table.columns) > 1 else lambda row, c=table.columns[0]:
                      (row[c],)) for name, table in TABLES.items()}
@@ -193,8 +212,8 @@ class Batch:
         for name, changed in self.changed.items():
             if changed:
                 values = ROW_VALUES[name]
-                self.writer.executemany(UPSERTS[name], [values(row) for row in changed.values()])
-        self.writer.executemany(UPSERTS["timeline"], self.timeline)
+                self.writer.upsert(TABLES[name], [values(row) for row in changed.values()])
+        self.writer.upsert(TABLES["timeline"], self.timeline)
 
 
 class ReadModelRecorder:
@@ -402,7 +421,7 @@ def postgres_recorder_class() -> type:
             def __init__(self, datastore: Any, **kwargs: Any) -> None:
                 super().__init__(datastore, **kwargs)
                 schema = self.datastore.schema.replace('"', '""')
-                self.dialect = Dialect("%s", f'"{schema}".')
+                self.dialect = Dialect("%s", f'"{schema}".', arrays=True)
                 # One advisory lock per schema serialises read-model writers, like BEGIN IMMEDIATE.
                 self.lock_key = zlib.crc32(f"tratos-read-models:{self.datastore.schema}".encode())
 
