@@ -57,8 +57,15 @@ class Reader:
         self.dialect = dialect
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts (mutable, comparable)."""
         self.cursor.execute(self.dialect.sql(sql), tuple(params))
         return self.dialect.dicts(self.cursor)
+
+    def tuples(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows to unpack by position, in the order of the SELECT list (the cheapest to read)."""
+        self.cursor.execute(self.dialect.sql(sql), tuple(params))
+        rows = self.cursor.fetchall()
+        return [tuple(row.values()) for row in rows] if rows and isinstance(rows[0], dict) else rows
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.rows(sql, params)

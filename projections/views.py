@@ -32,10 +32,14 @@ def money(amount: Decimal | str | int | None, currency: str | None) -> dict[str,
     """The one JSON shape of money: {"amount": "8000.00", "currency": "EUR"}."""
     if amount is None or currency is None:
         return None
+    return {"amount": str(Decimal(amount).quantize(_quantum(currency))), "currency": currency}
+
+
+def _quantum(currency: str) -> Decimal:
     quantum = _QUANTUM.get(currency)
     if quantum is None:
         quantum = _QUANTUM[currency] = Decimal(1).scaleb(-minor_units(currency))
-    return {"amount": str(Decimal(amount).quantize(quantum)), "currency": currency}
+    return quantum
 
 
 def _number(text: str | None) -> int:
@@ -220,29 +224,35 @@ def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
     negative amount), so the second query only reads the few recent invoices, not the arrears.
     """
     not_due: dict[tuple[str, str], Decimal] = {}
-    for row in reader.rows("SELECT stream, currency, amount, paid FROM {t}invoices WHERE open = 1 AND due >= ?",
-                           (today.isoformat(),)):
-        key = (row["stream"], row["currency"])
-        not_due[key] = not_due.get(key, 0) + Decimal(row["amount"]) - Decimal(row["paid"])
+    for stream, currency, amount, paid in reader.tuples(
+            "SELECT stream, currency, amount, paid FROM {t}invoices WHERE open = 1 AND due >= ?",
+            (today.isoformat(),)):
+        not_due[stream, currency] = not_due.get((stream, currency), 0) + Decimal(amount) - Decimal(paid)
     result = []
-    for r in reader.rows("SELECT handle, name, state, stream, current_contract, currency, contract_total,"
-                         " invoiced, paid, other_balances, open_changes, open_mistakes, ended_on"
-                         " FROM {t}relationships ORDER BY handle"):
-        currency = r["currency"] or DEFAULT_CURRENCY
-        invoiced, paid = Decimal(r["invoiced"] or 0), Decimal(r["paid"] or 0)
+    zero = Decimal(0)
+    for (handle, name, state, stream, contract, stored_currency, contract_total, invoiced_text, paid_text,
+         other_balances, open_changes, open_mistakes, ended_on) in reader.tuples(
+            "SELECT handle, name, state, stream, current_contract, currency, contract_total, invoiced, paid,"
+            " other_balances, open_changes, open_mistakes, ended_on FROM {t}relationships ORDER BY handle"):
+        currency = stored_currency or DEFAULT_CURRENCY
+        quantum = _quantum(currency)
+        invoiced = Decimal(invoiced_text) if invoiced_text else zero
+        paid = Decimal(paid_text) if paid_text else zero
         outstanding = invoiced - paid
-        others = json.loads(r["other_balances"]) if r["other_balances"] else {}
+        overdue = outstanding - not_due.get((stream, currency), zero)
+        others = json.loads(other_balances) if other_balances else {}
         result.append({
-            "handle": r["handle"], "name": r["name"], "state": r["state"], "contract": r["current_contract"],
-            "contract_total": money(r["contract_total"], r["currency"]),
-            "invoiced": money(invoiced, currency), "paid": money(paid, currency),
-            "outstanding": money(outstanding, currency),
-            "overdue": money(outstanding - not_due.get((r["stream"], currency), 0), currency),
+            "handle": handle, "name": name, "state": state, "contract": contract,
+            "contract_total": money(contract_total, stored_currency),
+            "invoiced": {"amount": str(invoiced.quantize(quantum)), "currency": currency},
+            "paid": {"amount": str(paid.quantize(quantum)), "currency": currency},
+            "outstanding": {"amount": str(outstanding.quantize(quantum)), "currency": currency},
+            "overdue": {"amount": str(overdue.quantize(quantum)), "currency": currency},
             "other_outstanding": [
                 money(Decimal(v["invoiced"]) - Decimal(v["paid"]), c) for c, v in sorted(others.items())
                 if Decimal(v["invoiced"]) != Decimal(v["paid"])
             ],
-            "open_changes": r["open_changes"], "open_mistakes": r["open_mistakes"], "ended_on": r["ended_on"],
+            "open_changes": open_changes, "open_mistakes": open_mistakes, "ended_on": ended_on,
         })
     return result
 
