@@ -10,13 +10,14 @@ position of the read models is an ordinary eventsourcing tracking record
   (SQLite `BEGIN IMMEDIATE`; PostgreSQL a transaction-scoped advisory lock), so
   two processes catching up at once apply each page once: the second sees the
   position moved and re-reads instead of applying the page again;
-- `Batch`: the rows one page of events touches, fetched with a few
-  `IN (...)` queries before the page is applied, edited in memory, and written
-  back with one `executemany` per table, followed by the tracking record, in
-  that same transaction.
+- `Batch`: the rows one page of events touches, fetched with one query per
+  table before the page is applied, edited in memory, and written back with
+  one bulk statement per table, followed by the tracking record, in that same
+  transaction.
 
 The SQL is shared; the dialects differ only in the placeholder (`?` / `%s`),
-the schema prefix and the lock.
+the schema prefix, the lock, and the bulk write (`executemany` on SQLite,
+`unnest` of binary column arrays on PostgreSQL). See ADR-14.
 """
 
 from __future__ import annotations
@@ -349,9 +350,11 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
         with _SPARE_LOCK:
             if _SPARE:
                 return _SPARE.pop()
+            template = _template()
         name = f"file:tratos-scratch-{uuid.uuid4().hex}?mode=memory&cache=shared"
         keeper = sqlite3.connect(name, uri=True, check_same_thread=False)
-        _template().backup(keeper)
+        with _SPARE_LOCK:
+            template.backup(keeper)
         recorder = cls(_scratch_datastore(name))
         recorder.owns_datastore = True
         recorder.keeper = keeper  # the in-memory database lives while a connection to it is open
@@ -404,7 +407,8 @@ def _scratch_datastore(name: str) -> SQLiteDatastore:
 
 
 def _template() -> sqlite3.Connection:
-    """An empty in-memory read-model database with the current schema, made once per process."""
+    """An empty in-memory read-model database with the current schema, made once per process
+    (called with `_SPARE_LOCK` held)."""
     global _TEMPLATE
     if _TEMPLATE is None:
         name = f"file:tratos-template-{uuid.uuid4().hex}?mode=memory&cache=shared"
