@@ -19,11 +19,12 @@ events would give.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from domain.errors import UnknownReference
+from domain.errors import UnknownClient, UnknownReference
 from domain.values import check_handle, stream_id
 from projections import projector, views
 from projections.schema import TABLES
@@ -40,6 +41,10 @@ def business_today() -> date:
     """Today's business date (TRATOS_TODAY pins it, as in the CLI session)."""
     pinned = os.environ.get("TRATOS_TODAY")
     return date.fromisoformat(pinned) if pinned else date.today()
+
+
+def _unknown(handle: str) -> UnknownClient:
+    return UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
 
 
 class ReadModels:
@@ -166,11 +171,11 @@ class ReadModels:
         """
         stream = stream_id(check_handle(handle)).hex
         if as_of is not None:
-            with self.as_of(as_of, handle) as past:
+            with self.as_of(as_of, handle) as past, self._not_yet(handle, as_of):
                 return past.status(handle, today=as_of)
         result = self._read(views.status, stream, today or business_today())
         if result is None:
-            raise UnknownReference(f"no client {handle!r}: open it with `tratos client open {handle}`")
+            raise _unknown(handle)
         return result
 
     def portfolio(self, *, today: date | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
@@ -184,12 +189,22 @@ class ReadModels:
         """One row per event of the relationship, oldest first, each with a sentence."""
         stream = stream_id(check_handle(handle)).hex
         if as_of is not None:
-            with self.as_of(as_of, handle) as past:
+            with self.as_of(as_of, handle) as past, self._not_yet(handle, as_of):
                 return past.timeline(handle)
         rows = self._read(views.timeline, stream)
         if not rows:
-            raise UnknownReference(f"no client {handle!r}: open it with `tratos client open {handle}`")
+            raise _unknown(handle)
         return rows
+
+    @contextmanager
+    def _not_yet(self, handle: str, day: date) -> Iterator[None]:
+        """A client unknown on `day` but opened later is said so (not 'did you mean…')."""
+        try:
+            yield
+        except UnknownClient:
+            if self.app.exists(handle):
+                raise UnknownReference(f"{handle} was not a client yet on {day}") from None
+            raise
 
     def lessons(self) -> list[dict[str, Any]]:
         return self._read(views.lessons)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from projection_story import D, acme_story, eur, in_force, open_client
 
-from domain.errors import BadInput, UnknownReference
+from domain.errors import BadInput, UnknownClient, UnknownReference
 from domain.money import Money
 from domain.values import LateFee
 from projections import ReadModels
@@ -111,16 +111,18 @@ def test_fixed_and_percent_late_fees(app, models, fee, expected):
 def test_unknown_and_invalid_handles(app, models):
     acme_story(app)
     models.catch_up()
-    with pytest.raises(UnknownReference):
-        models.status("nobody")
-    with pytest.raises(UnknownReference):
-        models.timeline("nobody")
-    with pytest.raises(UnknownReference):
-        models.status("nobody", as_of=D("2026-02-01"))
+    for read in (lambda: models.status("nobody"), lambda: models.timeline("nobody"),
+                 lambda: models.status("nobody", as_of=D("2026-02-01"))):
+        with pytest.raises(UnknownClient) as unknown:  # the CLI suggests the closest handle
+            read()
+        assert unknown.value.handle == "nobody"
     with pytest.raises(BadInput):
         models.status("Not A Handle")
-    with pytest.raises(UnknownReference):  # acme did not exist yet
-        models.status("acme", as_of=D("2026-01-04"))
+    for read in (lambda: models.status("acme", as_of=D("2026-01-04")),
+                 lambda: models.timeline("acme", as_of=D("2026-01-04"))):
+        with pytest.raises(UnknownReference, match="acme was not a client yet on 2026-01-04") as early:
+            read()
+        assert not isinstance(early.value, UnknownClient)
 
 
 def test_status_as_of_a_date_ignores_what_happened_after_it(app, models):
