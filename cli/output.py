@@ -80,7 +80,6 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         Console().print(view)
         return
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    click.echo(title)
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    lines = [title] + ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                       for row in [list(columns), *cells]]
+    click.echo("\n".join(lines))  # one write: a 10,000-client portfolio is one call, not 10,000
