@@ -23,15 +23,13 @@ import pytest
 from backends import StoreSpec
 from cli_support import copied, open_store, run, store_args, store_rows, use_database
 from demo_story import record_story
+from forger import Forger
 from pypdf import PdfReader
 
 from documents import signing
 from documents.identity import create_identity, load_identity
 from domain.money import Money
 from domain.values import stream_id
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "integrity"))
-from forger import Forger  # noqa: E402
 
 PASSPHRASE = "a long passphrase for tests"
 KEYED = {"TRATOS_KEY_PASSPHRASE": PASSPHRASE}

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import re
-import sys
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 from backends import BACKENDS, StoreSpec, copy_store
 from demo_story import ACME, IDENTITY, NORTHWIND, TODAY, record_story
+from forger import Forger
 from pypdf import PdfReader
 
 from documents.context import KINDS, Document, build_document, read_stream
@@ -31,9 +31,6 @@ from domain.application import Tratos
 from domain.chain import RawRecord, verify_chain
 from domain.errors import BadInput, Refused, UnknownReference
 from domain.values import Party, stream_id
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "integrity"))
-from forger import Forger  # noqa: E402
 
 LANGS = ("es", "en")
 # kind -> (client handle, id)

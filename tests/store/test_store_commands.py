@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 import pytest
-from raw_store import RawStore
+from forger import Forger
 from store_story import EVIDENCE, HANDLE, eur, open_and_sign, state_of, whole_story
 
 from domain import events as ev
@@ -21,7 +21,7 @@ from domain.values import Party, stream_id
 
 def _rows(app: Tratos) -> list[tuple]:
     """Every stored record of every stream, read under the Application."""
-    return RawStore(app).all_rows()
+    return Forger(app).all_rows()
 
 
 class TestEveryCommandRoundTrips:

@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from raw_store import RawStore
+from forger import Forger
 from store_story import HANDLE, eur, open_and_sign
 
 from domain.chain import canonical_json
@@ -27,20 +27,20 @@ def story(app):
     return app
 
 
-def _version_of(raw: RawStore, topic_name: str) -> int:
+def _version_of(raw: Forger, topic_name: str) -> int:
     return next(v for v, t, _ in raw.versions(STREAM) if t.endswith(f":{topic_name}"))
 
 
 class TestTamperingIsDetected:
     def test_the_store_schema_is_what_the_tamper_tests_expect(self, story):
-        raw = RawStore(story)
+        raw = Forger(story)
         assert {"originator_id", "originator_version", "topic", "state"} <= set(raw.columns())
         versions = raw.versions(STREAM)
         assert [v for v, _, _ in versions] == list(range(1, 9))
         assert json.loads(versions[0][2])["handle"] == HANDLE  # plain canonical JSON, readable
 
     def test_editing_an_amount_in_the_stored_bytes_breaks_exactly_that_version(self, story, make_app):
-        raw = RawStore(story)
+        raw = Forger(story)
         paid = _version_of(raw, "PaymentReceived")
         original = raw.state(STREAM, paid)
         assert b'"amount":"4000.00"' in original
@@ -53,7 +53,7 @@ class TestTamperingIsDetected:
             assert report.head_version == paid - 1
 
     def test_editing_a_business_date_is_detected(self, story):
-        raw = RawStore(story)
+        raw = Forger(story)
         state = json.loads(raw.state(STREAM, 3))
         state["occurred_on"] = "2025-12-01"
         raw.write_state(STREAM, 3, canonical_json(state))
@@ -62,7 +62,7 @@ class TestTamperingIsDetected:
     def test_an_edit_resealed_with_a_fresh_digest_breaks_the_next_version(self, story):
         from domain.chain import digest_of
 
-        raw = RawStore(story)
+        raw = Forger(story)
         state = json.loads(raw.state(STREAM, 4))
         previous = json.loads(raw.state(STREAM, 3))["digest"]
         state["signer"] = "Someone Else"
@@ -71,28 +71,28 @@ class TestTamperingIsDetected:
         assert story.verify(HANDLE).broken.version == 5
 
     def test_deleting_a_middle_record_is_detected(self, story):
-        raw = RawStore(story)
+        raw = Forger(story)
         raw.delete(STREAM, 5)
         report = story.verify(HANDLE)
         assert report.broken.version == 5
         assert "missing" in report.broken.problem
 
     def test_swapping_two_versions_is_detected(self, story):
-        raw = RawStore(story)
+        raw = Forger(story)
         raw.swap(STREAM, 6, 7)
         assert [v for v, _, _ in raw.versions(STREAM)] == list(range(1, 9))
         assert story.verify(HANDLE).broken.version == 6
 
     def test_appending_a_copied_record_is_detected(self, story):
-        raw = RawStore(story)
-        _, topic, state = raw.versions(STREAM)[-1]
+        raw = Forger(story)
+        _, topic, state = raw.records(STREAM)[-1]
         raw.insert(STREAM, 9, topic, state)
         report = story.verify(HANDLE)
         assert report.broken.version == 9
 
     def test_other_streams_stay_verified(self, story):
         open_and_sign(story, "globex", "Globex SA")
-        RawStore(story).delete(STREAM, 2)
+        Forger(story).delete(STREAM, 2)
         assert story.verify("globex").ok
         assert not story.verify(HANDLE).ok
 

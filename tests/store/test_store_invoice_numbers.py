@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from raw_store import RawStore
+from forger import Forger
 from store_story import HANDLE, eur, open_and_sign
 
 from domain.errors import BadInput, Refused, UnknownReference
@@ -46,7 +46,7 @@ class TestInvoiceNumbers:
     def test_a_refused_invoice_consumes_no_number(self, two_clients):
         app = two_clients
         app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
-        before = RawStore(app).all_rows()
+        before = Forger(app).all_rows()
         refusals = {
             "same installment": (lambda: app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 20)),
                                  Refused),
@@ -63,7 +63,7 @@ class TestInvoiceNumbers:
             with pytest.raises(error) as refusal:
                 refused()
             assert type(refusal.value) is error, name
-            assert RawStore(app).all_rows() == before, f"{name} changed the store"
+            assert Forger(app).all_rows() == before, f"{name} changed the store"
         assert _series(app).last_sequence == 1
         assert app.issue_invoice("globex", installment=1, on=date(2026, 1, 20)).id == "F-2026-002"
 

@@ -1,11 +1,16 @@
-"""A forger's toolkit: edit the stored records directly, under the Application, on either backend.
+"""A forger's toolkit: read and edit the stored records directly, under the Application, on either backend.
 
 SQLite through the stdlib `sqlite3` on the store's file, PostgreSQL through a
 plain psycopg connection to the test's schema. Edits are made the way someone
 with the database open would make them: UPDATE in place (rows keep their
 notification ids), DELETE, INSERT (new rows get new notification ids at the
-end of the log). The forger knows the chain format, so `seal` recomputes
-digests the way tratos does.
+end of the log). The table and its columns are looked up and checked, not
+assumed, so a schema change fails here with a clear message; a stream's
+originator_id is used as the backend stores it (hex text, dashed text or uuid).
+The forger knows the chain format, so `seal` recomputes digests the way tratos does.
+
+Shared by several test folders: import it as `from forger import Forger, seal`
+(tests/ is on sys.path through the top-level conftest, like `backends`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from uuid import UUID
 
 from domain.chain import GENESIS, canonical_json, digest_of, event_type
 
+COLUMNS = {"originator_id", "originator_version", "topic", "state"}
+
 
 class Forger:
     def __init__(self, app: Any) -> None:
@@ -25,22 +32,27 @@ class Forger:
         self.postgres = "postgres" in type(app.recorder).__module__
         env = app.env
         if self.postgres:
+            self.schema = env.get("POSTGRES_SCHEMA") or "public"
             self.connect_kwargs = {
                 "host": env.get("POSTGRES_HOST"), "port": int(env.get("POSTGRES_PORT") or 5432),
                 "dbname": env.get("POSTGRES_DBNAME"), "user": env.get("POSTGRES_USER"),
                 "password": env.get("POSTGRES_PASSWORD") or None,
             }
-            self.qualified = f'"{env.get("POSTGRES_SCHEMA") or "public"}"."{self.table}"'
+            self.qualified = f'"{self.schema}"."{self.table}"'
         else:
             self.path = env.get("SQLITE_DBNAME")
             self.qualified = f'"{self.table}"'
+        missing = COLUMNS - set(self.columns())
+        assert not missing, f"{self.table} lacks columns {missing}: the store schema changed"
+
+    # ------------------------------------------------------------ plumbing
 
     def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
         if self.postgres:
             import psycopg
 
             sql = sql.replace("?", "%s")
-            connection = psycopg.connect(**self.connect_kwargs)
+            connection = psycopg.connect(**self.connect_kwargs, autocommit=False)
         else:
             connection = sqlite3.connect(self.path)
         with closing(connection) as db:
@@ -49,27 +61,49 @@ class Forger:
             db.commit()
             return rows
 
+    def columns(self) -> list[str]:
+        if self.postgres:
+            rows = self._run("SELECT column_name FROM information_schema.columns"
+                             " WHERE table_schema = ? AND table_name = ?", (self.schema, self.table))
+        else:
+            rows = [(r[1],) for r in self._run(f"PRAGMA table_info({self.qualified})")]
+        return [r[0] for r in rows]
+
     def _key(self, stream: UUID) -> Any:
-        return stream if self.postgres else stream.hex
+        """The originator_id of `stream` as this backend stores it (the stream must have records)."""
+        for (value,) in self._run(f"SELECT DISTINCT originator_id FROM {self.qualified}"):
+            if UUID(str(value)) == stream:
+                return value
+        raise AssertionError(f"no records of stream {stream}")
 
     # ------------------------------------------------------------ reading
 
-    def records(self, stream: UUID) -> list[tuple[int, str, dict[str, Any]]]:
-        """(version, topic, state) of a stream, in version order, states decoded."""
+    def all_rows(self) -> list[tuple]:
+        """Every stored (originator_id, version, topic, state bytes), sorted: a snapshot of the whole store."""
+        rows = self._run(f"SELECT originator_id, originator_version, topic, state FROM {self.qualified}")
+        return sorted((str(i), v, t, bytes(s)) for i, v, t, s in rows)
+
+    def versions(self, stream: UUID) -> list[tuple[int, str, bytes]]:
+        """(version, topic, state) of a stream, in version order, states as the stored bytes."""
         rows = self._run(f"SELECT originator_version, topic, state FROM {self.qualified}"
                          " WHERE originator_id = ? ORDER BY originator_version", (self._key(stream),))
-        return [(v, t, json.loads(bytes(s))) for v, t, s in rows]
+        return [(v, t, bytes(s)) for v, t, s in rows]
+
+    def records(self, stream: UUID) -> list[tuple[int, str, dict[str, Any]]]:
+        """(version, topic, state) of a stream, in version order, states decoded."""
+        return [(v, t, json.loads(s)) for v, t, s in self.versions(stream)]
 
     def state(self, stream: UUID, version: int) -> bytes:
         rows = self._run(f"SELECT state FROM {self.qualified} WHERE originator_id = ? AND originator_version = ?",
                          (self._key(stream), version))
+        assert rows, f"no record {version} of stream {stream}"
         return bytes(rows[0][0])
 
     def version_of(self, stream: UUID, kind: str, nth: int = 0) -> int:
-        return [v for v, t, _ in self.records(stream) if event_type(t) == kind][nth]
+        return [v for v, t, _ in self.versions(stream) if event_type(t) == kind][nth]
 
     def head(self, stream: UUID) -> int:
-        return self.records(stream)[-1][0]
+        return self.versions(stream)[-1][0]
 
     # ------------------------------------------------------------ forging
 
@@ -79,11 +113,13 @@ class Forger:
         assert self.state(stream, version) == state
 
     def delete(self, stream: UUID, *versions: int) -> None:
+        key = self._key(stream)
         for version in versions:
             self._run(f"DELETE FROM {self.qualified} WHERE originator_id = ? AND originator_version = ?",
-                      (self._key(stream), version))
+                      (key, version))
 
     def swap(self, stream: UUID, first: int, second: int) -> None:
+        """Exchange the version numbers of two records (through a free number)."""
         key, parked = self._key(stream), 10**9
         for old, new in ((first, parked), (second, first), (parked, second)):
             self._run(f"UPDATE {self.qualified} SET originator_version = ?"
@@ -91,20 +127,25 @@ class Forger:
 
     def shift_up(self, stream: UUID, after: int) -> None:
         """Renumber every version above `after` one up (highest first), leaving `after`+1 free."""
-        for version in sorted((v for v, _, _ in self.records(stream) if v > after), reverse=True):
+        key = self._key(stream)
+        for version in sorted((v for v, _, _ in self.versions(stream) if v > after), reverse=True):
             self._run(f"UPDATE {self.qualified} SET originator_version = ?"
-                      " WHERE originator_id = ? AND originator_version = ?",
-                      (version + 1, self._key(stream), version))
+                      " WHERE originator_id = ? AND originator_version = ?", (version + 1, key, version))
 
     def insert(self, stream: UUID, version: int, topic: str, state: dict[str, Any]) -> None:
-        self._run(f"INSERT INTO {self.qualified} (originator_id, originator_version, topic, state)"
-                  " VALUES (?, ?, ?, ?)", (self._key(stream), version, topic, canonical_json(state)))
+        """Add a record to an existing stream, its state written as canonical JSON."""
+        self._insert(self._key(stream), version, topic, state)
 
     def replace_stream(self, stream: UUID, records: list[tuple[int, str, dict[str, Any]]]) -> None:
         """Delete the whole stream and write `records` in its place (appended to the log)."""
-        self._run(f"DELETE FROM {self.qualified} WHERE originator_id = ?", (self._key(stream),))
+        key = self._key(stream)
+        self._run(f"DELETE FROM {self.qualified} WHERE originator_id = ?", (key,))
         for version, topic, state in records:
-            self.insert(stream, version, topic, state)
+            self._insert(key, version, topic, state)
+
+    def _insert(self, key: Any, version: int, topic: str, state: dict[str, Any]) -> None:
+        self._run(f"INSERT INTO {self.qualified} (originator_id, originator_version, topic, state)"
+                  " VALUES (?, ?, ?, ?)", (key, version, topic, canonical_json(state)))
 
 
 def seal(stream: UUID, records: list[tuple[int, str, dict[str, Any]]]) -> list[tuple[int, str, dict[str, Any]]]:
