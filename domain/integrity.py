@@ -56,7 +56,7 @@ SERIES_PREFIX = "invoices:"
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Anchor:
     """A chain head someone saw: a stream's digest at a version (None: only that the version existed)."""
 
@@ -67,7 +67,7 @@ class Anchor:
     label: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     version: int
     kind: str
@@ -77,9 +77,9 @@ class Problem:
         return {"version": self.version, "kind": self.kind, "detail": self.detail}
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamAudit:
-    """What the audit found in one stream."""
+    """What the audit found in one stream (slots: the audit keeps one per client, 10,000 in a large store)."""
 
     stream: UUID
     label: str
@@ -141,7 +141,7 @@ class AuditReport:
 # ------------------------------------------------------------- one stream
 
 
-@dataclass
+@dataclass(slots=True)
 class _Gap:
     """A version skipped in log order; what it was is known when it shows up, or the stream ends."""
 
@@ -155,6 +155,8 @@ class StreamChain:
 
     Used by the audit (over the store) and by import (over an export file).
     """
+
+    __slots__ = ("audit", "stream", "lookup", "before", "broken", "gap", "anchors", "documents")
 
     def __init__(self, stream: UUID, lookup: Callable[[UUID, int], str | None]) -> None:
         self.audit = StreamAudit(stream, "")
