@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -270,6 +271,7 @@ class SQLitePlace:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.work = _fresh_dir(BENCH_DIR / "work" / config.name / "sqlite")
+        self.made_now = False
 
     def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None) -> Store:
         store = Store(name, "sqlite", _fresh_dir(self.work / name))
@@ -281,26 +283,38 @@ class SQLitePlace:
         copy_prefix(big, store, events)
         return store
 
+    def _cached(self, events: int, clients: int) -> Path:
+        return BENCH_DIR / schema_key() / f"sqlite-{events}x{clients}"
+
+    def ensure_cached(self, events: int, clients: int) -> bool:
+        """Generate the big store into the cache if it is not there; True if it was generated now."""
+        cached = self._cached(events, clients)
+        if (cached / "generation.json").exists():
+            return False
+        for old in BENCH_DIR.glob("g*-rm*-ev*"):  # stores of other schema versions are no use any more
+            if old.is_dir() and old.name != schema_key():
+                shutil.rmtree(old, ignore_errors=True)
+        building = _fresh_dir(cached.with_name(cached.name + ".building"))
+        store = Store("big", "sqlite", building)
+        generate(store, events, clients)
+        (building / "generation.json").write_text(json.dumps(store.generation))
+        if cached.exists():
+            shutil.rmtree(cached)
+        building.rename(cached)
+        self.made_now = True
+        return True
+
     def big(self, events: int, clients: int) -> Store:
         if not self.config.cache:
             return self.fresh("big", events, clients)
-        cached = BENCH_DIR / schema_key() / f"sqlite-{events}x{clients}"
-        meta = cached / "generation.json"
-        made_now = not meta.exists()
-        if made_now:
-            building = _fresh_dir(cached.with_name(cached.name + ".building"))
-            store = Store("big", "sqlite", building)
-            generate(store, events, clients)
-            (building / "generation.json").write_text(json.dumps(store.generation))
-            if cached.exists():
-                shutil.rmtree(cached)
-            building.rename(cached)
+        self.ensure_cached(events, clients)
+        cached = self._cached(events, clients)
         copy = self.work / "big"
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(cached, copy)
-        generation = json.loads(meta.read_text())
+        generation = json.loads((cached / "generation.json").read_text())
         return Store("big", "sqlite", copy, events=generation["events"],
-                     generation={**generation, "cached": not made_now})
+                     generation={**generation, "cached": not self.made_now})
 
     def close(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
@@ -319,6 +333,7 @@ class PostgresPlace:
         self.homes = _fresh_dir(BENCH_DIR / "work" / config.name / "postgres")
         self._drop(self.work_db)
         self.work_ready = False
+        self.made_now = False
 
     def url(self, database: str, schema: str | None = None) -> str:
         from backends import with_schema
@@ -371,27 +386,43 @@ class PostgresPlace:
             store = Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db))
             generate(store, events, clients)
             return store
-        cached = f"tratos_bench_{schema_key()}_{events}x{clients}".lower().replace("-", "_")
-        meta = BENCH_DIR / schema_key() / f"postgres-{events}x{clients}.json"
-        made_now = not (self._exists(cached) and meta.exists())
-        if made_now:
-            building = cached[:50] + "_building"
-            self._drop(building)
-            with self.admin() as connection:
-                connection.execute(f'CREATE DATABASE "{building}"')
-            store = Store("big", "postgres", _fresh_dir(self.homes / "building"), self.url(building))
-            generate(store, events, clients)
-            self._drop(cached)
-            with self.admin() as connection:
-                connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{cached}"')
-            meta.parent.mkdir(parents=True, exist_ok=True)
-            meta.write_text(json.dumps({**store.generation, "database": cached}))
+        cached, meta = self._cached(events, clients)
+        self.ensure_cached(events, clients)
         self._drop(self.work_db)
         self.work_ready = False
         self._ensure_work(template=cached)
         generation = json.loads(meta.read_text())
         return Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db),
-                     events=generation["events"], generation={**generation, "cached": not made_now})
+                     events=generation["events"], generation={**generation, "cached": not self.made_now})
+
+    def _cached(self, events: int, clients: int) -> tuple[str, Path]:
+        database = f"tratos_bench_{schema_key()}_{events}x{clients}".lower().replace("-", "_")
+        return database, BENCH_DIR / schema_key() / f"postgres-{events}x{clients}.json"
+
+    def ensure_cached(self, events: int, clients: int) -> bool:
+        """Generate the big store into its cached database if it is not there; True if generated now."""
+        cached, meta = self._cached(events, clients)
+        if self._exists(cached) and meta.exists():
+            return False
+        building = cached[:50] + "_building"
+        with self.admin() as connection:  # stores of other schema versions are no use any more
+            stale = [row[0] for row in connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'tratos\\_bench\\_g%'")]
+        for database in stale:
+            if not database.startswith(cached[:50]):
+                self._drop(database)
+        self._drop(building)
+        with self.admin() as connection:
+            connection.execute(f'CREATE DATABASE "{building}"')
+        store = Store("big", "postgres", _fresh_dir(self.homes / "building"), self.url(building))
+        generate(store, events, clients)
+        self._drop(cached)
+        with self.admin() as connection:
+            connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{cached}"')
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(json.dumps({**store.generation, "database": cached}))
+        self.made_now = True
+        return True
 
     def close(self) -> None:
         self._drop(self.work_db)
@@ -462,6 +493,27 @@ class Bench:
             yield
         finally:
             self.phases[name] = round(time.perf_counter() - started, 2)
+
+    def ensure_cached(self, places: list[SQLitePlace | PostgresPlace]) -> None:
+        """The first run generates the big stores of both backends at once (two cores)."""
+        c = self.config
+        sizes = {"sqlite": (c.big_events, c.big_clients),
+                 "postgres": (c.postgres_events or c.big_events, c.postgres_clients or c.big_clients)}
+        errors: list[BaseException] = []
+
+        def make(place: SQLitePlace | PostgresPlace) -> None:
+            try:
+                place.ensure_cached(*sizes[place.backend])
+            except BaseException as error:  # re-raised below, in this thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=make, args=(place,)) for place in places]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def skip_backend(self, backend: str, reason: str) -> None:
         for key, label, target in BACKEND_FIGURES:
@@ -685,19 +737,21 @@ def run_all(config: Config, *, postgres_url: str | None, log: Callable[[str], No
     """Measure everything for `config`; PostgreSQL is skipped (with `skip_postgres` as the reason)
     when no server URL is given. `parts` picks what to measure (BENCH_ONLY=sqlite,documents)."""
     bench = Bench(config, log)
-    if "sqlite" in parts:
-        sqlite = SQLitePlace(config)
-        try:
+    sqlite = SQLitePlace(config) if "sqlite" in parts else None
+    postgres = PostgresPlace(config, postgres_url) if "postgres" in parts and postgres_url else None
+    try:
+        if config.cache:
+            with bench.phase("big stores cached (generated in parallel when missing)"):
+                bench.ensure_cached([p for p in (sqlite, postgres) if p is not None])
+        if sqlite is not None:
             bench.backend(sqlite)
-        finally:
-            sqlite.close()
-    if "postgres" in parts and postgres_url:
-        postgres = PostgresPlace(config, postgres_url)
-        try:
+        if postgres is not None:
             bench.backend(postgres)
-        finally:
-            postgres.close()
-    elif "postgres" in parts:
+    finally:
+        for place in (sqlite, postgres):
+            if place is not None:
+                place.close()
+    if postgres is None and "postgres" in parts:
         bench.skip_backend("postgres", skip_postgres or "no server")
     if "documents" in parts:
         bench.documents()
