@@ -32,11 +32,11 @@ def rebuild(session: Session) -> None:
     # An encrypted store's read models live in memory (ADR-12): rebuilding them checks the log reads.
     models = ReadModels.scratch(session.app) if session.app.encrypted else ReadModels(session.app)
     started = time.perf_counter()
-    with progress_bar(session, "Rebuilding") as progress:
-        count = models.rebuild(progress)
     heads = StreamHeads(session.app)
     heads.reset()
-    heads.catch_up()
+    with progress_bar(session, "Rebuilding") as progress:
+        count = models.rebuild(progress, heads=heads)  # one read of the log for both
+    heads.catch_up()  # events recorded meanwhile
     models.close()
     seconds = time.perf_counter() - started
     rate = count / seconds if seconds > 0 else 0.0

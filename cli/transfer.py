@@ -133,10 +133,10 @@ def _catch_up(session: Session, progress: Any) -> None:
     from projections.heads import StreamHeads
 
     app = session.app
-    if not app.encrypted:  # an encrypted store's read models live in memory (ADR-12)
-        ReadModels(app).rebuild(progress)
     heads = StreamHeads(app)
     heads.reset()
+    if not app.encrypted:  # an encrypted store's read models live in memory (ADR-12)
+        ReadModels(app).rebuild(progress, heads=heads)  # one read of the log for both
     heads.catch_up()
 
 

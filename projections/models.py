@@ -78,11 +78,13 @@ class ReadModels:
 
     # ------------------------------------------------------------- writing
 
-    def catch_up(self, progress: Progress | None = None, total: int = 0, *, pages_per_transaction: int = 1) -> int:
+    def catch_up(self, progress: Progress | None = None, total: int = 0, *, pages_per_transaction: int = 1,
+                 applied_to: Callable[[int, int, list[Any]], Any] | None = None) -> int:
         """Apply every notification recorded since the last catch-up; returns how many.
 
         Reads pages of `page_size` notifications; each transaction applies `pages_per_transaction`
         of them (1 for catch-ups; a rebuild takes more per transaction to write each row less often).
+        `applied_to(start, last, events)` is called with the events of each transaction applied.
         """
         self._ensure()
         applied = 0
@@ -103,6 +105,8 @@ class ReadModels:
             if not read:
                 return applied
             if self._apply_page(position, last, events):
+                if applied_to is not None:
+                    applied_to(position, last, events)
                 applied += read
                 position = last
                 if progress is not None:
@@ -143,14 +147,19 @@ class ReadModels:
         self._apply_page(position, position + len(page), page)
         return len(page)
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Drop every read model and project the whole log again; returns the events applied."""
+    def rebuild(self, progress: Progress | None = None, *, heads: Any = None) -> int:
+        """Drop every read model and project the whole log again; returns the events applied.
+
+        `heads` (a `StreamHeads`, reset by the caller) is fed the same decoded events, so one read
+        of the log rebuilds both; call its `catch_up()` afterwards for whatever it was not fed.
+        """
         self.recorder.reset()
         self._ready = True
         total = self.app.recorder.max_notification_id() or 0
         if progress is not None:
             progress(0, total)
-        return self.catch_up(progress, total, pages_per_transaction=REBUILD_PAGES_PER_TRANSACTION)
+        return self.catch_up(progress, total, pages_per_transaction=REBUILD_PAGES_PER_TRANSACTION,
+                             applied_to=heads.feed if heads is not None else None)
 
     # ------------------------------------------------------------- reading
 
