@@ -96,15 +96,29 @@ def _decided(session: Session, verb: str, handle: str, change_id: str, evidence:
 @handle_argument
 @change_argument
 @evidence_option
+@click.option("--signed-pdf", metavar="FILE",
+              help="The change order PDF (from `tratos pdf change`) the client returned signed.")
 @on_option
 @pass_session
-def approve(session: Session, handle: str, change_id: str, evidence: tuple[str, ...], on: str | None) -> None:
+def approve(session: Session, handle: str, change_id: str, evidence: tuple[str, ...],
+            signed_pdf: str | None, on: str | None) -> None:
     """Record the client's approval of a quoted change; its price, hours and days join the contract.
+
+    With --signed-pdf, the client's PAdES signature is checked first: the file
+    must be the change order this store issued, unchanged, with an intact
+    signature added that covers the whole file; it is kept as evidence.
 
     \b
     Example:
         tratos change approve acme C1 --evidence approval.eml
+        tratos change approve acme C1 --signed-pdf change-C1-signed.pdf
     """
+    if signed_pdf:
+        from cli.signatures import client_signature
+
+        relationship = session.app.relationship(handle)
+        client_signature(session, relationship, "change", relationship.change(change_id).id, signed_pdf)
+        evidence = (*evidence, signed_pdf)
     _decided(session, "approve", handle, change_id, evidence, on)
 
 

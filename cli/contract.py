@@ -118,7 +118,7 @@ def sign(session: Session, handle: str, party: str, method: str | None, file: st
         relationship = session.app.relationship(handle)
         contract_id = relationship.contract(contract_id).id
         pades = (our_signature(session, relationship, contract_id, file) if party == "us"
-                 else client_signature(session, relationship, contract_id, file))
+                 else client_signature(session, relationship, "contract", contract_id, file))
         certificate = {"certificate_subject": pades.subject, "certificate_fingerprint": pades.fingerprint,
                        "document_sha256": pades.document_sha256}
         signer = signer or _common_name(pades.subject)

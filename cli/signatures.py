@@ -1,4 +1,4 @@
-"""PAdES signatures of contracts: ours on the issued PDF, the client's on the PDF it returns.
+"""PAdES signatures: ours on the issued contract, the client's on the contract or change order it returns.
 
 The issued bytes are kept in the evidence folder by `tratos pdf`, so a returned
 file is matched against exactly what was sent: it must start with those bytes
@@ -58,18 +58,19 @@ def our_signature(session: Session, relationship: Any, contract_id: str, file: s
     return PadesSignature(ours[0].signer_subject, ours[0].signer_fingerprint, digest)
 
 
-def client_signature(session: Session, relationship: Any, contract_id: str, file: str) -> PadesSignature:
-    """The client's signature added to a contract PDF we issued, or `Refused` saying what is wrong."""
+def client_signature(session: Session, relationship: Any, kind: str, document_id: str,
+                     file: str) -> PadesSignature:
+    """The client's signature added to a PDF we issued (contract, change order), or `Refused`."""
     from documents.identity import known_certificates
     from documents.signing import check_countersignature
 
     returned = _read(file)
-    copies = issued_copies(session, relationship, "contract", contract_id)
+    copies = issued_copies(session, relationship, kind, document_id)
     for digest, original in copies:
         if returned.startswith(original):
             accepted = check_countersignature(original, returned, known_certificates(session.home))
             return PadesSignature(accepted.signer_subject, accepted.signer_fingerprint, digest)
-    raise Refused(f"{Path(file).name} does not contain a contract {contract_id} PDF this store issued,"
+    raise Refused(f"{Path(file).name} does not contain a {kind} {document_id} PDF this store issued,"
                   " unchanged: it was altered, or saved again instead of signed as an incremental update")
 
 

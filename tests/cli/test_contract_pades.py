@@ -86,3 +86,31 @@ class TestPadesContract:
         outcome = run(home, "contract", "sign", "acme", "--by", "us", "--method", "pades")
         assert outcome.code == 1
         assert "tratos pdf contract acme K1" in outcome.stderr
+
+
+class TestPadesChangeOrder:
+    def test_a_countersigned_change_order_approves_the_change(self, tmp_path, issued):
+        home, _ = issued
+        ok(home, "contract", "sign", "acme", "--by", "us", "--on", "2026-01-11")
+        ok(home, "contract", "sign", "acme", "--by", "client", "--on", "2026-01-12")
+        ok(home, "change", "request", "acme", "Add a blog", "--on", "2026-01-20")
+        ok(home, "change", "quote", "acme", "C1", "--price", "600EUR", "--on", "2026-01-21")
+        order = tmp_path / "change-C1.pdf"
+        ok(home, "pdf", "change", "acme", "C1", "-o", str(order), "--on", "2026-01-21", env=PASS)
+        returned = client_countersigns(tmp_path, order)
+
+        tampered = tmp_path / "tampered.pdf"
+        data = bytearray(returned.read_bytes())
+        data[data.index(b"/Producer") + 1] = ord("p")
+        tampered.write_bytes(bytes(data))
+        refused = run(home, "change", "approve", "acme", "C1", "--signed-pdf", str(tampered), "--on", "2026-01-22")
+        assert refused.code == 1 and "does not contain a change C1 PDF" in refused.stderr
+
+        ok(home, "change", "approve", "acme", "C1", "--signed-pdf", str(returned), "--on", "2026-01-22")
+        from domain.application import Tratos
+
+        app = Tratos(home=home)
+        change = app.relationship("acme").change("C1")
+        app.close()
+        assert change.state == "approved"
+        assert [e.name for e in change.evidence] == ["returned.pdf"]
