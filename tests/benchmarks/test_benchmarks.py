@@ -5,7 +5,7 @@ test_bench measures every figure of issue 9 on SQLite and PostgreSQL (1,000,000 
 .bench/results.json. Missed targets show as FAIL in the table; they fail the test only
 with BENCH_STRICT=1 (absolute times on shared machines are noisy; the ratios much less so).
 
-test_smoke runs the same code on 10,000 events with three runs per command and asserts no
+test_smoke runs the same code on 10,000 events with one run per command and asserts no
 timing, only that every figure was produced (so the benchmark code cannot rot).
 """
 
