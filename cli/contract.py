@@ -14,8 +14,7 @@ from cli.options import (
 )
 from cli.output import money, recorded
 from cli.session import Session
-
-SIGN_METHODS = ("pades", "email", "ink", "typed")
+from domain.choices import SIGN_METHODS
 
 
 @click.group()

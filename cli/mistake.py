@@ -15,8 +15,7 @@ from cli.options import (
 )
 from cli.output import money, recorded
 from cli.session import Session
-
-FAULTS = ("ours", "client", "shared", "misunderstanding", "unassigned")
+from domain.choices import FAULTS
 
 
 def mistake_argument(function):

@@ -18,13 +18,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.choices import FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
 from domain.money import Money
 from domain.values import Evidence, Installment, Party, Scope, Side, Terms
 
 SignMethod = Literal["pades", "email", "ink", "typed"]
 Fault = Literal["ours", "client", "shared", "misunderstanding", "unassigned"]
-FAULTS: tuple[str, ...] = ("ours", "client", "shared", "misunderstanding", "unassigned")
-SIGN_METHODS: tuple[str, ...] = ("pades", "email", "ink", "typed")
 DEFAULT_PAYMENT_METHOD = "bank transfer"
 
 
