@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PACKAGES := domain projections cli documents
 
 .PHONY: demo test bench install clean
 
@@ -10,8 +11,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Byte-compiled as pip compiles an installed wheel: where PYTHONDONTWRITEBYTECODE is set (as on
+# the CI machines), Python would otherwise compile every module from source on every command.
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/python -m compileall -q $(PACKAGES)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -158,14 +158,14 @@ def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> Au
     streams = None
     if handle is not None:
         stream = stream_id(check_handle(handle))
-        witnessed = {a.stream for a in (*anchors, *witness.heads)}
-        if not app.exists(handle) and stream not in witnessed:
+        witnessed = any(a.stream == stream for a in (*anchors, *witness.heads))
+        if not app.exists(handle) and not witnessed:
             raise UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
         streams = {stream}
     with progress_bar(session, "Verifying") as progress:
         return audit_store(app, streams=streams, anchors=anchors, witness=witness,
                            evidence_file=lambda sha256: evidence_path(session.home, sha256),
-                           labels=known_handles(app), progress=progress)
+                           names_of=lambda streams: known_handles(app, streams), progress=progress)
 
 
 def _refused(message: str) -> Exception:

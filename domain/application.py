@@ -16,21 +16,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from domain.chain import ChainReport, RawRecord, verify_chain
+from domain.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.encryption import check_key, configured_key, encryption_settings
 from domain.errors import ConcurrencyConflict, Refused, UnknownClient
-from domain.events import DEFAULT_PAYMENT_METHOD
-from domain.invoices import DEFAULT_SERIES, InvoiceSeries, series_id
-from domain.money import Money
-from domain.relationship import Relationship
 from domain.storage import SQLITE_FACTORY_TOPIC, locate_store
-from domain.values import Evidence, Installment, Party, Scope, Terms, check_handle, stream_id
+from domain.streams import check_handle, series_id, stream_id
+
+if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
+    from domain.invoices import InvoiceSeries
+    from domain.money import Money
+    from domain.relationship import Relationship
+    from domain.values import Evidence, Installment, Party, Scope, Terms
 
 ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
@@ -123,6 +126,8 @@ class Tratos(Application):
     # ---------------------------------------------------------------- reading
 
     def relationship(self, handle: str) -> Relationship:
+        from domain.relationship import Relationship
+
         try:
             return self.repository.get(stream_id(check_handle(handle)), projector_func=Relationship.project)
         except AggregateNotFoundError:
@@ -158,6 +163,8 @@ class Tratos(Application):
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
 
     def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:
+        from domain.relationship import Relationship
+
         if self.exists(handle):
             raise Refused(f"client {handle!r} already exists")
         relationship = Relationship.open(stream_id(handle), handle, client, on, self.actor)
@@ -266,6 +273,8 @@ class Tratos(Application):
 
     def _series(self, series: str, year: int) -> InvoiceSeries:
         """The invoice series from its last event alone (see `InvoiceSeries.resume`)."""
+        from domain.invoices import InvoiceSeries
+
         key = series_id(series, year)
         last = self.recorder.select_events(key, desc=True, limit=1)
         if not last:

@@ -9,7 +9,8 @@ version N+1, with a golden store of the old version in tests/fixtures (the
 rules are in docs/decisions.md, "How the event schema changes").
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` in this module: pydantic would then evaluate every
+# field's annotation from a string, a quarter of this module's import time (ADR-16).
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,13 +19,12 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.choices import FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
+from domain.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
 from domain.money import Money
 from domain.values import Evidence, Installment, Party, Scope, Side, Terms
 
 SignMethod = Literal["pades", "email", "ink", "typed"]
 Fault = Literal["ours", "client", "shared", "misunderstanding", "unassigned"]
-DEFAULT_PAYMENT_METHOD = "bank transfer"
 
 
 class DomainEvent(BaseModel):

@@ -156,7 +156,10 @@ class StreamChain:
     Used by the audit (over the store) and by import (over an export file).
     """
 
-    __slots__ = ("audit", "stream", "lookup", "before", "broken", "gap", "anchors", "documents")
+    # One per stream, so kept small: an audit of 10,000 clients holds 10,000 of these. The read
+    # models' head of the stream (every stream has one) is three fields, not an Anchor in a dict.
+    __slots__ = ("audit", "stream", "lookup", "before", "broken", "gap", "anchors", "documents",
+                 "seen_version", "seen_digest", "seen_source")
 
     def __init__(self, stream: UUID, lookup: Callable[[UUID, int], str | None]) -> None:
         self.audit = StreamAudit(stream, "")
@@ -165,8 +168,11 @@ class StreamChain:
         self.before = GENESIS  # digest of the version before the head
         self.broken = False
         self.gap: _Gap | None = None
-        self.anchors: dict[int, list[Anchor]] = {}
+        self.anchors: dict[int, list[Anchor]] | None = None  # anchor notes, by version
         self.documents = 0
+        self.seen_version = 0  # the read models' head: 0 when they saw none
+        self.seen_digest: str | None = None
+        self.seen_source = ""
 
     # -- the chain
 
@@ -206,8 +212,11 @@ class StreamChain:
     def _advance(self, version: int, digest: str) -> None:
         self.before = self.audit.head_digest
         self.audit.head_version, self.audit.head_digest = version, digest
-        for anchor in self.anchors.pop(version, ()):
-            self._compare(anchor, digest)
+        if self.anchors:
+            for anchor in self.anchors.pop(version, ()):
+                self._compare(anchor, digest)
+        if version == self.seen_version:
+            self._compare(self._seen(), digest)
 
     def _break(self, version: int, kind: str, detail: str) -> None:
         self.broken = True
@@ -241,7 +250,31 @@ class StreamChain:
         if anchor.version <= self.audit.head_version and not self.broken and self.gap is None:
             self._compare(anchor, self.lookup(self.stream, anchor.version))
             return
+        if self.anchors is None:
+            self.anchors = {}
         self.anchors.setdefault(anchor.version, []).append(anchor)
+
+    def expect_head(self, head: Anchor) -> None:
+        """`expect` for the read models' head of this stream, kept in three fields until checked."""
+        if head.version <= 0:
+            return
+        if self.seen_version:
+            self.expect(head)  # a second head of one stream: only a hand-made witness has that
+            return
+        if head.version <= self.audit.head_version and not self.broken and self.gap is None:
+            self._compare(head, self.lookup(self.stream, head.version))
+            return
+        self.seen_version, self.seen_digest, self.seen_source = head.version, head.digest, head.source
+
+    def _seen(self) -> Anchor:
+        return Anchor(self.stream, self.seen_version, self.seen_digest, self.seen_source)
+
+    def _pending(self) -> list[Anchor]:
+        """Anchors not reached by the chain, by version."""
+        pending = [anchor for anchors in (self.anchors or {}).values() for anchor in anchors]
+        if self.seen_version > self.audit.head_version:
+            pending.append(self._seen())
+        return sorted(pending, key=lambda anchor: anchor.version)
 
     def _compare(self, anchor: Anchor, digest: str | None) -> None:
         self.audit.anchors_checked += 1
@@ -278,15 +311,14 @@ class StreamChain:
                           if gap.renumbered_digest else f" (the next one is version {gap.seen})")
             self._break(gap.missing, EVENT_MISSING, f"version {gap.missing} is not in the log{renumbered}")
         if not self.broken:
-            for version in sorted(self.anchors):
-                for anchor in self.anchors[version]:
-                    audit.anchors_checked += 1
-                    if audit.head_version == 0:
-                        detail = f"{anchor.source} saw version {version}; the log holds no event of this stream"
-                    else:
-                        detail = (f"{anchor.source} saw version {version}; the log ends at version"
-                                  f" {audit.head_version}: the events after it were removed")
-                    audit.problems.append(Problem(audit.head_version + 1, TRUNCATED, detail))
+            for anchor in self._pending():
+                audit.anchors_checked += 1
+                if audit.head_version == 0:
+                    detail = f"{anchor.source} saw version {anchor.version}; the log holds no event of this stream"
+                else:
+                    detail = (f"{anchor.source} saw version {anchor.version}; the log ends at version"
+                              f" {audit.head_version}: the events after it were removed")
+                audit.problems.append(Problem(audit.head_version + 1, TRUNCATED, detail))
         return audit
 
 
@@ -344,14 +376,15 @@ def notifications(recorder: Any, page_size: int = PAGE_SIZE) -> Iterator[Any]:
 
 def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: Iterable[Anchor] = (),
                 witness: Witness | None = None, evidence_file: Callable[[str], Path] | None = None,
-                labels: Mapping[UUID, str] | None = None, page_size: int = PAGE_SIZE,
+                names_of: Callable[[list[UUID]], Mapping[UUID, str]] | None = None, page_size: int = PAGE_SIZE,
                 progress: Progress | None = None) -> AuditReport:
     """Audit the store of `app` (its recorder and mapper) in one pass over the log.
 
     `streams` limits the audit to those streams (the log is still read once, other
     records are skipped undecoded). `anchors` are chain heads seen outside the store
     (anchor notes); `witness` is what the read models saw; `evidence_file` maps a
-    SHA-256 to where its evidence file must be (None: evidence is not checked).
+    SHA-256 to where its evidence file must be (None: evidence is not checked); `names_of`
+    names the streams whose first event (which says the handle) is gone.
     """
     decode = app.mapper.decode_state
     recorder = app.recorder
@@ -369,11 +402,14 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         return chain
 
     wanted = set(streams) if streams is not None else None
-    for anchor in [*anchors, *(witness.heads if witness else ())]:
+    for anchor in anchors:
         if wanted is None or anchor.stream in wanted:
             chain = chain_of(anchor.stream)
             chain.expect(anchor)
             chain.audit.label = chain.audit.label or anchor.label
+    for head in witness.heads if witness else ():  # read page by page: one per stream
+        if wanted is None or head.stream in wanted:
+            chain_of(head.stream).expect_head(head)
     positions = {} if witness is None or wanted is not None else {
         name: position for name, position in witness.positions.items() if position > 0}
     wanted_positions, found_positions = set(positions.values()), set()
@@ -409,10 +445,12 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
             report.store_problems.append(
                 f"the {name.replace('_', ' ')} have seen notification {position}, which is not in the log"
                 f" any more{beyond}: events were removed after they were read")
+    unnamed = [stream for stream, chain in chains.items() if not chain.audit.label]
+    names = names_of(unnamed) if names_of is not None and unnamed else {}
     for stream in sorted(chains, key=str):
         chain = chains[stream]
         audit = chain.finish()
-        audit.label = audit.label or (labels or {}).get(stream) or f"stream:{stream}"
+        audit.label = audit.label or names.get(stream) or f"stream:{stream}"
         report.documents += chain.documents
         report.streams.append(audit)
     report.streams.sort(key=lambda s: (s.label.startswith((SERIES_PREFIX, "stream:")), s.label))

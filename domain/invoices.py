@@ -8,12 +8,11 @@ from datetime import date
 from functools import singledispatchmethod
 
 from domain.chain import ChainedAggregate
+from domain.choices import DEFAULT_SERIES  # noqa: F401  (re-exported)
 from domain.errors import CurrencyMismatch, Refused
 from domain.events import InvoiceNumberAssigned
 from domain.money import Money
-from domain.values import TRATOS_NAMESPACE
-
-DEFAULT_SERIES = "F"
+from domain.streams import series_id  # noqa: F401  (re-exported)
 
 
 @dataclass
@@ -73,10 +72,6 @@ class Invoice:
         if not self.is_overdue(on):
             state = "paid" if self.is_settled else f"not due until {self.due}"
             raise Refused(f"invoice {self.number} is {state}: no reminder to send")
-
-
-def series_id(series: str, year: int) -> uuid.UUID:
-    return uuid.uuid5(TRATOS_NAMESPACE, f"invoice-series:{series}-{year}")
 
 
 def invoice_number(series: str, year: int, sequence: int) -> str:

@@ -3,24 +3,37 @@
 `statutory-eu` follows Directive 2011/7/EU: interest at the reference rate plus
 8 percentage points a year, pro rata per day late (actual/365), plus a fixed
 compensation of 40 EUR per invoice.
+
+The rule is computed on plain Decimals (`fee_amount`), so the read models work out the fee
+`tratos status` shows without building the domain's pydantic models; `late_fee` is the same
+rule on `Money` and `LateFee`, for the domain and the documents.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from domain.money import Money
-from domain.values import LateFee
+from domain.currencies import to_minor_units
+
+if TYPE_CHECKING:
+    from domain.money import Money
+    from domain.values import LateFee
 
 STATUTORY_MARGIN = Decimal(8)
 STATUTORY_COMPENSATION_EUR = Decimal(40)
+# The ECB main refinancing rate in force from 11 June 2025, the latest this release knows.
+ECB_REFERENCE_RATE = Decimal("2.15")
+ECB_REFERENCE_RATE_SINCE = date(2025, 6, 11)
 
 
 def __getattr__(name: str) -> Money:
     """STATUTORY_COMPENSATION (40 EUR), made when first used: a Money made at import would build
     Money's validator in every command, whether it handles money or not."""
     if name == "STATUTORY_COMPENSATION":
+        from domain.money import Money
+
         return Money(amount=STATUTORY_COMPENSATION_EUR, currency="EUR")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -29,19 +42,35 @@ def days_late(due: date, on: date) -> int:
     return max((on - due).days, 0)
 
 
-def late_fee(fee: LateFee, reference_rate: Decimal, outstanding: Money, due: date, on: date) -> Money | None:
-    """The fee claimed on `on` for `outstanding` unpaid since `due`; None when nothing is due."""
+def fee_amount(kind: str, outstanding: Decimal, currency: str, due: date, on: date, *,
+               fixed: tuple[Decimal, str] | None = None, percent: Decimal | None = None,
+               reference_rate: Decimal = ECB_REFERENCE_RATE) -> Decimal | None:
+    """The fee (in `currency`) claimed on `on` for `outstanding` unpaid since `due`; None when
+    nothing is due. `fixed` is the fixed fee's amount and currency (claimed only in its currency)."""
     late = days_late(due, on)
-    if late == 0 or not outstanding.is_positive or fee.kind == "none":
+    if late == 0 or outstanding <= 0 or kind == "none":
         return None
-    if fee.kind == "fixed" and fee.fixed is not None:
-        return fee.fixed if fee.fixed.currency == outstanding.currency else None
-    if fee.kind == "percent" and fee.percent is not None:
-        return outstanding.times(fee.percent / 100)
-    if fee.kind == "statutory-eu":
+    if kind == "fixed" and fixed is not None:
+        amount, fixed_currency = fixed
+        return amount if fixed_currency == currency else None
+    if kind == "percent" and percent is not None:
+        return to_minor_units(outstanding * (percent / 100), currency)
+    if kind == "statutory-eu":
         yearly = (reference_rate + STATUTORY_MARGIN) / 100
-        interest = outstanding.times(yearly * late / 365)
-        if outstanding.currency == "EUR":
-            return interest + Money(amount=STATUTORY_COMPENSATION_EUR, currency="EUR")
-        return interest
+        interest = to_minor_units(outstanding * (yearly * late / 365), currency)
+        return interest + STATUTORY_COMPENSATION_EUR if currency == "EUR" else interest
     return None
+
+
+def late_fee(fee: LateFee, reference_rate: Decimal, outstanding: Money, due: date, on: date) -> Money | None:
+    """`fee_amount` on Money: the fee claimed on `on`, or None when nothing is due."""
+    fixed = (fee.fixed.amount, fee.fixed.currency) if fee.fixed is not None else None
+    amount = fee_amount(fee.kind, outstanding.amount, outstanding.currency, due, on, fixed=fixed,
+                        percent=fee.percent, reference_rate=reference_rate)
+    if amount is None:
+        return None
+    if fee.kind == "fixed":
+        return fee.fixed
+    from domain.money import Money
+
+    return Money(amount=amount, currency=outstanding.currency)

@@ -1,39 +1,26 @@
 """Value objects of a client relationship: who, on what terms, with what proof."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` in this module: pydantic would then evaluate every
+# field's annotation from a string, a quarter of this module's import time (ADR-16).
 
 import re
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.choices import DEFAULT_RESPONSE_DAYS
 from domain.errors import BadInput
+from domain.late_fees import ECB_REFERENCE_RATE, ECB_REFERENCE_RATE_SINCE  # noqa: F401  (re-exported)
 from domain.money import Money
+from domain.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
 
 MAX_TEXT = 5000
-_HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-TRATOS_NAMESPACE = uuid.UUID("5b7c3f0e-8d1a-4a57-9a53-7f1d2f7f6a01")
 
 Side = Literal["us", "client"]
 SIDES: tuple[str, ...] = ("us", "client")
-
-
-def stream_id(handle: str) -> uuid.UUID:
-    """The relationship's stream id: UUID5 of its handle, so commands need no lookup."""
-    return uuid.uuid5(TRATOS_NAMESPACE, f"relationship:{handle}")
-
-
-def check_handle(handle: str) -> str:
-    if not _HANDLE.match(handle or ""):
-        raise BadInput(
-            f"invalid client handle {handle!r}: use lowercase letters, digits and dashes"
-            " (like 'acme' or 'north-wind'), at most 40 characters"
-        )
-    return handle
 
 
 def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
@@ -93,11 +80,6 @@ class Party(Value):
 
 LateFeeKind = Literal["none", "fixed", "percent", "statutory-eu"]
 
-# The ECB main refinancing rate in force from 11 June 2025, the latest this release knows.
-ECB_REFERENCE_RATE = Decimal("2.15")
-ECB_REFERENCE_RATE_SINCE = date(2025, 6, 11)
-
-
 class LateFee(Value):
     """How a late invoice accrues a fee: fixed, percent, or Directive 2011/7/EU."""
 
@@ -111,7 +93,7 @@ class Terms(Value):
 
     rate: Money | None = None
     weekly_hours: Decimal | None = None
-    response_days: int = 2
+    response_days: int = DEFAULT_RESPONSE_DAYS
     payment_days: int = 30
     revisions: int | None = None
     out_of_scope_rate: Money | None = None

@@ -15,7 +15,7 @@ careless edits of the log, external witnesses catch the rest (docs/audit.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -112,38 +112,70 @@ class StreamHeads:
         """What the read side has seen, for `domain.integrity.audit_store`: heads and positions.
 
         Read as they are, without catching up first: a head the log lost must not be overwritten.
+        The heads are read a page at a time whenever they are iterated: a store of 10,000 clients
+        has 10,000 of them, and the audit keeps only a few fields of each.
         """
-        from domain.integrity import Anchor, Witness
+        from domain.integrity import Witness
 
         self._ensure()
-        with self.recorder.reading() as reader:
-            rows = reader.rows("SELECT stream, version, digest FROM {t}stream_heads")
-        heads = [Anchor(UUID(row["stream"]), int(row["version"]), row["digest"] or None, WITNESS_SOURCE)
-                 for row in rows]
         positions = {"stream heads": self.position()}
         read_models = self.recorder.max_tracking_id(TRACKING_NAME)  # type: ignore[attr-defined]
         if read_models:
             positions["read models"] = read_models
-        return Witness(positions, heads)
+        return Witness(positions, _Heads(self))
+
+    def heads(self) -> Iterator[Any]:
+        """Every stream's recorded head as an `Anchor`, in pages ordered by stream."""
+        from domain.integrity import Anchor
+
+        after = ""
+        while True:
+            with self.recorder.reading() as reader:
+                rows = reader.tuples("SELECT stream, version, digest FROM {t}stream_heads WHERE stream > ?"
+                                     " ORDER BY stream LIMIT ?", (after, self.page_size))
+            for stream, version, digest in rows:
+                yield Anchor(UUID(stream), int(version), digest or None, WITNESS_SOURCE)
+            if len(rows) < self.page_size:
+                return
+            after = rows[-1][0]
 
     def close(self) -> None:
         self.recorder.close()
 
 
-def known_handles(app: Any) -> dict[UUID, str]:
-    """Stream -> handle from the relationships read model, as it is (no catch-up, no schema change).
+class _Heads:
+    """The heads, read anew each time they are iterated (never all held in memory)."""
 
-    Names streams whose first event is gone; empty when there are no read models on disk.
+    def __init__(self, heads: StreamHeads) -> None:
+        self._heads = heads
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._heads.heads()
+
+
+def known_handles(app: Any, streams: Iterable[UUID]) -> dict[UUID, str]:
+    """Stream -> handle for `streams`, from the relationships read model as it is (no catch-up,
+    no schema change): names streams whose first event is gone; empty without read models on disk.
     """
+    wanted = [stream.hex for stream in streams]
+    if not wanted:
+        return {}
     recorder = open_recorder(app)
+    found: dict[UUID, str] = {}
     try:
         with recorder.reading() as reader:
-            rows = reader.rows("SELECT stream, handle FROM {t}relationships")
+            for start in range(0, len(wanted), PAGE_SIZE):
+                part = wanted[start:start + PAGE_SIZE]
+                marks = ", ".join("?" * len(part))
+                for stream, handle in reader.tuples(
+                        f"SELECT stream, handle FROM {{t}}relationships WHERE stream IN ({marks})", part):
+                    if handle:
+                        found[UUID(stream)] = handle
     except Exception:  # noqa: BLE001 - no read models (yet, or in memory): nothing to name
         return {}
     finally:
         recorder.close()
-    return {UUID(row["stream"]): row["handle"] for row in rows if row["handle"]}
+    return found
 
 
 def _hex(value: Any) -> str:

@@ -25,8 +25,8 @@ from datetime import date
 from typing import Any
 
 from domain.errors import UnknownClient, UnknownReference
-from domain.values import check_handle, stream_id
-from projections import projector, views
+from domain.streams import check_handle, stream_id
+from projections import views
 from projections.schema import TABLES
 from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder, open_recorder
 
@@ -117,6 +117,10 @@ class ReadModels:
                 return applied
 
     def _apply_page(self, expected: int, last: int, events: Sequence[Any]) -> bool:
+        # Imported only when there is something to apply: it imports every event class, and a
+        # read of caught-up read models (most `status` runs) needs none of them.
+        from projections import projector
+
         with self.recorder.writing() as writer:
             if writer.position() != expected:
                 return False

@@ -15,13 +15,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.late_fees import days_late, late_fee
-from domain.money import Money, minor_units
-from domain.values import Terms
+from domain.choices import DEFAULT_RESPONSE_DAYS
+from domain.currencies import minor_units
+from domain.late_fees import ECB_REFERENCE_RATE, days_late, fee_amount
 from projections.store import Reader
 
 DEFAULT_CURRENCY = "EUR"
-DEFAULT_RESPONSE_DAYS = Terms.model_fields["response_days"].default
 LIVE = ("in_force", "completed")
 
 
@@ -52,18 +51,41 @@ def _days_between(later: date, earlier: str | None) -> int | None:
     return None if earlier is None else (later - date.fromisoformat(earlier)).days
 
 
+class PublishedTerms:
+    """One version of a client's terms, read from the JSON the terms read model keeps.
+
+    Plain JSON, not the domain's `Terms` model: `status` reads the late-fee rule and the
+    response time without building pydantic models (the rule itself is domain/late_fees.py).
+    """
+
+    def __init__(self, data: str) -> None:
+        self.data = json.loads(data)
+
+    @property
+    def response_days(self) -> int:
+        return self.data.get("response_days", DEFAULT_RESPONSE_DAYS)
+
+    def late_fee(self, outstanding: Decimal, currency: str, due: date, today: date) -> Decimal | None:
+        rule = self.data.get("late_fee") or {}
+        fixed, percent = rule.get("fixed"), rule.get("percent")
+        return fee_amount(rule.get("kind", "none"), outstanding, currency, due, today,
+                          fixed=(Decimal(fixed["amount"]), fixed["currency"]) if fixed else None,
+                          percent=Decimal(percent) if percent is not None else None,
+                          reference_rate=Decimal(self.data.get("reference_rate", ECB_REFERENCE_RATE)))
+
+
 class TermsBook:
-    """Parsed terms of one stream by version (parsed once per read)."""
+    """The terms of one stream by version (each parsed once per read)."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.rows = {row["version"]: row for row in rows}
-        self.parsed: dict[int, Terms] = {}
+        self.parsed: dict[int, PublishedTerms] = {}
 
-    def get(self, version: int | None) -> Terms | None:
+    def get(self, version: int | None) -> PublishedTerms | None:
         if version is None or version not in self.rows:
             return None
         if version not in self.parsed:
-            self.parsed[version] = Terms.model_validate_json(self.rows[version]["data"])
+            self.parsed[version] = PublishedTerms(self.rows[version]["data"])
         return self.parsed[version]
 
     @property
@@ -71,14 +93,12 @@ class TermsBook:
         return max(self.rows) if self.rows else None
 
     def response_days(self) -> int:
-        """The latest terms' response time, read from their JSON (no model needed)."""
-        version = self.latest_version
-        if version is None:
-            return DEFAULT_RESPONSE_DAYS
-        return json.loads(self.rows[version]["data"]).get("response_days", DEFAULT_RESPONSE_DAYS)
+        """The latest terms' response time."""
+        terms = self.get(self.latest_version)
+        return terms.response_days if terms is not None else DEFAULT_RESPONSE_DAYS
 
 
-def invoice_view(row: dict[str, Any], terms: Terms | Callable[[], Terms | None] | None,
+def invoice_view(row: dict[str, Any], terms: PublishedTerms | Callable[[], PublishedTerms | None] | None,
                  today: date) -> dict[str, Any]:
     """One invoice as of `today`; `terms` may be a callable, called only if a late fee is due."""
     currency = row["currency"]
@@ -89,9 +109,7 @@ def invoice_view(row: dict[str, Any], terms: Terms | Callable[[], Terms | None] 
     if overdue and callable(terms):
         terms = terms()
     if overdue and terms is not None:
-        claimed = late_fee(terms.late_fee, terms.reference_rate, Money(amount=outstanding, currency=currency),
-                           date.fromisoformat(row["due"]), today)
-        fee = money(claimed.amount, claimed.currency) if claimed is not None else None
+        fee = money(terms.late_fee(outstanding, currency, date.fromisoformat(row["due"]), today), currency)
     return {
         "number": row["number"], "contract": row["contract"], "installment": row["installment"],
         "change": row["change_id"], "concept": row["concept"] or "",
@@ -299,16 +317,16 @@ def actions(reader: Reader, today: date) -> list[dict[str, Any]]:
     """What needs the freelancer's action on `today`, across all clients."""
     day = today.isoformat()
     result: list[dict[str, Any]] = []
-    terms_cache: dict[tuple[str, int], Terms] = {}
+    terms_cache: dict[tuple[str, int], PublishedTerms] = {}
 
-    def terms_of(stream: str, version: int | None) -> Terms | None:
+    def terms_of(stream: str, version: int | None) -> PublishedTerms | None:
         if version is None:
             return None
         if (stream, version) not in terms_cache:
             row = reader.one("SELECT data FROM {t}terms WHERE stream = ? AND version = ?", (stream, version))
             if row is None:
                 return None
-            terms_cache[stream, version] = Terms.model_validate_json(row["data"])
+            terms_cache[stream, version] = PublishedTerms(row["data"])
         return terms_cache[stream, version]
 
     for row in reader.rows(
@@ -356,14 +374,15 @@ def actions(reader: Reader, today: date) -> list[dict[str, Any]]:
         " JOIN {t}relationships r ON r.stream = m.stream"
         " WHERE m.state = 'reported' AND r.state <> 'ended' ORDER BY r.handle, m.reported_on, m.id"
     ):
-        terms = terms_of(row["stream"], row["latest_terms"]) or Terms()
+        terms = terms_of(row["stream"], row["latest_terms"])
+        response_days = terms.response_days if terms is not None else DEFAULT_RESPONSE_DAYS
         waited = _days_between(today, row["reported_on"]) or 0
-        if waited > terms.response_days:
+        if waited > response_days:
             result.append({
                 "handle": row["handle"], "kind": "mistake_not_acknowledged", "ref": row["id"],
                 "date": row["reported_on"], "amount": None, "late_fee": None, "days": waited,
                 "detail": f"reported {waited} days ago, the terms promise an answer within"
-                          f" {terms.response_days}: {row['description']}",
+                          f" {response_days}: {row['description']}",
             })
     for row in reader.rows(
         "SELECT c.*, r.handle FROM {t}contracts c JOIN {t}relationships r ON r.stream = c.stream"
