@@ -31,10 +31,13 @@ from projections.schema import TABLES
 from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder, open_recorder
 
 PAGE_SIZE = 1000
-# A rebuild writes up to 10,000 events' rows per transaction: a client's rows are read and
-# written once per transaction, not once per page, and there are ten times fewer commits.
+# A rebuild applies up to 10,000 events per transaction, a page at a time: a client's rows are
+# read and written once per transaction, not once per page, and there are ten times fewer commits.
+# More per transaction was slower on a million events (50 pages: 76 s against 68 s, SQLite) and
+# holds more rows in memory (183 MB against 77 MB).
 REBUILD_PAGES_PER_TRANSACTION = 10
 Progress = Callable[[int, int], None]
+Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
 
 
 def business_today() -> date:
@@ -79,42 +82,70 @@ class ReadModels:
     # ------------------------------------------------------------- writing
 
     def catch_up(self, progress: Progress | None = None, total: int = 0, *, pages_per_transaction: int = 1,
-                 applied_to: Callable[[int, int, list[Any]], Any] | None = None) -> int:
+                 applied_to: Callable[[int, int, Heads], Any] | None = None) -> int:
         """Apply every notification recorded since the last catch-up; returns how many.
 
-        Reads pages of `page_size` notifications; each transaction applies `pages_per_transaction`
-        of them (1 for catch-ups; a rebuild takes more per transaction to write each row less often).
-        `applied_to(start, last, events)` is called with the events of each transaction applied.
+        Reads pages of `page_size` notifications; each transaction applies up to
+        `pages_per_transaction` of them (1 for catch-ups; a rebuild takes more, so that a client's
+        rows are read and written once per transaction rather than once per page), one page at a
+        time: only one page of events is ever in memory. `applied_to(start, last, heads)` is
+        called after each transaction with each stream's last (version, digest) in it.
         """
         self._ensure()
         applied = 0
         position = self.recorder.position()
-        to_domain_event = self.app.mapper.to_domain_event
         while True:
-            events: list[Any] = []
-            last, read, end_of_log = position, 0, False
-            for _ in range(pages_per_transaction):
-                notifications = self.app.recorder.select_notifications(
-                    start=last, limit=self.page_size, inclusive_of_start=False)
-                if notifications:
-                    events += [to_domain_event(n) for n in notifications]
-                    last, read = notifications[-1].id, read + len(notifications)
-                if len(notifications) < self.page_size:
-                    end_of_log = True
-                    break
-            if not read:
+            # The first page is read before taking the write lock: nothing new, no transaction.
+            first = self.app.recorder.select_notifications(start=position, limit=self.page_size,
+                                                           inclusive_of_start=False)
+            if not first:
                 return applied
-            if self._apply_page(position, last, events):
-                if applied_to is not None:
-                    applied_to(position, last, events)
-                applied += read
-                position = last
-                if progress is not None:
-                    progress(applied, total)
-            else:  # another process applied these pages meanwhile: continue from where it got
+            done = self._apply_pages(position, first, pages_per_transaction, applied_to is not None)
+            if done is None:  # another process applied these pages meanwhile: go on from where it got
                 position = self.recorder.position()
+                continue
+            last, read, heads, end_of_log = done
+            if applied_to is not None:
+                applied_to(position, last, heads)
+            applied += read
+            position = last
+            if progress is not None:
+                progress(applied, total)
             if end_of_log:
                 return applied
+
+    def _apply_pages(self, expected: int, first: list[Any], pages: int,
+                     with_heads: bool) -> tuple[int, int, Heads, bool] | None:
+        """Apply `first` and the pages after it, up to `pages`, in one transaction; None if the
+        read models are no longer at `expected`."""
+        from projections import projector  # see _apply_page
+
+        decode = self.app.mapper.to_domain_event
+        heads: Heads = {}
+        with self.recorder.writing() as writer:
+            if writer.position() != expected:
+                return None
+            batch = Batch(writer)
+            notifications, last, read = first, expected, 0
+            for page in range(pages):
+                if page:
+                    notifications = self.app.recorder.select_notifications(
+                        start=last, limit=self.page_size, inclusive_of_start=False)
+                if notifications:
+                    events = [decode(n) for n in notifications]
+                    projector.prefetch(batch, events)
+                    for event in events:
+                        projector.project(event, batch)
+                    batch.write_timeline()
+                    if with_heads:
+                        for event in events:
+                            heads[event.originator_id.hex] = (event.originator_version, event.digest)
+                    last, read = notifications[-1].id, read + len(notifications)
+                if len(notifications) < self.page_size:
+                    break
+            batch.write()
+            writer.track(last)
+        return last, read, heads, len(notifications) < self.page_size
 
     def _apply_page(self, expected: int, last: int, events: Sequence[Any]) -> bool:
         # Imported only when there is something to apply: it imports every event class, and a

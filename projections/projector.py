@@ -54,11 +54,15 @@ _LOOKUPS: dict[type, tuple[str, tuple[str, ...]]] = {
         ev.MistakeResolved, ev.LessonRecorded)},
 }
 _INSTALLMENT = ("installments", ("contract_id", "installment"))
+# Events whose handlers read or change their relationship's contracts (the others need none loaded).
+_WITH_CONTRACTS = frozenset({ev.ContractDrafted, ev.ContractSigned, ev.ContractCompleted, ev.HoursLogged,
+                             ev.ChangeApproved, ev.InvoiceIssued})
 
 
 def prefetch(batch: Batch, events: Iterable[Any]) -> None:
     """Load, in a handful of queries, every existing row the page's events will touch."""
     streams: set[str] = set()
+    with_contracts: set[str] = set()
     needs: dict[str, set[tuple[Any, ...]]] = {}
     for event in events:
         cls = type(event)
@@ -66,6 +70,8 @@ def prefetch(batch: Batch, events: Iterable[Any]) -> None:
             continue
         stream = event.originator_id.hex
         streams.add(stream)
+        if cls in _WITH_CONTRACTS:
+            with_contracts.add(stream)
         lookup = _LOOKUPS.get(cls)
         if lookup is None and cls is ev.InvoiceIssued and event.installment is not None:
             lookup = _INSTALLMENT
@@ -73,7 +79,7 @@ def prefetch(batch: Batch, events: Iterable[Any]) -> None:
             table, fields = lookup
             needs.setdefault(table, set()).add((stream, *(getattr(event, f) for f in fields)))
     batch.load("relationships", streams)
-    batch.load("contracts", streams)  # all of them: a client has a few, and changes need theirs
+    batch.load("contracts", with_contracts)  # all of them: a client has a few, and changes need theirs
     for table, keys in needs.items():
         batch.load_keys(table, TABLES[table].key, keys)
 

@@ -164,17 +164,20 @@ class Batch:
         self.rows: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
         self.changed: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
         self.timeline: list[tuple[Any, ...]] = []  # one row per event, in TIMELINE.columns order
+        self.loaded: dict[str, set[str]] = {}  # streams whose rows of a table are all in `rows`
 
     def load(self, table: str, streams: Iterable[str]) -> None:
-        """Fetch every row of `streams`: one query."""
-        streams = sorted(set(streams))
+        """Fetch every row of `streams` not fetched yet (rows held here may be newer): one query."""
+        loaded = self.loaded.setdefault(table, set())
+        streams = sorted(set(streams) - loaded)
         if not streams or self.writer is None:
             return
+        loaded.update(streams)
         spec = TABLES[table]
         sql = f"SELECT {', '.join(spec.columns)} FROM {{t}}{table} WHERE stream IN ({', '.join('?' * len(streams))})"
         rows = self.rows[table]
         for row in self.writer.rows(sql, streams):
-            rows[tuple(row[k] for k in spec.key)] = row
+            rows.setdefault(tuple(row[k] for k in spec.key), row)  # a row held here is newer
 
     def load_keys(self, table: str, columns: tuple[str, ...], keys: Iterable[tuple[Any, ...]]) -> None:
         """Fetch the rows whose `columns` equal one of `keys`, in one query of exact index probes.
@@ -182,7 +185,8 @@ class Batch:
         A join with a VALUES list: SQLite scans a row-value `(a, b) IN (VALUES ...)`, and
         `a IN (...) AND b IN (...)` probes every combination; the join probes each key once.
         """
-        keys = sorted(set(keys), key=str)
+        rows = self.rows[table]
+        keys = sorted({key for key in keys if key not in rows}, key=str)
         if not keys or self.writer is None:
             return
         spec = TABLES[table]
@@ -214,14 +218,21 @@ class Batch:
         self.changed[table][key] = full
         return full
 
+    def write_timeline(self) -> None:
+        """Insert the timeline rows so far (append-only: they need not wait for the other rows)."""
+        assert self.writer is not None
+        self.writer.upsert(TABLES["timeline"], self.timeline)
+        self.timeline = []
+
     def write(self) -> None:
-        """One executemany per table for every row added or edited in this page."""
+        """One statement per table for every row added or edited in this transaction."""
         assert self.writer is not None
         for name, changed in self.changed.items():
             if changed:
                 values = ROW_VALUES[name]
                 self.writer.upsert(TABLES[name], [values(row) for row in changed.values()])
-        self.writer.upsert(TABLES["timeline"], self.timeline)
+        self.changed = {name: {} for name in TABLES}
+        self.write_timeline()
 
 
 class ReadModelRecorder:
