@@ -96,8 +96,37 @@ class Session:
 
     def close(self) -> None:
         models = self.__dict__.pop("models", None)
-        if models is not None:
-            models.close()
-        if self._app is not None:
-            self._app.close()
-            self._app = None
+        try:
+            if self._app is not None and self._app.has_recorded:
+                models = self._catch_up_read_side(models)
+        finally:
+            if models is not None:
+                models.close()
+            if self._app is not None:
+                self._app.close()
+                self._app = None
+
+    def _catch_up_read_side(self, models: Any) -> Any:
+        """After a command recorded, project what it recorded while its event classes are loaded.
+
+        The next `status` then finds its read models current and builds no pydantic model at all
+        (ADR-16). Best effort: the events are saved already, and whatever is not projected here
+        is projected by the next command that reads.
+        """
+        from projections import ReadModels
+        from projections.heads import StreamHeads
+
+        try:
+            if models is None and not self.app.encrypted:  # an encrypted store's live in memory (ADR-12)
+                models = ReadModels(self.app)
+            if models is not None:
+                models.catch_up()
+            heads = StreamHeads(self.app)
+            try:
+                heads.catch_up()
+            finally:
+                heads.close()
+        except Exception:  # noqa: BLE001 - a failure here must not turn a recorded command into an error
+            if os.environ.get("TRATOS_DEBUG") == "1":
+                raise
+        return models  # the caller closes it

@@ -97,6 +97,7 @@ class Tratos(Application):
         """
         self.home = Path(home) if home else default_home()
         self.actor = actor
+        self.has_recorded = False  # whether this instance saved events (the CLI then catches up its read side)
         self.location = locate_store(self.home, env, database_url)
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
         settings = {**self.location.settings, **encryption_settings(configured_key(env))}
@@ -117,6 +118,11 @@ class Tratos(Application):
     def close(self) -> None:
         super().close()
         self.stream_locks.close()
+
+    def save(self, *objects: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objects, **kwargs)
+        self.has_recorded = self.has_recorded or bool(recordings)
+        return recordings
 
     @property
     def encrypted(self) -> bool:

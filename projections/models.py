@@ -136,7 +136,6 @@ class ReadModels:
                     projector.prefetch(batch, events)
                     for event in events:
                         projector.project(event, batch)
-                    batch.write_timeline()
                     if with_heads:
                         for event in events:
                             heads[event.originator_id.hex] = (event.originator_version, event.digest)

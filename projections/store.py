@@ -22,6 +22,7 @@ the schema prefix, the lock, and the bulk write (`executemany` on SQLite,
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -29,6 +30,7 @@ import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -96,12 +98,18 @@ class Writer(Reader):
 
     def upsert(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         """Write rows (tuples in column order): `executemany` on SQLite (a C loop); on PostgreSQL
-        one statement per table with a column array each (`unnest`), since psycopg's
-        executemany pays Python per row and long multi-row VALUES cost it more to parse."""
+        COPY for append-only tables and one statement per table with a column array each
+        (`unnest`) for the others, since psycopg's executemany pays Python per row and long
+        multi-row VALUES cost it more to parse."""
         if not rows:
             return
         if not self.dialect.arrays:
             self.cursor.executemany(self.dialect.sql(UPSERTS[table.name]), rows)
+            return
+        if table.append_only:  # the timeline, a row per event: COPY, formatted by psycopg's C code
+            with self.cursor.copy(self.dialect.sql(COPIES[table.name])) as copy:
+                for row in rows:
+                    copy.write_row(row)
             return
         self.cursor.execute(self.dialect.sql(UNNEST_UPSERTS[table.name]), [list(c) for c in zip(*rows, strict=True)])
 
@@ -151,9 +159,42 @@ def upsert_sql(table: Table, arrays: bool = False) -> str:
 
 UPSERTS = {name: upsert_sql(table) for name, table in TABLES.items()}
 UNNEST_UPSERTS = {name: upsert_sql(table, arrays=True) for name, table in TABLES.items()}
+COPIES = {name: f"COPY {{t}}{name} ({', '.join(table.columns)}) FROM STDIN"
+          for name, table in TABLES.items() if table.append_only}
 # row dict -> tuple of its values in column order (itemgetter of one column returns a bare value)
 ROW_VALUES = {name: (itemgetter(*table.columns) if len(table.columns) > 1 else lambda row, c=table.columns[0]:
                      (row[c],)) for name, table in TABLES.items()}
+
+
+_TIMELINE_KEY = itemgetter(0, 1)  # (stream, version)
+
+
+@cache
+def _load_sql(table: str, arrays: bool) -> str:
+    """Every row of the streams passed as one list parameter."""
+    spec = TABLES[table]
+    streams = "= ANY(?::text[])" if arrays else "IN (SELECT value FROM json_each(?))"
+    return f"SELECT {', '.join(spec.columns)} FROM {{t}}{table} WHERE stream {streams}"
+
+
+def _list_param(dialect: Dialect, values: list[str]) -> list[Any]:
+    return [values] if dialect.arrays else [json.dumps(values)]
+
+
+@cache
+def _load_keys_sql(table: str, columns: tuple[str, ...], arrays: bool) -> str:
+    """The rows whose `columns` equal one of the keys passed (see `Batch.load_keys`)."""
+    spec = TABLES[table]
+    names = [f"k{i}" for i in range(len(columns))]
+    if arrays:
+        casts = ", ".join(f"?::{'bigint' if c in spec.integers else 'text'}[]" for c in columns)
+        keys = f"SELECT * FROM unnest({casts})"
+    else:
+        keys = "SELECT " + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns))) \
+               + " FROM json_each(?)"
+    return (f"WITH k({', '.join(names)}) AS ({keys})"
+            f" SELECT {', '.join(f't.{c}' for c in spec.columns)} FROM k JOIN {{t}}{table} t ON "
+            + " AND ".join(f"t.{c} = k.{n}" for c, n in zip(columns, names, strict=True)))
 
 
 class Batch:
@@ -174,29 +215,29 @@ class Batch:
             return
         loaded.update(streams)
         spec = TABLES[table]
-        sql = f"SELECT {', '.join(spec.columns)} FROM {{t}}{table} WHERE stream IN ({', '.join('?' * len(streams))})"
         rows = self.rows[table]
-        for row in self.writer.rows(sql, streams):
+        for row in self.writer.rows(_load_sql(table, self.writer.dialect.arrays), _list_param(
+                self.writer.dialect, streams)):
             rows.setdefault(tuple(row[k] for k in spec.key), row)  # a row held here is newer
 
     def load_keys(self, table: str, columns: tuple[str, ...], keys: Iterable[tuple[Any, ...]]) -> None:
         """Fetch the rows whose `columns` equal one of `keys`, in one query of exact index probes.
 
-        A join with a VALUES list: SQLite scans a row-value `(a, b) IN (VALUES ...)`, and
-        `a IN (...) AND b IN (...)` probes every combination; the join probes each key once.
+        The keys are one parameter (a JSON array on SQLite, one array per column on PostgreSQL),
+        joined to the table: the SQL text is the same whatever the number of keys, so neither
+        database nor driver parses ten thousand placeholders per page.
         """
         rows = self.rows[table]
         keys = sorted({key for key in keys if key not in rows}, key=str)
         if not keys or self.writer is None:
             return
         spec = TABLES[table]
-        names = [f"k{i}" for i in range(len(columns))]
-        values = ", ".join([f"({', '.join('?' * len(columns))})"] * len(keys))
-        sql = (f"WITH k({', '.join(names)}) AS (VALUES {values})"
-               f" SELECT {', '.join(f't.{c}' for c in spec.columns)} FROM k JOIN {{t}}{table} t ON "
-               + " AND ".join(f"t.{c} = k.{n}" for c, n in zip(columns, names, strict=True)))
-        rows = self.rows[table]
-        for row in self.writer.rows(sql, [value for key in keys for value in key]):
+        dialect = self.writer.dialect
+        if dialect.arrays:
+            params: list[Any] = [list(column) for column in zip(*keys, strict=True)]
+        else:
+            params = [json.dumps(keys)]
+        for row in self.writer.rows(_load_keys_sql(table, columns, dialect.arrays), params):
             rows[tuple(row[k] for k in spec.key)] = row
 
     def get(self, table: str, *key: Any) -> dict[str, Any] | None:
@@ -218,21 +259,21 @@ class Batch:
         self.changed[table][key] = full
         return full
 
-    def write_timeline(self) -> None:
-        """Insert the timeline rows so far (append-only: they need not wait for the other rows)."""
-        assert self.writer is not None
-        self.writer.upsert(TABLES["timeline"], self.timeline)
-        self.timeline = []
-
     def write(self) -> None:
-        """One statement per table for every row added or edited in this transaction."""
+        """One statement per table for every row added or edited in this transaction.
+
+        Rows go in key order: the index pages they land on are then visited in order, once each,
+        where events interleaved across thousands of clients would jump from page to page.
+        """
         assert self.writer is not None
         for name, changed in self.changed.items():
             if changed:
                 values = ROW_VALUES[name]
-                self.writer.upsert(TABLES[name], [values(row) for row in changed.values()])
+                self.writer.upsert(TABLES[name], [values(changed[key]) for key in sorted(changed)])
         self.changed = {name: {} for name in TABLES}
-        self.write_timeline()
+        self.timeline.sort(key=_TIMELINE_KEY)
+        self.writer.upsert(TABLES["timeline"], self.timeline)
+        self.timeline = []
 
 
 class ReadModelRecorder:
