@@ -79,7 +79,8 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
             view.add_row(*row)
         Console().print(view)
         return
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = [title] + ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                       for row in [list(columns), *cells]]
+    rows_of_text = [list(columns), *cells]
+    widths = [max(map(len, column)) for column in zip(*rows_of_text, strict=True)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths).format  # one C call a row (10,000 for a portfolio)
+    lines = [title] + [line(*row).rstrip() for row in rows_of_text]
     click.echo("\n".join(lines))  # one write: a 10,000-client portfolio is one call, not 10,000

@@ -248,31 +248,35 @@ def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
         not_due[stream, currency] = not_due.get((stream, currency), 0) + Decimal(amount) - Decimal(paid)
     result = []
     zero = Decimal(0)
+    quanta: dict[str, Decimal] = {}
     for (handle, name, state, stream, contract, stored_currency, contract_total, invoiced_text, paid_text,
          other_balances, open_changes, open_mistakes, ended_on) in reader.tuples(
             "SELECT handle, name, state, stream, current_contract, currency, contract_total, invoiced, paid,"
             " other_balances, open_changes, open_mistakes, ended_on FROM {t}relationships ORDER BY handle"):
         currency = stored_currency or DEFAULT_CURRENCY
-        quantum = _quantum(currency)
+        quantum = quanta.get(currency) or quanta.setdefault(currency, _quantum(currency))
         invoiced = Decimal(invoiced_text) if invoiced_text else zero
         paid = Decimal(paid_text) if paid_text else zero
         outstanding = invoiced - paid
         overdue = outstanding - not_due.get((stream, currency), zero)
-        others = json.loads(other_balances) if other_balances else {}
         result.append({
             "handle": handle, "name": name, "state": state, "contract": contract,
-            "contract_total": money(contract_total, stored_currency),
+            "contract_total": None if contract_total is None or stored_currency is None else
+            {"amount": str(Decimal(contract_total).quantize(quantum)), "currency": currency},
             "invoiced": {"amount": str(invoiced.quantize(quantum)), "currency": currency},
             "paid": {"amount": str(paid.quantize(quantum)), "currency": currency},
             "outstanding": {"amount": str(outstanding.quantize(quantum)), "currency": currency},
             "overdue": {"amount": str(overdue.quantize(quantum)), "currency": currency},
-            "other_outstanding": [
-                money(Decimal(v["invoiced"]) - Decimal(v["paid"]), c) for c, v in sorted(others.items())
-                if Decimal(v["invoiced"]) != Decimal(v["paid"])
-            ],
+            "other_outstanding": _other_outstanding(other_balances) if other_balances else [],
             "open_changes": open_changes, "open_mistakes": open_mistakes, "ended_on": ended_on,
         })
     return result
+
+
+def _other_outstanding(balances: str) -> list[dict[str, str] | None]:
+    """What is owed in currencies other than the contract's, from the row's JSON balances."""
+    return [money(Decimal(v["invoiced"]) - Decimal(v["paid"]), c) for c, v in sorted(json.loads(balances).items())
+            if Decimal(v["invoiced"]) != Decimal(v["paid"])]
 
 
 def timeline(reader: Reader, stream: str) -> list[dict[str, Any]]:
