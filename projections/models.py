@@ -46,6 +46,17 @@ def business_today() -> date:
     return date.fromisoformat(pinned) if pinned else date.today()
 
 
+def _project(batch: Batch, events: Sequence[Any]) -> None:
+    """One page of events into `batch`: its rows loaded in a few queries, then each event applied."""
+    # Imported only when there is something to apply: it imports every event class, and a
+    # read of caught-up read models (most `status` runs) needs none of them.
+    from projections import projector
+
+    projector.prefetch(batch, events)
+    for event in events:
+        projector.project(event, batch)
+
+
 def _unknown(handle: str) -> UnknownClient:
     return UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
 
@@ -118,8 +129,6 @@ class ReadModels:
                      with_heads: bool) -> tuple[int, int, Heads, bool] | None:
         """Apply `first` and the pages after it, up to `pages`, in one transaction; None if the
         read models are no longer at `expected`."""
-        from projections import projector  # see _apply_page
-
         decode = self.app.mapper.to_domain_event
         heads: Heads = {}
         with self.recorder.writing() as writer:
@@ -133,9 +142,7 @@ class ReadModels:
                         start=last, limit=self.page_size, inclusive_of_start=False)
                 if notifications:
                     events = [decode(n) for n in notifications]
-                    projector.prefetch(batch, events)
-                    for event in events:
-                        projector.project(event, batch)
+                    _project(batch, events)
                     if with_heads:
                         for event in events:
                             heads[event.originator_id.hex] = (event.originator_version, event.digest)
@@ -147,17 +154,11 @@ class ReadModels:
         return last, read, heads, len(notifications) < self.page_size
 
     def _apply_page(self, expected: int, last: int, events: Sequence[Any]) -> bool:
-        # Imported only when there is something to apply: it imports every event class, and a
-        # read of caught-up read models (most `status` runs) needs none of them.
-        from projections import projector
-
         with self.recorder.writing() as writer:
             if writer.position() != expected:
                 return False
             batch = Batch(writer)
-            projector.prefetch(batch, events)
-            for event in events:
-                projector.project(event, batch)
+            _project(batch, events)
             batch.write()
             writer.track(last)
         return True

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 
 import pytest
-from cli_support import OPENED, given, ok, open_store, run
+from cli_support import OPENED, database_of, given, ok, open_store, run
 
 from projections import ReadModels
 from projections.heads import StreamHeads
@@ -38,12 +39,21 @@ def test_a_recorded_note_is_projected_before_the_command_returns(cli_home):
     assert read_models == heads == last
 
 
-def test_a_refused_command_projects_nothing(cli_home):
+def test_a_command_that_records_nothing_leaves_the_read_side_alone(cli_home):
     given(cli_home, OPENED)
-    before = positions(cli_home)
+    app = open_store(cli_home)  # an event recorded outside the CLI: the read side lags behind it
+    try:
+        app.record_note("acme", "recorded by another program", on=date(2026, 2, 3))
+    finally:
+        app.close()
+    behind = positions(cli_home)
+    assert behind[1] < behind[0] and behind[2] < behind[0]
     refused = run(cli_home, "note", "acme", "too early", "--on", "2000-01-01")
     assert refused.code == 1
-    assert positions(cli_home) == before
+    assert positions(cli_home) == behind  # refused, so nothing was recorded and nothing projected
+    ok(cli_home, "note", "acme", "then one that records", "--on", "2026-02-04")
+    last, read_models, heads = positions(cli_home)
+    assert read_models == heads == last  # the lag is projected too
 
 
 def test_a_failing_projection_does_not_fail_the_command(cli_home, monkeypatch):
@@ -72,8 +82,6 @@ def test_status_after_a_note_imports_no_event_class(cli_home):
              "assert 'domain.events' not in sys.modules and 'pydantic.fields' not in sys.modules,"
              " sorted(m for m in sys.modules if m.startswith(('domain', 'pydantic.fields')))")
     env = {"TRATOS_HOME": str(cli_home), "PATH": "/usr/bin:/bin"}
-    from cli_support import database_of
-
     if database_of(cli_home):
         env["TRATOS_DATABASE_URL"] = database_of(cli_home)
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
