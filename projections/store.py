@@ -173,8 +173,10 @@ _TIMELINE_KEY = itemgetter(0, 1)  # (stream, version)
 def _load_sql(table: str, arrays: bool) -> str:
     """Every row of the streams passed as one list parameter."""
     spec = TABLES[table]
-    streams = "= ANY(?::text[])" if arrays else "IN (SELECT value FROM json_each(?))"
-    return f"SELECT {', '.join(spec.columns)} FROM {{t}}{table} WHERE stream {streams}"
+    if arrays:
+        return (f"SELECT {', '.join(f't.{c}' for c in spec.columns)} FROM unnest(?::text[]) AS k(stream)"
+                f" JOIN {{t}}{table} t ON t.stream = k.stream")
+    return f"SELECT {', '.join(spec.columns)} FROM {{t}}{table} WHERE stream IN (SELECT value FROM json_each(?))"
 
 
 def _list_param(dialect: Dialect, values: list[str]) -> list[Any]:
