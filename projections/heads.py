@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from projections.schema import TRACKING_NAME
+from projections.schema import TRACKING_NAME, Table
 from projections.store import ReadModelRecorder, open_recorder
 
 if TYPE_CHECKING:  # imported by witness() only: status and every catch-up do without the audit module
@@ -31,8 +31,7 @@ HEADS_NAME = "stream_heads"
 PAGE_SIZE = 1000
 _CREATE = ("CREATE TABLE IF NOT EXISTS {t}stream_heads"
            " (stream TEXT NOT NULL PRIMARY KEY, version BIGINT NOT NULL, digest TEXT NOT NULL)")
-_UPSERT = ("INSERT INTO {t}stream_heads (stream, version, digest) VALUES (?, ?, ?)"
-           " ON CONFLICT (stream) DO UPDATE SET version = excluded.version, digest = excluded.digest")
+HEADS = Table("stream_heads", ("stream", "version", "digest"), ("stream",), frozenset({"version"}))
 WITNESS_SOURCE = "the read models"
 
 
@@ -73,7 +72,7 @@ class StreamHeads:
             with self.recorder.writing() as writer:
                 current = self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0  # type: ignore[attr-defined]
                 if current == position:
-                    writer.executemany(_UPSERT, [(s, v, d) for s, (v, d) in heads.items()])
+                    writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
                     self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, page[-1].id))  # type: ignore[attr-defined]
                     read += len(page)
                     current = page[-1].id
@@ -94,7 +93,7 @@ class StreamHeads:
         with self.recorder.writing() as writer:
             if (self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0) != start:  # type: ignore[attr-defined]
                 return False
-            writer.executemany(_UPSERT, [(s, v, d) for s, (v, d) in heads.items()])
+            writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
             self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, last))  # type: ignore[attr-defined]
         return True
 

@@ -31,30 +31,13 @@ from projections.schema import TABLES
 from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder, open_recorder
 
 PAGE_SIZE = 1000
-# A rebuild applies up to 10,000 events per transaction, a page at a time: a client's rows are
-# read and written once per transaction, not once per page, and there are ten times fewer commits.
-# More per transaction was slower on a million events (50 pages: 76 s against 68 s, SQLite) and
-# holds more rows in memory (183 MB against 77 MB).
-REBUILD_PAGES_PER_TRANSACTION = 10
 Progress = Callable[[int, int], None]
-Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
 
 
 def business_today() -> date:
     """Today's business date (TRATOS_TODAY pins it, as in the CLI session)."""
     pinned = os.environ.get("TRATOS_TODAY")
     return date.fromisoformat(pinned) if pinned else date.today()
-
-
-def _project(batch: Batch, events: Sequence[Any]) -> None:
-    """One page of events into `batch`: its rows loaded in a few queries, then each event applied."""
-    # Imported only when there is something to apply: it imports every event class, and a
-    # read of caught-up read models (most `status` runs) needs none of them.
-    from projections import projector
-
-    projector.prefetch(batch, events)
-    for event in events:
-        projector.project(event, batch)
 
 
 def _unknown(handle: str) -> UnknownClient:
@@ -92,74 +75,40 @@ class ReadModels:
 
     # ------------------------------------------------------------- writing
 
-    def catch_up(self, progress: Progress | None = None, total: int = 0, *, pages_per_transaction: int = 1,
-                 applied_to: Callable[[int, int, Heads], Any] | None = None) -> int:
-        """Apply every notification recorded since the last catch-up; returns how many.
-
-        Reads pages of `page_size` notifications; each transaction applies up to
-        `pages_per_transaction` of them (1 for catch-ups; a rebuild takes more, so that a client's
-        rows are read and written once per transaction rather than once per page), one page at a
-        time: only one page of events is ever in memory. `applied_to(start, last, heads)` is
-        called after each transaction with each stream's last (version, digest) in it.
-        """
+    def catch_up(self) -> int:
+        """Apply every notification recorded since the last catch-up, a page per transaction;
+        returns how many. Only one page of events is ever in memory."""
         self._ensure()
+        decode = self.app.mapper.to_domain_event
         applied = 0
         position = self.recorder.position()
         while True:
-            # The first page is read before taking the write lock: nothing new, no transaction.
-            first = self.app.recorder.select_notifications(start=position, limit=self.page_size,
-                                                           inclusive_of_start=False)
-            if not first:
+            # Read before taking the write lock: nothing new, no transaction.
+            page = self.app.recorder.select_notifications(start=position, limit=self.page_size,
+                                                          inclusive_of_start=False)
+            if not page:
                 return applied
-            done = self._apply_pages(position, first, pages_per_transaction, applied_to is not None)
-            if done is None:  # another process applied these pages meanwhile: go on from where it got
-                position = self.recorder.position()
+            if not self._apply_page(position, page[-1].id, [decode(n) for n in page]):
+                position = self.recorder.position()  # another process applied it meanwhile: go on from there
                 continue
-            last, read, heads, end_of_log = done
-            if applied_to is not None:
-                applied_to(position, last, heads)
-            applied += read
-            position = last
-            if progress is not None:
-                progress(applied, total)
-            if end_of_log:
+            applied += len(page)
+            position = page[-1].id
+            if len(page) < self.page_size:
                 return applied
-
-    def _apply_pages(self, expected: int, first: list[Any], pages: int,
-                     with_heads: bool) -> tuple[int, int, Heads, bool] | None:
-        """Apply `first` and the pages after it, up to `pages`, in one transaction; None if the
-        read models are no longer at `expected`."""
-        decode = self.app.mapper.to_domain_event
-        heads: Heads = {}
-        with self.recorder.writing() as writer:
-            if writer.position() != expected:
-                return None
-            batch = Batch(writer)
-            notifications, last, read = first, expected, 0
-            for page in range(pages):
-                if page:
-                    notifications = self.app.recorder.select_notifications(
-                        start=last, limit=self.page_size, inclusive_of_start=False)
-                if notifications:
-                    events = [decode(n) for n in notifications]
-                    _project(batch, events)
-                    if with_heads:
-                        for event in events:
-                            heads[event.originator_id.hex] = (event.originator_version, event.digest)
-                    last, read = notifications[-1].id, read + len(notifications)
-                if len(notifications) < self.page_size:
-                    break
-            batch.write()
-            writer.track(last)
-        return last, read, heads, len(notifications) < self.page_size
 
     def _apply_page(self, expected: int, last: int, events: Sequence[Any]) -> bool:
+        """Project `events` and record `last` as the position, in one transaction; False if the read
+        models are no longer at `expected`."""
+        # Imported only when there is something to apply: it imports every event class, and a
+        # read of caught-up read models (most `status` runs) needs none of them.
+        from projections.projector import project_page
+
         with self.recorder.writing() as writer:
             if writer.position() != expected:
                 return False
             batch = Batch(writer)
-            _project(batch, events)
-            batch.write()
+            project_page(batch, events)
+            batch.write(writer)
             writer.track(last)
         return True
 
@@ -187,14 +136,16 @@ class ReadModels:
 
         `heads` (a `StreamHeads`, reset by the caller) is fed the same decoded events, so one read
         of the log rebuilds both; call its `catch_up()` afterwards for whatever it was not fed.
+        `progress(done, total)` is called as transactions are written.
         """
+        from projections import rebuild
+
         self.recorder.reset()
         self._ready = True
         total = self.app.recorder.max_notification_id() or 0
         if progress is not None:
             progress(0, total)
-        return self.catch_up(progress, total, pages_per_transaction=REBUILD_PAGES_PER_TRANSACTION,
-                             applied_to=heads.feed if heads is not None else None)
+        return rebuild.rebuild(self, progress, total, heads.feed if heads is not None else None)
 
     # ------------------------------------------------------------- reading
 

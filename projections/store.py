@@ -17,7 +17,8 @@ position of the read models is an ordinary eventsourcing tracking record
 
 The SQL is shared; the dialects differ only in the placeholder (`?` / `%s`),
 the schema prefix, the lock, and the bulk write (`executemany` on SQLite,
-`unnest` of binary column arrays on PostgreSQL). See ADR-14.
+COPY on PostgreSQL, through a temporary staging table where rows are updated).
+See ADR-14 and ADR-17.
 """
 
 from __future__ import annotations
@@ -92,26 +93,23 @@ class Writer(Reader):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(self.dialect.sql(sql), tuple(params))
 
-    def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        if rows:
-            self.cursor.executemany(self.dialect.sql(sql), rows)
-
     def upsert(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         """Write rows (tuples in column order): `executemany` on SQLite (a C loop); on PostgreSQL
-        COPY for append-only tables and one statement per table with a column array each
-        (`unnest`) for the others, since psycopg's executemany pays Python per row and long
-        multi-row VALUES cost it more to parse."""
+        COPY (formatted by psycopg's C code, one call a row), straight into append-only tables and
+        through a temporary staging table into the others, since psycopg's executemany and its
+        array dumpers pay Python for every row or value."""
         if not rows:
             return
         if not self.dialect.arrays:
-            self.cursor.executemany(self.dialect.sql(UPSERTS[table.name]), rows)
+            self.cursor.executemany(self.dialect.sql(_upsert(table)), rows)
             return
-        if table.append_only:  # the timeline, a row per event: COPY, formatted by psycopg's C code
-            with self.cursor.copy(self.dialect.sql(COPIES[table.name])) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        self.cursor.execute(self.dialect.sql(UNNEST_UPSERTS[table.name]), [list(c) for c in zip(*rows, strict=True)])
+        if not table.append_only:
+            self.cursor.execute(self.dialect.sql(_create_staging(table)))
+        with self.cursor.copy(self.dialect.sql(_copy(table))) as copy:
+            for row in rows:
+                copy.write_row(row)
+        if not table.append_only:
+            self.cursor.execute(self.dialect.sql(_staged_upsert(table)))
 
 
 class Dialect:
@@ -141,26 +139,46 @@ class Dialect:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def upsert_sql(table: Table, arrays: bool = False) -> str:
-    """INSERT … ON CONFLICT DO UPDATE (plain INSERT for append-only tables) of one row, or with
-    `arrays` (PostgreSQL) of as many rows as the column arrays passed hold."""
+def upsert_sql(table: Table, rows: str | None = None) -> str:
+    """INSERT … ON CONFLICT DO UPDATE (plain INSERT for append-only tables) of one row, or of the
+    `rows` query's rows (PostgreSQL, from the staging table)."""
     columns = ", ".join(table.columns)
-    if arrays:
-        # %b: psycopg dumps the arrays in binary (its text array dumper escapes every item in Python)
-        casts = ", ".join(f"%b::{'bigint' if c in table.integers else 'text'}[]" for c in table.columns)
-        insert = f"INSERT INTO {{t}}{table.name} ({columns}) SELECT * FROM unnest({casts})"
-    else:
-        insert = f"INSERT INTO {{t}}{table.name} ({columns}) VALUES ({', '.join('?' * len(table.columns))})"
+    values = rows or f"VALUES ({', '.join('?' * len(table.columns))})"
+    insert = f"INSERT INTO {{t}}{table.name} ({columns}) {values}"
     if table.append_only:
         return insert
     updates = ", ".join(f"{c} = excluded.{c}" for c in table.values)
     return f"{insert} ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}"
 
 
-UPSERTS = {name: upsert_sql(table) for name, table in TABLES.items()}
-UNNEST_UPSERTS = {name: upsert_sql(table, arrays=True) for name, table in TABLES.items()}
-COPIES = {name: f"COPY {{t}}{name} ({', '.join(table.columns)}) FROM STDIN"
-          for name, table in TABLES.items() if table.append_only}
+def _staging(table: Table) -> str:
+    return f"tratos_staging_{table.name}"
+
+
+@cache
+def _upsert(table: Table) -> str:
+    return upsert_sql(table)
+
+
+@cache
+def _copy(table: Table) -> str:
+    return f"COPY {'{t}' + table.name if table.append_only else _staging(table)} ({', '.join(table.columns)}) FROM STDIN"
+
+
+# PostgreSQL: rows are copied into a temporary table of the session (created once, emptied at every
+# commit), and moved from there in one statement that empties it (a second write in the same
+# transaction cannot pick them up again).
+@cache
+def _create_staging(table: Table) -> str:
+    return f"CREATE TEMPORARY TABLE IF NOT EXISTS {_staging(table)} (LIKE {{t}}{table.name}) ON COMMIT DELETE ROWS"
+
+
+@cache
+def _staged_upsert(table: Table) -> str:
+    staged = f"SELECT {', '.join(table.columns)} FROM staged"
+    return f"WITH staged AS (DELETE FROM {_staging(table)} RETURNING *) {upsert_sql(table, staged)}"
+
+
 # row dict -> tuple of its values in column order (itemgetter of one column returns a bare value)
 ROW_VALUES = {name: (itemgetter(*table.columns) if len(table.columns) > 1 else lambda row, c=table.columns[0]:
                      (row[c],)) for name, table in TABLES.items()}
@@ -200,27 +218,40 @@ def _load_keys_sql(table: str, columns: tuple[str, ...], arrays: bool) -> str:
 
 
 class Batch:
-    """The rows one page of events reads and writes, held in memory for that page only."""
+    """The rows one transaction's events read and write, held in memory for that transaction only.
 
-    def __init__(self, writer: Writer | None = None) -> None:
-        self.writer = writer
+    Existing rows are fetched through `reader` (any `Reader`; in a catch-up the write transaction's
+    own). A rebuild builds the next transaction's batch while the previous one is still being
+    written on another thread: that batch is passed as `carried`, and the rows it holds, the
+    newest, are copied from it instead of being read from the database, which does not have them
+    yet. Rows it does not hold were last written before it, and are committed by then.
+    """
+
+    def __init__(self, reader: Reader | None = None, carried: Batch | None = None) -> None:
+        self.reader = reader
+        self.carried = carried
         self.rows: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
         self.changed: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in TABLES}
         self.timeline: list[tuple[Any, ...]] = []  # one row per event, in TIMELINE.columns order
         self.loaded: dict[str, set[str]] = {}  # streams whose rows of a table are all in `rows`
+        self._by_stream: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
     def load(self, table: str, streams: Iterable[str]) -> None:
         """Fetch every row of `streams` not fetched yet (rows held here may be newer): one query."""
         loaded = self.loaded.setdefault(table, set())
-        streams = sorted(set(streams) - loaded)
-        if not streams or self.writer is None:
+        wanted = set(streams) - loaded
+        if not wanted:
             return
-        loaded.update(streams)
-        spec = TABLES[table]
+        loaded.update(wanted)
         rows = self.rows[table]
-        for row in self.writer.rows(_load_sql(table, self.writer.dialect.arrays), _list_param(
-                self.writer.dialect, streams)):
-            rows.setdefault(tuple(row[k] for k in spec.key), row)  # a row held here is newer
+        if self.carried is not None:
+            wanted = self.carried._hand_over(table, wanted, rows)
+        if not wanted or self.reader is None:
+            return
+        key = TABLES[table].key
+        for row in self.reader.rows(_load_sql(table, self.reader.dialect.arrays), _list_param(
+                self.reader.dialect, sorted(wanted))):
+            rows.setdefault(tuple(row[k] for k in key), row)  # a row held here is newer
 
     def load_keys(self, table: str, columns: tuple[str, ...], keys: Iterable[tuple[Any, ...]]) -> None:
         """Fetch the rows whose `columns` equal one of `keys`, in one query of exact index probes.
@@ -230,17 +261,46 @@ class Batch:
         database nor driver parses ten thousand placeholders per page.
         """
         rows = self.rows[table]
-        keys = sorted({key for key in keys if key not in rows}, key=str)
-        if not keys or self.writer is None:
+        wanted = {key for key in keys if key not in rows}
+        if self.carried is not None:
+            wanted = self.carried._hand_over_keys(table, wanted, rows)
+        if not wanted or self.reader is None:
             return
         spec = TABLES[table]
-        dialect = self.writer.dialect
+        dialect = self.reader.dialect
+        ordered = sorted(wanted, key=str)
         if dialect.arrays:
-            params: list[Any] = [list(column) for column in zip(*keys, strict=True)]
+            params: list[Any] = [list(column) for column in zip(*ordered, strict=True)]
         else:
-            params = [json.dumps(keys)]
-        for row in self.writer.rows(_load_keys_sql(table, columns, dialect.arrays), params):
+            params = [json.dumps(ordered)]
+        for row in self.reader.rows(_load_keys_sql(table, columns, dialect.arrays), params):
             rows[tuple(row[k] for k in spec.key)] = row
+
+    def _hand_over(self, table: str, streams: set[str], into: dict[tuple, dict[str, Any]]) -> set[str]:
+        """Copy into `into` the rows of `streams` held here; returns the streams still to fetch
+        (those whose rows are not all here). Copies: this batch may still be being written."""
+        by_stream = self._by_stream.get(table)
+        if by_stream is None:
+            by_stream = self._by_stream[table] = {}
+            for row in self.rows[table].values():
+                by_stream.setdefault(row["stream"], []).append(row)
+        key = TABLES[table].key
+        for stream in streams.intersection(by_stream):
+            for row in by_stream[stream]:
+                into[tuple(row[k] for k in key)] = dict(row)
+        return streams - self.loaded.get(table, set())
+
+    def _hand_over_keys(self, table: str, keys: set[tuple], into: dict[tuple, dict[str, Any]]) -> set[tuple]:
+        """Like `_hand_over`, for single rows: returns the keys neither held here nor known absent."""
+        rows, whole = self.rows[table], self.loaded.get(table, set())
+        rest: set[tuple] = set()
+        for key in keys:
+            row = rows.get(key)
+            if row is not None:
+                into[key] = dict(row)
+            elif key[0] not in whole:
+                rest.add(key)
+        return rest
 
     def get(self, table: str, *key: Any) -> dict[str, Any] | None:
         return self.rows[table].get(key)
@@ -261,21 +321,18 @@ class Batch:
         self.changed[table][key] = full
         return full
 
-    def write(self) -> None:
+    def write(self, writer: Writer) -> None:
         """One statement per table for every row added or edited in this transaction.
 
         Rows go in key order: the index pages they land on are then visited in order, once each,
         where events interleaved across thousands of clients would jump from page to page.
         """
-        assert self.writer is not None
         for name, changed in self.changed.items():
             if changed:
                 values = ROW_VALUES[name]
-                self.writer.upsert(TABLES[name], [values(changed[key]) for key in sorted(changed)])
-        self.changed = {name: {} for name in TABLES}
+                writer.upsert(TABLES[name], [values(changed[key]) for key in sorted(changed)])
         self.timeline.sort(key=_TIMELINE_KEY)
-        self.writer.upsert(TABLES["timeline"], self.timeline)
-        self.timeline = []
+        writer.upsert(TABLES["timeline"], self.timeline)
 
 
 class ReadModelRecorder:
