@@ -59,17 +59,21 @@ _WITH_CONTRACTS = frozenset({ev.ContractDrafted, ev.ContractSigned, ev.ContractC
                              ev.ChangeApproved, ev.InvoiceIssued})
 
 
-def prefetch(batch: Batch, events: Iterable[Any]) -> None:
-    """Load, in a handful of queries, every existing row the page's events will touch."""
+def prefetch(batch: Batch, page: Sequence[tuple[Any, str]]) -> None:
+    """Load, in a handful of queries, every existing row the page's (event, stream) pairs will touch.
+
+    A stream whose first event is in the page has no rows yet (only its own events make them):
+    nothing is read for it, which spares a query per new client and table.
+    """
     streams: set[str] = set()
+    new: set[str] = set()
     with_contracts: set[str] = set()
     needs: dict[str, set[tuple[Any, ...]]] = {}
-    for event in events:
+    for event, stream in page:
         cls = type(event)
-        if cls not in HANDLERS and not isinstance(event, ev.RelationshipEvent):
-            continue
-        stream = event.originator_id.hex
         streams.add(stream)
+        if event.originator_version == 1:
+            new.add(stream)
         if cls in _WITH_CONTRACTS:
             with_contracts.add(stream)
         lookup = _LOOKUPS.get(cls)
@@ -78,24 +82,25 @@ def prefetch(batch: Batch, events: Iterable[Any]) -> None:
         if lookup is not None:
             table, fields = lookup
             needs.setdefault(table, set()).add((stream, *(getattr(event, f) for f in fields)))
+    if new:
+        batch.known_empty(new)
     batch.load("relationships", streams)
     batch.load("contracts", with_contracts)  # all of them: a client has a few, and changes need theirs
     for table, keys in needs.items():
         batch.load_keys(table, TABLES[table].key, keys)
 
 
-def project_page(batch: Batch, events: Sequence[Any]) -> None:
-    """One page of events into `batch`: its rows loaded in a few queries, then each event applied."""
-    prefetch(batch, events)
-    for event in events:
-        project(event, batch)
+def project_page(batch: Batch, events: Iterable[Any]) -> None:
+    """One page of events into `batch`: its rows loaded in a few queries, then each event applied
+    (events of other aggregates, the invoice series, are ignored)."""
+    page = [(event, event.originator_id.hex) for event in events if isinstance(event, ev.RelationshipEvent)]
+    prefetch(batch, page)
+    for event, stream in page:
+        project(event, stream, batch)
 
 
-def project(event: Any, batch: Batch) -> None:
-    """Apply one event to the rows in `batch` (events of other aggregates are ignored)."""
-    if not isinstance(event, ev.RelationshipEvent):
-        return
-    stream = event.originator_id.hex
+def project(event: Any, stream: str, batch: Batch) -> None:
+    """Apply one event of the relationship `stream` (hex) to the rows in `batch`."""
     relationship = batch.edit("relationships", stream)
     handler = HANDLERS.get(type(event))
     if handler is not None:

@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from operator import itemgetter
@@ -187,6 +187,15 @@ ROW_VALUES = {name: (itemgetter(*table.columns) if len(table.columns) > 1 else l
 _TIMELINE_KEY = itemgetter(0, 1)  # (stream, version)
 
 
+def _key_of(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """row dict -> its key, always a tuple (itemgetter of one column returns a bare value)."""
+    get = itemgetter(*table.key)
+    return get if len(table.key) > 1 else lambda row: (get(row),)
+
+
+KEY_OF = {name: _key_of(table) for name, table in TABLES.items()}
+
+
 @cache
 def _load_sql(table: str, arrays: bool) -> str:
     """Every row of the streams passed as one list parameter."""
@@ -248,10 +257,15 @@ class Batch:
             wanted = self.carried._hand_over(table, wanted, rows)
         if not wanted or self.reader is None:
             return
-        key = TABLES[table].key
+        key = KEY_OF[table]
         for row in self.reader.rows(_load_sql(table, self.reader.dialect.arrays), _list_param(
                 self.reader.dialect, sorted(wanted))):
-            rows.setdefault(tuple(row[k] for k in key), row)  # a row held here is newer
+            rows.setdefault(key(row), row)  # a row held here is newer
+
+    def known_empty(self, streams: set[str]) -> None:
+        """`streams` have no rows in any table yet: nothing is to be fetched for them."""
+        for table in TABLES:
+            self.loaded.setdefault(table, set()).update(streams)
 
     def load_keys(self, table: str, columns: tuple[str, ...], keys: Iterable[tuple[Any, ...]]) -> None:
         """Fetch the rows whose `columns` equal one of `keys`, in one query of exact index probes.
@@ -260,13 +274,12 @@ class Batch:
         joined to the table: the SQL text is the same whatever the number of keys, so neither
         database nor driver parses ten thousand placeholders per page.
         """
-        rows = self.rows[table]
-        wanted = {key for key in keys if key not in rows}
+        rows, whole = self.rows[table], self.loaded.get(table, set())
+        wanted = {key for key in keys if key not in rows and key[0] not in whole}  # key[0]: the stream
         if self.carried is not None:
             wanted = self.carried._hand_over_keys(table, wanted, rows)
         if not wanted or self.reader is None:
             return
-        spec = TABLES[table]
         dialect = self.reader.dialect
         ordered = sorted(wanted, key=str)
         if dialect.arrays:
@@ -274,7 +287,7 @@ class Batch:
         else:
             params = [json.dumps(ordered)]
         for row in self.reader.rows(_load_keys_sql(table, columns, dialect.arrays), params):
-            rows[tuple(row[k] for k in spec.key)] = row
+            rows[KEY_OF[table](row)] = row
 
     def _hand_over(self, table: str, streams: set[str], into: dict[tuple, dict[str, Any]]) -> set[str]:
         """Copy into `into` the rows of `streams` held here; returns the streams still to fetch
@@ -284,10 +297,10 @@ class Batch:
             by_stream = self._by_stream[table] = {}
             for row in self.rows[table].values():
                 by_stream.setdefault(row["stream"], []).append(row)
-        key = TABLES[table].key
+        key = KEY_OF[table]
         for stream in streams.intersection(by_stream):
             for row in by_stream[stream]:
-                into[tuple(row[k] for k in key)] = dict(row)
+                into[key(row)] = dict(row)
         return streams - self.loaded.get(table, set())
 
     def _hand_over_keys(self, table: str, keys: set[tuple], into: dict[tuple, dict[str, Any]]) -> set[tuple]:
@@ -313,10 +326,9 @@ class Batch:
         return row
 
     def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
-        spec = TABLES[table]
-        full = dict.fromkeys(spec.columns)
+        full = dict.fromkeys(TABLES[table].columns)
         full.update(row)
-        key = tuple(full[k] for k in spec.key)
+        key = KEY_OF[table](full)
         self.rows[table][key] = full
         self.changed[table][key] = full
         return full
@@ -339,6 +351,7 @@ class ReadModelRecorder:
     """What both backends' read-model recorders offer to `ReadModels`."""
 
     dialect: Dialect
+    overlap_writes = False  # may a rebuild write one transaction while projecting the next?
 
     def position(self) -> int:
         return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
@@ -539,6 +552,8 @@ def postgres_recorder_class() -> type:
 
         class PostgresReadModelRecorder(ReadModelRecorder, PostgresTrackingRecorder):
             """Read models in the PostgreSQL schema of the events."""
+
+            overlap_writes = True  # the server writes, in its own processes
 
             def __init__(self, datastore: Any, **kwargs: Any) -> None:
                 super().__init__(datastore, **kwargs)
