@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from projections.projector import project_page
+from projections.projector import apply_page, page_of, prefetch
 from projections.store import Batch
 
 if TYPE_CHECKING:
@@ -83,20 +83,24 @@ def _project(models: ReadModels, start: int, carried: Batch | None) -> Projected
     decode = app.mapper.to_domain_event
     heads: Heads = {}
     last, read = start, 0
-    with models.recorder.reading() as reader:  # rows written before `carried`, all committed
-        batch = Batch(reader, carried)
-        for _ in range(PAGES_PER_TRANSACTION):
-            notifications = app.recorder.select_notifications(start=last, limit=size, inclusive_of_start=False)
-            if not notifications:
-                break
-            events = [decode(n) for n in notifications]
-            project_page(batch, events)
-            for event in events:
-                heads[event.originator_id.hex] = (event.originator_version, event.digest)
-            last, read = notifications[-1].id, read + len(notifications)
-            if len(notifications) < size:
-                break
-    batch.reader = batch.carried = None  # the reader's transaction is over; `carried` may be freed
+    batch = Batch(carried=carried)
+    for _ in range(PAGES_PER_TRANSACTION):
+        notifications = app.recorder.select_notifications(start=last, limit=size, inclusive_of_start=False)
+        if not notifications:
+            break
+        events = [decode(n) for n in notifications]
+        page = page_of(events)
+        # Rows not in `carried` were last written before it, and are committed. A read transaction
+        # a page, only while reading: a SQLite reader that stays holds the log's writes in its WAL.
+        with models.recorder.reading() as batch.reader:
+            prefetch(batch, page)
+        apply_page(batch, page)
+        for event in events:
+            heads[event.originator_id.hex] = (event.originator_version, event.digest)
+        last, read = notifications[-1].id, read + len(notifications)
+        if len(notifications) < size:
+            break
+    batch.reader = batch.carried = None  # `carried` may be freed
     return Projected(start, last, read, batch, heads)
 
 

@@ -32,6 +32,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -101,7 +102,16 @@ class Writer(Reader):
         if not rows:
             return
         if not self.dialect.arrays:
-            self.cursor.executemany(self.dialect.sql(_upsert(table)), rows)
+            # Many rows a statement: the sqlite3 module lets go of the GIL for every statement it
+            # runs, and a rebuild's other thread would make it wait up to 5 ms to take it back.
+            per = SQLITE_PARAMETERS // len(table.columns)
+            full = len(rows) - len(rows) % per
+            if full:
+                self.cursor.executemany(self.dialect.sql(_upsert(table, per)),
+                                        [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, full, per)])
+            if full < len(rows):
+                self.cursor.execute(self.dialect.sql(_upsert(table, len(rows) - full)),
+                                    tuple(chain.from_iterable(rows[full:])))
             return
         if not table.append_only:
             self.cursor.execute(self.dialect.sql(_create_staging(table)))
@@ -155,9 +165,13 @@ def _staging(table: Table) -> str:
     return f"tratos_staging_{table.name}"
 
 
+SQLITE_PARAMETERS = 999  # what one SQLite statement takes in any build (32,766 since 3.32)
+
+
 @cache
-def _upsert(table: Table) -> str:
-    return upsert_sql(table)
+def _upsert(table: Table, rows: int = 1) -> str:
+    values = ", ".join([f"({', '.join('?' * len(table.columns))})"] * rows)
+    return upsert_sql(table, f"VALUES {values}")
 
 
 @cache
@@ -351,7 +365,7 @@ class ReadModelRecorder:
     """What both backends' read-model recorders offer to `ReadModels`."""
 
     dialect: Dialect
-    overlap_writes = False  # may a rebuild write one transaction while projecting the next?
+    overlap_writes = True  # may a rebuild write one transaction while projecting the next?
 
     def position(self) -> int:
         return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
