@@ -6,8 +6,8 @@
 `main` (read the stream, build, render, sign with the PAdES key, write, record
 DocumentIssued). `weasyprint`: `HTML(string=...).write_pdf()` of the very same HTML string,
 with the same stylesheet and fonts (the same layout work), and nothing else: no PDF/A,
-no attachment, no signature, no store. Both are medians of `--runs` runs after `--warmup`
-(default two) warm-up runs of each. `dossier`: `tratos pdf dossier acme` on the store whose acme has the long
+no attachment, no signature, no store. Both are medians of `--runs` runs, taken in turns,
+after `--warmup` (default two) warm-up runs of each. `dossier`: `tratos pdf dossier acme` on the store whose acme has the long
 relationship, run once after the warm-up; its pages are counted with pypdf.
 
 Both stores need an identity with a signing key (`tratos init` with TRATOS_KEY_PASSPHRASE).
@@ -66,15 +66,18 @@ def bare_weasyprint(html: str) -> bytes:
         stylesheets=[CSS(filename=str(STYLESHEET), font_config=fonts)], font_config=fonts)
 
 
-def timed(function, runs: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        function()
-    times = []
+def timed(functions: list, runs: int, warmup: int = 2) -> list[float]:
+    """Median seconds of each function, run in turns (a burst of load on the machine hits all)."""
+    for function in functions:
+        for _ in range(warmup):
+            function()
+    times: list[list[float]] = [[] for _ in functions]
     for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for function, spent in zip(functions, times, strict=True):
+            started = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - started)
+    return [statistics.median(spent) for spent in times]
 
 
 def main() -> None:
@@ -89,10 +92,9 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="tratos-bench-pdf-"))
 
     contract_pdf = out / "contract.pdf"
-    contract = timed(lambda: tratos("--home", args.home, "pdf", "contract", "acme", "-o", str(contract_pdf)),
-                     args.runs, args.warmup)
     html = contract_html(Path(args.home))
-    bare = timed(lambda: bare_weasyprint(html), args.runs, args.warmup)
+    contract, bare = timed([lambda: tratos("--home", args.home, "pdf", "contract", "acme", "-o", str(contract_pdf)),
+                            lambda: bare_weasyprint(html)], args.runs, args.warmup)
 
     dossier_pdf = out / "dossier.pdf"
     started = time.perf_counter()

@@ -1,0 +1,116 @@
+"""A rebuild writes one transaction while it projects the next (`projections/rebuild.py`).
+
+The next transaction's batch is projected while the database does not have the rows of the
+one being written yet: those come from the batch being written (`Batch(carried=...)`). These
+tests hold each write back until the next batch is projected, so that they fail if the
+rows were read from the database instead; and they check that a refused or failed write
+leaves read models that a catch-up completes into exactly the rows of a rebuild.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from projection_story import D, acme_story, eur, in_force
+from read_models import rebuilt
+
+from projections import ReadModels
+from projections import rebuild as rebuilding
+from projections.store import Writer
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def small_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pages a transaction: with pages of 2 events, the story below takes about eight."""
+    monkeypatch.setattr(rebuilding, "PAGES_PER_TRANSACTION", 2)
+
+
+def _story(app: Any) -> None:
+    """acme's events spread over several transactions, and a client in between."""
+    number = acme_story(app)
+    in_force(app, "beta")
+    app.record_payment("acme", number, eur(500), on=D("2026-02-10"))
+    app.record_note("acme", "Paid in full", on=D("2026-02-11"))
+
+
+def _hold_each_write_until_the_next_batch_is_projected(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Each write waits until the following `_project` has returned; returns the batches' starts."""
+    projected_after: dict[int, threading.Event] = {}
+    starts: list[int] = []
+    project, write = rebuilding._project, rebuilding._write
+
+    def projecting(models: Any, start: int, carried: Any) -> Any:
+        result = project(models, start, carried)
+        starts.append(start)
+        projected_after.setdefault(start, threading.Event()).set()
+        return result
+
+    def writing(models: Any, projected: Any, feed: Any) -> bool:
+        # The next batch starts where this one ends: let this one be written only after it.
+        assert projected_after.setdefault(projected.last, threading.Event()).wait(10)
+        return write(models, projected, feed)
+
+    monkeypatch.setattr(rebuilding, "_project", projecting)
+    monkeypatch.setattr(rebuilding, "_write", writing)
+    return starts
+
+
+def test_rows_of_the_transaction_being_written_are_taken_from_it(app, monkeypatch):
+    _story(app)
+    starts = _hold_each_write_until_the_next_batch_is_projected(monkeypatch)
+    models = ReadModels(app, page_size=2)
+    assert models.recorder.overlap_writes  # the writes do overlap on both backends
+    count = models.rebuild()
+    assert len(starts) > 3  # several transactions, each projected before the previous was written
+    assert count == app.recorder.max_notification_id()
+    assert models.dump() == rebuilt(app)
+    assert models.status("acme", today=D("2026-02-12"))["invoices"][0]["paid"]["amount"] == "1500.00"
+
+
+def test_a_rebuild_refused_midway_goes_on_from_where_another_process_got(make_app, monkeypatch):
+    first, second = make_app(), make_app()
+    _story(first)
+    write = rebuilding._write
+    writes: list[bool] = []
+
+    def other_process_catches_up_first(models: Any, projected: Any, feed: Any) -> bool:
+        if len(writes) == 2:  # between the second and third transactions, another process
+            ReadModels(second, page_size=3).catch_up()  # applies everything (pages of another size)
+        writes.append(write(models, projected, feed))
+        return writes[-1]
+
+    monkeypatch.setattr(rebuilding, "_write", other_process_catches_up_first)
+    models = ReadModels(first, page_size=2)
+    count = models.rebuild()
+    assert writes[:3] == [True, True, False]  # the third was refused, and nothing after it was written
+    assert len(writes) == 3
+    assert count < first.recorder.max_notification_id()  # the rest was the other process's
+    assert models.recorder.position() == first.recorder.max_notification_id()
+    assert models.dump() == rebuilt(first)
+
+
+def test_a_failed_write_stops_the_rebuild_and_a_catch_up_completes_it(app, monkeypatch):
+    _story(app)
+    track = Writer.track
+    tracked: list[int] = []
+
+    def crash_on_the_third(self: Writer, notification_id: int) -> None:
+        if len(tracked) == 2:
+            raise Crash("the disk filled up")
+        track(self, notification_id)
+        tracked.append(notification_id)
+
+    monkeypatch.setattr(Writer, "track", crash_on_the_third)
+    models = ReadModels(app, page_size=2)
+    with pytest.raises(Crash):
+        models.rebuild()
+    assert models.recorder.position() == tracked[-1]  # two transactions committed, the third not
+    monkeypatch.undo()
+    assert models.catch_up() == app.recorder.max_notification_id() - tracked[-1]
+    assert models.dump() == rebuilt(app)
