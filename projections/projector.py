@@ -91,18 +91,10 @@ def prefetch(batch: Batch, page: Sequence[tuple[Any, str]]) -> None:
 
 
 def project_page(batch: Batch, events: Iterable[Any]) -> None:
-    """One page of events into `batch`: its rows loaded in a few queries, then each event applied."""
-    page = page_of(events)
+    """One page of events into `batch`: its rows loaded in a few queries, then each event applied
+    (events of other aggregates, the invoice series, are ignored)."""
+    page = [(event, event.originator_id.hex) for event in events if isinstance(event, ev.RelationshipEvent)]
     prefetch(batch, page)
-    apply_page(batch, page)
-
-
-def page_of(events: Iterable[Any]) -> list[tuple[Any, str]]:
-    """(event, stream hex) of the events a read model shows: the invoice series' are left out."""
-    return [(event, event.originator_id.hex) for event in events if isinstance(event, ev.RelationshipEvent)]
-
-
-def apply_page(batch: Batch, page: Iterable[tuple[Any, str]]) -> None:
     for event, stream in page:
         project(event, stream, batch)
 

@@ -29,8 +29,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from projections.projector import apply_page, page_of, prefetch
-from projections.store import Batch
+from projections.projector import project_page
+from projections.store import Batch, Writer
 
 if TYPE_CHECKING:
     from projections.models import ReadModels
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # at 82 / 89 MB, as fast, at 3 at 70 / 77 MB, 5-10% slower.
 PAGES_PER_TRANSACTION = 5
 Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
-Feed = Callable[[int, int, Heads], Any]  # StreamHeads.feed(start, last, heads)
+Feed = Callable[[Writer, int, int, Heads], Any]  # StreamHeads.feed(writer, start, last, heads)
 Progress = Callable[[int, int], None]
 
 
@@ -86,37 +86,35 @@ def _project(models: ReadModels, start: int, carried: Batch | None) -> Projected
     decode = app.mapper.to_domain_event
     heads: Heads = {}
     last, read = start, 0
-    batch = Batch(carried=carried)
-    for _ in range(PAGES_PER_TRANSACTION):
-        notifications = app.recorder.select_notifications(start=last, limit=size, inclusive_of_start=False)
-        if not notifications:
-            break
-        events = [decode(n) for n in notifications]
-        page = page_of(events)
-        # Rows not in `carried` were last written before it, and are committed. A read transaction
-        # a page, only while reading: a SQLite reader that stays holds the log's writes in its WAL.
-        with models.recorder.reading() as batch.reader:
-            prefetch(batch, page)
-        apply_page(batch, page)
-        for event in events:
-            heads[event.originator_id.hex] = (event.originator_version, event.digest)
-        last, read = notifications[-1].id, read + len(notifications)
-        if len(notifications) < size:
-            break
+    # Rows not in `carried` were last written before it, and are committed: any query sees them
+    # as they are now. No read transaction: a SQLite reader that stays keeps the writes in the WAL.
+    with models.recorder.statements() as reader:
+        batch = Batch(reader, carried)
+        for _ in range(PAGES_PER_TRANSACTION):
+            notifications = app.recorder.select_notifications(start=last, limit=size, inclusive_of_start=False)
+            if not notifications:
+                break
+            events = [decode(n) for n in notifications]
+            project_page(batch, events)
+            for event in events:
+                heads[event.originator_id.hex] = (event.originator_version, event.digest)
+            last, read = notifications[-1].id, read + len(notifications)
+            if len(notifications) < size:
+                break
     batch.reader = batch.carried = None  # `carried` may be freed
     return Projected(start, last, read, batch, heads)
 
 
 def _write(models: ReadModels, projected: Projected, feed: Feed | None) -> bool:
-    """Write one projected transaction if the read models still stand at its start (else False),
-    then feed its heads."""
+    """Write one projected transaction, its heads with it, if the read models still stand at its
+    start (else False)."""
     with models.recorder.writing() as writer:
         if writer.position() != projected.start:
             return False
         projected.batch.write(writer)
         writer.track(projected.last)
-    if feed is not None:
-        feed(projected.start, projected.last, projected.heads)
+        if feed is not None:
+            feed(writer, projected.start, projected.last, projected.heads)
     return True
 
 

@@ -375,6 +375,13 @@ class ReadModelRecorder:
         with self.datastore.transaction(commit=False) as cursor:  # type: ignore[attr-defined]
             yield Reader(cursor, self.dialect)
 
+    @contextmanager
+    def statements(self) -> Iterator[Reader]:
+        """A reader outside any transaction: each query sees what is committed when it runs. For
+        reads that need no snapshot across queries, on one connection held throughout."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
     def schema_is_current(self) -> bool:
         try:
             with self.reading() as reader:
@@ -451,6 +458,11 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
     def _meta_exists(self, reader: Reader) -> bool:
         return reader.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'read_model_meta'") \
             is not None
+
+    @contextmanager
+    def statements(self) -> Iterator[Reader]:
+        with self.datastore.get_connection(commit=False) as connection:
+            yield Reader(connection.cursor(), self.dialect)
 
     @contextmanager
     def writing(self) -> Iterator[Writer]:
@@ -584,6 +596,11 @@ def postgres_recorder_class() -> type:
                 row = reader.one("SELECT to_regclass(?) AS name",
                                  (f"{self.dialect.qualify}read_model_meta",))
                 return row is not None and row["name"] is not None
+
+            @contextmanager
+            def statements(self) -> Iterator[Reader]:
+                with self.datastore.cursor() as cursor:  # the pool's connections are in autocommit
+                    yield Reader(cursor, self.dialect)
 
             @contextmanager
             def writing(self) -> Iterator[Writer]:
