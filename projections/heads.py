@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from projections.schema import TRACKING_NAME, Table
-from projections.store import ReadModelRecorder, Writer, open_recorder
+from projections.store import ReadModelRecorder, open_recorder
 
 if TYPE_CHECKING:  # imported by witness() only: status and every catch-up do without the audit module
     from domain.integrity import Witness
@@ -80,20 +80,21 @@ class StreamHeads:
             if len(page) < self.page_size:
                 return read
 
-    def feed(self, writer: Writer, start: int, last: int, heads: Mapping[str, tuple[int, str]]) -> bool:
+    def feed(self, start: int, last: int, heads: Mapping[str, tuple[int, str]]) -> bool:
         """Record `heads` (stream hex -> version, digest), read from the notifications after
-        `start` up to `last`, in the read models' transaction `writer` (whose lock is theirs too).
+        `start` up to `last`.
 
         A rebuild reads and decodes the whole log for the read models; fed from that pass, the
         heads need no second read of it (a sixth of a rebuild's time on a million events). The
         digest is the event's own `digest` field, the one in its stored JSON. Applied only if the
         heads stand at `start`; else another process is ahead, and `catch_up()` does the rest.
-        The heads' table must exist (`position()` or `reset()` first).
         """
-        if (self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0) != start:  # type: ignore[attr-defined]
-            return False
-        writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
-        self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, last))  # type: ignore[attr-defined]
+        self._ensure()
+        with self.recorder.writing() as writer:
+            if (self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0) != start:  # type: ignore[attr-defined]
+                return False
+            writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
+            self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, last))  # type: ignore[attr-defined]
         return True
 
     def reset(self) -> None:

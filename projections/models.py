@@ -142,8 +142,6 @@ class ReadModels:
 
         self.recorder.reset()
         self._ready = True
-        if heads is not None:
-            heads.position()  # its table exists before it is fed inside the read models' transactions
         total = self.app.recorder.max_notification_id() or 0
         if progress is not None:
             progress(0, total)

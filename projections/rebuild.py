@@ -14,12 +14,13 @@ Each transaction still checks that the read models stand where it starts from:
 if another process caught them up meanwhile, what was projected ahead is dropped
 and the rebuild goes on from where that process got.
 
-Only where the database is a server (PostgreSQL): its own processes do the
-writing, on the machine's other cores. SQLite writes on the calling thread: its
-engine runs in this process, and overlapping made a rebuild slower (300,000
-events: 15,650/s against 17,000–18,500/s, the writer slowed threefold by the
-page reads beside it); its shared in-memory cache (encrypted stores) would even
-make the reader wait for the writer.
+On PostgreSQL the server does the writing in its own processes, on the
+machine's other core. SQLite's engine runs in this process but lets go of the
+GIL while it works; the writer sends many rows a statement (`Writer.upsert`),
+since taking the GIL back after every row would make it wait on the projecting
+thread each time. In-memory read models (encrypted stores) are written on the
+calling thread: SQLite's shared in-memory cache makes a writer wait for every
+reader, and a reader for the writer.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from projections.projector import project_page
-from projections.store import Batch, Writer
+from projections.store import Batch
 
 if TYPE_CHECKING:
     from projections.models import ReadModels
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 # at 82 / 89 MB, as fast, at 3 at 70 / 77 MB, 5-10% slower.
 PAGES_PER_TRANSACTION = 5
 Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
-Feed = Callable[[Writer, int, int, Heads], Any]  # StreamHeads.feed(writer, start, last, heads)
+Feed = Callable[[int, int, Heads], Any]  # StreamHeads.feed(start, last, heads)
 Progress = Callable[[int, int], None]
 
 
@@ -106,15 +107,15 @@ def _project(models: ReadModels, start: int, carried: Batch | None) -> Projected
 
 
 def _write(models: ReadModels, projected: Projected, feed: Feed | None) -> bool:
-    """Write one projected transaction, its heads with it, if the read models still stand at its
-    start (else False)."""
+    """Write one projected transaction if the read models still stand at its start (else False),
+    then feed its heads."""
     with models.recorder.writing() as writer:
         if writer.position() != projected.start:
             return False
         projected.batch.write(writer)
         writer.track(projected.last)
-        if feed is not None:
-            feed(writer, projected.start, projected.last, projected.heads)
+    if feed is not None:  # the heads' own transaction: they stay on disk when the read models do not
+        feed(projected.start, projected.last, projected.heads)
     return True
 
 

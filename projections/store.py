@@ -365,7 +365,7 @@ class ReadModelRecorder:
     """What both backends' read-model recorders offer to `ReadModels`."""
 
     dialect: Dialect
-    overlap_writes = True  # may a rebuild write one transaction while projecting the next?
+    overlap_writes = True  # may a rebuild write one transaction while projecting the next? (rebuild.py)
 
     def position(self) -> int:
         return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
@@ -507,6 +507,7 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
             template.backup(keeper)
         recorder = cls(_scratch_datastore(name))
         recorder.owns_datastore = True
+        recorder.overlap_writes = False  # readers and the writer of a shared memory cache exclude each other
         recorder.keeper = keeper  # the in-memory database lives while a connection to it is open
         return recorder
 
@@ -578,8 +579,6 @@ def postgres_recorder_class() -> type:
 
         class PostgresReadModelRecorder(ReadModelRecorder, PostgresTrackingRecorder):
             """Read models in the PostgreSQL schema of the events."""
-
-            overlap_writes = True  # the server writes, in its own processes
 
             def __init__(self, datastore: Any, **kwargs: Any) -> None:
                 super().__init__(datastore, **kwargs)

@@ -78,8 +78,7 @@ def test_heads_moved_on_by_another_process_are_not_fed_twice(make_app):
     try:
         ahead.reset()
         ahead.catch_up()  # the other process has recorded every head already
-        with ahead.recorder.writing() as writer:
-            assert not ahead.feed(writer, 0, 1, {})  # a page from before where it stands is refused
+        assert not ahead.feed(0, 1, {})  # a page from before where it stands is refused
     finally:
         ahead.close()
     expected = _heads(first)

@@ -114,3 +114,26 @@ def test_a_failed_write_stops_the_rebuild_and_a_catch_up_completes_it(app, monke
     monkeypatch.undo()
     assert models.catch_up() == app.recorder.max_notification_id() - tracked[-1]
     assert models.dump() == rebuilt(app)
+
+
+def test_in_memory_read_models_are_written_on_the_calling_thread(app, monkeypatch):
+    """A shared in-memory SQLite cache (encrypted stores' read models) lets no reader beside a
+    writer: overlapping there would only make the writer time out waiting for the reader."""
+    _story(app)
+    write = rebuilding._write
+    threads: dict[str, set[str]] = {"scratch": set(), "store": set()}
+    kind = "store"
+
+    def writing(models: Any, projected: Any, feed: Any) -> bool:
+        threads[kind].add(threading.current_thread().name)
+        return write(models, projected, feed)
+
+    monkeypatch.setattr(rebuilding, "_write", writing)
+    with ReadModels(app, page_size=2) as models:
+        models.rebuild()
+    kind = "scratch"
+    with ReadModels.scratch(app, page_size=2) as scratch:
+        scratch.rebuild()
+        assert scratch.dump() == rebuilt(app)
+    assert threads["scratch"] == {threading.current_thread().name}
+    assert threading.current_thread().name not in threads["store"]
