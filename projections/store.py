@@ -95,10 +95,10 @@ class Writer(Reader):
         self.cursor.execute(self.dialect.sql(sql), tuple(params))
 
     def upsert(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
-        """Write rows (tuples in column order): `executemany` on SQLite (a C loop); on PostgreSQL
-        COPY (formatted by psycopg's C code, one call a row), straight into append-only tables and
-        through a temporary staging table into the others, since psycopg's executemany and its
-        array dumpers pay Python for every row or value."""
+        """Write rows (tuples in column order): on SQLite `executemany` of statements of many rows
+        each (a C loop); on PostgreSQL COPY (formatted by psycopg's C code, one call a row),
+        straight into append-only tables and through a temporary staging table into the others,
+        since psycopg's executemany and its array dumpers pay Python for every row or value."""
         if not rows:
             return
         if not self.dialect.arrays:
