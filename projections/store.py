@@ -162,7 +162,8 @@ def upsert_sql(table: Table, rows: str | None = None) -> str:
 
 
 def _staging(table: Table) -> str:
-    return f"tratos_staging_{table.name}"
+    """A session's staging table keeps the columns it was created with: named by schema version."""
+    return f"tratos_staging_v{SCHEMA_VERSION}_{table.name}"
 
 
 SQLITE_PARAMETERS = 999  # what one SQLite statement takes in any build (32,766 since 3.32)
