@@ -8,7 +8,9 @@ Catch-up reads `app.recorder.select_notifications(start=position, limit=page,
 inclusive_of_start=False)` in pages, decodes each with `app.mapper`, and for
 each page writes all the rows it changed plus the tracking record in one
 transaction (see `projections/store.py`). Nothing is ever loaded whole: memory
-holds one page of events and the rows they touch.
+holds one page of events and the rows they touch. A rebuild
+(`projections/rebuild.py`) takes five pages a transaction, and writes one
+transaction while it projects the next.
 
 Time travel (`as_of=`) runs the very same projection code over the stream's
 events up to that date, into a scratch in-memory SQLite store, then reads it
