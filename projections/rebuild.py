@@ -34,7 +34,7 @@ from projections.projector import project_page
 from projections.store import Batch
 
 if TYPE_CHECKING:
-    from projections.models import ReadModels
+    from projections.models import Progress, ReadModels
 
 # Two transactions' rows are in memory at once (one written, one projected): at 10 pages a
 # transaction a rebuild of 300,000 events peaked at 116 MB (SQLite) / 121 MB (PostgreSQL), at 5
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 PAGES_PER_TRANSACTION = 5
 Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
 Feed = Callable[[int, int, Heads], Any]  # StreamHeads.feed(start, last, heads)
-Progress = Callable[[int, int], None]
 
 
 class Projected(NamedTuple):

@@ -194,21 +194,15 @@ def _staged_upsert(table: Table) -> str:
     return f"WITH staged AS (DELETE FROM {_staging(table)} RETURNING *) {upsert_sql(table, staged)}"
 
 
-# row dict -> tuple of its values in column order (itemgetter of one column returns a bare value)
-ROW_VALUES = {name: (itemgetter(*table.columns) if len(table.columns) > 1 else lambda row, c=table.columns[0]:
-                     (row[c],)) for name, table in TABLES.items()}
+def _values_of(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """row dict -> the values of `columns`, always a tuple (itemgetter of one returns a bare value)."""
+    get = itemgetter(*columns)
+    return get if len(columns) > 1 else lambda row: (get(row),)
 
 
+ROW_VALUES = {name: _values_of(table.columns) for name, table in TABLES.items()}  # in column order
 _TIMELINE_KEY = itemgetter(0, 1)  # (stream, version)
-
-
-def _key_of(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """row dict -> its key, always a tuple (itemgetter of one column returns a bare value)."""
-    get = itemgetter(*table.key)
-    return get if len(table.key) > 1 else lambda row: (get(row),)
-
-
-KEY_OF = {name: _key_of(table) for name, table in TABLES.items()}
+KEY_OF = {name: _values_of(table.key) for name, table in TABLES.items()}
 
 
 @cache
