@@ -103,15 +103,18 @@ class Writer(Reader):
             return
         if not self.dialect.arrays:
             # Many rows a statement: the sqlite3 module lets go of the GIL for every statement it
-            # runs, and a rebuild's other thread would make it wait up to 5 ms to take it back.
-            per = SQLITE_PARAMETERS // len(table.columns)
-            full = len(rows) - len(rows) % per
-            if full:
-                self.cursor.executemany(self.dialect.sql(_upsert(table, per)),
-                                        [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, full, per)])
-            if full < len(rows):
-                self.cursor.execute(self.dialect.sql(_upsert(table, len(rows) - full)),
-                                    tuple(chain.from_iterable(rows[full:])))
+            # prepares and runs, and during a rebuild taking it back means waiting for the other
+            # thread. Statements of power-of-two sizes: a handful of distinct SQL texts per table,
+            # each prepared once, whatever the number of rows.
+            width, values = len(table.columns), list(chain.from_iterable(rows))
+            size, start = _rows_per_statement(width), 0
+            while start < len(rows):
+                while size > len(rows) - start:
+                    size //= 2
+                stop = len(rows) - (len(rows) - start) % size
+                self.cursor.executemany(self.dialect.sql(_upsert(table, size)), [
+                    values[i * width:(i + size) * width] for i in range(start, stop, size)])
+                start = stop
             return
         if not table.append_only:
             self.cursor.execute(self.dialect.sql(_create_staging(table)))
@@ -166,7 +169,16 @@ def _staging(table: Table) -> str:
     return f"tratos_staging_v{SCHEMA_VERSION}_{table.name}"
 
 
-SQLITE_PARAMETERS = 999  # what one SQLite statement takes in any build (32,766 since 3.32)
+@cache
+def _rows_per_statement(columns: int) -> int:
+    """The largest power of two rows whose parameters one statement takes (999 before SQLite 3.32,
+    32,766 since, more in some builds; statements larger than that were not faster)."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        parameters = min(connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 32766)
+    finally:
+        connection.close()
+    return 1 << ((parameters // columns).bit_length() - 1)
 
 
 @cache
@@ -201,7 +213,6 @@ def _values_of(columns: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any
 
 
 ROW_VALUES = {name: _values_of(table.columns) for name, table in TABLES.items()}  # in column order
-_TIMELINE_KEY = itemgetter(0, 1)  # (stream, version)
 KEY_OF = {name: _values_of(table.key) for name, table in TABLES.items()}
 
 
@@ -350,9 +361,10 @@ class Batch:
         """
         for name, changed in self.changed.items():
             if changed:
-                values = ROW_VALUES[name]
-                writer.upsert(TABLES[name], [values(changed[key]) for key in sorted(changed)])
-        self.timeline.sort(key=_TIMELINE_KEY)
+                rows = list(map(ROW_VALUES[name], changed.values()))
+                rows.sort()  # every table's key columns come first, and keys are unique: key order
+                writer.upsert(TABLES[name], rows)
+        self.timeline.sort()  # (stream, version) first
         writer.upsert(TABLES["timeline"], self.timeline)
 
 
