@@ -32,6 +32,7 @@ from domain.streams import check_handle, series_id, stream_id
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
     from domain.invoices import InvoiceSeries
     from domain.money import Money
+    from domain.notebook import Notebook
     from domain.relationship import Relationship
     from domain.values import Evidence, Installment, Party, Scope, Terms
 
@@ -137,8 +138,7 @@ class Tratos(Application):
         try:
             return self.repository.get(stream_id(check_handle(handle)), projector_func=Relationship.project)
         except AggregateNotFoundError:
-            raise UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`",
-                                handle) from None
+            raise _unknown(handle) from None
 
     def exists(self, handle: str) -> bool:
         return bool(self.recorder.select_events(stream_id(check_handle(handle)), limit=1))
@@ -155,10 +155,24 @@ class Tratos(Application):
 
     # ------------------------------------------------------------- recording
 
-    def _update(self, handle: str, decide: Callable[[Relationship], Any]) -> Recorded:
+    def notebook(self, handle: str) -> Notebook:
+        """The relationship as a note needs it, from its first and last events (domain/notebook.py)."""
+        from domain.notebook import Notebook
+
+        stream = stream_id(check_handle(handle))
+        first = self.recorder.select_events(stream, limit=1)
+        if not first:
+            raise _unknown(handle)
+        last = self.recorder.select_events(stream, desc=True, limit=1)
+        return Notebook(self.mapper.to_domain_event(first[0]), self.mapper.to_domain_event(last[0]))
+
+    def _update(self, handle: str, decide: Callable[[Any], Any],
+                load: Callable[[str], Any] | None = None) -> Recorded:
+        """Load (the whole relationship unless told otherwise), decide, save; again on a conflict."""
+        load = load or self.relationship
         with self.stream_locks.hold(stream_id(check_handle(handle))):
             for attempt in range(ATTEMPTS):
-                relationship = self.relationship(handle)
+                relationship = load(handle)
                 extra = decide(relationship)
                 try:
                     self.save(relationship, *(extra or ()))
@@ -303,7 +317,8 @@ class Tratos(Application):
             hours, on=on, note=note, contract_id=contract_id, change_id=change_id, actor=self.actor)))
 
     def record_note(self, handle: str, text: str, *, on: date, evidence: list[Evidence] = ()) -> Recorded:
-        return self._update(handle, lambda r: _one(r.record_note(text, on=on, evidence=evidence, actor=self.actor)))
+        return self._update(handle, lambda n: _one(n.record_note(text, on=on, evidence=evidence, actor=self.actor)),
+                            load=self.notebook)
 
     def issue_document(self, handle: str, kind: str, *, sha256: str, chain_version: int, chain_digest: str,
                        on: date, document_id: str = "", lang: str = "") -> Recorded:
@@ -321,6 +336,10 @@ def _back_off(attempt: int) -> None:
     """Full-jitter exponential back-off between retries, so that writers racing for one
     stream (or the invoice series) spread out instead of colliding again in lock-step."""
     time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt)))
+
+
+def _unknown(handle: str) -> UnknownClient:
+    return UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
 
 
 def _one(_event: Any) -> None:

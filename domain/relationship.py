@@ -23,6 +23,7 @@ from domain.invoices import Invoice
 from domain.late_fees import days_late
 from domain.mistakes import Mistake, RemedyOption
 from domain.money import Money
+from domain.notebook import check_opened
 from domain.values import (
     SIDES,
     Evidence,
@@ -142,8 +143,7 @@ class Relationship(ChainedAggregate):
 
     def _check(self, event_class: type, on: date) -> None:
         """Rules every event obeys: nothing before the opening, little after the end."""
-        if self.opened_on and on < self.opened_on:
-            raise Refused(f"{on} is before the relationship with {self.handle} was opened ({self.opened_on})")
+        check_opened(self.handle, self.opened_on, on)
         if self.ending and not issubclass(event_class, ALLOWED_AFTER_END):
             raise Refused(
                 f"the relationship with {self.handle} ended on {self.ending.on}: only payments,"
