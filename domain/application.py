@@ -1,9 +1,10 @@
 """The tratos Application: one method per command, persistence chosen by environment.
 
-Every command reads the relationship's stream, lets the aggregate decide, and
-saves the new events in one transaction (with the invoice series when an
-invoice is issued). Optimistic-concurrency conflicts are retried a bounded
-number of times by re-reading and re-deciding, then reported.
+Every command reads the relationship's stream (a note only its first and last
+events: domain/notebook.py), lets the aggregate decide, and saves the new events
+in one transaction (with the invoice series when an invoice is issued).
+Optimistic-concurrency conflicts are retried a bounded number of times by
+re-reading and re-deciding, then reported.
 """
 
 from __future__ import annotations
