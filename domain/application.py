@@ -173,14 +173,14 @@ class Tratos(Application):
         load = load or self.relationship
         with self.stream_locks.hold(stream_id(check_handle(handle))):
             for attempt in range(ATTEMPTS):
-                relationship = load(handle)
-                extra = decide(relationship)
+                aggregate = load(handle)
+                extra = decide(aggregate)
                 try:
-                    self.save(relationship, *(extra or ()))
+                    self.save(aggregate, *(extra or ()))
                 except (IntegrityError, OperationalError):
                     _back_off(attempt)
                     continue
-                return Recorded(handle, relationship.last_saved, relationship.warnings)
+                return Recorded(handle, aggregate.last_saved, aggregate.warnings)
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
 
     def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:

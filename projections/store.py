@@ -171,8 +171,8 @@ def _staging(table: Table) -> str:
 
 @cache
 def _rows_per_statement(columns: int) -> int:
-    """The largest power of two rows whose parameters one statement takes (999 before SQLite 3.32,
-    32,766 since, more in some builds; statements larger than that were not faster)."""
+    """The largest power of two rows whose parameters one statement takes: 999 before SQLite 3.32,
+    32,766 since (some builds take more; capped there, larger was not measured)."""
     connection = sqlite3.connect(":memory:")
     try:
         parameters = min(connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), 32766)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from projection_story import D, acme_story, in_force
 
 import projections.store as store
@@ -60,3 +61,22 @@ def test_a_second_process_sees_the_rebuilt_models(make_app):
     rows: dict[str, Any] = ReadModels(second).dump()
     ReadModels(first).rebuild()
     assert ReadModels(second).dump() == rows
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 2047, 2048, 2049, 4096 + 1024 + 7, 3 * 4096 + 5])
+def test_many_rows_are_written_in_statements_of_any_size_and_read_back(app, count):
+    """SQLite sends rows in statements of power-of-two sizes (`Writer.upsert`): every count of
+    rows, around and across a full statement, lands once, and an upsert of the same keys
+    updates them; PostgreSQL's COPY path is held to the same."""
+    models = ReadModels(app)
+    models.catch_up()
+    table = store.TABLES["terms"]
+    rows = [tuple({"stream": f"{n:032x}", "version": 1, "data": f"terms {n}"}.get(c) for c in table.columns)
+            for n in range(count)]
+    with models.recorder.writing() as writer:
+        writer.upsert(table, rows)
+    with models.recorder.writing() as writer:  # the same keys again: updated, not added
+        writer.upsert(table, [tuple(f"{v} (again)" if c == "data" else v
+                                    for c, v in zip(table.columns, row, strict=True)) for row in rows[::2]])
+    written = {row[0]: row[table.columns.index("data")] for row in models.dump()["terms"]}
+    assert written == {f"{n:032x}": f"terms {n}" + (" (again)" if n % 2 == 0 else "") for n in range(count)}
