@@ -44,6 +44,7 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
+from domain.storage import connect_sqlite
 from projections.schema import (
     SCHEMA_VERSION,
     TABLES,
@@ -548,13 +549,10 @@ _TEMPLATE: sqlite3.Connection | None = None
 
 
 class _ScratchPool(SQLiteConnectionPool):
-    """eventsourcing's pool, with a real prepared-statement cache (its `cached_statements=True` is 1)."""
+    """eventsourcing's pool, with a statement cache (in memory: no WAL, no synchronous level)."""
 
     def _create_connection(self) -> SQLiteConnection:
-        connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False, isolation_level=None,
-                                     cached_statements=256)
-        connection.row_factory = sqlite3.Row
-        return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
+        return SQLiteConnection(sqlite_conn=connect_sqlite(self.db_name), max_age=self.max_age)
 
 
 def _scratch_datastore(name: str) -> SQLiteDatastore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -170,5 +171,29 @@ def test_sqlite_is_wal_with_synchronous_full_on_every_connection(tmp_path, monke
                 assert cursor.fetchone()[0].lower() == "wal"
                 cursor.execute("PRAGMA synchronous")
                 assert cursor.fetchone()[0] == 2  # FULL
+    finally:
+        app.close()
+
+
+def test_sqlite_connections_prepare_a_statement_once_however_others_interleave(tmp_path, monkeypatch):
+    """A rebuild alternates reads of the log, row loads and writes of thousands of rows; with
+    eventsourcing's one-statement cache each was compiled again every time."""
+    monkeypatch.delenv("TRATOS_DATABASE_URL", raising=False)
+    app = Tratos(home=tmp_path)
+    try:
+        app.open_relationship("acme", Party(name="Acme"), on=DAY)
+        with app.factory.datastore.get_connection(commit=False) as connection:
+            compiled: list[int] = []
+            sqlite_connection = connection._sqlite_conn
+            # SQLite asks the authorizer while it compiles a statement, never when it runs one.
+            sqlite_connection.set_authorizer(
+                lambda action, *_: compiled.append(action) or sqlite3.SQLITE_OK)
+            queries = ("SELECT count(*) FROM stored_events", "SELECT max(rowid) FROM stored_events",
+                       "SELECT 1 FROM stored_events WHERE originator_version = ?")
+            for _ in range(3):
+                for query in queries:
+                    sqlite_connection.execute(query, (1,) if "?" in query else ())
+            sqlite_connection.set_authorizer(None)
+        assert compiled.count(sqlite3.SQLITE_SELECT) == len(queries)
     finally:
         app.close()
