@@ -63,7 +63,10 @@ def test_a_second_process_sees_the_rebuilt_models(make_app):
     assert ReadModels(second).dump() == rows
 
 
-@pytest.mark.parametrize("count", [1, 2, 3, 2047, 2048, 2049, 4096 + 1024 + 7, 3 * 4096 + 5])
+FULL = store.ROWS_PER_STATEMENT
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, FULL - 1, FULL, FULL + 1, FULL + FULL // 4 + 7, 3 * FULL + 5, 4096 + 1])
 def test_many_rows_are_written_in_statements_of_any_size_and_read_back(app, count):
     """SQLite sends rows in statements of power-of-two sizes (`Writer.upsert`): every count of
     rows, around and across a full statement, lands once, and an upsert of the same keys
