@@ -60,8 +60,8 @@ class StoreUnavailable(BadInput):
 
 
 # Prepared statements each SQLite connection keeps. eventsourcing opens its connections with
-# `cached_statements=True`, a cache of one statement: every query but the last was prepared again
-# each time, a statement of 4,096 rows of a rebuild as much as a lookup (ADR-19).
+# `cached_statements=True`, a cache of one statement: every query but the last was compiled again
+# each time, a rebuild's statements of many rows as much as a lookup (ADR-19).
 STATEMENT_CACHE = 256
 
 
