@@ -65,24 +65,19 @@ class StoreUnavailable(BadInput):
 STATEMENT_CACHE = 256
 
 
-def connect_sqlite(db_name: str, timeout: float | None = None) -> sqlite3.Connection:
-    """A connection as eventsourcing's pool opens it (URI, autocommit, `sqlite3.Row`), with a
-    statement cache."""
-    connection = sqlite3.connect(db_name, uri=True, check_same_thread=False, isolation_level=None,
-                                 cached_statements=STATEMENT_CACHE, timeout=timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
-    connection.row_factory = sqlite3.Row
-    return connection
-
-
 class DurableSQLiteConnectionPool(SQLiteConnectionPool):
-    """eventsourcing's pool (WAL mode), with our synchronous level and a statement cache."""
+    """eventsourcing's pool (WAL mode), with our synchronous level and a statement cache. Also
+    the pool of the in-memory scratch read models (no WAL there; the level changes nothing)."""
 
     def _create_connection(self) -> SQLiteConnection:
-        try:
-            connection = connect_sqlite(self.db_name, self.lock_timeout)
+        try:  # as eventsourcing's pool opens it, but for the cache
+            connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False, isolation_level=None,
+                                         cached_statements=STATEMENT_CACHE,
+                                         timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
         except (sqlite3.Error, TypeError) as error:
             raise InterfaceError(error) from error
-        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:  # as the library does
+        connection.row_factory = sqlite3.Row
+        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
             if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 connection.execute("PRAGMA journal_mode=WAL")
                 self.journal_mode_was_changed_to_wal = True

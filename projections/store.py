@@ -38,13 +38,11 @@ from typing import Any
 
 from eventsourcing.persistence import PersistenceError, Tracking
 from eventsourcing.sqlite import (
-    SQLiteConnection,
-    SQLiteConnectionPool,
     SQLiteDatastore,
     SQLiteTrackingRecorder,
 )
 
-from domain.storage import connect_sqlite
+from domain.storage import DurableSQLiteConnectionPool
 from projections.schema import (
     SCHEMA_VERSION,
     TABLES,
@@ -555,17 +553,10 @@ _SPARE_LOCK = threading.Lock()
 _TEMPLATE: sqlite3.Connection | None = None
 
 
-class _ScratchPool(SQLiteConnectionPool):
-    """eventsourcing's pool, with a statement cache (in memory: no WAL, no synchronous level)."""
-
-    def _create_connection(self) -> SQLiteConnection:
-        return SQLiteConnection(sqlite_conn=connect_sqlite(self.db_name), max_age=self.max_age)
-
-
 def _scratch_datastore(name: str) -> SQLiteDatastore:
     datastore = SQLiteDatastore(name, single_row_tracking=True)
     datastore.pool.close()
-    datastore.pool = _ScratchPool(db_name=name)
+    datastore.pool = DurableSQLiteConnectionPool(db_name=name)  # with its statement cache
     return datastore
 
 
