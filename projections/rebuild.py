@@ -1,38 +1,49 @@
-"""Rebuilding the read models from the whole log, writing one transaction while projecting the next.
+"""Rebuilding the read models from the whole log: two processes project it, a thread writes.
 
-A rebuild applies up to 5,000 events per transaction, a page at a time: a client's
-rows are read and written once per transaction rather than once per page, and
-there are five times fewer commits. While one transaction is written (on a second
-thread: both database drivers wait for the server without holding the GIL), the
-next one is read, decoded and projected. The rows the transaction being written
-holds are the newest: the next batch copies them from it (`Batch(carried=...)`)
-rather than reading the database, which does not have them yet; every other row
-was last written by an earlier transaction, committed by then because at most one
-transaction is written at a time.
+The log is rebuilt a range of notifications at a time (five pages, one transaction each).
+On a store of more than `HELPER_FROM` events, a second process (`_helper`) projects every
+range too, for half of the clients (their stream ids split them by parity): each process
+reads the range, decodes the events of its own clients and projects them; the helper sends
+its rows back, and this process writes both halves and the range's position in one
+transaction, so a rebuild stopped at any point leaves read models a catch-up completes.
+Every read-model row belongs to one client (`projections/schema.py`), so the halves never
+touch the same row. Decoding and projecting are Python, one interpreter at a time: a second
+interpreter is what a second core can give them (ADR-20).
 
-Each transaction still checks that the read models stand where it starts from:
-if another process caught them up meanwhile, what was projected ahead is dropped
-and the rebuild goes on from where that process got.
+While one transaction is written (on a second thread: both database drivers wait for
+the server without holding the GIL), the next range is read, decoded and projected. The
+rows the transaction being written holds are the newest: the next batch copies them from
+it (`Batch(carried=...)`) rather than reading the database, which does not have them yet;
+every other row was last written by an earlier transaction, committed by then because at
+most one transaction is written at a time, and the helper is sent a range only once the
+transaction before the one being written is committed. The helper carries its own batches
+the same way.
 
-On PostgreSQL the server does the writing in its own processes, on the
-machine's other core. SQLite's engine runs in this process but lets go of the
-GIL while it works; the writer sends many rows a statement (`Writer.upsert`),
-since taking the GIL back after every row would make it wait on the projecting
-thread each time. In-memory read models (encrypted stores) are written on the
-calling thread: SQLite's shared in-memory cache makes a writer wait for every
-reader, and a reader for the writer.
+Each transaction still checks that the read models stand where it starts from: if another
+process caught them up meanwhile, what was projected ahead is dropped and the rebuild goes
+on from where that process got.
+
+On PostgreSQL the server does the writing in its own processes. SQLite's engine runs in this
+process but lets go of the GIL while it works; the writer sends many rows a statement
+(`Writer.upsert`), since taking the GIL back after every row would make it wait on the
+projecting thread each time. In-memory read models (encrypted stores) are written on the
+calling thread, and projected by this process alone: SQLite's shared in-memory cache makes a
+writer wait for every reader, and no other process can open it.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
+from domain.errors import TratosError
 from projections.projector import project_page
-from projections.store import Batch
+from projections.store import Batch, Rows
 
 if TYPE_CHECKING:
     from projections.models import Progress, ReadModels
@@ -45,28 +56,61 @@ PAGES_PER_TRANSACTION = 5
 # give it back, by default after up to 5 ms. A rebuild of 300,000 events on SQLite, single runs:
 # 0.260 of the decoded read at 5 ms, 0.282 at 1 ms, 0.271 at 0.2 ms (ADR-18).
 SWITCH_INTERVAL = 0.001
+# Below this many events a rebuild runs in one process: starting the helper (a Python importing
+# tratos) takes about as long as projecting this many events alone (ADR-20).
+HELPER_FROM = 50_000
+# Which clients each process projects: stream ids modulo 3 (ids are uniform). The main process also
+# runs the writer: it takes a third, the helper two (ADR-20).
+Streams = tuple[int, frozenset[int]]  # (modulus, residues)
+ALL: Streams = (1, frozenset({0}))
+OURS: Streams = (3, frozenset({0}))
+THEIRS: Streams = (3, frozenset({1, 2}))
 Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
 Feed = Callable[[int, int, Heads], Any]  # StreamHeads.feed(start, last, heads)
+
+
+class Share(NamedTuple):
+    """One process's share of a range: its clients' rows and stream heads."""
+
+    read: int  # notifications in the range (all of them, whoever's clients they are)
+    batch: Batch | None  # this process's (None: the helper's, sent as `rows`)
+    rows: Rows
+    heads: Heads
 
 
 class Projected(NamedTuple):
     """One transaction's worth of the log, projected and not yet written."""
 
     start: int  # the read models' position it applies after
-    last: int  # the last notification in it
-    read: int
-    batch: Batch
-    heads: Heads
+    stop: int  # the last notification id it covers
+    shares: list[Share]
+
+
+class RebuildFailed(TratosError):
+    """The helper process stopped or failed. The transactions written so far stand: any command
+    catches the read models up from there, a rebuild starts again."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"the rebuild stopped: its helper process {what} (TRATOS_DEBUG=1 shows why);"
+                         " run `tratos rebuild` again")
 
 
 def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Feed | None) -> int:
     """Project the whole log onto freshly reset read models; returns the events applied."""
-    applied, start = 0, models.recorder.position()
+    applied, start, top = 0, models.recorder.position(), total
     carried: Batch | None = None
     writing: tuple[Future[bool], int] | None = None  # the transaction being written, and its events
-    with _writer(overlap=models.recorder.overlap_writes) as submit:
+    with _writer(overlap=not models.recorder.in_memory) as submit, _helpers(models, total - start) as helpers:
         while True:
-            projected = _project(models, start, carried)
+            if start >= top:
+                top = models.app.recorder.max_notification_id() or 0  # events recorded meanwhile
+            stop = min(start + PAGES_PER_TRANSACTION * models.page_size, top)
+            projected = None
+            if stop > start:
+                for helper in helpers:
+                    _order(helper, (start, stop, carried is None))
+                own = _project(models, start, stop, carried, OURS if helpers else ALL)
+                projected = Projected(start, stop, [own, *(_received(helper) for helper in helpers)])
             if writing is not None:
                 future, events = writing
                 writing = None
@@ -78,15 +122,15 @@ def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Fee
                 applied += events
                 if progress is not None:
                     progress(applied, total)
-            if projected.read == 0:
+            if projected is None:
                 return applied
-            writing = submit(_write, models, projected, feed), projected.read
-            carried, start = projected.batch, projected.last
+            writing = submit(_write, models, projected, feed), own.read
+            carried, start = own.batch, stop
 
 
-def _project(models: ReadModels, start: int, carried: Batch | None) -> Projected:
-    """Read, decode and project up to `PAGES_PER_TRANSACTION` pages after `start`, one at a time
-    (only one page of events is ever in memory)."""
+def _project(models: ReadModels, start: int, stop: int, carried: Batch | None, share: Streams = ALL) -> Share:
+    """Read the notifications after `start` up to `stop`, a page at a time, and decode and project
+    those of the clients `share` names. Only one page of events is ever in memory."""
     app, size = models.app, models.page_size
     decode = app.mapper.to_domain_event
     heads: Heads = {}
@@ -95,19 +139,21 @@ def _project(models: ReadModels, start: int, carried: Batch | None) -> Projected
     # as they are now. No read transaction: a SQLite reader that stays keeps the writes in the WAL.
     with models.recorder.statements() as reader:
         batch = Batch(reader, carried)
-        for _ in range(PAGES_PER_TRANSACTION):
-            notifications = app.recorder.select_notifications(start=last, limit=size, inclusive_of_start=False)
+        while last < stop:
+            notifications = app.recorder.select_notifications(start=last, limit=size, stop=stop,
+                                                              inclusive_of_start=False)
             if not notifications:
                 break
+            last, read = notifications[-1].id, read + len(notifications)
+            if share != ALL:
+                modulus, residues = share
+                notifications = [n for n in notifications if n.originator_id.int % modulus in residues]
             events = [decode(n) for n in notifications]
             project_page(batch, events)
             for event in events:
                 heads[event.originator_id.hex] = (event.originator_version, event.digest)
-            last, read = notifications[-1].id, read + len(notifications)
-            if len(notifications) < size:
-                break
     batch.reader = batch.carried = None  # `carried` may be freed
-    return Projected(start, last, read, batch, heads)
+    return Share(read, batch, {}, heads)
 
 
 def _write(models: ReadModels, projected: Projected, feed: Feed | None) -> bool:
@@ -116,10 +162,15 @@ def _write(models: ReadModels, projected: Projected, feed: Feed | None) -> bool:
     with models.recorder.writing() as writer:
         if writer.position() != projected.start:
             return False
-        projected.batch.write(writer)
-        writer.track(projected.last)
+        own, *others = projected.shares
+        assert own.batch is not None
+        own.batch.write(writer, [share.rows for share in others])
+        writer.track(projected.stop)
     if feed is not None:  # the heads' own transaction: they stay on disk when the read models do not
-        feed(projected.start, projected.last, projected.heads)
+        heads = own.heads
+        for share in others:
+            heads.update(share.heads)
+        feed(projected.start, projected.stop, heads)
     return True
 
 
@@ -141,3 +192,110 @@ def _writer(*, overlap: bool) -> Iterator[Callable[..., Future[Any]]]:
             yield pool.submit
     finally:
         sys.setswitchinterval(switching)
+
+
+# ------------------------------------------------------------------ the helper process
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # what this process may use (containers, taskset)
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+# The helper's start: this process's import path first (the same tratos, wherever it comes from),
+# then its loop. Not multiprocessing: its spawn runs the main script again in the helper.
+_BOOT = ("import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer);"
+         " from projections.rebuild import _helper; _helper()")
+
+
+class Channel:
+    """Pickled objects over a pair of pipes: to and from the helper process."""
+
+    def __init__(self, reading: BinaryIO, writing: BinaryIO) -> None:
+        self.reading, self.writing = reading, writing
+
+    def send(self, message: Any) -> None:
+        pickle.dump(message, self.writing, pickle.HIGHEST_PROTOCOL)
+        self.writing.flush()
+
+    def receive(self) -> Any:
+        return pickle.load(self.reading)  # EOFError once the other end is closed
+
+
+@contextmanager
+def _helpers(models: ReadModels, events: int) -> Iterator[list[Channel]]:
+    """The channel to a helper process (none for a small log, one core, or in-memory read
+    models); the helper is stopped on the way out, whatever happened."""
+    if models.recorder.in_memory or events < HELPER_FROM or _cores() < 2:
+        yield []
+        return
+    import subprocess
+
+    debug = os.environ.get("TRATOS_DEBUG") == "1"  # else its errors come back as one line
+    process = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=None if debug else subprocess.DEVNULL)
+    assert process.stdin is not None and process.stdout is not None
+    helper = Channel(process.stdout, process.stdin)
+    try:
+        _order(helper, sys.path)
+        _order(helper, (dict(models.app.env), models.page_size, THEIRS))
+        yield [helper]
+        _order(helper, None)
+    finally:
+        for pipe in (process.stdin, process.stdout):  # at the end of its input, the helper ends
+            with suppress(OSError):  # already broken
+                pipe.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _order(helper: Channel, message: Any) -> None:
+    try:
+        helper.send(message)
+    except OSError:  # a broken pipe: it is gone
+        raise RebuildFailed("stopped") from None
+
+
+def _received(helper: Channel) -> Share:
+    try:
+        reply = helper.receive()
+    except (EOFError, OSError):
+        raise RebuildFailed("stopped") from None
+    if isinstance(reply, str):
+        raise RebuildFailed(f"failed: {reply}")
+    return reply
+
+
+def _helper() -> None:
+    """The helper's loop: for each (start, stop, fresh) range it is sent, project its clients' share
+    and send back the rows; `fresh` drops the batch carried from its previous range."""
+    channel = Channel(sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout = sys.stderr  # nothing printed may mix with the messages
+    try:
+        from eventsourcing.application import Application
+
+        from projections.models import ReadModels
+
+        class Log(Application):
+            name = "tratos"  # the tables' prefix; settings (mapper, persistence) all come with `env`
+
+        env, page_size, streams = channel.receive()
+        app = Log(env=env)
+        models = ReadModels(app, page_size=page_size)
+        carried: Batch | None = None
+        while (order := channel.receive()) is not None:
+            start, stop, fresh = order
+            share = _project(models, start, stop, None if fresh else carried, streams)
+            assert share.batch is not None
+            channel.send(Share(share.read, None, share.batch.tuples(), share.heads))
+            carried = share.batch
+        app.close()
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):  # Ctrl-C, or the main process is gone
+        pass
+    except BaseException as error:  # one line for the main process to show
+        channel.send(f"{type(error).__name__}: {error}")

@@ -52,6 +52,8 @@ from projections.schema import (
     drop_statements,
 )
 
+Rows = dict[str, list[tuple[Any, ...]]]  # table -> rows in column order
+
 
 class Reader:
     """Read-only queries on one snapshot: rows come back as dicts."""
@@ -359,26 +361,32 @@ class Batch:
         self.changed[table][key] = full
         return full
 
-    def write(self, writer: Writer) -> None:
-        """One statement per table for every row added or edited in this transaction.
+    def tuples(self) -> Rows:
+        """The rows added or edited, per table, as tuples in column order (ready to send or write)."""
+        rows = {name: list(map(ROW_VALUES[name], changed.values())) for name, changed in self.changed.items()}
+        rows["timeline"] = list(self.timeline)
+        return rows
+
+    def write(self, writer: Writer, others: Sequence[Rows] = ()) -> None:
+        """One statement per table for every row added or edited in this transaction, and those of
+        `others` (other streams' rows, from a rebuild's helper process).
 
         Rows go in key order: the index pages they land on are then visited in order, once each,
         where events interleaved across thousands of clients would jump from page to page.
         """
-        for name, changed in self.changed.items():
-            if changed:
-                rows = list(map(ROW_VALUES[name], changed.values()))
+        for name, rows in self.tuples().items():
+            for other in others:
+                rows.extend(other[name])
+            if rows:
                 rows.sort()  # every table's key columns come first, and keys are unique: key order
                 writer.upsert(TABLES[name], rows)
-        self.timeline.sort()  # (stream, version) first
-        writer.upsert(TABLES["timeline"], self.timeline)
 
 
 class ReadModelRecorder:
     """What both backends' read-model recorders offer to `ReadModels`."""
 
     dialect: Dialect
-    overlap_writes = True  # may a rebuild write one transaction while projecting the next? (rebuild.py)
+    in_memory = False  # a scratch store: this process's alone, its readers and writer exclude each other
 
     def position(self) -> int:
         return self.max_tracking_id(TRACKING_NAME) or 0  # type: ignore[attr-defined]
@@ -520,7 +528,7 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
             template.backup(keeper)
         recorder = cls(_scratch_datastore(name))
         recorder.owns_datastore = True
-        recorder.overlap_writes = False  # readers and the writer of a shared memory cache exclude each other
+        recorder.in_memory = True
         recorder.keeper = keeper  # the in-memory database lives while a connection to it is open
         return recorder
 
