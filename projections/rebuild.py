@@ -1,7 +1,7 @@
 """Rebuilding the read models from the whole log: two processes project it, a thread writes.
 
 The log is rebuilt a range of notifications at a time (five pages, one transaction each).
-On a store of more than `HELPER_FROM` events, a second process (`_helper`) projects every
+On a store of `HELPER_FROM` events or more, a second process (`_helper`) projects every
 range too, for half of the clients (their stream ids split them by parity): each process
 reads the range, decodes the events of its own clients and projects them; the helper sends
 its rows back, and this process writes both halves and the range's position in one
@@ -57,14 +57,9 @@ PAGES_PER_TRANSACTION = 5
 # 0.260 of the decoded read at 5 ms, 0.282 at 1 ms, 0.271 at 0.2 ms (ADR-18).
 SWITCH_INTERVAL = 0.001
 # Below this many events a rebuild runs in one process: starting the helper (a Python importing
-# tratos) takes about as long as projecting this many events alone (ADR-20).
-HELPER_FROM = 50_000
-# Which clients each process projects: stream ids modulo 3 (ids are uniform). The main process also
-# runs the writer: it takes a third, the helper two (ADR-20).
-Streams = tuple[int, frozenset[int]]  # (modulus, residues)
-ALL: Streams = (1, frozenset({0}))
-OURS: Streams = (3, frozenset({0}))
-THEIRS: Streams = (3, frozenset({1, 2}))
+# tratos) costs what it saves. 10,000 events took 1.31 s with it and 1.32 s without, 25,000
+# 2.8 s and 3.5 s, 50,000 5.7 s and 7.6 s (ADR-20).
+HELPER_FROM = 10_000
 Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
 Feed = Callable[[int, int, Heads], Any]  # StreamHeads.feed(start, last, heads)
 
@@ -109,7 +104,7 @@ def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Fee
             if stop > start:
                 for helper in helpers:
                     _order(helper, (start, stop, carried is None))
-                own = _project(models, start, stop, carried, OURS if helpers else ALL)
+                own = _project(models, start, stop, carried, 0 if helpers else None)
                 projected = Projected(start, stop, [own, *(_received(helper) for helper in helpers)])
             if writing is not None:
                 future, events = writing
@@ -128,9 +123,10 @@ def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Fee
             carried, start = own.batch, stop
 
 
-def _project(models: ReadModels, start: int, stop: int, carried: Batch | None, share: Streams = ALL) -> Share:
+def _project(models: ReadModels, start: int, stop: int, carried: Batch | None, parity: int | None = None) -> Share:
     """Read the notifications after `start` up to `stop`, a page at a time, and decode and project
-    those of the clients `share` names. Only one page of events is ever in memory."""
+    those of this process's clients (those whose stream id has that `parity`; all of them without
+    a helper). Only one page of events is ever in memory."""
     app, size = models.app, models.page_size
     decode = app.mapper.to_domain_event
     heads: Heads = {}
@@ -145,9 +141,8 @@ def _project(models: ReadModels, start: int, stop: int, carried: Batch | None, s
             if not notifications:
                 break
             last, read = notifications[-1].id, read + len(notifications)
-            if share != ALL:
-                modulus, residues = share
-                notifications = [n for n in notifications if n.originator_id.int % modulus in residues]
+            if parity is not None:
+                notifications = [n for n in notifications if n.originator_id.int & 1 == parity]
             events = [decode(n) for n in notifications]
             project_page(batch, events)
             for event in events:
@@ -240,7 +235,7 @@ def _helpers(models: ReadModels, events: int) -> Iterator[list[Channel]]:
     helper = Channel(process.stdout, process.stdin)
     try:
         _order(helper, sys.path)
-        _order(helper, (dict(models.app.env), models.page_size, THEIRS))
+        _order(helper, (dict(models.app.env), models.page_size, 1))
         yield [helper]
         _order(helper, None)
     finally:
@@ -284,13 +279,13 @@ def _helper() -> None:
         class Log(Application):
             name = "tratos"  # the tables' prefix; settings (mapper, persistence) all come with `env`
 
-        env, page_size, streams = channel.receive()
+        env, page_size, parity = channel.receive()
         app = Log(env=env)
         models = ReadModels(app, page_size=page_size)
         carried: Batch | None = None
         while (order := channel.receive()) is not None:
             start, stop, fresh = order
-            share = _project(models, start, stop, None if fresh else carried, streams)
+            share = _project(models, start, stop, None if fresh else carried, parity)
             assert share.batch is not None
             channel.send(Share(share.read, None, share.batch.tuples(), share.heads))
             carried = share.batch

@@ -134,11 +134,15 @@ class Run:
 
 
 def run(argv: list[str], env: dict[str, str], *, check: bool = True, rss: bool = False) -> Run:
-    """Run a whole process, output piped: its wall time and CPU time, and with `rss` its peak RSS.
+    """Run a whole process, output piped: its wall time and CPU time (its children's included),
+    and with `rss` its peak RSS.
 
     The peak RSS is measured by /usr/bin/time, which forks the command itself: Linux keeps a
     process's high-water mark across exec, so a direct child of this (large) pytest process
-    would report at least this process's RSS.
+    would report at least this process's RSS. A command that starts processes of its own (a
+    rebuild's helper) holds their memory too, which /usr/bin/time does not add up (it reports
+    the largest one): the RSS of the whole tree is also sampled while it runs, and the larger
+    of the two peaks counts.
     """
     rss_file = None
     if rss:
@@ -147,7 +151,10 @@ def run(argv: list[str], env: dict[str, str], *, check: bool = True, rss: bool =
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
+    sampled = _TreeSampler(process.pid) if rss else None
     output = process.stdout.read()
+    if sampled is not None:
+        sampled.stop()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.stdout.close()
@@ -159,7 +166,46 @@ def run(argv: list[str], env: dict[str, str], *, check: bool = True, rss: bool =
     if rss_file is not None:
         peak = int(rss_file.read_text().split()[-1])
         rss_file.unlink()
+    if sampled is not None:
+        peak = max(peak, sampled.peak_kb)
     return Run(seconds, usage.ru_utime + usage.ru_stime, peak, text)
+
+
+class _TreeSampler:
+    """Every 20 ms, the RSS of a process's descendants summed (Linux /proc); `peak_kb` the most."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kb = pid, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in _descendants(self.pid)))
+
+
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        with suppress(OSError):
+            children = [int(child) for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+            found += children
+            pending += children
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    with suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def clean_env() -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""A rebuild's helper process (`projections/rebuild.py`): a second Python projects two thirds of
-the clients, this one the rest and writes both, one transaction per range of the log.
+"""A rebuild's helper process (`projections/rebuild.py`): a second Python projects half of the
+clients, this one the other half and writes both, one transaction per range of the log.
 
 Forced here on small logs (a real one starts from `HELPER_FROM` events). The helper is a real
 process on the test's store, on both backends.
@@ -19,8 +19,8 @@ from projections import ReadModels
 from projections import rebuild as rebuilding
 from projections.heads import StreamHeads
 
-# Stream ids modulo 3: gamma and epsilon are this process's (0), the others the helper's.
-OURS, THEIRS = ("gamma", "epsilon"), ("acme", "beta", "delta")
+# By their stream ids' parity: beta and epsilon are this process's (even), the others the helper's.
+OURS, THEIRS = ("beta", "epsilon"), ("acme", "gamma", "delta")
 
 
 @pytest.fixture(autouse=True)
