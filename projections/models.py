@@ -79,7 +79,13 @@ class ReadModels:
 
     def catch_up(self) -> int:
         """Apply every notification recorded since the last catch-up, a page per transaction;
-        returns how many. Only one page of events is ever in memory."""
+        returns how many. Only one page of events is ever in memory.
+
+        A backlog of a rebuild's size (the first command after the read models' schema changed,
+        a store written by another program) is projected as a rebuild projects the log: five
+        pages a transaction, written while the next are projected, by two processes from
+        `rebuild.HELPER_FROM` events (ADR-20).
+        """
         self._ensure()
         decode = self.app.mapper.to_domain_event
         applied = 0
@@ -90,6 +96,12 @@ class ReadModels:
                                                           inclusive_of_start=False)
             if not page:
                 return applied
+            if applied == 0 and len(page) == self.page_size:
+                from projections import rebuild
+
+                total = self.app.recorder.max_notification_id() or 0
+                if total - position >= rebuild.HELPER_FROM:
+                    return rebuild.rebuild(self, None, total, None)
             if not self._apply_page(position, page[-1].id, [decode(n) for n in page]):
                 position = self.recorder.position()  # another process applied it meanwhile: go on from there
                 continue

@@ -91,7 +91,8 @@ class RebuildFailed(TratosError):
 
 
 def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Feed | None) -> int:
-    """Project the whole log onto freshly reset read models; returns the events applied."""
+    """Project the log from the read models' position (the start, after a reset) to its end;
+    returns the events applied."""
     applied, start, top = 0, models.recorder.position(), total
     carried: Batch | None = None
     writing: tuple[Future[bool], int] | None = None  # the transaction being written, and its events

@@ -94,6 +94,24 @@ def test_a_log_smaller_than_the_threshold_is_rebuilt_without_a_helper(app, monke
     assert ours == {stream_id(handle).hex for handle in (*OURS, *THEIRS)}
 
 
+def test_a_long_backlog_is_caught_up_as_a_rebuild_projects_the_log(app, monkeypatch):
+    _story(app)
+    backlog = app.recorder.max_notification_id()
+    monkeypatch.setattr(rebuilding, "HELPER_FROM", backlog)
+    ours, theirs = _watch(monkeypatch)
+    with ReadModels(app, page_size=2) as models:
+        assert models.catch_up() == backlog
+        assert theirs == {stream_id(handle).hex for handle in THEIRS}  # the helper took its half
+        assert models.dump() == rebuilt(app)
+        app.record_note("epsilon", "A short backlog", on=D("2026-02-12"))
+        app.record_note("beta", "is caught up here", on=D("2026-02-12"))
+        theirs.clear()
+        ours.clear()
+        assert models.catch_up() == 2
+        assert theirs == ours == set()  # page by page, as every command does
+        assert models.dump() == rebuilt(app)
+
+
 # The helper's own start, with its projecting failing on the third range it is sent.
 _FAILING = """
 import pickle, sys

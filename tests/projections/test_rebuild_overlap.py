@@ -104,6 +104,8 @@ def test_a_rebuild_refused_midway_goes_on_from_where_another_process_got(make_ap
     writes: list[bool] = []
 
     def other_process_catches_up_first(models: Any, projected: Any, feed: Any) -> bool:
+        if models.app is second:  # its catch-up of a long backlog writes as a rebuild does
+            return write(models, projected, feed)
         if len(writes) == 2:  # between the second and third transactions, another process
             ReadModels(second, page_size=3).catch_up()  # applies everything (pages of another size)
         writes.append(write(models, projected, feed))
