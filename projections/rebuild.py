@@ -1,4 +1,5 @@
-"""Rebuilding the read models from the whole log: two processes project it, a thread writes.
+"""Rebuilding the read models from the whole log (or a long backlog of it): two processes
+project it, a thread writes.
 
 The log is rebuilt a range of notifications at a time (five pages, one transaction each).
 On a store of `HELPER_FROM` events or more, a second process (`_helper`) projects every
@@ -82,12 +83,12 @@ class Projected(NamedTuple):
 
 
 class RebuildFailed(TratosError):
-    """The helper process stopped or failed. The transactions written so far stand: any command
-    catches the read models up from there, a rebuild starts again."""
+    """The helper process stopped or failed. The transactions written so far stand: the next
+    catch-up goes on from there, a rebuild starts again."""
 
     def __init__(self, what: str) -> None:
-        super().__init__(f"the rebuild stopped: its helper process {what} (TRATOS_DEBUG=1 shows why);"
-                         " run `tratos rebuild` again")
+        super().__init__(f"projecting the log stopped: its helper process {what}"
+                         " (TRATOS_DEBUG=1 shows why)")
 
 
 def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Feed | None) -> int:
