@@ -190,6 +190,7 @@ class _TreeSampler:
 
 
 def _descendants(pid: int) -> list[int]:
+    """The processes started by `pid`'s main thread, and theirs (tratos starts its helper there)."""
     found, pending = [], [pid]
     while pending:
         parent = pending.pop()
