@@ -65,21 +65,15 @@ Heads = dict[str, tuple[int, str]]  # stream (hex) -> its last (version, digest)
 Feed = Callable[[int, int, Heads], Any]  # StreamHeads.feed(start, last, heads)
 
 
-class Share(NamedTuple):
-    """One process's share of a range: its clients' rows and stream heads."""
-
-    read: int  # notifications in the range (all of them, whoever's clients they are)
-    batch: Batch | None  # this process's (None: the helper's, sent as `rows`)
-    rows: Rows
-    heads: Heads
-
-
 class Projected(NamedTuple):
     """One transaction's worth of the log, projected and not yet written."""
 
     start: int  # the read models' position it applies after
     stop: int  # the last notification id it covers
-    shares: list[Share]
+    read: int  # notifications in it
+    batch: Batch  # this process's clients' rows
+    theirs: list[Rows]  # the helper's clients' rows (none without a helper)
+    heads: Heads  # every stream's, both processes'
 
 
 class RebuildFailed(TratosError):
@@ -97,17 +91,22 @@ def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Fee
     applied, start, top = 0, models.recorder.position(), total
     carried: Batch | None = None
     writing: tuple[Future[bool], int] | None = None  # the transaction being written, and its events
-    with _writer(overlap=not models.recorder.in_memory) as submit, _helpers(models, total - start) as helpers:
+    with _writer(overlap=not models.recorder.in_memory) as submit, _helper_of(models, total - start) as helper:
         while True:
             if start >= top:
                 top = models.app.recorder.max_notification_id() or 0  # events recorded meanwhile
             stop = min(start + PAGES_PER_TRANSACTION * models.page_size, top)
             projected = None
             if stop > start:
-                for helper in helpers:
+                if helper is not None:
                     _order(helper, (start, stop, carried is None))
-                own = _project(models, start, stop, carried, 0 if helpers else None)
-                projected = Projected(start, stop, [own, *(_received(helper) for helper in helpers)])
+                read, batch, heads = _project(models, start, stop, carried, None if helper is None else 0)
+                theirs = []
+                if helper is not None:
+                    rows, their_heads = _received(helper)
+                    theirs.append(rows)
+                    heads.update(their_heads)
+                projected = Projected(start, stop, read, batch, theirs, heads)
             if writing is not None:
                 future, events = writing
                 writing = None
@@ -121,14 +120,16 @@ def rebuild(models: ReadModels, progress: Progress | None, total: int, feed: Fee
                     progress(applied, total)
             if projected is None:
                 return applied
-            writing = submit(_write, models, projected, feed), own.read
-            carried, start = own.batch, stop
+            writing = submit(_write, models, projected, feed), projected.read
+            carried, start = projected.batch, stop
 
 
-def _project(models: ReadModels, start: int, stop: int, carried: Batch | None, parity: int | None = None) -> Share:
+def _project(models: ReadModels, start: int, stop: int, carried: Batch | None,
+             parity: int | None = None) -> tuple[int, Batch, Heads]:
     """Read the notifications after `start` up to `stop`, a page at a time, and decode and project
     those of this process's clients (those whose stream id has that `parity`; all of them without
-    a helper). Only one page of events is ever in memory."""
+    a helper); returns the notifications read, the batch and the heads. Only one page of events is
+    ever in memory."""
     app, size = models.app, models.page_size
     decode = app.mapper.to_domain_event
     heads: Heads = {}
@@ -150,7 +151,7 @@ def _project(models: ReadModels, start: int, stop: int, carried: Batch | None, p
             for event in events:
                 heads[event.originator_id.hex] = (event.originator_version, event.digest)
     batch.reader = batch.carried = None  # `carried` may be freed
-    return Share(read, batch, {}, heads)
+    return read, batch, heads
 
 
 def _write(models: ReadModels, projected: Projected, feed: Feed | None) -> bool:
@@ -159,15 +160,10 @@ def _write(models: ReadModels, projected: Projected, feed: Feed | None) -> bool:
     with models.recorder.writing() as writer:
         if writer.position() != projected.start:
             return False
-        own, *others = projected.shares
-        assert own.batch is not None
-        own.batch.write(writer, [share.rows for share in others])
+        projected.batch.write(writer, projected.theirs)
         writer.track(projected.stop)
     if feed is not None:  # the heads' own transaction: they stay on disk when the read models do not
-        heads = own.heads
-        for share in others:
-            heads.update(share.heads)
-        feed(projected.start, projected.stop, heads)
+        feed(projected.start, projected.stop, projected.heads)
     return True
 
 
@@ -222,11 +218,11 @@ class Channel:
 
 
 @contextmanager
-def _helpers(models: ReadModels, events: int) -> Iterator[list[Channel]]:
-    """The channel to a helper process (none for a small log, one core, or in-memory read
+def _helper_of(models: ReadModels, events: int) -> Iterator[Channel | None]:
+    """The channel to a helper process (None for a small log, one core, or in-memory read
     models); the helper is stopped on the way out, whatever happened."""
     if models.recorder.in_memory or events < HELPER_FROM or _cores() < 2:
-        yield []
+        yield None
         return
     import subprocess
 
@@ -238,7 +234,7 @@ def _helpers(models: ReadModels, events: int) -> Iterator[list[Channel]]:
     try:
         _order(helper, sys.path)
         _order(helper, (dict(models.app.env), models.page_size, 1))
-        yield [helper]
+        yield helper
         _order(helper, None)
     finally:
         for pipe in (process.stdin, process.stdout):  # at the end of its input, the helper ends
@@ -258,7 +254,7 @@ def _order(helper: Channel, message: Any) -> None:
         raise RebuildFailed("stopped") from None
 
 
-def _received(helper: Channel) -> Share:
+def _received(helper: Channel) -> tuple[Rows, Heads]:
     try:
         reply = helper.receive()
     except (EOFError, OSError):
@@ -276,10 +272,11 @@ def _helper() -> None:
     try:
         from eventsourcing.application import Application
 
+        from domain.application import Tratos
         from projections.models import ReadModels
 
         class Log(Application):
-            name = "tratos"  # the tables' prefix; settings (mapper, persistence) all come with `env`
+            name = Tratos.name  # the tables' prefix; settings (mapper, persistence) all come with `env`
 
         env, page_size, parity = channel.receive()
         app = Log(env=env)
@@ -287,10 +284,8 @@ def _helper() -> None:
         carried: Batch | None = None
         while (order := channel.receive()) is not None:
             start, stop, fresh = order
-            share = _project(models, start, stop, None if fresh else carried, parity)
-            assert share.batch is not None
-            channel.send(Share(share.read, None, share.batch.tuples(), share.heads))
-            carried = share.batch
+            _, carried, heads = _project(models, start, stop, None if fresh else carried, parity)
+            channel.send((carried.tuples(), heads))
         app.close()
     except (KeyboardInterrupt, EOFError, BrokenPipeError):  # Ctrl-C, or the main process is gone
         pass

@@ -46,14 +46,14 @@ def _watch(monkeypatch: pytest.MonkeyPatch) -> tuple[set[str], set[str]]:
     project, received = rebuilding._project, rebuilding._received
 
     def projecting(*args: Any) -> Any:
-        share = project(*args)
-        ours.update(row[0] for row in share.batch.timeline)
-        return share
+        read, batch, heads = project(*args)
+        ours.update(row[0] for row in batch.timeline)
+        return read, batch, heads
 
     def receiving(helper: Any) -> Any:
-        share = received(helper)
-        theirs.update(row[0] for row in share.rows["timeline"])
-        return share
+        rows, heads = received(helper)
+        theirs.update(row[0] for row in rows["timeline"])
+        return rows, heads
 
     monkeypatch.setattr(rebuilding, "_project", projecting)
     monkeypatch.setattr(rebuilding, "_received", receiving)
