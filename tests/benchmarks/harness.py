@@ -621,6 +621,10 @@ class Bench:
                  m["pydantic_floor"] / m["baseline"], None,
                  f"{ms('pydantic_floor')} / {ms('baseline')}; CPU time"
                  f" {cpu['pydantic_floor'] / cpu['baseline']:.2f}")
+        self.add("overhead.note_floor", b, "1\". note / one pydantic model (the target argued in ADR-15)",
+                 m["note.small"] / m["pydantic_floor"], ("<=", 1.5),
+                 f"{ms('note.small')} / {ms('pydantic_floor')}; CPU time"
+                 f" {cpu['note.small'] / cpu['pydantic_floor']:.2f}")
         size = f"{big.events:,}"
         self.add("scale.note", b, f"2. note: {size} / {small.events} events", m["note.big"] / m["note.small"],
                  ("<=", 1.1), f"{ms('note.big')} / {ms('note.small')}")
@@ -735,6 +739,7 @@ BACKEND_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
     ("scale.portfolio", "2. status (all clients) / status CLIENT", ("<=", 2.0)),
     ("scale.invoice", "2+. invoice issue: big / small store", ("<=", 1.1)),
     ("overhead.floor", "1'. one pydantic model / library imports (reference)", None),
+    ("overhead.note_floor", "1\". note / one pydantic model (argued target)", ("<=", 1.5)),
     ("scale.stream", "2'. note on a long / short relationship", None),
     ("decoded_read.rate", "3. decoded read (baseline)", None),
     ("rebuild.rate", "3. rebuild events/s / decoded read", (">=", 0.3)),
