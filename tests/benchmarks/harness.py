@@ -621,7 +621,7 @@ class Bench:
                  m["pydantic_floor"] / m["baseline"], None,
                  f"{ms('pydantic_floor')} / {ms('baseline')}; CPU time"
                  f" {cpu['pydantic_floor'] / cpu['baseline']:.2f}")
-        self.add("overhead.note_floor", b, "1\". note / one pydantic model (the target argued in ADR-15)",
+        self.add("overhead.note_floor", b, "1\". note / one pydantic model (target argued in ADR-15, ADR-21)",
                  m["note.small"] / m["pydantic_floor"], ("<=", 1.5),
                  f"{ms('note.small')} / {ms('pydantic_floor')}; CPU time"
                  f" {cpu['note.small'] / cpu['pydantic_floor']:.2f}")
