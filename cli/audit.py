@@ -12,7 +12,7 @@ from cli.options import pass_session
 from cli.session import Session
 
 if TYPE_CHECKING:
-    from domain.integrity import Anchor, AuditReport
+    from domain.adapters.integrity import Anchor, AuditReport
 
 
 def json_flag(function: Callable) -> Callable:
@@ -55,7 +55,7 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         tratos audit verify
         tratos audit verify acme --anchor-file heads-2026-03-31.txt
     """
-    from domain.integrity import parse_anchors
+    from domain.adapters.integrity import parse_anchors
 
     anchors: list[Anchor] = []
     if anchor_text:
@@ -89,7 +89,7 @@ def anchor(session: Session, handle: str | None) -> None:
     Example:
         tratos audit anchor acme > acme-heads.txt
     """
-    from domain.integrity import anchor_lines
+    from domain.adapters.integrity import anchor_lines
 
     report = run_audit(session, handle, [])
     if not report.ok:
@@ -129,7 +129,7 @@ def keygen(session: Session) -> None:
     Example:
         export TRATOS_ENCRYPTION_KEY="$(tratos audit keygen)"
     """
-    from domain.encryption import KEY_ENV, new_key
+    from domain.adapters.encryption import KEY_ENV, new_key
 
     key = new_key()
     if session.as_json:
@@ -148,9 +148,9 @@ def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> Au
     """The whole audit of the session's store (or of one client), with a progress bar on a terminal."""
     from cli.evidence import evidence_path
     from cli.rebuild import progress_bar
-    from domain.errors import UnknownClient
-    from domain.integrity import audit_store
-    from domain.values import check_handle, stream_id
+    from domain.adapters.integrity import audit_store
+    from domain.model.errors import UnknownClient
+    from domain.model.values import check_handle, stream_id
     from projections.heads import StreamHeads, known_handles
 
     app = session.app
@@ -169,7 +169,7 @@ def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> Au
 
 
 def _refused(message: str) -> Exception:
-    from domain.errors import Refused
+    from domain.model.errors import Refused
 
     return Refused(message)
 

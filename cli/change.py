@@ -67,7 +67,7 @@ def quote(session: Session, handle: str, change_id: str, price: str, hours: str 
         tratos change quote acme C1 --price 600EUR --hours 10 --days 5
     """
     from cli.notation import parse_money, parse_number
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     extra_hours = parse_number(hours, "a number of hours") if hours is not None else None
     if extra_hours is not None and extra_hours < 0:

@@ -27,7 +27,7 @@ def run_check(app: Any, models: Any, today: date) -> dict[str, Any]:
     Idempotent: an invoice marked late is never marked again, so a second run on the same
     day records nothing.
     """
-    from domain.errors import Refused
+    from domain.model.errors import Refused
 
     marked = []
     for item in models.unmarked_late(today):

@@ -30,7 +30,7 @@ def open_(session: Session, handle: str, name: str, email: str, tax_id: str, add
     Example:
         tratos client open acme --name "Acme Consulting SL" --email ops@acme.test
     """
-    from domain.values import Party, check_handle
+    from domain.model.values import Party, check_handle
 
     party = Party(name=name, email=email, tax_id=tax_id, address=address)
     result = session.app.open_relationship(check_handle(handle), party, on=business_date(session, on))
@@ -68,8 +68,8 @@ def show(session: Session, handle: str) -> None:
     Example:
         tratos client show acme
     """
-    from domain.errors import UnknownClient
-    from domain.values import check_handle
+    from domain.model.errors import UnknownClient
+    from domain.model.values import check_handle
 
     models = session.models
     if check_handle(handle) not in models.handles():

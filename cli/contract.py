@@ -14,7 +14,7 @@ from cli.options import (
 )
 from cli.output import money, recorded
 from cli.session import Session
-from domain.choices import SIGN_METHODS
+from domain.model.choices import SIGN_METHODS
 
 
 @click.group()
@@ -55,8 +55,8 @@ def draft(session: Session, handle: str, title: str, scope: str, deliverables: t
             --installment 50%@2026-01-15 --installment 50%@2026-02-15
     """
     from cli.notation import parse_date, parse_installments, parse_money, parse_number
-    from domain.errors import BadInput
-    from domain.values import Scope
+    from domain.model.errors import BadInput
+    from domain.model.values import Scope
 
     today = session.today()
     total = parse_money(price, session.currency)
@@ -101,7 +101,7 @@ def sign(session: Session, handle: str, party: str, method: str | None, file: st
         tratos contract sign acme --by us --method pades      # the PDF from `tratos pdf contract`
         tratos contract sign acme --by client --method pades --file returned.pdf
     """
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     if method is None:
         if file:
@@ -149,7 +149,7 @@ def complete(session: Session, handle: str, contract_id: str | None, on: str | N
 
 
 def _default_signer(session: Session, handle: str, party: str) -> str:
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     if party == "client":
         client = session.app.relationship(handle).client

@@ -128,7 +128,7 @@ def demo(session: Session) -> None:
         tratos --home /tmp/tratos-demo demo
     """
     from cli.main import tratos
-    from domain.errors import Refused
+    from domain.model.errors import Refused
 
     if (session.home / "identity.json").exists() or _has_events(session):
         raise Refused(f"the demo records into an empty store, and {session.home} is not: "

@@ -10,8 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from domain.errors import BadInput
-from domain.values import Evidence
+from domain.model.errors import BadInput
+from domain.model.values import Evidence
 
 EML_HEADERS = ("From", "To", "Date", "Subject")
 

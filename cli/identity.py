@@ -39,9 +39,9 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     Example:
         tratos init --name "Ana García" --email ana@example.com --tax-id 12345678Z
     """
-    from domain.errors import BadInput, Refused
-    from domain.money import check_currency
-    from domain.values import Party
+    from domain.model.errors import BadInput, Refused
+    from domain.model.money import check_currency
+    from domain.model.values import Party
 
     path = session.home / IDENTITY_FILE
     if path.exists() and not force:
@@ -97,7 +97,7 @@ def show(session: Session) -> None:
     Example:
         tratos identity show
     """
-    from domain.errors import Refused
+    from domain.model.errors import Refused
 
     if not session.identity:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
@@ -132,7 +132,7 @@ def import_(session: Session, file: str, force: bool) -> None:
     Example:
         TRATOS_KEY_PASSPHRASE=... tratos identity import ~/certs/fnmt.p12
     """
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     try:
         from documents.identity import describe, import_identity

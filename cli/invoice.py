@@ -53,7 +53,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
 
 
 def _change_price(session: Session, handle: str, change_id: str):
-    from domain.errors import Refused
+    from domain.model.errors import Refused
 
     price = session.app.relationship(handle).change(change_id).price
     if price is None:

@@ -81,7 +81,7 @@ class LazyGroup(click.Group):
             return _not_yet(name)
 
     def invoke(self, ctx: click.Context) -> object:
-        from domain.errors import UnknownClient
+        from domain.model.errors import UnknownClient
 
         try:
             return super().invoke(ctx)
@@ -101,7 +101,7 @@ class LazyGroup(click.Group):
 
 def _with_suggestion(session: Session | None, error: Exception) -> Exception:
     """An unknown client handle, plus the closest existing one if there is one."""
-    from domain.errors import UnknownClient
+    from domain.model.errors import UnknownClient
 
     closest = session.closest_client(error.handle) if session and error.handle else None
     if not closest or closest == error.handle:
@@ -139,7 +139,7 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one `error:` line on stderr and an exit code."""
-    from domain.errors import TratosError
+    from domain.model.errors import TratosError
 
     try:
         code = tratos.main(args=argv, prog_name="tratos", standalone_mode=False)

@@ -15,7 +15,7 @@ from cli.options import (
 )
 from cli.output import money, recorded
 from cli.session import Session
-from domain.choices import FAULTS
+from domain.model.choices import FAULTS
 
 
 def mistake_argument(function):
@@ -108,7 +108,7 @@ def propose(session: Session, handle: str, mistake_id: str, description: str, co
         tratos mistake propose acme M1 "Fix and re-test the form, free of charge" --cost 0EUR --hours 3
     """
     from cli.notation import parse_money, parse_number
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     amount = parse_money(cost, session.currency) if cost is not None else None
     effort = parse_number(hours, "a number of hours") if hours is not None else None
@@ -136,7 +136,7 @@ def choose(session: Session, handle: str, mistake_id: str, option_id: str, agree
     Example:
         tratos mistake choose acme M1 O1 --agreed
     """
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     if agreed is None:
         raise BadInput("say whether the client agreed to the remedy: --agreed or --not-agreed")

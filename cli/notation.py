@@ -11,12 +11,12 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from domain.currencies import check_currency
-from domain.errors import BadInput
+from domain.model.currencies import check_currency
+from domain.model.errors import BadInput
 
 if TYPE_CHECKING:  # built where an amount is parsed: reading a date (every command) needs no model
-    from domain.money import Money
-    from domain.values import Installment, LateFee
+    from domain.model.money import Money
+    from domain.model.values import Installment, LateFee
 
 SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₽": "RUB"}
 _MONEY = re.compile(r"^(?P<pre>[A-Za-z]{3}|[€$£¥₹₽])?\s*(?P<num>[-+]?[\d.,' ]*\d)\s*(?P<post>[A-Za-z]{3}|[€$£¥₹₽])?$")
@@ -62,7 +62,7 @@ def parse_money(text: str, default_currency: str) -> Money:
     amount = parse_number(match.group("num"), "an amount")
     if amount < 0:
         raise BadInput(f"amounts are positive: {text!r}")
-    from domain.money import Money
+    from domain.model.money import Money
 
     return Money(amount=amount, currency=check_currency(code))
 
@@ -121,8 +121,8 @@ def parse_hours(text: str) -> Decimal:
 
 def parse_installments(texts: list[str], price: Money, today: date) -> list[Installment]:
     """50%@2026-01-15 or 4000EUR@2026-01-15, numbered in the order given."""
-    from domain.money import Money
-    from domain.values import Installment
+    from domain.model.money import Money
+    from domain.model.values import Installment
 
     installments = []
     for n, text in enumerate(texts, start=1):
@@ -146,7 +146,7 @@ def parse_installments(texts: list[str], price: Money, today: date) -> list[Inst
 
 def parse_late_fee(text: str, default_currency: str) -> LateFee:
     """statutory-eu, 5% of the outstanding amount, a fixed 40EUR, or none."""
-    from domain.values import LateFee
+    from domain.model.values import LateFee
 
     word = (text or "").strip().lower()
     if word in ("none", "no", "0"):

@@ -28,7 +28,7 @@ def record(session: Session, handle: str, number: str, amount: str, on: str | No
         tratos payment record acme F-2026-001 4000EUR --on 2026-02-10
     """
     from cli.notation import parse_money
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     received = parse_money(amount, session.currency)
     if not received.is_positive:

@@ -104,7 +104,7 @@ def issue_document(session: Session, kind: str, handle: str, ref: str | None, *,
     `DocumentIssued` is recorded (the reminder records `ReminderSent` there).
     """
     from documents.context import Signer, build_document, read_stream
-    from domain.errors import Refused
+    from domain.model.errors import Refused
 
     if not session.identity.get("name"):
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E` first")
@@ -144,7 +144,7 @@ def _keep_issued_copy(session: Session, content: bytes, digest: str, name: str) 
     Returns the path if this call added it (so a failed recording can take it back).
     """
     from cli.evidence import evidence_path, keep
-    from domain.values import Evidence
+    from domain.model.values import Evidence
 
     if evidence_path(session.home, digest).exists():
         return None
@@ -198,7 +198,7 @@ def report_issued(session: Session, issued: Issued) -> None:
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     folder = path.parent if str(path.parent) else Path(".")
     try:

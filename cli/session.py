@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from domain.application import Tratos
+    from domain.services.application import Tratos
 
 IDENTITY_FILE = "identity.json"
 
@@ -29,7 +29,7 @@ class Session:
     def home(self) -> Path:
         if self._home:
             return Path(self._home)
-        from domain.application import default_home
+        from domain.services.application import default_home
 
         return default_home()
 
@@ -54,7 +54,7 @@ class Session:
     @property
     def app(self) -> Tratos:
         if self._app is None:
-            from domain.application import Tratos
+            from domain.services.application import Tratos
 
             kwargs: dict[str, Any] = {"home": self.home, "actor": self.actor}
             if self.database_url:

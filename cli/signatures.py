@@ -14,7 +14,7 @@ from typing import Any
 
 from cli.evidence import evidence_path
 from cli.session import Session
-from domain.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused
 
 
 @dataclass(frozen=True)

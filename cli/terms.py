@@ -46,7 +46,7 @@ def publish(session: Session, handle: str, rate: str | None, weekly_hours: str |
             --hours "Mon-Fri 09:00-17:00" --confidentiality "Client data stays private for 5 years"
     """
     from cli.notation import parse_late_fee, parse_number, parse_percent, parse_rate
-    from domain.values import Terms
+    from domain.model.values import Terms
 
     currency = session.currency
     fields = {

@@ -32,7 +32,7 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.transfer import export_store
+    from domain.adapters.transfer import export_store
 
     target = Path(file)
     with progress_bar(session, "Exporting") as progress, _atomic_file(target) as out:
@@ -70,7 +70,7 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos --home new-store import backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.transfer import import_store
+    from domain.adapters.transfer import import_store
 
     source = Path(file)
     folder = Path(evidence_dir) if evidence_dir else None
@@ -104,7 +104,7 @@ class _atomic_file:
         self.target = target
 
     def __enter__(self) -> Any:
-        from domain.errors import BadInput
+        from domain.model.errors import BadInput
 
         folder = self.target.parent if str(self.target.parent) else Path(".")
         try:
@@ -166,7 +166,7 @@ def _check_evidence(folder: Path | None, wanted: set[str]) -> None:
     """Before anything is imported: every referenced evidence file is in `folder` with its hash."""
     if folder is None:
         return
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     for sha256 in sorted(wanted):
         if _sha256_of(folder / sha256[:2] / sha256[2:]) != sha256:

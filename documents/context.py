@@ -18,16 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.chain import RawRecord, verify_chain
-from domain.errors import BadInput, Refused, UnknownClient
-from domain.invoices import Invoice
-from domain.late_fees import days_late, late_fee
-from domain.money import Money, total
-from domain.relationship import Relationship
-from domain.values import Evidence, Party, Terms, check_handle, stream_id
+from domain.model.chain import RawRecord, verify_chain
+from domain.model.errors import BadInput, Refused, UnknownClient
+from domain.model.invoices import Invoice
+from domain.model.late_fees import days_late, late_fee
+from domain.model.money import Money, total
+from domain.model.relationship import Relationship
+from domain.model.values import Evidence, Party, Terms, check_handle, stream_id
 
 if TYPE_CHECKING:
-    from domain.application import Tratos
+    from domain.services.application import Tratos
 
 KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier")
 # kinds whose id names what they are about; the others default to the current one or need none

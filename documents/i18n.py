@@ -16,9 +16,9 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from markupsafe import Markup
 
-from domain.late_fees import STATUTORY_COMPENSATION, STATUTORY_MARGIN
-from domain.money import Money
-from domain.values import LateFee
+from domain.model.late_fees import STATUTORY_COMPENSATION, STATUTORY_MARGIN
+from domain.model.money import Money
+from domain.model.values import LateFee
 
 LANGUAGES = ("es", "en")
 LOCALES = {"es": "es_ES", "en": "en_GB"}
@@ -668,7 +668,7 @@ EVENTS: dict[str, dict[str, str]] = {
 
 
 def check_language(lang: str) -> str:
-    from domain.errors import BadInput
+    from domain.model.errors import BadInput
 
     if lang not in LANGUAGES:
         raise BadInput(f"documents are written in {' or '.join(LANGUAGES)}, not {lang!r}")

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from domain.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused
 
 IDENTITY_FILE = "identity.p12"
 VALIDITY_YEARS = 10

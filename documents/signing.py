@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from domain.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused
 
 if TYPE_CHECKING:
     from cryptography import x509

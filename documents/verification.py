@@ -22,11 +22,11 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from domain.chain import verify_chain
-from domain.errors import BadInput, TratosError
+from domain.model.chain import verify_chain
+from domain.model.errors import BadInput, TratosError
 
 if TYPE_CHECKING:
-    from domain.application import Tratos
+    from domain.services.application import Tratos
 
 META_PREFIX = "/tratos"
 

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from domain.errors import UnknownClient, UnknownReference
-from domain.streams import check_handle, stream_id
+from domain.model.errors import UnknownClient, UnknownReference
+from domain.model.streams import check_handle, stream_id
 from projections import views
 from projections.schema import TABLES
 from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder, open_recorder

@@ -16,9 +16,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain import events as ev
-from domain.application import _ID_FIELDS
-from domain.money import minor_units
+from domain.model import events as ev
+from domain.model.money import minor_units
+from domain.services.application import _ID_FIELDS
 from projections.schema import TABLES, TIMELINE
 from projections.sentences import sentence
 from projections.store import Batch
@@ -120,7 +120,7 @@ _REF_FIELDS_OF: dict[type, tuple[str, ...]] = {}
 
 
 def _ref(event: Any) -> str | None:
-    """The short id the event is about, exactly as `domain.application.public_id` says it."""
+    """The short id the event is about, exactly as `domain.services.application.public_id` says it."""
     cls = type(event)
     fields = _REF_FIELDS_OF.get(cls)
     if fields is None:

@@ -42,7 +42,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
-from domain.errors import TratosError
+from domain.model.errors import TratosError
 from projections.projector import project_page
 from projections.store import Batch, Rows
 
@@ -272,7 +272,7 @@ def _helper() -> None:
     try:
         from eventsourcing.application import Application
 
-        from domain.application import Tratos
+        from domain.services.application import Tratos
         from projections.models import ReadModels
 
         class Log(Application):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain import events as ev
+from domain.model import events as ev
 
 _SIDE = {"us": "us", "client": "the client"}
 

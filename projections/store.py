@@ -42,7 +42,7 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
-from domain.storage import DurableSQLiteConnectionPool
+from domain.adapters.storage import DurableSQLiteConnectionPool
 from projections.schema import (
     SCHEMA_VERSION,
     TABLES,

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.choices import DEFAULT_RESPONSE_DAYS
-from domain.currencies import minor_units
-from domain.late_fees import ECB_REFERENCE_RATE, days_late, fee_amount
+from domain.model.choices import DEFAULT_RESPONSE_DAYS
+from domain.model.currencies import minor_units
+from domain.model.late_fees import ECB_REFERENCE_RATE, days_late, fee_amount
 from projections.store import Reader
 
 DEFAULT_CURRENCY = "EUR"
@@ -55,7 +55,7 @@ class PublishedTerms:
     """One version of a client's terms, read from the JSON the terms read model keeps.
 
     Plain JSON, not the domain's `Terms` model: `status` reads the late-fee rule and the
-    response time without building pydantic models (the rule itself is domain/late_fees.py).
+    response time without building pydantic models (the rule itself is domain/model/late_fees.py).
     """
 
     def __init__(self, data: str) -> None:

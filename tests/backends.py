@@ -41,9 +41,9 @@ class StoreSpec:
     home: str
     database_url: str | None = None
 
-    def open(self, actor: str = ""):  # -> domain.application.Tratos
+    def open(self, actor: str = ""):  # -> domain.services.application.Tratos
         """Another Application instance on this store, as another process would open it."""
-        from domain.application import Tratos
+        from domain.services.application import Tratos
 
         # An explicit empty URL keeps SQLite even if this process's environment names a server.
         return Tratos(home=Path(self.home), actor=actor, database_url=self.database_url,
@@ -84,7 +84,7 @@ def copy_store(source: StoreSpec, target: StoreSpec) -> None:
     import psycopg
     from psycopg import sql
 
-    from domain.storage import PostgresLocation
+    from domain.adapters.storage import PostgresLocation
 
     app = target.open()  # creates the tables in the target schema
     try:

@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 from backends import BACKENDS, START_POSTGRES, StoreSpec, server_url, with_schema
 
-from domain.application import Tratos
+from domain.services.application import Tratos
 
 # ------------------------------------------------------------------ server
 
@@ -58,7 +58,7 @@ def postgres_server() -> str:
 def _connect(url: str):
     import psycopg
 
-    from domain.storage import PostgresLocation
+    from domain.adapters.storage import PostgresLocation
 
     location = PostgresLocation.parse(url)
     return psycopg.connect(**location.connect_kwargs(), connect_timeout=3, autocommit=True)
@@ -69,14 +69,14 @@ def _server_problem(url: str) -> str:
         with _connect(url) as connection:
             connection.execute("SELECT 1")
     except Exception as error:  # noqa: BLE001 - any reason is reported
-        from domain.storage import reason_of
+        from domain.adapters.storage import reason_of
 
         return reason_of(error)
     return ""
 
 
 def _redacted(url: str) -> str:
-    from domain.storage import redact
+    from domain.adapters.storage import redact
 
     return redact(url)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.evidence import keep, read_evidence
-from domain.application import Tratos
-from domain.money import Money
-from domain.values import Evidence, Installment, LateFee, Party, Scope, Terms
+from domain.model.money import Money
+from domain.model.values import Evidence, Installment, LateFee, Party, Scope, Terms
+from domain.services.application import Tratos
 
 if TYPE_CHECKING:
     from backends import StoreSpec

@@ -21,7 +21,7 @@ from contextlib import closing
 from typing import Any
 from uuid import UUID
 
-from domain.chain import GENESIS, canonical_json, digest_of, event_type
+from domain.model.chain import GENESIS, canonical_json, digest_of, event_type
 
 COLUMNS = {"originator_id", "originator_version", "topic", "state"}
 

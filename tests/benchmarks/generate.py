@@ -64,9 +64,9 @@ class Story:
         return base + (1 if month <= extra else 0)
 
     def month(self, m: int, series) -> None:  # noqa: C901 - a script of one year
-        from domain.money import Money
-        from domain.relationship import Relationship
-        from domain.values import Installment, LateFee, Party, Scope, Terms, stream_id
+        from domain.model.money import Money
+        from domain.model.relationship import Relationship
+        from domain.model.values import Installment, LateFee, Party, Scope, Terms, stream_id
 
         a = self.actor
         eur = lambda amount: Money.of(amount, "EUR")  # noqa: E731
@@ -133,7 +133,7 @@ class Story:
 def generate(app, *, events: int, clients: int, batch: int = 250, long: dict[int, int] | None = None,
              actor: str = "Ana", progress=None) -> int:
     """Record the stores' events through `app`; returns how many were recorded."""
-    from domain.invoices import InvoiceSeries, series_id
+    from domain.model.invoices import InvoiceSeries, series_id
 
     long = long or {}
     opened_only = events == clients  # one event per client: the clients are opened, nothing more
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=250, help="clients saved per transaction")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from domain.application import Tratos
+    from domain.services.application import Tratos
 
     home = Path(args.home)
     home.mkdir(parents=True, exist_ok=True)

@@ -237,7 +237,7 @@ class Store:
         return env
 
     def open(self) -> Any:
-        from domain.application import Tratos
+        from domain.services.application import Tratos
 
         return Tratos(home=self.home, database_url=self.url,
                       env=None if self.url else {"TRATOS_DATABASE_URL": ""})
@@ -248,7 +248,7 @@ class Store:
 
 def schema_key() -> str:
     """Names the cached stores: the generator's version, the read models' schema, the events' schemas."""
-    from domain import events as ev
+    from domain.model import events as ev
     from projections.schema import SCHEMA_VERSION
 
     parts = sorted(f"{name}:{cls.class_version}:{','.join(sorted(cls.model_fields))}"
@@ -279,7 +279,7 @@ def copy_prefix(source: Store, target: Store, events: int) -> None:
     many events."""
     from eventsourcing.persistence import StoredEvent
 
-    from domain.invoices import series_id
+    from domain.model.invoices import series_id
 
     reader, writer = source.open(), target.open()
     try:
@@ -393,7 +393,7 @@ class PostgresPlace:
     def admin(self) -> Iterator[Any]:
         import psycopg
 
-        from domain.storage import PostgresLocation
+        from domain.adapters.storage import PostgresLocation
 
         location = PostgresLocation.parse(self.server)
         with psycopg.connect(**location.connect_kwargs(), autocommit=True) as connection:
@@ -771,7 +771,7 @@ def postgres_server_problem(url: str) -> str:
     try:
         import psycopg
 
-        from domain.storage import PostgresLocation
+        from domain.adapters.storage import PostgresLocation
 
         location = PostgresLocation.parse(url)
         with psycopg.connect(**location.connect_kwargs(), connect_timeout=3, autocommit=True) as connection:

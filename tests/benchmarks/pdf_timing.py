@@ -104,7 +104,7 @@ def main() -> None:
     from pypdf import PdfReader
 
     from documents.context import read_stream
-    from domain.application import Tratos
+    from domain.services.application import Tratos
 
     app = Tratos(home=Path(args.long_home), env={"TRATOS_DATABASE_URL": ""})
     try:

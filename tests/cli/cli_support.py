@@ -76,7 +76,7 @@ def database_of(home: Path) -> str | None:
     return _DATABASES.get(str(home))
 
 
-def open_store(home: Path):  # -> domain.application.Tratos
+def open_store(home: Path):  # -> domain.services.application.Tratos
     """A new Application on `home`'s store, as the next process would open it (close it)."""
     from backends import StoreSpec
 
@@ -124,7 +124,7 @@ def _postgres_rows(url: str) -> list[tuple]:
     import psycopg
     from psycopg import sql
 
-    from domain.storage import PostgresLocation
+    from domain.adapters.storage import PostgresLocation
 
     location = PostgresLocation.parse(url)
     schema = location.schema or "public"

@@ -107,7 +107,7 @@ class TestPadesChangeOrder:
         assert refused.code == 1 and "does not contain a change C1 PDF" in refused.stderr
 
         ok(home, "change", "approve", "acme", "C1", "--signed-pdf", str(returned), "--on", "2026-01-22")
-        from domain.application import Tratos
+        from domain.services.application import Tratos
 
         app = Tratos(home=home)
         change = app.relationship("acme").change("C1")

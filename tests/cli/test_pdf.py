@@ -28,8 +28,8 @@ from pypdf import PdfReader
 
 from documents import signing
 from documents.identity import create_identity, load_identity
-from domain.money import Money
-from domain.values import stream_id
+from domain.model.money import Money
+from domain.model.values import stream_id
 
 PASSPHRASE = "a long passphrase for tests"
 KEYED = {"TRATOS_KEY_PASSPHRASE": PASSPHRASE}

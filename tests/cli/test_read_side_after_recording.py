@@ -79,7 +79,7 @@ def test_status_after_a_note_imports_no_event_class(cli_home):
     ok(cli_home, "note", "acme", "x", "--on", "2026-02-03")
     probe = ("import sys; from cli.main import main\n"
              "try:\n    main(['status', 'acme'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-             "assert 'domain.events' not in sys.modules and 'pydantic.fields' not in sys.modules,"
+             "assert 'domain.model.events' not in sys.modules and 'pydantic.fields' not in sys.modules,"
              " sorted(m for m in sys.modules if m.startswith(('domain', 'pydantic.fields')))")
     env = {"TRATOS_HOME": str(cli_home), "PATH": "/usr/bin:/bin"}
     if database_of(cli_home):

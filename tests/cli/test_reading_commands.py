@@ -13,7 +13,7 @@ from backends import BACKENDS
 from cli_support import OPENED, database_of, given, ok, run, use_database
 
 from cli.main import COMMANDS, tratos
-from domain.money import Money
+from domain.model.money import Money
 
 MINE = ("init", "identity", "client", "terms", "contract", "change", "mistake", "invoice", "payment",
         "hours", "note", "end", "demo")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cli_support import HEX64, OPENED, given, ok, run, write_eml
 
-from domain.money import Money
+from domain.model.money import Money
 
 RECORDED_KEYS = {"recorded", "handle", "id", "stream_version", "occurred_on", "digest", "warnings"}
 

@@ -27,10 +27,10 @@ from pypdf import PdfReader
 
 from documents.context import KINDS, Document, build_document, read_stream
 from documents.render import render_html, render_pdf
-from domain.application import Tratos
-from domain.chain import RawRecord, verify_chain
-from domain.errors import BadInput, Refused, UnknownReference
-from domain.values import Party, stream_id
+from domain.model.chain import RawRecord, verify_chain
+from domain.model.errors import BadInput, Refused, UnknownReference
+from domain.model.values import Party, stream_id
+from domain.services.application import Tratos
 
 LANGS = ("es", "en")
 # kind -> (client handle, id)

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from documents import identity as ids
 from documents import signing
-from domain.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused
 
 PASSPHRASE = "correct horse battery staple"
 SIGNED_AT = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)

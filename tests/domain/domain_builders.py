@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from domain.chain import ChainedAggregate
-from domain.money import Money
-from domain.relationship import Relationship
-from domain.values import Installment, LateFee, Party, Scope, Terms, stream_id
+from domain.model.chain import ChainedAggregate
+from domain.model.money import Money
+from domain.model.relationship import Relationship
+from domain.model.values import Installment, LateFee, Party, Scope, Terms, stream_id
 
 HANDLE = "acme"
 OPENED = date(2026, 1, 5)

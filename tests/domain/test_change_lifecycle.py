@@ -18,9 +18,9 @@ from domain_builders import (
     with_quoted_change,
 )
 
-from domain import events as ev
-from domain.errors import BadInput, Refused, UnknownReference
-from domain.money import Money
+from domain.model import events as ev
+from domain.model.errors import BadInput, Refused, UnknownReference
+from domain.model.money import Money
 
 ASKED = date(2026, 1, 20)
 QUOTED = date(2026, 1, 21)

@@ -23,10 +23,10 @@ from domain_builders import (
     with_terms,
 )
 
-from domain import events as ev
-from domain.errors import BadInput, Refused, UnknownReference
-from domain.money import Money
-from domain.values import Evidence, Installment
+from domain.model import events as ev
+from domain.model.errors import BadInput, Refused, UnknownReference
+from domain.model.money import Money
+from domain.model.values import Evidence, Installment
 
 
 class TestDraftContract:

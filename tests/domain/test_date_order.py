@@ -20,7 +20,7 @@ from domain_builders import (
     with_quoted_change,
 )
 
-from domain.errors import Refused
+from domain.model.errors import Refused
 
 ASKED = date(2026, 1, 20)      # when C1 was requested (builders)
 REPORTED = date(2026, 2, 1)    # when M1 was reported (builders)

@@ -18,10 +18,10 @@ from domain_builders import (
     with_quoted_change,
 )
 
-from domain import events as ev
-from domain.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
-from domain.invoices import InvoiceSeries, invoice_number, series_id
-from domain.money import Money
+from domain.model import events as ev
+from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
+from domain.model.invoices import InvoiceSeries, invoice_number, series_id
+from domain.model.money import Money
 
 NUMBER = "F-2026-001"
 DUE = START + timedelta(days=30)  # the terms give 30 payment days

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from domain.late_fees import days_late, late_fee
-from domain.money import Money
-from domain.values import ECB_REFERENCE_RATE, LateFee, Terms
+from domain.model.late_fees import days_late, late_fee
+from domain.model.money import Money
+from domain.model.values import ECB_REFERENCE_RATE, LateFee, Terms
 
 DUE = date(2026, 2, 14)
 STATUTORY = LateFee(kind="statutory-eu")

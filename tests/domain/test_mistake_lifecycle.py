@@ -19,8 +19,8 @@ from domain_builders import (
     with_terms,
 )
 
-from domain import events as ev
-from domain.errors import BadInput, Refused, UnknownReference
+from domain.model import events as ev
+from domain.model.errors import BadInput, Refused, UnknownReference
 
 REPORTED = date(2026, 2, 1)
 LATER = date(2026, 2, 4)

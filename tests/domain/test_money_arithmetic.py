@@ -9,10 +9,10 @@ from domain_builders import START
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.contracts import check_schedule
-from domain.errors import BadInput, CurrencyMismatch, Refused
-from domain.money import MAX_AMOUNT, Money, minor_units, total
-from domain.values import Installment, Percent
+from domain.model.contracts import check_schedule
+from domain.model.errors import BadInput, CurrencyMismatch, Refused
+from domain.model.money import MAX_AMOUNT, Money, minor_units, total
+from domain.model.values import Installment, Percent
 
 
 def cents(low: int = -10**12, high: int = 10**12) -> st.SearchStrategy[Money]:

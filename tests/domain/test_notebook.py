@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from eventsourcing.utils import get_topic
 
-from domain.chain import RawRecord, stored_state, verify_chain
-from domain.errors import Refused, UnknownClient
-from domain.notebook import Notebook
-from domain.values import Evidence, Party
+from domain.model.chain import RawRecord, stored_state, verify_chain
+from domain.model.errors import Refused, UnknownClient
+from domain.model.events import stored_topic
+from domain.model.notebook import Notebook
+from domain.model.values import Evidence, Party
 from tests.domain.domain_builders import HANDLE, OPENED, in_force, new_events
 
 MOMENT = {"timestamp", "digest"}  # the clock differs between two recordings; the digest covers it
@@ -33,7 +33,7 @@ def test_a_note_on_the_notebook_is_the_note_the_whole_relationship_records() -> 
     by_relationship = relationship.record_note("Asked for weekly calls", on=date(2026, 2, 3), evidence=evidence,
                                                actor="Ana")
     assert by_notebook.model_dump(exclude=MOMENT) == by_relationship.model_dump(exclude=MOMENT)
-    chain = [RawRecord(e.originator_version, get_topic(type(e)), stored_state(e)) for e in [*events, by_notebook]]
+    chain = [RawRecord(e.originator_version, stored_topic(type(e)), stored_state(e)) for e in [*events, by_notebook]]
     assert verify_chain(relationship.id, chain).ok
     # A replay of the stream takes the notebook's note as its next event.
     replayed = type(relationship).project(None, [*events, by_notebook])

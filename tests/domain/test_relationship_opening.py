@@ -27,10 +27,10 @@ from domain_builders import (
     with_terms,
 )
 
-from domain import events as ev
-from domain.errors import BadInput, Refused
-from domain.relationship import Relationship
-from domain.values import Party, stream_id
+from domain.model import events as ev
+from domain.model.errors import BadInput, Refused
+from domain.model.relationship import Relationship
+from domain.model.values import Party, stream_id
 
 
 class TestOpenRelationship:

@@ -1,6 +1,6 @@
 """The invoice series loads from its last event (`InvoiceSeries.resume`), not by replaying the year.
 
-The Application gets the series that way for every invoice (domain/application.py `_series`);
+The Application gets the series that way for every invoice (domain/services/application.py `_series`);
 this pins that the one event gives the same series as the whole stream, through the store
 and its mapper, and that numbers and the hash chain carry on exactly as after a replay.
 """
@@ -11,13 +11,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from eventsourcing.utils import get_topic
 
-from domain.chain import RawRecord, stored_state, verify_chain
-from domain.errors import Refused
-from domain.invoices import InvoiceSeries, series_id
-from domain.money import Money
-from domain.values import Installment, Party, Scope, stream_id
+from domain.model.chain import RawRecord, stored_state, verify_chain
+from domain.model.errors import Refused
+from domain.model.events import stored_topic
+from domain.model.invoices import InvoiceSeries, series_id
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope, stream_id
 
 KEY = series_id("F", 2026)
 
@@ -44,7 +44,7 @@ def test_the_last_event_gives_the_state_of_the_whole_replay(count: int) -> None:
     after_resume, after_replay = resumed.collect_events()[0], replayed.collect_events()[0]
     moment = {"timestamp", "digest"}  # the clock differs; the digest covers it
     assert after_resume.model_dump(exclude=moment) == after_replay.model_dump(exclude=moment)
-    chain = [RawRecord(e.originator_version, get_topic(type(e)), stored_state(e)) for e in [*events, after_resume]]
+    chain = [RawRecord(e.originator_version, stored_topic(type(e)), stored_state(e)) for e in [*events, after_resume]]
     assert verify_chain(KEY, chain).ok  # the next number is chained to the last digest
 
 

@@ -17,11 +17,11 @@ from domain_builders import (
     sign,
 )
 
-from domain import events as ev
-from domain.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
-from domain.invoices import InvoiceSeries, series_id
-from domain.relationship import Relationship
-from domain.values import Evidence
+from domain.model import events as ev
+from domain.model.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
+from domain.model.invoices import InvoiceSeries, series_id
+from domain.model.relationship import Relationship
+from domain.model.values import Evidence
 
 EVIDENCE = Evidence(sha256="f" * 64, name="brief.pdf", size=2048, media_type="application/pdf")
 

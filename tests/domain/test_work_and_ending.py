@@ -26,9 +26,9 @@ from domain_builders import (
     with_terms,
 )
 
-from domain import events as ev
-from domain.errors import BadInput, Refused, UnknownReference
-from domain.values import Evidence
+from domain.model import events as ev
+from domain.model.errors import BadInput, Refused, UnknownReference
+from domain.model.values import Evidence
 
 WORKDAY = date(2026, 1, 20)
 ENDED = date(2026, 3, 1)

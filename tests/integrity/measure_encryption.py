@@ -22,10 +22,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from domain.application import Tratos
-from domain.encryption import KEY_ENV, new_key
-from domain.relationship import Relationship
-from domain.values import Party, stream_id
+from domain.adapters.encryption import KEY_ENV, new_key
+from domain.model.relationship import Relationship
+from domain.model.values import Party, stream_id
+from domain.services.application import Tratos
 
 CLIENTS = 10
 TRATOS = str(Path(sys.executable).with_name("tratos"))

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from cli.evidence import keep, read_evidence
 from cli.main import main
-from domain.money import Money
-from domain.values import Installment, Party, Scope, Terms, stream_id
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope, Terms, stream_id
 
 TODAY = "2026-03-31"
 ACME, NORTH = "acme", "north-wind"

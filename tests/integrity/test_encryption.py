@@ -11,8 +11,8 @@ import pytest
 from backends import StoreSpec
 from support import ACME, ACME_NAME, NOTE_TEXT, record_story, tratos
 
-from domain.application import Tratos
-from domain.encryption import KEY_ENV, new_key
+from domain.adapters.encryption import KEY_ENV, new_key
+from domain.services.application import Tratos
 
 SECRETS = (ACME_NAME.encode(), NOTE_TEXT.encode(), b"Laura Mart", b"8000.00", b"4000.00", b"Website redesign")
 PASSPHRASE = "a passphrase for the encryption tests"

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import ACME, record_story, tratos
 
-from domain.application import Tratos
-from domain.chain import canonical_json, digest_of
-from domain.money import Money
-from domain.transfer import FORMAT, export_store, import_store
-from domain.values import Installment, Party, Scope, Terms
+from domain.adapters.transfer import FORMAT, export_store, import_store
+from domain.model.chain import canonical_json, digest_of
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope, Terms
+from domain.services.application import Tratos
 
 
 @pytest.fixture
@@ -258,9 +258,9 @@ class TestRefusals:
         assert count(target) == 0
 
     def test_a_failure_while_writing_leaves_the_store_empty(self, exported, fresh, monkeypatch):
-        import domain.transfer
+        import domain.adapters.transfer
 
-        monkeypatch.setattr(domain.transfer, "INSERT_CHUNK", 2)
+        monkeypatch.setattr(domain.adapters.transfer, "INSERT_CHUNK", 2)
         target = fresh("target").open()
         try:
             encode, calls = target.mapper.encode_state, []

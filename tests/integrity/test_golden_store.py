@@ -16,7 +16,7 @@ import pytest
 from backends import StoreSpec
 from support import tratos
 
-from domain.application import Tratos
+from domain.services.application import Tratos
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "store-v1.sqlite"
 

@@ -29,7 +29,7 @@ from support import (
     tratos,
 )
 
-from domain.chain import canonical_json, digest_of
+from domain.model.chain import canonical_json, digest_of
 
 PASSPHRASE = "a passphrase for the tamper tests"
 
@@ -173,7 +173,7 @@ def test_the_whole_stream_replaced_by_a_consistent_chain_while_a_document_anchor
 
 
 def test_tampering_with_another_stream_leaves_acme_ok(story, store):
-    from domain.values import stream_id
+    from domain.model.values import stream_id
 
     story.delete(stream_id("north-wind"), 1)
     report = tratos(store, "--json", "audit", "verify").json()

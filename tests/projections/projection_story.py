@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.money import Money
-from domain.values import Installment, LateFee, Party, Scope, Terms
+from domain.model.money import Money
+from domain.model.values import Installment, LateFee, Party, Scope, Terms
 
 D = date.fromisoformat
 

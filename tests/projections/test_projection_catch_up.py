@@ -9,8 +9,8 @@ from typing import Any
 from projection_story import D, acme_story, in_force
 from read_models import rebuilt
 
-from domain.relationship import Relationship
-from domain.values import Party, stream_id
+from domain.model.relationship import Relationship
+from domain.model.values import Party, stream_id
 from projections import ReadModels
 from projections.schema import TABLES
 

@@ -12,7 +12,7 @@ import pytest
 from projection_story import D, acme_story, eur
 from read_models import rebuilt
 
-from domain import events as ev
+from domain.model import events as ev
 from projections import ReadModels, projector
 from projections.store import Writer
 
@@ -87,7 +87,7 @@ def test_a_crash_after_the_rows_are_written_but_before_the_tracking_record_rolls
 
 CHILD = textwrap.dedent("""
     import os
-    from domain.application import Tratos
+    from domain.services.application import Tratos
     from projections import ReadModels
     from projections.store import Writer
 

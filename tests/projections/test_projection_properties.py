@@ -39,10 +39,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from projection_story import eur
 
-from domain.application import Tratos
-from domain.errors import TratosError, UnknownReference
-from domain.money import Money
-from domain.values import Installment, LateFee, Party, Scope, Terms
+from domain.model.errors import TratosError, UnknownReference
+from domain.model.money import Money
+from domain.model.values import Installment, LateFee, Party, Scope, Terms
+from domain.services.application import Tratos
 from projections import ReadModels
 from projections.store import SQLiteReadModelRecorder
 

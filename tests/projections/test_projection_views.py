@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from projection_story import D, acme_story, eur, in_force, open_client
 
-from domain.errors import BadInput, UnknownClient, UnknownReference
-from domain.money import Money
-from domain.values import LateFee
+from domain.model.errors import BadInput, UnknownClient, UnknownReference
+from domain.model.money import Money
+from domain.model.values import LateFee
 from projections import ReadModels
 
 MONEY = re.compile(r"^-?\d+(\.\d+)?$")

@@ -14,7 +14,7 @@ from projection_story import D, acme_story, eur, in_force
 from read_models import rebuilt
 from test_rebuild_heads import _heads, _separate_pass
 
-from domain.streams import stream_id
+from domain.model.streams import stream_id
 from projections import ReadModels
 from projections import rebuild as rebuilding
 from projections.heads import StreamHeads

@@ -19,7 +19,7 @@ import pytest
 from projection_story import D, acme_story, eur, in_force
 from read_models import rebuilt
 
-from domain.streams import stream_id
+from domain.model.streams import stream_id
 from projections import ReadModels
 from projections import rebuild as rebuilding
 from projections.store import Writer

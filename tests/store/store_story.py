@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from domain.application import Recorded, Tratos
-from domain.money import Money
-from domain.values import Evidence, Installment, LateFee, Party, Scope, Terms
+from domain.model.money import Money
+from domain.model.values import Evidence, Installment, LateFee, Party, Scope, Terms
+from domain.services.application import Recorded, Tratos
 
 HANDLE = "acme"
 EVIDENCE = Evidence(sha256="ab" * 32, name="reply.eml", size=4096, media_type="message/rfc822")

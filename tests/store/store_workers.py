@@ -21,9 +21,9 @@ from backends import StoreSpec
 from eventsourcing.persistence import IntegrityError, OperationalError
 from read_models import catch_up
 
-from domain.errors import ConcurrencyConflict
-from domain.money import Money
-from domain.storage import StreamLocks
+from domain.adapters.storage import StreamLocks
+from domain.model.errors import ConcurrencyConflict
+from domain.model.money import Money
 
 DAY = date(2026, 3, 2)
 START_TIMEOUT = 120  # seconds for all children to open the store

@@ -22,10 +22,10 @@ from backends import StoreSpec, audit_verify
 from read_models import caught_up, rebuilt
 from store_workers import DAY
 
-from domain.chain import event_type, verify_chain
-from domain.invoices import invoice_number, series_id
-from domain.money import Money
-from domain.values import Installment, Party, Scope, stream_id
+from domain.model.chain import event_type, verify_chain
+from domain.model.invoices import invoice_number, series_id
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope, stream_id
 
 WORKERS = 8
 NOTES = 200  # per worker: half on the shared client, half on its own

@@ -28,11 +28,11 @@ from backends import StoreSpec, audit_verify
 from read_models import caught_up, rebuilt
 from store_workers import DAY
 
-from domain.chain import event_type, verify_chain
-from domain.invoices import invoice_number, series_id
-from domain.money import Money
-from domain.storage import LOCK_WAIT
-from domain.values import Installment, Party, Scope, stream_id
+from domain.adapters.storage import LOCK_WAIT
+from domain.model.chain import event_type, verify_chain
+from domain.model.invoices import invoice_number, series_id
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope, stream_id
 
 KILLS = 24
 MAX_DELAY = 0.3  # seconds after the child is ready (every fourth kill: after it was started)
@@ -46,7 +46,7 @@ def _forkserver():
     """Children forked from a clean, preloaded server: ~30 ms to start instead of ~400 ms for
     spawn, and, unlike fork, nothing of the parent (no open database connection) is inherited."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["domain.application", "store_workers"])
+    context.set_forkserver_preload(["domain.services.application", "store_workers"])
     return context
 
 

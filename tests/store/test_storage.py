@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 from backends import StoreSpec, with_schema
 
-from domain.application import Tratos
-from domain.errors import BadInput
-from domain.storage import (
+from domain.adapters.storage import (
     DurableSQLiteFactory,
     PostgresLocation,
     StoreUnavailable,
     locate_store,
     redact,
 )
-from domain.values import Party
+from domain.model.errors import BadInput
+from domain.model.values import Party
+from domain.services.application import Tratos
 
 DAY = date(2026, 3, 2)
 
@@ -77,7 +77,7 @@ def test_without_a_url_the_store_is_the_sqlite_file_in_home(tmp_path, monkeypatc
     location = locate_store(tmp_path / "home")
     assert location.postgres is None
     assert location.settings["SQLITE_DBNAME"] == str(tmp_path / "home" / "tratos.sqlite")
-    assert location.settings["PERSISTENCE_MODULE"] == "domain.storage:DurableSQLiteFactory"
+    assert location.settings["PERSISTENCE_MODULE"] == "domain.adapters.storage:DurableSQLiteFactory"
 
 
 def test_the_url_comes_from_the_argument_then_env_then_the_environment(tmp_path, monkeypatch):

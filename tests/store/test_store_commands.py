@@ -10,13 +10,13 @@ import pytest
 from forger import Forger
 from store_story import EVIDENCE, HANDLE, eur, open_and_sign, state_of, whole_story
 
-from domain import events as ev
-from domain.application import Tratos
-from domain.errors import BadInput, CurrencyMismatch, Refused, UnknownClient, UnknownReference
-from domain.invoices import InvoiceSeries, series_id
-from domain.money import Money
-from domain.relationship import Relationship
-from domain.values import Party, stream_id
+from domain.model import events as ev
+from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownClient, UnknownReference
+from domain.model.invoices import InvoiceSeries, series_id
+from domain.model.money import Money
+from domain.model.relationship import Relationship
+from domain.model.values import Party, stream_id
+from domain.services.application import Tratos
 
 
 def _rows(app: Tratos) -> list[tuple]:

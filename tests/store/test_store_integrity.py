@@ -9,8 +9,8 @@ import pytest
 from forger import Forger
 from store_story import HANDLE, eur, open_and_sign
 
-from domain.chain import canonical_json
-from domain.values import stream_id
+from domain.model.chain import canonical_json
+from domain.model.values import stream_id
 
 STREAM = stream_id(HANDLE)
 
@@ -60,7 +60,7 @@ class TestTamperingIsDetected:
         assert story.verify(HANDLE).broken.version == 3
 
     def test_an_edit_resealed_with_a_fresh_digest_breaks_the_next_version(self, story):
-        from domain.chain import digest_of
+        from domain.model.chain import digest_of
 
         raw = Forger(story)
         state = json.loads(raw.state(STREAM, 4))

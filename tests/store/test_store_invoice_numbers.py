@@ -8,8 +8,8 @@ import pytest
 from forger import Forger
 from store_story import HANDLE, eur, open_and_sign
 
-from domain.errors import BadInput, Refused, UnknownReference
-from domain.invoices import InvoiceSeries, series_id
+from domain.model.errors import BadInput, Refused, UnknownReference
+from domain.model.invoices import InvoiceSeries, series_id
 
 
 def _series(app, year: int = 2026) -> InvoiceSeries:

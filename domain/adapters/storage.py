@@ -36,7 +36,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
-from domain.errors import BadInput
+from domain.model.errors import BadInput
 
 DATABASE_URL = "TRATOS_DATABASE_URL"
 SQLITE_FILE = "tratos.sqlite"

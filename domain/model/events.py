@@ -1,8 +1,9 @@
 """Every event a client relationship can record, in the past tense.
 
-These classes are the schema of the record on disk: their module path and
-names are stored with each event (`domain.events:ChangeQuoted`), so never
-move or rename them without registering the old topic. Every class has an
+These classes are the schema of the record on disk: their names are stored with
+each event under the stable topic `domain.events:ChangeQuoted` (`stored_topic`),
+whatever module the class lives in, so never rename one without registering the
+old name. Every class has an
 explicit `class_version` (1 unless it changed); a change of fields bumps it and
 adds an `upcast_vN_vN+1` static method that turns a stored version-N state into
 version N+1, with a golden store of the old version in tests/fixtures (the
@@ -19,9 +20,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
-from domain.money import Money
-from domain.values import Evidence, Installment, Party, Scope, Side, Terms
+from domain.model.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
+from domain.model.money import Money
+from domain.model.values import Evidence, Installment, Party, Scope, Side, Terms
 
 SignMethod = Literal["pades", "email", "ink", "typed"]
 Fault = Literal["ours", "client", "shared", "misunderstanding", "unassigned"]
@@ -31,7 +32,7 @@ class DomainEvent(BaseModel):
     """What every event carries: stream, version, recorded time, business date, actor, digest."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-    # Stored with the event when above 1 (domain.chain.stored_state); read by the mapper's upcasting.
+    # Stored with the event when above 1 (domain.model.chain.stored_state); read by the mapper's upcasting.
     class_version: ClassVar[int] = 1
 
     originator_id: UUID
@@ -234,3 +235,20 @@ class InvoiceNumberAssigned(DomainEvent):
     invoice_number: str
     handle: str
 
+
+
+STORED_MODULE = "domain.events"  # where these classes lived when the first stores were written
+
+
+def stored_topic(cls: type) -> str:
+    """The topic stored with an event: the same for every store, old or new (ADR-22)."""
+    return f"{STORED_MODULE}:{cls.__name__}"
+
+
+def event_class(topic: str) -> type[DomainEvent]:
+    """The class a stored topic names (`domain.events:ChangeQuoted`)."""
+    module, _, name = topic.partition(":")
+    cls = globals().get(name) if module == STORED_MODULE else None
+    if not (isinstance(cls, type) and issubclass(cls, DomainEvent)):
+        raise ValueError(f"unknown event topic {topic!r}")
+    return cls

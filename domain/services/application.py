@@ -1,7 +1,7 @@
 """The tratos Application: one method per command, persistence chosen by environment.
 
 Every command reads the relationship's stream (a note only its first and last
-events: domain/notebook.py), lets the aggregate decide, and saves the new events
+events: domain/model/notebook.py), lets the aggregate decide, and saves the new events
 in one transaction (with the invoice series when an invoice is issued).
 Optimistic-concurrency conflicts are retried a bounded number of times by
 re-reading and re-deciding, then reported.
@@ -23,19 +23,19 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
-from domain.chain import ChainReport, RawRecord, verify_chain
-from domain.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
-from domain.encryption import check_key, configured_key, encryption_settings
-from domain.errors import ConcurrencyConflict, Refused, UnknownClient
-from domain.storage import SQLITE_FACTORY_TOPIC, locate_store
-from domain.streams import check_handle, series_id, stream_id
+from domain.adapters.encryption import check_key, configured_key, encryption_settings
+from domain.adapters.storage import SQLITE_FACTORY_TOPIC, locate_store
+from domain.model.chain import ChainReport, RawRecord, verify_chain
+from domain.model.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
+from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
+from domain.model.streams import check_handle, series_id, stream_id
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
-    from domain.invoices import InvoiceSeries
-    from domain.money import Money
-    from domain.notebook import Notebook
-    from domain.relationship import Relationship
-    from domain.values import Evidence, Installment, Party, Scope, Terms
+    from domain.model.invoices import InvoiceSeries
+    from domain.model.money import Money
+    from domain.model.notebook import Notebook
+    from domain.model.relationship import Relationship
+    from domain.model.values import Evidence, Installment, Party, Scope, Terms
 
 ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
@@ -84,15 +84,15 @@ class Tratos(Application):
     name = "tratos"
     env = {
         "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
-        "MAPPER_TOPIC": "domain.mapper:PydanticMapper",
-        "TRANSCODER_TOPIC": "domain.mapper:CanonicalJSONTranscoder",
+        "MAPPER_TOPIC": "domain.adapters.mapper:PydanticMapper",
+        "TRANSCODER_TOPIC": "domain.adapters.mapper:CanonicalJSONTranscoder",
         "SQLITE_LOCK_TIMEOUT": "30",
     }
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
                  actor: str = "", database_url: str | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
-        else the SQLite file in `home` (see domain/storage.py and ADR-9).
+        else the SQLite file in `home` (see domain/adapters/storage.py and ADR-9).
 
         Raises `StoreUnavailable` (a BadInput, exit 2) with one plain line when the
         store cannot be opened.
@@ -134,7 +134,7 @@ class Tratos(Application):
     # ---------------------------------------------------------------- reading
 
     def relationship(self, handle: str) -> Relationship:
-        from domain.relationship import Relationship
+        from domain.model.relationship import Relationship
 
         try:
             return self.repository.get(stream_id(check_handle(handle)), projector_func=Relationship.project)
@@ -157,8 +157,8 @@ class Tratos(Application):
     # ------------------------------------------------------------- recording
 
     def notebook(self, handle: str) -> Notebook:
-        """The relationship as a note needs it, from its first and last events (domain/notebook.py)."""
-        from domain.notebook import Notebook
+        """The relationship as a note needs it, from its first and last events (domain/model/notebook.py)."""
+        from domain.model.notebook import Notebook
 
         stream = stream_id(check_handle(handle))
         first = self.recorder.select_events(stream, limit=1)
@@ -184,7 +184,7 @@ class Tratos(Application):
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
 
     def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:
-        from domain.relationship import Relationship
+        from domain.model.relationship import Relationship
 
         if self.exists(handle):
             raise Refused(f"client {handle!r} already exists")
@@ -294,7 +294,7 @@ class Tratos(Application):
 
     def _series(self, series: str, year: int) -> InvoiceSeries:
         """The invoice series from its last event alone (see `InvoiceSeries.resume`)."""
-        from domain.invoices import InvoiceSeries
+        from domain.model.invoices import InvoiceSeries
 
         key = series_id(series, year)
         last = self.recorder.select_events(key, desc=True, limit=1)

@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.chain import GENESIS, digest_of, event_type
-from domain.errors import BadInput
-from domain.invoices import series_id
-from domain.values import check_handle, stream_id
+from domain.model.chain import GENESIS, digest_of, event_type
+from domain.model.errors import BadInput
+from domain.model.invoices import series_id
+from domain.model.values import check_handle, stream_id
 
 PAGE_SIZE = 1000
 

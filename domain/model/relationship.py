@@ -14,17 +14,17 @@ from decimal import Decimal
 from functools import singledispatchmethod
 from uuid import UUID
 
-from domain import events as ev
-from domain.chain import ChainedAggregate
-from domain.changes import Change
-from domain.contracts import Contract, Signature, check_schedule
-from domain.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
-from domain.invoices import Invoice
-from domain.late_fees import days_late
-from domain.mistakes import Mistake, RemedyOption
-from domain.money import Money
-from domain.notebook import check_opened
-from domain.values import (
+from domain.model import events as ev
+from domain.model.chain import ChainedAggregate
+from domain.model.changes import Change
+from domain.model.contracts import Contract, Signature, check_schedule
+from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
+from domain.model.invoices import Invoice
+from domain.model.late_fees import days_late
+from domain.model.mistakes import Mistake, RemedyOption
+from domain.model.money import Money
+from domain.model.notebook import check_opened
+from domain.model.values import (
     SIDES,
     Evidence,
     Installment,

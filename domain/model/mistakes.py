@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from domain.errors import Refused, UnknownReference
-from domain.money import Money
-from domain.values import Evidence
+from domain.model.errors import Refused, UnknownReference
+from domain.model.money import Money
+from domain.model.values import Evidence
 
 MISTAKE_STATES = (
     "reported", "acknowledged", "diagnosed", "remedy_proposed", "remedy_chosen", "resolved",

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import singledispatchmethod
 
-from domain.chain import ChainedAggregate
-from domain.choices import DEFAULT_SERIES  # noqa: F401  (re-exported)
-from domain.errors import CurrencyMismatch, Refused
-from domain.events import InvoiceNumberAssigned
-from domain.money import Money
-from domain.streams import series_id  # noqa: F401  (re-exported)
+from domain.model.chain import ChainedAggregate
+from domain.model.choices import DEFAULT_SERIES  # noqa: F401  (re-exported)
+from domain.model.errors import CurrencyMismatch, Refused
+from domain.model.events import InvoiceNumberAssigned
+from domain.model.money import Money
+from domain.model.streams import series_id  # noqa: F401  (re-exported)
 
 
 @dataclass

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder, Transcoding
-from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.chain import canonical_json, stored_state
+from domain.model.chain import canonical_json, stored_state
+from domain.model.events import event_class, stored_topic
 
 
 class CanonicalJSONTranscoder(Transcoder):
@@ -35,7 +35,7 @@ class PydanticMapper(Mapper):
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=get_topic(type(domain_event)),
+            topic=stored_topic(type(domain_event)),
             state=self.encode_state(stored_state(domain_event)),
         )
 
@@ -66,7 +66,7 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
     A state written by a newer schema than this code knows is refused (ValueError), never
     validated into a class that would silently drop what it does not understand.
     """
-    cls = resolve_topic(topic)
+    cls = event_class(topic)
     state = dict(state)
     version = state.pop("class_version", 1)
     current = getattr(cls, "class_version", 1)

@@ -7,14 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from domain.currencies import (  # noqa: F401  (re-exported)
+from domain.model.currencies import (  # noqa: F401  (re-exported)
     CURRENCIES,
     MAX_AMOUNT,
     check_currency,
     minor_units,
     to_minor_units,
 )
-from domain.errors import BadInput, CurrencyMismatch
+from domain.model.errors import BadInput, CurrencyMismatch
 
 
 class Money(BaseModel):

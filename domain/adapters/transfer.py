@@ -27,10 +27,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.chain import canonical_json, event_type
-from domain.errors import BadInput, Refused
-from domain.integrity import StreamChain, label_of, notifications
-from domain.mapper import event_from_state
+from domain.adapters.integrity import StreamChain, label_of, notifications
+from domain.adapters.mapper import event_from_state
+from domain.model.chain import canonical_json, event_type
+from domain.model.errors import BadInput, Refused
 
 FORMAT = "tratos-export"
 FORMAT_VERSION = 1

@@ -10,11 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.choices import DEFAULT_RESPONSE_DAYS
-from domain.errors import BadInput
-from domain.late_fees import ECB_REFERENCE_RATE, ECB_REFERENCE_RATE_SINCE  # noqa: F401  (re-exported)
-from domain.money import Money
-from domain.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
+from domain.model.choices import DEFAULT_RESPONSE_DAYS
+from domain.model.errors import BadInput
+from domain.model.late_fees import ECB_REFERENCE_RATE, ECB_REFERENCE_RATE_SINCE  # noqa: F401  (re-exported)
+from domain.model.money import Money
+from domain.model.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
 
 MAX_TEXT = 5000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -15,11 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from domain.currencies import to_minor_units
+from domain.model.currencies import to_minor_units
 
 if TYPE_CHECKING:
-    from domain.money import Money
-    from domain.values import LateFee
+    from domain.model.money import Money
+    from domain.model.values import LateFee
 
 STATUTORY_MARGIN = Decimal(8)
 STATUTORY_COMPENSATION_EUR = Decimal(40)
@@ -32,7 +32,7 @@ def __getattr__(name: str) -> Money:
     """STATUTORY_COMPENSATION (40 EUR), made when first used: a Money made at import would build
     Money's validator in every command, whether it handles money or not."""
     if name == "STATUTORY_COMPENSATION":
-        from domain.money import Money
+        from domain.model.money import Money
 
         return Money(amount=STATUTORY_COMPENSATION_EUR, currency="EUR")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -71,6 +71,6 @@ def late_fee(fee: LateFee, reference_rate: Decimal, outstanding: Money, due: dat
         return None
     if fee.kind == "fixed":
         return fee.fixed
-    from domain.money import Money
+    from domain.model.money import Money
 
     return Money(amount=amount, currency=outstanding.currency)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from domain.errors import BadInput
+from domain.model.errors import BadInput
 
 TRATOS_NAMESPACE = uuid.UUID("5b7c3f0e-8d1a-4a57-9a53-7f1d2f7f6a01")
 _HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")

@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from domain.errors import BadInput
+from domain.model.errors import BadInput
 
 KEY_ENV = "TRATOS_ENCRYPTION_KEY"
 KEY_BYTES = 32

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from domain.errors import Refused
-from domain.money import Money
-from domain.values import Evidence, Installment, Scope
+from domain.model.errors import Refused
+from domain.model.money import Money
+from domain.model.values import Evidence, Installment, Scope
 
 CONTRACT_STATES = ("drafted", "signed_by_us", "signed_by_client", "in_force", "completed", "superseded")
 

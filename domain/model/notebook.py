@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain import events as ev
-from domain.chain import ChainedAggregate
-from domain.errors import Refused
-from domain.values import Evidence, check_text
+from domain.model import events as ev
+from domain.model.chain import ChainedAggregate
+from domain.model.errors import Refused
+from domain.model.values import Evidence, check_text
 
 
 def check_opened(handle: str, opened_on: date | None, on: date) -> None:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from domain.errors import Refused
-from domain.money import Money
-from domain.values import Evidence
+from domain.model.errors import Refused
+from domain.model.money import Money
+from domain.model.values import Evidence
 
 CHANGE_STATES = ("requested", "quoted", "approved", "rejected", "withdrawn")
 

@@ -1,6 +1,6 @@
 """ISO 4217 currencies and their minor units: plain Decimals, no pydantic.
 
-`Money` (domain/money.py) is built on these; the read models use them directly, so that
+`Money` (domain/model/money.py) is built on these; the read models use them directly, so that
 `tratos status` formats and computes amounts without building the domain's models.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from domain.errors import BadInput
+from domain.model.errors import BadInput
 
 # Active ISO 4217 codes; the minor unit is 2 unless listed below.
 _CODES = """
