@@ -14,7 +14,6 @@ from typing import Any
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder, Transcoding
 
 from domain.model.chain import canonical_json, stored_state
-from domain.model.events import event_class, stored_topic
 
 
 class CanonicalJSONTranscoder(Transcoder):
@@ -35,7 +34,7 @@ class PydanticMapper(Mapper):
         return StoredEvent(
             originator_id=domain_event.originator_id,
             originator_version=domain_event.originator_version,
-            topic=stored_topic(type(domain_event)),
+            topic=_stored_topic(type(domain_event)),
             state=self.encode_state(stored_state(domain_event)),
         )
 
@@ -66,6 +65,9 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
     A state written by a newer schema than this code knows is refused (ValueError), never
     validated into a class that would silently drop what it does not understand.
     """
+    # Imported here, not with this module: `status` builds no event class at all (ADR-16).
+    from domain.model.events import event_class
+
     cls = event_class(topic)
     state = dict(state)
     version = state.pop("class_version", 1)
@@ -78,3 +80,9 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
     state["originator_id"] = originator_id
     state["originator_version"] = originator_version
     return cls.model_validate(state)
+
+
+def _stored_topic(cls: type) -> str:
+    from domain.model.events import stored_topic
+
+    return stored_topic(cls)
