@@ -155,6 +155,8 @@ def run_tour(steps: list[Step], home: Path) -> Iterator[tuple[Step, Ran]]:
 
     They run in home's parent folder (where the tour's files are made and its PDFs written);
     what they print shows the folder above that as /tmp, so `home` reads /tmp/tour/store.
+    Blank lines at the end of what a command prints are dropped: between two commands of a
+    block the README cannot show them.
     """
     folder, root = home.parent, home.parent.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,12 +164,13 @@ def run_tour(steps: list[Step], home: Path) -> Iterator[tuple[Step, Ran]]:
         (folder / name).write_text(content, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRATOS_")}
     env.update(TRATOS_HOME=str(home), TRATOS_TODAY=TODAY, TRATOS_KEY_PASSPHRASE=PASSPHRASE,
-               NO_COLOR="1", PYTHONWARNINGS="ignore")  # a library's deprecation notice is not tratos speaking
+               NO_COLOR="1", PYTHONIOENCODING="utf-8",
+               PYTHONWARNINGS="ignore")  # a library's deprecation notice is not tratos speaking
     for step in steps:
         done = subprocess.run([str(SCRIPT), *step.argv], cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, encoding="utf-8", timeout=120)
         shown = (done.stdout.replace(str(root), SHOWN_ROOT), done.stderr.replace(str(root), SHOWN_ROOT))
-        yield step, Ran(*(text.splitlines() for text in shown), done.returncode)
+        yield step, Ran(*(text.rstrip("\n").splitlines() for text in shown), done.returncode)
 
 
 def runnable(text: str) -> list[Step]:
@@ -182,14 +185,14 @@ def rewritten(text: str, ran: list[Ran]) -> str:
     digests of the lines that do change are translated to the kept ones where they are the
     same value (a document's SHA-256 printed by `pdf` and again by `verify`).
     """
-    steps = [step for block in blocks(text) if not block.skipped for step in block.steps]
+    steps = runnable(text)
     matchers = [difflib.SequenceMatcher(a=normalised(step.shown), b=normalised(done.printed),
                                         autojunk=False) for step, done in zip(steps, ran, strict=True)]
     kept: dict[str, str] = {}  # a digest of this run -> the one the README shows for it
     for step, done, matcher in zip(steps, ran, matchers, strict=True):
         for a, b, size in matcher.get_matching_blocks():
             for old, new in zip(step.shown[a:a + size], done.printed[b:b + size], strict=True):
-                kept.update(zip(HEX.findall(new), HEX.findall(old), strict=True))
+                kept.update(zip(HEX.findall(new), HEX.findall(old), strict=False))
     outputs = iter(zip(steps, ran, matchers, strict=True))
     lines = text.splitlines()
     bodies = []
