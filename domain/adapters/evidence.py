@@ -100,14 +100,19 @@ def read_evidence(path: str | Path) -> tuple[bytes, Evidence]:
         raise BadInput(f"evidence file not found: {source}") from None
     except (IsADirectoryError, PermissionError, OSError) as error:
         raise BadInput(f"cannot read evidence file {source}: {error.strerror or error}") from None
+    return content, describe(source, content)
+
+
+def describe(source: Path, content: bytes) -> Evidence:
+    """How a file is cited as evidence: its hash, name, size, type (and an email's headers)."""
     media_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     headers: dict[str, str] = {}
     if source.suffix.lower() == ".eml":
         media_type = "message/rfc822"
         message = email.message_from_bytes(content, policy=email.policy.default)
         headers = {name.lower(): str(message[name]) for name in EML_HEADERS if message[name]}
-    return content, Evidence(sha256=hashlib.sha256(content).hexdigest(), name=source.name[:200],
-                             size=len(content), media_type=media_type, headers=headers)
+    return Evidence(sha256=hashlib.sha256(content).hexdigest(), name=source.name[:200],
+                    size=len(content), media_type=media_type, headers=headers)
 
 
 def gather(paths: Iterable[str | Path]) -> list[tuple[bytes, Evidence]]:
