@@ -17,8 +17,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from domain.adapters.evidence import EvidenceFolder, read_evidence
 from cli.main import main
+from domain.adapters.evidence import EvidenceFolder, read_evidence
 from domain.model.money import Money
 from domain.model.values import Installment, Party, Scope, Terms, stream_id
 
