@@ -60,7 +60,7 @@ class PadesSignature:
 
 
 @dataclass(frozen=True)
-class ContractSigned:
+class SignedContract:
     """The signature recorded, and whether the contract is now in force."""
 
     recorded: Recorded
@@ -120,7 +120,7 @@ def approve_change(app: Tratos, checks: SignatureChecks, handle: str, change_id:
 
 def sign_contract(app: Tratos, checks: SignatureChecks, handle: str, *, party: str, method: str,
                   on: date, contract_id: str | None = None, signer: str | None = None,
-                  our_name: str = "", file: Returned | None = None) -> ContractSigned:
+                  our_name: str = "", file: Returned | None = None) -> SignedContract:
     """Record a signature of the contract; a PAdES one only if it is on the contract we issued.
 
     The signer defaults to the certificate's common name (PAdES), else to `our_name` or the
@@ -144,7 +144,7 @@ def sign_contract(app: Tratos, checks: SignatureChecks, handle: str, *, party: s
                                      contract_id=contract_id, evidence=[f.evidence for f in files],
                                      **certificate)
     contract = app.relationship(handle).contracts[recorded.event.contract_id]
-    return ContractSigned(recorded, contract.state == "in_force")
+    return SignedContract(recorded, contract.state == "in_force")
 
 
 def _default_signer(app: Tratos, handle: str, party: str, our_name: str) -> str:
