@@ -146,8 +146,8 @@ def keygen(session: Session) -> None:
 
 def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> AuditReport:
     """The whole audit of the session's store (or of one client), with a progress bar on a terminal."""
-    from cli.evidence import evidence_path
     from cli.rebuild import progress_bar
+    from domain.adapters.evidence import EvidenceFolder
     from domain.adapters.integrity import audit_store
     from domain.model.errors import UnknownClient
     from domain.model.values import check_handle, stream_id
@@ -164,7 +164,7 @@ def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> Au
         streams = {stream}
     with progress_bar(session, "Verifying") as progress:
         return audit_store(app, streams=streams, anchors=anchors, witness=witness,
-                           evidence_file=lambda sha256: evidence_path(session.home, sha256),
+                           evidence_file=EvidenceFolder.of(session.home).path,
                            names_of=lambda streams: known_handles(app, streams), progress=progress)
 
 

@@ -88,7 +88,7 @@ def _decided(session: Session, verb: str, handle: str, change_id: str, evidence:
     day = business_date(session, on)
     with kept_evidence(session, evidence) as files:
         result = getattr(session.app, f"{verb}_change")(handle, change_id, on=day, evidence=files)
-    past = {"approve": "approved", "reject": "rejected", "withdraw": "withdrawn"}[verb]
+    past = {"reject": "rejected", "withdraw": "withdrawn"}[verb]
     recorded(session, result, f"change {result.id} {past}")
 
 
@@ -113,13 +113,13 @@ def approve(session: Session, handle: str, change_id: str, evidence: tuple[str, 
         tratos change approve acme C1 --evidence approval.eml
         tratos change approve acme C1 --signed-pdf change-C1-signed.pdf
     """
-    if signed_pdf:
-        from cli.signatures import client_signature
+    from cli.signatures import PdfSignatureChecks, evidence_files, returned_pdf
+    from domain.services.countersignatures import approve_change
 
-        relationship = session.app.relationship(handle)
-        client_signature(session, relationship, "change", relationship.change(change_id).id, signed_pdf)
-        evidence = (*evidence, signed_pdf)
-    _decided(session, "approve", handle, change_id, evidence, on)
+    signed = returned_pdf(signed_pdf) if signed_pdf else None
+    result = approve_change(session.app, PdfSignatureChecks(session), handle, change_id,
+                            on=business_date(session, on), evidence=evidence_files(evidence), signed=signed)
+    recorded(session, result, f"change {result.id} approved")
 
 
 @change.command("reject")

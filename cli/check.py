@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 import click
 
 from cli.options import business_date, pass_session
@@ -19,26 +16,6 @@ KINDS = {
     "mistake_not_acknowledged": "mistake not acknowledged",
     "contract_past_end": "contract past its end",
 }
-
-
-def run_check(app: Any, models: Any, today: date) -> dict[str, Any]:
-    """Record PaymentLate once per overdue invoice not yet marked, then list what needs action.
-
-    Idempotent: an invoice marked late is never marked again, so a second run on the same
-    day records nothing.
-    """
-    from domain.model.errors import Refused
-
-    marked = []
-    for item in models.unmarked_late(today):
-        try:
-            app.mark_late(item["handle"], item["invoice"], on=today)
-        except Refused:  # another process marked it (or paid it) since the read models were read
-            continue
-        marked.append(item)
-    if marked:
-        models.catch_up()
-    return {"today": today.isoformat(), "marked_late": marked, "actions": models.actions(today)}
 
 
 @click.command()
@@ -57,6 +34,8 @@ def check(session: Session, today: str | None) -> None:
         tratos check
         tratos check --today 2026-03-31 --json
     """
+    from domain.services.check import run_check
+
     day = business_date(session, today)
     result = run_check(session.app, session.models, day)
     if session.as_json:

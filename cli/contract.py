@@ -8,7 +8,6 @@ from cli.options import (
     business_date,
     contract_option,
     handle_argument,
-    kept_evidence,
     on_option,
     pass_session,
 )
@@ -109,26 +108,20 @@ def sign(session: Session, handle: str, party: str, method: str | None, file: st
         method = "typed"
     if method == "pades" and party == "client" and not file:
         raise BadInput("the client's PAdES signature is in the PDF it returned: --file returned.pdf")
-    day = business_date(session, on)
-    certificate = {}
-    if method == "pades":
-        from cli.signatures import client_signature, our_signature
+    from cli.signatures import PdfSignatureChecks, evidence_files, returned_pdf
+    from domain.services.countersignatures import sign_contract
 
-        relationship = session.app.relationship(handle)
-        contract_id = relationship.contract(contract_id).id
-        pades = (our_signature(session, relationship, contract_id, file) if party == "us"
-                 else client_signature(session, relationship, "contract", contract_id, file))
-        certificate = {"certificate_subject": pades.subject, "certificate_fingerprint": pades.fingerprint,
-                       "document_sha256": pades.document_sha256}
-        signer = signer or _common_name(pades.subject)
-    name = signer or _default_signer(session, handle, party)
-    with kept_evidence(session, (file,) if file else ()) as files:
-        result = session.app.sign_contract(handle, party=party, signer=name, method=method, on=day,
-                                           contract_id=contract_id, evidence=files, **certificate)
-    event = result.event
+    day = business_date(session, on)
+    given = None
+    if file:
+        given = returned_pdf(file) if method == "pades" else evidence_files((file,))[0]
+    done = sign_contract(session.app, PdfSignatureChecks(session), handle, party=party, method=method, on=day,
+                         contract_id=contract_id, signer=signer, our_name=session.identity.get("name", ""),
+                         file=given)
+    event = done.recorded.event
     side = "us" if party == "us" else "the client"
-    state = "now in force" if _both_signed(session, handle, event.contract_id) else "waiting for the other party"
-    recorded(session, result, f"contract {event.contract_id} signed by {side} ({event.signer}, {method}),"
+    state = "now in force" if done.in_force else "waiting for the other party"
+    recorded(session, done.recorded, f"contract {event.contract_id} signed by {side} ({event.signer}, {method}),"
              f" {state}")
 
 
@@ -146,27 +139,3 @@ def complete(session: Session, handle: str, contract_id: str | None, on: str | N
     """
     result = session.app.complete_contract(handle, on=business_date(session, on), contract_id=contract_id)
     recorded(session, result, f"contract {result.event.contract_id} completed")
-
-
-def _default_signer(session: Session, handle: str, party: str) -> str:
-    from domain.model.errors import BadInput
-
-    if party == "client":
-        client = session.app.relationship(handle).client
-        return client.name if client else ""
-    if not session.identity.get("name"):
-        raise BadInput("who signed for you? pass --signer NAME or run `tratos init` first")
-    return session.identity["name"]
-
-
-def _both_signed(session: Session, handle: str, contract_id: str) -> bool:
-    return session.app.relationship(handle).contracts[contract_id].state == "in_force"
-
-
-def _common_name(subject: str) -> str:
-    """'CN=Bob Client, E=bob@acme.test' -> 'Bob Client'."""
-    for part in subject.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "CN":
-            return value
-    return ""

@@ -39,8 +39,6 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     from cli.notation import parse_date, parse_money
 
     billed = parse_money(amount, session.currency) if amount is not None else None
-    if billed is None and change_id is not None and installment is None:
-        billed = _change_price(session, handle, change_id)
     result = session.app.issue_invoice(
         handle, on=business_date(session, on), installment=installment, amount=billed,
         change_id=change_id, contract_id=contract_id,
@@ -51,11 +49,3 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     recorded(session, result, f"invoice {event.invoice_number} for {money(event.amount)} ({what}),"
              f" due {event.due}")
 
-
-def _change_price(session: Session, handle: str, change_id: str):
-    from domain.model.errors import Refused
-
-    price = session.app.relationship(handle).change(change_id).price
-    if price is None:
-        raise Refused(f"change {change_id} has no quoted price: quote and approve it before invoicing it")
-    return price

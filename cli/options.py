@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import click
@@ -58,30 +57,12 @@ def business_date(session: Session, text: str | None) -> date:
 
 @contextmanager
 def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
-    """Store evidence files for a command; if the command is refused, remove the ones it added."""
+    """Keep the --evidence files for a command; if the command is refused, take back the ones it added."""
     if not paths:
         yield []
         return
-    from cli.evidence import evidence_path, gather, keep
+    from domain.adapters.evidence import EvidenceFolder, gather
 
     files = gather(paths)
-    added: list[Path] = []
-    for content, evidence in files:
-        if not evidence_path(session.home, evidence.sha256).exists():
-            added.append(keep(session.home, content, evidence))
-    try:
+    with EvidenceFolder.of(session.home).keeping(content for content, _ in files):
         yield [evidence for _, evidence in files]
-    except BaseException:
-        for path in added:
-            path.unlink(missing_ok=True)
-            _remove_if_empty(path.parent, path.parent.parent)
-        raise
-
-
-def _remove_if_empty(*folders: Path) -> None:
-    """Leave the evidence folder as it was: drop folders a refused command created."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty (or already gone): it holds other evidence
-            return

@@ -6,10 +6,7 @@ WeasyPrint and pyHanko are imported inside the functions that use them, so
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +19,7 @@ from cli.session import Session
 if TYPE_CHECKING:
     from documents.context import Document
     from documents.identity import Identity
+    from domain.services.documents import Issued, Printed
 
 KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier")
 LANGUAGES = ("es", "en")
@@ -66,90 +64,46 @@ def pdf(session: Session, kind: str, handle: str, ref: str | None, lang: str | N
         tratos pdf change acme C1 --lang en -o change-C1.pdf
         tratos pdf dossier acme
     """
+    from domain.services.documents import issue_document
+
     day = business_date(session, on)
-    issued = issue_document(session, kind, handle, ref, lang=lang or session.lang, on=day,
-                            output=output, sign=not unsigned)
+    issued, _ = issue_document(session.app, printer(session, lang, unsigned), handle, kind, ref, on=day,
+                               output=Path(output) if output else None)
     report_issued(session, issued)
 
 
-@dataclass(frozen=True)
-class Issued:
-    """A document written and recorded: where, what, from which chain head."""
+class PdfPrinter:
+    """The `Printer` the document services are given: WeasyPrint renders, pyHanko signs (documents/)."""
 
-    path: Path
-    kind: str
-    document_id: str
-    lang: str
-    handle: str
-    sha256: str
-    chain_version: int
-    chain_digest: str
-    signed: bool
-    recorded_version: int
+    def __init__(self, session: Session, *, lang: str, sign: bool) -> None:
+        self.session, self.lang, self.sign = session, lang, sign
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": str(self.path), "kind": self.kind, "id": self.document_id, "lang": self.lang,
-            "handle": self.handle, "sha256": self.sha256, "signed": self.signed,
-            "chain_version": self.chain_version, "chain_digest": self.chain_digest,
-            "recorded_version": self.recorded_version,
-        }
+    def __call__(self, handle: str, kind: str, ref: str | None, *, on: date) -> Printed:
+        from documents.context import Signer, build_document, read_stream
+        from domain.model.errors import Refused
+        from domain.services.documents import Printed
 
-
-def issue_document(session: Session, kind: str, handle: str, ref: str | None, *, lang: str, on: date,
-                   output: str | None, sign: bool, before_recording: Any = None) -> Issued:
-    """Render, sign, write the file, then record `DocumentIssued`; nothing is left if recording fails.
-
-    `before_recording` (optional) runs after the file is written and before
-    `DocumentIssued` is recorded (the reminder records `ReminderSent` there).
-    """
-    from documents.context import Signer, build_document, read_stream
-    from domain.model.errors import Refused
-
-    if not session.identity.get("name"):
-        raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E` first")
-    signing = load_signing_identity(session) if sign else None
-    snapshot = read_stream(session.app, handle)
-    signer = Signer(signing.subject, signing.fingerprint) if signing else None
-    document = build_document(snapshot, kind, ref, lang=lang, on=on, identity=session.identity,
-                              evidence_home=session.home, signer=signer)
-    content = render_document(document)
-    if signing is not None:
-        content = sign_document(content, document, signing, session.identity)
-    elif sign:
-        click.echo(f"warning: no signing key in {session.home / KEY_FILE}: the PDF is not signed"
-                   " (set one up with `tratos init` or `tratos identity import`)", err=True)
-    path = Path(output) if output else Path(document.filename)
-    _write_atomically(path, content)
-    digest = hashlib.sha256(content).hexdigest()
-    copy = _keep_issued_copy(session, content, digest, path.name)
-    try:
-        if before_recording is not None:
-            before_recording()
-        result = session.app.issue_document(
-            handle, kind, sha256=digest, chain_version=document.head.version,
-            chain_digest=document.head.digest, on=on, document_id=document.document_id, lang=lang)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        if copy is not None:
-            copy.unlink(missing_ok=True)
-        raise
-    return Issued(path, kind, document.document_id, lang, handle, digest, document.head.version,
-                  document.head.digest, signing is not None, result.event.originator_version)
+        session = self.session
+        if not session.identity.get("name"):
+            raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E` first")
+        signing = load_signing_identity(session) if self.sign else None
+        snapshot = read_stream(session.app, handle)
+        signer = Signer(signing.subject, signing.fingerprint) if signing else None
+        document = build_document(snapshot, kind, ref, lang=self.lang, on=on, identity=session.identity,
+                                  evidence_home=session.home, signer=signer)
+        content = render_document(document)
+        if signing is not None:
+            content = sign_document(content, document, signing, session.identity)
+        elif self.sign:
+            click.echo(f"warning: no signing key in {session.home / KEY_FILE}: the PDF is not signed"
+                       " (set one up with `tratos init` or `tratos identity import`)", err=True)
+        return Printed(content, document.kind, document.document_id, document.lang, document.filename,
+                       document.head.version, document.head.digest, signing is not None)
 
 
-def _keep_issued_copy(session: Session, content: bytes, digest: str, name: str) -> Path | None:
-    """Keep the issued bytes in the evidence folder: a returned, countersigned PDF is checked against them.
-
-    Returns the path if this call added it (so a failed recording can take it back).
-    """
-    from cli.evidence import evidence_path, keep
-    from domain.model.values import Evidence
-
-    if evidence_path(session.home, digest).exists():
-        return None
-    return keep(session.home, content, Evidence(sha256=digest, name=name, size=len(content),
-                                                media_type="application/pdf"))
+def printer(session: Session, lang: str | None, unsigned: bool) -> PdfPrinter:
+    """The printer for --lang and --unsigned, shared by `pdf` and `remind`."""
+    return PdfPrinter(session, lang=lang or session.lang, sign=not unsigned)
 
 
 def render_document(document: Document) -> bytes:
@@ -197,27 +151,6 @@ def report_issued(session: Session, issued: Issued) -> None:
                f" v{issued.chain_version} {issued.chain_digest[:16]} ({issued.handle})")
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    from domain.model.errors import BadInput
-
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tratos-", suffix=".pdf")
-    except OSError as error:
-        raise BadInput(f"cannot write {path}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # a document to send, not a secret (mkstemp makes 0600)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
 # ------------------------------------------------------------------ verify
 
 
@@ -255,8 +188,3 @@ def _trusted_certificates(session: Session) -> list[Any]:
 
     return known_certificates(session.home)
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.pdf import document_options, issue_document
+from cli.pdf import document_options, printer
 from cli.session import Session
 
 
@@ -28,31 +30,23 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
         tratos remind acme F-2026-002 --lang en -o reminder.pdf
     """
     from documents.context import late_fee_claim
+    from domain.services.reminders import send_reminder
 
     day = business_date(session, on)
-    relationship = session.app.relationship(handle)
-    unpaid = relationship.invoice(invoice)
-    unpaid.check_remindable(day)
-    fee = late_fee_claim(relationship, unpaid, day)
-    sent = []
-
-    def record_reminder() -> None:
-        sent.append(session.app.send_reminder(handle, unpaid.number, on=day, late_fee=fee))
-
-    issued = issue_document(session, "reminder", handle, unpaid.number, lang=lang or session.lang, on=day,
-                            output=output, sign=not unsigned, before_recording=record_reminder)
-    event = sent[0].event
+    done = send_reminder(session.app, printer(session, lang, unsigned), handle, invoice, on=day,
+                         claim=late_fee_claim, output=Path(output) if output else None)
+    event, issued, fee = done.reminder, done.issued, done.late_fee
     if session.as_json:
         from cli.output import print_json
 
         print_json({
-            "recorded": "ReminderSent", "handle": handle, "id": unpaid.number,
+            "recorded": "ReminderSent", "handle": handle, "id": event.invoice_number,
             "days_late": event.days_late, "late_fee": event.late_fee,
             "stream_version": event.originator_version, "document": issued.as_dict(),
         })
         return
     fee_text = f", late fee {fee.amount} {fee.currency}" if fee else ""
-    click.echo(f"Recorded: reminder for {unpaid.number}, {event.days_late} days late{fee_text},"
+    click.echo(f"Recorded: reminder for {event.invoice_number}, {event.days_late} days late{fee_text},"
                f" on {day} ({handle})")
     signed = "signed" if issued.signed else "NOT signed"
     click.echo(f"Wrote the reminder ({issued.lang}, {signed}) to {issued.path}; document issued,"

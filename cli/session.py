@@ -24,6 +24,7 @@ class Session:
         self._home = home
         self.database_url = database_url
         self._app: Tratos | None = None
+        self._projecting: Any = None  # read models opened only to project what this command recorded
 
     @cached_property
     def home(self) -> Path:
@@ -60,6 +61,7 @@ class Session:
             if self.database_url:
                 kwargs["database_url"] = self.database_url
             self._app = Tratos(**kwargs)
+            self._app.after_recording(self._catch_up_read_side)
         return self._app
 
     @cached_property
@@ -97,28 +99,30 @@ class Session:
     def close(self) -> None:
         models = self.__dict__.pop("models", None)
         try:
-            if self._app is not None and self._app.has_recorded:
-                models = self._catch_up_read_side(models)
+            for opened in (models, self._projecting):
+                if opened is not None:
+                    opened.close()
         finally:
-            if models is not None:
-                models.close()
+            self._projecting = None
             if self._app is not None:
                 self._app.close()
                 self._app = None
 
-    def _catch_up_read_side(self, models: Any) -> Any:
+    def _catch_up_read_side(self) -> None:
         """After a command recorded, project what it recorded while its event classes are loaded.
 
-        The next `status` then finds its read models current and builds no pydantic model at all
-        (ADR-16). Best effort: the events are saved already, and whatever is not projected here
-        is projected by the next command that reads.
+        The Application calls this once the transaction is committed. The next `status` then
+        finds its read models current and builds no pydantic model at all (ADR-16). Best
+        effort: the events are saved already, and whatever is not projected here is projected
+        by the next command that reads.
         """
         from projections import ReadModels
         from projections.heads import StreamHeads
 
         try:
+            models = self.__dict__.get("models") or self._projecting
             if models is None and not self.app.encrypted:  # an encrypted store's live in memory (ADR-12)
-                models = ReadModels(self.app)
+                models = self._projecting = ReadModels(self.app)
             if models is not None:
                 models.catch_up()
             heads = StreamHeads(self.app)
@@ -129,4 +133,3 @@ class Session:
         except Exception:  # noqa: BLE001 - a failure here must not turn a recorded command into an error
             if os.environ.get("TRATOS_DEBUG") == "1":
                 raise
-        return models  # the caller closes it

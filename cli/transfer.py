@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +29,11 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
+    from domain.adapters.files import atomic_file
     from domain.adapters.transfer import export_store
 
     target = Path(file)
-    with progress_bar(session, "Exporting") as progress, _atomic_file(target) as out:
+    with progress_bar(session, "Exporting") as progress, atomic_file(target) as out:
         done = export_store(session.app, out, progress=progress)
     copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
                        if evidence_dir else (0, []))
@@ -97,36 +95,6 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
 # -------------------------------------------------------------- plumbing
 
 
-class _atomic_file:
-    """A binary file written under a temporary name and renamed into place only when complete."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-
-    def __enter__(self) -> Any:
-        from domain.model.errors import BadInput
-
-        folder = self.target.parent if str(self.target.parent) else Path(".")
-        try:
-            handle, self.temporary = tempfile.mkstemp(dir=folder, prefix=".tratos-export-")
-        except OSError as error:
-            raise BadInput(f"cannot write {self.target}: {error.strerror or error}") from None
-        self.out = os.fdopen(handle, "wb")
-        return self.out
-
-    def __exit__(self, kind: Any, *_: Any) -> None:
-        try:
-            if kind is None:
-                self.out.flush()
-                os.fsync(self.out.fileno())
-            self.out.close()
-            if kind is None:
-                os.replace(self.temporary, self.target)
-        finally:
-            if os.path.exists(self.temporary):
-                os.unlink(self.temporary)
-
-
 def _catch_up(session: Session, progress: Any) -> None:
     """Rebuild the read models and stream heads from the imported log (never trust leftovers)."""
     from projections import ReadModels
@@ -140,24 +108,16 @@ def _catch_up(session: Session, progress: Any) -> None:
     heads.catch_up()
 
 
-def _sha256_of(path: Path) -> str | None:
-    try:
-        with path.open("rb") as source:
-            return hashlib.file_digest(source, "sha256").hexdigest()
-    except OSError:
-        return None
-
-
 def _export_evidence(home: Path, folder: Path, wanted: set[str]) -> tuple[int, list[str]]:
-    from cli.evidence import evidence_path, write_once
+    from domain.adapters.evidence import EvidenceFolder
 
+    kept, copy = EvidenceFolder.of(home), EvidenceFolder(folder)
     copied, missing = 0, []
     for sha256 in sorted(wanted):
-        source = evidence_path(home, sha256)
-        if _sha256_of(source) != sha256:
+        if not kept.holds(sha256):
             missing.append(sha256)
             continue
-        write_once(folder / sha256[:2] / sha256[2:], source.read_bytes())
+        copy.keep(kept.read(sha256))
         copied += 1
     return copied, missing
 
@@ -166,23 +126,27 @@ def _check_evidence(folder: Path | None, wanted: set[str]) -> None:
     """Before anything is imported: every referenced evidence file is in `folder` with its hash."""
     if folder is None:
         return
+    from domain.adapters.evidence import EvidenceFolder
     from domain.model.errors import BadInput
 
+    copy = EvidenceFolder(folder)
     for sha256 in sorted(wanted):
-        if _sha256_of(folder / sha256[:2] / sha256[2:]) != sha256:
+        if not copy.holds(sha256):
             raise BadInput(f"evidence {sha256} is missing from {folder} or does not have its SHA-256;"
                            " nothing was imported")
 
 
 def _import_evidence(home: Path, folder: Path, wanted: set[str]) -> int:
-    from cli.evidence import evidence_path, write_once
+    from domain.adapters.evidence import EvidenceFolder
 
+    kept, copy = EvidenceFolder.of(home), EvidenceFolder(folder)
     for sha256 in sorted(wanted):
-        write_once(evidence_path(home, sha256), (folder / sha256[:2] / sha256[2:]).read_bytes())
+        kept.keep(copy.read(sha256))
     return len(wanted)
 
 
 def _absent_evidence(home: Path, wanted: set[str]) -> list[str]:
-    from cli.evidence import evidence_path
+    from domain.adapters.evidence import EvidenceFolder
 
-    return [sha256 for sha256 in sorted(wanted) if not evidence_path(home, sha256).exists()]
+    kept = EvidenceFolder.of(home)
+    return [sha256 for sha256 in sorted(wanted) if not kept.exists(sha256)]

@@ -10,7 +10,6 @@ the footer is exactly the state the values were taken from. No WeasyPrint here:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.adapters.evidence import EvidenceFolder
 from domain.model.chain import RawRecord, verify_chain
 from domain.model.errors import BadInput, Refused, UnknownClient
 from domain.model.invoices import Invoice
@@ -369,16 +369,7 @@ def stream_attachment(snapshot: StreamSnapshot) -> EmbeddedFile:
 
 
 def _kept(home: Path | None, sha256: str) -> str | None:
-    if home is None:
-        return None
-    path = home / "evidence" / sha256[:2] / sha256[2:]
-    if not path.is_file():
-        return "missing"
-    digest = hashlib.sha256()
-    with path.open("rb") as kept:
-        for block in iter(lambda: kept.read(1 << 20), b""):
-            digest.update(block)
-    return "ok" if digest.hexdigest() == sha256 else "altered"
+    return EvidenceFolder.of(home).state(sha256) if home is not None else None
 
 
 # ------------------------------------------------------------------ helpers

@@ -15,7 +15,6 @@ This module needs only `cryptography`; it never loads pyHanko or WeasyPrint.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from domain.adapters.files import PRIVATE, write_atomically
 from domain.model.errors import BadInput, Refused
 
 IDENTITY_FILE = "identity.p12"
@@ -267,14 +267,7 @@ def _write(target: Path, identity: Identity, passphrase: str | bytes, friendly_n
         list(identity.chain) or None,
         serialization.BestAvailableEncryption(secret),
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, target)
+    write_atomically(target, data, mode=PRIVATE)
     # The certificate is public: kept in clear so documents can be verified without the passphrase.
     certificates = Path(target).parent / CERTIFICATES_DIR
     certificates.mkdir(exist_ok=True)

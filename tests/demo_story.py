@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cli.evidence import keep, read_evidence
+from domain.adapters.evidence import EvidenceFolder, read_evidence
 from domain.model.money import Money
 from domain.model.values import Evidence, Installment, LateFee, Party, Scope, Terms
 from domain.services.application import Tratos
@@ -56,7 +56,7 @@ def evidence(home: Path, name: str, content: str) -> list[Evidence]:
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(content)
     data, described = read_evidence(source)
-    keep(home, data, described)
+    EvidenceFolder.of(home).keep(data)
     return [described]
 
 

@@ -25,7 +25,6 @@ record shows up as a version out of place. The chain format is ADR-3.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from domain.adapters.evidence import sha256_of
 from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
 from domain.model.invoices import series_id
@@ -349,8 +349,7 @@ class _EvidenceCheck:
         path = self.locate(sha256)
         what = f"evidence {name} ({sha256[:16]}…)" if name else f"evidence {sha256[:16]}…"
         try:
-            with open(path, "rb") as source:
-                actual = hashlib.file_digest(source, "sha256").hexdigest()
+            actual = sha256_of(path)
         except FileNotFoundError:
             return EVIDENCE_MISSING, f"{what} is not in the evidence folder ({path})"
         except OSError as error:

@@ -13,6 +13,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -99,7 +100,7 @@ class Tratos(Application):
         """
         self.home = Path(home) if home else default_home()
         self.actor = actor
-        self.has_recorded = False  # whether this instance saved events (the CLI then catches up its read side)
+        self._after_recording: list[Callable[[], None]] = []
         self.location = locate_store(self.home, env, database_url)
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
         settings = {**self.location.settings, **encryption_settings(configured_key(env))}
@@ -121,10 +122,18 @@ class Tratos(Application):
         super().close()
         self.stream_locks.close()
 
-    def save(self, *objects: Any, **kwargs: Any) -> Any:
-        recordings = super().save(*objects, **kwargs)
-        self.has_recorded = self.has_recorded or bool(recordings)
-        return recordings
+    def after_recording(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after each command that recorded, once its transaction is committed.
+
+        The CLI catches up its read side there (ADR-16); the callback is not part of the
+        command: what it fails to do, the next reader does.
+        """
+        self._after_recording.append(callback)
+
+    def _recorded(self, recorded: Recorded) -> Recorded:
+        for callback in self._after_recording:
+            callback()
+        return recorded
 
     @property
     def encrypted(self) -> bool:
@@ -168,19 +177,28 @@ class Tratos(Application):
         return Notebook(self.mapper.to_domain_event(first[0]), self.mapper.to_domain_event(last[0]))
 
     def _update(self, handle: str, decide: Callable[[Any], Any],
-                load: Callable[[str], Any] | None = None) -> Recorded:
-        """Load (the whole relationship unless told otherwise), decide, save; again on a conflict."""
+                load: Callable[[str], Any] | None = None, first_lock: UUID | None = None) -> Recorded:
+        """Load (the whole relationship unless told otherwise), decide, save in one transaction;
+        again on a conflict. `first_lock` is held before the stream's (the invoice series)."""
         load = load or self.relationship
-        with self.stream_locks.hold(stream_id(check_handle(handle))):
-            for attempt in range(ATTEMPTS):
-                aggregate = load(handle)
-                extra = decide(aggregate)
-                try:
-                    self.save(aggregate, *(extra or ()))
-                except (IntegrityError, OperationalError):
-                    _back_off(attempt)
-                    continue
-                return Recorded(handle, aggregate.last_saved, aggregate.warnings)
+        with ExitStack() as locks:
+            if first_lock is not None:
+                locks.enter_context(self.stream_locks.hold(first_lock))
+            locks.enter_context(self.stream_locks.hold(stream_id(check_handle(handle))))
+            recorded = self._decide_and_save(handle, decide, load)
+        return self._recorded(recorded)
+
+    def _decide_and_save(self, handle: str, decide: Callable[[Any], Any],
+                         load: Callable[[str], Any]) -> Recorded:
+        for attempt in range(ATTEMPTS):
+            aggregate = load(handle)
+            extra = decide(aggregate)
+            try:
+                self.save(aggregate, *(extra or ()))
+            except (IntegrityError, OperationalError):
+                _back_off(attempt)
+                continue
+            return Recorded(handle, aggregate.last_saved, aggregate.warnings)
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
 
     def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:
@@ -193,7 +211,7 @@ class Tratos(Application):
             self.save(relationship)
         except IntegrityError:
             raise Refused(f"client {handle!r} already exists") from None
-        return Recorded(handle, relationship.last_saved)
+        return self._recorded(Recorded(handle, relationship.last_saved))
 
     def publish_terms(self, handle: str, terms: Terms, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.publish_terms(terms, on, self.actor)))
@@ -277,20 +295,23 @@ class Tratos(Application):
                       amount: Money | None = None, change_id: str | None = None,
                       contract_id: str | None = None, due: date | None = None, concept: str = "",
                       series: str = DEFAULT_SERIES) -> Recorded:
+        """Bill an installment, an amount, or an approved change (by default its quoted price)."""
         def decide(relationship: Relationship) -> list[InvoiceSeries]:
-            relationship.check_invoice(on=on, installment=installment, amount=amount,
+            billed = amount
+            if billed is None and change_id is not None and installment is None:
+                billed = _quoted_price(relationship, change_id)
+            relationship.check_invoice(on=on, installment=installment, amount=billed,
                                        change_id=change_id, contract_id=contract_id)
             numbering = self._series(series, on.year)
             number = numbering.assign(series, handle, on, self.actor)
-            relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=amount,
+            relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=billed,
                                        change_id=change_id, contract_id=contract_id, concept=concept,
                                        actor=self.actor)
             return [numbering]
 
         # Every invoice of the year takes the next number of one series, so invoices take turns
         # on it. The series is always locked before a relationship, never after: no deadlock.
-        with self.stream_locks.hold(series_id(series, on.year)):
-            return self._update(handle, decide)
+        return self._update(handle, decide, first_lock=series_id(series, on.year))
 
     def _series(self, series: str, year: int) -> InvoiceSeries:
         """The invoice series from its last event alone (see `InvoiceSeries.resume`)."""
@@ -308,9 +329,16 @@ class Tratos(Application):
     def mark_late(self, handle: str, number: str, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.mark_late(number, on=on, actor=self.actor)))
 
-    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None = None) -> Recorded:
-        return self._update(handle, lambda r: _one(r.send_reminder(number, on=on, late_fee=late_fee,
-                                                                   actor=self.actor)))
+    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None = None,
+                      document: dict[str, Any] | None = None) -> Recorded:
+        """Record a reminder and, if given, the `DocumentIssued` of the PDF that carries it
+        (`issue_document`'s keywords but kind), in one transaction: neither without the other."""
+        def decide(relationship: Relationship) -> None:
+            relationship.send_reminder(number, on=on, late_fee=late_fee, actor=self.actor)
+            if document is not None:
+                relationship.issue_document("reminder", on=on, actor=self.actor, **document)
+
+        return self._update(handle, decide)
 
     def log_hours(self, handle: str, hours: Decimal, *, on: date, note: str = "",
                   contract_id: str | None = None, change_id: str | None = None) -> Recorded:
@@ -341,6 +369,14 @@ def _back_off(attempt: int) -> None:
 
 def _unknown(handle: str) -> UnknownClient:
     return UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
+
+
+def _quoted_price(relationship: Relationship, change_id: str) -> Money:
+    """What an invoice for a change bills when no amount is given: the price it was quoted."""
+    price = relationship.change(change_id).price
+    if price is None:
+        raise Refused(f"change {change_id} has no quoted price: quote and approve it before invoicing it")
+    return price
 
 
 def _one(_event: Any) -> None:

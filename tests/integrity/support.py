@@ -17,8 +17,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from cli.evidence import keep, read_evidence
 from cli.main import main
+from domain.adapters.evidence import EvidenceFolder, read_evidence
 from domain.model.money import Money
 from domain.model.values import Installment, Party, Scope, Terms, stream_id
 
@@ -66,7 +66,7 @@ def record_story(app: Any, home: Path) -> None:
     acceptance = home.parent / "acceptance.eml"
     acceptance.write_text("From: laura@acme.example\nSubject: Contract K1\n\nWe accept contract K1.\n")
     content, evidence = read_evidence(acceptance)
-    keep(home, content, evidence)
+    EvidenceFolder.of(home).keep(content)
 
     app.open_relationship(ACME, Party(name=ACME_NAME, email="legal@acme.example"), on=date(2026, 1, 5))
     app.publish_terms(ACME, Terms(rate=eur(60), payment_days=30), on=date(2026, 1, 5))

@@ -9,7 +9,7 @@ import pytest
 from forger import Forger
 from support import ACME, ACME_STREAM, NOTE, SIGNED_CLIENT, record_story, tratos
 
-from cli.evidence import evidence_path
+from domain.adapters.evidence import EvidenceFolder
 from domain.adapters.integrity import audit_store
 
 
@@ -74,8 +74,8 @@ class TestVerify:
     def test_reads_the_log_in_pages_and_looks_up_only_anchored_versions(self, story):
         spy = _SpyRecorder(story.recorder)
         small = audit_store(_With(story, spy), page_size=4,
-                            evidence_file=lambda sha256: evidence_path(story.home, sha256))
-        whole = audit_store(story, evidence_file=lambda sha256: evidence_path(story.home, sha256))
+                            evidence_file=EvidenceFolder.of(story.home).path)
+        whole = audit_store(story, evidence_file=EvidenceFolder.of(story.home).path)
         assert small.as_dict() == whole.as_dict()
         assert spy.pages == [4, 4, 4, 1]  # 13 records, never more than a page in memory
         assert spy.lookups == []  # the one document anchors the version just before it: no lookup
