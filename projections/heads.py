@@ -25,7 +25,7 @@ from projections.schema import TRACKING_NAME, Table
 from projections.store import ReadModelRecorder, open_recorder
 
 if TYPE_CHECKING:  # imported by witness() only: status and every catch-up do without the audit module
-    from domain.adapters.integrity import Witness
+    from domain.adapters.audit import Witness
 
 HEADS_NAME = "stream_heads"
 PAGE_SIZE = 1000
@@ -108,13 +108,13 @@ class StreamHeads:
         self._ready = True
 
     def witness(self) -> Witness:
-        """What the read side has seen, for `domain.adapters.integrity.audit_store`: heads and positions.
+        """What the read side has seen, for `domain.adapters.audit.audit_store`: heads and positions.
 
         Read as they are, without catching up first: a head the log lost must not be overwritten.
         The heads are read a page at a time whenever they are iterated: a store of 10,000 clients
         has 10,000 of them, and the audit keeps only a few fields of each.
         """
-        from domain.adapters.integrity import Witness
+        from domain.adapters.audit import Witness
 
         self._ensure()
         positions = {"stream heads": self.position()}
@@ -125,7 +125,7 @@ class StreamHeads:
 
     def heads(self) -> Iterator[Any]:
         """Every stream's recorded head as an `Anchor`, in pages ordered by stream."""
-        from domain.adapters.integrity import Anchor
+        from domain.adapters.audit import Anchor
 
         after = ""
         while True:

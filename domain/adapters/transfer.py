@@ -27,7 +27,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.adapters.integrity import StreamChain, label_of, notifications
+from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.mapper import event_from_state
 from domain.model.chain import canonical_json, event_type
 from domain.model.errors import BadInput, Refused

@@ -10,7 +10,7 @@ from forger import Forger
 from support import ACME, ACME_STREAM, NOTE, SIGNED_CLIENT, record_story, tratos
 
 from cli.evidence import evidence_path
-from domain.adapters.integrity import audit_store
+from domain.adapters.audit import audit_store
 
 
 @pytest.fixture
