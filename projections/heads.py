@@ -21,6 +21,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from domain.adapters.library_internals import insert_tracking, max_tracking_id
 from projections.schema import TRACKING_NAME, Table
 from projections.store import ReadModelRecorder, open_recorder
 
@@ -70,10 +71,10 @@ class StreamHeads:
                 heads[_hex(notification.originator_id)] = (notification.originator_version,
                                                            _digest(decode, notification.state))
             with self.recorder.writing() as writer:
-                current = self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0  # type: ignore[attr-defined]
+                current = max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0
                 if current == position:
                     writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
-                    self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, page[-1].id))  # type: ignore[attr-defined]
+                    insert_tracking(self.recorder, writer.cursor, Tracking(HEADS_NAME, page[-1].id))
                     read += len(page)
                     current = page[-1].id
             position = current  # another process may have gone further meanwhile
@@ -91,10 +92,10 @@ class StreamHeads:
         """
         self._ensure()
         with self.recorder.writing() as writer:
-            if (self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0) != start:  # type: ignore[attr-defined]
+            if (max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0) != start:
                 return False
             writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
-            self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, last))  # type: ignore[attr-defined]
+            insert_tracking(self.recorder, writer.cursor, Tracking(HEADS_NAME, last))
         return True
 
     def reset(self) -> None:
