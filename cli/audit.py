@@ -12,7 +12,7 @@ from cli.options import pass_session
 from cli.session import Session
 
 if TYPE_CHECKING:
-    from domain.adapters.integrity import Anchor, AuditReport
+    from domain.adapters.audit import Anchor, AuditReport
 
 
 def json_flag(function: Callable) -> Callable:
@@ -55,7 +55,7 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         tratos audit verify
         tratos audit verify acme --anchor-file heads-2026-03-31.txt
     """
-    from domain.adapters.integrity import parse_anchors
+    from domain.adapters.audit import parse_anchors
 
     anchors: list[Anchor] = []
     if anchor_text:
@@ -89,7 +89,7 @@ def anchor(session: Session, handle: str | None) -> None:
     Example:
         tratos audit anchor acme > acme-heads.txt
     """
-    from domain.adapters.integrity import anchor_lines
+    from domain.adapters.audit import anchor_lines
 
     report = run_audit(session, handle, [])
     if not report.ok:
@@ -147,8 +147,8 @@ def keygen(session: Session) -> None:
 def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> AuditReport:
     """The whole audit of the session's store (or of one client), with a progress bar on a terminal."""
     from cli.rebuild import progress_bar
+    from domain.adapters.audit import audit_store
     from domain.adapters.evidence import EvidenceFolder
-    from domain.adapters.integrity import audit_store
     from domain.model.errors import UnknownClient
     from domain.model.values import check_handle, stream_id
     from projections.heads import StreamHeads, known_handles

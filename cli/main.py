@@ -5,28 +5,10 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import types
 
+from domain.adapters.library_internals import without_pydantic_plugins
 
-def _without_pydantic_plugins() -> None:
-    """Skip pydantic's plugin search, which costs every command ~30 ms (a fifth of its libraries' imports).
-
-    The first validator pydantic builds imports `pydantic.plugin._loader`, which imports
-    importlib.metadata (email, zipfile, csv...) and scans the entry points of every installed
-    distribution. tratos uses no pydantic plugin, so it runs with PYDANTIC_DISABLE_PLUGINS=__all__,
-    and then the loader has nothing to load: a stand-in with the one function pydantic calls
-    (`get_plugins`, returning none) replaces it. Set PYDANTIC_DISABLE_PLUGINS to anything else to
-    have pydantic search for plugins as usual.
-    """
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    name = "pydantic.plugin._loader"
-    if os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__" and name not in sys.modules:
-        loader = types.ModuleType(name, "tratos: pydantic plugins disabled (PYDANTIC_DISABLE_PLUGINS=__all__)")
-        loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
-        sys.modules[name] = loader
-
-
-_without_pydantic_plugins()
+without_pydantic_plugins()  # before anything imports pydantic
 
 import click  # noqa: E402
 

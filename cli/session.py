@@ -30,7 +30,7 @@ class Session:
     def home(self) -> Path:
         if self._home:
             return Path(self._home)
-        from domain.services.application import default_home
+        from domain.adapters.storage import default_home
 
         return default_home()
 

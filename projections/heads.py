@@ -21,11 +21,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from domain.adapters.library_internals import insert_tracking, max_tracking_id
 from projections.schema import TRACKING_NAME, Table
 from projections.store import ReadModelRecorder, open_recorder
 
 if TYPE_CHECKING:  # imported by witness() only: status and every catch-up do without the audit module
-    from domain.adapters.integrity import Witness
+    from domain.adapters.audit import Witness
 
 HEADS_NAME = "stream_heads"
 PAGE_SIZE = 1000
@@ -70,10 +71,10 @@ class StreamHeads:
                 heads[_hex(notification.originator_id)] = (notification.originator_version,
                                                            _digest(decode, notification.state))
             with self.recorder.writing() as writer:
-                current = self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0  # type: ignore[attr-defined]
+                current = max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0
                 if current == position:
                     writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
-                    self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, page[-1].id))  # type: ignore[attr-defined]
+                    insert_tracking(self.recorder, writer.cursor, Tracking(HEADS_NAME, page[-1].id))
                     read += len(page)
                     current = page[-1].id
             position = current  # another process may have gone further meanwhile
@@ -91,10 +92,10 @@ class StreamHeads:
         """
         self._ensure()
         with self.recorder.writing() as writer:
-            if (self.recorder._max_tracking_id(HEADS_NAME, writer.cursor) or 0) != start:  # type: ignore[attr-defined]
+            if (max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0) != start:
                 return False
             writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
-            self.recorder._insert_tracking(writer.cursor, Tracking(HEADS_NAME, last))  # type: ignore[attr-defined]
+            insert_tracking(self.recorder, writer.cursor, Tracking(HEADS_NAME, last))
         return True
 
     def reset(self) -> None:
@@ -108,13 +109,13 @@ class StreamHeads:
         self._ready = True
 
     def witness(self) -> Witness:
-        """What the read side has seen, for `domain.adapters.integrity.audit_store`: heads and positions.
+        """What the read side has seen, for `domain.adapters.audit.audit_store`: heads and positions.
 
         Read as they are, without catching up first: a head the log lost must not be overwritten.
         The heads are read a page at a time whenever they are iterated: a store of 10,000 clients
         has 10,000 of them, and the audit keeps only a few fields of each.
         """
-        from domain.adapters.integrity import Witness
+        from domain.adapters.audit import Witness
 
         self._ensure()
         positions = {"stream heads": self.position()}
@@ -125,7 +126,7 @@ class StreamHeads:
 
     def heads(self) -> Iterator[Any]:
         """Every stream's recorded head as an `Anchor`, in pages ordered by stream."""
-        from domain.adapters.integrity import Anchor
+        from domain.adapters.audit import Anchor
 
         after = ""
         while True:

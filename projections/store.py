@@ -4,7 +4,8 @@
 eventsourcing's `SQLiteTrackingRecorder` / `PostgresTrackingRecorder`, so the
 position of the read models is an ordinary eventsourcing tracking record
 (`application_name = "read_models"`) written by the library's own
-`_insert_tracking`, which refuses to record a position twice. What we add:
+`_insert_tracking` (through `domain.adapters.library_internals`), which refuses to record a
+position twice. What we add:
 
 - `writing()`: one transaction that first takes the read models' write lock
   (SQLite `BEGIN IMMEDIATE`; PostgreSQL a transaction-scoped advisory lock), so
@@ -42,7 +43,8 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
-from domain.adapters.storage import DurableSQLiteConnectionPool
+from domain.adapters.library_internals import insert_tracking, max_tracking_id
+from domain.adapters.storage import reopen_durably
 from projections.schema import (
     SCHEMA_VERSION,
     TABLES,
@@ -86,11 +88,11 @@ class Writer(Reader):
         self.recorder = recorder
 
     def position(self) -> int:
-        return self.recorder._max_tracking_id(TRACKING_NAME, self.cursor) or 0
+        return max_tracking_id(self.recorder, TRACKING_NAME, self.cursor) or 0
 
     def track(self, notification_id: int) -> None:
         """The tracking record, by the library: refuses a position at or before the current one."""
-        self.recorder._insert_tracking(self.cursor, Tracking(TRACKING_NAME, notification_id))
+        insert_tracking(self.recorder, self.cursor, Tracking(TRACKING_NAME, notification_id))
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(self.dialect.sql(sql), tuple(params))
@@ -563,8 +565,7 @@ _TEMPLATE: sqlite3.Connection | None = None
 
 def _scratch_datastore(name: str) -> SQLiteDatastore:
     datastore = SQLiteDatastore(name, single_row_tracking=True)
-    datastore.pool.close()
-    datastore.pool = DurableSQLiteConnectionPool(db_name=name)  # with its statement cache
+    reopen_durably(datastore)  # with its statement cache
     return datastore
 
 

@@ -17,7 +17,6 @@ import hashlib
 import os
 import random
 import re
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -27,15 +26,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError
-from eventsourcing.sqlite import (
-    SQLITE3_DEFAULT_LOCK_TIMEOUT,
-    SQLiteConnection,
-    SQLiteConnectionPool,
-    SQLiteFactory,
-)
+from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
 
+from domain.adapters.library_internals import replace_sqlite_pool
 from domain.model.errors import BadInput
 
 DATABASE_URL = "TRATOS_DATABASE_URL"
@@ -61,40 +55,24 @@ class StoreUnavailable(BadInput):
 
 # Prepared statements each SQLite connection keeps. eventsourcing opens its connections with
 # `cached_statements=True`, a cache of one statement: every query but the last was compiled again
-# each time, a rebuild's statements of many rows as much as a lookup (ADR-19).
+# each time, a rebuild's statements of many rows as much as a lookup (ADR-19). Set through
+# `library_internals.replace_sqlite_pool`, eventsourcing having no setting for it.
 STATEMENT_CACHE = 256
 
 
-class DurableSQLiteConnectionPool(SQLiteConnectionPool):
-    """eventsourcing's pool (WAL mode), with our synchronous level and a statement cache. Also
-    the pool of the in-memory scratch read models (no WAL there; the level changes nothing)."""
-
-    def _create_connection(self) -> SQLiteConnection:
-        try:  # as eventsourcing's pool opens it, but for the cache
-            connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False, isolation_level=None,
-                                         cached_statements=STATEMENT_CACHE,
-                                         timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
-        except (sqlite3.Error, TypeError) as error:
-            raise InterfaceError(error) from error
-        connection.row_factory = sqlite3.Row
-        if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
-            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                connection.execute("PRAGMA journal_mode=WAL")
-                self.journal_mode_was_changed_to_wal = True
-            self.is_journal_mode_wal = True
-        connection.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
-        return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
+def reopen_durably(datastore: SQLiteDatastore) -> None:
+    """Have `datastore` open its connections with our synchronous level and statement cache: the
+    store's, and the scratch read models' of time travel (no WAL there; the level changes nothing).
+    """
+    replace_sqlite_pool(datastore, statement_cache=STATEMENT_CACHE, synchronous=SQLITE_SYNCHRONOUS)
 
 
 class DurableSQLiteFactory(SQLiteFactory):
-    """`eventsourcing.sqlite` with every connection opened by `DurableSQLiteConnectionPool`."""
+    """`eventsourcing.sqlite` with every connection opened by `reopen_durably`."""
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
-        plain = self.datastore.pool  # no connection is opened before first use
-        self.datastore.pool = DurableSQLiteConnectionPool(db_name=plain.db_name,
-                                                          lock_timeout=plain.lock_timeout)
-        plain.close()
+        reopen_durably(self.datastore)  # no connection is opened before first use
 
 
 SQLITE_FACTORY_TOPIC = f"{__name__}:DurableSQLiteFactory"
@@ -413,6 +391,15 @@ class StoreLocation:
             return self.postgres.unavailable(error)
         return StoreUnavailable(f"cannot open the store {self.settings.get('SQLITE_DBNAME', '')}:"
                                 f" {reason_of(error)}")
+
+
+def default_home() -> Path:
+    """Where the store lives: $TRATOS_HOME, else the user data dir."""
+    if os.environ.get("TRATOS_HOME"):
+        return Path(os.environ["TRATOS_HOME"])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tratos", appauthor=False))
 
 
 def locate_store(home: Path, env: Mapping[str, str] | None = None,

@@ -27,7 +27,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from domain.adapters.integrity import StreamChain, label_of, notifications
+from domain.adapters.audit import StreamChain, label_of, notifications
+from domain.adapters.library_internals import event_inserter, inserts_with_notification
 from domain.adapters.mapper import event_from_state
 from domain.model.chain import canonical_json, event_type
 from domain.model.errors import BadInput, Refused
@@ -196,13 +197,13 @@ def _one_transaction(app: Any) -> Iterator[Callable[[list[StoredEvent]], None]]:
     """
     recorder = app.recorder
     datastore = recorder.datastore
-    if hasattr(recorder, "_insert_stored_events"):  # PostgreSQL: lock, notify, insert
+    if inserts_with_notification(recorder):  # PostgreSQL: lock, notify, insert
         with datastore.get_connection() as connection, connection.transaction(), \
                 connection.cursor() as cursor:
-            yield lambda events: recorder._insert_stored_events(cursor, events)
+            yield event_inserter(recorder, cursor)
         return
     with datastore.transaction(commit=True) as cursor:
-        yield lambda events: recorder._insert_events(cursor, events)
+        yield event_inserter(recorder, cursor)
 
 
 def _records(path: Path, digest: Any, progress: Progress | None, size: int, offset: int,

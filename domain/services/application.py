@@ -9,7 +9,6 @@ re-reading and re-deciding, then reported.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
 
 from domain.adapters.encryption import check_key, configured_key, encryption_settings
-from domain.adapters.storage import SQLITE_FACTORY_TOPIC, locate_store
+from domain.adapters.storage import SQLITE_FACTORY_TOPIC, default_home, locate_store
 from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
@@ -42,15 +41,6 @@ ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
 BACKOFF_CAP = 0.1
 _ID_FIELDS = ("option_id", "invoice_number", "change_id", "mistake_id", "contract_id")
-
-
-def default_home() -> Path:
-    """Where the store lives: $TRATOS_HOME, else the user data dir."""
-    if os.environ.get("TRATOS_HOME"):
-        return Path(os.environ["TRATOS_HOME"])
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("tratos", appauthor=False))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pytest
 from forger import Forger
 from support import ACME, ACME_STREAM, NOTE, SIGNED_CLIENT, record_story, tratos
 
+from domain.adapters.audit import audit_store
 from domain.adapters.evidence import EvidenceFolder
-from domain.adapters.integrity import audit_store
 
 
 @pytest.fixture

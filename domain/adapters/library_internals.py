@@ -1,0 +1,182 @@
+"""Every place tratos relies on a private part of eventsourcing or pydantic, each named and dated.
+
+The libraries' public APIs do not offer what these functions do (a statement cache on SQLite
+connections, several inserts in one transaction, a tracking record in the read models' own
+transaction, no plugin search). Each function says which private name it relies on and why;
+`WRITTEN_FOR` records the versions they were written against, and
+`tests/store/test_library_internals.py` fails as soon as another version is installed or one of
+`PRIVATE_NAMES` is gone, so an upgrade breaks a test instead of a command.
+
+Only the standard library is imported here at first: `cli/main.py` imports this module before
+any command runs, and a command that opens no store must not pay for eventsourcing's import.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from collections.abc import Callable, Sequence
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import StoredEvent, Tracking
+    from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore
+
+# The exact versions every function below was read against (pyproject allows 9.5.x and 2.x).
+WRITTEN_FOR = {"eventsourcing": "9.5.6", "pydantic": "2.14.4"}
+
+# (module, class, name) for every private or undocumented name used below; instance attributes
+# are checked on an instance (see the test).
+PRIVATE_NAMES = (
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "_create_connection"),
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "db_name"),
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "lock_timeout"),
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "max_age"),
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "is_sqlite_memory_mode"),
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "is_journal_mode_wal"),
+    ("eventsourcing.sqlite", "SQLiteConnectionPool", "journal_mode_was_changed_to_wal"),
+    ("eventsourcing.sqlite", "SQLiteDatastore", "pool"),
+    ("eventsourcing.sqlite", "SQLiteApplicationRecorder", "_insert_events"),
+    ("eventsourcing.postgres", "PostgresApplicationRecorder", "_insert_stored_events"),
+    ("eventsourcing.sqlite", "SQLiteTrackingRecorder", "_max_tracking_id"),
+    ("eventsourcing.sqlite", "SQLiteTrackingRecorder", "_insert_tracking"),
+    ("eventsourcing.postgres", "PostgresTrackingRecorder", "_max_tracking_id"),
+    ("eventsourcing.postgres", "PostgresTrackingRecorder", "_insert_tracking"),
+    ("pydantic.plugin._loader", None, "get_plugins"),
+)
+
+PYDANTIC_PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+# ------------------------------------------------------- SQLite connections
+
+
+@cache
+def _statement_caching_pool() -> type[SQLiteConnectionPool]:
+    """The pool class, defined on first use (eventsourcing is imported only when a store opens)."""
+    import sqlite3
+
+    from eventsourcing.persistence import InterfaceError
+    from eventsourcing.sqlite import (
+        SQLITE3_DEFAULT_LOCK_TIMEOUT,
+        SQLiteConnection,
+        SQLiteConnectionPool,
+    )
+
+    class StatementCachingSQLitePool(SQLiteConnectionPool):
+        """eventsourcing's pool (WAL mode), with a synchronous level and a statement cache."""
+
+        def __init__(self, *, db_name: str, lock_timeout: int | None, statement_cache: int,
+                     synchronous: str) -> None:
+            self.statement_cache = statement_cache
+            self.synchronous = synchronous
+            super().__init__(db_name=db_name, lock_timeout=lock_timeout)
+
+        def _create_connection(self) -> SQLiteConnection:
+            try:  # as eventsourcing 9.5.6's SQLiteConnectionPool._create_connection, but for the cache
+                connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False,
+                                             isolation_level=None, cached_statements=self.statement_cache,
+                                             timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
+            except (sqlite3.Error, TypeError) as error:
+                raise InterfaceError(error) from error
+            connection.row_factory = sqlite3.Row
+            if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    self.journal_mode_was_changed_to_wal = True
+                self.is_journal_mode_wal = True
+            connection.execute(f"PRAGMA synchronous={self.synchronous}")
+            return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
+
+    return StatementCachingSQLitePool
+
+
+def replace_sqlite_pool(datastore: SQLiteDatastore, *, statement_cache: int, synchronous: str) -> None:
+    """Give `datastore` a pool whose connections keep `statement_cache` prepared statements and
+    run with `PRAGMA synchronous=<synchronous>`.
+
+    eventsourcing 9.5.6 offers no setting for either: its `SQLiteConnectionPool` opens connections
+    in the private `_create_connection`, with `cached_statements=True` (a cache of one statement,
+    ADR-19), and `SQLiteDatastore` builds that pool itself in its undocumented attribute `pool`.
+    So the pool class overrides `_create_connection` with a copy of the library's body (reading
+    its attributes `db_name`, `lock_timeout`, `max_age`, `is_sqlite_memory_mode`,
+    `is_journal_mode_wal`, `journal_mode_was_changed_to_wal`), and the datastore's `pool` is
+    swapped for it before any connection is opened (the library opens none in its constructor).
+    """
+    plain = datastore.pool
+    datastore.pool = _statement_caching_pool()(
+        db_name=plain.db_name, lock_timeout=plain.lock_timeout,
+        statement_cache=statement_cache, synchronous=synchronous)
+    plain.close()
+
+
+# ---------------------------------------------------- events, one transaction
+
+
+def inserts_with_notification(recorder: Any) -> bool:
+    """Whether `recorder` is eventsourcing's PostgreSQL application recorder, whose private
+    `_insert_stored_events` (9.5.6) locks the events table and notifies listeners before it
+    inserts; the SQLite recorder has no such step."""
+    return hasattr(recorder, "_insert_stored_events")
+
+
+def event_inserter(recorder: Any, cursor: Any) -> Callable[[Sequence[StoredEvent]], Any]:
+    """`recorder`'s own insert step, bound to `cursor`, a transaction of the caller's.
+
+    eventsourcing 9.5.6's public `insert_events` commits each call; an import of a million
+    records must insert in chunks and commit once (all or nothing). The private step
+    `insert_events` runs inside its transaction is `_insert_stored_events(cursor, events)` on
+    PostgreSQL (lock, notify, insert) and `_insert_events(cursor, events)` on SQLite. The bound
+    method is returned as is: calling it costs no more than calling the library.
+    """
+    if inserts_with_notification(recorder):
+        return partial(recorder._insert_stored_events, cursor)
+    return partial(recorder._insert_events, cursor)
+
+
+# ------------------------------------------------------------------ tracking
+
+
+def max_tracking_id(recorder: Any, application_name: str, cursor: Any) -> int | None:
+    """The tracking position of `application_name`, read in the caller's transaction.
+
+    eventsourcing 9.5.6's public `max_tracking_id` opens a transaction of its own; the read
+    models read their position after taking their write lock, in the same transaction that
+    applies the page, so they call the private `_max_tracking_id(application_name, cursor)` of
+    `SQLiteTrackingRecorder` / `PostgresTrackingRecorder`.
+    """
+    return recorder._max_tracking_id(application_name, cursor)
+
+
+def insert_tracking(recorder: Any, cursor: Any, tracking: Tracking) -> None:
+    """Record `tracking` in the caller's transaction, with the rows it stands for.
+
+    eventsourcing 9.5.6's public `insert_tracking` commits on its own; the private
+    `_insert_tracking(cursor, tracking)` writes the same record (refusing a position already
+    recorded) inside the read models' transaction, so rows and position commit together.
+    """
+    recorder._insert_tracking(cursor, tracking)
+
+
+# ------------------------------------------------------------------- pydantic
+
+
+def without_pydantic_plugins() -> None:
+    """Skip pydantic's plugin search, which costs every command ~30 ms (a fifth of its libraries' imports).
+
+    The first validator pydantic (2.14.4) builds imports its private module
+    `pydantic.plugin._loader`, which imports importlib.metadata (email, zipfile, csv...) and scans
+    the entry points of every installed distribution. tratos uses no pydantic plugin, so it runs
+    with PYDANTIC_DISABLE_PLUGINS=__all__, and then the loader has nothing to load: a stand-in
+    with the one function pydantic calls (`get_plugins`, returning none) replaces it. Set
+    PYDANTIC_DISABLE_PLUGINS to anything else to have pydantic search for plugins as usual.
+    Must run before pydantic builds its first validator.
+    """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    name = PYDANTIC_PLUGIN_LOADER
+    if os.environ["PYDANTIC_DISABLE_PLUGINS"] == "__all__" and name not in sys.modules:
+        loader = types.ModuleType(name, "tratos: pydantic plugins disabled (PYDANTIC_DISABLE_PLUGINS=__all__)")
+        loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
+        sys.modules[name] = loader
