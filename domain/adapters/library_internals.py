@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import StoredEvent, Tracking
     from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore
 
-# The exact versions every function below was read against (pyproject allows 9.5.x and 2.x).
+# The exact versions every function below was read against (pyproject.toml pins them).
 WRITTEN_FOR = {"eventsourcing": "9.5.6", "pydantic": "2.14.4"}
 
 # (module, class, name) for every private or undocumented name used below; instance attributes
