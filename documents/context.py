@@ -5,7 +5,8 @@ from its events, and the events themselves for dates and the timeline), the
 freelancer's identity, or the command's inputs (kind, id, language, date):
 nothing is typed twice. The stream is read once, so the chain head printed in
 the footer is exactly the state the values were taken from. No WeasyPrint here:
-`cli/remind.py` uses `late_fee_claim` without loading the renderer.
+`cli/remind.py` uses `late_fee_claim` without loading the renderer. The rules the values
+follow (balance, late fee, contract total and end) are the model's, in domain/model/.
 """
 
 from __future__ import annotations
