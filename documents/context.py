@@ -5,26 +5,28 @@ from its events, and the events themselves for dates and the timeline), the
 freelancer's identity, or the command's inputs (kind, id, language, date):
 nothing is typed twice. The stream is read once, so the chain head printed in
 the footer is exactly the state the values were taken from. No WeasyPrint here:
-`cli/remind.py` uses `late_fee_claim` without loading the renderer.
+`cli/remind.py` uses `late_fee_claim` without loading the renderer. The rules the values
+follow (balance, late fee, contract total and end) are the model's, in domain/model/.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.adapters.evidence import EvidenceFolder
 from domain.model.chain import RawRecord, verify_chain
+from domain.model.contracts import contract_total, current_end
 from domain.model.errors import BadInput, Refused, UnknownClient
-from domain.model.invoices import Invoice
-from domain.model.late_fees import days_late, late_fee
+from domain.model.late_fees import days_late, late_fee_claim  # noqa: F401  (late_fee_claim re-exported)
 from domain.model.money import Money, total
+from domain.model.public_ids import public_id
 from domain.model.relationship import Relationship
-from domain.model.values import Evidence, Party, Terms, check_handle, stream_id
+from domain.model.values import Evidence, Party, check_handle, stream_id
 
 if TYPE_CHECKING:
     from domain.services.application import Tratos
@@ -160,37 +162,11 @@ def read_stream(app: Tratos, handle: str) -> StreamSnapshot:
 # --------------------------------------------------------------- money rules
 
 
-def applicable_terms(relationship: Relationship, contract_id: str | None) -> tuple[int, Terms] | None:
-    """The terms a contract pinned when drafted, else the latest published ones."""
-    contract = relationship.contracts.get(contract_id or "")
-    if contract and contract.terms_version in relationship.terms:
-        return contract.terms_version, relationship.terms[contract.terms_version]
-    return relationship.latest_terms
-
-
-def late_fee_claim(relationship: Relationship, invoice: Invoice, on: date) -> Money | None:
-    """The late fee claimed on `on` for an invoice, under the terms of its contract."""
-    pinned = applicable_terms(relationship, invoice.contract_id)
-    if pinned is None:
-        return None
-    terms = pinned[1]
-    return late_fee(terms.late_fee, terms.reference_rate, invoice.outstanding, invoice.due, on)
-
-
 def balances(relationship: Relationship, on: date) -> list[Balance]:
-    """Invoiced, paid, outstanding and overdue on `on`, one row per currency."""
-    by_currency: dict[str, list[Invoice]] = {}
-    for invoice in relationship.invoices.values():
-        by_currency.setdefault(invoice.amount.currency, []).append(invoice)
+    """The model's balance on `on` (domain/model/balance.py) in Money, one row per currency."""
     return [
-        Balance(
-            currency=currency,
-            invoiced=total([i.amount for i in invoices], currency),
-            paid=total([i.paid for i in invoices], currency),
-            outstanding=total([i.outstanding for i in invoices], currency),
-            overdue=total([i.outstanding for i in invoices if i.is_overdue(on)], currency),
-        )
-        for currency, invoices in sorted(by_currency.items())
+        Balance(currency, *(Money(amount=amount, currency=currency) for amount in owed))
+        for currency, owed in sorted(relationship.balances(on).items())
     ]
 
 
@@ -235,7 +211,7 @@ def _terms(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path | No
 def _contract(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path | None) -> tuple[str, dict]:
     relationship = snapshot.relationship
     contract = relationship.contract(ref)
-    pinned = applicable_terms(relationship, contract.id) if contract.terms_version else None
+    pinned = relationship.applicable_terms(contract.id) if contract.terms_version else None
     shares = [
         i.percent if i.percent is not None
         else (i.amount.amount * 100 / contract.price.amount).quantize(Decimal("0.01"))
@@ -260,10 +236,12 @@ def _change(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path | N
     currency = contract.price.currency
     previous = total([c.price for c in earlier if c.price], currency)
     own = change.price or Money.zero(currency)
-    end = contract.end + timedelta(days=sum(c.days or 0 for c in earlier))
+    end = current_end(contract.end, sum(c.days or 0 for c in earlier))
     impact = ChangeImpact(
-        base_price=contract.price, previous=previous, total=contract.price + previous + own,
-        end=end, new_end=end + timedelta(days=change.days or 0),
+        base_price=contract.price, previous=previous,
+        total=Money(amount=contract_total(contract.price.amount, previous.amount + own.amount),
+                    currency=currency),
+        end=end, new_end=current_end(end, change.days or 0),
         quoted_on=_first_on(snapshot.events, "ChangeQuoted", change_id=change.id),
     )
     return change.id, {"change": change, "contract": contract, "impact": impact, "earlier": earlier}
@@ -272,7 +250,7 @@ def _change(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path | N
 def _incident(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path | None) -> tuple[str, dict]:
     relationship = snapshot.relationship
     mistake = relationship.mistake(ref or "")
-    pinned = applicable_terms(relationship, mistake.contract_id)
+    pinned = relationship.applicable_terms(mistake.contract_id)
     chosen = mistake.options.get(mistake.chosen or "")
     return mistake.id, {
         "mistake": mistake, "options": list(mistake.options.values()), "chosen": chosen,
@@ -285,7 +263,7 @@ def _reminder(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path |
     relationship = snapshot.relationship
     invoice = relationship.invoice(ref or "")
     invoice.check_remindable(on)
-    pinned = applicable_terms(relationship, invoice.contract_id)
+    pinned = relationship.invoice_terms(invoice)
     return invoice.number, {
         "invoice": invoice, "days_late": days_late(invoice.due, on),
         "late_fee": late_fee_claim(relationship, invoice, on),
@@ -347,7 +325,7 @@ def evidence_index(snapshot: StreamSnapshot, home: Path | None) -> list[Evidence
     entries = []
     for event in snapshot.events:
         for evidence in getattr(event, "evidence", None) or ():
-            about = _public_id(event) or ""
+            about = public_id(event) or ""
             entries.append(EvidenceEntry(event.originator_version, event.occurred_on, about, evidence,
                                          _kept(home, evidence.sha256)))
     return entries
@@ -373,14 +351,6 @@ def _kept(home: Path | None, sha256: str) -> str | None:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _public_id(event: Any) -> str | None:
-    for name in ("option_id", "change_id", "mistake_id", "invoice_number", "contract_id"):
-        value = getattr(event, name, None)
-        if value:
-            return value
-    return None
 
 
 def _terms_version(ref: str, relationship: Relationship) -> int:

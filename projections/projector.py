@@ -17,8 +17,10 @@ from decimal import Decimal
 from typing import Any
 
 from domain.model import events as ev
+from domain.model.contracts import contract_total
+from domain.model.late_fees import governing_terms
 from domain.model.money import minor_units
-from domain.services.application import _ID_FIELDS
+from domain.model.public_ids import public_id
 from projections.schema import TABLES, TIMELINE
 from projections.sentences import sentence
 from projections.store import Batch
@@ -112,24 +114,8 @@ def project(event: Any, stream: str, batch: Batch) -> None:
         relationship["last_on"] = on
     batch.timeline.append((  # the order of TIMELINE_COLUMNS
         stream, event.originator_version, on, event.timestamp.isoformat(),
-        type(event).__name__, event.actor, _ref(event), sentence(event),
+        type(event).__name__, event.actor, public_id(event), sentence(event),
     ))
-
-
-_REF_FIELDS_OF: dict[type, tuple[str, ...]] = {}
-
-
-def _ref(event: Any) -> str | None:
-    """The short id the event is about, exactly as `domain.services.application.public_id` says it."""
-    cls = type(event)
-    fields = _REF_FIELDS_OF.get(cls)
-    if fields is None:
-        fields = _REF_FIELDS_OF[cls] = tuple(f for f in _ID_FIELDS if f in cls.model_fields)
-    for name in fields:
-        value = getattr(event, name)
-        if value:
-            return value
-    return None
 
 
 # ------------------------------------------------------------------ helpers
@@ -165,8 +151,8 @@ def _add_balance(relationship: dict[str, Any], currency: str, field: str, amount
 
 
 def _contract_total(contract: dict[str, Any]) -> str:
-    return _plus(contract["changes_total"], Decimal(contract["price"])) if contract["changes_total"] \
-        else contract["price"]
+    changes = contract["changes_total"]
+    return str(contract_total(Decimal(contract["price"]), Decimal(changes) if changes else None))
 
 
 def _days(later: date, earlier: str | None) -> int | None:
@@ -397,9 +383,8 @@ def _lesson(e: ev.LessonRecorded, b: Batch, s: str, r: dict | None) -> None:
 @handles(ev.InvoiceIssued)
 def _invoiced(e: ev.InvoiceIssued, b: Batch, s: str, r: dict | None) -> None:
     contract = b.get("contracts", s, e.contract_id)
-    terms_version = contract["terms_version"] if contract else None
-    if terms_version is None and r is not None:
-        terms_version = r["terms_version"]
+    terms_version = governing_terms(contract["terms_version"] if contract else None,
+                                    r["terms_version"] if r is not None else None)
     b.add("invoices", {
         "stream": s, "number": e.invoice_number, "contract": e.contract_id,
         "amount": str(e.amount.amount), "currency": e.amount.currency, "paid": _zero(e.amount.currency),

@@ -5,19 +5,26 @@ Conventions (the `--json` contract, SPEC §6): money is always
 currency's minor units), dates are ISO strings, counts are ints, hours are
 decimal strings. Anything that depends on the day (overdue, late, late fees,
 what needs action) is computed here for the `today` given, never stored.
+
+Every rule (overdue, balance, late fee, contract total, end date, hours budget) is the
+model's function applied to row values (domain/model/balance.py, contracts.py, late_fees.py);
+where SQL selects by a rule for speed (`portfolio`, `unmarked_late`, `actions`), the property
+test tests/projections/test_rules_agree.py holds it to the model's function.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.model.balance import balance, is_overdue
 from domain.model.choices import DEFAULT_RESPONSE_DAYS
+from domain.model.contracts import contract_total, current_end, hours_available, over_budget
 from domain.model.currencies import minor_units
-from domain.model.late_fees import ECB_REFERENCE_RATE, days_late, fee_amount
+from domain.model.late_fees import days_late, published_fee
 from projections.store import Reader
 
 DEFAULT_CURRENCY = "EUR"
@@ -66,12 +73,7 @@ class PublishedTerms:
         return self.data.get("response_days", DEFAULT_RESPONSE_DAYS)
 
     def late_fee(self, outstanding: Decimal, currency: str, due: date, today: date) -> Decimal | None:
-        rule = self.data.get("late_fee") or {}
-        fixed, percent = rule.get("fixed"), rule.get("percent")
-        return fee_amount(rule.get("kind", "none"), outstanding, currency, due, today,
-                          fixed=(Decimal(fixed["amount"]), fixed["currency"]) if fixed else None,
-                          percent=Decimal(percent) if percent is not None else None,
-                          reference_rate=Decimal(self.data.get("reference_rate", ECB_REFERENCE_RATE)))
+        return published_fee(self.data, outstanding, currency, due, today)
 
 
 class TermsBook:
@@ -104,18 +106,19 @@ def invoice_view(row: dict[str, Any], terms: PublishedTerms | Callable[[], Publi
     currency = row["currency"]
     amount, paid = Decimal(row["amount"]), Decimal(row["paid"])
     outstanding = amount - paid
-    overdue = today > date.fromisoformat(row["due"]) and outstanding > 0
+    due = date.fromisoformat(row["due"])
+    overdue = is_overdue(due, outstanding, today)
     fee = None
     if overdue and callable(terms):
         terms = terms()
     if overdue and terms is not None:
-        fee = money(terms.late_fee(outstanding, currency, date.fromisoformat(row["due"]), today), currency)
+        fee = money(terms.late_fee(outstanding, currency, due, today), currency)
     return {
         "number": row["number"], "contract": row["contract"], "installment": row["installment"],
         "change": row["change_id"], "concept": row["concept"] or "",
         "amount": money(amount, currency), "paid": money(paid, currency),
         "outstanding": money(outstanding, currency), "issued_on": row["issued_on"], "due": row["due"],
-        "late": overdue, "days_late": days_late(date.fromisoformat(row["due"]), today) if overdue else 0,
+        "late": overdue, "days_late": days_late(due, today) if overdue else 0,
         "marked_late_on": row["late_since"], "reminders": row["reminders"],
         "last_reminder_on": row["last_reminder_on"],
         "late_fee": fee, "terms_version": row["terms_version"],
@@ -124,10 +127,10 @@ def invoice_view(row: dict[str, Any], terms: PublishedTerms | Callable[[], Publi
 
 def contract_view(row: dict[str, Any]) -> dict[str, Any]:
     currency = row["currency"]
-    changes = Decimal(row["changes_total"] or 0)
+    changes = Decimal(row["changes_total"]) if row["changes_total"] else None
     budget = row["hours_budget"]
-    available = None if budget is None else str(Decimal(budget) + Decimal(row["extra_hours"]))
-    end = date.fromisoformat(row["end_on"]) + timedelta(days=row["extra_days"] or 0)
+    available = hours_available(None if budget is None else Decimal(budget), Decimal(row["extra_hours"]))
+    end = current_end(date.fromisoformat(row["end_on"]), row["extra_days"] or 0)
     signatures = [
         {"party": party, "signer": row[f"signed_{party}_by"], "on": row[f"signed_{party}_on"],
          "method": row[f"signed_{party}_method"]}
@@ -135,10 +138,11 @@ def contract_view(row: dict[str, Any]) -> dict[str, Any]:
     ]
     return {
         "id": row["id"], "title": row["title"], "state": row["state"],
-        "price": money(row["price"], currency), "approved_changes_total": money(changes, currency),
-        "total": money(Decimal(row["price"]) + changes, currency),
-        "hours_budget": budget, "hours_available": available, "hours_logged": row["hours_logged"],
-        "hours_over_budget": available is not None and Decimal(row["hours_logged"]) > Decimal(available),
+        "price": money(row["price"], currency), "approved_changes_total": money(changes or 0, currency),
+        "total": money(contract_total(Decimal(row["price"]), changes), currency),
+        "hours_budget": budget, "hours_available": None if available is None else str(available),
+        "hours_logged": row["hours_logged"],
+        "hours_over_budget": over_budget(Decimal(row["hours_logged"]), available),
         "start": row["start_on"], "end": end.isoformat(), "original_end": row["end_on"],
         "signed_by": [s["party"] for s in signatures], "signatures": signatures,
         "terms_version": row["terms_version"], "drafted_on": row["drafted_on"],
@@ -147,13 +151,10 @@ def contract_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _balance(invoices: list[dict[str, Any]], currency: str) -> dict[str, Any]:
-    zero = Decimal(0)
-    mine = [i for i in invoices if i["amount"]["currency"] == currency]
-    invoiced = sum((Decimal(i["amount"]["amount"]) for i in mine), zero)
-    paid = sum((Decimal(i["paid"]["amount"]) for i in mine), zero)
-    overdue = sum((Decimal(i["outstanding"]["amount"]) for i in mine if i["late"]), zero)
-    return {"invoiced": money(invoiced, currency), "paid": money(paid, currency),
-            "outstanding": money(invoiced - paid, currency), "overdue": money(overdue, currency)}
+    owed = balance((Decimal(i["amount"]["amount"]), Decimal(i["paid"]["amount"]), i["late"])
+                   for i in invoices if i["amount"]["currency"] == currency)
+    return {"invoiced": money(owed.invoiced, currency), "paid": money(owed.paid, currency),
+            "outstanding": money(owed.outstanding, currency), "overdue": money(owed.overdue, currency)}
 
 
 def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
@@ -249,7 +250,7 @@ def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
     result = []
     zero = Decimal(0)
     quanta: dict[str, Decimal] = {}
-    for (handle, name, state, stream, contract, stored_currency, contract_total, invoiced_text, paid_text,
+    for (handle, name, state, stream, contract, stored_currency, total_text, invoiced_text, paid_text,
          other_balances, open_changes, open_mistakes, ended_on) in reader.tuples(
             "SELECT handle, name, state, stream, current_contract, currency, contract_total, invoiced, paid,"
             " other_balances, open_changes, open_mistakes, ended_on FROM {t}relationships ORDER BY handle"):
@@ -261,8 +262,8 @@ def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
         overdue = outstanding - not_due.get((stream, currency), zero)
         result.append({
             "handle": handle, "name": name, "state": state, "contract": contract,
-            "contract_total": None if contract_total is None or stored_currency is None else
-            {"amount": str(Decimal(contract_total).quantize(quantum)), "currency": currency},
+            "contract_total": None if total_text is None or stored_currency is None else
+            {"amount": str(Decimal(total_text).quantize(quantum)), "currency": currency},
             "invoiced": {"amount": str(invoiced.quantize(quantum)), "currency": currency},
             "paid": {"amount": str(paid.quantize(quantum)), "currency": currency},
             "outstanding": {"amount": str(outstanding.quantize(quantum)), "currency": currency},
@@ -392,7 +393,7 @@ def actions(reader: Reader, today: date) -> list[dict[str, Any]]:
         "SELECT c.*, r.handle FROM {t}contracts c JOIN {t}relationships r ON r.stream = c.stream"
         " WHERE c.state = 'in_force' AND r.state <> 'ended' ORDER BY r.handle, c.id"
     ):
-        end = date.fromisoformat(row["end_on"]) + timedelta(days=row["extra_days"] or 0)
+        end = current_end(date.fromisoformat(row["end_on"]), row["extra_days"] or 0)
         if end < today:
             result.append({
                 "handle": row["handle"], "kind": "contract_past_end", "ref": row["id"], "date": end.isoformat(),

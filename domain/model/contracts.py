@@ -1,16 +1,45 @@
-"""A contract: one project with a client, its price, schedule and signatures."""
+"""A contract: one project with a client, its price, schedule and signatures.
+
+Its total, current end and hours budget are rules on plain values (`contract_total`,
+`current_end`, `hours_available`, `over_budget`), so the read models apply them to their rows
+without building pydantic models (ADR-16); `Contract` applies the same ones. This module imports
+no pydantic model for that reason.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from domain.model.errors import Refused
-from domain.model.money import Money
-from domain.model.values import Evidence, Installment, Scope
+
+if TYPE_CHECKING:
+    from domain.model.money import Money
+    from domain.model.values import Evidence, Installment, Scope
 
 CONTRACT_STATES = ("drafted", "signed_by_us", "signed_by_client", "in_force", "completed", "superseded")
+
+
+def contract_total(price: Decimal, changes_total: Decimal | None) -> Decimal:
+    """The contract is its base price plus every approved change (SPEC §1)."""
+    return price if changes_total is None else price + changes_total
+
+
+def current_end(end: date, extra_days: int) -> date:
+    """The end date as approved changes moved it."""
+    return end + timedelta(days=extra_days)
+
+
+def hours_available(budget: Decimal | None, extra_hours: Decimal) -> Decimal | None:
+    """The paid hours: the budget plus the hours of approved changes; None without a budget."""
+    return None if budget is None else budget + extra_hours
+
+
+def over_budget(logged: Decimal, available: Decimal | None) -> bool:
+    """Hours logged beyond the paid ones, which call for a change request."""
+    return available is not None and logged > available
 
 
 @dataclass
@@ -52,15 +81,22 @@ class Contract:
     @property
     def total(self) -> Money:
         """Base price plus every approved change."""
-        return self.price + self.changes_total if self.changes_total else self.price
+        from domain.model.money import Money  # loaded by then: the price is one
+
+        changes = self.changes_total.amount if self.changes_total is not None else None
+        return Money(amount=contract_total(self.price.amount, changes), currency=self.price.currency)
 
     @property
     def hours_available(self) -> Decimal | None:
-        return None if self.hours_budget is None else self.hours_budget + self.extra_hours
+        return hours_available(self.hours_budget, self.extra_hours)
+
+    @property
+    def is_over_budget(self) -> bool:
+        return over_budget(self.hours_logged, self.hours_available)
 
     @property
     def current_end(self) -> date:
-        return self.end + timedelta(days=self.extra_days)
+        return current_end(self.end, self.extra_days)
 
     @property
     def in_force_on(self) -> date | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import singledispatchmethod
 
+from domain.model.balance import is_overdue
 from domain.model.chain import ChainedAggregate
 from domain.model.choices import DEFAULT_SERIES  # noqa: F401  (re-exported)
 from domain.model.errors import CurrencyMismatch, Refused
@@ -28,6 +29,7 @@ class Invoice:
     payments: list[tuple[date, Money]] = field(default_factory=list)
     late_since: date | None = None
     reminders: list[date] = field(default_factory=list)
+    terms_version: int | None = None  # the terms that govern it (`late_fees.governing_terms`)
 
     @property
     def paid(self) -> Money:
@@ -45,7 +47,7 @@ class Invoice:
         return self.outstanding.is_zero
 
     def is_overdue(self, on: date) -> bool:
-        return on > self.due and not self.is_settled
+        return is_overdue(self.due, self.outstanding.amount, on)
 
     def check_payment(self, amount: Money, on: date) -> None:
         if amount.currency != self.amount.currency:

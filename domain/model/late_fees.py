@@ -5,20 +5,25 @@
 compensation of 40 EUR per invoice.
 
 The rule is computed on plain Decimals (`fee_amount`), so the read models work out the fee
-`tratos status` shows without building the domain's pydantic models; `late_fee` is the same
-rule on `Money` and `LateFee`, for the domain and the documents.
+`tratos status` shows without building the domain's pydantic models (`published_fee`, on the
+JSON of published terms); `late_fee` is the same rule on `Money` and `LateFee`, and
+`late_fee_claim` applies it to an invoice of the aggregate, for the documents and reminders.
+An invoice is governed by the terms its contract pinned, else the latest ones when it was
+issued (`governing_terms`): the read models and the aggregate both record that version.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.model.currencies import to_minor_units
 
 if TYPE_CHECKING:
+    from domain.model.invoices import Invoice
     from domain.model.money import Money
+    from domain.model.relationship import Relationship
     from domain.model.values import LateFee
 
 STATUTORY_MARGIN = Decimal(8)
@@ -74,3 +79,28 @@ def late_fee(fee: LateFee, reference_rate: Decimal, outstanding: Money, due: dat
     from domain.model.money import Money
 
     return Money(amount=amount, currency=outstanding.currency)
+
+
+def published_fee(terms: dict[str, Any], outstanding: Decimal, currency: str, due: date,
+                  on: date) -> Decimal | None:
+    """`fee_amount` under published terms given as their JSON (`Terms.model_dump_json`)."""
+    rule = terms.get("late_fee") or {}
+    fixed, percent = rule.get("fixed"), rule.get("percent")
+    return fee_amount(rule.get("kind", "none"), outstanding, currency, due, on,
+                      fixed=(Decimal(fixed["amount"]), fixed["currency"]) if fixed else None,
+                      percent=Decimal(percent) if percent is not None else None,
+                      reference_rate=Decimal(terms.get("reference_rate", ECB_REFERENCE_RATE)))
+
+
+def governing_terms(pinned_by_contract: int | None, latest: int | None) -> int | None:
+    """The terms version an invoice is governed by, fixed when it is issued: the one its contract
+    pinned, else the latest published then (never terms published after it)."""
+    return pinned_by_contract if pinned_by_contract is not None else latest
+
+
+def late_fee_claim(relationship: Relationship, invoice: Invoice, on: date) -> Money | None:
+    """The late fee claimed on `on` for an invoice, under the terms that govern it."""
+    terms = relationship.terms.get(invoice.terms_version) if invoice.terms_version is not None else None
+    if terms is None:
+        return None
+    return late_fee(terms.late_fee, terms.reference_rate, invoice.outstanding, invoice.due, on)

@@ -15,12 +15,13 @@ from functools import singledispatchmethod
 from uuid import UUID
 
 from domain.model import events as ev
+from domain.model.balance import Balance, balance
 from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
 from domain.model.contracts import Contract, Signature, check_schedule
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
 from domain.model.invoices import Invoice
-from domain.model.late_fees import days_late
+from domain.model.late_fees import days_late, governing_terms
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
@@ -133,6 +134,26 @@ class Relationship(ChainedAggregate):
         if number not in self.invoices:
             raise UnknownReference(f"{self.handle} has no invoice {number}{_known(self.invoices)}")
         return self.invoices[number]
+
+    def applicable_terms(self, contract_id: str | None) -> tuple[int, Terms] | None:
+        """The terms a contract pinned when drafted, else the latest published ones."""
+        contract = self.contracts.get(contract_id or "")
+        if contract and contract.terms_version in self.terms:
+            return contract.terms_version, self.terms[contract.terms_version]
+        return self.latest_terms
+
+    def invoice_terms(self, invoice: Invoice) -> tuple[int, Terms] | None:
+        """The terms that govern an invoice (`late_fees.governing_terms`), if any."""
+        version = invoice.terms_version
+        return (version, self.terms[version]) if version in self.terms else None
+
+    def balances(self, on: date) -> dict[str, Balance]:
+        """Invoiced, paid, outstanding and overdue on `on`, per currency in the order first invoiced."""
+        by_currency: dict[str, list[tuple[Decimal, Decimal, bool]]] = {}
+        for invoice in self.invoices.values():
+            by_currency.setdefault(invoice.amount.currency, []).append(
+                (invoice.amount.amount, invoice.paid.amount, invoice.is_overdue(on)))
+        return {currency: balance(invoices) for currency, invoices in by_currency.items()}
 
     @property
     def payment_days(self) -> int:
@@ -428,11 +449,10 @@ class Relationship(ChainedAggregate):
             self.warnings.append(
                 f"change {change.id} is {change.state}, not approved: work on it may not be paid"
             )
-        budget = contract.hours_available
-        if budget is not None and contract.hours_logged > budget:
+        if contract.is_over_budget:
             self.warnings.append(
-                f"{contract.hours_logged} h logged on {contract.id}, beyond its budget of {budget} h:"
-                " suggest a change request"
+                f"{contract.hours_logged} h logged on {contract.id}, beyond its budget of"
+                f" {contract.hours_available} h: suggest a change request"
             )
         return event
 
@@ -459,14 +479,10 @@ class Relationship(ChainedAggregate):
                           confidentiality=check_text(confidentiality, "confidentiality", required=False))
 
     def outstanding(self) -> list[Money]:
-        """Unpaid invoiced amounts, one per currency."""
-        by_currency: dict[str, Money] = {}
-        for invoice in self.invoices.values():
-            owed = invoice.outstanding
-            if owed.is_positive:
-                previous = by_currency.get(owed.currency)
-                by_currency[owed.currency] = owed if previous is None else previous + owed
-        return list(by_currency.values())
+        """Unpaid invoiced amounts, one per currency, in the order of their first unpaid invoice."""
+        owing = dict.fromkeys(i.amount.currency for i in self.invoices.values() if i.outstanding.is_positive)
+        balances = self.balances(on=date.min)  # only the amounts count here, not what is overdue
+        return [Money(amount=balances[currency].outstanding, currency=currency) for currency in owing]
 
     # ---------------------------------------------------------------- folding
 
@@ -579,6 +595,7 @@ class Relationship(ChainedAggregate):
         self.invoices[e.invoice_number] = Invoice(
             number=e.invoice_number, contract_id=e.contract_id, amount=e.amount, issued_on=e.occurred_on,
             due=e.due, installment=e.installment, change_id=e.change_id, concept=e.concept,
+            terms_version=governing_terms(self.contracts[e.contract_id].terms_version, max(self.terms, default=None)),
         )
 
     @when.register

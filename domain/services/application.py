@@ -28,6 +28,7 @@ from domain.adapters.storage import SQLITE_FACTORY_TOPIC, default_home, locate_s
 from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
+from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, series_id, stream_id
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
@@ -40,7 +41,6 @@ if TYPE_CHECKING:  # imported where a command decides: opening the store needs n
 ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
 BACKOFF_CAP = 0.1
-_ID_FIELDS = ("option_id", "invoice_number", "change_id", "mistake_id", "contract_id")
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,6 @@ class Recorded:
     @property
     def id(self) -> str | None:
         return public_id(self.event)
-
-
-def public_id(event: Any) -> str | None:
-    """The short id people type for what an event is about (C1, M1, O2, F-2026-001, K1)."""
-    for name in _ID_FIELDS:
-        value = getattr(event, name, None)
-        if value:
-            return value
-    return None
 
 
 class Tratos(Application):
