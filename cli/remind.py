@@ -29,12 +29,11 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
         tratos remind acme F-2026-002
         tratos remind acme F-2026-002 --lang en -o reminder.pdf
     """
-    from documents.context import late_fee_claim
     from domain.services.reminders import send_reminder
 
     day = business_date(session, on)
     done = send_reminder(session.app, printer(session, lang, unsigned), handle, invoice, on=day,
-                         claim=late_fee_claim, output=Path(output) if output else None)
+                         output=Path(output) if output else None)
     event, issued, fee = done.reminder, done.issued, done.late_fee
     if session.as_json:
         from cli.output import print_json

@@ -4,8 +4,7 @@ Every value a document prints comes from the stream (the Relationship folded
 from its events, and the events themselves for dates and the timeline), the
 freelancer's identity, or the command's inputs (kind, id, language, date):
 nothing is typed twice. The stream is read once, so the chain head printed in
-the footer is exactly the state the values were taken from. No WeasyPrint here:
-`cli/remind.py` uses `late_fee_claim` without loading the renderer. The rules the values
+the footer is exactly the state the values were taken from. The rules the values
 follow (balance, late fee, contract total and end) are the model's, in domain/model/.
 """
 
@@ -22,7 +21,7 @@ from domain.adapters.evidence import EvidenceFolder
 from domain.model.chain import RawRecord, verify_chain
 from domain.model.contracts import contract_total, current_end
 from domain.model.errors import BadInput, Refused, UnknownClient
-from domain.model.late_fees import days_late, late_fee_claim  # noqa: F401  (late_fee_claim re-exported)
+from domain.model.late_fees import days_late, late_fee_claim
 from domain.model.money import Money, total
 from domain.model.public_ids import public_id
 from domain.model.relationship import Relationship

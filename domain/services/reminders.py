@@ -6,23 +6,17 @@ a reminder is never recorded without its document, nor a document without its re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.model.late_fees import late_fee_claim
 from domain.services.documents import Issued, Printer, issue_document
 
 if TYPE_CHECKING:
-    from domain.model.invoices import Invoice
     from domain.model.money import Money
-    from domain.model.relationship import Relationship
     from domain.services.application import Recorded, Tratos
-
-# The late fee the terms allow on a day for an invoice (None: the terms claim none).
-LateFeeClaim = Callable[["Relationship", "Invoice", date], "Money | None"]
-
 
 @dataclass(frozen=True)
 class Reminded:
@@ -34,7 +28,7 @@ class Reminded:
 
 
 def send_reminder(app: Tratos, print_document: Printer, handle: str, number: str, *, on: date,
-                  claim: LateFeeClaim, output: Path | None = None) -> Reminded:
+                  output: Path | None = None) -> Reminded:
     """Check the invoice can be reminded, print the reminder, then record both in one save.
 
     The late fee is claimed once, before printing, so the PDF and the event state the same fee.
@@ -42,7 +36,7 @@ def send_reminder(app: Tratos, print_document: Printer, handle: str, number: str
     relationship = app.relationship(handle)
     unpaid = relationship.invoice(number)
     unpaid.check_remindable(on)
-    fee = claim(relationship, unpaid, on)
+    fee = late_fee_claim(relationship, unpaid, on)
 
     def record(**document: Any) -> Recorded:
         return app.send_reminder(handle, unpaid.number, on=on, late_fee=fee, document=document)

@@ -17,14 +17,14 @@ import pytest
 from domain.adapters.evidence import EvidenceFolder
 from domain.model.errors import Refused
 from domain.model.money import Money
-from domain.model.values import Installment, Party, Scope, Terms
+from domain.model.values import Installment, LateFee, Party, Scope, Terms
 from domain.services.documents import Printed
 from domain.services.reminders import send_reminder
 
 ACME = "acme"
 LATE_DAY = date(2026, 3, 1)
 CONTENT = b"%PDF-1.7\n% a stand-in reminder\n"
-FEE = Money.of(40, "EUR")
+FEE = Money.of(40, "EUR")  # the fixed late fee of the terms: what the reminder claims
 
 
 def eur(amount: int) -> Money:
@@ -33,7 +33,8 @@ def eur(amount: int) -> Money:
 
 def overdue_invoice(app) -> str:
     app.open_relationship(ACME, Party(name="Acme Consulting SL"), on=date(2026, 1, 5))
-    app.publish_terms(ACME, Terms(rate=eur(60), payment_days=30), on=date(2026, 1, 5))
+    app.publish_terms(ACME, Terms(rate=eur(60), payment_days=30,
+                                         late_fee=LateFee(kind="fixed", fixed=FEE)), on=date(2026, 1, 5))
     app.draft_contract(ACME, title="Website", scope=Scope(description="Build it"), price=eur(1000),
                        start=date(2026, 1, 15), end=date(2026, 1, 30),
                        installments=[Installment(n=1, amount=eur(1000), due=date(2026, 1, 15))],
@@ -64,7 +65,7 @@ def test_the_reminder_and_its_document_are_one_save(app, tmp_path):
     number = overdue_invoice(app)
     before = app.relationship(ACME).version
     out = tmp_path / "reminder.pdf"
-    done = send_reminder(app, printer(app), ACME, number, on=LATE_DAY, claim=lambda *_: FEE, output=out)
+    done = send_reminder(app, printer(app), ACME, number, on=LATE_DAY, output=out)
     assert stream_names(app)[before:] == ["ReminderSent", "DocumentIssued"]
     assert done.reminder.originator_version == before + 1 and done.issued.recorded_version == before + 2
     assert done.issued.chain_version == before  # the PDF shows the head before the reminder
@@ -77,7 +78,7 @@ def test_a_refused_document_leaves_no_reminder_file_or_evidence(app, tmp_path):
     before = stream_names(app)
     out = tmp_path / "reminder.pdf"
     with pytest.raises(Refused, match="beyond the end of the stream"):
-        send_reminder(app, printer(app, beyond=5), ACME, number, on=LATE_DAY, claim=lambda *_: FEE,
+        send_reminder(app, printer(app, beyond=5), ACME, number, on=LATE_DAY,
                       output=out)
     assert stream_names(app) == before  # no ReminderSent either
     assert not out.exists() and not kept_copy(app).exists()
@@ -96,7 +97,7 @@ def test_a_failed_save_leaves_no_reminder_file_or_evidence(app, tmp_path, monkey
 
     monkeypatch.setattr(app, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
-        send_reminder(app, printer(app), ACME, number, on=LATE_DAY, claim=lambda *_: FEE, output=out)
+        send_reminder(app, printer(app), ACME, number, on=LATE_DAY, output=out)
     monkeypatch.undo()
     assert saved == [["ReminderSent", "DocumentIssued"]]  # both events went to the one save that failed
     assert stream_names(app) == before
