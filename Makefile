@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := domain projections cli documents
+LOCALE := documents/locale
 
-.PHONY: demo test bench readme install clean
+.PHONY: demo test bench readme install messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,19 @@ bench: $(STAMP)
 # parser tests/cli/test_readme_tour.py checks it with): after a deliberate change of wording.
 readme: $(STAMP)
 	$(BIN)/python tests/readme_tour.py
+
+# The gettext catalogs (ADR-23): extract every key into the template, update the es and en
+# catalogs from it (a new key arrives empty, a dropped one goes), compile them. Translate the
+# new entries in the .po files, then run it again: the compiled .mo files are committed and
+# shipped in the wheel, and tests/documents/test_catalogs.py fails on a missing, fuzzy or
+# uncompiled translation.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t --no-location --sort-output --no-wrap \
+		--project tratos --version 0.1.0 --copyright-holder "the tratos authors" \
+		-o $(LOCALE)/tratos.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/tratos.pot -d $(LOCALE) -D tratos --no-wrap \
+		--ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(LOCALE) -D tratos --statistics
 
 clean:
 	rm -rf $(VENV) .demo .bench

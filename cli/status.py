@@ -117,7 +117,11 @@ def timeline(session: Session, handle: str, as_of: str | None) -> None:
         tratos timeline acme --as-of 2026-02-01
     """
     day = business_date(session, as_of) if as_of else None
-    rows = session.models.timeline(handle, as_of=day)
+    from documents.i18n import Formatter
+    from projections.sentences import with_sentences
+
+    # In English, as everything the terminal prints: the identity's language is its documents'.
+    rows = with_sentences(session.models.timeline(handle, as_of=day), Formatter("en"), us=session.actor)
     if session.as_json:
         print_json(rows)
         return

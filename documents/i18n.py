@@ -1,670 +1,93 @@
 """Words and number formats of the documents, in Spanish and English.
 
-Money, dates and percentages are formatted with Babel for the document's
-language (`8.000,00 €` / `€8,000.00`, `15 de enero de 2026` /
-`15 January 2026`). Labels are plain strings; `Formatter.t` fills their
-`{placeholders}` with escaped values, so a client's name can never inject markup.
+Every text is in the gettext catalogs `documents/locale/{es,en}/LC_MESSAGES/tratos.po`
+(compiled to `.mo`; `make messages` extracts, updates and compiles them, ADR-23). Msgids
+are stable keys such as `kind.contract`; `Formatter.t` fills a text's `{placeholders}` with
+escaped values, so a client's name can never inject markup. Money, dates and percentages are
+formatted with Babel for the document's language (`8.000,00 €` / `€8,000.00`, `15 de enero de
+2026` / `15 January 2026`).
 """
 
 from __future__ import annotations
 
+import gettext
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from markupsafe import Markup
 
-from domain.model.late_fees import STATUTORY_COMPENSATION, STATUTORY_MARGIN
-from domain.model.money import Money
-from domain.model.values import LateFee
+from domain.model.late_fees import STATUTORY_COMPENSATION_EUR, STATUTORY_MARGIN
+
+if TYPE_CHECKING:
+    from domain.model.money import Money
+    from domain.model.values import LateFee
 
 LANGUAGES = ("es", "en")
 LOCALES = {"es": "es_ES", "en": "en_GB"}
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "tratos"
 
-LABELS: dict[str, dict[str, str]] = {
-    "es": {
-        # kinds of document
-        "kind.terms": "Condiciones de trabajo",
-        "kind.contract": "Contrato de servicios",
-        "kind.change": "Orden de cambio",
-        "kind.incident": "Informe de incidencia",
-        "kind.reminder": "Recordatorio de pago",
-        "kind.closing": "Carta de cierre",
-        "kind.dossier": "Expediente de la relación",
-        # page furniture
-        "page": "Página",
-        "of": "de",
-        "chain": "Cadena",
-        "tax_id": "NIF",
-        "date": "Fecha",
-        "client": "Cliente",
-        "provider": "Profesional",
-        "parties": "Partes",
-        "between": "De una parte, {me}{me_tax}, en adelante «el profesional»; y de otra, {client}{client_tax}, en adelante «el cliente».",
-        "issued_on": "{place}{date}",
-        "yes": "sí",
-        "no": "no",
-        "none": "ninguno",
-        "dash": "—",
-        "days": "{n} días",
-        "one_day": "1 día",
-        "hours": "{n} h",
-        "sign.reason": "{kind} {id}, emitido por {name}",
-        # terms
-        "terms.title": "Condiciones de trabajo v{version}",
-        "terms.intro": "Estas son las normas con las que trabajo con {client} desde el {date}. Todo contrato indica la versión de las condiciones con la que se firmó.",
-        "terms.rate": "Tarifa",
-        "terms.weekly_hours": "Dedicación semanal",
-        "terms.working_hours": "Horario de atención",
-        "terms.response": "Plazo de respuesta",
-        "terms.response_value": "{n} días laborables como máximo",
-        "terms.payment": "Plazo de pago",
-        "terms.payment_value": "{n} días desde la emisión de la factura",
-        "terms.revisions": "Revisiones incluidas",
-        "terms.out_of_scope": "Trabajo fuera del alcance",
-        "terms.out_of_scope_value": "{rate}, siempre con una orden de cambio aprobada por escrito",
-        "terms.late_fee": "Recargo por demora",
-        "terms.confidentiality": "Confidencialidad",
-        "terms.not_set": "no fijado",
-        "terms.per_hour": "{rate} por hora",
-        "terms.hours_per_week": "{n} horas por semana",
-        "terms.changes_rule": "Cualquier trabajo no incluido en un contrato se pide, presupuesta y aprueba por escrito antes de empezar.",
-        "terms.none": "{client} no tiene condiciones publicadas.",
-        # late fees
-        "fee.none": "sin recargo",
-        "fee.fixed": "{amount} por factura vencida",
-        "fee.percent": "{percent} del importe pendiente",
-        "fee.statutory": "interés legal de demora de la Directiva 2011/7/UE (Ley 3/2004): tipo de referencia del BCE ({rate}) más {margin} puntos al año, prorrateado por día de retraso, y una compensación fija de {compensation} por factura",
-        # contract
-        "contract.title": "Contrato {id}: {title}",
-        "contract.object": "Objeto del contrato",
-        "contract.deliverables": "Entregables",
-        "contract.economics": "Precio, plazos y dedicación",
-        "contract.price": "Precio",
-        "contract.hours_budget": "Horas incluidas",
-        "contract.payment_method": "Forma de pago",
-        "payment.bank transfer": "transferencia bancaria",
-        "contract.start": "Inicio",
-        "contract.end": "Fin previsto",
-        "contract.schedule": "Calendario de pagos",
-        "contract.installment": "Plazo",
-        "contract.share": "Parte",
-        "contract.amount": "Importe",
-        "contract.billable": "Facturable desde",
-        "contract.schedule_note": "Cada plazo se factura en su fecha y se paga en {days} días desde la factura.",
-        "contract.duties": "Responsabilidades",
-        "contract.our_duties": "El profesional se compromete a",
-        "contract.client_duties": "El cliente se compromete a",
-        "contract.terms_pinned": "Condiciones aplicables",
-        "contract.terms_pinned_text": "Este contrato se rige por las condiciones de trabajo v{version}, publicadas el {date}: pago a {payment_days} días; {revisions}; trabajo fuera del alcance: {out_of_scope}; recargo por demora: {late_fee}.",
-        "contract.no_terms": "No se publicaron condiciones de trabajo antes de este contrato.",
-        "contract.changes_rule": "Cualquier cambio del alcance se hará mediante una orden de cambio firmada por ambas partes, con su precio y su efecto en el plazo.",
-        "contract.revisions_n": "{n} rondas de revisión incluidas",
-        "contract.revisions_unset": "revisiones según se acuerde",
-        "contract.state": "Estado",
-        "contract.approved_changes": "Cambios aprobados",
-        "contract.total": "Total vigente",
-        "contract.signatures": "Firmas",
-        "contract.sign_intro": "Y en prueba de conformidad, las partes firman este contrato.",
-        # signature blocks
-        "sig.for_provider": "Por el profesional",
-        "sig.for_client": "Por el cliente",
-        "sig.signed": "Firmado por {signer} el {date} ({method})",
-        "sig.certificate": "Certificado SHA-256",
-        "sig.pending": "Pendiente de firma",
-        "sig.digital_note": "Este documento lleva la firma digital PAdES del profesional. El cliente puede firmarlo digitalmente en el campo «Client» o aceptarlo por escrito.",
-        # change order
-        "change.title": "Orden de cambio {id} al contrato {contract}",
-        "change.request": "Solicitud",
-        "change.requested": "Solicitado por {side} el {date}.",
-        "change.description": "Descripción del cambio",
-        "change.impact": "Efecto en el contrato",
-        "change.price": "Precio del cambio",
-        "change.hours": "Horas adicionales",
-        "change.days": "Ampliación del plazo",
-        "change.base_price": "Precio del contrato {contract}",
-        "change.previous": "Cambios aprobados antes",
-        "change.new_total": "Nuevo total del contrato",
-        "change.new_total_if": "Total del contrato si se aprueba",
-        "change.end": "Fin previsto",
-        "change.new_end": "Nuevo fin previsto",
-        "change.decision": "Decisión",
-        "change.state.requested": "Solicitado, pendiente de presupuesto.",
-        "change.state.quoted": "Presupuestado el {date}, pendiente de aprobación.",
-        "change.state.approved": "Aprobado por el cliente el {date}.",
-        "change.state.rejected": "Rechazado el {date}.",
-        "change.state.withdrawn": "Retirado el {date}.",
-        "change.sign_intro": "Las partes aceptan esta orden de cambio, que forma parte del contrato {contract}.",
-        # incident
-        "incident.title": "Informe de incidencia {id}",
-        "incident.what": "Qué ocurrió",
-        "incident.reported": "Comunicado por {side} el {date}.",
-        "incident.words": "En palabras de quien lo comunicó",
-        "incident.ack": "Reconocimiento",
-        "incident.ack_on": "Reconocido el {date}, {days} después de la comunicación (las condiciones prevén {promise}).",
-        "incident.ack_same_day": "Reconocido el mismo día de la comunicación, {date}.",
-        "incident.not_ack": "Aún no reconocido.",
-        "incident.apology": "Disculpa",
-        "incident.diagnosis": "Diagnóstico",
-        "incident.fault": "Responsabilidad",
-        "incident.cause": "Causa raíz",
-        "incident.category": "Categoría",
-        "incident.options": "Opciones consideradas",
-        "incident.option": "Opción",
-        "incident.remedy": "Remedio",
-        "incident.cost": "Coste",
-        "incident.chosen": "Elegida",
-        "incident.decision": "Remedio elegido",
-        "incident.chosen_text": "Se eligió la opción {option}: {description}",
-        "incident.agreed": "Acordado con el cliente.",
-        "incident.not_agreed": "No acordado con el cliente.",
-        "incident.resolved": "Resuelto el {date}.",
-        "incident.open": "Pendiente de resolver.",
-        "incident.lesson": "Lección aprendida",
-        "incident.no_lesson": "Aún no registrada.",
-        "fault.ours": "nuestra",
-        "fault.client": "del cliente",
-        "fault.shared": "compartida",
-        "fault.misunderstanding": "malentendido (cada parte entendió algo distinto)",
-        "fault.unassigned": "sin asignar",
-        # evidence
-        "evidence": "Pruebas",
-        "evidence.file": "Archivo",
-        # reminder
-        "reminder.title": "Recordatorio de pago: factura {number}",
-        "reminder.salutation": "Estimado cliente:",
-        "reminder.opening": "Le escribo en relación con la factura {number}, emitida el {issued} con vencimiento el {due}. Según mis registros, a fecha {on} queda pendiente de pago {outstanding}.",
-        "reminder.maybe_crossed": "Si el pago ya está en camino, le ruego que ignore este recordatorio y acepte mi agradecimiento.",
-        "reminder.invoice": "Factura",
-        "reminder.issued": "Fecha de emisión",
-        "reminder.due": "Vencimiento",
-        "reminder.amount": "Importe",
-        "reminder.paid": "Pagado",
-        "reminder.outstanding": "Pendiente",
-        "reminder.days_late": "Días de retraso",
-        "reminder.late_fee": "Recargo por demora a esta fecha",
-        "reminder.fee_basis": "Según las condiciones de trabajo v{version}, el retraso devenga {fee}. No se incluye en el saldo mientras no se facture.",
-        "reminder.fee_none": "Las condiciones de trabajo no prevén recargo por demora.",
-        "reminder.how_to_pay": "Cómo pagar",
-        "reminder.pay_text": "Forma de pago: {method}; importe: {outstanding}; referencia: {number}.",
-        "reminder.pay_to": "Cuenta: {account}",
-        "reminder.previous": "Recordatorios anteriores: {dates}.",
-        "reminder.closing": "Quedo a su disposición para cualquier aclaración. Muchas gracias.",
-        "reminder.regards": "Atentamente,",
-        # closing letter
-        "closing.title": "Cierre de nuestra relación profesional",
-        "closing.salutation": "Estimado cliente:",
-        "closing.opening": "Con esta carta doy por terminada nuestra relación profesional, con efecto el {date}. Motivo: {reason}",
-        "closing.ended_by_us": "El cierre lo decide el profesional.",
-        "closing.ended_by_client": "El cierre lo decide el cliente.",
-        "closing.delivered": "Trabajo realizado",
-        "closing.project": "Proyecto",
-        "closing.period": "Periodo",
-        "closing.total": "Total",
-        "closing.balance": "Saldo final",
-        "closing.invoiced": "Facturado",
-        "closing.paid": "Cobrado",
-        "closing.outstanding": "Pendiente de pago",
-        "closing.settled": "No queda ningún importe pendiente.",
-        "closing.still_due": "El importe pendiente sigue siendo exigible en los plazos acordados.",
-        "closing.confidentiality": "Confidencialidad",
-        "closing.confidentiality_text": "La obligación de confidencialidad continúa tras el cierre: {text}",
-        "closing.thanks": "Gracias por la confianza depositada en mi trabajo. Ha sido un placer colaborar con {client} y quedo a su disposición para cualquier consulta futura.",
-        "closing.regards": "Un cordial saludo,",
-        # dossier
-        "dossier.title": "Expediente de la relación con {client}",
-        "dossier.subtitle": "Historia completa, acuerdos firmados, cambios, incidencias, pagos, pruebas e informe de integridad.",
-        "dossier.contents": "Contenido",
-        "dossier.summary": "Resumen",
-        "dossier.state": "Estado de la relación",
-        "dossier.opened": "Abierta el",
-        "dossier.ended": "Terminada el",
-        "dossier.events": "Eventos registrados",
-        "dossier.contracts": "Contratos",
-        "dossier.balance": "Saldo",
-        "dossier.overdue": "Vencido",
-        "dossier.timeline": "Cronología completa",
-        "dossier.version": "v.",
-        "dossier.event": "Evento",
-        "dossier.recorded": "Registrado",
-        "dossier.agreements": "Acuerdos firmados",
-        "dossier.party": "Parte",
-        "dossier.signer": "Firmante",
-        "dossier.method": "Método",
-        "dossier.fingerprint": "Huella del certificado (SHA-256)",
-        "dossier.signed_document": "Documento firmado (SHA-256)",
-        "dossier.no_signatures": "Sin firmas registradas.",
-        "dossier.changes": "Cambios",
-        "dossier.change_orders": "Órdenes de cambio aprobadas",
-        "dossier.no_changes": "No se registraron cambios.",
-        "dossier.mistakes": "Incidencias",
-        "dossier.no_mistakes": "No se registraron incidencias.",
-        "dossier.payments": "Facturas y pagos",
-        "dossier.invoice": "Factura",
-        "dossier.issued": "Emitida",
-        "dossier.late_since": "En mora desde",
-        "dossier.reminders": "Recordatorios",
-        "dossier.late_fee": "Recargo a fecha {date}",
-        "dossier.received": "Pagos recibidos",
-        "dossier.no_invoices": "No se emitieron facturas.",
-        "dossier.notes": "Comunicaciones",
-        "dossier.evidence": "Índice de pruebas",
-        "dossier.evidence_intro": "Cada archivo se guarda en la carpeta de pruebas bajo su huella SHA-256; cualquiera puede recalcularla.",
-        "dossier.for": "Sobre",
-        "dossier.note": "nota",
-        "dossier.kept": "Conservado",
-        "dossier.kept_ok": "sí, coincide",
-        "dossier.kept_missing": "no encontrado",
-        "dossier.kept_altered": "¡no coincide!",
-        "dossier.no_evidence": "No hay pruebas archivadas.",
-        "dossier.documents": "Documentos emitidos",
-        "dossier.integrity": "Informe de integridad",
-        "dossier.integrity_ok": "La cadena de hashes del registro se ha recalculado desde los datos almacenados y es íntegra hasta la versión {version}.",
-        "dossier.integrity_broken": "¡La cadena de hashes NO es íntegra! Falla en la versión {version}: {problem}.",
-        "dossier.integrity_explain": "Cada evento guarda sha256(JSON canónico de: digest anterior, flujo, versión, tipo, fecha, hora de registro, contenido). Editar, borrar, insertar o reordenar cualquier evento rompe la cadena a partir de él.",
-        "dossier.stream": "Flujo",
-        "dossier.head": "Cabeza de la cadena",
-        "dossier.head_digest": "Digest de la cabeza",
-        "dossier.attachment": "Los {n} eventos del flujo van adjuntos a este PDF como {name} (PDF/A-3, relación «Data»).",
-        "dossier.certificate": "Certificado de finalización",
-        "dossier.certificate_intro": "Resumen de firmas y documentos del expediente, en la forma de un certificado de firma electrónica.",
-        "dossier.envelope": "Expediente",
-        "dossier.generated": "Generado",
-        "dossier.signer_events": "Firmantes",
-        "dossier.this_signature": "Este expediente se firma digitalmente (PAdES) por {me}.",
-        "dossier.this_certificate": "Certificado del firmante, SHA-256",
-        "dossier.certificate_unknown": "se muestra en el panel de firmas del lector de PDF",
-        "dossier.change_order": "Orden de cambio {id}",
-        "dossier.approved_on": "aprobada el {date}",
-        "state.prospect": "contacto",
-        "state.drafted": "contrato en borrador",
-        "state.active": "activa",
-        "state.ended": "terminada",
-        "cstate.drafted": "borrador",
-        "cstate.signed_by_us": "firmado por el profesional",
-        "cstate.signed_by_client": "firmado por el cliente",
-        "cstate.in_force": "en vigor",
-        "cstate.completed": "completado",
-        "cstate.superseded": "sustituido",
-        "chstate.requested": "solicitado",
-        "chstate.quoted": "presupuestado",
-        "chstate.approved": "aprobado",
-        "chstate.rejected": "rechazado",
-        "chstate.withdrawn": "retirado",
-        "mstate.reported": "comunicada",
-        "mstate.acknowledged": "reconocida",
-        "mstate.diagnosed": "diagnosticada",
-        "mstate.remedy_proposed": "remedios propuestos",
-        "mstate.remedy_chosen": "remedio elegido",
-        "mstate.resolved": "resuelta",
-        "method.pades": "firma digital PAdES",
-        "method.email": "aceptación por correo electrónico",
-        "method.ink": "firma manuscrita escaneada",
-        "method.typed": "nombre escrito",
-        "col.id": "Id.",
-        "col.what": "Qué",
-        "col.state": "Estado",
-        "col.price": "Precio",
-        "col.hours": "Horas",
-        "col.days": "Días",
-        "col.date": "Fecha",
-        "col.fault": "Responsabilidad",
-        "col.remedy": "Remedio",
-        "col.lesson": "Lección",
-        "col.amount": "Importe",
-        "col.kind": "Tipo",
-        "col.size": "Tamaño",
-    },
-    "en": {
-        "kind.terms": "Terms of business",
-        "kind.contract": "Service agreement",
-        "kind.change": "Change order",
-        "kind.incident": "Incident report",
-        "kind.reminder": "Payment reminder",
-        "kind.closing": "Closing letter",
-        "kind.dossier": "Relationship dossier",
-        "page": "Page",
-        "of": "of",
-        "chain": "Chain",
-        "tax_id": "Tax ID",
-        "date": "Date",
-        "client": "Client",
-        "provider": "Provider",
-        "parties": "Parties",
-        "between": "Between {me}{me_tax} (“the provider”) and {client}{client_tax} (“the client”).",
-        "issued_on": "{place}{date}",
-        "yes": "yes",
-        "no": "no",
-        "none": "none",
-        "dash": "—",
-        "days": "{n} days",
-        "one_day": "1 day",
-        "hours": "{n} h",
-        "sign.reason": "{kind} {id}, issued by {name}",
-        "terms.title": "Terms of business v{version}",
-        "terms.intro": "These are the rules I work by with {client} from {date}. Every contract states the version of the terms it was signed under.",
-        "terms.rate": "Rate",
-        "terms.weekly_hours": "Weekly availability",
-        "terms.working_hours": "Working hours",
-        "terms.response": "Response time",
-        "terms.response_value": "at most {n} working days",
-        "terms.payment": "Payment terms",
-        "terms.payment_value": "{n} days from the invoice date",
-        "terms.revisions": "Revisions included",
-        "terms.out_of_scope": "Out-of-scope work",
-        "terms.out_of_scope_value": "{rate}, always under a change order approved in writing",
-        "terms.late_fee": "Late payment",
-        "terms.confidentiality": "Confidentiality",
-        "terms.not_set": "not set",
-        "terms.per_hour": "{rate} per hour",
-        "terms.hours_per_week": "{n} hours a week",
-        "terms.changes_rule": "Any work not in a contract is requested, quoted and approved in writing before it starts.",
-        "terms.none": "{client} has no published terms.",
-        "fee.none": "no late fee",
-        "fee.fixed": "{amount} per late invoice",
-        "fee.percent": "{percent} of the outstanding amount",
-        "fee.statutory": "statutory interest under Directive 2011/7/EU: the ECB reference rate ({rate}) plus {margin} points a year, pro rata per day late, and fixed compensation of {compensation} per invoice",
-        "contract.title": "Contract {id}: {title}",
-        "contract.object": "Scope of work",
-        "contract.deliverables": "Deliverables",
-        "contract.economics": "Price, dates and hours",
-        "contract.price": "Price",
-        "contract.hours_budget": "Hours included",
-        "contract.payment_method": "Payment method",
-        "payment.bank transfer": "bank transfer",
-        "contract.start": "Start",
-        "contract.end": "Planned end",
-        "contract.schedule": "Payment schedule",
-        "contract.installment": "Instalment",
-        "contract.share": "Share",
-        "contract.amount": "Amount",
-        "contract.billable": "Billable from",
-        "contract.schedule_note": "Each instalment is invoiced on its date and paid within {days} days of the invoice.",
-        "contract.duties": "Responsibilities",
-        "contract.our_duties": "The provider will",
-        "contract.client_duties": "The client will",
-        "contract.terms_pinned": "Applicable terms",
-        "contract.terms_pinned_text": "This contract is governed by the terms of business v{version}, published on {date}: payment within {payment_days} days; {revisions}; out-of-scope work: {out_of_scope}; late payment: {late_fee}.",
-        "contract.no_terms": "No terms of business were published before this contract.",
-        "contract.changes_rule": "Any change to the scope is made through a change order signed by both parties, stating its price and its effect on the dates.",
-        "contract.revisions_n": "{n} rounds of revisions included",
-        "contract.revisions_unset": "revisions as agreed",
-        "contract.state": "State",
-        "contract.approved_changes": "Approved changes",
-        "contract.total": "Current total",
-        "contract.signatures": "Signatures",
-        "contract.sign_intro": "In witness whereof, the parties sign this contract.",
-        "sig.for_provider": "For the provider",
-        "sig.for_client": "For the client",
-        "sig.signed": "Signed by {signer} on {date} ({method})",
-        "sig.certificate": "Certificate SHA-256",
-        "sig.pending": "Awaiting signature",
-        "sig.digital_note": "This document carries the provider's PAdES digital signature. The client may sign it digitally in the “Client” field or accept it in writing.",
-        "change.title": "Change order {id} to contract {contract}",
-        "change.request": "Request",
-        "change.requested": "Requested by {side} on {date}.",
-        "change.description": "What changes",
-        "change.impact": "Effect on the contract",
-        "change.price": "Price of the change",
-        "change.hours": "Additional hours",
-        "change.days": "Extension of the deadline",
-        "change.base_price": "Price of contract {contract}",
-        "change.previous": "Changes approved before",
-        "change.new_total": "New contract total",
-        "change.new_total_if": "Contract total if approved",
-        "change.end": "Planned end",
-        "change.new_end": "New planned end",
-        "change.decision": "Decision",
-        "change.state.requested": "Requested, awaiting a quote.",
-        "change.state.quoted": "Quoted on {date}, awaiting approval.",
-        "change.state.approved": "Approved by the client on {date}.",
-        "change.state.rejected": "Rejected on {date}.",
-        "change.state.withdrawn": "Withdrawn on {date}.",
-        "change.sign_intro": "The parties accept this change order, which forms part of contract {contract}.",
-        "incident.title": "Incident report {id}",
-        "incident.what": "What happened",
-        "incident.reported": "Reported by {side} on {date}.",
-        "incident.words": "In the reporter's own words",
-        "incident.ack": "Acknowledgement",
-        "incident.ack_on": "Acknowledged on {date}, {days} after it was reported (the terms promise {promise}).",
-        "incident.ack_same_day": "Acknowledged on the day it was reported, {date}.",
-        "incident.not_ack": "Not acknowledged yet.",
-        "incident.apology": "Apology",
-        "incident.diagnosis": "Diagnosis",
-        "incident.fault": "Fault",
-        "incident.cause": "Root cause",
-        "incident.category": "Category",
-        "incident.options": "Options considered",
-        "incident.option": "Option",
-        "incident.remedy": "Remedy",
-        "incident.cost": "Cost",
-        "incident.chosen": "Chosen",
-        "incident.decision": "Remedy chosen",
-        "incident.chosen_text": "Option {option} was chosen: {description}",
-        "incident.agreed": "Agreed with the client.",
-        "incident.not_agreed": "Not agreed with the client.",
-        "incident.resolved": "Resolved on {date}.",
-        "incident.open": "Not resolved yet.",
-        "incident.lesson": "Lesson learned",
-        "incident.no_lesson": "Not recorded yet.",
-        "fault.ours": "ours",
-        "fault.client": "the client's",
-        "fault.shared": "shared",
-        "fault.misunderstanding": "a misunderstanding (each side understood something different)",
-        "fault.unassigned": "not assigned",
-        "evidence": "Evidence",
-        "evidence.file": "File",
-        "reminder.title": "Payment reminder: invoice {number}",
-        "reminder.salutation": "Dear client,",
-        "reminder.opening": "I am writing about invoice {number}, issued on {issued} and due on {due}. According to my records, on {on} {outstanding} of it remains unpaid.",
-        "reminder.maybe_crossed": "If the payment is already on its way, please disregard this reminder, and thank you.",
-        "reminder.invoice": "Invoice",
-        "reminder.issued": "Issued",
-        "reminder.due": "Due",
-        "reminder.amount": "Amount",
-        "reminder.paid": "Paid",
-        "reminder.outstanding": "Outstanding",
-        "reminder.days_late": "Days late",
-        "reminder.late_fee": "Late fee to date",
-        "reminder.fee_basis": "Under the terms of business v{version}, late payment accrues {fee}. It is not part of the balance until it is invoiced.",
-        "reminder.fee_none": "The terms of business set no late fee.",
-        "reminder.how_to_pay": "How to pay",
-        "reminder.pay_text": "Payment method: {method}; amount: {outstanding}; reference: {number}.",
-        "reminder.pay_to": "Account: {account}",
-        "reminder.previous": "Earlier reminders: {dates}.",
-        "reminder.closing": "Please let me know if anything is unclear. Thank you.",
-        "reminder.regards": "Kind regards,",
-        "closing.title": "The end of our working relationship",
-        "closing.salutation": "Dear client,",
-        "closing.opening": "With this letter I close our working relationship, effective {date}. Reason: {reason}",
-        "closing.ended_by_us": "The provider decided to end it.",
-        "closing.ended_by_client": "The client decided to end it.",
-        "closing.delivered": "Work delivered",
-        "closing.project": "Project",
-        "closing.period": "Period",
-        "closing.total": "Total",
-        "closing.balance": "Final balance",
-        "closing.invoiced": "Invoiced",
-        "closing.paid": "Paid",
-        "closing.outstanding": "Outstanding",
-        "closing.settled": "Nothing remains outstanding.",
-        "closing.still_due": "The outstanding amount remains payable on the agreed terms.",
-        "closing.confidentiality": "Confidentiality",
-        "closing.confidentiality_text": "The duty of confidentiality continues after the end: {text}",
-        "closing.thanks": "Thank you for the trust you placed in my work. It has been a pleasure to work with {client}; I remain at your disposal for any future question.",
-        "closing.regards": "With best regards,",
-        "dossier.title": "Dossier of the relationship with {client}",
-        "dossier.subtitle": "The full history, signed agreements, changes, incidents, payments, evidence and integrity report.",
-        "dossier.contents": "Contents",
-        "dossier.summary": "Summary",
-        "dossier.state": "State of the relationship",
-        "dossier.opened": "Opened on",
-        "dossier.ended": "Ended on",
-        "dossier.events": "Events recorded",
-        "dossier.contracts": "Contracts",
-        "dossier.balance": "Balance",
-        "dossier.overdue": "Overdue",
-        "dossier.timeline": "Full timeline",
-        "dossier.version": "v.",
-        "dossier.event": "Event",
-        "dossier.recorded": "Recorded",
-        "dossier.agreements": "Signed agreements",
-        "dossier.party": "Party",
-        "dossier.signer": "Signer",
-        "dossier.method": "Method",
-        "dossier.fingerprint": "Certificate fingerprint (SHA-256)",
-        "dossier.signed_document": "Signed document (SHA-256)",
-        "dossier.no_signatures": "No signatures recorded.",
-        "dossier.changes": "Changes",
-        "dossier.change_orders": "Approved change orders",
-        "dossier.no_changes": "No changes were recorded.",
-        "dossier.mistakes": "Incidents",
-        "dossier.no_mistakes": "No incidents were recorded.",
-        "dossier.payments": "Invoices and payments",
-        "dossier.invoice": "Invoice",
-        "dossier.issued": "Issued",
-        "dossier.late_since": "Late since",
-        "dossier.reminders": "Reminders",
-        "dossier.late_fee": "Late fee on {date}",
-        "dossier.received": "Payments received",
-        "dossier.no_invoices": "No invoices were issued.",
-        "dossier.notes": "Communications",
-        "dossier.evidence": "Evidence index",
-        "dossier.evidence_intro": "Every file is kept in the evidence folder under its SHA-256 fingerprint, which anyone can recompute.",
-        "dossier.for": "About",
-        "dossier.note": "note",
-        "dossier.kept": "Kept",
-        "dossier.kept_ok": "yes, matches",
-        "dossier.kept_missing": "not found",
-        "dossier.kept_altered": "does not match!",
-        "dossier.no_evidence": "No evidence files were kept.",
-        "dossier.documents": "Documents issued",
-        "dossier.integrity": "Integrity report",
-        "dossier.integrity_ok": "The hash chain of the record was recomputed from the stored data and holds up to version {version}.",
-        "dossier.integrity_broken": "The hash chain does NOT hold! It breaks at version {version}: {problem}.",
-        "dossier.integrity_explain": "Every event stores sha256(canonical JSON of: previous digest, stream, version, type, business date, recorded time, content). Editing, deleting, inserting or reordering any event breaks the chain from that event on.",
-        "dossier.stream": "Stream",
-        "dossier.head": "Chain head",
-        "dossier.head_digest": "Head digest",
-        "dossier.attachment": "The stream's {n} events are attached to this PDF as {name} (PDF/A-3, relationship “Data”).",
-        "dossier.certificate": "Certificate of completion",
-        "dossier.certificate_intro": "The signatures and documents of this dossier, in the manner of an electronic signature certificate.",
-        "dossier.envelope": "Dossier",
-        "dossier.generated": "Generated",
-        "dossier.signer_events": "Signers",
-        "dossier.this_signature": "This dossier is digitally signed (PAdES) by {me}.",
-        "dossier.this_certificate": "Signer's certificate, SHA-256",
-        "dossier.certificate_unknown": "shown in the PDF reader's signature panel",
-        "dossier.change_order": "Change order {id}",
-        "dossier.approved_on": "approved on {date}",
-        "state.prospect": "prospect",
-        "state.drafted": "contract drafted",
-        "state.active": "active",
-        "state.ended": "ended",
-        "cstate.drafted": "draft",
-        "cstate.signed_by_us": "signed by the provider",
-        "cstate.signed_by_client": "signed by the client",
-        "cstate.in_force": "in force",
-        "cstate.completed": "completed",
-        "cstate.superseded": "superseded",
-        "chstate.requested": "requested",
-        "chstate.quoted": "quoted",
-        "chstate.approved": "approved",
-        "chstate.rejected": "rejected",
-        "chstate.withdrawn": "withdrawn",
-        "mstate.reported": "reported",
-        "mstate.acknowledged": "acknowledged",
-        "mstate.diagnosed": "diagnosed",
-        "mstate.remedy_proposed": "remedies proposed",
-        "mstate.remedy_chosen": "remedy chosen",
-        "mstate.resolved": "resolved",
-        "method.pades": "PAdES digital signature",
-        "method.email": "acceptance by email",
-        "method.ink": "scanned handwritten signature",
-        "method.typed": "typed name",
-        "col.id": "ID",
-        "col.what": "What",
-        "col.state": "State",
-        "col.price": "Price",
-        "col.hours": "Hours",
-        "col.days": "Days",
-        "col.date": "Date",
-        "col.fault": "Fault",
-        "col.remedy": "Remedy",
-        "col.lesson": "Lesson",
-        "col.amount": "Amount",
-        "col.kind": "Kind",
-        "col.size": "Size",
-    },
-}
 
-# One sentence per event type for the dossier's timeline; fields are filled by `describe_event`.
-EVENTS: dict[str, dict[str, str]] = {
-    "es": {
-        "RelationshipOpened": "Se abre la relación con {client}.",
-        "TermsPublished": "Se publican las condiciones de trabajo v{version}: pago a {payment_days} días; recargo: {late_fee}.",
-        "ContractDrafted": "Borrador del contrato {contract}, «{title}»: {price}, del {start} al {end}.",
-        "ContractSigned": "{party} firma el contrato {contract} ({signer}, {method}).",
-        "ContractCompleted": "Contrato {contract} completado.",
-        "ChangeRequested": "{side} solicita el cambio {change}: {description}",
-        "ChangeQuoted": "Cambio {change} presupuestado: {price}{extra}.",
-        "ChangeApproved": "El cliente aprueba el cambio {change}.",
-        "ChangeRejected": "Cambio {change} rechazado.",
-        "ChangeWithdrawn": "Cambio {change} retirado.",
-        "MistakeReported": "{side} comunica la incidencia {mistake}: {description}",
-        "MistakeAcknowledged": "Incidencia {mistake} reconocida.",
-        "MistakeDiagnosed": "Incidencia {mistake} diagnosticada; responsabilidad: {fault}. Causa: {cause}",
-        "RemedyProposed": "Remedio {option} propuesto para {mistake}: {description} ({cost}).",
-        "RemedyChosen": "Se elige el remedio {option} para {mistake}; {agreed}.",
-        "MistakeResolved": "Incidencia {mistake} resuelta.",
-        "LessonRecorded": "Lección de {mistake}: {lesson}",
-        "InvoiceIssued": "Factura {invoice} emitida: {amount}, vence el {due}.",
-        "PaymentReceived": "Cobro de {amount} de la factura {invoice}.",
-        "PaymentLate": "Factura {invoice} en mora: {outstanding} pendientes desde el {due}.",
-        "ReminderSent": "Recordatorio de la factura {invoice}: {days} días de retraso{fee}.",
-        "HoursLogged": "{hours} registradas en {contract}{note}.",
-        "NoteRecorded": "Nota: {text}",
-        "DocumentIssued": "Documento emitido: {kind} {document} (SHA-256 {sha}…), cadena v{version}.",
-        "RelationshipEnded": "{side} termina la relación: {reason}",
-        "agreed": "acordado con el cliente",
-        "not_agreed": "no acordado con el cliente",
-        "no_cost": "sin coste",
-        "fee": "; recargo {fee}",
-    },
-    "en": {
-        "RelationshipOpened": "Relationship opened with {client}.",
-        "TermsPublished": "Terms of business v{version} published: payment within {payment_days} days; late fee: {late_fee}.",
-        "ContractDrafted": "Contract {contract} drafted, “{title}”: {price}, {start} to {end}.",
-        "ContractSigned": "{party} signs contract {contract} ({signer}, {method}).",
-        "ContractCompleted": "Contract {contract} completed.",
-        "ChangeRequested": "{side} requests change {change}: {description}",
-        "ChangeQuoted": "Change {change} quoted: {price}{extra}.",
-        "ChangeApproved": "The client approves change {change}.",
-        "ChangeRejected": "Change {change} rejected.",
-        "ChangeWithdrawn": "Change {change} withdrawn.",
-        "MistakeReported": "{side} reports incident {mistake}: {description}",
-        "MistakeAcknowledged": "Incident {mistake} acknowledged.",
-        "MistakeDiagnosed": "Incident {mistake} diagnosed; fault: {fault}. Cause: {cause}",
-        "RemedyProposed": "Remedy {option} proposed for {mistake}: {description} ({cost}).",
-        "RemedyChosen": "Remedy {option} chosen for {mistake}; {agreed}.",
-        "MistakeResolved": "Incident {mistake} resolved.",
-        "LessonRecorded": "Lesson from {mistake}: {lesson}",
-        "InvoiceIssued": "Invoice {invoice} issued: {amount}, due on {due}.",
-        "PaymentReceived": "Payment of {amount} received for invoice {invoice}.",
-        "PaymentLate": "Invoice {invoice} late: {outstanding} unpaid since {due}.",
-        "ReminderSent": "Reminder for invoice {invoice}: {days} days late{fee}.",
-        "HoursLogged": "{hours} logged on {contract}{note}.",
-        "NoteRecorded": "Note: {text}",
-        "DocumentIssued": "Document issued: {kind} {document} (SHA-256 {sha}…), chain v{version}.",
-        "RelationshipEnded": "{side} ends the relationship: {reason}",
-        "agreed": "agreed with the client",
-        "not_agreed": "not agreed with the client",
-        "no_cost": "no cost",
-        "fee": "; late fee {fee}",
-    },
-}
+def N_(key: str) -> str:
+    """Marks a key for extraction (`make messages`) where the key itself is chosen at run time."""
+    return key
+
+
+# Keys built from a value at run time (`'cstate.' ~ c.state` in a template, `kind.{kind}`), so
+# extraction cannot see them: named here, and the catalogs test checks none is missing.
+CHOSEN_AT_RUN_TIME = (
+    N_("kind.terms"), N_("kind.contract"), N_("kind.change"), N_("kind.incident"),
+    N_("kind.reminder"), N_("kind.closing"), N_("kind.dossier"),
+    N_("sign.reason"),  # the PDF signature's reason (cli/pdf.py)
+    N_("payment.bank transfer"),
+    N_("state.prospect"), N_("state.drafted"), N_("state.active"), N_("state.ended"),
+    N_("cstate.drafted"), N_("cstate.signed_by_us"), N_("cstate.signed_by_client"),
+    N_("cstate.in_force"), N_("cstate.completed"), N_("cstate.superseded"),
+    N_("chstate.requested"), N_("chstate.quoted"), N_("chstate.approved"),
+    N_("chstate.rejected"), N_("chstate.withdrawn"),
+    N_("change.state.requested"), N_("change.state.quoted"), N_("change.state.approved"),
+    N_("change.state.rejected"), N_("change.state.withdrawn"),
+    N_("mstate.reported"), N_("mstate.acknowledged"), N_("mstate.diagnosed"),
+    N_("mstate.remedy_proposed"), N_("mstate.remedy_chosen"), N_("mstate.resolved"),
+    N_("method.pades"), N_("method.email"), N_("method.ink"), N_("method.typed"),
+    N_("fault.ours"), N_("fault.client"), N_("fault.shared"), N_("fault.misunderstanding"),
+    N_("fault.unassigned"),
+    N_("dossier.kept_ok"), N_("dossier.kept_missing"), N_("dossier.kept_altered"),
+)
+
+
+class _Missing(gettext.NullTranslations):
+    def gettext(self, message: str) -> str:
+        raise KeyError(f"{message!r} is not in the catalog")
+
+
+@cache
+def catalog(lang: str) -> gettext.GNUTranslations:
+    """The compiled catalog of `lang`; a key it lacks is a KeyError, never the key printed."""
+    translations = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang])
+    translations.add_fallback(_Missing())
+    return translations
+
+
+class Labels:
+    """A language's texts by key, read from its catalog."""
+
+    def __init__(self, lang: str) -> None:
+        self._catalog = catalog(lang)
+
+    def __getitem__(self, key: str) -> str:
+        return self._catalog.gettext(key)
+
+    def get(self, key: str, default: str) -> str:
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 def check_language(lang: str) -> str:
@@ -681,51 +104,52 @@ class Formatter:
     def __init__(self, lang: str) -> None:
         self.lang = check_language(lang)
         self.locale = LOCALES[lang]
-        self.labels = LABELS[lang]
+        self.labels = Labels(lang)
 
     def t(self, key: str, **values: Any) -> Markup:
         """The label `key`, its placeholders filled with escaped values."""
         return Markup(self.labels[key]).format(**values) if values else Markup(self.labels[key])
 
     def money(self, value: Money | None) -> str:
-        if value is None:
-            return self.labels["dash"]
-        return format_currency(value.amount, value.currency, locale=self.locale)
+        return self.t("dash") if value is None else self.amount(value.amount, value.currency)
+
+    def amount(self, amount: Decimal, currency: str) -> str:
+        return format_currency(amount, currency, locale=self.locale)
 
     def date(self, value: date | None) -> str:
         """`15 de enero de 2026` / `15 January 2026`."""
-        return self.labels["dash"] if value is None else format_date(value, "long", locale=self.locale)
+        return self.t("dash") if value is None else format_date(value, "long", locale=self.locale)
 
     def short_date(self, value: date | None) -> str:
         """`15 ene 2026` / `15 Jan 2026`, for tables."""
-        return self.labels["dash"] if value is None else format_date(value, "d MMM y", locale=self.locale)
+        return self.t("dash") if value is None else format_date(value, "d MMM y", locale=self.locale)
 
     def moment(self, value: datetime | None) -> str:
         """A recorded time, in UTC and saying so."""
         if value is None:
-            return self.labels["dash"]
+            return self.t("dash")
         return format_datetime(value.astimezone(UTC), "d MMM y, HH:mm:ss", tzinfo=UTC,
                                locale=self.locale) + " UTC"
 
     def number(self, value: Decimal | int | None) -> str:
         if value is None:
-            return self.labels["dash"]
+            return self.t("dash")
         return format_decimal(value, locale=self.locale)
 
     def percent(self, value: Decimal | None) -> str:
         """50 -> `50 %` / `50%` (percentages are stored as 50, not 0.5)."""
         if value is None:
-            return self.labels["dash"]
+            return self.t("dash")
         number = format_decimal(value, format="#,##0.##", locale=self.locale)
         return f"{number}\u00a0%" if self.lang == "es" else f"{number}%"
 
     def hours(self, value: Decimal | None) -> str:
-        return self.labels["dash"] if value is None else self.labels["hours"].format(n=self.number(value))
+        return self.t("dash") if value is None else self.t("hours", n=self.number(value))
 
     def days(self, value: int | None) -> str:
         if value is None:
-            return self.labels["dash"]
-        return self.labels["one_day"] if value == 1 else self.labels["days"].format(n=value)
+            return self.t("dash")
+        return self.t("one_day") if value == 1 else self.t("days", n=value)
 
     def size(self, value: int) -> str:
         """A file size in bytes, kB or MB."""
@@ -742,14 +166,15 @@ class Formatter:
     def late_fee_rule(self, fee: LateFee, reference_rate: Decimal) -> str:
         """The late-fee clause of the terms, in words."""
         if fee.kind == "fixed" and fee.fixed is not None:
-            return self.labels["fee.fixed"].format(amount=self.money(fee.fixed))
+            return self.t("fee.fixed", amount=self.money(fee.fixed))
         if fee.kind == "percent" and fee.percent is not None:
-            return self.labels["fee.percent"].format(percent=self.percent(fee.percent))
+            return self.t("fee.percent", percent=self.percent(fee.percent))
         if fee.kind == "statutory-eu":
-            return self.labels["fee.statutory"].format(
+            return self.t(
+                "fee.statutory",
                 rate=self.percent(reference_rate), margin=self.number(STATUTORY_MARGIN),
-                compensation=self.money(STATUTORY_COMPENSATION))
-        return self.labels["fee.none"]
+                compensation=self.amount(STATUTORY_COMPENSATION_EUR, "EUR"))
+        return self.t("fee.none")
 
     def filters(self) -> dict[str, Any]:
         return {

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from documents.context import Document
-from documents.i18n import Formatter
-from documents.timeline import describe_event
+from documents.context import KINDS, Document
+from documents.i18n import Formatter, catalog
+from projections.sentences import describe_event
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = TEMPLATES / "print.css"
@@ -37,14 +37,14 @@ def _environment(lang: str) -> Environment:
     fmt = Formatter(lang)
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
     )
+    environment.install_gettext_translations(catalog(lang), newstyle=True)  # type: ignore[attr-defined]
     environment.filters.update(fmt.filters(), sentence=lambda text: text[:1].upper() + text[1:])
     environment.globals.update(
         t=fmt.t,
         fee_rule=lambda terms: fmt.late_fee_rule(terms.late_fee, terms.reference_rate),
-        kind_names={key.removeprefix("kind."): value for key, value in fmt.labels.items()
-                    if key.startswith("kind.")},
+        kind_names={kind: fmt.t(f"kind.{kind}") for kind in KINDS},
     )
     return environment
 
@@ -55,7 +55,7 @@ def render_html(document: Document) -> str:
     template = _environment(document.lang).get_template(f"{document.kind}.html")
     me = document.values["me"]
     kind_label = fmt.t(f"kind.{document.kind}")
-    contact = [f"{fmt.labels['tax_id']} {me.tax_id}" if me.tax_id else "", me.address, me.email]
+    contact = [f"{fmt.t('tax_id')} {me.tax_id}" if me.tax_id else "", me.address, me.email]
     return template.render(
         **document.values,
         describe=lambda event: describe_event(event, fmt, document.values["names"]),

@@ -195,7 +195,8 @@ class ReadModels:
         return self._read(views.portfolio, today or business_today())
 
     def timeline(self, handle: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
-        """One row per event of the relationship, oldest first, each with a sentence."""
+        """One row per event of the relationship, oldest first, each with what it said (to word with
+        `projections.sentences.describe`)."""
         stream = stream_id(check_handle(handle)).hex
         if as_of is not None:
             with self.as_of(as_of, handle) as past, self._not_yet(handle, as_of):

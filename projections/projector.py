@@ -22,10 +22,10 @@ from domain.model.late_fees import governing_terms
 from domain.model.money import minor_units
 from domain.model.public_ids import public_id
 from projections.schema import TABLES, TIMELINE
-from projections.sentences import sentence
+from projections.sentences import said
 from projections.store import Batch
 
-TIMELINE_COLUMNS = ("stream", "version", "occurred_on", "recorded_at", "kind", "actor", "ref", "sentence")
+TIMELINE_COLUMNS = ("stream", "version", "occurred_on", "recorded_at", "kind", "actor", "ref", "said")
 assert TIMELINE.columns == TIMELINE_COLUMNS, "project() writes timeline rows as tuples in this order"
 
 Handler = Callable[[Any, Batch, str, dict[str, Any] | None], None]
@@ -114,7 +114,8 @@ def project(event: Any, stream: str, batch: Batch) -> None:
         relationship["last_on"] = on
     batch.timeline.append((  # the order of TIMELINE_COLUMNS
         stream, event.originator_version, on, event.timestamp.isoformat(),
-        type(event).__name__, event.actor, public_id(event), sentence(event),
+        type(event).__name__, event.actor, public_id(event),
+        json.dumps(said(event), ensure_ascii=False, separators=(",", ":")),
     ))
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 # Bump when a table changes: read models of an older schema are dropped and
 # rebuilt from the log on first use (they are disposable; the log is not).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the timeline keeps what each event said, worded when read
 TRACKING_NAME = "read_models"
 
 
@@ -76,7 +76,7 @@ LESSONS = _table(
     append_only=True,
 )
 TIMELINE = _table(
-    "timeline", "stream version", "occurred_on recorded_at kind actor ref sentence",
+    "timeline", "stream version", "occurred_on recorded_at kind actor ref said",
     integers="version", append_only=True,
 )
 

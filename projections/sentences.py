@@ -1,104 +1,186 @@
-"""One plain English sentence per event, for the timeline (and the dossier built from it)."""
+"""One sentence per event, for `tratos timeline` and the dossier alike.
+
+An event's sentence is the catalog text `event.<Kind>` (documents/locale, ADR-23) filled with
+what the event says. `said(event)` picks that from the event as JSON-ready values when it is
+projected: the timeline read model stores them, in no language. `describe` words them at
+read time with a `documents.i18n.Formatter` (passed in: projections import nothing from
+documents, and reading builds no pydantic model). Sides are stored as `us`/`client` and named
+by the reader: the freelancer's name may change after the event.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from domain.model import events as ev
-
-_SIDE = {"us": "us", "client": "the client"}
-
-
-def _money(value: Any) -> str:
-    return f"{value.amount} {value.currency}" if value is not None else ""
+from markupsafe import Markup
 
 
-def _side(side: str) -> str:
-    return _SIDE.get(side, side)
+def N_(key: str) -> str:
+    """Marks a key for extraction (`make messages`): it is chosen by the event's type."""
+    return key
 
 
-def _evidence(e: Any) -> str:
-    count = len(getattr(e, "evidence", ()) or ())
-    return f" ({count} evidence file{'s' if count > 1 else ''})" if count else ""
+SENTENCES = (
+    N_("event.RelationshipOpened"), N_("event.TermsPublished"), N_("event.ContractDrafted"),
+    N_("event.ContractSigned"), N_("event.ContractCompleted"), N_("event.ChangeRequested"),
+    N_("event.ChangeQuoted"), N_("event.ChangeApproved"), N_("event.ChangeRejected"),
+    N_("event.ChangeWithdrawn"), N_("event.MistakeReported"), N_("event.MistakeAcknowledged"),
+    N_("event.MistakeDiagnosed"), N_("event.RemedyProposed"), N_("event.RemedyChosen"),
+    N_("event.MistakeResolved"), N_("event.LessonRecorded"), N_("event.InvoiceIssued"),
+    N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"),
+    N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
+    N_("event.RelationshipEnded"),
+)
+
+# ---------------------------------------------------------------- what an event says (projection)
+
+_SIDES = ("requested_by", "reported_by", "ended_by", "party")
+_IDS = {"contract": "contract_id", "change": "change_id", "mistake": "mistake_id",
+        "option": "option_id", "invoice": "invoice_number", "description": "description"}
 
 
-def _change_quote(e: ev.ChangeQuoted) -> str:
-    parts = [_money(e.price)]
-    if e.hours is not None:
-        parts.append(f"{e.hours} h")
-    if e.days is not None:
-        parts.append(f"{e.days} more day{'s' if e.days != 1 else ''}")
-    return f"Change {e.change_id} quoted: {', '.join(parts)}"
+def _money(value: Any) -> dict[str, str] | None:
+    return None if value is None else {"amount": str(value.amount), "currency": value.currency}
 
 
-def _drafted(e: ev.ContractDrafted) -> str:
-    text = (f"Contract {e.contract_id} drafted: {e.title}, {_money(e.price)}, {e.start} to {e.end},"
-            f" {len(e.installments)} installment{'s' if len(e.installments) != 1 else ''}")
-    return text + (f"; it supersedes {e.supersedes}" if e.supersedes else "")
+def _decimal(value: Decimal | None) -> str | None:
+    return str(value) if value else None
 
 
-def _terms(e: ev.TermsPublished) -> str:
-    t = e.terms
-    text = f"Terms v{e.terms_version} published: pay within {t.payment_days} days, answers within {t.response_days} days"
-    if t.rate is not None:
-        text += f", rate {_money(t.rate)}/h"
-    if t.late_fee.kind != "none":
-        text += f", late fee {t.late_fee.kind}"
-    return text
+def _terms(e: Any) -> dict[str, Any]:
+    fee = e.terms.late_fee
+    return {"version": e.terms_version, "payment_days": e.terms.payment_days,
+            "late_fee": {"kind": fee.kind, "fixed": _money(fee.fixed),
+                         "percent": None if fee.percent is None else str(fee.percent)},
+            "reference_rate": str(e.terms.reference_rate)}
 
 
-def _ended(e: ev.RelationshipEnded) -> str:
-    owed = ", ".join(_money(m) for m in e.outstanding)
-    return (f"Relationship ended by {_side(e.ended_by)}: {e.reason}"
-            + (f"; {owed} still outstanding" if owed else ""))
-
-
-SENTENCES: dict[type, Callable[[Any], str]] = {
-    ev.RelationshipOpened: lambda e: f"Relationship with {e.client.name} ({e.handle}) opened",
-    ev.TermsPublished: _terms,
-    ev.ContractDrafted: _drafted,
-    ev.ContractSigned: lambda e: (f"Contract {e.contract_id} signed by {_side(e.party)} ({e.signer},"
-                                  f" {e.method}){_evidence(e)}"),
-    ev.ContractCompleted: lambda e: f"Contract {e.contract_id} completed",
-    ev.ChangeRequested: lambda e: (f"Change {e.change_id} requested by {_side(e.requested_by)}:"
-                                   f" {e.description}{_evidence(e)}"),
-    ev.ChangeQuoted: _change_quote,
-    ev.ChangeApproved: lambda e: f"Change {e.change_id} approved{_evidence(e)}",
-    ev.ChangeRejected: lambda e: f"Change {e.change_id} rejected{_evidence(e)}",
-    ev.ChangeWithdrawn: lambda e: f"Change {e.change_id} withdrawn{_evidence(e)}",
-    ev.MistakeReported: lambda e: (f"Mistake {e.mistake_id} reported by {_side(e.reported_by)}:"
-                                   f" {e.description}{_evidence(e)}"),
-    ev.MistakeAcknowledged: lambda e: (f"Mistake {e.mistake_id} acknowledged"
-                                       + (f": {e.apology}" if e.apology else "")),
-    ev.MistakeDiagnosed: lambda e: (f"Mistake {e.mistake_id} diagnosed: fault {e.fault}, cause {e.cause}"
-                                    + (f" (category {e.category})" if e.category else "")),
-    ev.RemedyProposed: lambda e: (f"Remedy {e.option_id} proposed for {e.mistake_id}: {e.description}"
-                                  + (f", costing {_money(e.cost)}" if e.cost is not None else "")
-                                  + (f", {e.hours} h" if e.hours is not None else "")),
-    ev.RemedyChosen: lambda e: (f"Remedy {e.option_id} chosen for {e.mistake_id}"
-                                + (", agreed with the client" if e.agreed else ", not agreed with the client")),
-    ev.MistakeResolved: lambda e: f"Mistake {e.mistake_id} resolved",
-    ev.LessonRecorded: lambda e: f"Lesson from {e.mistake_id}: {e.lesson}",
-    ev.InvoiceIssued: lambda e: (f"Invoice {e.invoice_number} issued for {_money(e.amount)}, due {e.due}"
-                                 + (f" (installment {e.installment} of {e.contract_id})"
-                                    if e.installment is not None else "")
-                                 + (f" (change {e.change_id})" if e.change_id else "")),
-    ev.PaymentReceived: lambda e: f"Payment of {_money(e.amount)} received for {e.invoice_number}",
-    ev.PaymentLate: lambda e: (f"Invoice {e.invoice_number} is late: {_money(e.outstanding)} unpaid since"
-                               f" {e.due}"),
-    ev.ReminderSent: lambda e: (f"Reminder sent for {e.invoice_number}, {e.days_late} days late"
-                                + (f", late fee {_money(e.late_fee)}" if e.late_fee is not None else "")),
-    ev.HoursLogged: lambda e: (f"{e.hours} h logged on {e.contract_id}"
-                               + (f" for {e.change_id}" if e.change_id else "")
-                               + (f": {e.note}" if e.note else "")),
-    ev.NoteRecorded: lambda e: f"Note: {e.text}{_evidence(e)}",
-    ev.DocumentIssued: lambda e: (f"Document issued: {e.kind}" + (f" {e.document_id}" if e.document_id else "")
-                                  + f", anchoring the chain at version {e.chain_version}"),
-    ev.RelationshipEnded: _ended,
+_FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "RelationshipOpened": lambda e: {"client": e.client.name},
+    "TermsPublished": _terms,
+    "ContractDrafted": lambda e: {"title": e.title, "price": _money(e.price),
+                                  "start": e.start.isoformat(), "end": e.end.isoformat()},
+    "ContractSigned": lambda e: {"signer": e.signer, "method": e.method},
+    "ChangeQuoted": lambda e: {"price": _money(e.price), "hours": _decimal(e.hours), "days": e.days or None},
+    "MistakeDiagnosed": lambda e: {"fault": e.fault, "cause": e.cause},
+    "RemedyProposed": lambda e: {"cost": _money(e.cost) if e.cost and e.cost.is_positive else None,
+                                 "hours": _decimal(e.hours)},
+    "RemedyChosen": lambda e: {"agreed": bool(e.agreed)},
+    "LessonRecorded": lambda e: {"lesson": e.lesson},
+    "InvoiceIssued": lambda e: {"amount": _money(e.amount), "due": e.due.isoformat()},
+    "PaymentReceived": lambda e: {"amount": _money(e.amount)},
+    "PaymentLate": lambda e: {"outstanding": _money(e.outstanding), "due": e.due.isoformat()},
+    "ReminderSent": lambda e: {"days": e.days_late, "late_fee": _money(e.late_fee)},
+    "HoursLogged": lambda e: {"hours": str(e.hours), "note": e.note or ""},
+    "NoteRecorded": lambda e: {"text": e.text},
+    "DocumentIssued": lambda e: {"kind": e.kind, "document": e.document_id, "sha": e.sha256[:16],
+                                 "version": e.chain_version},
+    "RelationshipEnded": lambda e: {"reason": e.reason},
 }
 
 
-def sentence(event: Any) -> str:
-    describe = SENTENCES.get(type(event))
-    return describe(event) if describe else type(event).__name__
+def said(event: Any) -> dict[str, Any]:
+    """What `event`'s sentence says, as JSON-ready values in no language (money as amount and
+    currency, dates ISO, sides as `us`/`client`)."""
+    values: dict[str, Any] = {}
+    side = next((getattr(event, f) for f in _SIDES if getattr(event, f, None)), None)
+    if side:
+        values["side"] = side
+    for name, field in _IDS.items():
+        value = getattr(event, field, None)
+        if value:
+            values[name] = value
+    facts = _FACTS.get(type(event).__name__)
+    return values | facts(event) if facts else values
+
+
+# ---------------------------------------------------------------- its words (read time)
+
+
+class _Amount(NamedTuple):
+    amount: Decimal
+    currency: str
+
+
+class _Fee(NamedTuple):
+    kind: str
+    fixed: _Amount | None
+    percent: Decimal | None
+
+
+def _amount(value: dict[str, str] | None) -> _Amount | None:
+    return None if value is None else _Amount(Decimal(value["amount"]), value["currency"])
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str]) -> Markup:
+    """The sentence of an event of type `kind` that said `values`, in `fmt`'s language, every
+    value escaped; `names` names the sides `us` and `client`."""
+    side = names.get(values.get("side", ""), "")
+    words: dict[str, Any] = {"side": side, "party": side} | {
+        name: values.get(name, "") for name in _IDS}
+    v = values
+    if kind == "RelationshipOpened":
+        words["client"] = v["client"]
+    elif kind == "TermsPublished":
+        fee = v["late_fee"]
+        rule = _Fee(fee["kind"], _amount(fee["fixed"]),
+                    None if fee["percent"] is None else Decimal(fee["percent"]))
+        words |= {"version": v["version"], "payment_days": v["payment_days"],
+                  "late_fee": fmt.late_fee_rule(rule, Decimal(v["reference_rate"]))}
+    elif kind == "ContractDrafted":
+        words |= {"title": v["title"], "price": fmt.money(_amount(v["price"])),
+                  "start": fmt.date(_date(v["start"])), "end": fmt.date(_date(v["end"]))}
+    elif kind == "ContractSigned":
+        words |= {"signer": v["signer"], "method": fmt.t(f"method.{v['method']}")}
+    elif kind == "ChangeQuoted":
+        extra = [fmt.hours(Decimal(v["hours"]))] if v["hours"] else []
+        extra += [f"+{fmt.days(v['days'])}"] if v["days"] else []
+        words |= {"price": fmt.money(_amount(v["price"])), "extra": "".join(f", {e}" for e in extra)}
+    elif kind == "MistakeDiagnosed":
+        words |= {"fault": fmt.t(f"fault.{v['fault']}"), "cause": v["cause"]}
+    elif kind == "RemedyProposed":
+        cost = fmt.money(_amount(v["cost"])) if v["cost"] else fmt.t("event.no_cost")
+        words["cost"] = cost + (f", {fmt.hours(Decimal(v['hours']))}" if v["hours"] else "")
+    elif kind == "RemedyChosen":
+        words["agreed"] = fmt.t("event.agreed") if v["agreed"] else fmt.t("event.not_agreed")
+    elif kind == "LessonRecorded":
+        words["lesson"] = v["lesson"]
+    elif kind in ("InvoiceIssued", "PaymentReceived"):
+        words |= {"amount": fmt.money(_amount(v["amount"])), "due": fmt.date(_date(v.get("due")))}
+    elif kind == "PaymentLate":
+        words |= {"outstanding": fmt.money(_amount(v["outstanding"])), "due": fmt.date(_date(v["due"]))}
+    elif kind == "ReminderSent":
+        fee = fmt.t("event.fee", fee=fmt.money(_amount(v["late_fee"]))) if v["late_fee"] else ""
+        words |= {"days": v["days"], "fee": fee}
+    elif kind == "HoursLogged":
+        words |= {"hours": fmt.hours(Decimal(v["hours"])), "note": f": {v['note']}" if v["note"] else ""}
+    elif kind == "NoteRecorded":
+        words["text"] = v["text"]
+    elif kind == "DocumentIssued":
+        words |= {"kind": fmt.labels.get(f"kind.{v['kind']}", v["kind"]), "document": v["document"],
+                  "sha": v["sha"], "version": v["version"]}
+    elif kind == "RelationshipEnded":
+        words["reason"] = v["reason"]
+    return fmt.t(f"event.{kind}", **words)
+
+
+def describe_event(event: Any, fmt: Any, names: dict[str, str]) -> Markup:
+    """The sentence of `event` itself (the dossier reads events, not the read model)."""
+    return describe(type(event).__name__, said(event), fmt, names)
+
+
+def with_sentences(rows: Iterable[dict[str, Any]], fmt: Any, us: str) -> list[dict[str, Any]]:
+    """The timeline read model's rows with each event's sentence as plain text, for the terminal:
+    `us` is the freelancer's name, the client's is the one the relationship was opened with."""
+    rows = list(rows)
+    client = next((r["said"]["client"] for r in rows if r["kind"] == "RelationshipOpened"), "")
+    names = {"us": us, "client": client}
+    return [{key: value for key, value in row.items() if key != "said"}
+            | {"sentence": describe(row["kind"], row["said"], fmt, names).unescape()} for row in rows]

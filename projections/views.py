@@ -281,9 +281,11 @@ def _other_outstanding(balances: str) -> list[dict[str, str] | None]:
 
 
 def timeline(reader: Reader, stream: str) -> list[dict[str, Any]]:
+    """The relationship's events, oldest first, each with what it said (`projections.sentences`
+    words it in a language)."""
     return [
         {"version": row["version"], "occurred_on": row["occurred_on"], "recorded_at": row["recorded_at"],
-         "kind": row["kind"], "actor": row["actor"], "ref": row["ref"], "sentence": row["sentence"]}
+         "kind": row["kind"], "actor": row["actor"], "ref": row["ref"], "said": json.loads(row["said"])}
         for row in reader.rows("SELECT * FROM {t}timeline WHERE stream = ? ORDER BY version", (stream,))
     ]
 

@@ -119,7 +119,7 @@ def test_timeline_and_timeline_as_of(store, story):
     lines = outcome.stdout.splitlines()
     assert lines[0] == "Timeline of acme as of 2026-01-12"
     assert len(lines) == 2 + 5  # title, header, five events up to the signatures
-    assert "Contract K1 signed by the client (Laura, typed)" in lines[-1]
+    assert "Acme SL signs contract K1 (Laura, typed name)." in lines[-1]
 
 
 def test_lessons_flag_recurring_categories(store, story):

@@ -8,7 +8,9 @@ import pytest
 from projection_story import D, acme_story, in_force
 
 import projections.store as store
+from documents.i18n import Formatter
 from projections import ReadModels
+from projections.sentences import with_sentences
 
 
 def test_rebuild_in_multi_page_transactions_gives_the_incremental_rows(app):
@@ -51,7 +53,8 @@ def test_read_models_of_an_older_schema_are_rebuilt_on_first_use(app, monkeypatc
     applied = upgraded.catch_up()
     assert applied == len(app.recorder.select_notifications(start=None, limit=10_000))  # all again
     assert upgraded.recorder.schema_is_current()
-    assert upgraded.timeline("acme")[-1]["sentence"] == "Note: After the upgrade"
+    last = with_sentences(upgraded.timeline("acme"), Formatter("en"), us="Ana")[-1]
+    assert last["sentence"] == "Note: After the upgrade"
 
 
 def test_a_second_process_sees_the_rebuilt_models(make_app):
