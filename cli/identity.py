@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +11,10 @@ import click
 
 from cli.options import pass_session
 from cli.output import print_json, table
+from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
 
 LANGUAGES = ("es", "en")
-PASSPHRASE_ENV = "TRATOS_KEY_PASSPHRASE"
 KEY_FILE = "identity.p12"
 
 
@@ -68,18 +67,17 @@ def create_signing_key(session: Session, identity: dict[str, Any], *, force: boo
     """
     if (session.home / KEY_FILE).exists():
         return
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None and sys.stdin.isatty():
-        passphrase = click.prompt("Passphrase for your new signing key", hide_input=True,
-                                  confirmation_prompt=True, err=True)
+    passphrase = key_passphrase("Passphrase for your new signing key", confirm=True, required=False)
     if not passphrase:
         click.echo(f"warning: no signing key made: set {PASSPHRASE_ENV} and run"
                    " `tratos init --force` to make one", err=True)
         return
     from documents.identity import create_identity
 
+    # Valid from today, but never from later than the clock: a pinned or local date ahead of
+    # UTC would give a certificate that cannot sign yet (ADR-28).
     create_identity(session.home, name=identity["name"], email=identity["email"],
-                    passphrase=passphrase, not_before=session.today())
+                    passphrase=passphrase, not_before=min(session.today(), datetime.now(UTC).date()))
 
 
 @click.group()
@@ -125,7 +123,10 @@ def show(session: Session) -> None:
 def import_(session: Session, file: str, force: bool) -> None:
     """Sign with an existing certificate (e.g. a qualified one) instead of a self-signed key.
 
-    The passphrase comes from TRATOS_KEY_PASSPHRASE or is asked for.
+    The passphrase comes from TRATOS_KEY_PASSPHRASE or is asked for on a
+    terminal. A certificate that has expired or is not valid yet is refused
+    (exit 1, nothing changes); one expiring within 30 days is imported with a
+    warning.
 
     \b
     Example:
@@ -134,14 +135,17 @@ def import_(session: Session, file: str, force: bool) -> None:
     from domain.model.errors import BadInput
 
     try:
-        from documents.identity import describe, import_identity
+        from documents.identity import describe, expiry_warning, import_identity, load_identity
     except ModuleNotFoundError:
         raise BadInput("`tratos identity import` is not available in this version yet") from None
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None:
-        passphrase = click.prompt("Passphrase of the certificate", hide_input=True, err=True)
-    target = import_identity(Path(file), passphrase, session.home, overwrite=force)
-    info = describe(target, passphrase).as_dict()
+    passphrase = key_passphrase("Passphrase of the certificate")
+    now = datetime.now(UTC)  # certificates live on the clock, not on TRATOS_TODAY's business date
+    target = import_identity(Path(file), passphrase, session.home, overwrite=force, now=now)
+    imported = load_identity(target, passphrase)
+    info = describe(imported).as_dict()
+    warning = expiry_warning(imported.certificate, now)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     if session.as_json:
         print_json({"signing_key": str(target), **info})
     else:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from domain.adapters.library_internals import without_pydantic_plugins
 
@@ -123,21 +127,51 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one `error:` line on stderr and an exit code."""
     from domain.model.errors import TratosError
 
-    try:
-        code = tratos.main(args=argv, prog_name="tratos", standalone_mode=False)
-    except TratosError as error:
-        _fail(error, str(error), error.exit_code)
-    except click.exceptions.Abort:
-        _fail(None, "aborted", 1)
-    except click.ClickException as error:
-        _fail(error, error.format_message(), 2)
-    except Exception as error:  # a bug or an environment problem: still one line
-        _fail(error, f"{type(error).__name__}: {error}", 1)
+    with _libraries_quiet():
+        try:
+            code = tratos.main(args=argv, prog_name="tratos", standalone_mode=False)
+        except TratosError as error:
+            _fail(error, str(error), error.exit_code)
+        except click.exceptions.Abort:
+            _fail(None, "aborted", 1)
+        except click.ClickException as error:
+            _fail(error, error.format_message(), 2)
+        except Exception as error:  # a bug or an environment problem: still one line
+            _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _debugging() -> bool:
+    return os.environ.get("TRATOS_DEBUG") == "1"
+
+
+@contextmanager
+def _libraries_quiet() -> Iterator[None]:
+    """Keep what libraries say to developers off stderr, which carries one line per error.
+
+    pyHanko's import alone raises a CryptographyDeprecationWarning (DSA), and
+    pyHanko, WeasyPrint and fontTools log through loggers with no handler, which
+    Python prints on stderr. While a command runs, warnings are ignored and
+    records without a handler of their own end in a NullHandler on the root
+    logger; TRATOS_DEBUG=1 lets both through. Restored afterwards, so calling
+    `main` in-process (the tests) leaves the caller's settings as they were.
+    """
+    if _debugging():
+        yield
+        return
+    root = logging.getLogger()
+    sink = logging.NullHandler()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        root.addHandler(sink)
+        try:
+            yield
+        finally:
+            root.removeHandler(sink)
+
+
 def _fail(error: BaseException | None, message: str, code: int) -> None:
-    if os.environ.get("TRATOS_DEBUG") == "1" and error is not None:
+    if _debugging() and error is not None:
         import traceback
 
         traceback.print_exception(error)

@@ -6,7 +6,6 @@ WeasyPrint and pyHanko are imported inside the functions that use them, so
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.passphrase import key_passphrase
 from cli.session import Session
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier")
 LANGUAGES = ("es", "en")
-PASSPHRASE_ENV = "TRATOS_KEY_PASSPHRASE"
 KEY_FILE = "identity.p12"
 # The kinds the client signs too: an empty `Client` field is added next to ours.
 COUNTERSIGNED = ("contract", "change")
@@ -127,16 +126,16 @@ def sign_document(content: bytes, document: Document, signing: Identity, identit
 
 
 def load_signing_identity(session: Session) -> Identity | None:
-    """The key in `identity.p12`, opened with $TRATOS_KEY_PASSPHRASE or a prompt; None if there is none."""
+    """The key in `identity.p12`, opened with $TRATOS_KEY_PASSPHRASE or a prompt; None if there is none.
+
+    Whether its certificate may still sign is checked where it signs (`documents.signing.sign_pdf`).
+    """
     path = session.home / KEY_FILE
     if not path.exists():
         return None
     from documents.identity import load_identity
 
-    passphrase = os.environ.get(PASSPHRASE_ENV)
-    if passphrase is None:
-        passphrase = click.prompt("Passphrase of your signing key", hide_input=True, err=True)
-    return load_identity(path, passphrase)
+    return load_identity(path, key_passphrase("Passphrase of your signing key"))
 
 
 def report_issued(session: Session, issued: Issued) -> None:

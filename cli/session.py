@@ -36,9 +36,24 @@ class Session:
 
     @cached_property
     def identity(self) -> dict[str, Any]:
-        """The freelancer's identity from `tratos init` (empty before it)."""
+        """The freelancer's identity from `tratos init` (empty before it).
+
+        A damaged file (not JSON, not an object of texts, unreadable) is one `error:`
+        line saying how to write it again, never a JSONDecodeError.
+        """
+        from domain.model.errors import Refused
+
         path = self.home / IDENTITY_FILE
-        return json.loads(path.read_text()) if path.exists() else {}
+        try:
+            value = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            reason = getattr(error, "strerror", None) or " ".join(str(error).split())
+            raise Refused(_damaged(path, reason)) from error
+        if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
+            raise Refused(_damaged(path, "not an object of texts"))
+        return value
 
     @property
     def currency(self) -> str:
@@ -133,3 +148,8 @@ class Session:
         except Exception:  # noqa: BLE001 - a failure here must not turn a recorded command into an error
             if os.environ.get("TRATOS_DEBUG") == "1":
                 raise
+
+
+def _damaged(path: Path, reason: str) -> str:
+    return (f"{path} is damaged ({reason}): restore it from a backup, or write it again with"
+            " `tratos init --force --name NAME --email EMAIL` (the signing key is kept)")

@@ -6,6 +6,11 @@ certificate from a certification authority). Either way the result is one file,
 `identity.p12` in the folder given, encrypted with the passphrase (AES-256,
 PBKDF2) and readable only by its owner.
 
+A certificate signs only inside its validity period: `import_identity` refuses
+one that has expired or is not valid yet (and the caller warns when it expires
+within `EXPIRY_WARNING_DAYS`), `signing.sign_pdf` refuses to sign outside it,
+and verification fails a signature made outside it (`validity_problem`, ADR-28).
+
 Ed25519/Ed448 keys are refused: poppler (`pdfsig`) and many readers cannot
 check their signatures, and a signature only we can check is worth little.
 
@@ -31,6 +36,7 @@ from domain.model.errors import BadInput, Refused
 IDENTITY_FILE = "identity.p12"
 VALIDITY_YEARS = 10
 MIN_RSA_BITS = 2048
+EXPIRY_WARNING_DAYS = 30
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -169,14 +175,20 @@ def import_identity(
     *,
     new_passphrase: str | bytes | None = None,
     overwrite: bool = False,
+    now: datetime | None = None,
 ) -> Path:
     """Adopt an existing PKCS#12 file as the signing identity: `folder/identity.p12`.
 
     The file is checked (opens with `passphrase`, has a key and its certificate,
-    the key is RSA >= 2048 bits or EC) and written again encrypted with
-    `new_passphrase` (default: the same passphrase).
+    the key is RSA >= 2048 bits or EC, the certificate is valid `now`, default
+    the clock) and written again encrypted with `new_passphrase` (default: the
+    same passphrase). A refused file leaves the folder as it was.
     """
     identity = load_identity(source, passphrase)
+    problem = validity_problem(identity.certificate, now or datetime.now(UTC))
+    if problem:
+        label = source.name if isinstance(source, Path) else "the PKCS#12 data"
+        raise Refused(f"{label} cannot sign: {problem}; nothing was imported")
     target = _target(folder, overwrite)
     name = identity.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     friendly = str(name[0].value) if name else "tratos"
@@ -243,6 +255,37 @@ def describe_certificate(certificate: x509.Certificate) -> IdentityInfo:
         key_type=key_type,
         self_signed=certificate.issuer == certificate.subject,
     )
+
+
+def validity_problem(certificate: x509.Certificate, at: datetime) -> str | None:
+    """Why `certificate` cannot sign at `at` (expired, not valid yet), or None when it can.
+
+    A signature is only worth its certificate's word at the moment it was made:
+    pdfsig and Acrobat flag one made outside the validity period.
+    """
+    at = _as_utc(at)
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    subject = name_text(certificate.subject) or "the certificate"
+    if at > end:
+        return f"the certificate of {subject} expired on {_moment(end)} (at {_moment(at)})"
+    if at < start:
+        return f"the certificate of {subject} is valid only from {_moment(start)} (at {_moment(at)})"
+    return None
+
+
+def expiry_warning(certificate: x509.Certificate, at: datetime) -> str | None:
+    """A sentence when `certificate` expires within `EXPIRY_WARNING_DAYS` of `at`, else None."""
+    left = certificate.not_valid_after_utc - _as_utc(at)
+    if left > timedelta(days=EXPIRY_WARNING_DAYS):
+        return None
+    days = max(left.days, 0)
+    return (f"the certificate expires on {_moment(certificate.not_valid_after_utc)}"
+            f" (in {days} day{'s' if days != 1 else ''}): documents cannot be signed after that;"
+            " renew it and import the new one")
+
+
+def _moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 CERTIFICATE_FILE = "certificate.pem"

@@ -3,7 +3,9 @@
 - `sign_pdf` adds one PAdES baseline B-B signature (invisible field named after
   the party: `Freelancer`, `Client`) as an incremental update.
 - `verify_pdf` reports every signature in a file: signer, time, intact, valid,
-  trusted by the certificates given, what it covers, which revision.
+  trusted by the certificates given, what it covers, which revision, and
+  whether its certificate was valid when it signed (a signature made with an
+  expired or not-yet-valid certificate is not sound, ADR-28).
 - `check_countersignature` accepts the PDF a client returns with its own
   signature added as an incremental update, and refuses it unless the document
   tratos issued is still there byte for byte, still signed, and the client's
@@ -51,6 +53,8 @@ class SignatureReport:
     cryptographic signature checks with the certificate in it (pyHanko keeps
     this True after a changed byte, so never judge by `valid` alone).
     `trusted`: the certificate chains to one of the trusted certificates given.
+    `certificate_valid`: the signing time it claims (now if none) lies inside
+    its certificate's validity period.
     `coverage`: `entire_file`, `entire_revision` (later incremental updates
     exist) or `partial`. `modification`: what the later updates do
     (`none`, `lta_updates`, `form_filling`, `annotations`, `other`).
@@ -69,13 +73,16 @@ class SignatureReport:
     modifications_ok: bool
     bottom_line: bool
     problem: str | None = None
+    certificate_valid: bool = True
 
     @property
     def sound(self) -> bool:
-        """Intact, valid, and nothing but signatures/form filling after it (trust aside)."""
+        """Intact, valid, made in its certificate's validity period, and nothing but
+        signatures/form filling after it (trust aside)."""
         return (
             self.intact
             and self.valid
+            and self.certificate_valid
             and self.coverage in (ENTIRE_FILE, ENTIRE_REVISION)
             and self.modifications_ok
         )
@@ -98,6 +105,7 @@ class SignatureReport:
             "revision": self.revision,
             "modification": self.modification,
             "modifications_ok": self.modifications_ok,
+            "certificate_valid": self.certificate_valid,
             "ok": self.ok,
             "problem": self.problem,
         }
@@ -148,7 +156,7 @@ def sign_pdf(
     the output. `open_fields` adds empty signature fields (e.g. `Client`) in
     the same revision, so the other party's reader offers them for signing.
     `signing_time` (default now) is the time the signature claims (`/M`); B-B
-    has no trusted time.
+    has no trusted time. A certificate not valid at that time is refused.
     """
     return _run(
         async_sign_pdf(
@@ -186,8 +194,13 @@ async def async_sign_pdf(
 
     if not field_name or "." in field_name:
         raise BadInput(f"not a usable signature field name: {field_name!r}")
+    from documents.identity import validity_problem
+
     _quiet_pyhanko()
     moment = (signing_time or datetime.now(UTC)).astimezone(UTC)
+    expired = validity_problem(identity.certificate, moment)
+    if expired:
+        raise Refused(f"cannot sign: {expired}; renew it and `tratos identity import` the new one")
     signer = signers.SimpleSigner(
         signing_cert=translate_pyca_cryptography_cert_to_asn1(identity.certificate),
         signing_key=translate_pyca_cryptography_key_to_asn1(identity.private_key),
@@ -272,11 +285,12 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
     from pyhanko.sign.validation import KeyUsageConstraints, async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    from documents.identity import name_text
+    from documents.identity import name_text, validity_problem
 
     try:
         der = sig.signer_cert.dump()
-        subject = name_text(x509.load_der_x509_certificate(der).subject)
+        certificate = x509.load_der_x509_certificate(der)
+        subject = name_text(certificate.subject)
         signer_fingerprint = hashlib.sha256(der).hexdigest()
     except Exception as exc:  # a signature whose CMS names no usable certificate
         return _broken(sig, "", "", f"no signer certificate: {_one_line(exc)}")
@@ -301,11 +315,15 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
         modification = "none" if coverage == ENTIRE_FILE else "unknown"
     else:
         modification = "other"
+    signing_time = status.signer_reported_dt
+    out_of_period = validity_problem(certificate, signing_time or datetime.now(UTC))
     problem = None
     if not status.intact:
         problem = "the signed bytes were changed"
     elif not status.valid:
         problem = "the signature does not match the certificate"
+    elif out_of_period:
+        problem = f"signed outside its certificate's validity period: {out_of_period}"
     elif coverage == PARTIAL:
         problem = "the signature does not cover its whole revision"
     elif not status.docmdp_ok:
@@ -316,7 +334,7 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
         field_name=str(sig.field_name),
         signer_subject=subject,
         signer_fingerprint=signer_fingerprint,
-        signing_time=status.signer_reported_dt,
+        signing_time=signing_time,
         intact=bool(status.intact),
         valid=bool(status.valid),
         trusted=bool(status.trusted),
@@ -326,6 +344,7 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
         modifications_ok=bool(status.docmdp_ok),
         bottom_line=bool(status.bottom_line),
         problem=problem,
+        certificate_valid=out_of_period is None,
     )
 
 
@@ -404,7 +423,7 @@ async def async_check_countersignature(
     if not added:
         raise Refused("the returned PDF has no signature added after the issued document")
     for report in added:
-        if not (report.intact and report.valid):
+        if not (report.intact and report.valid and report.certificate_valid):
             raise Refused(
                 f"the added signature {report.field_name!r} is broken: "
                 f"{report.problem or 'not intact'}"
