@@ -48,6 +48,8 @@ class Session:
             value = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return {}
+        except RecursionError as error:  # "[[[[…" nested beyond the parser's depth
+            raise Refused(_damaged(path, "nested too deeply")) from error
         except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             reason = getattr(error, "strerror", None) or " ".join(str(error).split())
             raise Refused(_damaged(path, reason)) from error

@@ -2,7 +2,8 @@
 
 Three checks, all needed for `tratos verify` to pass:
 
-- signatures: every one intact, valid, covering its revision with nothing but
+- signatures: every one intact, valid, made while its certificate was valid
+  (at the signing time it claims, ADR-28), covering its revision with nothing but
   signatures and form filling after it, and made with a certificate the store
   knows (ours, whose signature is part of the bytes recorded as issued, or a
   client's recorded by `contract sign`);
@@ -64,6 +65,8 @@ class VerificationReport:
                                       if self.chain_version is not None else "")]
         for n, sig in enumerate(self.signatures, 1):
             flags = ", ".join(name for name in ("intact", "valid", "known") if sig[name]) or "none"
+            if not sig.get("certificate_valid", True):
+                flags += "; its certificate was not valid when it signed"
             out.append(f"Signature {n} ({sig['field_name']}): {sig['signer_subject']}, signed"
                        f" {sig['signing_time'] or 'at an unknown time'}; {flags}; covers"
                        f" {sig['coverage'].replace('_', ' ')}")
