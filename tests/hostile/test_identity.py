@@ -262,7 +262,7 @@ def test_sign_pdf_refuses_outside_the_period_whatever_the_caller(tmp_path):
 # -- kind 4: verify a PDF an older tratos signed with an expired certificate -----------------
 
 
-def _sign_with_pyhanko(content: bytes, identity: ids.Identity) -> bytes:
+def _sign_with_pyhanko(content: bytes, identity: ids.Identity, field: str = "Freelancer") -> bytes:
     """Sign as tratos did before ADR-28: straight through pyHanko, no validity check."""
     from pyhanko.keys.internal import (
         translate_pyca_cryptography_cert_to_asn1,
@@ -275,7 +275,7 @@ def _sign_with_pyhanko(content: bytes, identity: ids.Identity) -> bytes:
         signing_cert=translate_pyca_cryptography_cert_to_asn1(identity.certificate),
         signing_key=translate_pyca_cryptography_key_to_asn1(identity.private_key),
         cert_registry=None)
-    meta = signers.PdfSignatureMetadata(field_name="Freelancer",
+    meta = signers.PdfSignatureMetadata(field_name=field,
                                         subfilter=fields.SigSeedSubFilter.PADES)
     out = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(content)), meta, signer=signer)
     return out.getvalue()
@@ -320,6 +320,7 @@ def test_verify_fails_a_signature_made_outside_its_certificate_period(with_terms
     assert "Issued by this store: yes" in outcome.stdout
     verdict = outcome.stdout.splitlines()[-1]
     assert verdict.startswith("Verdict: NOT OK") and "validity period" in verdict and words in verdict
+    assert "its certificate was not valid when it signed" in outcome.stdout
     as_json = run(home, "--json", "verify", str(out))
     assert as_json.code == 1 and '"certificate_valid": false' in as_json.stdout
     assert snapshot(home) == before
@@ -327,6 +328,24 @@ def test_verify_fails_a_signature_made_outside_its_certificate_period(with_terms
         checked = subprocess.run(["pdfsig", str(out)], capture_output=True, text=True, timeout=60)
         assert "Signature is Valid" in checked.stdout, checked.stdout
         assert "Certificate has Expired" in checked.stdout, checked.stdout
+
+
+@pytest.mark.parametrize("case", SIGNING_REFUSED, ids=list(SIGNING_REFUSED))
+def test_a_countersignature_made_outside_its_certificate_period_is_refused(tmp_path, case):
+    from weasyprint import HTML
+
+    ours = ids.load_identity(ids.create_identity(
+        tmp_path / "ours", name="Ana", email="ana@example.com", passphrase=PASSPHRASE,
+        not_before=date(2026, 1, 1)), PASSPHRASE)
+    not_before, words = SIGNING_REFUSED[case]
+    theirs = ids.load_identity(ids.create_identity(
+        tmp_path / "theirs", name="Laura", email="laura@acme.test", passphrase=PASSPHRASE,
+        not_before=not_before, years=1), PASSPHRASE)
+    original = signing.sign_pdf(HTML(string="<p>K1</p>").write_pdf(), ours, field_name="Freelancer",
+                                reason="K1", location="", open_fields=("Client",))
+    returned = _sign_with_pyhanko(original, theirs, field="Client")
+    with pytest.raises(Refused, match=f"validity period.*{words}"):
+        signing.check_countersignature(original, returned, [ours.certificate, theirs.certificate])
 
 
 # -- kind 9: no terminal and no passphrase ----------------------------------------------------
