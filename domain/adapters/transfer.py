@@ -191,13 +191,15 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
         chain = chains.get(record.stream)
         if chain is None:
             chain = chains[record.stream] = StreamChain(record.stream, lambda _s, _v: None)
-        if not chain.feed(record.version, event_type(record.topic), record.state) and chain.audit.problems:
+        holds = chain.feed(record.version, event_type(record.topic), record.state)
+        if not holds and chain.audit.problems:
             _refuse_chain(path, labels.get(record.stream, str(record.stream)), chain)
         if record.stream not in labels and label_of(event_type(record.topic), record.state):
             labels[record.stream] = label_of(event_type(record.topic), record.state)
         event = _loaded(path, record)
-        _claim_handle(path, record, event, handles)
-        _replay(path, record, event, folds)
+        if holds:  # else a version is missing: the chain names it when the stream ends
+            _claim_handle(path, record, event, handles)
+            _replay(path, record, event, folds)
         _collect_evidence(record.state, done.evidence)
         done.events += 1
     for stream, chain in chains.items():
