@@ -36,7 +36,7 @@ def audit() -> None:
 @click.argument("handle", metavar="[CLIENT]", required=False)
 @click.option("--anchor", "anchor_text", metavar="TEXT",
               help="An anchor note (what `tratos audit anchor` printed) to check the store against.")
-@click.option("--anchor-file", type=click.File("r", encoding="utf-8"), metavar="FILE",
+@click.option("--anchor-file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
               help="The same, from a file (an email with the note quoted is fine; - reads stdin).")
 @json_flag
 @pass_session
@@ -61,7 +61,7 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
     if anchor_text:
         anchors += parse_anchors(anchor_text, "the anchor note")
     if anchor_file is not None:
-        anchors += parse_anchors(anchor_file.read(), f"the anchor note {anchor_file.name}")
+        anchors += parse_anchors(_anchor_note(anchor_file), f"the anchor note {anchor_file}")
     report = run_audit(session, handle, anchors)
     if session.as_json:
         from cli.output import print_json
@@ -71,6 +71,21 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         _print_report(report)
     if not report.ok:
         click.get_current_context().exit(1)
+
+
+def _anchor_note(name: str) -> str:
+    """The anchor note's text: stdin for `-`, else a regular file (a named pipe would hang the audit)."""
+    if name == "-":
+        return click.get_text_stream("stdin").read()
+    from domain.adapters.transfer import regular_file
+    from domain.model.errors import BadInput
+
+    try:
+        return regular_file(name, "the anchor file").read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"the anchor file {name} is not UTF-8 text") from None
+    except OSError as error:
+        raise BadInput(f"cannot read the anchor file {name}: {error.strerror or error}") from None
 
 
 @audit.command()

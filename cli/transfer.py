@@ -58,25 +58,28 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
 def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     """Re-record an export file into an EMPTY store, with the same digests and timestamps.
 
-    The whole file is checked first (format version, every hash chain, every
-    event loads, nothing cut short, and with --with-evidence every evidence
-    file present with its SHA-256); anything wrong refuses the import and
-    nothing is written. Then all events go in in one transaction and the read
-    models are rebuilt. With TRATOS_ENCRYPTION_KEY set the new store is encrypted.
+    The whole file is checked first (format version, no unknown key, every
+    hash chain, every event loads and folds into a history the rules could
+    have made, one client per handle, nothing cut short, and with
+    --with-evidence every evidence file present with its SHA-256); anything
+    wrong refuses the import and nothing is written. Then the evidence files
+    are copied, all events go in in one transaction (the evidence copied is
+    taken back if it fails), and the read models are rebuilt. With TRATOS_ENCRYPTION_KEY set the new store is encrypted.
 
     \b
     Example:
         tratos --home new-store import backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
+    from domain.adapters.evidence_import import ImportedEvidence
     from domain.adapters.transfer import import_store
 
     source = Path(file)
     folder = Path(evidence_dir) if evidence_dir else None
+    evidence = ImportedEvidence(folder, session.home) if folder else None
     with progress_bar(session, "Importing") as progress:
-        done = import_store(session.app, source, progress=progress,
-                            before_writing=lambda checked: _check_evidence(folder, checked.evidence))
+        done = import_store(session.app, source, progress=progress, evidence=evidence)
         _catch_up(session, progress)
-    copied = _import_evidence(session.home, folder, done.evidence) if folder else 0
+    copied = len(done.evidence) if folder else 0
     absent = [] if folder else _absent_evidence(session.home, done.evidence)
     for sha256 in absent:
         click.echo(f"warning: evidence {sha256} is referenced but not in the store's evidence folder"
@@ -120,29 +123,6 @@ def _export_evidence(home: Path, folder: Path, wanted: set[str]) -> tuple[int, l
         copy.keep(kept.read(sha256))
         copied += 1
     return copied, missing
-
-
-def _check_evidence(folder: Path | None, wanted: set[str]) -> None:
-    """Before anything is imported: every referenced evidence file is in `folder` with its hash."""
-    if folder is None:
-        return
-    from domain.adapters.evidence import EvidenceFolder
-    from domain.model.errors import BadInput
-
-    copy = EvidenceFolder(folder)
-    for sha256 in sorted(wanted):
-        if not copy.holds(sha256):
-            raise BadInput(f"evidence {sha256} is missing from {folder} or does not have its SHA-256;"
-                           " nothing was imported")
-
-
-def _import_evidence(home: Path, folder: Path, wanted: set[str]) -> int:
-    from domain.adapters.evidence import EvidenceFolder
-
-    kept, copy = EvidenceFolder.of(home), EvidenceFolder(folder)
-    for sha256 in sorted(wanted):
-        kept.keep(copy.read(sha256))
-    return len(wanted)
 
 
 def _absent_evidence(home: Path, wanted: set[str]) -> list[str]:

@@ -15,7 +15,10 @@ finds the first version that does not hold and says what is wrong:
   that the log no longer holds;
 - rewritten: someone saw a different digest at a version than the log holds now;
 - evidence missing / evidence changed: a referenced evidence file is gone or
-  no longer has its SHA-256.
+  no longer has its SHA-256;
+- impossible history: a record whose chain holds but that the domain could never
+  have made (a second RelationshipOpened, an opening whose handle is not its
+  stream's: `domain.model.streams.impossible_record`), so it was sealed by hand.
 
 The log order is the second witness besides the digests: within a stream,
 eventsourcing writes versions in increasing notification order, and records
@@ -36,6 +39,7 @@ from domain.adapters.evidence import sha256_of
 from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
 from domain.model.invoices import series_id
+from domain.model.streams import impossible_record
 from domain.model.values import check_handle, stream_id
 
 PAGE_SIZE = 1000
@@ -48,6 +52,7 @@ TRUNCATED = "truncated"
 REWRITTEN = "rewritten"
 EVIDENCE_MISSING = "evidence missing"
 EVIDENCE_CHANGED = "evidence changed"
+IMPOSSIBLE = "impossible history"
 
 ANCHOR_FORMAT = 1
 _ANCHOR_LINE = re.compile(r"tratos-anchor v(\d+) (\S+) (\d+) ([0-9a-f]{64})\b")
@@ -159,7 +164,7 @@ class StreamChain:
     # One per stream, so kept small: an audit of 10,000 clients holds 10,000 of these. The read
     # models' head of the stream (every stream has one) is three fields, not an Anchor in a dict.
     __slots__ = ("audit", "stream", "lookup", "before", "broken", "gap", "anchors", "documents",
-                 "seen_version", "seen_digest", "seen_source")
+                 "seen_version", "seen_digest", "seen_source", "opened_by")
 
     def __init__(self, stream: UUID, lookup: Callable[[UUID, int], str | None]) -> None:
         self.audit = StreamAudit(stream, "")
@@ -173,6 +178,14 @@ class StreamChain:
         self.seen_version = 0  # the read models' head: 0 when they saw none
         self.seen_digest: str | None = None
         self.seen_source = ""
+        self.opened_by: str | None = None  # the type of the stream's first event
+
+    def check_possible(self, version: int, kind: str, state: dict[str, Any]) -> None:
+        """A record whose chain holds must also be one the domain could have made there."""
+        wrong = impossible_record(self.stream, version, kind, state, self.opened_by)
+        self.opened_by = self.opened_by or kind
+        if wrong:
+            self.audit.problems.append(Problem(version, IMPOSSIBLE, wrong))
 
     # -- the chain
 
@@ -429,7 +442,8 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         chain = chain_of(stream)
         kind = event_type(notification.topic)
         state = _decoded(decode, notification.state)
-        chain.feed(notification.originator_version, kind, state)
+        if chain.feed(notification.originator_version, kind, state):
+            chain.check_possible(notification.originator_version, kind, state)
         if state is not None:
             if not chain.audit.label:
                 chain.audit.label = label_of(kind, state)

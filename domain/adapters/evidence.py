@@ -73,8 +73,12 @@ class EvidenceFolder:
     @contextmanager
     def keeping(self, contents: Iterable[bytes]) -> Iterator[None]:
         """Keep files for something being recorded; if recording fails, take back the ones added."""
-        added = [path for path in map(self.keep, contents) if path is not None]
-        try:
+        added: list[Path] = []
+        try:  # a content that fails to come (unreadable, changed) takes back the ones kept before it too
+            for content in contents:
+                path = self.keep(content)
+                if path is not None:
+                    added.append(path)
             yield
         except BaseException:
             for path in added:

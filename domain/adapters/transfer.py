@@ -5,24 +5,29 @@ record in log order (`stream`, `version`, `topic`, `state`: the stored JSON
 object, digest included), then an end line with the count. Every line is
 canonical JSON, so exporting the same records always gives the same bytes.
 
-Import reads the file twice and holds one line at a time: first it checks
-everything (format version, every stream's chain, every event loads, the end
-line) and refuses with one error before writing anything; then it inserts the
-records through the recorder in one transaction, each state re-encoded by the
-store's mapper (so a plain export can go into an encrypted store and back),
-with the timestamps and digests that were exported.
+Import reads the file twice, one line at a time: first it checks everything
+(format version, no unknown key in any line, every stream's chain, every event
+loads, every event folds into its aggregate as the domain would have made it,
+one client per handle, the end line) and refuses with one error before writing
+anything; then it inserts the records through the recorder in one transaction,
+each state re-encoded by the store's mapper (so a plain export can go into an
+encrypted store and back), with the timestamps and digests that were exported.
+The check holds each stream's folded aggregate, so its memory grows with the
+store's domain state, like loading every client once (ADR-24).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -30,12 +35,19 @@ from eventsourcing.persistence import StoredEvent
 from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
 from domain.adapters.mapper import event_from_state
-from domain.model.chain import canonical_json, event_type
-from domain.model.errors import BadInput, Refused
+from domain.model.chain import ChainedAggregate, canonical_json, event_type
+from domain.model.errors import BadInput, Refused, TratosError
+
+if TYPE_CHECKING:
+    from domain.adapters.evidence_import import ImportedEvidence
 
 FORMAT = "tratos-export"
 FORMAT_VERSION = 1
 READABLE_VERSIONS = (1,)
+# The keys of each kind of line, exactly: a line with another key was not written by `export`.
+HEADER_KEYS = frozenset({"format", "format_version", "tratos_version", "exported_at"})
+RECORD_KEYS = frozenset({"stream", "version", "topic", "state"})
+END_KEYS = frozenset({"format", "end", "events"})
 INSERT_CHUNK = 500
 
 Progress = Callable[[int, int], None]
@@ -111,39 +123,83 @@ class _Record:
 
 
 def import_store(app: Any, path: Path, *, progress: Progress | None = None,
-                 before_writing: Callable[[Transferred], None] | None = None) -> Transferred:
+                 evidence: ImportedEvidence | None = None) -> Transferred:
     """Re-record every record of the export file at `path` into the empty store of `app`.
 
-    Refused (nothing written) if the store has events, the format version is unknown,
-    a line is malformed, a chain does not hold, an event does not load, or the file
-    lacks its end line; `before_writing` may refuse too, once the whole file is checked
-    (the CLI checks the evidence files there). Read models are not touched: the
-    caller rebuilds them.
+    Refused (nothing written) if the file is not a regular file, the store has events,
+    the format version is unknown, a line is malformed or has a key of its own, a chain
+    does not hold, an event does not load, a stream's history is one its aggregate
+    refuses, two clients claim one handle, the file lacks its end line, or (with
+    `evidence`) a referenced evidence file is not there. The evidence files are kept
+    before the events are committed and taken back if the commit fails. Read models
+    are not touched: the caller rebuilds them.
     """
+    regular_file(path, "the export file")
     if app.recorder.max_notification_id():
         raise Refused("the store is not empty: import only into an empty store"
                       " (a new --home folder, or an empty database schema)")
     size = path.stat().st_size
     checked, fingerprint = _check_file(path, progress, size)
-    if before_writing is not None:
-        before_writing(checked)
-    _write(app, path, fingerprint, progress, size)
+    if evidence is None:
+        _write(app, path, fingerprint, progress, size)
+        return checked
+    evidence.check(checked.evidence)
+    with evidence.kept(checked.evidence):
+        _write(app, path, fingerprint, progress, size)
     return checked
+
+
+def regular_file(path: str | Path, what: str) -> Path:
+    """`path` if it is a regular file (through symlinks), checked before it is opened.
+
+    A named pipe would block the command forever on open, a device like /dev/zero never
+    ends. (The shared reader of domain/adapters/files.py, "regular file only, streamed,
+    size limit", is meant to take this over.)
+    """
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BadInput(f"{what} {path} does not exist") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {what} {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
+        raise BadInput(f"{what} {path} is {kind}: only a regular file can be read")
+    return path
+
+
+_SPECIAL = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+            (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether `path` is a regular file, without opening it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Transferred, str]:
     chains: dict[UUID, StreamChain] = {}
+    folds: dict[UUID, ChainedAggregate] = {}
+    handles: dict[str, UUID] = {}
     labels: dict[UUID, str] = {}
     done, digest = Transferred(), hashlib.sha256()
     for record in _records(path, digest, progress, size, 0, 2 * size):
         chain = chains.get(record.stream)
         if chain is None:
             chain = chains[record.stream] = StreamChain(record.stream, lambda _s, _v: None)
-        if not chain.feed(record.version, event_type(record.topic), record.state) and chain.audit.problems:
+        holds = chain.feed(record.version, event_type(record.topic), record.state)
+        if not holds and chain.audit.problems:
             _refuse_chain(path, labels.get(record.stream, str(record.stream)), chain)
         if record.stream not in labels and label_of(event_type(record.topic), record.state):
             labels[record.stream] = label_of(event_type(record.topic), record.state)
-        _check_loads(path, record)
+        event = _loaded(path, record)
+        if holds:  # else a version is missing: the chain names it when the stream ends
+            _claim_handle(path, record, event, handles)
+            _replay(path, record, event, folds)
         _collect_evidence(record.state, done.evidence)
         done.events += 1
     for stream, chain in chains.items():
@@ -161,14 +217,46 @@ def _refuse_chain(path: Path, label: str, chain: StreamChain) -> None:
                   f" ({problem.kind}: {problem.detail}); nothing was imported")
 
 
-def _check_loads(path: Path, record: _Record) -> None:
-    """The event must load with this code (known type, not from a newer schema, valid fields)."""
+def _loaded(path: Path, record: _Record) -> Any:
+    """The event, which must load with this code (known type, not from a newer schema, valid fields only)."""
     try:
-        event_from_state(record.topic, record.state, record.stream, record.version)
+        return event_from_state(record.topic, record.state, record.stream, record.version)
     except Exception as error:  # noqa: BLE001 - topic errors, upcasts, validation: all refuse the file
         reason = " ".join(str(error).split())[:300]
         raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version}"
                       f" does not load with this tratos ({reason}); nothing was imported") from None
+
+
+def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UUID]) -> None:
+    """The read models' rule: one client per handle (their client list is keyed by it)."""
+    handle = getattr(event, "handle", None) if event_type(record.topic) == "RelationshipOpened" else None
+    if handle is None:
+        return
+    claimed = handles.setdefault(handle, record.stream)
+    if claimed != record.stream:
+        raise Refused(f"{path.name} line {record.line}: stream {record.stream} version {record.version} opens"
+                      f" the client {handle!r}, which stream {claimed} opened already: one handle is one"
+                      " client; nothing was imported")
+
+
+def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAggregate]) -> None:
+    """Fold the event into its stream's aggregate, which refuses a history the domain could never make."""
+    from domain.model.invoices import InvoiceSeries
+    from domain.model.relationship import Relationship
+
+    aggregate = folds.get(record.stream)
+    if aggregate is None:
+        kind = InvoiceSeries if event_type(record.topic) == "InvoiceNumberAssigned" else Relationship
+        aggregate = folds[record.stream] = kind(record.stream)
+    try:
+        aggregate.apply(event)
+    except TratosError as error:
+        raise Refused(f"{path.name} line {record.line}: {error}; nothing was imported") from None
+    except Exception as error:  # noqa: BLE001 - a fold that breaks: the event does not fit its history
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise Refused(f"{path.name} line {record.line}: stream {record.stream} version {record.version}:"
+                      f" {event_type(record.topic)} does not fit the events before it ({reason});"
+                      " nothing was imported") from None
 
 
 def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, size: int) -> None:
@@ -219,6 +307,7 @@ def _records(path: Path, digest: Any, progress: Progress | None, size: int, offs
             read += len(raw)
             value = _parse(path, number, raw)
             if value.get("end") is True:
+                _only_keys(path, number, value, END_KEYS, "the end line")
                 if value.get("events") != number - 2:
                     raise BadInput(f"{path.name}: the end line counts {value.get('events')} events,"
                                    f" the file holds {number - 2}; nothing was imported")
@@ -235,6 +324,8 @@ def _check_header(path: Path, line: bytes) -> None:
     value = _parse(path, 1, line) if line.strip() else {}
     if value.get("format") != FORMAT:
         raise BadInput(f"{path.name} is not a tratos export (its first line has no \"format\": \"{FORMAT}\")")
+    if value.get("format_version") in READABLE_VERSIONS:
+        _only_keys(path, 1, value, HEADER_KEYS, "the header")
     version = value.get("format_version")
     if version not in READABLE_VERSIONS:
         readable = ", ".join(str(v) for v in READABLE_VERSIONS)
@@ -252,7 +343,15 @@ def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     return value
 
 
+def _only_keys(path: Path, number: int, value: dict[str, Any], keys: frozenset[str], what: str) -> None:
+    unknown = sorted(set(value) - keys)
+    if unknown:
+        raise BadInput(f"{path.name} line {number}: {what} has a key export never writes"
+                       f" ({', '.join(map(repr, unknown))}); nothing was imported")
+
+
 def _record(path: Path, number: int, value: dict[str, Any]) -> _Record:
+    _only_keys(path, number, value, RECORD_KEYS, "the record")
     try:
         stream = UUID(value["stream"])
         version, topic, state = value["version"], value["topic"], value["state"]

@@ -18,6 +18,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from domain.model.errors import Refused
+from domain.model.streams import impossible_record
+
 GENESIS = "0" * 64
 # Stored next to the payload but not part of it: they are hashed on their own
 # (occurred_on, recorded_at) or are the hash itself (digest).
@@ -123,6 +126,7 @@ class ChainedAggregate:
         self.head_digest = GENESIS
         self._pending: list[BaseModel] = []
         self.last_saved: list[BaseModel] = []
+        self.opened_by: str | None = None  # the type of the stream's first event, once folded
 
     def _record(self, event_class: type[BaseModel], **fields: Any) -> Any:
         draft = event_class(
@@ -140,10 +144,16 @@ class ChainedAggregate:
         return sealed
 
     def apply(self, event: Any) -> None:
+        """Fold one event; a history the domain could never have made is refused, not folded."""
         if event.originator_version != self.version + 1:
             raise ValueError(
                 f"event version {event.originator_version} does not follow {self.version}"
             )
+        kind = type(event).__name__
+        wrong = impossible_record(self.id, event.originator_version, kind, vars(event), self.opened_by)
+        if wrong:
+            raise Refused(f"stream {self.id} version {event.originator_version}: {wrong}")
+        self.opened_by = self.opened_by or kind
         self.when(event)
         self.version = event.originator_version
         self.head_digest = event.digest

@@ -35,6 +35,9 @@ class Money(BaseModel):
     def _exact_amount(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
+        unknown = set(data) - {"amount", "currency"}
+        if unknown:  # what is rebuilt below would silently drop them (the other values forbid them)
+            raise BadInput(f"money has only an amount and a currency, not {', '.join(sorted(map(str, unknown)))}")
         raw, currency = data.get("amount"), check_currency(str(data.get("currency", "")))
         if isinstance(raw, float):
             raise BadInput("money is never a float: pass a Decimal or a string")

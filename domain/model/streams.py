@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from domain.model.errors import BadInput
 
@@ -32,3 +34,34 @@ def stream_id(handle: str) -> uuid.UUID:
 def series_id(series: str, year: int) -> uuid.UUID:
     """The invoice series' stream id: one stream per series and year (F-2026)."""
     return uuid.uuid5(TRATOS_NAMESPACE, f"invoice-series:{series}-{year}")
+
+
+# The event that opens each kind of stream, and what that kind of stream is called in messages.
+OPENINGS = {"RelationshipOpened": "relationship", "InvoiceNumberAssigned": "invoice series"}
+
+
+def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mapping[str, Any],
+                      opened_by: str | None) -> str | None:
+    """What the domain could never have recorded at this place of a stream (None if it could).
+
+    A relationship opens once, at version 1, under the stream of the handle it names; an
+    invoice series' numbers live in the stream of their series and year; a stream holds
+    the events of one kind of stream only. `opened_by` is the kind of the stream's first
+    event (None while reading version 1). The aggregates refuse such a history when they
+    fold it, import refuses it, and the audit reports it if it was written into a store.
+    """
+    if kind == "RelationshipOpened" and version != 1:
+        return "a second RelationshipOpened: a relationship opens only once, at version 1"
+    if version == 1 and kind not in OPENINGS:
+        return f"the stream begins with {kind}, not with RelationshipOpened"
+    if opened_by is not None and (kind == "InvoiceNumberAssigned") != (opened_by == "InvoiceNumberAssigned"):
+        return f"a {kind} in the stream of a {OPENINGS.get(opened_by, opened_by)}"
+    if kind == "RelationshipOpened":
+        handle = fields.get("handle")
+        if not isinstance(handle, str) or stream_id(handle) != stream:
+            return f"the opening names the handle {handle!r}, whose stream is not this one (renamed?)"
+    if kind == "InvoiceNumberAssigned":
+        series, year = fields.get("series"), fields.get("year")
+        if not isinstance(series, str) or not isinstance(year, int) or series_id(series, year) != stream:
+            return f"the number belongs to the series {series}-{year}, whose stream is not this one"
+    return None

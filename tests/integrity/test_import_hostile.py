@@ -1,0 +1,445 @@
+"""Hostile export files: whatever a forger puts in one, import refuses it whole and the store stays empty.
+
+Each forged file is resealed (its chains recomputed, its end line recounted), so only the
+rules the import replays can refuse it: the aggregates' fold, the read models' one client
+per handle, the keys of a line. Both backends (the `store` fixture runs each test on each).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_export_import as round_trip
+from forger import Forger, seal
+from support import ACME, ACME_STREAM, NORTH, record_story, tratos
+
+from domain.adapters.evidence import EvidenceFolder
+from domain.adapters.transfer import FORMAT
+from domain.model.chain import GENESIS, canonical_json, digest_of, event_type
+from domain.model.values import stream_id
+
+NORTH_STREAM = stream_id(NORTH)
+exported, fresh, count = round_trip.exported, round_trip.fresh, round_trip.count  # the fixtures and the count
+Record = dict[str, Any]
+
+
+# ------------------------------------------------------------------ forging files
+
+
+def records_of(path: Path) -> tuple[Record, list[Record], Record]:
+    lines = [json.loads(line) for line in path.read_bytes().splitlines()]
+    return lines[0], lines[1:-1], lines[-1]
+
+
+def write(path: Path, header: Record, records: list[Record], end: Record | None = None) -> Path:
+    """The file as export would write it: chains resealed, versions renumbered per stream, end recounted."""
+    previous: dict[str, str] = {}
+    versions: dict[str, int] = {}
+    for record in records:
+        stream = record["stream"]
+        versions[stream] = record["version"] = versions.get(stream, 0) + 1
+        state = record["state"]
+        state["digest"] = digest_of(previous.get(stream, GENESIS), uuid.UUID(stream), record["version"],
+                                    event_type(record["topic"]), state)
+        previous[stream] = state["digest"]
+    end = end or {"end": True, "events": len(records), "format": FORMAT}
+    forged = path.with_name("forged.jsonl")
+    forged.write_bytes(b"".join(canonical_json(line) + b"\n" for line in (header, *records, end)))
+    return forged
+
+
+def first(records: list[Record], stream: uuid.UUID, kind: str) -> Record:
+    return next(r for r in records if r["stream"] == str(stream) and r["topic"].endswith(f":{kind}"))
+
+
+def copy_of(record: Record) -> Record:
+    return json.loads(json.dumps(record))
+
+
+def second_opening_at_the_end(records: list[Record]) -> None:
+    records.append(copy_of(first(records, ACME_STREAM, "RelationshipOpened")))
+
+
+def second_opening_in_the_middle(records: list[Record]) -> None:
+    records.insert(3, copy_of(first(records, ACME_STREAM, "RelationshipOpened")))
+
+
+def second_opening_under_another_name(records: list[Record]) -> None:
+    again = copy_of(first(records, ACME_STREAM, "RelationshipOpened"))
+    again["state"]["handle"] = "acme-two"
+    records.append(again)
+
+
+def handle_renamed(records: list[Record]) -> None:
+    first(records, ACME_STREAM, "RelationshipOpened")["state"]["handle"] = "acme-renamed"
+
+
+def handle_renamed_to_an_invalid_one(records: list[Record]) -> None:
+    first(records, ACME_STREAM, "RelationshipOpened")["state"]["handle"] = "ACME Corp"
+
+
+def second_client_takes_the_handle(records: list[Record]) -> None:
+    first(records, NORTH_STREAM, "RelationshipOpened")["state"]["handle"] = ACME
+
+
+def stream_without_opening(records: list[Record]) -> None:
+    records.remove(first(records, NORTH_STREAM, "RelationshipOpened"))
+
+
+def invoice_number_in_a_client_stream(records: list[Record]) -> None:
+    number = copy_of(next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned")))
+    number["stream"] = str(ACME_STREAM)
+    records.append(number)
+
+
+def client_event_in_the_series(records: list[Record]) -> None:
+    series = next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned"))["stream"]
+    note = copy_of(first(records, ACME_STREAM, "NoteRecorded"))
+    note["stream"] = series
+    records.append(note)
+
+
+def series_of_another_year(records: list[Record]) -> None:
+    next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned"))["state"]["year"] = 2031
+
+
+def payment_of_an_unknown_invoice(records: list[Record]) -> None:
+    payment = copy_of(first(records, ACME_STREAM, "PaymentReceived"))
+    payment["state"]["invoice_number"] = "F-2099-999"
+    records.append(payment)
+
+
+def hours_on_an_unknown_contract(records: list[Record]) -> None:
+    hours = copy_of(first(records, ACME_STREAM, "HoursLogged"))
+    hours["state"]["contract_id"] = "K9"
+    records.append(hours)
+
+
+def opening_copied_into_a_new_stream(records: list[Record]) -> None:
+    copy = copy_of(first(records, ACME_STREAM, "RelationshipOpened"))
+    copy["stream"], copy["state"]["handle"] = str(stream_id("initech")), "globex"
+    records.append(copy)
+
+
+IMPOSSIBLE = {
+    # forgery: (exit code, what the one error line says)
+    second_opening_at_the_end: (1, f"stream {ACME_STREAM} version 11: a second RelationshipOpened"),
+    second_opening_in_the_middle: (1, f"stream {ACME_STREAM} version 4: a second RelationshipOpened"),
+    second_opening_under_another_name: (1, f"stream {ACME_STREAM} version 11: a second RelationshipOpened"),
+    handle_renamed: (1, f"stream {ACME_STREAM} version 1: the opening names the handle 'acme-renamed',"
+                        " whose stream is not this one"),
+    handle_renamed_to_an_invalid_one: (1, f"stream {ACME_STREAM} version 1: the opening names the handle"
+                                          " 'ACME Corp'"),
+    second_client_takes_the_handle: (1, f"stream {NORTH_STREAM} version 1 opens the client 'acme', which"
+                                        f" stream {ACME_STREAM} opened already"),
+    stream_without_opening: (1, f"stream {NORTH_STREAM} version 1: the stream begins with"),
+    invoice_number_in_a_client_stream: (1, f"stream {ACME_STREAM} version 11: a InvoiceNumberAssigned in the"
+                                           " stream of a relationship"),
+    client_event_in_the_series: (1, "version 2: a NoteRecorded in the stream of a invoice series"),
+    series_of_another_year: (1, "version 1: the number belongs to the series F-2031"),
+    payment_of_an_unknown_invoice: (1, f"stream {ACME_STREAM} version 11: PaymentReceived does not fit the"
+                                       " events before it"),
+    hours_on_an_unknown_contract: (1, f"stream {ACME_STREAM} version 11: HoursLogged does not fit the"
+                                      " events before it"),
+    opening_copied_into_a_new_stream: (1, "version 1: the opening names the handle 'globex', whose stream is"
+                                          " not this one"),
+}
+
+
+def assert_refused(outcome: Any, code: int, says: str, target: Any) -> None:
+    assert outcome.code == code, outcome
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), outcome.stderr
+    assert says in lines[0], lines[0]
+    assert "nothing was imported" in lines[0] or "regular file" in lines[0], lines[0]
+    assert count(target) == 0
+    assert not (Path(target.home) / "evidence").exists() or not any((Path(target.home) / "evidence").rglob("*"))
+
+
+@pytest.mark.parametrize("forge", list(IMPOSSIBLE), ids=lambda forge: forge.__name__)
+def test_a_history_the_domain_could_never_make_is_refused_whole(forge, exported, fresh):
+    header, records, _ = records_of(exported)
+    forge(records)
+    target = fresh("target")
+    code, says = IMPOSSIBLE[forge]
+    assert_refused(tratos(target, "import", str(write(exported, header, records))), code, says, target)
+
+
+def test_the_story_itself_still_imports(exported, fresh):
+    """The resealing writer changes nothing of a true history: it imports, events and all."""
+    header, records, _ = records_of(exported)
+    target = fresh("target")
+    outcome = tratos(target, "import", str(write(exported, header, records)))
+    assert outcome.code == 0, outcome
+    assert count(target) == len(records)
+
+
+# ------------------------------------------------------------------ unknown keys
+
+
+def key_in_a_record_line(header, records, end):
+    records[4]["note"] = "hello"
+    return header, records, end
+
+
+def key_in_the_header(header, records, end):
+    return {**header, "signed_by": "me"}, records, end
+
+
+def key_in_the_end_line(header, records, end):
+    return header, records, {**end, "checksum": "0"}
+
+
+def key_in_an_event_state(header, records, end):
+    first(records, ACME_STREAM, "NoteRecorded")["state"]["mood"] = "happy"
+    return header, records, end
+
+
+def key_in_a_payment_amount(header, records, end):
+    first(records, ACME_STREAM, "PaymentReceived")["state"]["amount"]["rate"] = "1.1"
+    return header, records, end
+
+
+def key_in_the_client(header, records, end):
+    first(records, ACME_STREAM, "RelationshipOpened")["state"]["client"]["iban"] = "ES00"
+    return header, records, end
+
+
+def key_in_an_evidence_reference(header, records, end):
+    cited = next(r for r in records if r["state"].get("evidence"))["state"]
+    cited["evidence"][0]["path"] = "/etc/passwd"
+    return header, records, end
+
+
+def key_in_a_series_number(header, records, end):
+    next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned"))["state"]["prefix"] = "X"
+    return header, records, end
+
+
+UNKNOWN_KEYS = {
+    key_in_a_record_line: (2, "line 6: the record has a key export never writes ('note')"),
+    key_in_the_header: (2, "line 1: the header has a key export never writes ('signed_by')"),
+    key_in_the_end_line: (2, "the end line has a key export never writes ('checksum')"),
+    key_in_an_event_state: (1, "NoteRecorded v10 does not load with this tratos"),
+    key_in_a_payment_amount: (1, "PaymentReceived v7 does not load with this tratos"),
+    key_in_the_client: (1, "RelationshipOpened v1 does not load with this tratos"),
+    key_in_an_evidence_reference: (1, "does not load with this tratos (1 validation error"),
+    key_in_a_series_number: (1, "InvoiceNumberAssigned v1 does not load with this tratos"),
+}
+
+
+@pytest.mark.parametrize("forge", list(UNKNOWN_KEYS), ids=lambda forge: forge.__name__)
+def test_a_line_with_an_unknown_key_is_refused(forge, exported, fresh):
+    header, records, end = forge(*records_of(exported))
+    target = fresh("target")
+    code, says = UNKNOWN_KEYS[forge]
+    assert_refused(tratos(target, "import", str(write(exported, header, records, end))), code, says, target)
+
+
+# ------------------------------------------------------------------ half-valid files
+
+
+@pytest.mark.parametrize("keep", [1, 5, 12], ids=lambda keep: f"valid-{keep}-then-broken")
+def test_a_file_valid_up_to_its_last_lines_leaves_the_store_empty(keep, exported, fresh):
+    """Many valid events, then one the fold refuses: nothing of the valid part is written."""
+    header, records, _ = records_of(exported)
+    broken = copy_of(first(records, ACME_STREAM, "RelationshipOpened"))
+    records = [*records[:keep], broken]
+    target = fresh("target")
+    outcome = tratos(target, "import", str(write(exported, header, records)))
+    assert outcome.code == 1 and len(outcome.stderr.splitlines()) == 1
+    assert count(target) == 0
+
+
+# ------------------------------------------------------------------ evidence and the commit
+
+
+def test_evidence_is_in_place_before_the_events_are_committed(exported, fresh, tmp_path, monkeypatch):
+    import domain.adapters.transfer as transfer
+
+    folder = tmp_path / "evidence-copy"
+    _export_evidence(exported, folder)
+    target = fresh("target")
+    seen: list[list[str]] = []
+    inserter = transfer.event_inserter
+
+    def watching(recorder, cursor):
+        insert = inserter(recorder, cursor)
+
+        def insert_and_look(events):
+            seen.append(_evidence_files(target))
+            return insert(events)
+
+        return insert_and_look
+
+    monkeypatch.setattr(transfer, "event_inserter", watching)
+    outcome = tratos(target, "import", str(exported), "--with-evidence", str(folder))
+    assert outcome.code == 0, outcome
+    assert seen and all(files == _evidence_files(target) != [] for files in seen)
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), RuntimeError("killed")],
+                         ids=["disk-full", "killed"])
+def test_a_failed_commit_takes_back_the_evidence_it_copied(failure, exported, fresh, tmp_path, monkeypatch):
+    import domain.adapters.transfer as transfer
+
+    folder = tmp_path / "evidence-copy"
+    _export_evidence(exported, folder)
+    target = fresh("target")
+
+    def failing(recorder, cursor):
+        def insert(events):
+            assert _evidence_files(target), "the evidence is copied before the events go in"
+            raise failure
+
+        return insert
+
+    monkeypatch.setattr(transfer, "event_inserter", failing)
+    outcome = tratos(target, "import", str(exported), "--with-evidence", str(folder))
+    assert outcome.code == 1
+    assert len(outcome.stderr.splitlines()) == 1 and outcome.stderr.startswith("error: ")
+    assert count(target) == 0
+    assert _evidence_files(target) == []
+
+
+def test_evidence_the_store_already_had_is_not_taken_back(exported, fresh, tmp_path, monkeypatch):
+    import domain.adapters.transfer as transfer
+
+    folder = tmp_path / "evidence-copy"
+    _export_evidence(exported, folder)
+    target = fresh("target")
+    kept = EvidenceFolder.of(Path(target.home))
+    for file in folder.rglob("*"):
+        if file.is_file():
+            kept.keep(file.read_bytes())
+    before = _evidence_files(target)
+
+    def failing(recorder, cursor):
+        def insert(events):
+            raise OSError(28, "No space left on device")
+
+        return insert
+
+    monkeypatch.setattr(transfer, "event_inserter", failing)
+    assert tratos(target, "import", str(exported), "--with-evidence", str(folder)).code == 1
+    assert _evidence_files(target) == before != []
+
+
+def _export_evidence(export: Path, folder: Path) -> None:
+    """The evidence the export references, laid out as `export --with-evidence` lays it."""
+    home = export.parent / "store"
+    copy = EvidenceFolder(folder)
+    for file in (home / "evidence").rglob("*"):
+        if file.is_file():
+            copy.keep(file.read_bytes())
+    assert any(folder.rglob("*"))
+
+
+def _evidence_files(target: Any) -> list[str]:
+    folder = Path(target.home) / "evidence"
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+# ------------------------------------------------------------------ not a regular file
+
+
+def _tratos_script(store: Any, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The real script in a process of its own: a command that hangs fails the test instead of the run."""
+    script = Path(sys.executable).with_name("tratos")
+    env = store.env({**os.environ, "TRATOS_TODAY": "2026-03-31"})
+    env.pop("TRATOS_DEBUG", None)
+    return subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder-link"])
+def test_import_of_a_special_file_is_refused_without_hanging(kind, fresh, tmp_path):
+    target = fresh("target")
+    special = tmp_path / "export.jsonl"
+    if kind == "fifo":
+        os.mkfifo(special)
+    elif kind == "device":
+        special.symlink_to("/dev/zero")
+    else:
+        special.symlink_to(tmp_path)
+    done = _tratos_script(target, "import", str(special))
+    assert done.returncode == 2, done
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert count(target) == 0
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_audit_of_an_anchor_file_that_is_not_a_regular_file_is_refused_without_hanging(kind, store, app, home,
+                                                                                       tmp_path):
+    record_story(app, home)
+    before = Forger(app).all_rows()
+    special = tmp_path / "anchor.txt"
+    os.mkfifo(special) if kind == "fifo" else special.symlink_to("/dev/zero")
+    done = _tratos_script(store, "audit", "verify", "--anchor-file", str(special))
+    assert done.returncode == 2, done
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the anchor file ") and "regular file" in lines[0]
+    assert Forger(app).all_rows() == before
+
+
+def test_an_anchor_file_still_reads_from_stdin_and_from_a_file(store, app, home, tmp_path):
+    record_story(app, home)
+    note = tratos(store, "audit", "anchor").stdout
+    (tmp_path / "note.txt").write_text(note, encoding="utf-8")
+    assert tratos(store, "audit", "verify", "--anchor-file", str(tmp_path / "note.txt")).code == 0
+    script = Path(sys.executable).with_name("tratos")
+    env = store.env({**os.environ, "TRATOS_TODAY": "2026-03-31"})
+    done = subprocess.run([str(script), "audit", "verify", "--anchor-file", "-"], env=env, input=note,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done
+
+
+# ------------------------------------------------------------------ the audit of a forged store
+
+
+def test_the_audit_reports_a_second_opening_written_into_the_store(store, app, home):
+    record_story(app, home)
+    forger = Forger(app)
+    records = forger.records(ACME_STREAM)
+    opening = records[0]
+    forger.replace_stream(ACME_STREAM, seal(ACME_STREAM, [*records, (len(records) + 1, *opening[1:])]))
+    outcome = tratos(store, "audit", "verify")
+    assert outcome.code == 1
+    assert f"v{len(records) + 1} impossible history: a second RelationshipOpened" in outcome.stdout
+
+
+def test_the_audit_reports_a_renamed_handle_written_into_the_store(store, app, home):
+    record_story(app, home)
+    forger = Forger(app)
+    records = forger.records(ACME_STREAM)
+    version, topic, state = records[0]
+    forger.replace_stream(ACME_STREAM, seal(ACME_STREAM, [(version, topic, {**state, "handle": "acme-renamed"}),
+                                                          *records[1:]]))
+    outcome = tratos(store, "audit", "verify", "--json")
+    assert outcome.code == 1
+    problems = next(s for s in outcome.json()["streams"] if s["stream"] == str(ACME_STREAM))["problems"]
+    assert {"version": 1, "kind": "impossible history",
+            "detail": "the opening names the handle 'acme-renamed', whose stream is not this one (renamed?)"} \
+        in problems
+
+
+def test_a_store_forged_with_a_second_opening_refuses_to_fold_the_client(store, app, home):
+    """The aggregate's fold refuses the history too, naming the stream and the version."""
+    from domain.model.errors import Refused
+
+    record_story(app, home)
+    forger = Forger(app)
+    records = forger.records(ACME_STREAM)
+    forger.replace_stream(ACME_STREAM, seal(ACME_STREAM, [*records, (len(records) + 1, *records[0][1:])]))
+    with pytest.raises(Refused) as refused:
+        store.open().relationship(ACME)
+    assert str(refused.value) == (f"stream {ACME_STREAM} version {len(records) + 1}: a second RelationshipOpened:"
+                                  " a relationship opens only once, at version 1")
