@@ -169,8 +169,10 @@ def verify(session: Session, file: str) -> None:
         tratos verify acme-contract-K1-es.pdf
     """
     from documents.verification import verify_document
+    from domain.adapters.files import read_regular
 
-    report = verify_document(session.app, Path(file).read_bytes(), trusted=_trusted_certificates(session))
+    content = read_regular(file, "PDF")  # a regular file of at most FILE_LIMIT bytes (ADR-30)
+    report = verify_document(session.app, content, trusted=_trusted_certificates(session))
     if session.as_json:
         from cli.output import print_json
 
