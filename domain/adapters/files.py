@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from domain.model.errors import BadInput
+from domain.model.errors import BadInput, TratosError
 
 PRIVATE = 0o600  # keys, identities, evidence, exports: for the freelancer's eyes only
 PRIVATE_FOLDER = 0o700  # the home and the folders in it
@@ -25,6 +25,12 @@ PRIVATE_FOLDER = 0o700  # the home and the folders in it
 # mistaken path (a disk image, /dev/zero) is refused at once instead of filling the disk (ADR-30).
 FILE_LIMIT = 100 * 1024 * 1024
 CHUNK = 1024 * 1024
+
+
+class CannotWrite(TratosError):
+    """A file could not be written whole (a full disk, a read-only folder); the old one is untouched."""
+
+    exit_code = 1
 
 
 def shareable() -> int:
@@ -162,10 +168,15 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
     try:
         with os.fdopen(handle, "wb") as out:
             yield out
-            out.flush()
-            os.fsync(out.fileno())
+            try:
+                out.flush()
+                os.fsync(out.fileno())
+            except OSError as error:  # a full disk shows here at the latest
+                raise CannotWrite(f"cannot write {target}: {error.strerror or error}; nothing was written") from None
         os.chmod(temporary, mode)
         os.replace(temporary, final)
+    except OSError as error:
+        raise CannotWrite(f"cannot write {target}: {error.strerror or error}; nothing was written") from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -185,10 +196,9 @@ def _make_folders(folder: Path, mode: int) -> None:
 
 
 def private_folder(folder: Path) -> Path:
-    """`folder` (and missing parents) created readable by its owner alone; an existing one narrowed
-    to its owner if it is ours (a home made by an older tratos under umask 022)."""
+    """`folder` (and missing parents) created readable by its owner alone. An existing folder is
+    left as it is: `--home` may name a folder the user shares on purpose (its files stay private)."""
     _make_folders(folder, PRIVATE_FOLDER)
-    narrow(folder)
     return folder
 
 
