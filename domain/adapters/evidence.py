@@ -97,16 +97,20 @@ class EvidenceFolder:
         if target.exists():
             return None
         what = "evidence file"
-        with open_regular(source.path, what) as reader, atomic_file(target) as out:
-            digest = hashlib.sha256()
-            try:
-                for block in chunks(reader, what, source.path):
-                    digest.update(block)
-                    out.write(block)
-            except OSError as error:
-                raise BadInput(f"cannot read {what} {source.path}: {error.strerror or error}") from None
-            if digest.hexdigest() != source.evidence.sha256:
-                raise BadInput(f"{what} {source.path} changed while it was being kept; nothing was recorded")
+        try:
+            with open_regular(source.path, what) as reader, atomic_file(target) as out:
+                digest = hashlib.sha256()
+                try:
+                    for block in chunks(reader, what, source.path):
+                        digest.update(block)
+                        out.write(block)
+                except OSError as error:
+                    raise BadInput(f"cannot read {what} {source.path}: {error.strerror or error}") from None
+                if digest.hexdigest() != source.evidence.sha256:
+                    raise BadInput(f"{what} {source.path} changed while it was being kept; nothing was recorded")
+        except BaseException:
+            self._take_back(target)  # the folders the copy created
+            raise
         return target
 
     @contextmanager
