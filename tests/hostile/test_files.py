@@ -420,6 +420,8 @@ READERS = {
     "mistake": ("mistake", "report", "acme", "x", "--by", "client", "--evidence", "{file}", "--on", "2026-01-06"),
     "contract-sign-email": ("contract", "sign", "acme", "--by", "client", "--method", "email",
                             "--file", "{file}"),
+    "contract-sign-pades": ("contract", "sign", "acme", "--by", "client", "--method", "pades",
+                            "--file", "{file}"),
 }
 
 
