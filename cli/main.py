@@ -73,6 +73,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except UnknownClient as error:
             raise _with_suggestion(ctx.obj, error) from error
+        except Exception as error:
+            failure = _storage_failure(ctx.obj, error)
+            if failure is None:
+                raise
+            raise failure from error
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         for section in SECTIONS:
@@ -93,6 +98,15 @@ def _with_suggestion(session: Session | None, error: Exception) -> Exception:
     if not closest or closest == error.handle:
         return error
     return UnknownClient(f"no client {error.handle!r}; did you mean {closest!r}?", error.handle)
+
+
+def _storage_failure(session: Session | None, error: Exception) -> Exception | None:
+    """A storage error (full, read-only, locked, failing) as the one line that names the store, or None."""
+    if session is None or isinstance(error, click.exceptions.ClickException | click.exceptions.Exit):
+        return None
+    from domain.adapters.storage import describe_store, storage_failure
+
+    return storage_failure(error, describe_store(session.home, session.database_url))
 
 
 def _not_yet(name: str) -> click.Command:

@@ -63,6 +63,6 @@ def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
         return
     from domain.adapters.evidence import EvidenceFolder, gather
 
-    files = gather(paths)
-    with EvidenceFolder.of(session.home).keeping(content for content, _ in files):
-        yield [evidence for _, evidence in files]
+    files = gather(paths)  # described in a stream now, copied in a stream when kept
+    with EvidenceFolder.of(session.home).keeping(files):
+        yield [file.evidence for file in files]

@@ -35,9 +35,20 @@ def document_options(function: Any) -> Any:
     function = click.option("--unsigned", is_flag=True,
                             help="Write the PDF without signing it (a draft; `verify` will not accept it).")(function)
     function = click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+                            callback=_writable_output,
                             help="Where to write the PDF (default: CLIENT-KIND-ID-LANG.pdf here).")(function)
     return click.option("--lang", type=click.Choice(LANGUAGES), default=None,
                         help="Language of the document (default: the one set by `tratos init`).")(function)
+
+
+def _writable_output(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """-o naming a device, FIFO, socket or folder (or a symlink to one) is refused before anything
+    is printed; the write itself checks again (domain/adapters/files.py, ADR-30)."""
+    if value:
+        from domain.adapters.files import destination
+
+        destination(value)
+    return value
 
 
 @click.command()
@@ -168,8 +179,10 @@ def verify(session: Session, file: str) -> None:
         tratos verify acme-contract-K1-es.pdf
     """
     from documents.verification import verify_document
+    from domain.adapters.files import read_regular
 
-    report = verify_document(session.app, Path(file).read_bytes(), trusted=_trusted_certificates(session))
+    content = read_regular(file, "PDF")  # a regular file of at most FILE_LIMIT bytes (ADR-30)
+    report = verify_document(session.app, content, trusted=_trusted_certificates(session))
     if session.as_json:
         from cli.output import print_json
 

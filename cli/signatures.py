@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cli.session import Session
-from domain.model.errors import BadInput
 
 if TYPE_CHECKING:
     from domain.services.countersignatures import Returned, Signature
@@ -38,18 +37,17 @@ class PdfSignatureChecks:
 def returned_pdf(file: str) -> Returned:
     """A signed PDF given back (--file, --signed-pdf), read once it is needed."""
     from domain.adapters.evidence import describe
+    from domain.adapters.files import read_regular
     from domain.services.countersignatures import Returned
 
-    try:
-        content = Path(file).read_bytes()
-    except OSError as error:
-        raise BadInput(f"cannot read {file}: {error.strerror or error}") from None
+    content = read_regular(file, "signed PDF")  # regular files of at most FILE_LIMIT bytes (ADR-30)
     return Returned(file, content, describe(Path(file), content))
 
 
 def evidence_files(paths: tuple[str, ...]) -> list[Returned]:
-    """The --evidence files, all read before anything is kept (a missing one refuses the command)."""
-    from domain.adapters.evidence import gather
+    """The --evidence files, all read before anything is kept (a missing one refuses the command);
+    regular files of at most FILE_LIMIT bytes each, read by `read_evidence` (ADR-30)."""
+    from domain.adapters.evidence import read_evidence
     from domain.services.countersignatures import Returned
 
-    return [Returned(str(path), content, evidence) for path, (content, evidence) in zip(paths, gather(paths), strict=True)]
+    return [Returned(str(path), *read_evidence(path)) for path in paths]

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from domain.adapters.files import PRIVATE, write_atomically
+from domain.adapters.files import PRIVATE, read_regular, write_atomically
 from domain.model.errors import BadInput, Refused
 
 IDENTITY_FILE = "identity.p12"
@@ -311,12 +311,12 @@ def _write(target: Path, identity: Identity, passphrase: str | bytes, friendly_n
         serialization.BestAvailableEncryption(secret),
     )
     write_atomically(target, data, mode=PRIVATE)
-    # The certificate is public: kept in clear so documents can be verified without the passphrase.
+    # The certificate is public: kept in clear so documents can be verified without the passphrase
+    # (yet private to the owner like everything in the home, ADR-30).
     certificates = Path(target).parent / CERTIFICATES_DIR
-    certificates.mkdir(exist_ok=True)
     pem = identity.certificate.public_bytes(serialization.Encoding.PEM)
-    (certificates / f"{fingerprint(identity.certificate)}.pem").write_bytes(pem)
-    (Path(target).parent / CERTIFICATE_FILE).write_bytes(pem)
+    write_atomically(certificates / f"{fingerprint(identity.certificate)}.pem", pem, mode=PRIVATE)
+    write_atomically(Path(target).parent / CERTIFICATE_FILE, pem, mode=PRIVATE)
 
 
 def known_certificates(folder: Path) -> list[x509.Certificate]:
@@ -333,12 +333,9 @@ def current_certificate(folder: Path) -> x509.Certificate | None:
 def _read(p12: Path | bytes) -> bytes:
     if isinstance(p12, bytes | bytearray):
         return bytes(p12)
-    try:
-        return Path(p12).read_bytes()
-    except FileNotFoundError as exc:
-        raise BadInput(f"no identity file at {p12}") from exc
-    except OSError as exc:
-        raise BadInput(f"cannot read {p12}: {exc.strerror}") from exc
+    if not Path(p12).exists() and not Path(p12).is_symlink():
+        raise BadInput(f"no identity file at {p12}")
+    return read_regular(p12, "identity file")  # regular files of at most FILE_LIMIT bytes (ADR-30)
 
 
 def _secret(passphrase: str | bytes) -> bytes:

@@ -2,7 +2,9 @@
 
 Every part of tratos that keeps, finds or checks an evidence file goes through here:
 the commands that take --evidence, the copy of every issued PDF, export and import,
-the dossier's evidence index and the audit.
+the dossier's evidence index and the audit. A file named with --evidence is hashed and
+copied in a stream, never held whole in memory, and only if it is a regular file of at
+most `FILE_LIMIT` bytes (ADR-30); the folder and its files are readable by their owner alone.
 """
 
 from __future__ import annotations
@@ -11,20 +13,35 @@ import email
 import email.policy
 import hashlib
 import mimetypes
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from domain.adapters.files import write_atomically
+from domain.adapters.files import atomic_file, chunks, open_regular, read_regular, write_atomically
 from domain.model.errors import BadInput
 from domain.model.values import Evidence
 
 FOLDER = "evidence"
 EML_HEADERS = ("From", "To", "Date", "Subject")
+EML_HEAD = 256 * 1024  # an email's headers are read from its first bytes only
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file named with --evidence: where it is and how it is cited; copied only when kept."""
+
+    path: Path
+    evidence: Evidence
 
 
 def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks (evidence can be large); raises OSError."""
+    """The SHA-256 of a kept file, read in blocks (evidence can be large); raises OSError, also for
+    a FIFO or device put in its place (never opened: it could block the audit forever)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise IsADirectoryError(f"{path} is not a regular file")
     with open(path, "rb") as source:
         return hashlib.file_digest(source, "sha256").hexdigest()
 
@@ -63,15 +80,41 @@ class EvidenceFolder:
         except OSError:
             return False
 
-    def keep(self, content: bytes) -> Path | None:
-        """Keep `content` under its hash; returns its path if this call added it, None if it was kept already."""
+    def keep(self, content: bytes | EvidenceFile) -> Path | None:
+        """Keep `content` (bytes, or a user's file copied in a stream) under its hash; returns its
+        path if this call added it, None if it was kept already."""
+        if isinstance(content, EvidenceFile):
+            return self._copy(content)
         target = self.path(hashlib.sha256(content).hexdigest())
         if target.exists():
             return None
         return write_atomically(target, content)
 
+    def _copy(self, source: EvidenceFile) -> Path | None:
+        """Copy a user's file block by block, hashing as it goes: refused if it changed since it was
+        described (the event would cite a hash the kept copy does not have)."""
+        target = self.path(source.evidence.sha256)
+        if target.exists():
+            return None
+        what = "evidence file"
+        try:
+            with open_regular(source.path, what) as reader, atomic_file(target) as out:
+                digest = hashlib.sha256()
+                try:
+                    for block in chunks(reader, what, source.path):
+                        digest.update(block)
+                        out.write(block)
+                except OSError as error:
+                    raise BadInput(f"cannot read {what} {source.path}: {error.strerror or error}") from None
+                if digest.hexdigest() != source.evidence.sha256:
+                    raise BadInput(f"{what} {source.path} changed while it was being kept; nothing was recorded")
+        except BaseException:
+            self._take_back(target)  # the folders the copy created
+            raise
+        return target
+
     @contextmanager
-    def keeping(self, contents: Iterable[bytes]) -> Iterator[None]:
+    def keeping(self, contents: Iterable[bytes | EvidenceFile]) -> Iterator[None]:
         """Keep files for something being recorded; if recording fails, take back the ones added."""
         added: list[Path] = []
         try:  # a content that fails to come (unreadable, changed) takes back the ones kept before it too
@@ -96,29 +139,45 @@ class EvidenceFolder:
 
 
 def read_evidence(path: str | Path) -> tuple[bytes, Evidence]:
-    """Read a file and describe it, without keeping anything yet."""
+    """Read a file (regular, at most `FILE_LIMIT` bytes) and describe it, without keeping anything yet."""
     source = Path(path)
-    try:
-        content = source.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"evidence file not found: {source}") from None
-    except (IsADirectoryError, PermissionError, OSError) as error:
-        raise BadInput(f"cannot read evidence file {source}: {error.strerror or error}") from None
+    content = read_regular(source, "evidence file")
     return content, describe(source, content)
+
+
+def examine(path: str | Path) -> EvidenceFile:
+    """Describe a user's file for an event by reading it once in blocks (regular files of at most
+    `FILE_LIMIT` bytes; a FIFO or device is refused without being opened for reading)."""
+    source, what = Path(path), "evidence file"
+    digest, size, head = hashlib.sha256(), 0, b""
+    with open_regular(source, what) as reader:
+        try:
+            for block in chunks(reader, what, source):
+                digest.update(block)
+                size += len(block)
+                if len(head) < EML_HEAD:
+                    head += block[:EML_HEAD - len(head)]
+        except OSError as error:
+            raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
+    return EvidenceFile(source, _evidence(source, digest.hexdigest(), size, head))
 
 
 def describe(source: Path, content: bytes) -> Evidence:
     """How a file is cited as evidence: its hash, name, size, type (and an email's headers)."""
+    return _evidence(source, hashlib.sha256(content).hexdigest(), len(content), content[:EML_HEAD])
+
+
+def _evidence(source: Path, sha256: str, size: int, head: bytes) -> Evidence:
     media_type = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
     headers: dict[str, str] = {}
     if source.suffix.lower() == ".eml":
         media_type = "message/rfc822"
-        message = email.message_from_bytes(content, policy=email.policy.default)
+        message = email.message_from_bytes(head, policy=email.policy.default)
         headers = {name.lower(): str(message[name]) for name in EML_HEADERS if message[name]}
-    return Evidence(sha256=hashlib.sha256(content).hexdigest(), name=source.name[:200],
-                    size=len(content), media_type=media_type, headers=headers)
+    return Evidence(sha256=sha256, name=source.name[:200], size=size, media_type=media_type, headers=headers)
 
 
-def gather(paths: Iterable[str | Path]) -> list[tuple[bytes, Evidence]]:
-    """Read every evidence file first, so a missing one refuses the command before anything is kept."""
-    return [read_evidence(path) for path in paths]
+def gather(paths: Iterable[str | Path]) -> list[EvidenceFile]:
+    """Describe every evidence file first, so a missing one refuses the command before anything is kept."""
+    return [examine(path) for path in paths]
+

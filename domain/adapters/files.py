@@ -1,20 +1,36 @@
-"""Files written whole or not at all: a temporary file beside the target, fsync, then rename.
+"""Files read and written safely: user-named files read as regular files of bounded size, and files
+written whole or not at all (a temporary file beside the target, fsync, then rename).
 
-A crash or a full disk never leaves half a PDF, half an export or half a key behind.
+A crash or a full disk never leaves half a PDF, half an export or half a key behind; a FIFO, a
+device or a folder named where a file is expected is refused before it is opened for reading, and
+an output path that is a symlink is written through to its target (ADR-30).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
-from domain.model.errors import BadInput
+from domain.model.errors import BadInput, TratosError
 
 PRIVATE = 0o600  # keys, identities, evidence, exports: for the freelancer's eyes only
+PRIVATE_FOLDER = 0o700  # the home and the folders in it
+# The largest file tratos reads or keeps: evidence, a PDF to verify, an identity, an anchor note.
+# Large enough for a scanned contract or a video call's recording excerpt, small enough that a
+# mistaken path (a disk image, /dev/zero) is refused at once instead of filling the disk (ADR-30).
+FILE_LIMIT = 100 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+
+class CannotWrite(TratosError):
+    """A file could not be written whole (a full disk, a read-only folder); the old one is untouched."""
+
+    exit_code = 1
 
 
 def shareable() -> int:
@@ -24,30 +40,182 @@ def shareable() -> int:
     return 0o666 & ~mask
 
 
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MiB"
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, as people say it."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+@contextmanager
+def open_regular(path: str | Path, what: str = "file", *, limit: int = FILE_LIMIT) -> Iterator[BinaryIO]:
+    """`path` opened for reading if it is a regular file of at most `limit` bytes; else `BadInput`.
+
+    The path is looked at (stat) before it is opened, so a FIFO never blocks and a device is never
+    read; it is then opened non-blocking and looked at again through the open descriptor, in case
+    it was swapped in between. The caller still reads at most `limit` bytes (a file may grow).
+    """
+    source = Path(path)
+    try:
+        found = os.stat(source)
+        if not stat.S_ISREG(found.st_mode):
+            raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a regular file")
+        _check_size(found.st_size, what, source, limit)
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise BadInput(f"{what} not found: {source}") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
+    try:
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode):
+            raise BadInput(f"cannot read {what} {source}: it is {_kind(opened.st_mode)}, not a regular file")
+        _check_size(opened.st_size, what, source, limit)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        reader = os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with reader:
+        yield reader
+
+
+def _check_size(size: int, what: str, source: Path, limit: int) -> None:
+    if size > limit:
+        raise BadInput(f"{what} {source} is {megabytes(size)}: tratos reads files of at most {megabytes(limit)}")
+
+
+def chunks(reader: BinaryIO, what: str, source: str | Path, *, limit: int = FILE_LIMIT) -> Iterator[bytes]:
+    """The bytes of an `open_regular` file in blocks, refusing it if it grows past `limit`."""
+    total = 0
+    while block := reader.read(CHUNK):
+        total += len(block)
+        _check_size(total, what, Path(source), limit)
+        yield block
+
+
+def read_regular(path: str | Path, what: str = "file", *, limit: int = FILE_LIMIT) -> bytes:
+    """The content of a user-named regular file of at most `limit` bytes, or `BadInput` in one line.
+
+    Every file a user names and tratos reads whole goes through here (`verify`, `identity import`,
+    `contract sign --file`, evidence described before it is kept); evidence itself is copied in a
+    stream by domain/adapters/evidence.py through `open_regular`.
+    """
+    with open_regular(path, what, limit=limit) as reader:
+        try:
+            return b"".join(chunks(reader, what, path, limit=limit))
+        except OSError as error:
+            raise BadInput(f"cannot read {what} {path}: {error.strerror or error}") from None
+
+
+def read_regular_text(path: str | Path, what: str = "file", *, limit: int = FILE_LIMIT) -> str:
+    """The same, decoded as UTF-8 (an anchor note, an import line file)."""
+    content = read_regular(path, what, limit=limit)
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"cannot read {what} {path}: it is not UTF-8 text") from None
+
+
+# ------------------------------------------------------------------ writing
+
+
+def destination(target: str | Path) -> Path:
+    """Where writing `target` really goes: through a symlink (or a chain of them) to its target,
+    so the link is kept; refused if that is anything but a regular file or nothing yet."""
+    target = Path(target)
+    final = Path(os.path.realpath(target)) if target.is_symlink() else target
+    try:
+        found = os.stat(final)
+    except FileNotFoundError:
+        return final
+    except OSError as error:
+        raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
+    if not stat.S_ISREG(found.st_mode):
+        raise BadInput(f"cannot write {target}: it is {_kind(found.st_mode)}, not a regular file; nothing was written")
+    return final
+
+
 @contextmanager
 def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
-    """A binary file that appears at `target` only when the block ends without an error."""
-    target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
+    """A binary file that appears at `target` only when the block ends without an error.
+
+    A symlink at `target` is written through (its target replaced atomically, the link kept); a
+    device, FIFO, socket or folder there is refused. Folders created for a private file are
+    private too (the home's evidence folders).
+    """
+    final = destination(target)
+    folder = final.parent if str(final.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder, PRIVATE_FOLDER if mode & 0o077 == 0 else 0o777)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tratos-")
     except OSError as error:
         raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as out:
             yield out
-            out.flush()
-            os.fsync(out.fileno())
+            try:
+                out.flush()
+                os.fsync(out.fileno())
+            except OSError as error:  # a full disk shows here at the latest
+                raise CannotWrite(f"cannot write {target}: {error.strerror or error}; nothing was written") from None
         os.chmod(temporary, mode)
-        os.replace(temporary, target)
+        os.replace(temporary, final)
+    except OSError as error:
+        raise CannotWrite(f"cannot write {target}: {error.strerror or error}; nothing was written") from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
 
 
+def _make_folders(folder: Path, mode: int) -> None:
+    """`folder` and its missing parents, each created with `mode` (the umask may narrow it)."""
+    if folder.is_dir():
+        return
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        with suppress(FileExistsError):
+            created.mkdir(mode=mode)
+
+
+def private_folder(folder: Path) -> Path:
+    """`folder` (and missing parents) created readable by its owner alone. An existing folder is
+    left as it is: `--home` may name a folder the user shares on purpose (its files stay private)."""
+    _make_folders(folder, PRIVATE_FOLDER)
+    return folder
+
+
+def narrow(path: Path) -> None:
+    """Take away group and other access from a file or folder of ours, if it has any."""
+    try:
+        found = os.stat(path)
+        if found.st_mode & 0o077 and found.st_uid == os.geteuid():
+            os.chmod(path, stat.S_IMODE(found.st_mode) & ~0o077)
+    except OSError:
+        pass  # not ours, or a read-only file system: left as it is
+
+
 def write_atomically(target: Path, content: bytes, *, mode: int = PRIVATE) -> Path:
-    """Write `content` to `target` whole, replacing what was there."""
-    with atomic_file(target, mode=mode) as out:
+    """Write `content` to `target` whole, replacing what was there; returns the path written to
+    (a symlink's target: the file to take back if what it was written for fails)."""
+    final = destination(target)
+    with atomic_file(final, mode=mode) as out:
         out.write(content)
-    return Path(target)
+    return final

@@ -8,29 +8,43 @@ selects eventsourcing's PostgreSQL persistence instead, in the given schema
 (``public`` by default), which is created if it does not exist.
 
 A server that cannot be reached, or refuses the login, is reported as one
-plain line (`StoreUnavailable`, exit 2), never as a driver traceback.
+plain line (`StoreUnavailable`, exit 2), never as a driver traceback; a URL
+without the postgres extra installed says which extra to install (exit 2).
+
+Everything tratos keeps in the home is its owner's alone: the home folder is
+created 0700 and the SQLite file 0600 before SQLite opens it (its -wal and -shm
+files take the database's mode), whatever the umask (ADR-30). A store file that
+cannot be written is opened read-only, so it can still be verified and exported.
+
+`storage_failure` is the one place a storage error is classified (ADR-31): a full
+disk, a read-only store, a store locked by another process, or a concurrency
+conflict (retried by the Application); full and read-only become one plain line,
+exit 1, instead of a conflict or a driver message.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import random
 import re
+import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
 
+from domain.adapters.files import PRIVATE, narrow, private_folder
 from domain.adapters.library_internals import replace_sqlite_pool
-from domain.model.errors import BadInput
+from domain.model.errors import BadInput, ConcurrencyConflict, TratosError
 
 DATABASE_URL = "TRATOS_DATABASE_URL"
 SQLITE_FILE = "tratos.sqlite"
@@ -46,8 +60,115 @@ LOCK_WAIT = 10
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
+POSTGRES_EXTRA = "PostgreSQL needs the postgres extra: pip install 'tratos[postgres]'"
+
+
 class StoreUnavailable(BadInput):
-    """The store cannot be opened: server unreachable, login refused, bad URL."""
+    """The store cannot be opened: server unreachable, login refused, bad URL, no driver."""
+
+
+class StoreFailure(TratosError):
+    """The store cannot take what a command recorded (full, read-only, failing); nothing was recorded."""
+
+    exit_code = 1
+
+
+class StoreBusy(ConcurrencyConflict):
+    """Another process kept the store locked longer than a command waits."""
+
+
+# ------------------------------------------------------- storage errors, classified
+
+FULL, READ_ONLY, BUSY, CONFLICT, FAILED = "full", "read-only", "busy", "conflict", "failed"
+RETRIED = frozenset({BUSY, CONFLICT})  # worth another attempt: another writer will be done soon
+# SQLite primary result codes (the low byte of an extended code).
+_SQLITE_CODES = {13: FULL, 8: READ_ONLY, 3: READ_ONLY, 23: READ_ONLY, 5: BUSY, 6: BUSY}
+_ERRNOS = {errno.ENOSPC: FULL, errno.EDQUOT: FULL, errno.EFBIG: FULL,
+           errno.EROFS: READ_ONLY, errno.EACCES: READ_ONLY, errno.EPERM: READ_ONLY}
+# PostgreSQL SQLSTATEs: class 53 is "insufficient resources" (53100 disk full: "could not extend file").
+_SQLSTATES = {"53100": FULL, "25006": READ_ONLY, "42501": READ_ONLY, "55P03": BUSY,
+              "40001": CONFLICT, "40P01": CONFLICT, "23505": CONFLICT}
+_MESSAGES = ((FULL, ("database or disk is full", "could not extend file", "no space left on device",
+                     "disk quota exceeded")),
+             (READ_ONLY, ("readonly database", "read-only", "read only file system", "permission denied")),
+             (BUSY, ("database is locked", "database table is locked", "busy", "lock timeout")))
+
+
+def classify(error: BaseException) -> str | None:
+    """What a storage error means, from the driver's code where there is one, else its message:
+    FULL, READ_ONLY, BUSY, CONFLICT, FAILED (another database error), or None (not a storage error).
+
+    eventsourcing wraps the driver's exception (sqlite3, psycopg) as `__cause__`; the chain is
+    followed down to the first code it knows.
+    """
+    from eventsourcing.persistence import IntegrityError, PersistenceError
+
+    chain, seen = [], error
+    while seen is not None and len(chain) < 8 and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if not any(isinstance(found, PersistenceError | sqlite3.Error) or _from_psycopg(found) for found in chain):
+        return None  # an error of a file or of the code, not of the store
+    for found in chain:
+        code = getattr(found, "sqlite_errorcode", None)
+        if isinstance(found, sqlite3.Error) and isinstance(code, int) and code & 0xFF in _SQLITE_CODES:
+            return _SQLITE_CODES[code & 0xFF]
+        sqlstate = getattr(found, "sqlstate", None)
+        if isinstance(sqlstate, str) and (sqlstate in _SQLSTATES or sqlstate.startswith("53")):
+            return _SQLSTATES.get(sqlstate, FULL)
+        if isinstance(found, OSError) and found.errno in _ERRNOS:
+            return _ERRNOS[found.errno]
+    text = " ".join(str(found) for found in chain).lower()
+    for meaning, phrases in _MESSAGES:
+        if any(phrase in text for phrase in phrases):
+            return meaning
+    if any(isinstance(found, IntegrityError) for found in chain):
+        return CONFLICT  # another writer took the version first
+    return FAILED
+
+
+def _from_psycopg(error: BaseException) -> bool:
+    return type(error).__module__.startswith("psycopg")
+
+
+def storage_failure(error: BaseException, where: str) -> TratosError | None:
+    """The one-line error for a storage error that is not worth retrying, or None.
+
+    Full and read-only stores say so (exit 1); another database error says what the driver said;
+    a lock held too long or a conflict is `StoreBusy` / `ConcurrencyConflict` (exit 1).
+    """
+    if isinstance(error, TratosError):
+        return None
+    meaning = classify(error)
+    if meaning == FULL:
+        return StoreFailure(f"the store at {where} is full: nothing was recorded")
+    if meaning == READ_ONLY:
+        return StoreFailure(f"the store at {where} is read-only: nothing was recorded")
+    if meaning == BUSY:
+        return StoreBusy(f"the store at {where} stayed locked by another process: nothing was recorded,"
+                         " try again")
+    if meaning == CONFLICT:
+        return ConcurrencyConflict(f"the store at {where} kept changing under this command: nothing was"
+                                   " recorded, try again")
+    if meaning == FAILED:
+        return StoreFailure(f"the store at {where} failed: {reason_of(error)}; nothing was recorded")
+    return None
+
+
+def describe_store(home: Path | str, database_url: str | None = None) -> str:
+    """Where a store is, as messages name it: the SQLite file, or the PostgreSQL database (no password)."""
+    url = database_url or os.environ.get(DATABASE_URL)
+    if url:
+        try:
+            return PostgresLocation.parse(url).description
+        except StoreUnavailable:
+            return redact(url)
+    return str(Path(home) / SQLITE_FILE)
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the store file (False on a read-only file system too)."""
+    return os.access(path, os.W_OK)
 
 
 # ---------------------------------------------------------------- SQLite
@@ -116,6 +237,11 @@ class PostgresLocation:
             schema = value
         return cls(host=host, port=port, dbname=dbname, user=unquote(user),
                    password=unquote(password), schema=schema)
+
+    @property
+    def description(self) -> str:
+        """The store as messages name it: `PostgreSQL database 'x' at host:port`."""
+        return f"PostgreSQL database {self.dbname!r} at {self.where}"
 
     @property
     def where(self) -> str:
@@ -370,11 +496,26 @@ class StoreLocation:
 
     settings: dict[str, str]
     postgres: PostgresLocation | None = None
+    read_only: bool = False  # a SQLite file this process may not write, opened with ?mode=ro
+
+    @property
+    def description(self) -> str:
+        """The store as messages name it: the SQLite file or the PostgreSQL database."""
+        if self.postgres:
+            return self.postgres.description
+        name = self.settings.get("SQLITE_DBNAME", "")
+        return unquote(name.removeprefix("file:").split("?")[0]) if name.startswith("file:") else name
+
+    def failure(self, error: BaseException) -> TratosError | None:
+        """`storage_failure` for this store."""
+        return storage_failure(error, self.description)
 
     def stream_locks(self) -> StreamLocks:
         """Connect (PostgreSQL: fail fast with a plain line) and return the store's stream locks."""
         if self.postgres:
             return AdvisoryLocks(self.postgres.connect(), self.postgres.schema or "public")
+        if self.read_only:
+            return StreamLocks()  # nothing is written through a read-only store: no turns to take
         module = self.settings.get("PERSISTENCE_MODULE", "")
         db_name = self.settings.get("SQLITE_DBNAME", "")
         if "sqlite" in module.lower() and db_name and not SQLiteConnectionPool.detect_memory_mode(db_name):
@@ -386,7 +527,10 @@ class StoreLocation:
                 raise StoreUnavailable(f"cannot open the store {db_name}: {error.strerror}") from error
         return StreamLocks()
 
-    def unavailable(self, error: BaseException) -> StoreUnavailable:
+    def unavailable(self, error: BaseException) -> TratosError:
+        failure = self.failure(error)
+        if isinstance(failure, StoreFailure) and classify(error) in (FULL, READ_ONLY):
+            return failure  # the store opened, but could not set itself up: say why
         if self.postgres:
             return self.postgres.unavailable(error)
         return StoreUnavailable(f"cannot open the store {self.settings.get('SQLITE_DBNAME', '')}:"
@@ -416,16 +560,56 @@ def locate_store(home: Path, env: Mapping[str, str] | None = None,
     url = database_url or explicit.get(DATABASE_URL, os.environ.get(DATABASE_URL))
     if url:
         postgres = PostgresLocation.parse(url)
+        _require_postgres_driver()
         return StoreLocation({**postgres.settings(), **explicit}, postgres)
     module = (explicit.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE")
               or SQLITE_FACTORY_TOPIC)
     if module == "eventsourcing.sqlite":
         module = SQLITE_FACTORY_TOPIC  # always with our synchronous level
     settings = {**explicit, "PERSISTENCE_MODULE": module}
+    if "sqlite" in module.lower() and "SQLITE_DBNAME" not in settings:
+        database = Path(home) / SQLITE_FILE
+        read_only = database.exists() and not writable(database)
+        if read_only:
+            settings["SQLITE_DBNAME"] = _read_only_uri(database)
+        else:
+            _private_sqlite_file(Path(home), database)
+            settings["SQLITE_DBNAME"] = str(database)
+        return StoreLocation(settings, read_only=read_only)
     if "sqlite" in module.lower():
         try:
             home.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreUnavailable(f"cannot create the store folder {home}: {error.strerror}") from error
-        settings.setdefault("SQLITE_DBNAME", str(home / SQLITE_FILE))
     return StoreLocation(settings)
+
+
+def _require_postgres_driver() -> None:
+    """A PostgreSQL store needs psycopg, which only the postgres extra installs."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise StoreUnavailable(POSTGRES_EXTRA) from None
+
+
+def _private_sqlite_file(home: Path, database: Path) -> None:
+    """The home (0700) and an empty store file (0600) made before SQLite opens it, so the store and
+    its -wal and -shm files (created with the database's mode) are private whatever the umask; an
+    existing store of an older tratos is narrowed to its owner."""
+    try:
+        private_folder(home)
+        os.close(os.open(database, os.O_RDWR | os.O_CREAT, PRIVATE))
+    except OSError as error:
+        raise StoreUnavailable(f"cannot create the store {database}: {error.strerror}") from error
+    for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-locks"))):
+        narrow(path)
+
+
+def _read_only_uri(database: Path) -> str:
+    """SQLite's URI for a store this process may only read. In a folder it may not write either,
+    with no -wal file left, `immutable=1` lets SQLite open it without creating its -shm file."""
+    uri = f"file:{quote(str(database.absolute()))}?mode=ro"
+    log = database.with_name(database.name + "-wal")
+    if not os.access(database.parent, os.W_OK) and not log.exists():
+        uri += "&immutable=1"
+    return uri

@@ -3,8 +3,10 @@
 Every command reads the relationship's stream (a note only its first and last
 events: domain/model/notebook.py), lets the aggregate decide, and saves the new events
 in one transaction (with the invoice series when an invoice is issued).
-Optimistic-concurrency conflicts are retried a bounded number of times by
-re-reading and re-deciding, then reported.
+Optimistic-concurrency conflicts (and a store locked by another writer) are
+retried a bounded number of times by re-reading and re-deciding, then reported;
+any other storage error (a full disk, a read-only store) is reported at once as
+`domain.adapters.storage.storage_failure` classifies it (ADR-31).
 """
 
 from __future__ import annotations
@@ -21,10 +23,18 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, OperationalError, PersistenceError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.adapters.encryption import check_key, configured_key, encryption_settings
-from domain.adapters.storage import SQLITE_FACTORY_TOPIC, default_home, locate_store
+from domain.adapters.storage import (
+    BUSY,
+    RETRIED,
+    SQLITE_FACTORY_TOPIC,
+    StoreBusy,
+    classify,
+    default_home,
+    locate_store,
+)
 from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
@@ -171,15 +181,25 @@ class Tratos(Application):
 
     def _decide_and_save(self, handle: str, decide: Callable[[Any], Any],
                          load: Callable[[str], Any]) -> Recorded:
+        meaning = None
         for attempt in range(ATTEMPTS):
             aggregate = load(handle)
             extra = decide(aggregate)
             try:
                 self.save(aggregate, *(extra or ()))
-            except (IntegrityError, OperationalError):
+            except PersistenceError as error:
+                meaning = classify(error)
+                if meaning not in RETRIED:  # full, read-only, failing: another attempt would fail alike
+                    failure = self.location.failure(error)
+                    if failure is None:
+                        raise
+                    raise failure from error
                 _back_off(attempt)
                 continue
             return Recorded(handle, aggregate.last_saved, aggregate.warnings)
+        if meaning == BUSY:
+            raise StoreBusy(f"the store at {self.location.description} stayed locked by another process:"
+                            " nothing was recorded, try again")
         raise ConcurrencyConflict(f"{handle} kept changing under this command; nothing was recorded, try again")
 
     def open_relationship(self, handle: str, client: Party, *, on: date) -> Recorded:
