@@ -77,15 +77,9 @@ def _anchor_note(name: str) -> str:
     """The anchor note's text: stdin for `-`, else a regular file (a named pipe would hang the audit)."""
     if name == "-":
         return click.get_text_stream("stdin").read()
-    from domain.adapters.transfer import regular_file
-    from domain.model.errors import BadInput
+    from domain.adapters.files import read_regular_text
 
-    try:
-        return regular_file(name, "the anchor file").read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise BadInput(f"the anchor file {name} is not UTF-8 text") from None
-    except OSError as error:
-        raise BadInput(f"cannot read the anchor file {name}: {error.strerror or error}") from None
+    return read_regular_text(name, "the anchor file")
 
 
 @audit.command()

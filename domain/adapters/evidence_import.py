@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from domain.adapters.evidence import EvidenceFolder
-from domain.adapters.transfer import is_regular_file
+from domain.adapters.files import is_regular
 from domain.model.errors import BadInput
 
 
@@ -26,7 +26,7 @@ class ImportedEvidence:
     def check(self, wanted: Iterable[str]) -> None:
         """Before anything is written: every referenced file is in the folder, with its SHA-256."""
         for sha256 in sorted(wanted):
-            if not (is_regular_file(self.source.path(sha256)) and self.source.holds(sha256)):
+            if not (is_regular(self.source.path(sha256)) and self.source.holds(sha256)):
                 raise BadInput(f"evidence {sha256} is missing from {self.source.root} or does not have"
                                " its SHA-256; nothing was imported")
 
@@ -40,7 +40,7 @@ class ImportedEvidence:
     def _contents(self, wanted: list[str]) -> Iterator[bytes]:
         for sha256 in wanted:
             path = self.source.path(sha256)
-            content = self.source.read(sha256) if is_regular_file(path) else b""
+            content = self.source.read(sha256) if is_regular(path) else b""
             if hashlib.sha256(content).hexdigest() != sha256:
                 raise BadInput(f"evidence {sha256} in {self.source.root} changed while it was being"
                                " imported; nothing was imported")

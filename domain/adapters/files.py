@@ -60,6 +60,35 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LIMIT) -> Path:
+    """`path` if it is a regular file (through symlinks) of at most `limit` bytes; else `BadInput`.
+
+    Looked at before anything opens it: a FIFO would block the command forever on open, a
+    device like /dev/zero never ends. `limit=None` for files tratos streams whatever their
+    size (an export).
+    """
+    source = Path(path)
+    try:
+        found = os.stat(source)
+    except FileNotFoundError:
+        raise BadInput(f"{what} not found: {source}") from None
+    except OSError as error:
+        raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
+    if not stat.S_ISREG(found.st_mode):
+        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a regular file")
+    if limit is not None:
+        _check_size(found.st_size, what, source, limit)
+    return source
+
+
+def is_regular(path: str | Path) -> bool:
+    """Whether `path` is a regular file (through symlinks), without opening it."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 @contextmanager
 def open_regular(path: str | Path, what: str = "file", *, limit: int = FILE_LIMIT) -> Iterator[BinaryIO]:
     """`path` opened for reading if it is a regular file of at most `limit` bytes; else `BadInput`.
@@ -69,11 +98,8 @@ def open_regular(path: str | Path, what: str = "file", *, limit: int = FILE_LIMI
     it was swapped in between. The caller still reads at most `limit` bytes (a file may grow).
     """
     source = Path(path)
+    regular(source, what, limit=limit)
     try:
-        found = os.stat(source)
-        if not stat.S_ISREG(found.st_mode):
-            raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a regular file")
-        _check_size(found.st_size, what, source, limit)
         descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise BadInput(f"{what} not found: {source}") from None

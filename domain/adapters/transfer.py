@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.adapters.audit import StreamChain, label_of, notifications
+from domain.adapters.files import regular
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
 from domain.adapters.mapper import event_from_state
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
@@ -134,7 +133,7 @@ def import_store(app: Any, path: Path, *, progress: Progress | None = None,
     before the events are committed and taken back if the commit fails. Read models
     are not touched: the caller rebuilds them.
     """
-    regular_file(path, "the export file")
+    regular(path, "the export file", limit=None)
     if app.recorder.max_notification_id():
         raise Refused("the store is not empty: import only into an empty store"
                       " (a new --home folder, or an empty database schema)")
@@ -148,37 +147,6 @@ def import_store(app: Any, path: Path, *, progress: Progress | None = None,
         _write(app, path, fingerprint, progress, size)
     return checked
 
-
-def regular_file(path: str | Path, what: str) -> Path:
-    """`path` if it is a regular file (through symlinks), checked before it is opened.
-
-    A named pipe would block the command forever on open, a device like /dev/zero never
-    ends. (The shared reader of domain/adapters/files.py, "regular file only, streamed,
-    size limit", is meant to take this over.)
-    """
-    path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise BadInput(f"{what} {path} does not exist") from None
-    except OSError as error:
-        raise BadInput(f"cannot read {what} {path}: {error.strerror or error}") from None
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _SPECIAL if test(mode)), "not a regular file")
-        raise BadInput(f"{what} {path} is {kind}: only a regular file can be read")
-    return path
-
-
-_SPECIAL = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
-            (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
-
-
-def is_regular_file(path: Path) -> bool:
-    """Whether `path` is a regular file, without opening it."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Transferred, str]:

@@ -386,7 +386,7 @@ def test_audit_of_an_anchor_file_that_is_not_a_regular_file_is_refused_without_h
     done = _tratos_script(store, "audit", "verify", "--anchor-file", str(special))
     assert done.returncode == 2, done
     lines = done.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: the anchor file ") and "regular file" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot read the anchor file ") and "regular file" in lines[0]
     assert Forger(app).all_rows() == before
 
 
