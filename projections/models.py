@@ -20,12 +20,12 @@ events would give.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from domain.adapters.clock import business_today
 from domain.model.errors import UnknownClient, UnknownReference
 from domain.model.streams import check_handle, stream_id
 from projections import views
@@ -34,12 +34,6 @@ from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder,
 
 PAGE_SIZE = 1000
 Progress = Callable[[int, int], None]
-
-
-def business_today() -> date:
-    """Today's business date (TRATOS_TODAY pins it, as in the CLI session)."""
-    pinned = os.environ.get("TRATOS_TODAY")
-    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 def _unknown(handle: str) -> UnknownClient:
@@ -179,20 +173,26 @@ class ReadModels:
         ignoring events that occurred after it), with overdue computed for that date.
         """
         stream = stream_id(check_handle(handle)).hex
+        today = today or business_today()
+        if as_of is None and self._read(views.dated_after, today, stream):
+            as_of = today  # today's status never counts what is dated after today (ADR-26)
         if as_of is not None:
             with self.as_of(as_of, handle) as past, self._not_yet(handle, as_of):
                 return past.status(handle, today=as_of)
-        result = self._read(views.status, stream, today or business_today())
+        result = self._read(views.status, stream, today)
         if result is None:
             raise _unknown(handle)
         return result
 
     def portfolio(self, *, today: date | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
         """Every client on one line: state, contract total, outstanding, overdue, open changes and mistakes."""
+        today = today or business_today()
+        if as_of is None and self._read(views.dated_after, today):
+            as_of = today  # as in `status`: nothing dated after today counts today
         if as_of is not None:
             with self.as_of(as_of) as past:
                 return past.portfolio(today=as_of)
-        return self._read(views.portfolio, today or business_today())
+        return self._read(views.portfolio, today)
 
     def timeline(self, handle: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
         """One row per event of the relationship, oldest first, each with what it said (to word with
@@ -221,12 +221,20 @@ class ReadModels:
 
     def unmarked_late(self, today: date | None = None) -> list[dict[str, Any]]:
         """Invoices overdue on `today` that no PaymentLate has marked yet: what `check` marks."""
-        return self._read(views.unmarked_late, today or business_today())
+        return self._for_today(views.unmarked_late, today)
 
     def actions(self, today: date | None = None) -> list[dict[str, Any]]:
         """What needs action on `today`: late payments, installments to invoice, changes waiting,
         mistakes not acknowledged within the response time, contracts past their end."""
-        return self._read(views.actions, today or business_today())
+        return self._for_today(views.actions, today)
+
+    def _for_today(self, view: Callable[..., Any], today: date | None) -> Any:
+        """`view` for `today`, from the events dated up to it when some are dated later (ADR-26)."""
+        today = today or business_today()
+        if not self._read(views.dated_after, today):
+            return self._read(view, today)
+        with self.as_of(today) as past:
+            return past._read(view, today)
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every read model, sorted: for comparing two sets of read models."""
