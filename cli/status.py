@@ -42,13 +42,13 @@ def status(session: Session, handle: str | None, as_of: str | None) -> None:
     day = as_of_date(session, as_of)
     models = session.models
     if handle is None:
-        rows = models.portfolio(today=session.today(), as_of=day)
+        rows = models.portfolio(as_of=day)  # without --as-of: today, ADR-26
         if session.as_json:
             print_json(rows)
         else:
             _portfolio(rows, day)
         return
-    result = models.status(handle, today=session.today(), as_of=day)
+    result = models.status(handle, as_of=day)
     if session.as_json:
         print_json(result)
     else:

@@ -169,13 +169,17 @@ class ReadModels:
     def status(self, handle: str, *, today: date | None = None, as_of: date | None = None) -> dict[str, Any]:
         """Where the relationship stands: SPEC §6 keys; overdue and late fees computed for `today`.
 
+        Without `today`, for the business date of today, from the events dated up to it: events
+        dated after today (a clock that was wrong) do not count yet (ADR-26). A `today` given is
+        a day to evaluate the whole record on.
+
         With `as_of`, the relationship as it stood at the end of that business date (from the stream,
         ignoring events that occurred after it), with overdue computed for that date.
         """
         stream = stream_id(check_handle(handle)).hex
+        if today is None and as_of is None and self._read(views.dated_after, business_today(), stream):
+            as_of = business_today()  # today's status never counts what is dated after today (ADR-26)
         today = today or business_today()
-        if as_of is None and self._read(views.dated_after, today, stream):
-            as_of = today  # today's status never counts what is dated after today (ADR-26)
         if as_of is not None:
             with self.as_of(as_of, handle) as past, self._not_yet(handle, as_of):
                 return past.status(handle, today=as_of)
@@ -186,9 +190,9 @@ class ReadModels:
 
     def portfolio(self, *, today: date | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
         """Every client on one line: state, contract total, outstanding, overdue, open changes and mistakes."""
+        if today is None and as_of is None and self._read(views.dated_after, business_today()):
+            as_of = business_today()  # as in `status`: nothing dated after today counts today
         today = today or business_today()
-        if as_of is None and self._read(views.dated_after, today):
-            as_of = today  # as in `status`: nothing dated after today counts today
         if as_of is not None:
             with self.as_of(as_of) as past:
                 return past.portfolio(today=as_of)
@@ -221,20 +225,12 @@ class ReadModels:
 
     def unmarked_late(self, today: date | None = None) -> list[dict[str, Any]]:
         """Invoices overdue on `today` that no PaymentLate has marked yet: what `check` marks."""
-        return self._for_today(views.unmarked_late, today)
+        return self._read(views.unmarked_late, today or business_today())
 
     def actions(self, today: date | None = None) -> list[dict[str, Any]]:
         """What needs action on `today`: late payments, installments to invoice, changes waiting,
         mistakes not acknowledged within the response time, contracts past their end."""
-        return self._for_today(views.actions, today)
-
-    def _for_today(self, view: Callable[..., Any], today: date | None) -> Any:
-        """`view` for `today`, from the events dated up to it when some are dated later (ADR-26)."""
-        today = today or business_today()
-        if not self._read(views.dated_after, today):
-            return self._read(view, today)
-        with self.as_of(today) as past:
-            return past._read(view, today)
+        return self._read(views.actions, today or business_today())
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every read model, sorted: for comparing two sets of read models."""
