@@ -69,8 +69,8 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         print_json(report.as_dict())
     else:
         _print_report(report)
-    if not report.ok:
-        click.get_current_context().exit(1)
+    if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1)
+        raise _refused(f"the store does not verify: {_what_broke(report)}")
 
 
 def _anchor_note(name: str) -> str:
@@ -181,6 +181,15 @@ def _refused(message: str) -> Exception:
     from domain.model.errors import Refused
 
     return Refused(message)
+
+
+def _what_broke(report: AuditReport) -> str:
+    """'acme broken at v3 (truncated), …': the first problem of each broken stream, in a line."""
+    broken = [f"{s.label} broken at v{s.first.version} ({s.first.kind})" for s in report.streams
+              if s.first is not None]
+    if report.store_problems:
+        broken.append("the log lost events the read models saw")
+    return ", ".join(broken) or "see the report above"
 
 
 def _print_report(report: AuditReport) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import (
+    Count,
     business_date,
     contract_option,
     evidence_option,
@@ -55,7 +56,7 @@ def request(session: Session, handle: str, description: str, requested_by: str,
 @change_argument
 @click.option("--price", required=True, metavar="600EUR", help="What the change costs (0 if free).")
 @click.option("--hours", metavar="10", help="Hours it adds to the budget.")
-@click.option("--days", type=click.IntRange(0, 3650), help="Days it adds to the end date.")
+@click.option("--days", type=Count(0, 3650), help="Days it adds to the end date.")
 @on_option
 @pass_session
 def quote(session: Session, handle: str, change_id: str, price: str, hours: str | None,

@@ -46,7 +46,7 @@ def list_(session: Session) -> None:
     Example:
         tratos client list
     """
-    portfolio = session.models.portfolio(today=session.today())
+    portfolio = session.models.portfolio()  # today: only what is dated up to it (ADR-26)
     if session.as_json:
         print_json(portfolio)
         return
@@ -74,7 +74,7 @@ def show(session: Session, handle: str) -> None:
     models = session.models
     if check_handle(handle) not in models.handles():
         raise UnknownClient(f"no client {handle!r}", handle)
-    status = models.status(handle, today=session.today())
+    status = models.status(handle)  # today: only what is dated up to it (ADR-26)
     if session.as_json:
         print_json(status)
         return

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from cli.options import business_date, contract_option, handle_argument, on_option, pass_session
+from cli.options import (
+    Count,
+    business_date,
+    contract_option,
+    handle_argument,
+    on_option,
+    pass_session,
+)
 from cli.output import money, recorded
 from cli.session import Session
 
@@ -16,7 +23,7 @@ def invoice() -> None:
 
 @invoice.command("issue")
 @handle_argument
-@click.option("--installment", type=click.IntRange(1, 1000), metavar="N",
+@click.option("--installment", type=Count(1, 1000), metavar="N",
               help="Bill installment N of the contract.")
 @click.option("--amount", metavar="600EUR", help="Bill this amount instead of an installment.")
 @click.option("--for", "change_id", metavar="C1",

@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with _libraries_quiet():
         try:
-            code = tratos.main(args=argv, prog_name="tratos", standalone_mode=False)
+            args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
+            code = tratos.main(args=args, prog_name="tratos", standalone_mode=False)
         except TratosError as error:
             _fail(error, str(error), error.exit_code)
         except click.exceptions.Abort:
@@ -184,11 +185,28 @@ def _libraries_quiet() -> Iterator[None]:
             root.removeHandler(sink)
 
 
+def _utf8_arguments(args: list[str]) -> list[str]:
+    """Arguments as UTF-8 text: bytes that are not (kept by Python as lone surrogates) are refused
+    here, once, before a name, a note or a file name carries them into the store (ADR-26)."""
+    from domain.model.errors import BadInput
+
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            raise BadInput(f"an argument is not UTF-8 text: '{shown}' (type it again, or rename the file"
+                           " in UTF-8)") from None
+    return args
+
+
 def _fail(error: BaseException | None, message: str, code: int) -> None:
     if _debugging() and error is not None:
         import traceback
 
         traceback.print_exception(error)
-    first_line = " ".join(str(message).split()) or "failed"
+    # One line, and printable whatever it quotes (a lone surrogate would fail to print).
+    message = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
+    first_line = " ".join(message.split()) or "failed"
     click.echo(f"error: {first_line}", err=True)
     sys.exit(code)

@@ -22,9 +22,21 @@ SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "�
 _MONEY = re.compile(r"^(?P<pre>[A-Za-z]{3}|[€$£¥₹₽])?\s*(?P<num>[-+]?[\d.,' ]*\d)\s*(?P<post>[A-Za-z]{3}|[€$£¥₹₽])?$")
 
 
+def ascii_digits(text: str, what: str) -> str:
+    """Numbers are written with the digits 0-9, in amounts, dates, hours and counts alike (ADR-26).
+
+    Python reads Arabic-Indic or full-width digits as numbers; refusing them everywhere keeps one
+    rule, where reading them in some places (amounts) and not others (dates) was two.
+    """
+    other = next((c for c in text or "" if c.isdigit() and not c.isascii()), None)
+    if other is not None:
+        raise BadInput(f"write {what} with the digits 0-9: {text!r} has {other!r} (U+{ord(other):04X})")
+    return text
+
+
 def parse_number(text: str, what: str = "a number") -> Decimal:
     """'8.000,50' and '8,000.50' and '8000.5' alike; a lone separator before 3 digits groups thousands."""
-    raw = text.strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
+    raw = ascii_digits(text, what).strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
     if not re.fullmatch(r"[-+]?\d[\d.,]*", raw):
         raise BadInput(f"not {what}: {text!r}")
     dots, commas = raw.count("."), raw.count(",")
@@ -52,7 +64,7 @@ def parse_number(text: str, what: str = "a number") -> Decimal:
 
 def parse_money(text: str, default_currency: str) -> Money:
     """8000EUR, 8000 EUR, 8.000,50€, €8,000.50, or 600 in the default currency."""
-    match = _MONEY.match((text or "").strip())
+    match = _MONEY.match(ascii_digits(text or "", "an amount").strip())
     if not match:
         raise BadInput(f"not an amount of money: {text!r} (try 8000EUR or 8.000,50€)")
     pre, post = match.group("pre"), match.group("post")
@@ -90,7 +102,7 @@ def parse_percent(text: str) -> Decimal:
 
 def parse_date(text: str, today: date) -> date:
     """ISO dates (2026-01-15), `today` and `yesterday`."""
-    word = (text or "").strip().lower()
+    word = ascii_digits(text or "", "a date").strip().lower()
     if word == "today":
         return today
     if word == "yesterday":
@@ -107,7 +119,7 @@ def _bad_date(text: str) -> date:
 
 def parse_hours(text: str) -> Decimal:
     """3.5, 3,5, 3h or 3:30."""
-    base = (text or "").strip().lower().removesuffix("h").strip()
+    base = ascii_digits(text or "", "hours").strip().lower().removesuffix("h").strip()
     if re.fullmatch(r"\d{1,3}:\d{2}", base):
         hours, minutes = base.split(":")
         if int(minutes) >= 60:

@@ -14,6 +14,21 @@ from cli.session import Session
 pass_session = click.make_pass_decorator(Session)
 
 
+class Count(click.IntRange):
+    """A whole number in a range, written with the digits 0-9 like every other number (ADR-26)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            from cli.notation import ascii_digits
+            from domain.model.errors import BadInput
+
+            try:
+                ascii_digits(value, "a number")
+            except BadInput as error:
+                self.fail(str(error), param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def on_option(function: Callable) -> Callable:
     """--on DATE: the business date of what is recorded (default: today)."""
     return click.option("--on", "on", metavar="DATE", default=None,
@@ -50,9 +65,28 @@ def _complete_handles(ctx: click.Context, param: click.Parameter, incomplete: st
 
 
 def business_date(session: Session, text: str | None) -> date:
+    """The date of what is recorded: today by default, never after today (ADR-26).
+
+    A record says what has happened. Planned dates have fields of their own (a contract's
+    --start and --end, its installments, an invoice's --due), which this does not read.
+    """
     from cli.notation import parse_date
 
-    return session.today() if text is None else parse_date(text, session.today())
+    today = session.today()
+    day = today if text is None else parse_date(text, today)
+    if day > today:
+        from domain.model.errors import Refused
+
+        raise Refused(f"{day} is after today ({today} on this machine): record what has happened, on the"
+                       " day it happened; if this machine's date is wrong, correct its clock")
+    return day
+
+
+def as_of_date(session: Session, text: str | None) -> date | None:
+    """The day a reading command shows things as they stood (or will stand: a read records nothing)."""
+    from cli.notation import parse_date
+
+    return None if text is None else parse_date(text, session.today())
 
 
 @contextmanager

@@ -99,8 +99,9 @@ class Session:
 
     def today(self) -> date:
         """Today's business date; TRATOS_TODAY pins it (tests, demos)."""
-        pinned = os.environ.get("TRATOS_TODAY")
-        return date.fromisoformat(pinned) if pinned else date.today()
+        from domain.adapters.clock import business_today
+
+        return business_today()
 
     def closest_client(self, handle: str) -> str | None:
         """The existing handle most like a mistyped one (only called on the error path)."""

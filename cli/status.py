@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli.options import business_date, pass_session
+from cli.options import as_of_date, pass_session
 from cli.output import print_json, table
 from cli.session import Session
 
@@ -39,16 +39,16 @@ def status(session: Session, handle: str | None, as_of: str | None) -> None:
         tratos status acme --as-of 2026-02-01 --json
         tratos status
     """
-    day = business_date(session, as_of) if as_of else None
+    day = as_of_date(session, as_of)
     models = session.models
     if handle is None:
-        rows = models.portfolio(today=session.today(), as_of=day)
+        rows = models.portfolio(as_of=day)  # without --as-of: today, ADR-26
         if session.as_json:
             print_json(rows)
         else:
             _portfolio(rows, day)
         return
-    result = models.status(handle, today=session.today(), as_of=day)
+    result = models.status(handle, as_of=day)
     if session.as_json:
         print_json(result)
     else:
@@ -116,7 +116,7 @@ def timeline(session: Session, handle: str, as_of: str | None) -> None:
     Example:
         tratos timeline acme --as-of 2026-02-01
     """
-    day = business_date(session, as_of) if as_of else None
+    day = as_of_date(session, as_of)
     from documents.i18n import Formatter
     from projections.sentences import with_sentences
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.options import Count, business_date, handle_argument, on_option, pass_session
 from cli.output import money, recorded
 from cli.session import Session
 
@@ -18,11 +18,11 @@ def terms() -> None:
 @handle_argument
 @click.option("--rate", metavar="60/h", help="Hourly rate.")
 @click.option("--weekly-hours", metavar="30", help="Hours a week you work for this client.")
-@click.option("--response-days", type=click.IntRange(0, 365), default=2, show_default=True,
+@click.option("--response-days", type=Count(0, 365), default=2, show_default=True,
               help="Days within which you answer (and acknowledge mistakes).")
-@click.option("--payment-days", type=click.IntRange(0, 365), default=30, show_default=True,
+@click.option("--payment-days", type=Count(0, 365), default=30, show_default=True,
               help="Days an invoice has to be paid.")
-@click.option("--revisions", type=click.IntRange(0, 1000), help="Revision rounds included.")
+@click.option("--revisions", type=Count(0, 1000), help="Revision rounds included.")
 @click.option("--out-of-scope-rate", metavar="75/h", help="Hourly rate of work outside the scope.")
 @click.option("--late-fee", metavar="FEE", default="none", show_default=True,
               help="statutory-eu (Directive 2011/7/EU), a percent such as 5%, a fixed 40EUR, or none.")

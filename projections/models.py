@@ -20,12 +20,12 @@ events would give.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from domain.adapters.clock import business_today
 from domain.model.errors import UnknownClient, UnknownReference
 from domain.model.streams import check_handle, stream_id
 from projections import views
@@ -34,12 +34,6 @@ from projections.store import Batch, ReadModelRecorder, SQLiteReadModelRecorder,
 
 PAGE_SIZE = 1000
 Progress = Callable[[int, int], None]
-
-
-def business_today() -> date:
-    """Today's business date (TRATOS_TODAY pins it, as in the CLI session)."""
-    pinned = os.environ.get("TRATOS_TODAY")
-    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 def _unknown(handle: str) -> UnknownClient:
@@ -175,24 +169,34 @@ class ReadModels:
     def status(self, handle: str, *, today: date | None = None, as_of: date | None = None) -> dict[str, Any]:
         """Where the relationship stands: SPEC §6 keys; overdue and late fees computed for `today`.
 
+        Without `today`, for the business date of today, from the events dated up to it: events
+        dated after today (a clock that was wrong) do not count yet (ADR-26). A `today` given is
+        a day to evaluate the whole record on.
+
         With `as_of`, the relationship as it stood at the end of that business date (from the stream,
         ignoring events that occurred after it), with overdue computed for that date.
         """
         stream = stream_id(check_handle(handle)).hex
+        if today is None and as_of is None and self._read(views.dated_after, business_today(), stream):
+            as_of = business_today()  # today's status never counts what is dated after today (ADR-26)
+        today = today or business_today()
         if as_of is not None:
             with self.as_of(as_of, handle) as past, self._not_yet(handle, as_of):
                 return past.status(handle, today=as_of)
-        result = self._read(views.status, stream, today or business_today())
+        result = self._read(views.status, stream, today)
         if result is None:
             raise _unknown(handle)
         return result
 
     def portfolio(self, *, today: date | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
         """Every client on one line: state, contract total, outstanding, overdue, open changes and mistakes."""
+        if today is None and as_of is None and self._read(views.dated_after, business_today()):
+            as_of = business_today()  # as in `status`: nothing dated after today counts today
+        today = today or business_today()
         if as_of is not None:
             with self.as_of(as_of) as past:
                 return past.portfolio(today=as_of)
-        return self._read(views.portfolio, today or business_today())
+        return self._read(views.portfolio, today)
 
     def timeline(self, handle: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
         """One row per event of the relationship, oldest first, each with what it said (to word with

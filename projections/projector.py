@@ -111,7 +111,9 @@ def project(event: Any, stream: str, batch: Batch) -> None:
     on = event.occurred_on.isoformat()
     if relationship is not None:
         relationship["version"] = event.originator_version
-        relationship["last_on"] = on
+        # The latest business date of its events (not the last one's: a later event may be dated
+        # earlier), so a read for today finds out cheaply whether anything is dated after it.
+        relationship["last_on"] = max(relationship.get("last_on") or on, on)
     batch.timeline.append((  # the order of TIMELINE_COLUMNS
         stream, event.originator_version, on, event.timestamp.isoformat(),
         type(event).__name__, event.actor, public_id(event),

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 # Bump when a table changes: read models of an older schema are dropped and
 # rebuilt from the log on first use (they are disposable; the log is not).
-SCHEMA_VERSION = 2  # 2: the timeline keeps what each event said, worded when read
+SCHEMA_VERSION = 3  # 2: the timeline keeps what each event said, worded when read
+#                    3: relationships.last_on is the latest business date of its events (ADR-26)
 TRACKING_NAME = "read_models"
 
 

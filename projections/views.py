@@ -157,6 +157,15 @@ def _balance(invoices: list[dict[str, Any]], currency: str) -> dict[str, Any]:
             "outstanding": money(owed.outstanding, currency), "overdue": money(owed.overdue, currency)}
 
 
+def dated_after(reader: Reader, today: date, stream: str | None = None) -> bool:
+    """Whether an event (of one relationship, or of any) is dated after `today` (ADR-26)."""
+    if stream is None:
+        sql, params = "SELECT stream FROM {t}relationships WHERE last_on > ? LIMIT 1", (today.isoformat(),)
+    else:
+        sql, params = "SELECT stream FROM {t}relationships WHERE stream = ? AND last_on > ?", (stream, today.isoformat())
+    return reader.one(sql, params) is not None
+
+
 def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
     r = reader.one("SELECT * FROM {t}relationships WHERE stream = ?", (stream,))
     if r is None:

@@ -41,6 +41,8 @@ class Money(BaseModel):
         raw, currency = data.get("amount"), check_currency(str(data.get("currency", "")))
         if isinstance(raw, float):
             raise BadInput("money is never a float: pass a Decimal or a string")
+        if isinstance(raw, str) and not raw.isascii():  # digits are 0-9 everywhere (ADR-26)
+            raise BadInput(f"not an amount: {raw!r} (write amounts with the digits 0-9)")
         try:
             amount = Decimal(str(raw))
         except (InvalidOperation, ValueError):

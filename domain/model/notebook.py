@@ -39,7 +39,7 @@ class Notebook(ChainedAggregate):
 
     def record_note(self, text: str, *, on: date, evidence: list[Evidence] = (), actor: str = "") -> ev.NoteRecorded:
         check_opened(self.handle, self.opened_on, on)
-        return self._record(ev.NoteRecorded, occurred_on=on, actor=actor, text=check_text(text, "note"),
+        return self._record(ev.NoteRecorded, occurred_on=on, actor=actor, text=check_text(text, "note", multiline=True),
                             evidence=list(evidence))
 
     def when(self, event: Any) -> None:

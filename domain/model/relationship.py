@@ -244,7 +244,7 @@ class Relationship(ChainedAggregate):
         contract.check_in_force("request a change")
         return self._emit(
             ev.ChangeRequested, on, actor, change_id=f"C{len(self.changes) + 1}",
-            contract_id=contract.id, description=check_text(description, "change description"),
+            contract_id=contract.id, description=check_text(description, "change description", multiline=True),
             requested_by=requested_by, evidence=list(evidence),
         )
 
@@ -292,7 +292,7 @@ class Relationship(ChainedAggregate):
         return self._emit(
             ev.MistakeReported, on, actor, mistake_id=f"M{len(self.mistakes) + 1}",
             contract_id=contract.id if contract else None,
-            description=check_text(description, "mistake description"),
+            description=check_text(description, "mistake description", multiline=True),
             reported_by=reported_by, evidence=list(evidence),
         )
 
@@ -303,7 +303,7 @@ class Relationship(ChainedAggregate):
         if on < mistake.reported_on:
             raise Refused(f"cannot acknowledge {mistake.id} before it was reported ({mistake.reported_on})")
         event = self._emit(ev.MistakeAcknowledged, on, actor, mistake_id=mistake.id,
-                           apology=check_text(apology, "apology", required=False))
+                           apology=check_text(apology, "apology", required=False, multiline=True))
         latest = self.latest_terms
         took = (on - mistake.reported_on).days
         if latest and took > latest[1].response_days:
@@ -321,7 +321,7 @@ class Relationship(ChainedAggregate):
         _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         category = check_text(category, "category", required=False, limit=80).lower()
         event = self._emit(ev.MistakeDiagnosed, on, actor, mistake_id=mistake.id, fault=fault,
-                           cause=check_text(cause, "cause"), category=category)
+                           cause=check_text(cause, "cause", multiline=True), category=category)
         earlier = [m.id for m in self.mistakes.values() if m.category == category and m.id != mistake.id]
         if category and earlier:
             self.warnings.append(
@@ -338,7 +338,7 @@ class Relationship(ChainedAggregate):
             raise BadInput("a remedy's cost and hours cannot be negative")
         return self._emit(
             ev.RemedyProposed, on, actor, mistake_id=mistake.id, option_id=f"O{len(mistake.options) + 1}",
-            description=check_text(description, "remedy"), cost=cost, hours=hours,
+            description=check_text(description, "remedy", multiline=True), cost=cost, hours=hours,
         )
 
     def choose_remedy(self, mistake_id: str, option_id: str, *, agreed: bool, on: date,
@@ -358,7 +358,7 @@ class Relationship(ChainedAggregate):
         mistake = self.mistake(mistake_id)
         mistake.check_lesson()
         _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
-        return self._emit(ev.LessonRecorded, on, actor, mistake_id=mistake.id, lesson=check_text(lesson, "lesson"))
+        return self._emit(ev.LessonRecorded, on, actor, mistake_id=mistake.id, lesson=check_text(lesson, "lesson", multiline=True))
 
     def check_invoice(self, *, on: date, installment: int | None = None, amount: Money | None = None,
                       change_id: str | None = None, contract_id: str | None = None) -> tuple[Contract, Money]:
@@ -411,11 +411,19 @@ class Relationship(ChainedAggregate):
             due = date.fromordinal(on.toordinal() + self.payment_days)
         if due < on:
             raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")
-        return self._emit(
+        event = self._emit(
             ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, amount=billed,
             due=due, installment=installment, change_id=change_id,
             concept=check_text(concept, "concept", required=False, limit=300),
         )
+        invoiced = sum((i.amount.amount for i in self.invoices.values() if i.contract_id == contract.id),
+                       Decimal(0))
+        if invoiced > contract.total.amount:  # allowed (a contract can be billed beyond), but said, as hours are
+            self.warnings.append(
+                f"invoices of {contract.id} now total {invoiced} {billed.currency}, beyond its total of"
+                f" {contract.total} (price and approved changes): is an approved change missing?"
+            )
+        return event
 
     def record_payment(self, number: str, amount: Money, *, on: date, actor: str = "") -> ev.PaymentReceived:
         invoice = self.invoice(number)
@@ -444,7 +452,7 @@ class Relationship(ChainedAggregate):
             raise BadInput(f"hours must be more than 0 and at most 24 a day, not {hours}")
         change = self.change(change_id) if change_id is not None else None
         event = self._emit(ev.HoursLogged, on, actor, contract_id=contract.id, hours=hours,
-                           note=check_text(note, "note", required=False), change_id=change_id)
+                           note=check_text(note, "note", required=False, multiline=True), change_id=change_id)
         if change is not None and change.state != "approved":
             self.warnings.append(
                 f"change {change.id} is {change.state}, not approved: work on it may not be paid"
@@ -457,7 +465,7 @@ class Relationship(ChainedAggregate):
         return event
 
     def record_note(self, text: str, *, on: date, evidence: list[Evidence] = (), actor: str = "") -> ev.NoteRecorded:
-        return self._emit(ev.NoteRecorded, on, actor, text=check_text(text, "note"), evidence=list(evidence))
+        return self._emit(ev.NoteRecorded, on, actor, text=check_text(text, "note", multiline=True), evidence=list(evidence))
 
     def issue_document(self, kind: str, *, sha256: str, chain_version: int, chain_digest: str, on: date,
                        document_id: str = "", lang: str = "", actor: str = "") -> ev.DocumentIssued:
@@ -474,9 +482,9 @@ class Relationship(ChainedAggregate):
         if not confidentiality:
             latest = self.latest_terms
             confidentiality = latest[1].confidentiality if latest else ""
-        return self._emit(ev.RelationshipEnded, on, actor, reason=check_text(reason, "reason"),
+        return self._emit(ev.RelationshipEnded, on, actor, reason=check_text(reason, "reason", multiline=True),
                           ended_by=ended_by, outstanding=self.outstanding(),
-                          confidentiality=check_text(confidentiality, "confidentiality", required=False))
+                          confidentiality=check_text(confidentiality, "confidentiality", required=False, multiline=True))
 
     def outstanding(self) -> list[Money]:
         """Unpaid invoiced amounts, one per currency, in the order of their first unpaid invoice."""

@@ -17,19 +17,35 @@ from domain.model.money import Money
 from domain.model.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
 
 MAX_TEXT = 5000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# One text policy (ADR-26). Never, in any text: control characters (C0, DEL, C1) but a multi-line
+# text's newlines and tabs; bidirectional overrides, embeddings, isolates and marks, which make a
+# legal name or a clause read otherwise than it is stored ("Trojan Source"); lone surrogates, which
+# are bytes that were not UTF-8. A single-line text (names, titles, contact details) has no line
+# breaks of any kind either.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile(r"[\n\t\u2028\u2029]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 Side = Literal["us", "client"]
 SIDES: tuple[str, ...] = ("us", "client")
 
 
-def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
-    """A human text: trimmed, no control characters, not empty, not endless."""
+def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX_TEXT,
+               multiline: bool = False) -> str:
+    """A human text: trimmed, not empty, not endless, shown as it is stored (the policy above)."""
     value = (value or "").strip()
     if required and not value:
         raise BadInput(f"{what} is empty")
+    if _SURROGATE.search(value):
+        raise BadInput(f"{what} is not UTF-8 text: type it again, or convert the file it came from")
     if _CONTROL.search(value):
         raise BadInput(f"{what} contains control characters")
+    if not multiline and _LINE_BREAK.search(value):
+        raise BadInput(f"{what} is one line: it cannot contain line breaks or tabs")
+    if _BIDI.search(value):
+        raise BadInput(f"{what} contains a bidirectional control character (U+{ord(_BIDI.search(value)[0]):04X}),"
+                       " which would show it otherwise than it is recorded")
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     return value
@@ -138,7 +154,7 @@ class Terms(Value):
     @field_validator("confidentiality")
     @classmethod
     def _confidentiality(cls, value: str) -> str:
-        return check_text(value, "confidentiality", required=False)
+        return check_text(value, "confidentiality", required=False, multiline=True)
 
 
 class Installment(Value):
@@ -176,7 +192,7 @@ class Scope(Value):
     @field_validator("description")
     @classmethod
     def _described(cls, value: str) -> str:
-        return check_text(value, "scope")
+        return check_text(value, "scope", multiline=True)
 
     @field_validator("deliverables")
     @classmethod

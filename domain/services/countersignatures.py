@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from domain.adapters.evidence import EvidenceFolder
 from domain.model.errors import BadInput, Refused
-from domain.model.values import Evidence
+from domain.model.values import Evidence, check_text
 
 if TYPE_CHECKING:
     from domain.model.relationship import Relationship
@@ -127,6 +127,8 @@ def sign_contract(app: Tratos, checks: SignatureChecks, handle: str, *, party: s
     client's legal name.
     """
     certificate = {}
+    if signer is not None:  # given, it names someone: an empty --signer is not "the default"
+        signer = check_text(signer, "signer", limit=200)
     if method == "pades":
         relationship = app.relationship(handle)
         contract_id = relationship.contract(contract_id).id

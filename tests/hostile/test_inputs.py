@@ -1,0 +1,250 @@
+"""Hostile input: dates after today, text that shows otherwise than it is stored, digits other than 0-9.
+
+Each bad input is refused with one `error:` line and the right exit code, and leaves the stored
+events, the evidence folder and identity.json as they were, on both backends (ADR-26). The
+accepted-with-a-warning case (an invoice beyond the contract) prints exactly one `warning:` line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))  # the CLI tests' helpers
+
+from cli_support import (  # noqa: E402
+    IN_FORCE,
+    TODAY,
+    copied,
+    evidence_files,
+    given,
+    run,
+    store_args,
+    store_rows,
+    use_database,
+)
+
+HISTORY = IN_FORCE + [
+    ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),        # F-2026-001, 4000 EUR
+    ("change", "request", "acme", "More pages", "--on", "2026-01-20"),              # C1
+    ("mistake", "report", "acme", "Broken link", "--by", "client", "--on", "2026-02-02"),  # M1
+]
+AFTER_TODAY = "is after today (2026-03-31 on this machine)"
+HEX = "ab" * 32
+_recorded: set[str] = set()
+
+
+@pytest.fixture
+def acme(module_store, store) -> Iterator[Path]:
+    """acme in force, one invoice, one change, one mistake: a private copy per test and backend."""
+    spec = module_store(store.backend, "hostile-inputs")
+    if store.backend not in _recorded:
+        with use_database(Path(spec.home), spec.database_url) as home:
+            given(home, HISTORY)
+        _recorded.add(store.backend)
+    with copied(spec, store) as home:
+        yield home
+
+
+def snapshot(home: Path) -> tuple:
+    identity = home / "identity.json"
+    return store_rows(home), evidence_files(home), identity.read_bytes() if identity.exists() else None
+
+
+def refused(home: Path, args: tuple[str, ...], code: int, message: str, env: dict | None = None) -> None:
+    before = snapshot(home)
+    outcome = run(home, *args, env=env)
+    assert outcome.code == code, (args, outcome.stderr)
+    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: "), outcome.stderr
+    assert message in outcome.stderr, outcome.stderr
+    assert snapshot(home) == before
+
+
+# --------------------------------------------------------------- 3: business dates after today
+
+FUTURE = [
+    ("payment", "record", "acme", "F-2026-001", "4000EUR", "--on", "2099-01-01"),
+    ("note", "acme", "Called Laura", "--on", "9999-12-31"),
+    ("client", "open", "north", "--name", "North Wind SL", "--on", "2030-01-01"),
+    ("invoice", "issue", "acme", "--installment", "2", "--on", "2027-01-05"),
+    ("hours", "log", "acme", "3", "--on", "2026-04-01"),
+    ("change", "request", "acme", "A blog", "--on", "2026-04-01"),
+    ("mistake", "report", "acme", "Typo", "--by", "client", "--on", "2026-12-31"),
+    ("mistake", "ack", "acme", "M1", "--on", "2026-04-02"),
+    ("terms", "publish", "acme", "--rate", "70/h", "--on", "2026-06-01"),
+    ("contract", "complete", "acme", "--on", "2026-05-01"),
+    ("end", "acme", "--reason", "Done", "--on", "2026-04-30"),
+    ("check", "--today", "2026-04-01"),
+]
+
+
+@pytest.mark.parametrize("args", FUTURE, ids=lambda a: "-".join(a[:2]))
+def test_a_business_date_after_today_is_refused(acme: Path, args: tuple[str, ...]) -> None:
+    refused(acme, args, 1, AFTER_TODAY)
+
+
+def test_planned_dates_have_their_own_fields(acme: Path) -> None:
+    """A due date, like a contract's start, end and installments, is not the date of the event."""
+    outcome = run(acme, "invoice", "issue", "acme", "--installment", "2", "--due", "2026-12-31")
+    assert outcome.code == 0, outcome.stderr
+
+
+def test_todays_status_never_counts_what_is_dated_after_today(acme: Path) -> None:
+    """A payment dated 2099 (recorded on a machine whose clock said so) does not pay today's invoice."""
+    later = run(acme, "payment", "record", "acme", "F-2026-001", "4000EUR", "--on", "2099-01-01",
+                env={"TRATOS_TODAY": "2099-01-01"})
+    assert later.code == 0, later.stderr
+    for command in (("status", "acme"), ("status",)):
+        plain = json.loads(run(acme, "--json", *command).stdout)
+        as_of_today = json.loads(run(acme, "--json", *command, "--as-of", TODAY).stdout)
+        assert plain == as_of_today
+    invoice = json.loads(run(acme, "--json", "status", "acme").stdout)["invoices"][0]
+    assert invoice["number"] == "F-2026-001" and invoice["paid"]["amount"] == "0.00"
+
+
+# --------------------------------------------------------------- 9: what the environment says
+
+@pytest.mark.parametrize("pinned", ["garbage", "2026-02-30", "2026-3-1", "31/03/2026", "٢٠٢٦-٠٣-٣١"])
+@pytest.mark.parametrize("args", [("status", "acme"), ("note", "acme", "Called Laura")], ids=["status", "note"])
+def test_a_today_that_is_not_a_date_is_bad_input(acme: Path, pinned: str, args: tuple[str, ...]) -> None:
+    refused(acme, args, 2, "TRATOS_TODAY is", env={"TRATOS_TODAY": pinned})
+
+
+NOT_UTF8 = [
+    (b"note", b"acme", b"caf\xe9 con Laura"),
+    (b"client", b"open", b"north", b"--name", b"North \xff Wind"),
+    (b"client", b"open", b"n\xf6rth", b"--name", b"North"),
+    (b"change", b"request", b"acme", b"\xc3\x28 more"),
+]
+
+
+@pytest.mark.parametrize("args", NOT_UTF8, ids=lambda a: a[0].decode() + "-" + a[1].decode())
+def test_an_argument_that_is_not_utf8_is_bad_input(acme: Path, args: tuple[bytes, ...]) -> None:
+    """The real console script, given bytes (Python keeps them as lone surrogates)."""
+    before = snapshot(acme)
+    script = Path(sys.executable).with_name("tratos")
+    env = {**os.environ, "TRATOS_TODAY": TODAY, "LC_ALL": "C.UTF-8", "PYTHONUTF8": "1"}
+    env.pop("TRATOS_DEBUG", None)
+    done = subprocess.run([bytes(script), *(a.encode() for a in store_args(acme)), *args],
+                          env=env, capture_output=True, timeout=120)
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2, stderr
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("error: an argument is not UTF-8 text")
+    assert snapshot(acme) == before
+
+
+# --------------------------------------------------------------- 12: one text policy
+
+BAD_TEXT = {
+    "newline": ("North\nWind", "is one line"),
+    "tab": ("North\tWind", "is one line"),
+    "line-separator": ("North\u2028Wind", "is one line"),
+    "rlo": ("North\u202eWind", "contains a bidirectional control character (U+202E)"),
+    "lre": ("North\u202aWind", "contains a bidirectional control character (U+202A)"),
+    "rli": ("North\u2067Wind", "contains a bidirectional control character (U+2067)"),
+    "pdi": ("North\u2069Wind", "contains a bidirectional control character (U+2069)"),
+    "rlm": ("North\u200fWind", "contains a bidirectional control character (U+200F)"),
+    "alm": ("North\u061cWind", "contains a bidirectional control character (U+061C)"),
+    "escape": ("North\x1b[31mWind", "contains control characters"),
+    "c1-csi": ("North\x9b31mWind", "contains control characters"),
+    "nul": ("North\x00Wind", "contains control characters"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_TEXT)
+def test_a_name_shows_as_it_is_stored(acme: Path, kind: str) -> None:
+    text, message = BAD_TEXT[kind]
+    refused(acme, ("client", "open", "north", "--name", text), 2, f"name {message}")
+
+
+MULTILINE_BAD = ["rlo", "rli", "rlm", "escape", "c1-csi"]
+
+
+@pytest.mark.parametrize("kind", MULTILINE_BAD)
+@pytest.mark.parametrize("command", [
+    lambda t: ("note", "acme", t),
+    lambda t: ("change", "request", "acme", t),
+    lambda t: ("mistake", "report", "acme", t, "--by", "client"),
+    lambda t: ("mistake", "ack", "acme", "M1", "--apology", t),
+], ids=["note", "change", "mistake", "apology"])
+def test_a_longer_text_shows_as_it_is_stored_too(acme: Path, kind: str, command) -> None:
+    text, message = BAD_TEXT[kind]
+    refused(acme, command(text), 2, message)
+
+
+@pytest.mark.parametrize("args, what", [
+    (("invoice", "issue", "acme", "--installment", "2", "--concept", "Phase\n2"), "concept"),
+    (("terms", "publish", "acme", "--hours", "9-17\nMon-Fri"), "working hours"),
+    (("contract", "sign", "acme", "--by", "client", "--signer", "Laura\nPérez"), "signer"),
+    (("client", "open", "north", "--name", "North", "--email", "a@b.c\u202e"), "contact detail"),
+])
+def test_every_single_line_field_follows_the_policy(acme: Path, args: tuple[str, ...], what: str) -> None:
+    refused(acme, args, 2, what)
+
+
+def test_a_multiline_note_keeps_its_lines(acme: Path) -> None:
+    outcome = run(acme, "note", "acme", "Called Laura.\nShe agreed to the new date.")
+    assert outcome.code == 0, outcome.stderr
+
+
+# --------------------------------------------------------------- 12: digits are 0-9
+
+DIGITS = [
+    ("invoice", "issue", "acme", "--amount", "٤٠٠٠EUR"),
+    ("invoice", "issue", "acme", "--amount", "４０００EUR"),
+    ("invoice", "issue", "acme", "--amount", "۴۰۰۰ EUR"),
+    ("payment", "record", "acme", "F-2026-001", "٤٠٠٠€"),
+    ("note", "acme", "Called Laura", "--on", "٢٠٢٦-٠٣-٠١"),
+    ("note", "acme", "Called Laura", "--on", "２０２６-０３-０１"),
+    ("hours", "log", "acme", "٣"),
+    ("hours", "log", "acme", "３:３０"),
+    ("invoice", "issue", "acme", "--installment", "٢"),
+    ("terms", "publish", "acme", "--payment-days", "٣٠"),
+    ("terms", "publish", "acme", "--weekly-hours", "３０"),
+    ("terms", "publish", "acme", "--rate", "٦٠/h"),
+    ("change", "quote", "acme", "C1", "--price", "300EUR", "--days", "٣"),
+    ("invoice", "issue", "acme", "--amount", "100EUR", "--due", "٢٠٢٦-٠٥-٠١"),
+    ("status", "acme", "--as-of", "٢٠٢٦-٠٣-٠١"),
+]
+
+
+@pytest.mark.parametrize("args", DIGITS, ids=lambda a: "-".join(a[:2]) + "-" + a[-1])
+def test_numbers_are_written_with_the_digits_0_to_9(acme: Path, args: tuple[str, ...]) -> None:
+    refused(acme, args, 2, "with the digits 0-9")
+
+
+# --------------------------------------------------------------- 14: empty signer, anchors
+
+@pytest.mark.parametrize("signer", ["", "   "])
+def test_an_empty_signer_is_not_the_default_signer(acme: Path, signer: str) -> None:
+    refused(acme, ("contract", "sign", "acme", "--by", "client", "--signer", signer), 2, "signer is empty")
+
+
+@pytest.mark.parametrize("anchor, broken", [
+    (f"tratos-anchor v1 acme 99 {HEX}", "acme broken at v"),
+    (f"tratos-anchor v1 ghost 3 {HEX}", "ghost broken at v1"),
+], ids=["version-beyond-the-log", "unknown-client"])
+def test_an_anchor_the_store_does_not_hold_fails_with_an_error_line(acme: Path, anchor: str, broken: str) -> None:
+    refused(acme, ("audit", "verify", "--anchor", anchor), 1, f"the store does not verify: {broken}")
+
+
+# --------------------------------------------------------------- 15: invoices beyond the contract
+
+def test_an_invoice_far_above_the_contract_is_recorded_with_a_warning(acme: Path) -> None:
+    before = len(store_rows(acme))
+    outcome = run(acme, "invoice", "issue", "acme", "--amount", "99999999EUR")
+    assert outcome.code == 0, outcome.stderr
+    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: invoices of K1 now total")
+    assert "beyond its total of 8000.00 EUR" in outcome.stderr
+    assert len(store_rows(acme)) > before
+
+
+def test_invoicing_up_to_the_contract_total_says_nothing(acme: Path) -> None:
+    outcome = run(acme, "invoice", "issue", "acme", "--installment", "2")
+    assert outcome.code == 0 and outcome.stderr == ""
