@@ -220,6 +220,16 @@ class ReadModels:
                 raise UnknownReference(f"{handle} was not a client yet on {day}") from None
             raise
 
+    @contextmanager
+    def as_it_stood(self, day: date) -> Iterator[ReadModels]:
+        """These read models, or, when an event is dated after `day`, the record as it stood at the
+        end of `day` (what `check` lists for a day must not count what happened after it, ADR-26)."""
+        if not self._read(views.dated_after, day):
+            yield self
+            return
+        with self.as_of(day) as past:
+            yield past
+
     def lessons(self) -> list[dict[str, Any]]:
         return self._read(views.lessons)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, NamedTuple
 
 from markupsafe import Markup
@@ -86,15 +87,25 @@ def said(event: Any) -> dict[str, Any]:
     """What `event`'s sentence says, as JSON-ready values in no language (money as amount and
     currency, dates ISO, sides as `us`/`client`)."""
     values: dict[str, Any] = {}
-    side = next((getattr(event, f) for f in _SIDES if getattr(event, f, None)), None)
+    sides, ids, facts = _shape(type(event))
+    side = next((value for value in map(event.__getattribute__, sides) if value), None)
     if side:
         values["side"] = side
-    for name, field in _IDS.items():
-        value = getattr(event, field, None)
+    for name, field in ids:
+        value = getattr(event, field)
         if value:
             values[name] = value
-    facts = _FACTS.get(type(event).__name__)
     return values | facts(event) if facts else values
+
+
+@cache
+def _shape(cls: type) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...], Callable[[Any], dict] | None]:
+    """The fields of `cls` that `said` reads, found once per class: a rebuild projects a million
+    events, and asking a pydantic event for a field it lacks raises and catches each time."""
+    fields = cls.model_fields
+    return (tuple(f for f in _SIDES if f in fields),
+            tuple((name, f) for name, f in _IDS.items() if f in fields),
+            _FACTS.get(cls.__name__))
 
 
 # ---------------------------------------------------------------- its words (read time)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,15 +21,19 @@ class Outstanding(Protocol):
 
     def catch_up(self) -> Any: ...
 
+    def as_it_stood(self, day: date) -> AbstractContextManager[Outstanding]: ...
+
 
 def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
     """Record PaymentLate once per overdue invoice not yet marked, then list what needs action.
 
     Idempotent: an invoice marked late is never marked again, so a second run on the same
-    day records nothing.
+    day records nothing. Events dated after `today` (an old store, an import) do not count.
     """
     marked = []
-    for item in models.unmarked_late(today):
+    with models.as_it_stood(today) as record:
+        overdue = record.unmarked_late(today)
+    for item in overdue:
         try:
             app.mark_late(item["handle"], item["invoice"], on=today)
         except Refused:  # another process marked it (or paid it) since the read models were read
@@ -36,4 +41,5 @@ def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
         marked.append(item)
     if marked:
         models.catch_up()
-    return {"today": today.isoformat(), "marked_late": marked, "actions": models.actions(today)}
+    with models.as_it_stood(today) as record:
+        return {"today": today.isoformat(), "marked_late": marked, "actions": record.actions(today)}

@@ -108,6 +108,19 @@ def test_todays_status_never_counts_what_is_dated_after_today(acme: Path) -> Non
     assert invoice["number"] == "F-2026-001" and invoice["paid"]["amount"] == "0.00"
 
 
+def test_todays_check_never_counts_what_is_dated_after_today(acme: Path) -> None:
+    """The same payment dated 2099: today's check still lists F-2026-001 as a late payment.
+
+    (It does not mark it late: the aggregate judges "overdue" on the whole record, and refuses.)
+    """
+    later = run(acme, "payment", "record", "acme", "F-2026-001", "4000EUR", "--on", "2099-01-01",
+                env={"TRATOS_TODAY": "2099-01-01"})
+    assert later.code == 0, later.stderr
+    checked = json.loads(run(acme, "--json", "check").stdout)
+    late = [a for a in checked["actions"] if a["kind"] == "late_payment"]
+    assert [(a["ref"], a["amount"]["amount"]) for a in late] == [("F-2026-001", "4000.00")]
+
+
 # --------------------------------------------------------------- 9: what the environment says
 
 @pytest.mark.parametrize("pinned", ["garbage", "2026-02-30", "2026-3-1", "31/03/2026", "٢٠٢٦-٠٣-٣١"])
