@@ -7,7 +7,7 @@ canonical JSON, so exporting the same records always gives the same bytes.
 
 Import reads the file twice, one line at a time: first it checks everything
 (format version, no unknown key in any line, every stream's chain, every event
-loads, every event folds into its aggregate as the domain would have made it,
+loads, every event is decided again by the command that recorded it (domain/model/replay.py),
 one client per handle, the end line) and refuses with one error before writing
 anything; then it inserts the records through the recorder in one transaction,
 each state re-encoded by the store's mapper (so a plain export can go into an
@@ -208,16 +208,21 @@ def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UU
 
 
 def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAggregate]) -> None:
-    """Fold the event into its stream's aggregate, which refuses a history the domain could never make."""
+    """Re-decide the event on its stream's aggregate: the command that recorded it must record it again.
+
+    `domain.model.replay.redecide` calls that command with the event's fields and folds the
+    stored event only if the command's rules accept it and it would record it field for field.
+    """
     from domain.model.invoices import InvoiceSeries
     from domain.model.relationship import Relationship
+    from domain.model.replay import redecide
 
     aggregate = folds.get(record.stream)
     if aggregate is None:
         kind = InvoiceSeries if event_type(record.topic) == "InvoiceNumberAssigned" else Relationship
         aggregate = folds[record.stream] = kind(record.stream)
     try:
-        aggregate.apply(event)
+        redecide(aggregate, event)
     except TratosError as error:
         raise Refused(f"{path.name} line {record.line}: {error}; nothing was imported") from None
     except Exception as error:  # noqa: BLE001 - a fold that breaks: the event does not fit its history

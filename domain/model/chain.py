@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -18,13 +19,16 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.model.errors import Refused
+from domain.model.errors import ImpossibleHistory, TratosError
 from domain.model.streams import impossible_record
 
 GENESIS = "0" * 64
 # Stored next to the payload but not part of it: they are hashed on their own
 # (occurred_on, recorded_at) or are the hash itself (digest).
 _ENVELOPE = frozenset({"digest", "timestamp", "occurred_on", "originator_id", "originator_version"})
+# What a command never decides: the stream, the place in it, the clock and the seal.
+_SEAL = frozenset({"originator_id", "originator_version", "timestamp", "digest"})
+_NOTHING = object()
 
 
 def canonical_json(value: Any) -> bytes:
@@ -117,7 +121,9 @@ class ChainedAggregate:
     """A consistency boundary whose events form one hash chain.
 
     Commands decide (and raise) first, then call `_record`, which builds the
-    event, seals it with its digest and applies it through `when`.
+    event, seals it with its digest and applies it through `when`. Under
+    `expecting(stored)` a command is re-decided instead: `_record` checks that it
+    would record the stored event, and folds that one (domain/model/replay.py).
     """
 
     def __init__(self, id: UUID) -> None:
@@ -127,8 +133,11 @@ class ChainedAggregate:
         self._pending: list[BaseModel] = []
         self.last_saved: list[BaseModel] = []
         self.opened_by: str | None = None  # the type of the stream's first event, once folded
+        self._expected: Any = None  # the stored event a command is re-deciding, while `expecting` it
 
     def _record(self, event_class: type[BaseModel], **fields: Any) -> Any:
+        if self._expected is not None:
+            return self._recorded_already(event_class, fields)
         draft = event_class(
             originator_id=self.id,
             originator_version=self.version + 1,
@@ -143,8 +152,64 @@ class ChainedAggregate:
         self._pending.append(sealed)
         return sealed
 
+    @contextmanager
+    def expecting(self, stored: Any) -> Iterator[None]:
+        """Re-decide `stored`: the command run inside must record exactly it, or nothing is folded.
+
+        Whatever the command refuses, or a field it would record otherwise than stored, is an
+        `ImpossibleHistory` naming this stream and the stored version. No copy of the state is
+        made: a refusal leaves the aggregate as it was (commands decide before they record).
+        """
+        version = stored.originator_version
+        self._check_place(stored)  # where it stands first: a misplaced event is not asked of a command
+        self._expected = stored
+        try:
+            yield
+        except ImpossibleHistory:
+            raise
+        except TratosError as error:
+            raise ImpossibleHistory(f"stream {self.id} version {version}: {type(stored).__name__} does not fit"
+                                    f" the events before it ({error})") from None
+        finally:
+            unrecorded, self._expected = self._expected, None
+        if unrecorded is stored:
+            raise ImpossibleHistory(f"stream {self.id} version {version}: the command records no"
+                                    f" {type(stored).__name__}")
+
+    def _recorded_already(self, event_class: type[BaseModel], fields: dict[str, Any]) -> Any:
+        """The stored event, if it is what the command decided (its class and every field), folded."""
+        stored, self._expected = self._expected, _NOTHING  # one event per expectation
+        if stored is _NOTHING:
+            raise ImpossibleHistory(f"stream {self.id}: the command records more than the one stored event")
+        where = f"stream {self.id} version {stored.originator_version}"
+        if event_class is not type(stored):
+            raise ImpossibleHistory(f"{where}: the command records a {event_class.__name__},"
+                                    f" not the stored {type(stored).__name__}")
+        fields.pop("timestamp", None)
+        model_fields = event_class.model_fields
+        unknown = set(fields) - set(model_fields)
+        if unknown:
+            raise TypeError(f"{event_class.__name__} has no field {', '.join(sorted(unknown))}")
+        for name, info in model_fields.items():
+            if name in _SEAL:
+                continue
+            decided = fields[name] if name in fields else info.get_default(call_default_factory=True)
+            if getattr(stored, name) != decided:
+                raise ImpossibleHistory(f"{where}: {event_class.__name__} records {name} {_shown(getattr(stored, name))},"
+                                        f" where the domain would record {_shown(decided)}")
+        self.apply(stored)
+        return stored
+
     def apply(self, event: Any) -> None:
         """Fold one event; a history the domain could never have made is refused, not folded."""
+        kind = self._check_place(event)
+        self.opened_by = self.opened_by or kind
+        self.when(event)
+        self.version = event.originator_version
+        self.head_digest = event.digest
+
+    def _check_place(self, event: Any) -> str:
+        """The event's type, if it may stand next in this stream (`streams.impossible_record`)."""
         if event.originator_version != self.version + 1:
             raise ValueError(
                 f"event version {event.originator_version} does not follow {self.version}"
@@ -152,11 +217,8 @@ class ChainedAggregate:
         kind = type(event).__name__
         wrong = impossible_record(self.id, event.originator_version, kind, vars(event), self.opened_by)
         if wrong:
-            raise Refused(f"stream {self.id} version {event.originator_version}: {wrong}")
-        self.opened_by = self.opened_by or kind
-        self.when(event)
-        self.version = event.originator_version
-        self.head_digest = event.digest
+            raise ImpossibleHistory(f"stream {self.id} version {event.originator_version}: {wrong}")
+        return kind
 
     def when(self, event: Any) -> None:  # overridden with singledispatchmethod
         raise NotImplementedError
@@ -173,6 +235,12 @@ class ChainedAggregate:
                 aggregate = cls(event.originator_id)
             aggregate.apply(event)
         return aggregate
+
+
+def _shown(value: Any) -> str:
+    """A field's value in a message: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
 def records_of(rows: Iterable[tuple[int, str, dict[str, Any]]]) -> Iterator[RawRecord]:

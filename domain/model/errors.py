@@ -40,3 +40,7 @@ class CurrencyMismatch(Refused):
 
 class ConcurrencyConflict(Refused):
     """Another process kept changing the same stream; the command gave up."""
+
+
+class ImpossibleHistory(Refused):
+    """A stored history the domain could never have made; the message names the stream and version."""

@@ -178,8 +178,12 @@ class Relationship(ChainedAggregate):
     @classmethod
     def open(cls, id: UUID, handle: str, client: Party, on: date, actor: str = "") -> Relationship:
         relationship = cls(id)
-        relationship._emit(ev.RelationshipOpened, on, actor, handle=check_handle(handle), client=client)
+        relationship.record_opening(handle, client, on, actor)
         return relationship
+
+    def record_opening(self, handle: str, client: Party, on: date, actor: str = "") -> ev.RelationshipOpened:
+        """The stream's first event, who the client is (`open`'s command; import re-decides it too)."""
+        return self._emit(ev.RelationshipOpened, on, actor, handle=check_handle(handle), client=client)
 
     def publish_terms(self, terms: Terms, on: date, actor: str = "") -> ev.TermsPublished:
         version = max(self.terms, default=0) + 1

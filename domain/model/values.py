@@ -4,6 +4,9 @@
 # field's annotation from a string, a quarter of this module's import time (ADR-16).
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -26,6 +29,26 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\n\t\u2028\u2029]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What every tratos has refused in a text since 0.1 (C0 controls but newline and tab, and DEL).
+# Re-deciding a recorded text (import) asks no more of it: see `texts_as_recorded`.
+_CONTROL_SINCE_0_1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_AS_RECORDED: ContextVar[bool] = ContextVar("texts_as_recorded", default=False)
+
+
+@contextmanager
+def texts_as_recorded() -> Iterator[None]:
+    """Within, `check_text` applies only the rules every version had, not the later ADR-26 ones.
+
+    A text recorded before the policy of ADR-26 (a tab in a signer's name, a bidi mark in a
+    note) was accepted by the tratos that wrote it; re-deciding it on import must not refuse
+    the store for it. Trimming, emptiness, the length limits and the 0.1 control characters
+    still hold, and what is typed always meets the whole policy.
+    """
+    token = _AS_RECORDED.set(True)
+    try:
+        yield
+    finally:
+        _AS_RECORDED.reset(token)
 
 Side = Literal["us", "client"]
 SIDES: tuple[str, ...] = ("us", "client")
@@ -37,6 +60,18 @@ def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX
     value = (value or "").strip()
     if required and not value:
         raise BadInput(f"{what} is empty")
+    if _AS_RECORDED.get():
+        if _CONTROL_SINCE_0_1.search(value):
+            raise BadInput(f"{what} contains control characters")
+    else:
+        _check_policy(value, what, multiline)
+    if len(value) > limit:
+        raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def _check_policy(value: str, what: str, multiline: bool) -> None:
+    """The characters of ADR-26's text policy (above)."""
     if _SURROGATE.search(value):
         raise BadInput(f"{what} is not UTF-8 text: type it again, or convert the file it came from")
     if _CONTROL.search(value):
@@ -46,9 +81,6 @@ def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX
     if _BIDI.search(value):
         raise BadInput(f"{what} contains a bidirectional control character (U+{ord(_BIDI.search(value)[0]):04X}),"
                        " which would show it otherwise than it is recorded")
-    if len(value) > limit:
-        raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
-    return value
 
 
 class Value(BaseModel):

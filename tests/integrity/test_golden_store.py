@@ -88,3 +88,16 @@ def test_the_fixture_is_never_changed(golden):
     tratos(golden, "status")
     recorded = (FIXTURE.parent / "store-v1.sqlite.sha256").read_text().split()[0]
     assert hashlib.sha256(FIXTURE.read_bytes()).hexdigest() == recorded
+
+
+def test_the_version_1_store_exports_and_imports_with_every_event_decided_again(golden, tmp_path):
+    """Import re-decides each event with today's commands (ADR-24): a store tratos 0.1 wrote still passes."""
+    exported = tmp_path / "golden.jsonl"
+    assert tratos(golden, "export", str(exported)).code == 0
+    target = StoreSpec("sqlite", str(tmp_path / "target"))
+    outcome = tratos(target, "import", str(exported))
+    assert outcome.code == 0, outcome
+    imported, original = tratos(target, "audit", "verify"), tratos(golden, "audit", "verify")
+    assert imported.code == 0, imported
+    chains = [line for line in original.stdout.splitlines() if "events  head v" in line]
+    assert chains and chains == [line for line in imported.stdout.splitlines() if "events  head v" in line]

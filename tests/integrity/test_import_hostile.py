@@ -443,3 +443,286 @@ def test_a_store_forged_with_a_second_opening_refuses_to_fold_the_client(store, 
         store.open().relationship(ACME)
     assert str(refused.value) == (f"stream {ACME_STREAM} version {len(records) + 1}: a second RelationshipOpened:"
                                   " a relationship opens only once, at version 1")
+
+
+# ------------------------------------------------------------------ lifecycles the commands refuse
+#
+# A resealed file whose every event loads and folds, but whose lifecycle no command would have
+# recorded: import re-decides each event with the command that recorded it (domain/model/replay.py).
+
+LIVED_NOTE = "Logo colour fixed"
+
+
+@pytest.fixture
+def lived(app, home, store, tmp_path) -> Path:
+    """The audit story, then a change approved, a mistake lived to its lesson, a late invoice, north-wind ended."""
+    from datetime import date
+    from decimal import Decimal
+
+    from support import eur
+
+    record_story(app, home)
+    app.request_change(ACME, "Add a blog section", requested_by="client", on=date(2026, 2, 5))
+    app.quote_change(ACME, "C1", price=eur(1200), hours=Decimal(20), days=10, on=date(2026, 2, 6))
+    app.approve_change(ACME, "C1", on=date(2026, 2, 7))
+    app.report_mistake(ACME, "The logo is in the old colour", reported_by="client", on=date(2026, 2, 10))
+    app.acknowledge_mistake(ACME, "M1", apology="Sorry about that", on=date(2026, 2, 11))
+    app.diagnose_mistake(ACME, "M1", fault="ours", cause="We used the old brand guide", category="Branding",
+                         on=date(2026, 2, 12))
+    app.propose_remedy(ACME, "M1", "Redo the logo in every template", hours=Decimal(2), on=date(2026, 2, 13))
+    app.choose_remedy(ACME, "M1", "O1", agreed=True, on=date(2026, 2, 14))
+    app.issue_invoice(ACME, installment=2, on=date(2026, 2, 15))
+    app.resolve_mistake(ACME, "M1", on=date(2026, 2, 20))
+    app.record_lesson(ACME, "M1", "Ask for the current brand guide at kick-off", on=date(2026, 2, 21))
+    app.mark_late(ACME, "F-2026-002", on=date(2026, 3, 20))
+    app.send_reminder(ACME, "F-2026-002", on=date(2026, 3, 25))
+    app.end_relationship(NORTH, reason="The project was cancelled", ended_by="client", on=date(2026, 2, 1))
+    path = tmp_path / "lived.jsonl"
+    assert tratos(store, "export", str(path)).code == 0
+    return path
+
+
+def kind_of(record: Record) -> str:
+    return record["topic"].rpartition(":")[2]
+
+
+def event(records: list[Record], kind: str, stream: uuid.UUID = ACME_STREAM, nth: int = 0) -> Record:
+    return [r for r in records if r["stream"] == str(stream) and kind_of(r) == kind][nth]
+
+
+def after(records: list[Record], record: Record, copy: Record) -> Record:
+    records.insert(records.index(record) + 1, copy)
+    return copy
+
+
+def second_lesson(records):
+    return after(records, event(records, "LessonRecorded"), copy_of(event(records, "LessonRecorded")))
+
+
+def approval_of_a_change_never_quoted(records):
+    records.remove(event(records, "ChangeQuoted"))
+    return event(records, "ChangeApproved")
+
+
+def contract_signed_twice_by_us(records):
+    return after(records, event(records, "ContractSigned"), copy_of(event(records, "ContractSigned")))
+
+
+def installment_billed_twice(records):
+    again = copy_of(event(records, "InvoiceIssued"))
+    again["state"]["invoice_number"] = "F-2026-009"
+    records.append(again)
+    return again
+
+
+def payment_above_the_outstanding(records):
+    payment = event(records, "PaymentReceived")
+    payment["state"]["amount"]["amount"] = "4500.00"
+    return payment
+
+
+def resolved_before_a_remedy_was_chosen(records):
+    records.remove(event(records, "RemedyChosen"))
+    return event(records, "MistakeResolved")
+
+
+def acknowledged_twice(records):
+    return after(records, event(records, "MistakeAcknowledged"), copy_of(event(records, "MistakeAcknowledged")))
+
+
+def approved_twice(records):
+    return after(records, event(records, "ChangeApproved"), copy_of(event(records, "ChangeApproved")))
+
+
+def remedy_chosen_that_was_never_proposed(records):
+    chosen = event(records, "RemedyChosen")
+    chosen["state"]["option_id"] = "O9"
+    return chosen
+
+
+def hours_beyond_a_day(records):
+    hours = event(records, "HoursLogged")
+    hours["state"]["hours"] = "25"
+    return hours
+
+
+def payment_before_the_invoice(records):
+    payment = event(records, "PaymentReceived")
+    payment["state"]["occurred_on"] = "2026-01-14"
+    return payment
+
+
+def signature_by_email_without_its_evidence(records):
+    signed = event(records, "ContractSigned", nth=1)
+    signed["state"]["evidence"] = []
+    return signed
+
+
+def terms_after_the_end(records):
+    terms = copy_of(event(records, "TermsPublished"))
+    terms["stream"], terms["state"]["occurred_on"] = str(NORTH_STREAM), "2026-02-02"
+    records.append(terms)
+    return terms
+
+
+def document_anchoring_a_version_to_come(records):
+    document = event(records, "DocumentIssued")
+    document["state"]["chain_version"] = 40
+    return document
+
+
+def control_character_in_a_note(records):
+    note = event(records, "NoteRecorded")
+    note["state"]["text"] = "Client confirmed\x01 the launch date"
+    return note
+
+
+def contract_id_of_its_own(records):
+    drafted = event(records, "ContractDrafted")
+    drafted["state"]["contract_id"] = "K7"
+    return drafted
+
+
+def supersedes_a_contract_it_did_not(records):
+    drafted = event(records, "ContractDrafted")
+    drafted["state"]["supersedes"] = "K0"
+    return drafted
+
+
+def terms_version_skipped(records):
+    terms = event(records, "TermsPublished")
+    terms["state"]["terms_version"] = 3
+    return terms
+
+
+def installment_billed_for_more(records):
+    invoice = event(records, "InvoiceIssued")
+    invoice["state"]["amount"]["amount"] = "5000.00"
+    return invoice
+
+
+def late_with_another_outstanding(records):
+    late = event(records, "PaymentLate")
+    late["state"]["outstanding"]["amount"] = "400.00"
+    return late
+
+
+def reminder_counting_other_days(records):
+    reminder = event(records, "ReminderSent")
+    reminder["state"]["days_late"] = 99
+    return reminder
+
+
+def ended_owing_what_was_never_billed(records):
+    ended = event(records, "RelationshipEnded", NORTH_STREAM)
+    ended["state"]["outstanding"] = [{"amount": "100.00", "currency": "EUR"}]
+    return ended
+
+
+def invoice_number_out_of_sequence(records):
+    number = next(r for r in records if kind_of(r) == "InvoiceNumberAssigned")
+    number["state"]["sequence"], number["state"]["invoice_number"] = 5, "F-2026-005"
+    return number
+
+
+def category_not_as_the_command_writes_it(records):
+    diagnosed = event(records, "MistakeDiagnosed")
+    diagnosed["state"]["category"] = "Branding"
+    return diagnosed
+
+
+def mistake_outside_the_contract_in_force(records):
+    reported = event(records, "MistakeReported")
+    reported["state"]["contract_id"] = None
+    return reported
+
+
+def option_numbered_by_the_forger(records):
+    proposed = event(records, "RemedyProposed")
+    proposed["state"]["option_id"] = "O2"
+    return proposed
+
+
+REFUSED_LIFECYCLES = {
+    # forgery: what the one error line says after "stream S version V: "
+    second_lesson: "LessonRecorded does not fit the events before it (mistake M1 already has its lesson)",
+    approval_of_a_change_never_quoted: "(change C1 is requested, not quoted: cannot approve it",
+    contract_signed_twice_by_us: "(contract K1 is already signed by us)",
+    installment_billed_twice: "(installment 1 of K1 is already invoiced as F-2026-001)",
+    payment_above_the_outstanding: "(payment of 4500.00 EUR is more than the 4000.00 EUR outstanding",
+    resolved_before_a_remedy_was_chosen: "choose a remedy before resolving it",
+    acknowledged_twice: "cannot acknowledge it again",
+    approved_twice: "(change C1 is approved, not quoted: cannot approve it)",
+    remedy_chosen_that_was_never_proposed: "mistake M1 has no option O9",
+    hours_beyond_a_day: "hours must be more than 0 and at most 24 a day",
+    payment_before_the_invoice: "before invoice F-2026-001 was issued",
+    signature_by_email_without_its_evidence: "a signature by email needs the evidence file",
+    terms_after_the_end: "the relationship with north-wind ended on 2026-02-01",
+    document_anchoring_a_version_to_come: "chain head version 40 is beyond the end of the stream",
+    control_character_in_a_note: "note contains control characters",
+    contract_id_of_its_own: "ContractDrafted records contract_id 'K7', where the domain would record 'K1'",
+    supersedes_a_contract_it_did_not: "records supersedes 'K0', where the domain would record None",
+    terms_version_skipped: "TermsPublished records terms_version 3, where the domain would record 1",
+    installment_billed_for_more: "InvoiceIssued records amount",
+    late_with_another_outstanding: "PaymentLate records outstanding",
+    reminder_counting_other_days: "ReminderSent records days_late 99, where the domain would record 8",
+    ended_owing_what_was_never_billed: "RelationshipEnded records outstanding",
+    invoice_number_out_of_sequence: "InvoiceNumberAssigned records sequence 5, where the domain would record 1",
+    category_not_as_the_command_writes_it: "records category 'Branding', where the domain would record 'branding'",
+    mistake_outside_the_contract_in_force: "records contract_id None, where the domain would record 'K1'",
+    option_numbered_by_the_forger: "records option_id 'O2', where the domain would record 'O1'",
+}
+
+
+@pytest.mark.parametrize("forge", list(REFUSED_LIFECYCLES), ids=lambda forge: forge.__name__)
+def test_a_lifecycle_no_command_would_record_is_refused_whole(forge, lived, fresh):
+    header, records, _ = records_of(lived)
+    forged = forge(records)
+    path = write(lived, header, records)  # renumbers: the forged record's version is its place now
+    line = records.index(forged) + 2
+    says = f"line {line}: stream {forged['stream']} version {forged['version']}: "
+    target = fresh("target")
+    outcome = tratos(target, "import", str(path))
+    assert_refused(outcome, 1, says, target)
+    assert REFUSED_LIFECYCLES[forge] in outcome.stderr, outcome.stderr
+
+
+def test_the_lived_story_imports_and_verifies(lived, fresh):
+    """Every command of the story re-decides its own event: the true file imports whole and verifies."""
+    header, records, _ = records_of(lived)
+    target = fresh("target")
+    outcome = tratos(target, "import", "--with-evidence", str(Path(lived).parent / "store" / "evidence"),
+                     str(write(lived, header, records)))
+    assert outcome.code == 0, outcome
+    assert count(target) == len(records)
+    assert tratos(target, "audit", "verify").code == 0
+
+
+# (after acme's version 7, which a DocumentIssued anchors: forging before it breaks that anchor)
+def tab_in_an_invoice_concept(records):
+    event(records, "InvoiceIssued", nth=1)["state"]["concept"] = "Installment\t2"
+
+
+def line_break_in_an_invoice_concept(records):
+    event(records, "InvoiceIssued", nth=1)["state"]["concept"] = "Second\ninstallment"
+
+
+def c1_control_in_an_apology(records):
+    event(records, "MistakeAcknowledged")["state"]["apology"] = "Sorry\x85about that"
+
+
+def bidi_mark_in_a_lesson(records):
+    event(records, "LessonRecorded")["state"]["lesson"] = "Ask for the brand guide \u200f at kick-off"
+
+
+@pytest.mark.parametrize("forge", [tab_in_an_invoice_concept, line_break_in_an_invoice_concept,
+                                   c1_control_in_an_apology, bidi_mark_in_a_lesson],
+                         ids=lambda forge: forge.__name__)
+def test_a_text_tratos_0_1_accepted_still_imports(forge, lived, fresh):
+    """Texts are re-decided by the rules every version had, not by ADR-26's later ones (ADR-24)."""
+    header, records, _ = records_of(lived)
+    forge(records)
+    target = fresh("target")
+    outcome = tratos(target, "import", str(write(lived, header, records)))
+    assert outcome.code == 0, outcome
+    assert count(target) == len(records)

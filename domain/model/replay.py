@@ -1,0 +1,98 @@
+"""Re-deciding a stored event: call the command that recorded it, with the arguments it holds.
+
+Folding a stored event runs no rule, so a forged history (a second lesson for one mistake, a
+payment above what is owed) would fold without a word. `redecide` calls the same command
+method the application called, inside `ChainedAggregate.expecting(event)`: the command's rules
+run as they did, and what it would record must be the stored event field for field (a
+computed contract id, supersedes, outstanding amount, days late, invoice number), which is
+then folded as stored. This module holds no rule: only, per event type, how the event's
+fields become the command's arguments (as domain/services/application.py passes them).
+Texts are re-decided under `texts_as_recorded` (domain/model/values.py, ADR-24).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.model import events as ev
+from domain.model.chain import ChainedAggregate
+from domain.model.values import texts_as_recorded
+
+
+def _invoice(r: Any, e: ev.InvoiceIssued) -> None:
+    """An installment is billed by its number (its amount is the contract's), anything else by amount."""
+    billed = None if e.installment is not None else e.amount
+    r.issue_invoice(e.invoice_number, on=e.occurred_on, due=e.due, installment=e.installment, amount=billed,
+                    change_id=e.change_id, contract_id=e.contract_id, concept=e.concept, actor=e.actor)
+
+
+# How each stored event is asked again of its aggregate: the command and its arguments.
+COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
+    ev.RelationshipOpened: lambda r, e: r.record_opening(e.handle, e.client, e.occurred_on, e.actor),
+    ev.TermsPublished: lambda r, e: r.publish_terms(e.terms, e.occurred_on, e.actor),
+    ev.ContractDrafted: lambda r, e: r.draft_contract(
+        title=e.title, scope=e.scope, price=e.price, start=e.start, end=e.end, installments=e.installments,
+        hours_budget=e.hours_budget, our_duties=e.our_duties, client_duties=e.client_duties,
+        payment_method=e.payment_method, on=e.occurred_on, actor=e.actor),
+    ev.ContractSigned: lambda r, e: r.sign_contract(
+        party=e.party, signer=e.signer, method=e.method, on=e.occurred_on, contract_id=e.contract_id,
+        evidence=e.evidence, certificate_subject=e.certificate_subject,
+        certificate_fingerprint=e.certificate_fingerprint, document_sha256=e.document_sha256, actor=e.actor),
+    ev.ContractCompleted: lambda r, e: r.complete_contract(e.occurred_on, e.contract_id, e.actor),
+    ev.ChangeRequested: lambda r, e: r.request_change(
+        e.description, requested_by=e.requested_by, on=e.occurred_on, contract_id=e.contract_id,
+        evidence=e.evidence, actor=e.actor),
+    ev.ChangeQuoted: lambda r, e: r.quote_change(
+        e.change_id, price=e.price, on=e.occurred_on, hours=e.hours, days=e.days, actor=e.actor),
+    ev.ChangeApproved: lambda r, e: r.approve_change(e.change_id, on=e.occurred_on, evidence=e.evidence,
+                                                     actor=e.actor),
+    ev.ChangeRejected: lambda r, e: r.reject_change(e.change_id, on=e.occurred_on, evidence=e.evidence,
+                                                    actor=e.actor),
+    ev.ChangeWithdrawn: lambda r, e: r.withdraw_change(e.change_id, on=e.occurred_on, evidence=e.evidence,
+                                                       actor=e.actor),
+    ev.MistakeReported: lambda r, e: r.report_mistake(
+        e.description, reported_by=e.reported_by, on=e.occurred_on, contract_id=e.contract_id,
+        evidence=e.evidence, actor=e.actor),
+    ev.MistakeAcknowledged: lambda r, e: r.acknowledge_mistake(
+        e.mistake_id, on=e.occurred_on, apology=e.apology, actor=e.actor),
+    ev.MistakeDiagnosed: lambda r, e: r.diagnose_mistake(
+        e.mistake_id, fault=e.fault, cause=e.cause, on=e.occurred_on, category=e.category, actor=e.actor),
+    ev.RemedyProposed: lambda r, e: r.propose_remedy(
+        e.mistake_id, e.description, on=e.occurred_on, cost=e.cost, hours=e.hours, actor=e.actor),
+    ev.RemedyChosen: lambda r, e: r.choose_remedy(
+        e.mistake_id, e.option_id, agreed=e.agreed, on=e.occurred_on, actor=e.actor),
+    ev.MistakeResolved: lambda r, e: r.resolve_mistake(e.mistake_id, on=e.occurred_on, actor=e.actor),
+    ev.LessonRecorded: lambda r, e: r.record_lesson(e.mistake_id, e.lesson, on=e.occurred_on, actor=e.actor),
+    ev.InvoiceIssued: _invoice,
+    ev.PaymentReceived: lambda r, e: r.record_payment(e.invoice_number, e.amount, on=e.occurred_on,
+                                                      actor=e.actor),
+    ev.PaymentLate: lambda r, e: r.mark_late(e.invoice_number, on=e.occurred_on, actor=e.actor),
+    ev.ReminderSent: lambda r, e: r.send_reminder(e.invoice_number, on=e.occurred_on, late_fee=e.late_fee,
+                                                  actor=e.actor),
+    ev.HoursLogged: lambda r, e: r.log_hours(
+        e.hours, on=e.occurred_on, note=e.note, contract_id=e.contract_id, change_id=e.change_id,
+        actor=e.actor),
+    ev.NoteRecorded: lambda r, e: r.record_note(e.text, on=e.occurred_on, evidence=e.evidence, actor=e.actor),
+    ev.DocumentIssued: lambda r, e: r.issue_document(
+        e.kind, sha256=e.sha256, chain_version=e.chain_version, chain_digest=e.chain_digest, on=e.occurred_on,
+        document_id=e.document_id, lang=e.lang, actor=e.actor),
+    ev.RelationshipEnded: lambda r, e: r.end(
+        reason=e.reason, ended_by=e.ended_by, on=e.occurred_on, confidentiality=e.confidentiality,
+        actor=e.actor),
+    ev.InvoiceNumberAssigned: lambda s, e: s.assign(e.series, e.handle, e.occurred_on, e.actor),
+}
+
+
+def redecide(aggregate: ChainedAggregate, event: Any) -> None:
+    """Fold `event` as its command decides it again, or raise `ImpossibleHistory` naming stream and version.
+
+    The warnings a command appends (hours over budget, a slow acknowledgement) were said when
+    it was recorded; they are dropped here, so a long replay does not collect them.
+    """
+    command = COMMANDS[type(event)]
+    with texts_as_recorded(), aggregate.expecting(event):
+        command(aggregate, event)
+    warnings = getattr(aggregate, "warnings", None)
+    if warnings:
+        warnings.clear()
