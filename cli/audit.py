@@ -58,7 +58,7 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
     from domain.adapters.audit import parse_anchors
 
     anchors: list[Anchor] = []
-    if anchor_text:
+    if anchor_text is not None:  # an empty --anchor is bad input, not no anchor
         anchors += parse_anchors(anchor_text, "the anchor note")
     if anchor_file is not None:
         anchors += parse_anchors(_anchor_note(anchor_file), f"the anchor note {anchor_file}")

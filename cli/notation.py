@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # built where an amount is parsed: reading a date (every comm
     from domain.model.values import Installment, LateFee
 
 SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "₽": "RUB"}
-_MONEY = re.compile(r"^(?P<pre>[A-Za-z]{3}|[€$£¥₹₽])?\s*(?P<num>[-+]?[\d.,' ]*\d)\s*(?P<post>[A-Za-z]{3}|[€$£¥₹₽])?$")
+_MONEY = re.compile(r"(?P<pre>[A-Za-z]{3}|[€$£¥₹₽])?\s*(?P<num>[-+]?[\d.,' ]*\d)\s*(?P<post>[A-Za-z]{3}|[€$£¥₹₽])?")
 
 
 def ascii_digits(text: str, what: str) -> str:
@@ -64,7 +64,7 @@ def parse_number(text: str, what: str = "a number") -> Decimal:
 
 def parse_money(text: str, default_currency: str) -> Money:
     """8000EUR, 8000 EUR, 8.000,50€, €8,000.50, or 600 in the default currency."""
-    match = _MONEY.match(ascii_digits(text or "", "an amount").strip())
+    match = _MONEY.fullmatch(ascii_digits(text or "", "an amount").strip())
     if not match:
         raise BadInput(f"not an amount of money: {text!r} (try 8000EUR or 8.000,50€)")
     pre, post = match.group("pre"), match.group("post")
@@ -82,9 +82,9 @@ def parse_money(text: str, default_currency: str) -> Money:
 def parse_rate(text: str, default_currency: str) -> Money:
     """60/h or 60EUR/h: money per hour."""
     base = (text or "").strip()
-    if not re.search(r"/\s*h(our)?$", base, re.IGNORECASE):
+    if not re.search(r"/\s*h(our)?\Z", base, re.IGNORECASE):
         raise BadInput(f"not an hourly rate: {text!r} (try 60/h)")
-    money = parse_money(re.sub(r"/\s*h(our)?$", "", base, flags=re.IGNORECASE), default_currency)
+    money = parse_money(re.sub(r"/\s*h(our)?\Z", "", base, flags=re.IGNORECASE), default_currency)
     if not money.is_positive:
         raise BadInput(f"an hourly rate must be positive: {text!r}")
     return money

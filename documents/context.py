@@ -354,7 +354,7 @@ def _kept(home: Path | None, sha256: str) -> str | None:
 
 def _terms_version(ref: str, relationship: Relationship) -> int:
     text = ref.lower().removeprefix("v")
-    if not text.isdigit() or int(text) not in relationship.terms:
+    if not (text.isascii() and text.isdigit()) or int(text) not in relationship.terms:
         known = ", ".join(f"v{v}" for v in relationship.terms)
         raise BadInput(f"{relationship.handle} has no terms {ref} (it has {known})")
     return int(text)

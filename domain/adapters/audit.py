@@ -55,7 +55,8 @@ EVIDENCE_CHANGED = "evidence changed"
 IMPOSSIBLE = "impossible history"
 
 ANCHOR_FORMAT = 1
-_ANCHOR_LINE = re.compile(r"tratos-anchor v(\d+) (\S+) (\d+) ([0-9a-f]{64})\b")
+# Numbers in a note are written with the digits 0-9 (`\d` would read Arabic-Indic digits too).
+_ANCHOR_LINE = re.compile(r"tratos-anchor v([0-9]{1,9}) (\S+) ([0-9]{1,18}) ([0-9a-f]{64})(?![0-9A-Za-z])")
 SERIES_PREFIX = "invoices:"
 
 Progress = Callable[[int, int], None]
@@ -499,7 +500,7 @@ def stream_of_label(label: str) -> UUID:
     """`acme` -> its relationship stream; `invoices:F-2026` -> that invoice series; `stream:UUID`."""
     if label.startswith(SERIES_PREFIX):
         series, _, year = label.removeprefix(SERIES_PREFIX).rpartition("-")
-        if series and year.isdigit():
+        if series and year.isascii() and year.isdigit():
             return series_id(series, int(year))
         raise BadInput(f"invalid invoice series {label!r} in the anchor: expected invoices:SERIES-YEAR")
     if label.startswith("stream:"):
@@ -523,12 +524,16 @@ def parse_anchors(text: str, source: str = "the anchor note") -> list[Anchor]:
         match = _ANCHOR_LINE.search(line)
         if match is None:
             if "tratos-anchor" in line:
-                raise BadInput(f"unreadable anchor line: {line.strip()!r}")
+                raise BadInput(f"unreadable anchor line: {line.strip()!r} (expected `tratos-anchor v1 LABEL"
+                               " VERSION DIGEST`, its numbers in the digits 0-9)")
             continue
         fmt, label, version, digest = match.groups()
         if int(fmt) != ANCHOR_FORMAT:
             raise BadInput(f"anchor format v{fmt} is not known to this tratos (it reads v{ANCHOR_FORMAT})")
+        if int(version) < 1:  # version 0 is the empty chain: an anchor of it would check nothing
+            raise BadInput(f"the anchor of {label!r} names version {version}: versions start at 1")
         found.append(Anchor(stream_of_label(label), int(version), digest, source, label))
     if not found:
-        raise BadInput("no `tratos-anchor v1 …` line found in the anchor text")
+        what = "is empty" if not text.strip() else "has no `tratos-anchor v1 …` line"
+        raise BadInput(f"{source} {what}: give what `tratos audit anchor` printed")
     return found

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from domain.adapters.files import atomic_file, chunks, open_regular, read_regular, write_atomically
 from domain.model.errors import BadInput
-from domain.model.values import Evidence
+from domain.model.values import Evidence, check_text
 
 FOLDER = "evidence"
 EML_HEADERS = ("From", "To", "Date", "Subject")
@@ -141,6 +141,7 @@ class EvidenceFolder:
 def read_evidence(path: str | Path) -> tuple[bytes, Evidence]:
     """Read a file (regular, at most `FILE_LIMIT` bytes) and describe it, without keeping anything yet."""
     source = Path(path)
+    cited_name(source)
     content = read_regular(source, "evidence file")
     return content, describe(source, content)
 
@@ -149,6 +150,7 @@ def examine(path: str | Path) -> EvidenceFile:
     """Describe a user's file for an event by reading it once in blocks (regular files of at most
     `FILE_LIMIT` bytes; a FIFO or device is refused without being opened for reading)."""
     source, what = Path(path), "evidence file"
+    cited_name(source)
     digest, size, head = hashlib.sha256(), 0, b""
     with open_regular(source, what) as reader:
         try:
@@ -160,6 +162,18 @@ def examine(path: str | Path) -> EvidenceFile:
         except OSError as error:
             raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
     return EvidenceFile(source, _evidence(source, digest.hexdigest(), size, head))
+
+
+def cited_name(source: Path) -> str:
+    """The name a user's file is cited by: one line shown as it is stored (the text policy of
+    single-line fields, ADR-26), else refused before it is read. Checked here, where a file is
+    described, not in `Evidence`: stores holding such names from before must still load (ADR-33)."""
+    name = source.name[:200]
+    try:
+        check_text(name, f"the evidence file name {name!r}", required=False, limit=200)
+    except BadInput as problem:
+        raise BadInput(f"{problem}: rename the file and give it again; nothing was recorded") from None
+    return name
 
 
 def describe(source: Path, content: bytes) -> Evidence:
@@ -174,7 +188,7 @@ def _evidence(source: Path, sha256: str, size: int, head: bytes) -> Evidence:
         media_type = "message/rfc822"
         message = email.message_from_bytes(head, policy=email.policy.default)
         headers = {name.lower(): str(message[name]) for name in EML_HEADERS if message[name]}
-    return Evidence(sha256=sha256, name=source.name[:200], size=size, media_type=media_type, headers=headers)
+    return Evidence(sha256=sha256, name=cited_name(source), size=size, media_type=media_type, headers=headers)
 
 
 def gather(paths: Iterable[str | Path]) -> list[EvidenceFile]:

@@ -57,7 +57,7 @@ SQLITE_SYNCHRONOUS = "FULL"
 CONNECT_TIMEOUT = 5
 # Seconds a writer waits for its turn on a stream before going ahead optimistically.
 LOCK_WAIT = 10
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 POSTGRES_EXTRA = "PostgreSQL needs the postgres extra: pip install 'tratos[postgres]'"
@@ -230,7 +230,7 @@ class PostgresLocation:
                 raise StoreUnavailable(
                     f"unknown option {key!r} in the database URL: only ?schema=NAME is understood"
                     " (libpq settings such as PGSSLMODE can be set as environment variables)")
-            if not _IDENTIFIER.match(value):
+            if not _IDENTIFIER.fullmatch(value):
                 raise StoreUnavailable(
                     f"invalid schema name {value!r}: use letters, digits and underscores,"
                     " starting with a letter, at most 63 characters")

@@ -281,8 +281,12 @@ def _records(path: Path, digest: Any, progress: Progress | None, size: int, offs
             value = _parse(path, number, raw)
             if value.get("end") is True:
                 _only_keys(path, number, value, END_KEYS, "the end line")
-                if value.get("events") != number - 2:
-                    raise BadInput(f"{path.name}: the end line counts {value.get('events')} events,"
+                counted = value.get("events")
+                if not _whole_number(counted):
+                    raise BadInput(f"{path.name}: the end line's event count is {counted!r}, not a whole"
+                                   " number; nothing was imported")
+                if counted != number - 2:
+                    raise BadInput(f"{path.name}: the end line counts {counted!r} events,"
                                    f" the file holds {number - 2}; nothing was imported")
                 if source.readline():
                     raise BadInput(f"{path.name} line {number + 1}: nothing may follow the end line")
@@ -297,13 +301,20 @@ def _check_header(path: Path, line: bytes) -> None:
     value = _parse(path, 1, line) if line.strip() else {}
     if value.get("format") != FORMAT:
         raise BadInput(f"{path.name} is not a tratos export (its first line has no \"format\": \"{FORMAT}\")")
-    if value.get("format_version") in READABLE_VERSIONS:
-        _only_keys(path, 1, value, HEADER_KEYS, "the header")
     version = value.get("format_version")
+    if not _whole_number(version):
+        raise BadInput(f"{path.name}: its header's format_version is {version!r}, not a whole number;"
+                       " nothing was imported")
     if version not in READABLE_VERSIONS:
         readable = ", ".join(str(v) for v in READABLE_VERSIONS)
-        raise BadInput(f"{path.name} has export format version {version}, which this tratos"
+        raise BadInput(f"{path.name} has export format version {version!r}, which this tratos"
                        f" ({tratos_version()}) cannot read (it reads version {readable})")
+    _only_keys(path, 1, value, HEADER_KEYS, "the header")
+
+
+def _whole_number(value: Any) -> bool:
+    """A JSON integer, as export writes counts and versions: not true (== 1), 1.0 or "1"."""
+    return type(value) is int
 
 
 def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
@@ -331,7 +342,7 @@ def _record(path: Path, number: int, value: dict[str, Any]) -> _Record:
     except (KeyError, TypeError, ValueError, AttributeError):
         raise BadInput(f"{path.name} line {number} is not a record (stream, version, topic, state);"
                        " nothing was imported") from None
-    if not (isinstance(version, int) and version > 0 and isinstance(topic, str) and isinstance(state, dict)):
+    if not (_whole_number(version) and version > 0 and isinstance(topic, str) and isinstance(state, dict)):
         raise BadInput(f"{path.name} line {number} has a malformed version, topic or state;"
                        " nothing was imported")
     return _Record(number, stream, version, topic, state)

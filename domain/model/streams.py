@@ -14,11 +14,11 @@ from typing import Any
 from domain.model.errors import BadInput
 
 TRATOS_NAMESPACE = uuid.UUID("5b7c3f0e-8d1a-4a57-9a53-7f1d2f7f6a01")
-_HANDLE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+_HANDLE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
 
 
 def check_handle(handle: str) -> str:
-    if not _HANDLE.match(handle or ""):
+    if not _HANDLE.fullmatch(handle or ""):  # fullmatch: `$` would let "acme\n" pass
         raise BadInput(
             f"invalid client handle {handle!r}: use lowercase letters, digits and dashes"
             " (like 'acme' or 'north-wind'), at most 40 characters"

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from cli.main import main
 
 TODAY = "2026-03-31"
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 @dataclass(frozen=True)

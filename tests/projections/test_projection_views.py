@@ -14,7 +14,7 @@ from domain.model.money import Money
 from domain.model.values import LateFee
 from projections import ReadModels
 
-MONEY = re.compile(r"^-?\d+(\.\d+)?$")
+MONEY = re.compile(r"-?\d+(\.\d+)?\Z")
 
 
 @pytest.fixture
