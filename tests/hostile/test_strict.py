@@ -197,3 +197,10 @@ def test_an_export_says_its_numbers_as_whole_numbers(empty_home: Path, exported:
 def test_the_export_itself_still_imports(empty_home: Path, exported: list[dict], tmp_path: Path) -> None:
     ok(empty_home, "import", str(forged(exported, tmp_path)))
     assert len(store_rows(empty_home)) == len(exported) - 2
+
+
+@pytest.mark.parametrize("ref", ["v\u0661", "\u0661", "v\uff11"], ids=ascii)
+def test_a_terms_version_is_written_with_the_digits_0_to_9(acme: Path, tmp_path: Path, ref: str) -> None:
+    out = tmp_path / "terms.pdf"
+    refused(acme, ("pdf", "terms", "acme", ref, "-o", str(out)), "acme has no terms")
+    assert not out.exists()
