@@ -8,7 +8,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from domain.adapters.library_internals import without_pydantic_plugins
 
@@ -176,10 +176,8 @@ def _replacing_what_cannot_be_shown() -> None:
     """Output in an encoding that cannot hold a character (PYTHONIOENCODING=latin-1 and a €)
     shows a replacement for it instead of failing the command."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with suppress(AttributeError, ValueError, OSError):  # not a text file of io's, or already written to
             stream.reconfigure(errors="replace")
-        except (AttributeError, ValueError, OSError):  # not a text file of io's, or already written to
-            pass
 
 
 def output_failed(error: BaseException) -> bool:
@@ -288,7 +286,5 @@ def _fail(error: BaseException | None, message: str, code: int) -> None:
 
 def _say(line: str) -> None:
     """One line on stderr; a stderr that cannot take it changes nothing (the exit code still says)."""
-    try:
+    with suppress(OSError):
         click.echo(line, err=True)
-    except OSError:
-        pass
