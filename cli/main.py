@@ -8,7 +8,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from domain.adapters.library_internals import without_pydantic_plugins
 
@@ -74,6 +74,8 @@ class LazyGroup(click.Group):
         except UnknownClient as error:
             raise _with_suggestion(ctx.obj, error) from error
         except Exception as error:
+            if output_failed(error):
+                raise  # the output, not the store: main() says what it means (recorded or not)
             failure = _storage_failure(ctx.obj, error)
             if failure is None:
                 raise
@@ -141,19 +143,89 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one `error:` line on stderr and an exit code."""
     from domain.model.errors import TratosError
 
+    _replacing_what_cannot_be_shown()
+    context: click.Context | None = None
     with _libraries_quiet():
         try:
             args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
-            code = tratos.main(args=args, prog_name="tratos", standalone_mode=False)
+            tratos._main_shell_completion({}, "tratos")  # `_TRATOS_COMPLETE=bash_source tratos` (README)
+            # The context is kept (not `tratos.main`) so that when writing the output fails, the
+            # session says whether the command had recorded already.
+            with tratos.make_context("tratos", args) as context:
+                code = tratos.invoke(context)
+            _flush_output()
+        except click.exceptions.Exit as done:  # --help, --version, ctx.exit(n)
+            code = done.exit_code
+        except OSError as error:
+            if not output_failed(error):
+                _fail(error, f"{type(error).__name__}: {error}", 1)
+            _output_lost(error, context)
+            code = 0
         except TratosError as error:
             _fail(error, str(error), error.exit_code)
-        except click.exceptions.Abort:
+        except (click.exceptions.Abort, EOFError, KeyboardInterrupt):
             _fail(None, "aborted", 1)
         except click.ClickException as error:
             _fail(error, error.format_message(), 2)
         except Exception as error:  # a bug or an environment problem: still one line
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _replacing_what_cannot_be_shown() -> None:
+    """Output in an encoding that cannot hold a character (PYTHONIOENCODING=latin-1 and a €)
+    shows a replacement for it instead of failing the command."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(AttributeError, ValueError, OSError):  # not a text file of io's, or already written to
+            stream.reconfigure(errors="replace")
+
+
+def output_failed(error: BaseException) -> bool:
+    """Whether `error` is this process's output failing (a full disk, a closed pipe).
+
+    The write that failed is the innermost frame: click's `echo` writing to standard output,
+    or main's last flush of it. (Retrying the flush cannot tell: a failed write drops its buffer.)
+    """
+    if not isinstance(error, OSError):
+        return False
+    innermost = error.__traceback__
+    while innermost is not None and innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    if innermost is None:
+        return False
+    frame = innermost.tb_frame
+    return frame.f_code is _flush_output.__code__ or (
+        frame.f_code.co_name == "echo" and frame.f_locals.get("file") is sys.stdout)
+
+
+def _flush_output() -> None:
+    """What is still buffered fails here, inside main, not in the interpreter's last flush."""
+    sys.stdout.flush()
+
+
+def _output_lost(error: OSError, context: click.Context | None) -> None:
+    """The output could not be written. If the command recorded, it is done: saying `error:`
+    would invite a retry that records twice, so it is a warning and exit 0; else an error.
+
+    Standard output then goes to the null device (Python's recipe for SIGPIPE), so the
+    interpreter's last flush neither fails nor prints.
+    """
+    _silence_stdout()
+    reason = error.strerror or str(error)
+    session = context.obj if context is not None else None
+    if isinstance(session, Session) and session.recorded:
+        _say(f"warning: recorded, but its confirmation could not be written ({reason})")
+        return
+    _fail(error, f"cannot write the output: {reason}", 1)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (in-process, the tests' streams)
+        pass
 
 
 def _debugging() -> bool:
@@ -208,5 +280,11 @@ def _fail(error: BaseException | None, message: str, code: int) -> None:
     # One line, and printable whatever it quotes (a lone surrogate would fail to print).
     message = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
     first_line = " ".join(message.split()) or "failed"
-    click.echo(f"error: {first_line}", err=True)
+    _say(f"error: {first_line}")
     sys.exit(code)
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot take it changes nothing (the exit code still says)."""
+    with suppress(OSError):
+        click.echo(line, err=True)

@@ -25,6 +25,7 @@ class Session:
         self.database_url = database_url
         self._app: Tratos | None = None
         self._projecting: Any = None  # read models opened only to project what this command recorded
+        self.recorded = False  # whether this command committed events (a failed confirmation is then a warning)
 
     @cached_property
     def home(self) -> Path:
@@ -78,6 +79,7 @@ class Session:
             if self.database_url:
                 kwargs["database_url"] = self.database_url
             self._app = Tratos(**kwargs)
+            self._app.after_recording(self._note_recorded)
             self._app.after_recording(self._catch_up_read_side)
         return self._app
 
@@ -125,6 +127,9 @@ class Session:
             if self._app is not None:
                 self._app.close()
                 self._app = None
+
+    def _note_recorded(self) -> None:
+        self.recorded = True
 
     def _catch_up_read_side(self) -> None:
         """After a command recorded, project what it recorded while its event classes are loaded.

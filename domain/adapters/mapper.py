@@ -72,7 +72,9 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
     state = dict(state)
     version = state.pop("class_version", 1)
     current = getattr(cls, "class_version", 1)
-    if not isinstance(version, int) or version > current:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ValueError(f"{cls.__name__} class version {version!r} is not one tratos ever wrote")
+    if version > current:
         raise ValueError(f"{cls.__name__} version {version} is newer than this tratos knows ({current})")
     while version < current:
         getattr(cls, f"upcast_v{version}_v{version + 1}")(state)

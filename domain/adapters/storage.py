@@ -215,7 +215,11 @@ class PostgresLocation:
 
     @classmethod
     def parse(cls, url: str) -> PostgresLocation:
-        parts = urlsplit(url.strip())
+        try:
+            parts = urlsplit(url.strip())
+        except ValueError as error:  # "Invalid IPv6 URL": a bracket never closed
+            raise StoreUnavailable(f"the database URL {redact(url)!r} cannot be read ({error}):"
+                                   f" expected {URL_FORM}") from None
         if parts.scheme not in ("postgresql", "postgres"):
             raise StoreUnavailable(f"unsupported database URL {redact(url)!r}: expected {URL_FORM}")
         userinfo, _, hostport = parts.netloc.rpartition("@")

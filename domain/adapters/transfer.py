@@ -322,6 +322,9 @@ def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
         value = json.loads(raw)
     except ValueError:
         raise BadInput(f"{path.name} line {number} is not JSON; nothing was imported") from None
+    except RecursionError:  # "[[[[…" nested beyond the parser's depth: no export writes that
+        raise BadInput(f"{path.name} line {number} is not JSON (nested too deeply); nothing was"
+                       " imported") from None
     if not isinstance(value, dict):
         raise BadInput(f"{path.name} line {number} is not a JSON object; nothing was imported")
     return value

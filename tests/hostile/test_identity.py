@@ -316,9 +316,11 @@ def test_verify_fails_a_signature_made_outside_its_certificate_period(with_terms
     before = snapshot(home)
     outcome = run(home, "verify", str(out))
     assert outcome.code == 1, outcome.stdout
-    assert outcome.stderr == ""
+    assert len(outcome.stderr_lines) == 1, outcome.stderr  # the report on stdout, one `error:` line
+    assert outcome.stderr.startswith(f"error: {out} does not verify: ")
     assert "Issued by this store: yes" in outcome.stdout
     verdict = outcome.stdout.splitlines()[-1]
+    assert outcome.stderr_lines[0].removeprefix(f"error: {out} does not verify: ") in verdict
     assert verdict.startswith("Verdict: NOT OK") and "validity period" in verdict and words in verdict
     assert "its certificate was not valid when it signed" in outcome.stdout
     as_json = run(home, "--json", "verify", str(out))
