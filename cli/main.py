@@ -205,7 +205,8 @@ def _flush_output() -> None:
 
 def _output_lost(error: OSError, context: click.Context | None) -> None:
     """The output could not be written. If the command recorded, it is done: saying `error:`
-    would invite a retry that records twice, so it is a warning and exit 0; else an error.
+    would invite a retry that records twice, so it is a warning and exit 0. Else a closed pipe
+    is the reader's choice (`tratos timeline acme | head -1`), quiet; anything else an error.
 
     Standard output then goes to the null device (Python's recipe for SIGPIPE), so the
     interpreter's last flush neither fails nor prints.
@@ -216,6 +217,8 @@ def _output_lost(error: OSError, context: click.Context | None) -> None:
     if isinstance(session, Session) and session.recorded:
         _say(f"warning: recorded, but its confirmation could not be written ({reason})")
         return
+    if isinstance(error, BrokenPipeError):  # the reader left on purpose (`| head`): nothing to say
+        sys.exit(0)
     _fail(error, f"cannot write the output: {reason}", 1)
 
 
