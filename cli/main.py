@@ -139,6 +139,9 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
     ctx.call_on_close(ctx.obj.close)
 
 
+COMPLETE_VAR = "_TRATOS_COMPLETE"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: errors become one `error:` line on stderr and an exit code."""
     from domain.model.errors import TratosError
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     with _libraries_quiet():
         try:
             args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
-            tratos._main_shell_completion({}, "tratos")  # `_TRATOS_COMPLETE=bash_source tratos` (README)
+            _complete_if_asked()
             # The context is kept (not `tratos.main`) so that when writing the output fails, the
             # session says whether the command had recorded already.
             with tratos.make_context("tratos", args) as context:
@@ -170,6 +173,16 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as error:  # a bug or an environment problem: still one line
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _complete_if_asked() -> None:
+    """`_TRATOS_COMPLETE=bash_source tratos` (README): answer the shell's completion, then exit
+    (what `click.Command.main` does first; the context is kept here instead, see `main`)."""
+    instruction = os.environ.get(COMPLETE_VAR)
+    if instruction:
+        from click.shell_completion import shell_complete
+
+        sys.exit(shell_complete(tratos, {}, "tratos", COMPLETE_VAR, instruction))
 
 
 def _replacing_what_cannot_be_shown() -> None:
