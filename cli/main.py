@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+import io
 import logging
 import os
 import sys
@@ -185,9 +187,24 @@ def _complete_if_asked() -> None:
         sys.exit(shell_complete(tratos, {}, "tratos", COMPLETE_VAR, instruction))
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the shell closed it (`tratos note acme x >&-`, Python then has none):
+    every write fails as a full disk does, so the command's output is lost the same way."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
 def _replacing_what_cannot_be_shown() -> None:
     """Output in an encoding that cannot hold a character (PYTHONIOENCODING=latin-1 and a €)
-    shows a replacement for it instead of failing the command."""
+    shows a replacement for it instead of failing the command; a closed stdout fails its writes."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    if sys.stderr is None:  # nowhere to say anything: the exit code still tells
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     for stream in (sys.stdout, sys.stderr):
         with suppress(AttributeError, ValueError, OSError):  # not a text file of io's, or already written to
             stream.reconfigure(errors="replace")
@@ -207,7 +224,7 @@ def output_failed(error: BaseException) -> bool:
     if innermost is None:
         return False
     frame = innermost.tb_frame
-    return frame.f_code is _flush_output.__code__ or (
+    return frame.f_code in (_flush_output.__code__, _ClosedOutput.write.__code__) or (
         frame.f_code.co_name == "echo" and frame.f_locals.get("file") is sys.stdout)
 
 

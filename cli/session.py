@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from domain.services.application import Tratos
 
 IDENTITY_FILE = "identity.json"
+IDENTITY_LIMIT = 1 << 20  # a few hundred bytes in practice
 
 
 class Session:
@@ -42,13 +43,17 @@ class Session:
         A damaged file (not JSON, not an object of texts, unreadable) is one `error:`
         line saying how to write it again, never a JSONDecodeError.
         """
-        from domain.model.errors import Refused
+        from domain.adapters.files import read_regular
+        from domain.model.errors import BadInput, Refused
+        from domain.model.values import check_text
 
         path = self.home / IDENTITY_FILE
-        try:
-            value = json.loads(path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return {}
+        try:  # a regular file, bounded: a FIFO or /dev/zero put in its place must not hang us
+            value = json.loads(read_regular(path, IDENTITY_FILE, limit=IDENTITY_LIMIT).decode("utf-8"))
+        except BadInput as error:
+            raise Refused(_damaged(path, str(error))) from None
         except RecursionError as error:  # "[[[[…" nested beyond the parser's depth
             raise Refused(_damaged(path, "nested too deeply")) from error
         except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -56,6 +61,10 @@ class Session:
             raise Refused(_damaged(path, reason)) from error
         if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
             raise Refused(_damaged(path, "not an object of texts"))
+        try:  # the name signs every event as its actor: the one text policy holds for it too
+            check_text(value.get("name", "-"), "the name", limit=200)
+        except BadInput as error:
+            raise Refused(_damaged(path, str(error))) from None
         return value
 
     @property

@@ -56,7 +56,8 @@ IMPOSSIBLE = "impossible history"
 
 ANCHOR_FORMAT = 1
 # Numbers in a note are written with the digits 0-9 (`\d` would read Arabic-Indic digits too).
-_ANCHOR_LINE = re.compile(r"tratos-anchor v([0-9]{1,9}) (\S+) ([0-9]{1,18}) ([0-9a-f]{64})(?![0-9A-Za-z])")
+# A quoting prefix is fine (an email reply); after the digest, nothing but blanks (ADR-33).
+_ANCHOR_LINE = re.compile(r"tratos-anchor v([0-9]{1,9}) (\S+) ([0-9]{1,18}) ([0-9a-f]{64})[ \t]*\Z")
 SERIES_PREFIX = "invoices:"
 
 Progress = Callable[[int, int], None]

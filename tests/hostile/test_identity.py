@@ -382,6 +382,8 @@ DAMAGED = {
     "a-number-for-a-name": b'{"name": 5, "email": "a@x.es"}',
     "nested-deeply": b"[" * 100_000,
     "nul-bytes": b"\x00" * 64,
+    "bidi-in-the-name": '{"name": "Ana \u202eGarc\u00eda", "email": "a@x.es"}'.encode(),
+    "two-lines-in-the-name": b'{"name": "Ana\\nGarcia", "email": "a@x.es"}',
 }
 
 
@@ -405,6 +407,19 @@ def test_identity_json_that_is_a_folder_is_one_error_line(with_terms):
     (home / "identity.json").mkdir()
     before = store_rows(home)
     refused(run(home, "status"), 1, "identity.json is damaged")
+    assert store_rows(home) == before
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_identity_json_that_is_not_a_regular_file_is_one_error_line_not_a_hang(with_terms, kind):
+    home = with_terms
+    (home / "identity.json").unlink()
+    if kind == "fifo":
+        os.mkfifo(home / "identity.json")
+    else:
+        (home / "identity.json").symlink_to("/dev/zero")
+    before = store_rows(home)
+    refused(run(home, "note", "acme", "hello"), 1, "identity.json is damaged")
     assert store_rows(home) == before
 
 

@@ -72,14 +72,15 @@ def snapshot(home: Path) -> tuple:
     return store_rows(home), evidence_files(home)
 
 
-def script(home: Path, *args: str, stdout, env: dict[str, str] | None = None) -> tuple[int, str]:
+def script(home: Path, *args: str, stdout, env: dict[str, str] | None = None,
+           closed: bool = False) -> tuple[int, str]:
     """The real `tratos` script on `home`'s store, its standard output `stdout`; (exit code, stderr)."""
     tratos = Path(sys.executable).with_name("tratos")
     settings = {**os.environ, "TRATOS_TODAY": TODAY, "LC_ALL": "C.UTF-8", **(env or {})}
     for unset in ("TRATOS_DEBUG", "TRATOS_DATABASE_URL", "TRATOS_HOME"):
         settings.pop(unset, None)
     done = subprocess.run([str(tratos), *store_args(home), *args], stdout=stdout, stderr=subprocess.PIPE,
-                          env=settings, timeout=120)
+                          env=settings, timeout=120, preexec_fn=(lambda: os.close(1)) if closed else None)
     return done.returncode, done.stderr.decode("utf-8", "replace")
 
 
@@ -91,6 +92,8 @@ def closed_pipe() -> int:
 
 
 def written_to(where: str, home: Path, *args: str) -> tuple[int, str]:
+    if where == "closed-stdout":  # `tratos … >&-`: the process starts with no standard output
+        return script(home, *args, stdout=None, closed=True)
     if where == "full-disk":
         with open("/dev/full", "wb") as full:
             return script(home, *args, stdout=full)
@@ -101,8 +104,9 @@ def written_to(where: str, home: Path, *args: str) -> tuple[int, str]:
         os.close(writer)
 
 
-OUTPUTS = ["full-disk", "closed-pipe"]
-REASONS = {"full-disk": "No space left on device", "closed-pipe": "Broken pipe"}
+OUTPUTS = ["full-disk", "closed-pipe", "closed-stdout"]
+REASONS = {"full-disk": "No space left on device", "closed-pipe": "Broken pipe",
+           "closed-stdout": "standard output is closed"}
 
 
 # ---------------------------------------------------------- stdout that cannot be written

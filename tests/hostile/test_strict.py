@@ -204,3 +204,12 @@ def test_a_terms_version_is_written_with_the_digits_0_to_9(acme: Path, tmp_path:
     out = tmp_path / "terms.pdf"
     refused(acme, ("pdf", "terms", "acme", ref, "-o", str(out)), "acme has no terms")
     assert not out.exists()
+
+
+def test_an_anchor_line_is_valid_whole(acme: Path) -> None:
+    """Whatever follows the digest on its line makes the anchor unreadable (a quoting prefix does not)."""
+    printed = ok(acme, "audit", "anchor", "acme").stdout
+    anchor = next(line for line in printed.splitlines() if line.startswith("tratos-anchor"))
+    assert run(acme, "audit", "verify", "--anchor", f"> {anchor}").code == 0
+    refused(acme, ("audit", "verify", "--anchor", f"{anchor} extra"), "unreadable anchor line")
+    refused(acme, ("audit", "verify", "--anchor", f"{anchor}\u202e"), "unreadable anchor line")
