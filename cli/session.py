@@ -45,7 +45,6 @@ class Session:
         """
         from domain.adapters.files import read_regular
         from domain.model.errors import BadInput, Refused
-        from domain.model.values import check_text
 
         path = self.home / IDENTITY_FILE
         if not os.path.lexists(path):
@@ -61,10 +60,6 @@ class Session:
             raise Refused(_damaged(path, reason)) from error
         if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
             raise Refused(_damaged(path, "not an object of texts"))
-        try:  # the name signs every event as its actor: the one text policy holds for it too
-            check_text(value.get("name", "-"), "the name", limit=200)
-        except BadInput as error:
-            raise Refused(_damaged(path, str(error))) from None
         return value
 
     @property

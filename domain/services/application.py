@@ -181,6 +181,7 @@ class Tratos(Application):
 
     def _decide_and_save(self, handle: str, decide: Callable[[Any], Any],
                          load: Callable[[str], Any]) -> Recorded:
+        _check_actor(self.actor)
         meaning = None
         for attempt in range(ATTEMPTS):
             aggregate = load(handle)
@@ -207,6 +208,7 @@ class Tratos(Application):
 
         if self.exists(handle):
             raise Refused(f"client {handle!r} already exists")
+        _check_actor(self.actor)
         relationship = Relationship.open(stream_id(handle), handle, client, on, self.actor)
         try:
             self.save(relationship)
@@ -384,3 +386,11 @@ def _one(_event: Any) -> None:
     """Commands that save only the relationship return no extra aggregates."""
     return None
 
+
+def _check_actor(actor: str) -> None:
+    """The actor signs every event recorded: the one text policy holds for it (ADR-26, ADR-32)."""
+    if actor:
+        from domain.model.values import check_text
+
+        check_text(actor, "your name (the actor of what is recorded; mend it with `tratos init --force`)",
+                   limit=200)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import os
 import re
 import shutil
@@ -382,8 +383,6 @@ DAMAGED = {
     "a-number-for-a-name": b'{"name": 5, "email": "a@x.es"}',
     "nested-deeply": b"[" * 100_000,
     "nul-bytes": b"\x00" * 64,
-    "bidi-in-the-name": '{"name": "Ana \u202eGarc\u00eda", "email": "a@x.es"}'.encode(),
-    "two-lines-in-the-name": b'{"name": "Ana\\nGarcia", "email": "a@x.es"}',
 }
 
 
@@ -407,6 +406,16 @@ def test_identity_json_that_is_a_folder_is_one_error_line(with_terms):
     (home / "identity.json").mkdir()
     before = store_rows(home)
     refused(run(home, "status"), 1, "identity.json is damaged")
+    assert store_rows(home) == before
+
+
+@pytest.mark.parametrize("name", ["Ana \u202eGarc\u00eda", "Ana\nGarcia"])
+def test_a_name_against_the_text_policy_records_nothing(with_terms, name):
+    """The name in identity.json is the actor of every event: refused before anything is recorded."""
+    home = with_terms
+    (home / "identity.json").write_text(json.dumps({"name": name, "email": "a@x.es"}), encoding="utf-8")
+    before = store_rows(home)
+    refused(run(home, "note", "acme", "hello"), 2, "your name")
     assert store_rows(home) == before
 
 
