@@ -20,9 +20,6 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "cli"))  # cli_support, shared with the CLI tests
-
 from cli_support import (  # noqa: E402
     OPENED,
     TODAY,
@@ -31,7 +28,6 @@ from cli_support import (  # noqa: E402
     ok,
     run,
     store_rows,
-    use_database,
     write_eml,
 )
 
@@ -40,12 +36,6 @@ from domain.adapters.files import FILE_LIMIT  # noqa: E402
 SCRIPT = Path(sys.executable).parent / "tratos"
 EXTRA_LINE = "error: PostgreSQL needs the postgres extra: pip install 'tratos[postgres]'"
 
-
-@pytest.fixture
-def cli_home(store) -> Iterator[Path]:
-    """An empty tratos home for one test, its store on this test's backend."""
-    with use_database(Path(store.home), store.database_url) as home:
-        yield home
 
 
 @pytest.fixture

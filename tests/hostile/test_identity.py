@@ -16,14 +16,10 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-
 from cli_support import (  # noqa: E402
     TODAY,
     database_of,
@@ -32,7 +28,6 @@ from cli_support import (  # noqa: E402
     run,
     store_args,
     store_rows,
-    use_database,
 )
 from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
@@ -107,12 +102,6 @@ def refused(outcome, code: int, *words: str) -> str:
 def snapshot(home: Path) -> tuple:
     return store_rows(home), evidence_files(home), identity_files(home)
 
-
-@pytest.fixture
-def cli_home(store) -> Iterator[Path]:
-    """An empty tratos home whose store is this test's backend (as tests/cli/conftest.py's)."""
-    with use_database(Path(store.home), store.database_url) as home:
-        yield home
 
 
 @pytest.fixture

@@ -15,9 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))  # the CLI tests' helpers
-
 from cli_support import (  # noqa: E402
     IN_FORCE,
     TODAY,

@@ -18,9 +18,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))  # the CLI tests' helpers
-
 from cli_support import (  # noqa: E402
     IN_FORCE,
     TODAY,

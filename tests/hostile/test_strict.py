@@ -10,14 +10,10 @@ they were, on both backends.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))  # the CLI tests' helpers
-
 from cli_support import IN_FORCE, copied, evidence_files, given, ok, run, store_rows, use_database  # noqa: E402
 
 HEX = "ab" * 32
@@ -35,12 +31,6 @@ def acme(module_store, store) -> Iterator[Path]:
     with copied(spec, store) as home:
         yield home
 
-
-@pytest.fixture
-def empty_home(store) -> Iterator[Path]:
-    """An empty tratos home for one test, its store on this test's backend (as `cli_home`)."""
-    with use_database(Path(store.home), store.database_url) as home:
-        yield home
 
 
 def refused(home: Path, args: tuple[str, ...], message: str, code: int = 2) -> None:
@@ -181,7 +171,7 @@ FORGERIES = {
 
 
 @pytest.mark.parametrize("kind", FORGERIES)
-def test_an_export_says_its_numbers_as_whole_numbers(empty_home: Path, exported: list[dict], tmp_path: Path,
+def test_an_export_says_its_numbers_as_whole_numbers(cli_home: Path, exported: list[dict], tmp_path: Path,
                                                       kind: str) -> None:
     changes, message = FORGERIES[kind]
     count = len(exported) - 2
@@ -190,13 +180,13 @@ def test_an_export_says_its_numbers_as_whole_numbers(empty_home: Path, exported:
                       for key, value in fields.items()} for part, fields in changes.items()}
     message = message.replace("COUNT.0", repr(float(count))).replace("COUNT", str(count))
     path = forged(exported, tmp_path, **changes)
-    refused(empty_home, ("import", str(path)), message)
-    assert store_rows(empty_home) == [] and evidence_files(empty_home) == []
+    refused(cli_home, ("import", str(path)), message)
+    assert store_rows(cli_home) == [] and evidence_files(cli_home) == []
 
 
-def test_the_export_itself_still_imports(empty_home: Path, exported: list[dict], tmp_path: Path) -> None:
-    ok(empty_home, "import", str(forged(exported, tmp_path)))
-    assert len(store_rows(empty_home)) == len(exported) - 2
+def test_the_export_itself_still_imports(cli_home: Path, exported: list[dict], tmp_path: Path) -> None:
+    ok(cli_home, "import", str(forged(exported, tmp_path)))
+    assert len(store_rows(cli_home)) == len(exported) - 2
 
 
 @pytest.mark.parametrize("ref", ["v\u0661", "\u0661", "v\uff11"], ids=ascii)
