@@ -7,6 +7,7 @@ saying what was expected.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
@@ -22,21 +23,28 @@ SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₹": "INR", "�
 _MONEY = re.compile(r"(?P<pre>[A-Za-z]{3}|[€$£¥₹₽])?\s*(?P<num>[-+]?[\d.,' ]*\d)\s*(?P<post>[A-Za-z]{3}|[€$£¥₹₽])?")
 
 
-def ascii_digits(text: str, what: str) -> str:
-    """Numbers are written with the digits 0-9, in amounts, dates, hours and counts alike (ADR-26).
+def plain(text: str, what: str) -> str:
+    """A notation as typed: digits 0-9 and no control characters, in amounts, rates, percentages,
+    dates, hours and counts alike (ADR-26).
 
     Python reads Arabic-Indic or full-width digits as numbers; refusing them everywhere keeps one
-    rule, where reading them in some places (amounts) and not others (dates) was two.
+    rule, where reading them in some places (amounts) and not others (dates) was two. Surrounding
+    spaces are forgiven; a newline, tab or escape is refused, not stripped ("60/h\\n" is a typo
+    or a paste from somewhere else, and the user should see it).
     """
     other = next((c for c in text or "" if c.isdigit() and not c.isascii()), None)
     if other is not None:
         raise BadInput(f"write {what} with the digits 0-9: {text!r} has {other!r} (U+{ord(other):04X})")
+    control = next((c for c in text or "" if unicodedata.category(c)[0] == "C"
+                    or unicodedata.category(c) in ("Zl", "Zp")), None)
+    if control is not None:
+        raise BadInput(f"{what} contains a control character (U+{ord(control):04X}): {text!r}")
     return text
 
 
 def parse_number(text: str, what: str = "a number") -> Decimal:
     """'8.000,50' and '8,000.50' and '8000.5' alike; a lone separator before 3 digits groups thousands."""
-    raw = ascii_digits(text, what).strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
+    raw = plain(text, what).strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
     if not re.fullmatch(r"[-+]?\d[\d.,]*", raw):
         raise BadInput(f"not {what}: {text!r}")
     dots, commas = raw.count("."), raw.count(",")
@@ -64,7 +72,7 @@ def parse_number(text: str, what: str = "a number") -> Decimal:
 
 def parse_money(text: str, default_currency: str) -> Money:
     """8000EUR, 8000 EUR, 8.000,50€, €8,000.50, or 600 in the default currency."""
-    match = _MONEY.fullmatch(ascii_digits(text or "", "an amount").strip())
+    match = _MONEY.fullmatch(plain(text or "", "an amount").strip())
     if not match:
         raise BadInput(f"not an amount of money: {text!r} (try 8000EUR or 8.000,50€)")
     pre, post = match.group("pre"), match.group("post")
@@ -81,7 +89,7 @@ def parse_money(text: str, default_currency: str) -> Money:
 
 def parse_rate(text: str, default_currency: str) -> Money:
     """60/h or 60EUR/h: money per hour."""
-    base = (text or "").strip()
+    base = plain(text or "", "an hourly rate").strip()
     if not re.search(r"/\s*h(our)?\Z", base, re.IGNORECASE):
         raise BadInput(f"not an hourly rate: {text!r} (try 60/h)")
     money = parse_money(re.sub(r"/\s*h(our)?\Z", "", base, flags=re.IGNORECASE), default_currency)
@@ -91,7 +99,7 @@ def parse_rate(text: str, default_currency: str) -> Money:
 
 
 def parse_percent(text: str) -> Decimal:
-    base = (text or "").strip()
+    base = plain(text or "", "a percentage").strip()
     if not base.endswith("%"):
         raise BadInput(f"not a percentage: {text!r} (try 50%)")
     value = parse_number(base[:-1], "a percentage")
@@ -102,7 +110,7 @@ def parse_percent(text: str) -> Decimal:
 
 def parse_date(text: str, today: date) -> date:
     """ISO dates (2026-01-15), `today` and `yesterday`."""
-    word = ascii_digits(text or "", "a date").strip().lower()
+    word = plain(text or "", "a date").strip().lower()
     if word == "today":
         return today
     if word == "yesterday":
@@ -119,7 +127,7 @@ def _bad_date(text: str) -> date:
 
 def parse_hours(text: str) -> Decimal:
     """3.5, 3,5, 3h or 3:30."""
-    base = ascii_digits(text or "", "hours").strip().lower().removesuffix("h").strip()
+    base = plain(text or "", "hours").strip().lower().removesuffix("h").strip()
     if re.fullmatch(r"\d{1,3}:\d{2}", base):
         hours, minutes = base.split(":")
         if int(minutes) >= 60:
@@ -160,7 +168,7 @@ def parse_late_fee(text: str, default_currency: str) -> LateFee:
     """statutory-eu, 5% of the outstanding amount, a fixed 40EUR, or none."""
     from domain.model.values import LateFee
 
-    word = (text or "").strip().lower()
+    word = plain(text or "", "a late fee").strip().lower()
     if word in ("none", "no", "0"):
         return LateFee(kind="none")
     if word in ("statutory-eu", "eu", "statutory"):

@@ -19,11 +19,11 @@ class Count(click.IntRange):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
-            from cli.notation import ascii_digits
+            from cli.notation import plain
             from domain.model.errors import BadInput
 
             try:
-                ascii_digits(value, "a number")
+                plain(value, "a number")
             except BadInput as error:
                 self.fail(str(error), param, ctx)
         return super().convert(value, param, ctx)

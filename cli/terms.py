@@ -45,7 +45,7 @@ def publish(session: Session, handle: str, rate: str | None, weekly_hours: str |
         tratos terms publish acme --rate 60/h --payment-days 30 --late-fee statutory-eu \\
             --hours "Mon-Fri 09:00-17:00" --confidentiality "Client data stays private for 5 years"
     """
-    from cli.notation import parse_late_fee, parse_number, parse_percent, parse_rate
+    from cli.notation import parse_late_fee, parse_number, parse_percent, parse_rate, plain
     from domain.model.values import Terms
 
     currency = session.currency
@@ -61,7 +61,7 @@ def publish(session: Session, handle: str, rate: str | None, weekly_hours: str |
         "confidentiality": confidentiality,
     }
     if reference_rate is not None:
-        text = reference_rate.strip()
+        text = plain(reference_rate, "a reference rate").strip()
         fields["reference_rate"] = parse_percent(text if text.endswith("%") else f"{text}%")
     published = Terms(**fields)
     result = session.app.publish_terms(handle, published, on=business_date(session, on))

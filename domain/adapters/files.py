@@ -90,7 +90,7 @@ def is_regular(path: str | Path) -> bool:
 
 
 @contextmanager
-def open_regular(path: str | Path, what: str = "file", *, limit: int = FILE_LIMIT) -> Iterator[BinaryIO]:
+def open_regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LIMIT) -> Iterator[BinaryIO]:
     """`path` opened for reading if it is a regular file of at most `limit` bytes; else `BadInput`.
 
     The path is looked at (stat) before it is opened, so a FIFO never blocks and a device is never
@@ -109,7 +109,8 @@ def open_regular(path: str | Path, what: str = "file", *, limit: int = FILE_LIMI
         opened = os.fstat(descriptor)
         if not stat.S_ISREG(opened.st_mode):
             raise BadInput(f"cannot read {what} {source}: it is {_kind(opened.st_mode)}, not a regular file")
-        _check_size(opened.st_size, what, source, limit)
+        if limit is not None:
+            _check_size(opened.st_size, what, source, limit)
         if hasattr(os, "set_blocking"):
             os.set_blocking(descriptor, True)
         reader = os.fdopen(descriptor, "rb")

@@ -84,6 +84,28 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
     return cls.model_validate(state)
 
 
+def coerced_fields(event: Any, state: dict[str, Any]) -> list[str]:
+    """The fields of `state` (as stored, before upcasting) whose value `event` would not write back.
+
+    Validation is lenient (`true` passes for 1, `"2026"` for 2026, `1.0` for 1), which is right
+    for reading our own records and wrong for a file someone hands to `import`: there every value
+    must be the one tratos writes for it. Old class versions are compared after their upcast.
+    """
+    cls = type(event)
+    state = dict(state)
+    version = state.pop("class_version", 1)
+    while version < getattr(cls, "class_version", 1):
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+    written = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+    return sorted(key for key, value in state.items() if key in written and not _same_json(written[key], value))
+
+
+def _same_json(written: Any, given: Any) -> bool:
+    """Equal as JSON, types included: in Python `True == 1 == 1.0`, in an export they differ."""
+    return canonical_json(written) == canonical_json(given)
+
+
 def _stored_topic(cls: type) -> str:
     from domain.model.events import stored_topic
 

@@ -31,9 +31,9 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from domain.adapters.audit import StreamChain, label_of, notifications
-from domain.adapters.files import regular
+from domain.adapters.files import megabytes, open_regular, regular
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
-from domain.adapters.mapper import event_from_state
+from domain.adapters.mapper import coerced_fields, event_from_state
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
 
@@ -48,6 +48,8 @@ HEADER_KEYS = frozenset({"format", "format_version", "tratos_version", "exported
 RECORD_KEYS = frozenset({"stream", "version", "topic", "state"})
 END_KEYS = frozenset({"format", "end", "events"})
 INSERT_CHUNK = 500
+# The longest line import reads: an event with a long note and its evidence list is a few KiB.
+LINE_LIMIT = 16 * 1024 * 1024
 
 Progress = Callable[[int, int], None]
 
@@ -188,11 +190,18 @@ def _refuse_chain(path: Path, label: str, chain: StreamChain) -> None:
 def _loaded(path: Path, record: _Record) -> Any:
     """The event, which must load with this code (known type, not from a newer schema, valid fields only)."""
     try:
-        return event_from_state(record.topic, record.state, record.stream, record.version)
+        event = event_from_state(record.topic, record.state, record.stream, record.version)
     except Exception as error:  # noqa: BLE001 - topic errors, upcasts, validation: all refuse the file
         reason = " ".join(str(error).split())[:300]
         raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version}"
                       f" does not load with this tratos ({reason}); nothing was imported") from None
+    coerced = coerced_fields(event, record.state)
+    if coerced:
+        name = coerced[0]
+        raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version} has"
+                      f" {name} = {json.dumps(record.state[name], ensure_ascii=False)[:80]}, which is not"
+                      " how tratos writes it; nothing was imported")
+    return event
 
 
 def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UUID]) -> None:
@@ -270,31 +279,43 @@ def _one_transaction(app: Any) -> Iterator[Callable[[list[StoredEvent]], None]]:
 def _records(path: Path, digest: Any, progress: Progress | None, size: int, offset: int,
              total: int) -> Iterator[_Record]:
     """The file's record lines, after checking its header; its end line must match the count."""
-    with path.open("rb") as source:
-        first = source.readline()
+    with open_regular(path, "the export file", limit=None) as source:
+        lines = _lines(path, source)
+        first = next(lines, b"")
         digest.update(first)
         _check_header(path, first)
         read = len(first)
-        for number, raw in enumerate(source, 2):
+        for number, raw in enumerate(lines, 2):
             digest.update(raw)
             read += len(raw)
             value = _parse(path, number, raw)
             if value.get("end") is True:
-                _only_keys(path, number, value, END_KEYS, "the end line")
-                counted = value.get("events")
-                if not _whole_number(counted):
-                    raise BadInput(f"{path.name}: the end line's event count is {counted!r}, not a whole"
-                                   " number; nothing was imported")
-                if counted != number - 2:
-                    raise BadInput(f"{path.name}: the end line counts {counted!r} events,"
-                                   f" the file holds {number - 2}; nothing was imported")
-                if source.readline():
+                _check_end(path, number, value)
+                if next(lines, b""):
                     raise BadInput(f"{path.name} line {number + 1}: nothing may follow the end line")
                 return
             yield _record(path, number, value)
             if progress is not None and number % 1000 == 0:
                 progress(offset + read, total)
         raise BadInput(f"{path.name} has no end line: the file is incomplete (cut short?); nothing was imported")
+
+
+def _lines(path: Path, source: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines, each of at most LINE_LIMIT bytes: one event is small, a file without
+    newlines (a disk image, a binary) is refused before it fills the memory."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            line = source.readline(LINE_LIMIT + 1)
+        except OSError as error:
+            raise BadInput(f"cannot read the export file {path}: {error.strerror or error}") from None
+        if not line:
+            return
+        if len(line) > LINE_LIMIT:
+            raise BadInput(f"{path.name} line {number} is longer than {megabytes(LINE_LIMIT)}: no export"
+                           " writes such a line; nothing was imported")
+        yield line
 
 
 def _check_header(path: Path, line: bytes) -> None:
@@ -310,6 +331,37 @@ def _check_header(path: Path, line: bytes) -> None:
         raise BadInput(f"{path.name} has export format version {version!r}, which this tratos"
                        f" ({tratos_version()}) cannot read (it reads version {readable})")
     _only_keys(path, 1, value, HEADER_KEYS, "the header")
+    if not isinstance(value.get("tratos_version"), str):
+        raise BadInput(f"{path.name}: its header's tratos_version is {value.get('tratos_version')!r},"
+                       " not a version; nothing was imported")
+    if not _instant(value.get("exported_at")):
+        raise BadInput(f"{path.name}: its header's exported_at is {value.get('exported_at')!r}, not a"
+                       " UTC time as export writes it; nothing was imported")
+
+
+def _check_end(path: Path, number: int, value: dict[str, Any]) -> None:
+    _only_keys(path, number, value, END_KEYS, "the end line")
+    if value.get("format") != FORMAT:
+        raise BadInput(f"{path.name} line {number}: the end line's format is {value.get('format')!r},"
+                       f" not {FORMAT!r}; nothing was imported")
+    counted = value.get("events")
+    if not _whole_number(counted):
+        raise BadInput(f"{path.name}: the end line's event count is {counted!r}, not a whole"
+                       " number; nothing was imported")
+    if counted != number - 2:
+        raise BadInput(f"{path.name}: the end line counts {counted!r} events,"
+                       f" the file holds {number - 2}; nothing was imported")
+
+
+def _instant(value: Any) -> bool:
+    """An ISO 8601 UTC time ending in Z, as `header` writes `exported_at`."""
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return False
+    try:
+        datetime.fromisoformat(value[:-1] + "+00:00")
+    except ValueError:
+        return False
+    return True
 
 
 def _whole_number(value: Any) -> bool:

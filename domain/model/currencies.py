@@ -36,7 +36,7 @@ def minor_units(currency: str) -> int:
 
 
 def check_currency(code: str) -> str:
-    code = code.strip().upper()
+    code = code.strip(" ").upper()  # spaces forgiven; a newline or tab is not part of a code
     if code not in CURRENCIES:
         raise BadInput(f"unknown currency {code!r}: use an ISO 4217 code such as EUR or USD")
     return code

@@ -229,6 +229,31 @@ def test_numbers_are_written_with_the_digits_0_to_9(acme: Path, args: tuple[str,
     refused(acme, args, 2, "with the digits 0-9")
 
 
+# --------------------------------------------------------------- 12: notations hold no control characters
+
+NOTATIONS = [
+    (("terms", "publish", "acme", "--rate", "60/h\n"), "an hourly rate contains a control character (U+000A)"),
+    (("terms", "publish", "acme", "--rate", "60\t/h"), "contains a control character (U+0009)"),
+    (("terms", "publish", "acme", "--late-fee", "statutory\n"), "a late fee contains a control character"),
+    (("terms", "publish", "acme", "--late-fee", "5%\r"), "contains a control character (U+000D)"),
+    (("terms", "publish", "acme", "--reference-rate", "3%\n"), "a reference rate contains a control character"),
+    (("invoice", "issue", "acme", "--amount", "100EUR\n"), "an amount contains a control character"),
+    (("invoice", "issue", "acme", "--amount", "100\u200bEUR"), "contains a control character (U+200B)"),
+    (("payment", "record", "acme", "F-2026-001", "\x1b[31m4000EUR"), "contains a control character (U+001B)"),
+    (("hours", "log", "acme", "3\n"), "hours contains a control character"),
+    (("note", "acme", "Called Laura", "--on", "2026-03-01\n"), "a date contains a control character"),
+    (("status", "acme", "--as-of", "2026-03-01\t"), "a date contains a control character"),
+    (("change", "quote", "acme", "C1", "--price", "300EUR\u2028", "--days", "3"), "control character (U+2028)"),
+]
+
+
+@pytest.mark.parametrize("args, says", NOTATIONS, ids=[f"notation-{n}" for n in range(len(NOTATIONS))])
+def test_a_notation_with_a_control_character_is_refused_not_stripped(acme: Path, args: tuple[str, ...],
+                                                                      says: str) -> None:
+    """One rule for every notation: spaces around it are forgiven, a newline or escape is not."""
+    refused(acme, args, 2, says)
+
+
 # --------------------------------------------------------------- 14: empty signer, anchors
 
 @pytest.mark.parametrize("signer", ["", "   "])

@@ -243,6 +243,74 @@ def test_a_line_with_an_unknown_key_is_refused(forge, exported, fresh):
     assert_refused(tratos(target, "import", str(write(exported, header, records, end))), code, says, target)
 
 
+# ------------------------------------------------------------------ values tratos never writes
+
+
+def _series_number(records):
+    return next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned"))["state"]
+
+
+def sequence_as_true(header, records, end):
+    _series_number(records)["sequence"] = True  # Python: True == 1, and validation takes it
+    return header, records, end
+
+
+def sequence_as_float(header, records, end):
+    state = _series_number(records)
+    state["sequence"] = float(state["sequence"])
+    return header, records, end
+
+
+def year_as_text(header, records, end):
+    state = _series_number(records)
+    state["year"] = str(state["year"])
+    return header, records, end
+
+
+def amount_as_number(header, records, end):
+    amount = first(records, ACME_STREAM, "PaymentReceived")["state"]["amount"]
+    amount["amount"] = int(amount["amount"].split(".")[0])  # a float is refused by Money itself
+    return header, records, end
+
+
+def exported_at_as_a_number(header, records, end):
+    return {**header, "exported_at": 1780000000}, records, end
+
+
+def exported_at_without_zone(header, records, end):
+    return {**header, "exported_at": "2026-06-01T10:00:00"}, records, end
+
+
+def tratos_version_as_null(header, records, end):
+    return {**header, "tratos_version": None}, records, end
+
+
+def end_format_as_null(header, records, end):
+    return header, records, {**end, "format": None}
+
+
+LOOSE_VALUES = {
+    sequence_as_true: (1, "has sequence = true, which is not how tratos writes it"),
+    sequence_as_float: (1, "which is not how tratos writes it"),
+    year_as_text: (1, "has year = \"20"),
+    amount_as_number: (1, "PaymentReceived v7 has amount = "),
+    exported_at_as_a_number: (2, "its header's exported_at is 1780000000"),
+    exported_at_without_zone: (2, "not a UTC time as export writes it"),
+    tratos_version_as_null: (2, "its header's tratos_version is None"),
+    end_format_as_null: (2, "the end line's format is None"),
+}
+
+
+@pytest.mark.parametrize("forge", list(LOOSE_VALUES), ids=lambda forge: forge.__name__)
+def test_a_value_tratos_never_writes_is_refused(forge, exported, fresh):
+    """Validation is lenient (true for 1, "2026" for 2026); a file handed to import is held to the
+    exact values export writes, so what goes into the store is what tratos would have recorded."""
+    header, records, end = forge(*records_of(exported))
+    target = fresh("target")
+    code, says = LOOSE_VALUES[forge]
+    assert_refused(tratos(target, "import", str(write(exported, header, records, end))), code, says, target)
+
+
 # ------------------------------------------------------------------ half-valid files
 
 
@@ -373,6 +441,25 @@ def test_import_of_a_special_file_is_refused_without_hanging(kind, fresh, tmp_pa
     assert done.returncode == 2, done
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert count(target) == 0
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("unreadable", "cannot read the export file"),     # /proc/self/mem: a regular file whose read fails
+    ("no-newline", "line 1 is longer than 16 MiB"),   # a sparse 20 GiB file: refused at its first line
+], ids=["unreadable", "no-newline"])
+def test_import_of_a_file_that_is_not_an_export_fails_in_one_line(kind, says, fresh, tmp_path):
+    target = fresh("target")
+    if kind == "unreadable":
+        source = Path("/proc/self/mem")
+    else:
+        source = tmp_path / "export.jsonl"
+        with source.open("wb") as sparse:
+            sparse.truncate(20 * 1024**3)
+    done = _tratos_script(target, "import", str(source))
+    assert done.returncode == 2, done
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], done.stderr
     assert count(target) == 0
 
 
