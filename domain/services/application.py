@@ -83,7 +83,8 @@ class Tratos(Application):
     }
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
-                 actor: str = "", database_url: str | None = None, profile: TaxProfile | None = None) -> None:
+                 actor: str = "", database_url: str | None = None,
+                 profile: TaxProfile | Callable[[], TaxProfile | None] | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
         else the SQLite file in `home` (see domain/adapters/storage.py and ADR-9).
 
@@ -92,7 +93,7 @@ class Tratos(Application):
         """
         self.home = Path(home) if home else default_home()
         self.actor = actor
-        self.profile = profile  # the freelancer's invoicing settings (identity.json); None: cannot invoice
+        self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
         self.location = locate_store(self.home, env, database_url)
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
@@ -110,6 +111,17 @@ class Tratos(Application):
             if isinstance(error, PersistenceError):
                 raise self.location.unavailable(error) from error
             raise
+
+    @property
+    def profile(self) -> TaxProfile | None:
+        """The freelancer's invoicing settings (identity.json); None: this store cannot invoice.
+
+        Read when an invoice needs it: building it builds pydantic models, which `status` never
+        does (ADR-16).
+        """
+        if callable(self._profile):
+            self._profile = self._profile()
+        return self._profile
 
     def close(self) -> None:
         super().close()
