@@ -99,7 +99,8 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
         raise BadInput("an exempt invoice names the article that exempts it (--exempt \"art. 20.Uno.9º LIVA\")")
     if exemption and how != EXEMPT:
         raise BadInput(f"this client is taxed as {how.replace('-', ' ')}: an exemption does not apply")
-    default_rate = vat_rate if vat_rate is not None else profile.vat_rate
+    # The profile's rate is for invoices taxed at home; one asked for is checked whatever the taxation.
+    default_rate = vat_rate if vat_rate is not None else profile.vat_rate if how == "domestic" else Decimal(0)
     lines = [_line(line, check_vat_rate(line.vat_rate if line.vat_rate is not None else default_rate, how))
              for line in asked]
     is_business = bool(client.tax_id) and (client.country or HOME_COUNTRY) == HOME_COUNTRY

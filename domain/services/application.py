@@ -123,6 +123,10 @@ class Tratos(Application):
             self._profile = self._profile()
         return self._profile
 
+    @profile.setter
+    def profile(self, profile: TaxProfile | None) -> None:
+        self._profile = profile
+
     def close(self) -> None:
         super().close()
         self.stream_locks.close()
