@@ -19,11 +19,10 @@ from domain_builders import (
 from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
-from domain.model.values import Party
 from domain.model.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
 from domain.model.invoices import InvoiceSeries, series_id
 from domain.model.relationship import Relationship
-from domain.model.values import Evidence
+from domain.model.values import Evidence, Party
 
 EVIDENCE = Evidence(sha256="f" * 64, name="brief.pdf", size=2048, media_type="application/pdf")
 
