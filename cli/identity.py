@@ -44,7 +44,7 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     path = session.home / IDENTITY_FILE
     if path.exists() and not force:
         raise Refused(f"an identity already exists in {session.home}; use --force to replace it")
-    party = Party(name=name, email=email, tax_id=tax_id, address=address)
+    party = Party(name=name, email=email, tax_id=tax_id, address=address, country="ES")  # tratos invoices from Spain
     if "@" not in party.email or any(c.isspace() for c in party.email):
         raise BadInput(f"not an email address: {email!r}")
     identity = {**party.model_dump(), "currency": check_currency(currency), "lang": lang}

@@ -81,9 +81,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     event = result.event
     what = (f"installment {event.installment} of {event.contract_id}" if event.installment
             else f"change {event.change_id}" if event.change_id else event.contract_id)
-    taxes = "" if event.taxation == "untaxed" else f", total {money(event.total)}, payable"
-    recorded(session, result, f"invoice {event.invoice_number}{taxes} {money(event.amount)} ({what}),"
-             f" due {event.due}")
+    recorded(session, result, f"invoice {event.invoice_number} {_amounts(event)} ({what}), due {event.due}")
 
 
 @invoice.command("correct")
@@ -112,8 +110,20 @@ def correct(session: Session, handle: str, number: str, reason: str, amount: str
     result = session.app.correct_invoice(handle, number, on=business_date(session, on), reason=reason,
                                          lines=lines or None, amount=difference, void=void)
     event = result.event
-    recorded(session, result, f"corrective invoice {event.invoice_number} for {event.corrects}:"
-             f" payable {money(event.amount)}")
+    recorded(session, result, f"corrective invoice {event.invoice_number} of {event.corrects}"
+             f" {_amounts(event)}")
+
+
+def _amounts(event) -> str:  # noqa: ANN001
+    """`for 4000.00 EUR` when nothing is added or withheld; else base, VAT, withholding and payable."""
+    from domain.model.money import Money
+
+    base = sum((t.base for t in event.taxes), Money.zero(event.amount.currency))
+    if event.total == base and not event.withholding.amount:
+        return f"for {money(event.amount)}"
+    withheld = f", withholding {money(event.withholding)}" if event.withholding.amount else ""
+    return (f"for {money(base)} + VAT {money(event.total - base)}{withheld}:"
+            f" {money(event.amount)} payable")
 
 
 def _lines(session: Session, texts: tuple[str, ...], quantities: tuple[str, ...], prices: tuple[str, ...],

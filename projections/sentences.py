@@ -33,7 +33,7 @@ SENTENCES = (
     N_("event.MistakeResolved"), N_("event.LessonRecorded"), N_("event.InvoiceIssued"),
     N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"),
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
-    N_("event.RelationshipEnded"),
+    N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
 )
 
 # ---------------------------------------------------------------- what an event says (projection)
@@ -73,6 +73,9 @@ _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "LessonRecorded": lambda e: {"lesson": e.lesson},
     "InvoiceIssued": lambda e: {"amount": _money(e.amount), "due": e.due.isoformat()},
     "PaymentReceived": lambda e: {"amount": _money(e.amount)},
+    "InvoiceCorrected": lambda e: {"amount": _money(e.amount), "corrects": e.corrects, "reason": e.reason},
+    "ClientDetailsChanged": lambda e: {"client": e.client.name, "tax_id": e.client.tax_id,
+                                       "country": e.client.country},
     "PaymentLate": lambda e: {"outstanding": _money(e.outstanding), "due": e.due.isoformat()},
     "ReminderSent": lambda e: {"days": e.days_late, "late_fee": _money(e.late_fee)},
     "HoursLogged": lambda e: {"hours": str(e.hours), "note": e.note or ""},
@@ -165,6 +168,10 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
         words["lesson"] = v["lesson"]
     elif kind in ("InvoiceIssued", "PaymentReceived"):
         words |= {"amount": fmt.money(_amount(v["amount"])), "due": fmt.date(_date(v.get("due")))}
+    elif kind == "InvoiceCorrected":
+        words |= {"amount": fmt.money(_amount(v["amount"])), "corrects": v["corrects"], "reason": v["reason"]}
+    elif kind == "ClientDetailsChanged":
+        words |= {"client": v["client"], "tax_id": v["tax_id"] or fmt.t("dash"), "country": v["country"] or "ES"}
     elif kind == "PaymentLate":
         words |= {"outstanding": fmt.money(_amount(v["outstanding"])), "due": fmt.date(_date(v["due"]))}
     elif kind == "ReminderSent":

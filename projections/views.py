@@ -130,8 +130,8 @@ def _taxes(billing_json: str | None, payable: Decimal, currency: str) -> dict[st
     """An invoice's base, VAT, withholding, total and lines, corrective invoices included."""
     billing = json.loads(billing_json) if billing_json else {}
     issued = [billing, *billing.get("corrections", [])]
-    base = sum((Decimal(t["base"]) for b in issued for t in b.get("taxes", [])), Decimal(0))
-    vat = sum((Decimal(t["vat"]) for b in issued for t in b.get("taxes", [])), Decimal(0))
+    base = sum((Decimal(rate["base"]) for b in issued for rate in b.get("taxes", [])), Decimal(0))
+    vat = sum((Decimal(rate["vat"]) for b in issued for rate in b.get("taxes", [])), Decimal(0))
     withholding = sum((Decimal(b.get("withholding", "0")) for b in issued), Decimal(0))
     total = sum((Decimal(b["total"]) for b in issued if "total" in b), Decimal(0))
     return {

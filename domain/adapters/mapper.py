@@ -84,21 +84,24 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
     return cls.model_validate(state)
 
 
-def coerced_fields(event: Any, state: dict[str, Any]) -> list[str]:
-    """The fields of `state` (as stored, before upcasting) whose value `event` would not write back.
+def coerced_fields(event: Any, state: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The fields of `state` (as stored) whose value `event` would not write back, with the value given.
 
     Validation is lenient (`true` passes for 1, `"2026"` for 2026, `1.0` for 1), which is right
     for reading our own records and wrong for a file someone hands to `import`: there every value
-    must be the one tratos writes for it. Old class versions are compared after their upcast.
+    must be the one tratos writes for it. Old class versions are compared after their upcast,
+    on the fields the file gave (what the upcast adds is ours, not the file's).
     """
     cls = type(event)
+    given = set(state) - {"class_version"}
     state = dict(state)
     version = state.pop("class_version", 1)
     while version < getattr(cls, "class_version", 1):
         getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
         version += 1
     written = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
-    return sorted(key for key, value in state.items() if key in written and not _same_json(written[key], value))
+    return sorted((key, state[key]) for key in given
+                  if key in state and key in written and not _same_json(written[key], state[key]))
 
 
 def _same_json(written: Any, given: Any) -> bool:

@@ -197,9 +197,9 @@ def _loaded(path: Path, record: _Record) -> Any:
                       f" does not load with this tratos ({reason}); nothing was imported") from None
     coerced = coerced_fields(event, record.state)
     if coerced:
-        name = coerced[0]
+        name, value = coerced[0]
         raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version} has"
-                      f" {name} = {json.dumps(record.state[name], ensure_ascii=False)[:80]}, which is not"
+                      f" {name} = {json.dumps(value, ensure_ascii=False)[:80]}, which is not"
                       " how tratos writes it; nothing was imported")
     return event
 

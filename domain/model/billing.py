@@ -122,7 +122,9 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
 
 
 def _line(asked: Line, rate: Decimal) -> InvoiceLine:
-    return InvoiceLine(description=asked.description, quantity=asked.quantity, unit_price=asked.unit_price,
+    """The line as recorded; its description follows the text policy here, where it is decided, not in
+    the value (a v1 invoice's concept with a tab, which 0.1 accepted, must still load)."""
+    return InvoiceLine(description=check_text(asked.description, "line description", required=False, limit=300), quantity=asked.quantity, unit_price=asked.unit_price,
                        vat_rate=rate, hours=list(asked.hours))
 
 

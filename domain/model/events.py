@@ -21,6 +21,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from domain.model.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
+from domain.model.currencies import to_minor_units
 from domain.model.money import Money
 from domain.model.values import (
     Evidence,
@@ -215,7 +216,7 @@ class InvoiceIssued(RelationshipEvent, Billed):
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         amount = state["amount"]
-        zero = {"amount": "0", "currency": amount["currency"]}
+        zero = {"amount": str(to_minor_units(Decimal(0), amount["currency"])), "currency": amount["currency"]}
         state["lines"] = [{"description": state.get("concept", ""), "quantity": "1", "unit_price": amount,
                            "vat_rate": "0", "hours": []}]
         state["taxation"] = "untaxed"

@@ -201,11 +201,6 @@ class InvoiceLine(Value):
     vat_rate: Decimal
     hours: list[int] = Field(default_factory=list)
 
-    @field_validator("description")
-    @classmethod
-    def _described(cls, value: str) -> str:
-        return check_text(value, "line description", required=False, limit=300)
-
     @field_validator("quantity")
     @classmethod
     def _quantity(cls, value: Decimal) -> Decimal:

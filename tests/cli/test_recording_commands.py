@@ -40,12 +40,12 @@ class TestInitAndIdentity:
         assert outcome.stdout.startswith("Identity of Ana García saved in ")
         saved = json.loads((cli_home / "identity.json").read_text(encoding="utf-8"))
         assert saved == {"name": "Ana García", "email": "ana@example.com", "tax_id": "12345678Z",
-                         "address": "Calle Mayor 1, Madrid", "currency": "USD", "lang": "en"}
+                         "address": "Calle Mayor 1, Madrid", "country": "ES", "currency": "USD", "lang": "en"}
 
     def test_init_json_shape(self, cli_home):
         document = json.loads(ok(cli_home, "--json", "init", "--name", "Ana", "--email", "a@b.test").stdout)
         assert document["identity"] == {"name": "Ana", "email": "a@b.test", "tax_id": "", "address": "",
-                                        "currency": "EUR", "lang": "es"}
+                                        "country": "ES", "currency": "EUR", "lang": "es"}
         assert document["file"] == str(cli_home / "identity.json")
 
     def test_init_refuses_to_replace_an_identity_unless_forced(self, cli_home):
@@ -72,7 +72,7 @@ class TestInitAndIdentity:
     def test_identity_show_json_shape(self, cli_home):
         ok(cli_home, "init", "--name", "Ana", "--email", "a@b.test")
         document = json.loads(ok(cli_home, "--json", "identity", "show").stdout)
-        assert document == {"name": "Ana", "email": "a@b.test", "tax_id": "", "address": "",
+        assert document == {"name": "Ana", "email": "a@b.test", "tax_id": "", "address": "", "country": "ES",
                             "currency": "EUR", "lang": "es", "signing_key": None}
 
     def test_identity_import_adopts_a_pkcs12_certificate(self, cli_home, tmp_path):
@@ -109,12 +109,13 @@ class TestClientOpen:
 
     def test_open_json_is_the_recorded_event(self, cli_home, read_back):
         document = as_json(cli_home, "client", "open", "acme", "--name", "Acme", "--email", "o@acme.test",
-                           "--tax-id", "B1", "--on", "yesterday")
+                           "--tax-id", "b-1234567-4", "--on", "yesterday")
         assert document["recorded"] == "RelationshipOpened"
         assert document["handle"] == "acme" and document["id"] is None
         assert document["stream_version"] == 1 and document["occurred_on"] == "2026-03-30"
         client = read_back(cli_home).client
-        assert (client.name, client.email, client.tax_id) == ("Acme", "o@acme.test", "B1")
+        # the tax id as a Spanish CIF is written: checked, compact, upper case
+        assert (client.name, client.email, client.tax_id, client.country) == ("Acme", "o@acme.test", "B12345674", "ES")
 
 
 class TestTermsPublish:

@@ -786,12 +786,20 @@ def test_the_lived_story_imports_and_verifies(lived, fresh):
 
 
 # (after acme's version 7, which a DocumentIssued anchors: forging before it breaks that anchor)
+def as_written_by_0_1(state, concept):
+    """An invoice as tratos 0.1 recorded it (InvoiceIssued v1: no lines, no taxes), with `concept`."""
+    for key in ("lines", "taxation", "exemption", "taxes", "withholding_rate", "withholding", "total",
+                "issuer", "recipient", "class_version"):
+        state.pop(key, None)
+    state["concept"] = concept
+
+
 def tab_in_an_invoice_concept(records):
-    event(records, "InvoiceIssued", nth=1)["state"]["concept"] = "Installment\t2"
+    as_written_by_0_1(event(records, "InvoiceIssued", nth=1)["state"], "Installment\t2")
 
 
 def line_break_in_an_invoice_concept(records):
-    event(records, "InvoiceIssued", nth=1)["state"]["concept"] = "Second\ninstallment"
+    as_written_by_0_1(event(records, "InvoiceIssued", nth=1)["state"], "Second\ninstallment")
 
 
 def c1_control_in_an_apology(records):

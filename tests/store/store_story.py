@@ -10,6 +10,8 @@ from domain.model.values import Evidence, Installment, LateFee, Party, Scope, Te
 from domain.services.application import Recorded, Tratos
 
 HANDLE = "acme"
+# acme's details as they end the story: its CIF corrected, its country stated (ClientDetailsChanged)
+ACME_NOW = Party(name="Acme Consulting SL", email="ops@acme.test", tax_id="B12345674", country="ES")
 EVIDENCE = Evidence(sha256="ab" * 32, name="reply.eml", size=4096, media_type="message/rfc822")
 
 
@@ -68,12 +70,14 @@ def whole_story(app: Tratos) -> list[Recorded]:
         app.mark_late(h, "F-2026-002", on=date(2026, 3, 18)),
         app.send_reminder(h, "F-2026-002", late_fee=eur("40.19"), on=date(2026, 3, 20)),
         app.complete_contract(h, on=date(2026, 3, 25)),
+        app.change_client_details(h, ACME_NOW, on=date(2026, 3, 25)),
     ]
     head = app.relationship(h)
     done += [
         app.issue_document(h, "dossier", sha256="cd" * 32, chain_version=head.version,
                            chain_digest=head.head_digest, lang="en", on=date(2026, 3, 26)),
         app.end_relationship(h, reason="Project delivered", ended_by="us", on=date(2026, 3, 31)),
+        app.correct_invoice(h, "F-2026-002", reason="A cent too much", amount=eur("-0.01"), on=date(2026, 3, 31)),
     ]
     return done
 
