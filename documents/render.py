@@ -54,7 +54,7 @@ def render_html(document: Document) -> str:
     fmt = Formatter(document.lang)
     template = _environment(document.lang).get_template(f"{document.kind}.html")
     me = document.values["me"]
-    kind_label = fmt.t(f"kind.{document.kind}")
+    kind_label = fmt.t(document.values.get("label_key", f"kind.{document.kind}"))
     contact = [f"{fmt.t('tax_id')} {me.tax_id}" if me.tax_id else "", me.address, me.email]
     return template.render(
         **document.values,
@@ -77,17 +77,19 @@ def render_pdf(document: Document) -> bytes:
     moment = document.head.recorded_at.astimezone(UTC).replace(microsecond=0)
     with _source_date_epoch(moment):
         fonts = FontConfiguration()
-        attachments = []
+        attachments, xmp = [], []
         if document.attachment is not None:
             embedded = document.attachment
             attachments.append(Attachment(
                 string=embedded.content, name=embedded.name, description=embedded.description,
-                created=moment, modified=moment, relationship="Data",
+                created=moment, modified=moment, relationship=embedded.relationship,
             ))
+            if embedded.xmp is not None:
+                xmp.append(str(embedded.xmp))
         return HTML(string=html, base_url=str(TEMPLATES) + os.sep).write_pdf(
             stylesheets=[CSS(filename=str(STYLESHEET), font_config=fonts)],
             font_config=fonts, pdf_variant=PDF_VARIANT, attachments=attachments,
-            custom_metadata=True,
+            custom_metadata=True, xmp_metadata=xmp or None,
         )
 
 
