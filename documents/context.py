@@ -78,8 +78,8 @@ class Signer:
 class EmbeddedFile:
     """A file the PDF/A-3 carries: the dossier's event stream, an invoice's Factur-X XML.
 
-    `relationship` is its /AFRelationship; `xmp` names a file whose RDF is added to the
-    PDF's XMP metadata, for a reader that must be told what the attachment is (Factur-X).
+    `relationship` is its /AFRelationship; `xmp` names a file of `rdf:Description`s added to
+    the PDF's XMP metadata, for a reader that must be told what the attachment is (Factur-X).
     The media type follows the name (`.json`, `.xml`).
     """
 
