@@ -18,23 +18,58 @@ def client() -> None:
 @handle_argument
 @click.option("--name", required=True, help="The client's legal name, as on contracts.")
 @click.option("--email", default="", help="Contact email.")
-@click.option("--tax-id", default="", help="VAT or tax id.")
+@click.option("--tax-id", default="", help="Tax id: a Spanish NIF/CIF, or an EU VAT number (DE…).")
 @click.option("--address", default="", help="Postal address.")
+@click.option("--country", default="ES", show_default=True, metavar="CC",
+              help="Country (ISO code): decides how its invoices are taxed.")
 @on_option
 @pass_session
-def open_(session: Session, handle: str, name: str, email: str, tax_id: str, address: str,
+def open_(session: Session, handle: str, name: str, email: str, tax_id: str, address: str, country: str,
           on: str | None) -> None:
     """Open the relationship with a client; CLIENT is a short handle such as acme.
 
+    A client in Spain is invoiced with VAT (and withholding if it is a business and your profile
+    withholds); an EU business with a valid VAT number by reverse charge; a client outside the
+    EU as not subject. The tax id is checked for the country.
+
     \b
     Example:
-        tratos client open acme --name "Acme Consulting SL" --email ops@acme.test
+        tratos client open acme --name "Acme Consulting SL" --email ops@acme.test --tax-id B12345674
+        tratos client open north --name "Nordwind GmbH" --country DE --tax-id DE136695976
     """
     from domain.model.values import Party, check_handle
 
-    party = Party(name=name, email=email, tax_id=tax_id, address=address)
+    party = Party(name=name, email=email, tax_id=tax_id, address=address, country=country)
     result = session.app.open_relationship(check_handle(handle), party, on=business_date(session, on))
     recorded(session, result, f"client {handle} ({party.name}) opened")
+
+
+@client.command("update")
+@handle_argument
+@click.option("--name", default=None, help="The client's legal name.")
+@click.option("--email", default=None, help="Contact email.")
+@click.option("--tax-id", default=None, help="Tax id: a Spanish NIF/CIF, or an EU VAT number.")
+@click.option("--address", default=None, help="Postal address.")
+@click.option("--country", default=None, metavar="CC", help="Country (ISO code).")
+@on_option
+@pass_session
+def update(session: Session, handle: str, name: str | None, email: str | None, tax_id: str | None,
+           address: str | None, country: str | None, on: str | None) -> None:
+    """Change the client's details for the invoices from now on (issued ones keep theirs).
+
+    \b
+    Example:
+        tratos client update acme --tax-id B12345674 --address "Gran Vía 1, Madrid"
+    """
+    from domain.model.values import Party, check_handle
+
+    status = session.models.status(check_handle(handle))
+    current = {"name": status["name"], "email": status.get("email") or "", "tax_id": status.get("tax_id") or "",
+               "address": status.get("address") or "", "country": status.get("country") or "ES"}
+    given = {"name": name, "email": email, "tax_id": tax_id, "address": address, "country": country}
+    party = Party(**{**current, **{key: value for key, value in given.items() if value is not None}})
+    result = session.app.change_client_details(handle, party, on=business_date(session, on))
+    recorded(session, result, f"details of {handle} ({party.name}) changed")
 
 
 @client.command("list")

@@ -47,8 +47,9 @@ def story(evidence: Path, pdfs: Path) -> list[Step]:
     return [
         ["init", "--name", "Ana García", "--email", "ana@example.com", "--tax-id", "12345678Z",
          "--currency", "EUR", "--lang", "en"],
+        ["identity", "invoicing", "--address", "Calle Mayor 1, 28013 Madrid", "--vat", "0%"],
         ["client", "open", "acme", "--name", "Acme Consulting SL", "--email", "laura@acme.test",
-         "--tax-id", "B12345678", "--on", "2026-01-05"],
+         "--tax-id", "B12345674", "--on", "2026-01-05"],
         ["terms", "publish", "acme", "--rate", "60/h", "--payment-days", "30", "--response-days", "2",
          "--late-fee", "statutory-eu", "--hours", "Mon-Fri 09:00-17:00",
          "--confidentiality", "Client data stays confidential for 5 years.", "--on", "2026-01-05"],

@@ -116,6 +116,64 @@ def show(session: Session) -> None:
     table("Identity", ["field", "value"], rows)
 
 
+@identity.command("invoicing")
+@click.option("--tax-id", default=None, metavar="NIF", help="Your Spanish tax id (NIF, NIE or CIF).")
+@click.option("--address", default=None, metavar="TEXT", help="Your fiscal address, as invoices print it.")
+@click.option("--iban", default=None, metavar="IBAN", help="The account clients pay into.")
+@click.option("--payment-method", default=None, metavar="TEXT", help="How clients pay (default: bank transfer).")
+@click.option("--vat", "vat_rate", default=None, metavar="21%", help="Default VAT rate: 21%, 10%, 4% or 0%.")
+@click.option("--withholding", default=None, metavar="15%",
+              help="Professional IRPF withholding on invoices to Spanish businesses: 15%, 7% or none.")
+@click.option("--series", default=None, metavar="F", help="Prefix of invoice numbers (F-2026-001).")
+@click.option("--corrective-series", default=None, metavar="R",
+              help="Prefix of corrective invoice numbers (R-2026-001).")
+@pass_session
+def invoicing(session: Session, tax_id: str | None, address: str | None, iban: str | None,
+              payment_method: str | None, vat_rate: str | None, withholding: str | None, series: str | None,
+              corrective_series: str | None) -> None:
+    """Set what your invoices need: tax id, address, IBAN, VAT rate, withholding, series.
+
+    Options not given keep their value. Every invoice states these as they were when it was
+    issued; changing them later changes only the invoices issued after.
+
+    \b
+    Example:
+        tratos identity invoicing --tax-id 12345678Z --address "Calle Mayor 1, 28013 Madrid" \\
+            --iban ES9121000418450200051332 --vat 21% --withholding 15%
+    """
+    from cli.notation import parse_percent
+    from domain.model.errors import Refused
+    from domain.model.tax_ids import spanish_nif
+    from domain.model.taxes import check_vat_rate, check_withholding
+
+    if not session.identity:
+        raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
+    changed = dict(session.identity)
+    given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"), "address": address, "iban": iban,
+             "payment_method": payment_method, "series": series, "corrective_series": corrective_series}
+    if vat_rate is not None:
+        given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic").normalize())
+    if withholding is not None:
+        rate = parse_percent("0%" if withholding.strip().lower() in ("none", "no") else withholding)
+        given["withholding"] = str(check_withholding(rate, "domestic", True).normalize())
+    changed.update({key: value for key, value in given.items() if value is not None})
+    changed.setdefault("country", "ES")
+    previous, session.__dict__["identity"] = session.identity, changed
+    try:
+        profile = session.tax_profile()  # every value checked as an invoice will use it
+    except Exception:
+        session.__dict__["identity"] = previous
+        raise
+    changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
+    _write_json(session.home / IDENTITY_FILE, changed)
+    if session.as_json:
+        print_json({"invoicing": changed})
+    else:
+        withheld = f", withholding {profile.withholding.normalize()}%" if profile.withholding else ""
+        click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
+                   f" VAT {profile.vat_rate.normalize()}%{withheld}, series {profile.series}/{profile.corrective_series}")
+
+
 @identity.command("import")
 @click.argument("file", metavar="FILE.p12")
 @click.option("--force", is_flag=True, help="Replace an existing signing key.")

@@ -30,29 +30,133 @@ def invoice() -> None:
               help="The approved change the amount bills (without --amount: its quoted price).")
 @click.option("--due", metavar="DATE", help="Due date (default: issue date + the payment days of the terms).")
 @click.option("--concept", default="", metavar="TEXT", help="What the invoice is for, in words.")
+@click.option("--line", "line_texts", multiple=True, metavar="TEXT",
+              help="A line's description (repeatable; each with its --quantity and --unit-price).")
+@click.option("--quantity", "quantities", multiple=True, metavar="10", help="The quantity of each --line.")
+@click.option("--unit-price", "unit_prices", multiple=True, metavar="60EUR", help="The unit price of each --line.")
+@click.option("--vat", "vats", multiple=True, metavar="21%",
+              help="The VAT rate of each --line, or of the invoice when given once (default: your profile's).")
+@click.option("--hours", "hours_range", metavar="FROM..TO",
+              help="Bill the hours logged between two dates, not billed yet, at the terms' rate.")
+@click.option("--summed", is_flag=True, help="With --hours: one line for all the hours, not one per entry.")
+@click.option("--withholding", default=None, metavar="15%", help="IRPF withholding (default: your profile's).")
+@click.option("--exempt", "exemption", default="", metavar="ARTICLE",
+              help="The service is exempt from VAT under this article, e.g. \"art. 20.Uno.9º LIVA\".")
 @contract_option
 @on_option
 @pass_session
 def issue(session: Session, handle: str, installment: int | None, amount: str | None,
-          change_id: str | None, due: str | None, concept: str, contract_id: str | None,
-          on: str | None) -> None:
-    """Issue an invoice; prints its number.
+          change_id: str | None, due: str | None, concept: str, line_texts: tuple[str, ...],
+          quantities: tuple[str, ...], unit_prices: tuple[str, ...], vats: tuple[str, ...],
+          hours_range: str | None, summed: bool, withholding: str | None, exemption: str,
+          contract_id: str | None, on: str | None) -> None:
+    """Issue an invoice with VAT and withholding as the client is taxed; prints its number.
 
     \b
     Example:
         tratos invoice issue acme --installment 1
         tratos invoice issue acme --for C1 --due 2026-04-30
+        tratos invoice issue acme --line "Workshop" --quantity 2 --unit-price 300EUR --vat 10%
+        tratos invoice issue acme --hours 2026-02-01..2026-02-28
     """
-    from cli.notation import parse_date, parse_money
+    from cli.notation import parse_date, parse_money, parse_percent
 
+    today = session.today()
     billed = parse_money(amount, session.currency) if amount is not None else None
+    lines = _lines(session, line_texts, quantities, unit_prices, vats)
+    hours = None
+    if hours_range is not None:
+        start, sep, end = hours_range.partition("..")
+        if not sep:
+            from domain.model.errors import BadInput
+
+            raise BadInput(f"not a range of dates: {hours_range!r} (try 2026-02-01..2026-02-28)")
+        hours = (parse_date(start, today), parse_date(end, today))
     result = session.app.issue_invoice(
         handle, on=business_date(session, on), installment=installment, amount=billed,
         change_id=change_id, contract_id=contract_id,
-        due=parse_date(due, session.today()) if due is not None else None, concept=concept)
+        due=parse_date(due, today) if due is not None else None, concept=concept, lines=lines or None,
+        hours=hours, summed=summed, vat_rate=parse_percent(vats[0]) if len(vats) == 1 and not lines else None,
+        withholding=_percent_or_none(withholding), exemption=exemption)
     event = result.event
     what = (f"installment {event.installment} of {event.contract_id}" if event.installment
             else f"change {event.change_id}" if event.change_id else event.contract_id)
-    recorded(session, result, f"invoice {event.invoice_number} for {money(event.amount)} ({what}),"
+    taxes = "" if event.taxation == "untaxed" else f", total {money(event.total)}, payable"
+    recorded(session, result, f"invoice {event.invoice_number}{taxes} {money(event.amount)} ({what}),"
              f" due {event.due}")
+
+
+@invoice.command("correct")
+@handle_argument
+@click.argument("number", metavar="F-2026-001")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the invoice is corrected (printed on it).")
+@click.option("--amount", metavar="-200EUR", help="Correct by this difference of the base (negative lowers it).")
+@click.option("--line", "line_texts", multiple=True, metavar="TEXT", help="A line of the correction (repeatable).")
+@click.option("--quantity", "quantities", multiple=True, metavar="1", help="The quantity of each --line.")
+@click.option("--unit-price", "unit_prices", multiple=True, metavar="-60EUR", help="The unit price of each --line.")
+@click.option("--void", is_flag=True, help="Cancel the whole invoice.")
+@on_option
+@pass_session
+def correct(session: Session, handle: str, number: str, reason: str, amount: str | None,
+            line_texts: tuple[str, ...], quantities: tuple[str, ...], unit_prices: tuple[str, ...], void: bool,
+            on: str | None) -> None:
+    """Issue a corrective invoice (R-2026-001…): the only way to change or cancel an issued invoice.
+
+    \b
+    Example:
+        tratos invoice correct acme F-2026-001 --reason "Wrong hours" --amount -120EUR
+        tratos invoice correct acme F-2026-002 --reason "Issued twice" --void
+    """
+    difference = _signed_money(amount, session.currency) if amount is not None else None
+    lines = _lines(session, line_texts, quantities, unit_prices, (), signed=True)
+    result = session.app.correct_invoice(handle, number, on=business_date(session, on), reason=reason,
+                                         lines=lines or None, amount=difference, void=void)
+    event = result.event
+    recorded(session, result, f"corrective invoice {event.invoice_number} for {event.corrects}:"
+             f" payable {money(event.amount)}")
+
+
+def _lines(session: Session, texts: tuple[str, ...], quantities: tuple[str, ...], prices: tuple[str, ...],
+           vats: tuple[str, ...], signed: bool = False) -> list:
+    """The --line options with their --quantity, --unit-price and --vat, given in the same order."""
+    from cli.notation import parse_number, parse_percent
+    from domain.model.billing import Line
+    from domain.model.errors import BadInput
+
+    if not texts:
+        if quantities or prices:
+            raise BadInput("--quantity and --unit-price go with a --line")
+        return []
+    if len(prices) != len(texts) or len(quantities) not in (0, len(texts)) or len(vats) not in (0, 1, len(texts)):
+        raise BadInput("give each --line its --unit-price (and, if any, its --quantity and --vat) in the same order")
+    rates = list(vats) * len(texts) if len(vats) == 1 else list(vats) or [None] * len(texts)
+    return [Line(text, parse_number(quantities[n], "a quantity") if quantities else parse_number("1"),
+                 (_signed_money if signed else _money)(prices[n], session.currency),
+                 parse_percent(rates[n]) if rates[n] is not None else None)
+            for n, text in enumerate(texts)]
+
+
+def _money(text: str, currency: str):  # noqa: ANN202
+    from cli.notation import parse_money
+
+    return parse_money(text, currency)
+
+
+def _signed_money(text: str, currency: str):  # noqa: ANN202
+    """A difference: -120EUR lowers the invoice, 120EUR raises it."""
+    from cli.notation import parse_money
+    from domain.model.money import Money
+
+    stripped = text.strip()
+    negative = stripped.startswith("-")
+    amount = parse_money(stripped.lstrip("-+"), currency)
+    return Money(amount=-amount.amount, currency=amount.currency) if negative else amount
+
+
+def _percent_or_none(text: str | None):  # noqa: ANN202
+    from cli.notation import parse_percent
+
+    if text is None:
+        return None
+    return parse_percent("0%" if text.strip().lower() in ("none", "no") else text)
 

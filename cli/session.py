@@ -74,12 +74,33 @@ class Session:
     def actor(self) -> str:
         return self.identity.get("name", "") or os.environ.get("USER", "")
 
+    def tax_profile(self) -> Any:
+        """The invoicing settings of identity.json as a `TaxProfile`, or None without an identity."""
+        from decimal import Decimal, InvalidOperation
+
+        from domain.model.errors import Refused
+        from domain.model.values import Issuer, TaxProfile
+
+        found = self.identity
+        if not found.get("name"):
+            return None
+        try:
+            Decimal(found.get("vat_rate", "21")), Decimal(found.get("withholding", "0"))
+        except InvalidOperation:
+            raise Refused(_damaged(self.home / IDENTITY_FILE, "its VAT rate or withholding is not a number")) from None
+        issuer = Issuer(name=found["name"], email=found.get("email", ""), tax_id=found.get("tax_id", ""),
+                        address=found.get("address", ""), country=found.get("country", "ES"),
+                        iban=found.get("iban", ""), payment_method=found.get("payment_method") or "bank transfer")
+        settings = {key: found[key] for key in ("series", "corrective_series") if found.get(key)}
+        return TaxProfile(issuer=issuer, vat_rate=Decimal(found.get("vat_rate", "21")),
+                          withholding=Decimal(found.get("withholding", "0")), **settings)
+
     @property
     def app(self) -> Tratos:
         if self._app is None:
             from domain.services.application import Tratos
 
-            kwargs: dict[str, Any] = {"home": self.home, "actor": self.actor}
+            kwargs: dict[str, Any] = {"home": self.home, "actor": self.actor, "profile": self.tax_profile}
             if self.database_url:
                 kwargs["database_url"] = self.database_url
             self._app = Tratos(**kwargs)

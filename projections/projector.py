@@ -45,6 +45,7 @@ def handles(event_class: type) -> Callable[[Handler], Handler]:
 # after the stream, make the row's key).
 _LOOKUPS: dict[type, tuple[str, tuple[str, ...]]] = {
     ev.PaymentReceived: ("invoices", ("invoice_number",)),
+    ev.InvoiceCorrected: ("invoices", ("corrects",)),
     ev.PaymentLate: ("invoices", ("invoice_number",)),
     ev.ReminderSent: ("invoices", ("invoice_number",)),
     ev.ChangeQuoted: ("changes", ("change_id",)),
@@ -169,9 +170,16 @@ def _days(later: date, earlier: str | None) -> int | None:
 def _opened(e: ev.RelationshipOpened, b: Batch, s: str, r: dict | None) -> None:
     b.add("relationships", {
         "stream": s, "handle": e.handle, "name": e.client.name, "email": e.client.email,
-        "tax_id": e.client.tax_id, "address": e.client.address, "state": "prospect",
+        "tax_id": e.client.tax_id, "address": e.client.address, "country": e.client.country, "state": "prospect",
         "opened_on": e.occurred_on.isoformat(), "open_changes": 0, "open_mistakes": 0,
     })
+
+
+@handles(ev.ClientDetailsChanged)
+def _client_changed(e: ev.ClientDetailsChanged, b: Batch, s: str, r: dict | None) -> None:
+    if r is not None:
+        r.update(name=e.client.name, email=e.client.email, tax_id=e.client.tax_id, address=e.client.address,
+                 country=e.client.country)
 
 
 @handles(ev.TermsPublished)
@@ -393,7 +401,7 @@ def _invoiced(e: ev.InvoiceIssued, b: Batch, s: str, r: dict | None) -> None:
         "amount": str(e.amount.amount), "currency": e.amount.currency, "paid": _zero(e.amount.currency),
         "open": 1 if e.amount.is_positive else 0, "issued_on": e.occurred_on.isoformat(),
         "due": e.due.isoformat(), "installment": e.installment, "change_id": e.change_id,
-        "concept": e.concept, "terms_version": terms_version, "reminders": 0,
+        "concept": e.concept, "terms_version": terms_version, "reminders": 0, "billing": _billing(e),
     })
     if e.installment is not None:
         installment = b.edit("installments", s, e.contract_id, e.installment)
@@ -401,6 +409,33 @@ def _invoiced(e: ev.InvoiceIssued, b: Batch, s: str, r: dict | None) -> None:
             installment["invoice"] = e.invoice_number
     if r is not None:
         _add_balance(r, e.amount.currency, "invoiced", e.amount.amount)
+
+
+@handles(ev.InvoiceCorrected)
+def _corrected(e: ev.InvoiceCorrected, b: Batch, s: str, r: dict | None) -> None:
+    invoice = b.edit("invoices", s, e.corrects)
+    if invoice is None:
+        return
+    billing = json.loads(invoice["billing"])
+    billing.setdefault("corrections", []).append({**json.loads(_billing(e)), "number": e.invoice_number,
+                                                  "on": e.occurred_on.isoformat(), "reason": e.reason,
+                                                  "void": e.void, "payable": str(e.amount.amount)})
+    invoice["amount"] = _plus(invoice["amount"], e.amount.amount)
+    invoice["billing"] = json.dumps(billing, sort_keys=True)
+    invoice["open"] = 1 if Decimal(invoice["paid"]) < Decimal(invoice["amount"]) else 0
+    if r is not None:
+        _add_balance(r, e.amount.currency, "invoiced", e.amount.amount)
+
+
+def _billing(e: ev.Billed) -> str:
+    """What status shows of an invoice's taxes: lines, base and VAT per rate, withholding, total."""
+    return json.dumps({
+        "taxation": e.taxation, "exemption": e.exemption, "withholding_rate": str(e.withholding_rate),
+        "withholding": str(e.withholding.amount), "total": str(e.total.amount),
+        "taxes": [{"rate": str(t.rate), "base": str(t.base.amount), "vat": str(t.vat.amount)} for t in e.taxes],
+        "lines": [{"description": x.description, "quantity": str(x.quantity), "unit_price": str(x.unit_price.amount),
+                   "vat_rate": str(x.vat_rate)} for x in e.lines],
+    }, sort_keys=True)
 
 
 @handles(ev.PaymentReceived)

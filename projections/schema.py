@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 # Bump when a table changes: read models of an older schema are dropped and
 # rebuilt from the log on first use (they are disposable; the log is not).
-SCHEMA_VERSION = 3  # 2: the timeline keeps what each event said, worded when read
+SCHEMA_VERSION = 4  # 4: invoices keep their taxes (billing), clients their country; 2: the timeline keeps what each event said, worded when read
 #                    3: relationships.last_on is the latest business date of its events (ADR-26)
 TRACKING_NAME = "read_models"
 
@@ -39,7 +39,7 @@ def _table(name: str, key: str, columns: str, integers: str = "", append_only: b
 
 RELATIONSHIPS = _table(
     "relationships", "stream",
-    "handle name email tax_id address state opened_on terms_version current_contract currency"
+    "handle name email tax_id address country state opened_on terms_version current_contract currency"
     " contract_total invoiced paid other_balances open_changes open_mistakes ended_on ended_by"
     " end_reason end_outstanding confidentiality version last_on",
     integers="terms_version open_changes open_mistakes version",
@@ -58,7 +58,7 @@ INSTALLMENTS = _table(
 INVOICES = _table(
     "invoices", "stream number",
     "contract amount currency paid open issued_on due installment change_id concept terms_version"
-    " late_since late_outstanding reminders last_reminder_on last_reminder_fee",
+    " late_since late_outstanding reminders last_reminder_on last_reminder_fee billing",
     integers="open installment terms_version reminders",
 )
 CHANGES = _table(

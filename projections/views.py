@@ -122,6 +122,24 @@ def invoice_view(row: dict[str, Any], terms: PublishedTerms | Callable[[], Publi
         "marked_late_on": row["late_since"], "reminders": row["reminders"],
         "last_reminder_on": row["last_reminder_on"],
         "late_fee": fee, "terms_version": row["terms_version"],
+        **_taxes(row.get("billing"), amount, currency),
+    }
+
+
+def _taxes(billing_json: str | None, payable: Decimal, currency: str) -> dict[str, Any]:
+    """An invoice's base, VAT, withholding, total and lines, corrective invoices included."""
+    billing = json.loads(billing_json) if billing_json else {}
+    issued = [billing, *billing.get("corrections", [])]
+    base = sum((Decimal(t["base"]) for b in issued for t in b.get("taxes", [])), Decimal(0))
+    vat = sum((Decimal(t["vat"]) for b in issued for t in b.get("taxes", [])), Decimal(0))
+    withholding = sum((Decimal(b.get("withholding", "0")) for b in issued), Decimal(0))
+    total = sum((Decimal(b["total"]) for b in issued if "total" in b), Decimal(0))
+    return {
+        "base": money(base, currency), "vat": money(vat, currency), "withholding": money(withholding, currency),
+        "total": money(total, currency), "payable": money(payable, currency),
+        "taxation": billing.get("taxation", "untaxed"), "lines": billing.get("lines", []),
+        "corrections": [{"number": c["number"], "on": c["on"], "reason": c["reason"], "void": c["void"],
+                         "payable": money(c["payable"], currency)} for c in billing.get("corrections", [])],
     }
 
 
@@ -213,7 +231,7 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
     current = next((c for c in contracts if c["id"] == r["current_contract"]), None)
     return {
         "handle": r["handle"], "name": r["name"], "email": r["email"], "tax_id": r["tax_id"],
-        "address": r["address"], "state": r["state"], "opened_on": r["opened_on"], "as_of": today.isoformat(),
+        "address": r["address"], "country": r.get("country") or "", "state": r["state"], "opened_on": r["opened_on"], "as_of": today.isoformat(),
         "version": r["version"], "currency": currency,
         "terms_version": terms.latest_version,
         "contract": contract_view(current) if current else None,

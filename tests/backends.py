@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from tax_profile import UNTAXED_PROFILE
+
 BACKENDS = ("sqlite", "postgres")
 SCRIPT = Path(sys.executable).parent / "tratos"  # the console script, as installed
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -46,7 +48,7 @@ class StoreSpec:
         from domain.services.application import Tratos
 
         # An explicit empty URL keeps SQLite even if this process's environment names a server.
-        return Tratos(home=Path(self.home), actor=actor, database_url=self.database_url,
+        return Tratos(profile=UNTAXED_PROFILE, home=Path(self.home), actor=actor, database_url=self.database_url,
                       env=None if self.database_url else {"TRATOS_DATABASE_URL": ""})
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:

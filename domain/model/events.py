@@ -22,7 +22,17 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.model.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
 from domain.model.money import Money
-from domain.model.values import Evidence, Installment, Party, Scope, Side, Terms
+from domain.model.values import (
+    Evidence,
+    Installment,
+    InvoiceLine,
+    Issuer,
+    Party,
+    Scope,
+    Side,
+    Terms,
+    VatTotal,
+)
 
 SignMethod = Literal["pades", "email", "ink", "typed"]
 Fault = Literal["ours", "client", "shared", "misunderstanding", "unassigned"]
@@ -170,14 +180,68 @@ class LessonRecorded(RelationshipEvent):
     lesson: str
 
 
-class InvoiceIssued(RelationshipEvent):
+class Billed(BaseModel):
+    """What an invoice and a corrective invoice both state (RD 1619/2012 art. 6): its lines, how it
+    is taxed, base and VAT per rate, withholding, total, and `amount`, the amount payable
+    (total - withholding), which is what balances and late fees count."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
     invoice_number: str
-    contract_id: str
     amount: Money
+    lines: list[InvoiceLine]
+    taxation: str
+    exemption: str
+    taxes: list[VatTotal]
+    withholding_rate: Decimal
+    withholding: Money
+    total: Money
+    issuer: Issuer | None
+    recipient: Party | None
+
+
+class InvoiceIssued(RelationshipEvent, Billed):
+    """v2 (tratos 0.2) added lines, taxes, withholding, total, issuer and recipient; `amount`
+    became the amount payable. A v1 invoice reads as one untaxed line of its amount."""
+
+    class_version: ClassVar[int] = 2
+
+    contract_id: str
     due: date
     installment: int | None = None
     change_id: str | None = None
     concept: str = ""
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        amount = state["amount"]
+        zero = {"amount": "0", "currency": amount["currency"]}
+        state["lines"] = [{"description": state.get("concept", ""), "quantity": "1", "unit_price": amount,
+                           "vat_rate": "0", "hours": []}]
+        state["taxation"] = "untaxed"
+        state["exemption"] = ""
+        state["taxes"] = [{"rate": "0", "base": amount, "vat": zero}]
+        state["withholding_rate"] = "0"
+        state["withholding"] = zero
+        state["total"] = amount
+        state["issuer"] = None
+        state["recipient"] = None
+
+
+class InvoiceCorrected(RelationshipEvent, Billed):
+    """A corrective invoice (factura rectificativa) by differences: its own number in the
+    corrective series, the invoice it corrects, why; amounts may be negative. `void` when it
+    cancels the whole invoice."""
+
+    corrects: str
+    reason: str
+    void: bool
+
+
+class ClientDetailsChanged(RelationshipEvent):
+    """The client's name, contact details, tax id or country, as invoices will name them from now."""
+
+    client: Party
 
 
 class PaymentReceived(RelationshipEvent):

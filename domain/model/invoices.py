@@ -11,13 +11,16 @@ from domain.model.balance import is_overdue
 from domain.model.chain import ChainedAggregate
 from domain.model.choices import DEFAULT_SERIES  # noqa: F401  (re-exported)
 from domain.model.errors import CurrencyMismatch, Refused
-from domain.model.events import InvoiceNumberAssigned
+from domain.model.events import Billed, InvoiceCorrected, InvoiceNumberAssigned
 from domain.model.money import Money
 from domain.model.streams import series_id  # noqa: F401  (re-exported)
 
 
 @dataclass
 class Invoice:
+    """An issued invoice: `amount` is what it made payable, `base` what it billed before taxes;
+    corrective invoices change what is payable on it (`payable`), never the invoice itself."""
+
     number: str
     contract_id: str
     amount: Money
@@ -30,6 +33,25 @@ class Invoice:
     late_since: date | None = None
     reminders: list[date] = field(default_factory=list)
     terms_version: int | None = None  # the terms that govern it (`late_fees.governing_terms`)
+    base: Money | None = None
+    issued: Billed | None = None  # the event, as the documents print it
+    corrections: list[InvoiceCorrected] = field(default_factory=list)
+
+    @property
+    def payable(self) -> Money:
+        total = self.amount
+        for correction in self.corrections:
+            total = total + correction.amount
+        return total
+
+    @property
+    def billed_base(self) -> Money:
+        """The tax base billed, corrections included: what counts against a contract or a change."""
+        total = self.base if self.base is not None else self.amount
+        for correction in self.corrections:
+            for vat in correction.taxes:
+                total = total + vat.base
+        return total
 
     @property
     def paid(self) -> Money:
@@ -40,7 +62,7 @@ class Invoice:
 
     @property
     def outstanding(self) -> Money:
-        return self.amount - self.paid
+        return self.payable - self.paid
 
     @property
     def is_settled(self) -> bool:

@@ -16,6 +16,7 @@ from uuid import UUID
 
 from domain.model import events as ev
 from domain.model.balance import Balance, balance
+from domain.model.billing import Line, billed, check_client_tax_id
 from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
 from domain.model.contracts import Contract, Signature, check_schedule
@@ -25,19 +26,21 @@ from domain.model.late_fees import days_late, governing_terms
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
+from domain.model.taxes import line_amount
 from domain.model.values import (
     SIDES,
     Evidence,
     Installment,
     Party,
     Scope,
+    TaxProfile,
     Terms,
     check_handle,
     check_text,
 )
 
 # After the end, only what collects the balance or keeps the record may be recorded.
-ALLOWED_AFTER_END = (ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
+ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
                      ev.DocumentIssued)
 
 
@@ -55,6 +58,17 @@ class Note:
     on: date
     text: str
     evidence: list[Evidence]
+
+
+@dataclass
+class LoggedHours:
+    """An entry of logged hours, numbered 1… in the order logged (what `invoice issue --hours` bills)."""
+
+    on: date
+    hours: Decimal
+    contract_id: str
+    change_id: str | None
+    note: str
 
 
 @dataclass
@@ -80,6 +94,8 @@ class Relationship(ChainedAggregate):
         self.changes: dict[str, Change] = {}
         self.mistakes: dict[str, Mistake] = {}
         self.invoices: dict[str, Invoice] = {}
+        self.corrections: dict[str, ev.InvoiceCorrected] = {}  # corrective invoices by their number
+        self.hours: list[LoggedHours] = []
         self.notes: list[Note] = []
         self.documents: list[IssuedDocument] = []
         self.ending: Ending | None = None
@@ -152,7 +168,7 @@ class Relationship(ChainedAggregate):
         by_currency: dict[str, list[tuple[Decimal, Decimal, bool]]] = {}
         for invoice in self.invoices.values():
             by_currency.setdefault(invoice.amount.currency, []).append(
-                (invoice.amount.amount, invoice.paid.amount, invoice.is_overdue(on)))
+                (invoice.payable.amount, invoice.paid.amount, invoice.is_overdue(on)))
         return {currency: balance(invoices) for currency, invoices in by_currency.items()}
 
     @property
@@ -167,7 +183,7 @@ class Relationship(ChainedAggregate):
         check_opened(self.handle, self.opened_on, on)
         if self.ending and not issubclass(event_class, ALLOWED_AFTER_END):
             raise Refused(
-                f"the relationship with {self.handle} ended on {self.ending.on}: only payments,"
+                f"the relationship with {self.handle} ended on {self.ending.on}: only payments, corrective invoices,"
                 " notes and documents can still be recorded"
             )
 
@@ -183,7 +199,16 @@ class Relationship(ChainedAggregate):
 
     def record_opening(self, handle: str, client: Party, on: date, actor: str = "") -> ev.RelationshipOpened:
         """The stream's first event, who the client is (`open`'s command; import re-decides it too)."""
-        return self._emit(ev.RelationshipOpened, on, actor, handle=check_handle(handle), client=client)
+        return self._emit(ev.RelationshipOpened, on, actor, handle=check_handle(handle),
+                          client=check_client_tax_id(client))
+
+    def change_client_details(self, client: Party, *, on: date, actor: str = "") -> ev.ClientDetailsChanged:
+        """New details of the client (an address, a tax id, a country) for the invoices from now on;
+        issued invoices keep the details they were issued with."""
+        client = check_client_tax_id(client)
+        if client == self.client:
+            raise Refused(f"the details of {self.handle} are already these: nothing to change")
+        return self._emit(ev.ClientDetailsChanged, on, actor, client=client)
 
     def publish_terms(self, terms: Terms, on: date, actor: str = "") -> ev.TermsPublished:
         version = max(self.terms, default=0) + 1
@@ -397,7 +422,7 @@ class Relationship(ChainedAggregate):
                 raise Refused(f"change {change.id} belongs to {change.contract_id}, not {contract.id}")
             if change.state != "approved":
                 raise Refused(f"change {change.id} is {change.state}, not approved: it cannot be invoiced")
-            billed = sum((i.amount.amount for i in self.invoices.values() if i.change_id == change.id),
+            billed = sum((i.billed_base.amount for i in self.invoices.values() if i.change_id == change.id),
                          Decimal(0))
             if billed + amount.amount > change.price.amount:
                 raise Refused(
@@ -406,28 +431,112 @@ class Relationship(ChainedAggregate):
                 )
         return contract, amount
 
-    def issue_invoice(self, number: str, *, on: date, due: date | None = None, installment: int | None = None,
-                      amount: Money | None = None, change_id: str | None = None,
-                      contract_id: str | None = None, concept: str = "", actor: str = "") -> ev.InvoiceIssued:
-        contract, billed = self.check_invoice(on=on, installment=installment, amount=amount,
-                                              change_id=change_id, contract_id=contract_id)
+    def issue_invoice(self, number: str, *, on: date, profile: TaxProfile | None, due: date | None = None,
+                      installment: int | None = None, amount: Money | None = None,
+                      change_id: str | None = None, contract_id: str | None = None, concept: str = "",
+                      lines: list[Line] | None = None, vat_rate: Decimal | None = None,
+                      withholding: Decimal | None = None, exemption: str = "",
+                      actor: str = "") -> ev.InvoiceIssued:
+        """Bill an installment, an amount, an approved change or lines, taxed as the client is."""
+        if lines and (installment is not None or amount is not None):
+            raise BadInput("invoice either lines, an installment or an amount, not several")
+        concept = check_text(concept, "concept", required=False, limit=300)
+        asked_base = sum((line_amount(x.quantity, x.unit_price.amount, x.unit_price.currency) for x in lines),
+                         Decimal(0)) if lines else None
+        contract, base = self.check_invoice(
+            on=on, installment=installment, change_id=change_id, contract_id=contract_id,
+            amount=Money(amount=asked_base, currency=lines[0].unit_price.currency) if lines else amount)
         if due is None:
             due = date.fromordinal(on.toordinal() + self.payment_days)
         if due < on:
             raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")
-        event = self._emit(
-            ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, amount=billed,
-            due=due, installment=installment, change_id=change_id,
-            concept=check_text(concept, "concept", required=False, limit=300),
-        )
-        invoiced = sum((i.amount.amount for i in self.invoices.values() if i.contract_id == contract.id),
+        if not lines:
+            lines = [Line(self._line_description(contract, installment, change_id, concept, profile), Decimal(1), base)]
+        self._check_hours_unbilled(lines)
+        fields = billed(lines, profile=profile, client=self.client, vat_rate=vat_rate, withholding=withholding,
+                        exemption=exemption)
+        event = self._emit(ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, due=due,
+                           installment=installment, change_id=change_id, concept=concept, **fields)
+        invoiced = sum((i.billed_base.amount for i in self.invoices.values() if i.contract_id == contract.id),
                        Decimal(0))
         if invoiced > contract.total.amount:  # allowed (a contract can be billed beyond), but said, as hours are
             self.warnings.append(
-                f"invoices of {contract.id} now total {invoiced} {billed.currency}, beyond its total of"
+                f"invoices of {contract.id} now total {invoiced} {base.currency}, beyond its total of"
                 f" {contract.total} (price and approved changes): is an approved change missing?"
             )
         return event
+
+    def _line_description(self, contract: Contract, installment: int | None, change_id: str | None,
+                          concept: str, profile: TaxProfile | None) -> str:
+        """An invoice billed without lines has one, named by its concept, else by what it bills."""
+        if concept or profile is None:  # recorded before lines: the line is the concept (the v1 upcast)
+            return concept
+        if change_id is not None:
+            return f"{change_id}: {self.change(change_id).description}"[:300]
+        if installment is not None:
+            return f"{contract.title} ({installment}/{len(contract.installments)})"[:300]
+        return contract.title[:300]
+
+    def hours_to_bill(self, start: date, end: date, *, summed: bool = False,
+                      contract_id: str | None = None) -> list[Line]:
+        """The hours logged from `start` to `end` (inclusive) on a contract and not billed yet, at the
+        hourly rate of its terms: one line per entry, or one for all of them (`summed`)."""
+        if end < start:
+            raise BadInput(f"the hours to bill run from {start} to {end}: the end is before the start")
+        contract = self.contract(contract_id)
+        terms = self.applicable_terms(contract.id)
+        rate = terms[1].rate if terms else None
+        if rate is None:
+            raise Refused(f"the terms of {contract.id} set no hourly rate: publish terms with --rate first")
+        billed_entries = self._billed_hours()
+        entries = [(n, h) for n, h in enumerate(self.hours, 1)
+                   if h.contract_id == contract.id and start <= h.on <= end and n not in billed_entries]
+        if not entries:
+            raise Refused(f"no hours logged on {contract.id} from {start} to {end} are left to bill")
+        if summed:
+            total = sum((h.hours for _, h in entries), Decimal(0))
+            return [Line(f"{contract.title}: {start} – {end}"[:300], total, rate, None, tuple(n for n, _ in entries))]
+        return [Line(f"{h.on}: {h.note or contract.title}"[:300], h.hours, rate, None, (n,)) for n, h in entries]
+
+    def _billed_hours(self) -> set[int]:
+        return {n for i in self.invoices.values() if i.issued for line in i.issued.lines for n in line.hours}
+
+    def _check_hours_unbilled(self, lines: list[Line]) -> None:
+        billed_entries = self._billed_hours()
+        for line in lines:
+            for entry in line.hours:
+                if not 1 <= entry <= len(self.hours):
+                    raise UnknownReference(f"{self.handle} has no logged hours entry {entry}")
+                if entry in billed_entries:
+                    raise Refused(f"the hours logged on {self.hours[entry - 1].on} (entry {entry}) are already billed")
+
+    def correct_invoice(self, corrective_number: str, invoice_number: str, *, on: date, reason: str,
+                        profile: TaxProfile | None, lines: list[Line] | None = None, amount: Money | None = None,
+                        void: bool = False, actor: str = "") -> ev.InvoiceCorrected:
+        """A corrective invoice by differences: the only way to change or cancel an issued invoice."""
+        invoice = self.invoice(invoice_number)
+        reason = check_text(reason, "reason", limit=500)
+        if on < invoice.issued_on:
+            raise Refused(f"a correction dated {on} would precede invoice {invoice.number} ({invoice.issued_on})")
+        if sum((1 for x in (lines, amount, void) if x), 0) != 1:
+            raise BadInput("correct an invoice by lines, by an amount, or void it: one of them")
+        original = invoice.issued
+        if void:  # every line billed so far, corrections included, with its price negated
+            lines = [Line(line.description, line.quantity, Money(amount=-line.unit_price.amount,
+                                                                 currency=line.unit_price.currency), line.vat_rate)
+                     for billing in (original, *invoice.corrections) for line in billing.lines]
+        elif amount is not None:
+            rate = original.lines[0].vat_rate
+            lines = [Line(f"{invoice.number}: {reason}"[:300], Decimal(1), amount, rate)]
+        fields = billed(lines, profile=profile, client=original.recipient, vat_rate=original.lines[0].vat_rate,
+                        withholding=original.withholding_rate, exemption=original.exemption,
+                        fixed_taxation=original.taxation)
+        payable = invoice.payable.amount + fields["amount"].amount
+        if payable < 0:
+            raise Refused(f"the correction would leave {invoice.number} at {payable} {invoice.amount.currency}:"
+                          " an invoice cannot become negative overall")
+        return self._emit(ev.InvoiceCorrected, on, actor, invoice_number=corrective_number,
+                          corrects=invoice.number, reason=reason, void=void, **fields)
 
     def record_payment(self, number: str, amount: Money, *, on: date, actor: str = "") -> ev.PaymentReceived:
         invoice = self.invoice(number)
@@ -608,7 +717,18 @@ class Relationship(ChainedAggregate):
             number=e.invoice_number, contract_id=e.contract_id, amount=e.amount, issued_on=e.occurred_on,
             due=e.due, installment=e.installment, change_id=e.change_id, concept=e.concept,
             terms_version=governing_terms(self.contracts[e.contract_id].terms_version, max(self.terms, default=None)),
+            base=Money(amount=sum((t.base.amount for t in e.taxes), Decimal(0)), currency=e.amount.currency),
+            issued=e,
         )
+
+    @when.register
+    def _(self, e: ev.InvoiceCorrected) -> None:
+        self.invoices[e.corrects].corrections.append(e)
+        self.corrections[e.invoice_number] = e
+
+    @when.register
+    def _(self, e: ev.ClientDetailsChanged) -> None:
+        self.client = e.client
 
     @when.register
     def _(self, e: ev.PaymentReceived) -> None:
@@ -625,6 +745,7 @@ class Relationship(ChainedAggregate):
     @when.register
     def _(self, e: ev.HoursLogged) -> None:
         self.contracts[e.contract_id].hours_logged += e.hours
+        self.hours.append(LoggedHours(e.occurred_on, e.hours, e.contract_id, e.change_id, e.note))
 
     @when.register
     def _(self, e: ev.NoteRecorded) -> None:

@@ -16,15 +16,37 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.model import events as ev
+from domain.model.billing import Line
 from domain.model.chain import ChainedAggregate
-from domain.model.values import texts_as_recorded
+from domain.model.values import TaxProfile, texts_as_recorded
+
+
+def _profile(e: ev.Billed) -> TaxProfile | None:
+    """The tax profile an invoice was issued under, as far as it shows in the invoice (None: untaxed)."""
+    if e.issuer is None:
+        return None
+    return TaxProfile(issuer=e.issuer, vat_rate=e.lines[0].vat_rate, withholding=e.withholding_rate)
+
+
+def _lines(e: ev.Billed) -> list[Line]:
+    return [Line(x.description, x.quantity, x.unit_price, x.vat_rate, tuple(x.hours)) for x in e.lines]
 
 
 def _invoice(r: Any, e: ev.InvoiceIssued) -> None:
-    """An installment is billed by its number (its amount is the contract's), anything else by amount."""
-    billed = None if e.installment is not None else e.amount
-    r.issue_invoice(e.invoice_number, on=e.occurred_on, due=e.due, installment=e.installment, amount=billed,
-                    change_id=e.change_id, contract_id=e.contract_id, concept=e.concept, actor=e.actor)
+    """An installment is billed by its number (its amount is the contract's), anything else by its lines."""
+    by_lines = None if e.installment is not None else _lines(e)
+    if e.issuer is None and by_lines:  # recorded before lines: billed by amount, its one line the concept
+        by_lines = None
+    r.issue_invoice(e.invoice_number, on=e.occurred_on, due=e.due, installment=e.installment,
+                    amount=e.amount if e.installment is None and by_lines is None else None,
+                    change_id=e.change_id, contract_id=e.contract_id, concept=e.concept,
+                    profile=_profile(e), lines=by_lines, vat_rate=e.lines[0].vat_rate,
+                    withholding=e.withholding_rate, exemption=e.exemption, actor=e.actor)
+
+
+def _correction(r: Any, e: ev.InvoiceCorrected) -> None:
+    r.correct_invoice(e.invoice_number, e.corrects, on=e.occurred_on, reason=e.reason, profile=_profile(e),
+                      lines=None if e.void else _lines(e), void=e.void, actor=e.actor)
 
 
 # How each stored event is asked again of its aggregate: the command and its arguments.
@@ -65,6 +87,8 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
     ev.MistakeResolved: lambda r, e: r.resolve_mistake(e.mistake_id, on=e.occurred_on, actor=e.actor),
     ev.LessonRecorded: lambda r, e: r.record_lesson(e.mistake_id, e.lesson, on=e.occurred_on, actor=e.actor),
     ev.InvoiceIssued: _invoice,
+    ev.InvoiceCorrected: _correction,
+    ev.ClientDetailsChanged: lambda r, e: r.change_client_details(e.client, on=e.occurred_on, actor=e.actor),
     ev.PaymentReceived: lambda r, e: r.record_payment(e.invoice_number, e.amount, on=e.occurred_on,
                                                       actor=e.actor),
     ev.PaymentLate: lambda r, e: r.mark_late(e.invoice_number, on=e.occurred_on, actor=e.actor),

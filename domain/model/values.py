@@ -13,7 +13,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from domain.model.choices import DEFAULT_RESPONSE_DAYS
+from domain.model.choices import (
+    DEFAULT_CORRECTIVE_SERIES,
+    DEFAULT_PAYMENT_METHOD,
+    DEFAULT_RESPONSE_DAYS,
+    DEFAULT_SERIES,
+)
 from domain.model.errors import BadInput
 from domain.model.late_fees import ECB_REFERENCE_RATE, ECB_REFERENCE_RATE_SINCE  # noqa: F401  (re-exported)
 from domain.model.money import Money
@@ -49,6 +54,11 @@ def texts_as_recorded() -> Iterator[None]:
         yield
     finally:
         _AS_RECORDED.reset(token)
+
+def as_recorded() -> bool:
+    """Whether a command is re-deciding a recorded event (import), not deciding a new one."""
+    return _AS_RECORDED.get()
+
 
 Side = Literal["us", "client"]
 SIDES: tuple[str, ...] = ("us", "client")
@@ -108,12 +118,17 @@ class Percent(Value):
 
 
 class Party(Value):
-    """One side of the relationship, as named on documents."""
+    """One side of the relationship, as named on documents and invoices.
+
+    `country` (ISO 3166 alpha-2) came with invoices (ADR-34); "" in what was recorded before,
+    which reads as the freelancer's own country.
+    """
 
     name: str
     email: str = ""
     tax_id: str = ""
     address: str = ""
+    country: str = ""
 
     @field_validator("name")
     @classmethod
@@ -124,6 +139,94 @@ class Party(Value):
     @classmethod
     def _clean(cls, value: str) -> str:
         return check_text(value, "contact detail", required=False, limit=300)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = (value or "").strip(" ").upper()
+        if value and not re.fullmatch(r"[A-Z]{2}", value):
+            raise BadInput(f"not a country code: {value!r} (use two letters, such as ES, DE or US)")
+        return value
+
+
+class Issuer(Party):
+    """The freelancer as an invoice names them, and how they are paid (RD 1619/2012 art. 6)."""
+
+    iban: str = ""
+    payment_method: str = DEFAULT_PAYMENT_METHOD
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str) -> str:
+        from stdnum import iban  # noqa: PLC0415
+
+        value = "".join((value or "").split()).upper()
+        if value and not iban.is_valid(value):
+            raise BadInput(f"not a valid IBAN: {value!r} (its check digits are wrong)")
+        return value
+
+    @field_validator("payment_method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        return check_text(value, "payment method", limit=200)
+
+
+class TaxProfile(Value):
+    """What the freelancer's invoices need beyond their identity: the defaults they are issued with."""
+
+    issuer: Issuer
+    vat_rate: Decimal = Decimal(21)
+    withholding: Decimal = Decimal(0)  # IRPF %, 0 when it does not apply
+    series: str = DEFAULT_SERIES
+    corrective_series: str = DEFAULT_CORRECTIVE_SERIES
+
+    @field_validator("series", "corrective_series")
+    @classmethod
+    def _series(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{1,5}", value or ""):
+            raise BadInput(f"an invoice series is 1 to 5 capital letters, not {value!r}")
+        return value
+
+
+class InvoiceLine(Value):
+    """One line of an invoice: what, how much, at what price, at what VAT rate.
+
+    `hours` names the logged-hours entries (their order in the relationship, 1…) a line bills,
+    so they are billed once only.
+    """
+
+    description: str
+    quantity: Decimal
+    unit_price: Money
+    vat_rate: Decimal
+    hours: list[int] = Field(default_factory=list)
+
+    @field_validator("description")
+    @classmethod
+    def _described(cls, value: str) -> str:
+        return check_text(value, "line description", required=False, limit=300)
+
+    @field_validator("quantity")
+    @classmethod
+    def _quantity(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or value <= 0 or value > 1_000_000:
+            raise BadInput(f"a line's quantity must be more than 0 and at most 1000000, not {value}")
+        return value
+
+    @field_validator("vat_rate")
+    @classmethod
+    def _rate(cls, value: Decimal) -> Decimal:
+        if not value.is_finite() or value < 0 or value > 100:
+            raise BadInput(f"VAT rate out of range: {value}%")
+        return value
+
+
+class VatTotal(Value):
+    """The base and VAT of one rate on an invoice."""
+
+    rate: Decimal
+    base: Money
+    vat: Money
 
 
 LateFeeKind = Literal["none", "fixed", "percent", "statutory-eu"]

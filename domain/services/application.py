@@ -36,17 +36,18 @@ from domain.adapters.storage import (
     locate_store,
 )
 from domain.model.chain import ChainReport, RawRecord, verify_chain
-from domain.model.choices import DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
+from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, series_id, stream_id
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
+    from domain.model.billing import Line
     from domain.model.invoices import InvoiceSeries
     from domain.model.money import Money
     from domain.model.notebook import Notebook
     from domain.model.relationship import Relationship
-    from domain.model.values import Evidence, Installment, Party, Scope, Terms
+    from domain.model.values import Evidence, Installment, Party, Scope, TaxProfile, Terms
 
 ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
@@ -82,7 +83,8 @@ class Tratos(Application):
     }
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
-                 actor: str = "", database_url: str | None = None) -> None:
+                 actor: str = "", database_url: str | None = None,
+                 profile: TaxProfile | Callable[[], TaxProfile | None] | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
         else the SQLite file in `home` (see domain/adapters/storage.py and ADR-9).
 
@@ -91,6 +93,7 @@ class Tratos(Application):
         """
         self.home = Path(home) if home else default_home()
         self.actor = actor
+        self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
         self.location = locate_store(self.home, env, database_url)
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
@@ -108,6 +111,21 @@ class Tratos(Application):
             if isinstance(error, PersistenceError):
                 raise self.location.unavailable(error) from error
             raise
+
+    @property
+    def profile(self) -> TaxProfile | None:
+        """The freelancer's invoicing settings (identity.json); None: this store cannot invoice.
+
+        Read when an invoice needs it: building it builds pydantic models, which `status` never
+        does (ADR-16).
+        """
+        if callable(self._profile):
+            self._profile = self._profile()
+        return self._profile
+
+    @profile.setter
+    def profile(self, profile: TaxProfile | None) -> None:
+        self._profile = profile
 
     def close(self) -> None:
         super().close()
@@ -297,24 +315,52 @@ class Tratos(Application):
     def issue_invoice(self, handle: str, *, on: date, installment: int | None = None,
                       amount: Money | None = None, change_id: str | None = None,
                       contract_id: str | None = None, due: date | None = None, concept: str = "",
-                      series: str = DEFAULT_SERIES) -> Recorded:
-        """Bill an installment, an amount, or an approved change (by default its quoted price)."""
+                      lines: list[Line] | None = None, hours: tuple[date, date] | None = None,
+                      summed: bool = False, vat_rate: Decimal | None = None,
+                      withholding: Decimal | None = None, exemption: str = "") -> Recorded:
+        """Bill an installment, an amount, an approved change (by default its quoted price), lines,
+        or the hours logged between two dates and not billed yet, taxed as the client is."""
+        series = self.profile.series if self.profile else DEFAULT_SERIES
+
         def decide(relationship: Relationship) -> list[InvoiceSeries]:
             billed = amount
-            if billed is None and change_id is not None and installment is None:
+            if billed is None and change_id is not None and installment is None and not lines and hours is None:
                 billed = _quoted_price(relationship, change_id)
-            relationship.check_invoice(on=on, installment=installment, amount=billed,
-                                       change_id=change_id, contract_id=contract_id)
+            asked = list(lines or [])
+            if hours is not None:
+                asked += relationship.hours_to_bill(*hours, summed=summed, contract_id=contract_id)
+            if not asked:  # what is billed is refused before a number is taken
+                relationship.check_invoice(on=on, installment=installment, amount=billed, change_id=change_id,
+                                           contract_id=contract_id)
             numbering = self._series(series, on.year)
             number = numbering.assign(series, handle, on, self.actor)
             relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=billed,
                                        change_id=change_id, contract_id=contract_id, concept=concept,
-                                       actor=self.actor)
+                                       profile=self.profile, lines=asked or None, vat_rate=vat_rate,
+                                       withholding=withholding, exemption=exemption, actor=self.actor)
             return [numbering]
 
         # Every invoice of the year takes the next number of one series, so invoices take turns
         # on it. The series is always locked before a relationship, never after: no deadlock.
         return self._update(handle, decide, first_lock=series_id(series, on.year))
+
+    def correct_invoice(self, handle: str, number: str, *, on: date, reason: str, lines: list[Line] | None = None,
+                        amount: Money | None = None, void: bool = False) -> Recorded:
+        """Issue a corrective invoice (its own series, R-2026-001…) for an issued invoice."""
+        series = self.profile.corrective_series if self.profile else DEFAULT_CORRECTIVE_SERIES
+
+        def decide(relationship: Relationship) -> list[InvoiceSeries]:
+            relationship.invoice(number)  # an unknown invoice takes no number
+            numbering = self._series(series, on.year)
+            corrective = numbering.assign(series, handle, on, self.actor)
+            relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
+                                         lines=lines, amount=amount, void=void, actor=self.actor)
+            return [numbering]
+
+        return self._update(handle, decide, first_lock=series_id(series, on.year))
+
+    def change_client_details(self, handle: str, client: Party, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.change_client_details(client, on=on, actor=self.actor)))
 
     def _series(self, series: str, year: int) -> InvoiceSeries:
         """The invoice series from its last event alone (see `InvoiceSeries.resume`)."""

@@ -101,7 +101,7 @@ class Story:
             r.record_payment(self.numbers[m - 1], eur(1000), on=date(YEAR, m, 10), actor=a)
         invoice_day = date(YEAR, m, 15)
         number = series.assign("F", self.handle, invoice_day, a)
-        r.issue_invoice(number, on=invoice_day, installment=m, actor=a)
+        r.issue_invoice(number, on=invoice_day, installment=m, actor=a, profile=UNTAXED_PROFILE)
         self.numbers[m] = number
         if m == 3:
             r.request_change("Add a newsletter template", requested_by="client", on=date(YEAR, 3, 16), actor=a)
@@ -181,12 +181,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=250, help="clients saved per transaction")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: tax_profile
+    global UNTAXED_PROFILE
+    from tax_profile import UNTAXED_PROFILE
+
     from domain.services.application import Tratos
 
     home = Path(args.home)
     home.mkdir(parents=True, exist_ok=True)
     long = {int(n): int(e) for n, e in (item.split(":") for item in args.long)}
-    app = Tratos(home=home, actor="Ana", database_url=args.database_url or None,
+    app = Tratos(profile=UNTAXED_PROFILE, home=home, actor="Ana", database_url=args.database_url or None,
                  env=None if args.database_url else {"TRATOS_DATABASE_URL": ""})
     try:
         started = time.perf_counter()

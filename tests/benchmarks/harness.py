@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from generate import SERIES_EVENTS, YEAR, catch_up
+from tax_profile import UNTAXED_PROFILE
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / ".bench"
@@ -239,7 +240,7 @@ class Store:
     def open(self) -> Any:
         from domain.services.application import Tratos
 
-        return Tratos(home=self.home, database_url=self.url,
+        return Tratos(profile=UNTAXED_PROFILE, home=self.home, database_url=self.url,
                       env=None if self.url else {"TRATOS_DATABASE_URL": ""})
 
     def tratos(self, *args: str, check: bool = True, rss: bool = False) -> Run:

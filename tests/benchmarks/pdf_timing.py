@@ -137,6 +137,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: tax_profile
+    global UNTAXED_PROFILE
+    from tax_profile import UNTAXED_PROFILE
     os.environ.pop("TRATOS_DATABASE_URL", None)
     out = Path(tempfile.mkdtemp(prefix="tratos-bench-pdf-"))
 
@@ -157,7 +160,7 @@ def main() -> None:
     from documents.context import read_stream
     from domain.services.application import Tratos
 
-    app = Tratos(home=Path(args.long_home), env={"TRATOS_DATABASE_URL": ""})
+    app = Tratos(profile=UNTAXED_PROFILE, home=Path(args.long_home), env={"TRATOS_DATABASE_URL": ""})
     try:
         events = read_stream(app, "acme").relationship.version
     finally:

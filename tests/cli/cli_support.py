@@ -155,6 +155,7 @@ def write_eml(path: Path, subject: str, sender: str = "Laura Pérez <laura@acme.
 # The acme story up to a contract in force: (args…) per command, in date order.
 OPENED = [
     ("init", "--name", "Ana García", "--email", "ana@example.com"),
+    ("identity", "invoicing", "--tax-id", "12345678Z", "--address", "Calle Mayor 1, 28013 Madrid", "--vat", "0%"),
     ("client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05"),
 ]
 IN_FORCE = OPENED + [

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import ok, open_store, run
+from tax_profile import UNTAXED_PROFILE
 
 from documents.identity import create_identity, load_identity
 from documents.signing import sign_pdf
@@ -109,7 +110,7 @@ class TestPadesChangeOrder:
         ok(home, "change", "approve", "acme", "C1", "--signed-pdf", str(returned), "--on", "2026-01-22")
         from domain.services.application import Tratos
 
-        app = Tratos(home=home)
+        app = Tratos(profile=UNTAXED_PROFILE, home=home)
         change = app.relationship("acme").change("C1")
         app.close()
         assert change.state == "approved"

@@ -24,6 +24,7 @@ from backends import BACKENDS, StoreSpec, copy_store
 from demo_story import ACME, IDENTITY, NORTHWIND, TODAY, record_story
 from forger import Forger
 from pypdf import PdfReader
+from tax_profile import UNTAXED_PROFILE
 
 from documents.context import KINDS, Document, build_document, read_stream
 from documents.render import render_html, render_pdf
@@ -277,7 +278,7 @@ def test_other_kinds_carry_no_attachment(rendered):
 
 def test_a_client_name_cannot_inject_markup(tmp_path):
     home = tmp_path / "tratos"
-    app = Tratos(home=home)
+    app = Tratos(profile=UNTAXED_PROFILE, home=home)
     try:
         app.open_relationship("odd", Party(name='<b onload="x">Bold & Co</b>'), on=TODAY)
         app.record_note("odd", "<script>alert(1)</script>", on=TODAY)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model.chain import ChainedAggregate
 from domain.model.money import Money
@@ -109,7 +110,7 @@ def diagnosed() -> Relationship:
 
 def invoiced(relationship: Relationship | None = None, number: str = "F-2026-001") -> Relationship:
     relationship = relationship or in_force()
-    relationship.issue_invoice(number, installment=1, on=START)
+    relationship.issue_invoice(number, installment=1, on=START, profile=UNTAXED_PROFILE)
     return relationship
 
 

@@ -19,6 +19,7 @@ from domain_builders import (
     requested,
     with_quoted_change,
 )
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model.errors import Refused
 
@@ -35,7 +36,6 @@ def acknowledged_on_the_report_day():
     relationship = reported()
     relationship.acknowledge_mistake("M1", on=REPORTED)
     return relationship
-
 
 MISTAKE_STEPS = {
     "diagnose": (acknowledged_on_the_report_day,
@@ -96,4 +96,4 @@ class TestContractStepsFollowTheDraft:
     def test_an_invoice_dated_before_the_contract_came_into_force_is_refused(self):
         relationship = in_force()
         with refuses(relationship, Refused, match="before"):
-            relationship.issue_invoice("F-2026-001", installment=1, on=date(2026, 1, 11))
+            relationship.issue_invoice("F-2026-001", installment=1, on=date(2026, 1, 11), profile=UNTAXED_PROFILE)

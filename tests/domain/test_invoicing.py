@@ -17,6 +17,7 @@ from domain_builders import (
     refuses,
     with_quoted_change,
 )
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
@@ -31,7 +32,7 @@ DECIDED = date(2026, 1, 22)  # after C1 was requested and quoted (builders)
 class TestIssueInvoice:
     def test_an_installment_is_invoiced_due_after_the_payment_days(self):
         relationship = in_force()
-        event = relationship.issue_invoice(NUMBER, installment=1, on=START)
+        event = relationship.issue_invoice(NUMBER, installment=1, on=START, profile=UNTAXED_PROFILE)
 
         assert isinstance(event, ev.InvoiceIssued)
         assert (event.invoice_number, event.contract_id, event.installment) == (NUMBER, "K1", 1)
@@ -43,30 +44,30 @@ class TestIssueInvoice:
 
     def test_an_explicit_due_date_wins(self):
         relationship = in_force()
-        event = relationship.issue_invoice(NUMBER, installment=2, on=MIDPOINT, due=MIDPOINT)
+        event = relationship.issue_invoice(NUMBER, installment=2, on=MIDPOINT, due=MIDPOINT, profile=UNTAXED_PROFILE)
         assert event.due == MIDPOINT
 
     def test_an_approved_change_is_invoiced_by_amount(self):
         relationship = with_quoted_change()
         relationship.approve_change("C1", on=date(2026, 1, 22))
-        event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=date(2026, 1, 23))
+        event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=date(2026, 1, 23), profile=UNTAXED_PROFILE)
         assert (event.amount, event.change_id, event.installment) == (eur(600), "C1", None)
 
     def test_a_completed_contract_can_still_be_invoiced(self):
         relationship = in_force()
         relationship.complete_contract(MIDPOINT)
-        relationship.issue_invoice(NUMBER, installment=2, on=MIDPOINT)
+        relationship.issue_invoice(NUMBER, installment=2, on=MIDPOINT, profile=UNTAXED_PROFILE)
         assert relationship.invoice(NUMBER).installment == 2
 
     def test_a_second_invoice_for_the_same_installment_is_refused(self):
         relationship = invoiced()
         with refuses(relationship, Refused, match=f"already invoiced as {NUMBER}"):
-            relationship.issue_invoice("F-2026-002", installment=1, on=START)
+            relationship.issue_invoice("F-2026-002", installment=1, on=START, profile=UNTAXED_PROFILE)
 
     def test_an_unknown_installment_is_refused(self):
         relationship = in_force()
         with refuses(relationship, Refused, match="no installment 3"):
-            relationship.issue_invoice(NUMBER, installment=3, on=START)
+            relationship.issue_invoice(NUMBER, installment=3, on=START, profile=UNTAXED_PROFILE)
 
     @pytest.mark.parametrize("signatures", [(), ("us",), ("client",)])
     def test_a_contract_not_in_force_cannot_be_invoiced(self, signatures):
@@ -74,26 +75,26 @@ class TestIssueInvoice:
         for party in signatures:
             relationship.sign_contract(party=party, signer="X", method="typed", on=START)
         with refuses(relationship, Refused):
-            relationship.issue_invoice(NUMBER, installment=1, on=START)
+            relationship.issue_invoice(NUMBER, installment=1, on=START, profile=UNTAXED_PROFILE)
 
     def test_an_unapproved_change_cannot_be_invoiced(self):
         relationship = with_quoted_change()
         with refuses(relationship, Refused, match="not approved"):
-            relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=START)
+            relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=START, profile=UNTAXED_PROFILE)
 
     def test_a_change_cannot_be_invoiced_beyond_its_price(self):
         relationship = with_quoted_change()
         relationship.approve_change("C1", on=DECIDED)
-        relationship.issue_invoice(NUMBER, amount=eur(400), change_id="C1", on=DECIDED)
-        relationship.issue_invoice("F-2026-002", amount=eur(200), change_id="C1", on=DECIDED)
+        relationship.issue_invoice(NUMBER, amount=eur(400), change_id="C1", on=DECIDED, profile=UNTAXED_PROFILE)
+        relationship.issue_invoice("F-2026-002", amount=eur(200), change_id="C1", on=DECIDED, profile=UNTAXED_PROFILE)
         with refuses(relationship, Refused, match="600"):
-            relationship.issue_invoice("F-2026-003", amount=eur("0.01"), change_id="C1", on=DECIDED)
+            relationship.issue_invoice("F-2026-003", amount=eur("0.01"), change_id="C1", on=DECIDED, profile=UNTAXED_PROFILE)
 
     def test_an_invoice_for_a_change_belongs_to_the_changes_contract(self):
         relationship = with_quoted_change()
         relationship.approve_change("C1", on=DECIDED)
         draft(relationship, title="Second project")  # K2 is now the current contract
-        event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=DECIDED)
+        event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=DECIDED, profile=UNTAXED_PROFILE)
         assert event.contract_id == "K1"
 
     def test_a_change_cannot_be_billed_on_another_contract(self):
@@ -104,37 +105,37 @@ class TestIssueInvoice:
         relationship.sign_contract(party="client", signer="Carlos", method="typed", on=DECIDED)
         with refuses(relationship, Refused, match="belongs to K1"):
             relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", contract_id="K2",
-                                       on=DECIDED)
+                                       on=DECIDED, profile=UNTAXED_PROFILE)
 
     def test_an_amount_in_another_currency_than_the_contract_is_refused(self):
         relationship = in_force()
         with refuses(relationship, CurrencyMismatch):
-            relationship.issue_invoice(NUMBER, amount=Money.of(100, "USD"), on=START)
+            relationship.issue_invoice(NUMBER, amount=Money.of(100, "USD"), on=START, profile=UNTAXED_PROFILE)
 
     def test_installment_and_amount_together_are_bad_input(self):
         relationship = in_force()
         with refuses(relationship, BadInput):
-            relationship.issue_invoice(NUMBER, installment=1, amount=eur(1), on=START)
+            relationship.issue_invoice(NUMBER, installment=1, amount=eur(1), on=START, profile=UNTAXED_PROFILE)
 
     def test_nothing_to_invoice_is_bad_input(self):
         relationship = in_force()
         with refuses(relationship, BadInput):
-            relationship.issue_invoice(NUMBER, on=START)
+            relationship.issue_invoice(NUMBER, on=START, profile=UNTAXED_PROFILE)
 
     def test_a_zero_amount_is_bad_input(self):
         relationship = in_force()
         with refuses(relationship, BadInput):
-            relationship.issue_invoice(NUMBER, amount=eur(0), on=START)
+            relationship.issue_invoice(NUMBER, amount=eur(0), on=START, profile=UNTAXED_PROFILE)
 
     def test_due_before_the_issue_date_is_bad_input(self):
         relationship = in_force()
         with refuses(relationship, BadInput, match="before it is issued"):
-            relationship.issue_invoice(NUMBER, installment=1, on=START, due=START - timedelta(days=1))
+            relationship.issue_invoice(NUMBER, installment=1, on=START, due=START - timedelta(days=1), profile=UNTAXED_PROFILE)
 
     def test_an_unknown_contract_is_an_unknown_reference(self):
         relationship = in_force()
         with refuses(relationship, UnknownReference):
-            relationship.issue_invoice(NUMBER, installment=1, on=START, contract_id="K5")
+            relationship.issue_invoice(NUMBER, installment=1, on=START, contract_id="K5", profile=UNTAXED_PROFILE)
 
 
 class TestRecordPayment:
@@ -176,7 +177,7 @@ class TestRecordPayment:
 
     def test_a_payment_before_the_invoice_date_is_refused(self):
         relationship = in_force()
-        relationship.issue_invoice(NUMBER, installment=2, on=MIDPOINT)
+        relationship.issue_invoice(NUMBER, installment=2, on=MIDPOINT, profile=UNTAXED_PROFILE)
         with refuses(relationship, Refused, match="before invoice"):
             relationship.record_payment(NUMBER, eur(4000), on=MIDPOINT - timedelta(days=1))
 

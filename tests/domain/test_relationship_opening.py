@@ -26,6 +26,7 @@ from domain_builders import (
     with_quoted_change,
     with_terms,
 )
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.errors import BadInput, Refused
@@ -111,7 +112,7 @@ EARLY_COMMANDS = {
     "choose": (proposed, lambda r: r.choose_remedy("M1", "O1", agreed=True, on=BEFORE)),
     "resolve": (chosen, lambda r: r.resolve_mistake("M1", on=BEFORE)),
     "lesson": (diagnosed, lambda r: r.record_lesson("M1", "Check palette", on=BEFORE)),
-    "invoice": (in_force, lambda r: r.issue_invoice("F-2026-001", installment=1, on=BEFORE)),
+    "invoice": (in_force, lambda r: r.issue_invoice("F-2026-001", installment=1, on=BEFORE, profile=UNTAXED_PROFILE)),
     "hours": (in_force, lambda r: r.log_hours(Decimal(2), on=BEFORE)),
     "note": (opened, lambda r: r.record_note("Called", on=BEFORE)),
     "document": (opened, lambda r: r.issue_document("terms", sha256="a" * 64, chain_version=1,

@@ -16,12 +16,13 @@ from domain_builders import (
     opened,
     sign,
 )
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
 from domain.model.invoices import InvoiceSeries, series_id
 from domain.model.relationship import Relationship
-from domain.model.values import Evidence
+from domain.model.values import Evidence, Party
 
 EVIDENCE = Evidence(sha256="f" * 64, name="brief.pdf", size=2048, media_type="application/pdf")
 
@@ -50,10 +51,10 @@ def whole_story() -> tuple[Relationship, InvoiceSeries]:
     r.record_lesson("M1", "Check the brand guide before delivery", on=date(2026, 2, 5))
     series = InvoiceSeries(series_id("F", 2026))
     first = series.assign("F", r.handle, START, "")
-    r.issue_invoice(first, installment=1, on=START)
+    r.issue_invoice(first, installment=1, on=START, profile=UNTAXED_PROFILE)
     r.record_payment(first, eur(4000), on=date(2026, 2, 1))
     second = series.assign("F", r.handle, MIDPOINT, "")
-    r.issue_invoice(second, installment=2, on=MIDPOINT)
+    r.issue_invoice(second, installment=2, on=MIDPOINT, profile=UNTAXED_PROFILE)
     r.log_hours(Decimal("3.5"), on=date(2026, 2, 10), note="Blog templates", change_id="C1")
     r.record_note("Client says the invoice is in approval", on=date(2026, 3, 10), evidence=[EVIDENCE])
     r.mark_late(second, on=date(2026, 3, 18))
@@ -61,7 +62,10 @@ def whole_story() -> tuple[Relationship, InvoiceSeries]:
     r.complete_contract(date(2026, 3, 25))
     r.issue_document("dossier", sha256="d" * 64, chain_version=r.version, chain_digest=r.head_digest,
                      on=date(2026, 3, 26))
+    r.change_client_details(Party(name="Acme SL", country="ES", tax_id="B12345674"), on=date(2026, 3, 30))
     r.end(reason="Project delivered", ended_by="us", on=date(2026, 3, 31))
+    r.correct_invoice("R-2026-001", second, on=date(2026, 3, 31), reason="The reminder fee is waived",
+                      profile=UNTAXED_PROFILE, amount=eur("-0.01"))
     return r, series
 
 

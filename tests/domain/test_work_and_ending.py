@@ -25,6 +25,7 @@ from domain_builders import (
     with_quoted_change,
     with_terms,
 )
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.errors import BadInput, Refused, UnknownReference
@@ -210,7 +211,7 @@ REFUSED_AFTER_END = {
     "choose": (proposed, lambda r: r.choose_remedy("M1", "O1", agreed=True, on=AFTER)),
     "resolve": (chosen, lambda r: r.resolve_mistake("M1", on=AFTER)),
     "lesson": (diagnosed, lambda r: r.record_lesson("M1", "x", on=AFTER)),
-    "invoice": (in_force, lambda r: r.issue_invoice("F-2026-001", installment=1, on=AFTER)),
+    "invoice": (in_force, lambda r: r.issue_invoice("F-2026-001", installment=1, on=AFTER, profile=UNTAXED_PROFILE)),
     "hours": (in_force, lambda r: r.log_hours(Decimal(1), on=AFTER)),
 }
 

@@ -22,6 +22,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from tax_profile import UNTAXED_PROFILE
+
 from domain.adapters.encryption import KEY_ENV, new_key
 from domain.model.relationship import Relationship
 from domain.model.values import Party, stream_id
@@ -56,7 +58,7 @@ def measure(events: int) -> None:
             env = {k: v for k, v in os.environ.items() if k not in (KEY_ENV, "TRATOS_DATABASE_URL")}
             if encrypted:
                 env[KEY_ENV] = new_key()
-            app = Tratos(home=home, env={KEY_ENV: env.get(KEY_ENV, "")})
+            app = Tratos(profile=UNTAXED_PROFILE, home=home, env={KEY_ENV: env.get(KEY_ENV, "")})
             try:
                 fill(app, events)
             finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from backends import StoreSpec
 from support import ACME, ACME_NAME, NOTE_TEXT, record_story, tratos
+from tax_profile import UNTAXED_PROFILE
 
 from domain.adapters.encryption import KEY_ENV, new_key
 from domain.services.application import Tratos
@@ -41,7 +42,7 @@ def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoreSpec:
 def test_a_plain_store_shows_them(sqlite_store):
     """The control: without a key, the same story is readable in the file (so the grep below can fail)."""
     home = Path(sqlite_store.home)
-    app = Tratos(home=home)
+    app = Tratos(profile=UNTAXED_PROFILE, home=home)
     try:
         record_story(app, home)
     finally:
@@ -53,7 +54,7 @@ def test_a_plain_store_shows_them(sqlite_store):
 def test_the_sqlite_file_and_its_wal_hold_nothing_in_clear(sqlite_store, tmp_path):
     home, key = Path(sqlite_store.home), new_key()
     keyed = {KEY_ENV: key}
-    app = Tratos(home=home, env=keyed)
+    app = Tratos(profile=UNTAXED_PROFILE, home=home, env=keyed)
     try:
         record_story(app, home)
         assert (home / "tratos.sqlite-wal").stat().st_size > 0  # still open: the events sit in the WAL
@@ -77,7 +78,7 @@ def test_a_signed_pdf_from_an_encrypted_store_verifies(sqlite_store, tmp_path):
     from documents.identity import create_identity
 
     home, keyed = Path(sqlite_store.home), {KEY_ENV: new_key(), "TRATOS_KEY_PASSPHRASE": PASSPHRASE}
-    app = Tratos(home=home, env=keyed)
+    app = Tratos(profile=UNTAXED_PROFILE, home=home, env=keyed)
     try:
         record_story(app, home)
     finally:
@@ -126,7 +127,7 @@ class TestKeys:
 
     def test_export_from_plain_import_into_encrypted_keeps_every_digest(self, sqlite_store, tmp_path):
         home = Path(sqlite_store.home)
-        app = Tratos(home=home)
+        app = Tratos(profile=UNTAXED_PROFILE, home=home)
         try:
             record_story(app, home)
         finally:
@@ -143,7 +144,7 @@ class TestKeys:
 def test_encrypted_postgres_store(store, backend, tmp_path):
     """Both backends: commands work with the key; the stored states and the schema's tables show nothing."""
     keyed = {KEY_ENV: new_key()}
-    app = Tratos(home=Path(store.home), env=keyed, database_url=store.database_url)
+    app = Tratos(profile=UNTAXED_PROFILE, home=Path(store.home), env=keyed, database_url=store.database_url)
     try:
         record_story(app, Path(store.home))
     finally:

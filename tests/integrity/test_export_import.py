@@ -17,6 +17,7 @@ from demo_story import record_story as record_demo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import ACME, record_story, tratos
+from tax_profile import UNTAXED_PROFILE
 
 from domain.adapters.transfer import FORMAT, export_store, import_store
 from domain.model.chain import canonical_json, digest_of
@@ -122,7 +123,7 @@ steps = st.lists(st.tuples(st.sampled_from(["open", "note", "terms", "draft"]), 
 def test_any_store_round_trips_with_the_same_lines(steps):
     """Generated stores (several clients, unicode names and notes, amounts) export, import, export identically."""
     with tempfile.TemporaryDirectory() as folder:
-        source, target = Tratos(home=Path(folder) / "source"), Tratos(home=Path(folder) / "target")
+        source, target = Tratos(profile=UNTAXED_PROFILE, home=Path(folder) / "source"), Tratos(profile=UNTAXED_PROFILE, home=Path(folder) / "target")
         try:
             record_generated(source, steps)
             first = io.BytesIO()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from backends import StoreSpec
 from support import tratos
+from tax_profile import UNTAXED_PROFILE
 
 from domain.services.application import Tratos
 
@@ -45,7 +46,7 @@ def test_the_fixture_holds_version_1_records():
 
 
 def test_the_current_code_loads_the_version_1_store_and_upcasts(golden):
-    app = Tratos(home=Path(golden.home))
+    app = Tratos(profile=UNTAXED_PROFILE, home=Path(golden.home))
     try:
         relationship = app.relationship("acme")
         assert relationship.version == 23

@@ -98,7 +98,7 @@ CHILD = textwrap.dedent("""
         os._exit(9)                      # a kill: no rollback, no exception handler, no commit
 
     Writer.track = die
-    ReadModels(Tratos()).catch_up()
+    ReadModels(Tratos(profile=UNTAXED_PROFILE)).catch_up()
 """)
 
 

@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from projection_story import eur
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model.errors import TratosError, UnknownReference
 from domain.model.money import Money
@@ -70,8 +71,8 @@ class ReadModelsAgreeWithTheLog(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="tratos-prop-", dir=TMP))
-        self.app = Tratos(home=self.folder / "live")
-        self.fresh = Tratos(home=self.folder / "fresh")
+        self.app = Tratos(profile=UNTAXED_PROFILE, home=self.folder / "live")
+        self.fresh = Tratos(profile=UNTAXED_PROFILE, home=self.folder / "fresh")
         self.models = ReadModels(self.app)
         self.today = START
         self.steps = 0

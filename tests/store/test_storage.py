@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from backends import StoreSpec, with_schema
+from tax_profile import UNTAXED_PROFILE
 
 from domain.adapters.storage import (
     DurableSQLiteFactory,
@@ -101,7 +102,7 @@ def test_an_unreachable_server_is_one_plain_line_at_once(tmp_path):
     port = _free_port()
     began = time.monotonic()
     with pytest.raises(StoreUnavailable) as raised:
-        Tratos(home=tmp_path, database_url=f"postgresql://postgres@127.0.0.1:{port}/test")
+        Tratos(profile=UNTAXED_PROFILE, home=tmp_path, database_url=f"postgresql://postgres@127.0.0.1:{port}/test")
     assert str(raised.value) == f"cannot reach PostgreSQL at 127.0.0.1:{port}: connection refused"
     assert raised.value.exit_code == 2
     assert time.monotonic() - began < 2
@@ -126,9 +127,9 @@ def test_wrong_credentials_or_database_are_one_plain_line(tmp_path, postgres_ser
     server = PostgresLocation.parse(postgres_server)
     base = f"postgresql://{{user}}@{server.host}:{server.port}/{{db}}"
     with pytest.raises(StoreUnavailable, match=r'refused the connection: role "no_such_role" does not exist'):
-        Tratos(home=tmp_path, database_url=base.format(user="no_such_role", db=server.dbname))
+        Tratos(profile=UNTAXED_PROFILE, home=tmp_path, database_url=base.format(user="no_such_role", db=server.dbname))
     with pytest.raises(StoreUnavailable, match=r'refused the connection: database "no_such_db" does not exist'):
-        Tratos(home=tmp_path, database_url=base.format(user=server.user, db="no_such_db"))
+        Tratos(profile=UNTAXED_PROFILE, home=tmp_path, database_url=base.format(user=server.user, db="no_such_db"))
 
 
 # ------------------------------------------------------- opening stores
@@ -146,7 +147,7 @@ def test_a_missing_schema_is_created_on_first_use(tmp_path, postgres_server):
 
     schema = f"tratos_new_{uuid.uuid4().hex[:12]}"
     location = PostgresLocation.parse(postgres_server)
-    app = Tratos(home=tmp_path, database_url=with_schema(postgres_server, schema))
+    app = Tratos(profile=UNTAXED_PROFILE, home=tmp_path, database_url=with_schema(postgres_server, schema))
     try:
         app.open_relationship("acme", Party(name="Acme"), on=DAY)
         with psycopg.connect(**location.connect_kwargs(), autocommit=True) as connection:
@@ -161,7 +162,7 @@ def test_a_missing_schema_is_created_on_first_use(tmp_path, postgres_server):
 
 def test_sqlite_is_wal_with_synchronous_full_on_every_connection(tmp_path, monkeypatch):
     monkeypatch.delenv("TRATOS_DATABASE_URL", raising=False)
-    app = Tratos(home=tmp_path)
+    app = Tratos(profile=UNTAXED_PROFILE, home=tmp_path)
     try:
         assert isinstance(app.factory, DurableSQLiteFactory)
         app.open_relationship("acme", Party(name="Acme"), on=DAY)
@@ -179,7 +180,7 @@ def test_sqlite_connections_prepare_a_statement_once_however_others_interleave(t
     """A rebuild alternates reads of the log, row loads and writes of thousands of rows; with
     eventsourcing's one-statement cache each was compiled again every time."""
     monkeypatch.delenv("TRATOS_DATABASE_URL", raising=False)
-    app = Tratos(home=tmp_path)
+    app = Tratos(profile=UNTAXED_PROFILE, home=tmp_path)
     try:
         app.open_relationship("acme", Party(name="Acme"), on=DAY)
         with app.factory.datastore.get_connection(commit=False) as connection:

@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 from forger import Forger
 from store_story import EVIDENCE, HANDLE, eur, open_and_sign, state_of, whole_story
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownClient, UnknownReference
@@ -79,7 +80,7 @@ class TestASecondInstanceReconstructsTheSameState:
         first = make_app()
         whole_story(first)
         open_and_sign(first, "globex", "Globex SA")
-        first.issue_invoice("globex", installment=1, on=date(2026, 3, 1))
+        first.issue_invoice("globex", installment=1, on=date(2026, 3, 1), profile=UNTAXED_PROFILE)
 
         second = make_app()
         for handle in (HANDLE, "globex"):
@@ -95,10 +96,10 @@ class TestASecondInstanceReconstructsTheSameState:
     def test_the_second_instance_continues_where_the_first_stopped(self, make_app):
         first = make_app()
         open_and_sign(first)
-        first.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
+        first.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15), profile=UNTAXED_PROFILE)
 
         second = make_app()
-        recorded = second.issue_invoice(HANDLE, installment=2, on=date(2026, 2, 15))
+        recorded = second.issue_invoice(HANDLE, installment=2, on=date(2026, 2, 15), profile=UNTAXED_PROFILE)
         assert recorded.id == "F-2026-002"
         assert set(first.relationship(HANDLE).invoices) == {"F-2026-001", "F-2026-002"}
 

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from forger import Forger
 from store_story import HANDLE, eur, open_and_sign
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model.chain import canonical_json
 from domain.model.values import stream_id
@@ -97,7 +98,7 @@ class TestTamperingIsDetected:
         assert not story.verify(HANDLE).ok
 
     def test_an_untouched_store_verifies_after_many_commands(self, story):
-        story.issue_invoice(HANDLE, installment=2, on=date(2026, 2, 15))
+        story.issue_invoice(HANDLE, installment=2, on=date(2026, 2, 15), profile=UNTAXED_PROFILE)
         story.mark_late(HANDLE, "F-2026-002", on=date(2026, 3, 20))
         story.end_relationship(HANDLE, reason="Done", ended_by="us", on=date(2026, 3, 31))
         report = story.verify(HANDLE)

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from forger import Forger
 from store_story import HANDLE, eur, open_and_sign
+from tax_profile import UNTAXED_PROFILE
 
 from domain.model.errors import BadInput, Refused, UnknownReference
 from domain.model.invoices import InvoiceSeries, series_id
@@ -83,6 +84,6 @@ class TestInvoiceNumbers:
         assert _series(app, 2027).last_sequence == 2
 
     def test_a_second_instance_continues_the_numbering(self, two_clients, make_app):
-        two_clients.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
+        two_clients.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15), profile=UNTAXED_PROFILE)
         other = make_app()
-        assert other.issue_invoice("globex", installment=1, on=date(2026, 1, 15)).id == "F-2026-002"
+        assert other.issue_invoice("globex", installment=1, on=date(2026, 1, 15), profile=UNTAXED_PROFILE).id == "F-2026-002"

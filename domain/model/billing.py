@@ -1,0 +1,143 @@
+"""What an invoice or a corrective invoice states, decided from its lines, the client and the
+freelancer's tax profile: the fields of `InvoiceIssued` and `InvoiceCorrected` (events.Billed).
+
+The arithmetic is domain/model/taxes.py; here the lines get their VAT rates, the client its
+taxation, and the issuer is checked to be complete enough to invoice (RD 1619/2012 art. 6).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from domain.model.errors import BadInput, Refused
+from domain.model.money import Money
+from domain.model.tax_ids import EU_COUNTRIES, eu_vat_number, is_eu_vat_number, spanish_nif
+from domain.model.taxes import (
+    EXEMPT,
+    HOME_COUNTRY,
+    UNTAXED,
+    check_vat_rate,
+    check_withholding,
+    line_amount,
+    taxation,
+    totals,
+)
+from domain.model.values import (
+    InvoiceLine,
+    Issuer,
+    Party,
+    TaxProfile,
+    VatTotal,
+    as_recorded,
+    check_text,
+)
+
+
+class Line(NamedTuple):
+    """A line as asked for: its VAT rate None takes the invoice's default."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Money
+    vat_rate: Decimal | None = None
+    hours: tuple[int, ...] = ()
+
+
+def check_client_tax_id(client: Party) -> Party:
+    """A client's tax id, checked for its country: a Spanish NIF at home, a VAT number in the EU.
+
+    Only for a client whose country was stated (what was recorded before countries is left as
+    it was); outside the EU any id is taken as given.
+    """
+    if not client.country or not client.tax_id:
+        return client
+    if client.country == HOME_COUNTRY:
+        return client.model_copy(update={"tax_id": spanish_nif(client.tax_id, "the client's tax id")})
+    if client.country in EU_COUNTRIES:
+        return client.model_copy(update={"tax_id": eu_vat_number(client.tax_id, "the client's VAT number")})
+    return client
+
+
+def check_issuer(profile: TaxProfile) -> Issuer:
+    """Who issues the invoice must be named as the law asks: name, Spanish tax id, address."""
+    issuer = profile.issuer
+    if not issuer.address:
+        raise BadInput("an invoice needs your address: set it with `tratos identity invoicing --address TEXT`")
+    if not issuer.tax_id:
+        raise BadInput("an invoice needs your tax id: set it with `tratos identity invoicing --tax-id NIF`")
+    if (issuer.country or HOME_COUNTRY) != HOME_COUNTRY:
+        raise BadInput(f"tratos invoices as a freelancer established in Spain, not in {issuer.country}")
+    return issuer.model_copy(update={"tax_id": spanish_nif(issuer.tax_id, "your tax id"),
+                                     "country": HOME_COUNTRY})
+
+
+def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | None,
+           vat_rate: Decimal | None = None, withholding: Decimal | None = None, exemption: str = "",
+           fixed_taxation: str | None = None) -> dict[str, Any]:
+    """The `Billed` fields of an invoice of `lines` (rates not yet set take `vat_rate`, else the
+    profile's). `fixed_taxation` is the corrected invoice's: a correction is taxed as it was."""
+    if not asked:
+        raise BadInput("an invoice needs at least one line")
+    currency = asked[0].unit_price.currency
+    if any(line.unit_price.currency != currency for line in asked):
+        raise BadInput("all the lines of an invoice are in one currency")
+    if fixed_taxation == UNTAXED:  # a correction of an invoice recorded before taxes stays untaxed
+        return _untaxed([_line(line, Decimal(0)) for line in asked], currency)
+    if profile is None:
+        if not as_recorded():
+            raise Refused("invoicing needs your tax profile: run `tratos identity invoicing --address TEXT"
+                          " --tax-id NIF` first")
+        return _untaxed([_line(line, Decimal(0)) for line in asked], currency)  # recorded before taxes
+    issuer = check_issuer(profile)
+    client = client or Party(name="?")
+    exemption = check_text(exemption, "exemption", required=False, limit=200)
+    vat_number = bool(client.tax_id) and client.country in EU_COUNTRIES - {HOME_COUNTRY} \
+        and is_eu_vat_number(client.tax_id)
+    how = fixed_taxation or taxation(client.country, vat_number, exempt=bool(exemption))
+    if how == EXEMPT and not exemption:
+        raise BadInput("an exempt invoice names the article that exempts it (--exempt \"art. 20.Uno.9º LIVA\")")
+    if exemption and how != EXEMPT:
+        raise BadInput(f"this client is taxed as {how.replace('-', ' ')}: an exemption does not apply")
+    # The profile's rate is for invoices taxed at home; one asked for is checked whatever the taxation.
+    default_rate = vat_rate if vat_rate is not None else profile.vat_rate if how == "domestic" else Decimal(0)
+    lines = [_line(line, check_vat_rate(line.vat_rate if line.vat_rate is not None else default_rate, how))
+             for line in asked]
+    is_business = bool(client.tax_id) and (client.country or HOME_COUNTRY) == HOME_COUNTRY
+    if withholding is None:
+        withholding = profile.withholding if how in ("domestic", EXEMPT) and is_business else Decimal(0)
+    withholding = check_withholding(withholding, how, is_business)
+    added = totals(((line.quantity, line.unit_price.amount, line.vat_rate) for line in lines), withholding, currency)
+
+    def money(amount: Decimal) -> Money:
+        return Money(amount=amount, currency=currency)
+
+    return {
+        "lines": lines, "taxation": how, "exemption": exemption,
+        "taxes": [VatTotal(rate=t.rate, base=money(t.base), vat=money(t.vat)) for t in added.taxes],
+        "withholding_rate": withholding, "withholding": money(added.withholding),
+        "total": money(added.total), "amount": money(added.payable),
+        "issuer": issuer, "recipient": client,
+    }
+
+
+def _line(asked: Line, rate: Decimal) -> InvoiceLine:
+    return InvoiceLine(description=asked.description, quantity=asked.quantity, unit_price=asked.unit_price,
+                       vat_rate=rate, hours=list(asked.hours))
+
+
+def _untaxed(lines: list[InvoiceLine], currency: str) -> dict[str, Any]:
+    """What InvoiceIssued v1 reads as (its upcast): one line, no tax, payable = the amount."""
+    amount = Money(amount=sum((line_amount(x.quantity, x.unit_price.amount, currency) for x in lines),
+                              Decimal(0)), currency=currency)
+    zero = Money(amount=Decimal(0), currency=currency)
+    return {
+        "lines": lines, "taxation": UNTAXED, "exemption": "",
+        "taxes": [VatTotal(rate=Decimal(0), base=amount, vat=zero)],
+        "withholding_rate": Decimal(0), "withholding": zero, "total": amount, "amount": amount,
+        "issuer": None, "recipient": None,
+    }
+
+
+def base_of(fields: dict[str, Any]) -> Decimal:
+    return sum((t.base.amount for t in fields["taxes"]), Decimal(0))
