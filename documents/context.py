@@ -76,10 +76,18 @@ class Signer:
 
 @dataclass(frozen=True)
 class EmbeddedFile:
+    """A file the PDF/A-3 carries: the dossier's event stream, an invoice's Factur-X XML.
+
+    `relationship` is its /AFRelationship; `xmp` names a file of `rdf:Description`s added to
+    the PDF's XMP metadata, for a reader that must be told what the attachment is (Factur-X).
+    The media type follows the name (`.json`, `.xml`).
+    """
+
     name: str
     content: bytes
     description: str
-    media_type: str = "application/json"
+    relationship: str = "Data"
+    xmp: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ CHOSEN_AT_RUN_TIME = (
     N_("fault.ours"), N_("fault.client"), N_("fault.shared"), N_("fault.misunderstanding"),
     N_("fault.unassigned"),
     N_("dossier.kept_ok"), N_("dossier.kept_missing"), N_("dossier.kept_altered"),
+    N_("kind.invoice"), N_("kind.corrective"),  # documents/invoice_pdf.py
 )
 
 
@@ -159,6 +160,12 @@ class Formatter:
             return f"{self.number(round(Decimal(value) / 1024, 1))} kB"
         return f"{self.number(round(Decimal(value) / (1024 * 1024), 1))} MB"
 
+    def country(self, code: str) -> str:
+        """`DE` -> `Alemania` / `Germany`; a code Babel does not know is printed as given."""
+        from babel import Locale
+
+        return Locale.parse(self.locale).territories.get(code.upper(), code) if code else ""
+
     def payment_method(self, method: str) -> str:
         """The contract's payment method; the default one is translated, anything typed is kept."""
         return self.labels.get(f"payment.{method}", method)
@@ -181,5 +188,5 @@ class Formatter:
             "money": self.money, "date": self.date, "short_date": self.short_date,
             "moment": self.moment, "number": self.number, "percent": self.percent,
             "hours": self.hours, "days": self.days, "size": self.size,
-            "payment_method": self.payment_method,
+            "payment_method": self.payment_method, "amount": self.amount, "country": self.country,
         }

@@ -14,11 +14,12 @@ WeasyPrint is imported inside `render_pdf` only: importing this module is cheap.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -54,7 +55,7 @@ def render_html(document: Document) -> str:
     fmt = Formatter(document.lang)
     template = _environment(document.lang).get_template(f"{document.kind}.html")
     me = document.values["me"]
-    kind_label = fmt.t(f"kind.{document.kind}")
+    kind_label = fmt.t(document.values.get("label_key", f"kind.{document.kind}"))
     contact = [f"{fmt.t('tax_id')} {me.tax_id}" if me.tax_id else "", me.address, me.email]
     return template.render(
         **document.values,
@@ -77,18 +78,41 @@ def render_pdf(document: Document) -> bytes:
     moment = document.head.recorded_at.astimezone(UTC).replace(microsecond=0)
     with _source_date_epoch(moment):
         fonts = FontConfiguration()
-        attachments = []
+        attachments, xmp = [], b""
         if document.attachment is not None:
             embedded = document.attachment
             attachments.append(Attachment(
                 string=embedded.content, name=embedded.name, description=embedded.description,
-                created=moment, modified=moment, relationship="Data",
+                created=moment, modified=moment, relationship=embedded.relationship,
             ))
+            if embedded.xmp is not None:
+                xmp = embedded.xmp.read_bytes()
         return HTML(string=html, base_url=str(TEMPLATES) + os.sep).write_pdf(
             stylesheets=[CSS(filename=str(STYLESHEET), font_config=fonts)],
             font_config=fonts, pdf_variant=PDF_VARIANT, attachments=attachments,
-            custom_metadata=True,
+            custom_metadata=True, finisher=_with_xmp(xmp) if xmp else None,
         )
+
+
+def _with_xmp(descriptions: bytes) -> Callable[[Any, Any], None]:
+    """A WeasyPrint finisher adding `rdf:Description`s inside the XMP's one `rdf:RDF`.
+
+    WeasyPrint's own `xmp_metadata` option appends a second `rdf:RDF`, which XMP readers
+    (pikepdf, and PDF/A validators reading one packet) do not see. It also lists each
+    attachment twice in the catalog's /AF (WeasyPrint 70): once is enough.
+    """
+    def finisher(_document: Any, pdf: Any) -> None:
+        stream = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+        packet = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in stream.stream)
+        if packet.count(b"</rdf:RDF>") != 1:
+            raise ValueError("unexpected XMP packet from WeasyPrint: not one rdf:RDF")
+        stream.stream = [packet.replace(b"</rdf:RDF>", descriptions + b"</rdf:RDF>")]
+        if "AF" in pdf.catalog:
+            unique = list(dict.fromkeys(pdf.catalog["AF"]))
+            pdf.catalog["AF"].clear()
+            pdf.catalog["AF"].extend(unique)
+
+    return finisher
 
 
 @contextmanager

@@ -710,6 +710,10 @@ class Bench:
                  report["contract_seconds"] / report["weasyprint_seconds"], ("<=", 1.5),
                  f"{report['contract_seconds'] * 1000:.0f} ms / {report['weasyprint_seconds'] * 1000:.0f} ms,"
                  f" {report['contract_pages']} pages, in-process after warm-up")
+        self.add("pdf.invoice", "sqlite", "5. pdf invoice (render, Factur-X, sign) / bare WeasyPrint",
+                 report["invoice_seconds"] / report["invoice_weasyprint_seconds"], ("<=", 1.5),
+                 f"{report['invoice_seconds'] * 1000:.0f} ms / {report['invoice_weasyprint_seconds'] * 1000:.0f} ms,"
+                 " invoice_pdf() in-process after warm-up")
         self.add("pdf.dossier", "sqlite", f"5. pdf dossier of {report['dossier_events']:,} events: seconds",
                  report["dossier_seconds"], unit="s",
                  detail=f"{report['dossier_pages']} pages, {report['dossier_bytes'] / 1024:.0f} KB")
@@ -750,7 +754,7 @@ BACKEND_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
     ("audit.rss", "4. audit peak RSS: big store / its first events", ("<=", 1.2)),
     ("audit.rss_wide", "4'. audit peak RSS: big / same clients, opened only", None),
 ]
-DOCUMENT_FIGURES = ["pdf.contract", "pdf.dossier", "pdf.dossier_pages"]
+DOCUMENT_FIGURES = ["pdf.contract", "pdf.invoice", "pdf.dossier", "pdf.dossier_pages"]
 
 
 def machine() -> dict[str, Any]:

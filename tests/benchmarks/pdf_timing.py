@@ -10,6 +10,11 @@ no attachment, no signature, no store. Both are medians of `--runs` runs, taken 
 after `--warmup` (default two) warm-up runs of each. `dossier`: `tratos pdf dossier acme` on the store whose acme has the long
 relationship, run once after the warm-up; its pages are counted with pypdf.
 
+`invoice`: `documents.invoice_pdf.invoice_pdf` on a hand-built invoice view (two VAT rates,
+withholding): render, Factur-X XML embedded with its XMP, PAdES signature with the store's key,
+against bare WeasyPrint of the same HTML, timed in turns like the contract (until
+`tratos pdf invoice` is wired, the function it will call).
+
 Both stores need an identity with a signing key (`tratos init` with TRATOS_KEY_PASSPHRASE).
 Prints one JSON line.
 """
@@ -53,6 +58,50 @@ def contract_html(home: Path) -> str:
         return render_html(document)
     finally:
         session.close()
+
+
+def invoice_view() -> dict:
+    """An invoice as the domain side hands it to the documents (hand-computed totals)."""
+    from datetime import date
+    from decimal import Decimal as D
+
+    me = {"name": "Ana García", "tax_id": "12345678Z", "address": "Calle Mayor 1\n28013 Madrid",
+          "country": "ES", "email": "ana@example.com"}
+    client = {"name": "Acme S.L.", "tax_id": "B58378431", "address": "Av. Diagonal 100\n08019 Barcelona",
+              "country": "ES", "email": "ap@acme.es"}
+    lines = [{"description": "Development", "quantity": D(10), "unit_price": D("60.00"), "vat_rate": D(21),
+              "amount": D("600.00")},
+             {"description": "Training", "quantity": D("2.5"), "unit_price": D("80.00"), "vat_rate": D(10),
+              "amount": D("200.00")}]
+    return {"kind": "invoice", "number": "F-2026-001", "issued_on": date(2026, 2, 2), "operation_on": None,
+            "due": date(2026, 3, 4), "currency": "EUR", "lang": "en", "issuer": me, "recipient": client,
+            "lines": lines, "taxes": [{"rate": D(21), "base": D("600.00"), "vat": D("126.00")},
+                                      {"rate": D(10), "base": D("200.00"), "vat": D("20.00")}],
+            "taxation": "domestic", "exemption": "", "mention": "", "withholding_rate": D(15),
+            "withholding": D("120.00"), "base": D("800.00"), "vat": D("146.00"), "total": D("946.00"),
+            "payable": D("826.00"), "payment_method": "bank transfer", "iban": "ES9121000418450200051332",
+            "corrects": None, "reason": ""}
+
+
+def invoice_timing(home: Path, runs: int, warmup: int) -> tuple[float, float]:
+    """Median seconds of the invoice pipeline and of bare WeasyPrint on its HTML."""
+    from cli.pdf import load_signing_identity
+    from cli.session import Session
+    from documents.context import read_stream
+    from documents.invoice_pdf import invoice_document, invoice_pdf
+    from documents.render import render_html
+
+    session = Session(home=str(home))
+    try:
+        signing = load_signing_identity(session)
+        head = read_stream(session.app, "acme").head
+    finally:
+        session.close()
+    view = invoice_view()
+    html = render_html(invoice_document(view, handle="acme", head=head))
+    full, bare = timed([lambda: invoice_pdf(view, handle="acme", head=head, identity=signing),
+                        lambda: bare_weasyprint(html)], runs, warmup)
+    return full, bare
 
 
 def bare_weasyprint(html: str) -> bytes:
@@ -99,6 +148,8 @@ def main() -> None:
     contract, bare = timed([lambda: tratos("--home", args.home, "pdf", "contract", "acme", "-o", str(contract_pdf)),
                             lambda: bare_weasyprint(html)], args.runs, args.warmup)
 
+    invoice, invoice_bare = invoice_timing(Path(args.home), args.runs, args.warmup)
+
     dossier_pdf = out / "dossier.pdf"
     started = time.perf_counter()
     tratos("--home", args.long_home, "pdf", "dossier", "acme", "-o", str(dossier_pdf))
@@ -116,6 +167,7 @@ def main() -> None:
         app.close()
     print(json.dumps({
         "contract_seconds": contract, "weasyprint_seconds": bare,
+        "invoice_seconds": invoice, "invoice_weasyprint_seconds": invoice_bare,
         "contract_pages": len(PdfReader(contract_pdf).pages),
         "dossier_seconds": dossier_seconds, "dossier_pages": len(PdfReader(dossier_pdf).pages),
         "dossier_events": events, "dossier_bytes": dossier_pdf.stat().st_size,
