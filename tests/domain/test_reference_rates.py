@@ -52,7 +52,7 @@ def half_years(first: date, last: date) -> list[date]:
 
 
 def test_every_half_year_from_2019_to_2026_is_in_the_table():
-    assert FIRST_HALF_YEAR <= date(2019, 1, 1) and LAST_HALF_YEAR >= date(2026, 1, 1)
+    assert date(2019, 1, 1) >= FIRST_HALF_YEAR and date(2026, 1, 1) <= LAST_HALF_YEAR
     assert [day for day, _ in HALF_YEAR_RATES] == half_years(FIRST_HALF_YEAR, LAST_HALF_YEAR)
 
 
