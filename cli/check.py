@@ -27,7 +27,9 @@ def check(session: Session, today: str | None) -> None:
 
     Lists late payments with their late fee, installments due and not yet
     invoiced, changes waiting for the client, mistakes not acknowledged within
-    the response time of the terms, and contracts past their end date.
+    the response time of the terms, and contracts past their end date. Warns
+    when terms take the ECB reference rate from this release's half-year table
+    and today's half-year is later than the table's last.
 
     \b
     Example:
@@ -41,6 +43,8 @@ def check(session: Session, today: str | None) -> None:
     if session.as_json:
         print_json(result)
         return
+    for warning in result["warnings"]:
+        click.echo(f"warning: {warning['detail']}", err=True)
     for item in result["marked_late"]:
         click.echo(f"Recorded: invoice {item['invoice']} of {item['handle']} is late on {day}")
     actions = result["actions"]

@@ -35,6 +35,11 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
     done = send_reminder(session.app, printer(session, lang, unsigned), handle, invoice, on=day,
                          output=Path(output) if output else None)
     event, issued, fee = done.reminder, done.issued, done.late_fee
+    reference = done.claim.reference if done.claim else None
+    if reference is not None and reference.stale:
+        click.echo(f"warning: {event.invoice_number} fell due in a half-year the reference-rate table of this"
+                   f" tratos does not reach; its interest uses the rate of {reference.half_year} ({reference.rate}%):"
+                   " update tratos, or publish terms with --reference-rate", err=True)
     if session.as_json:
         from cli.output import print_json
 

@@ -27,7 +27,8 @@ def terms() -> None:
 @click.option("--late-fee", metavar="FEE", default="none", show_default=True,
               help="statutory-eu (Directive 2011/7/EU), a percent such as 5%, a fixed 40EUR, or none.")
 @click.option("--reference-rate", metavar="2.15%",
-              help="Reference rate for statutory-eu (default: the latest ECB rate this release knows).")
+              help="A reference rate the terms fix for statutory-eu (default: the ECB rate on 1 January"
+                   " or 1 July of the half-year each invoice falls due, from the table this release ships).")
 @click.option("--hours", "working_hours", default="", metavar="TEXT",
               help='When you can be reached, e.g. "Mon-Fri 09:00-17:00".')
 @click.option("--confidentiality", default="", metavar="TEXT",

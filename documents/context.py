@@ -21,7 +21,7 @@ from domain.adapters.evidence import EvidenceFolder
 from domain.model.chain import RawRecord, verify_chain
 from domain.model.contracts import contract_total, current_end
 from domain.model.errors import BadInput, Refused, UnknownClient
-from domain.model.late_fees import days_late, late_fee_claim
+from domain.model.late_fees import STATUTORY_MARGIN, days_late, invoice_claim, late_fee_claim
 from domain.model.money import Money, total
 from domain.model.public_ids import public_id
 from domain.model.relationship import Relationship
@@ -273,7 +273,7 @@ def _reminder(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path |
     pinned = relationship.invoice_terms(invoice)
     return invoice.number, {
         "invoice": invoice, "days_late": days_late(invoice.due, on),
-        "late_fee": late_fee_claim(relationship, invoice, on),
+        "claim": invoice_claim(relationship, invoice, on), "margin": STATUTORY_MARGIN,
         "terms_version": pinned[0] if pinned else None, "terms": pinned[1] if pinned else None,
         "earlier_reminders": [d for d in invoice.reminders if d < on],
         "contract": relationship.contracts.get(invoice.contract_id),

@@ -170,12 +170,17 @@ class Formatter:
         """The contract's payment method; the default one is translated, anything typed is kept."""
         return self.labels.get(f"payment.{method}", method)
 
-    def late_fee_rule(self, fee: LateFee, reference_rate: Decimal) -> str:
-        """The late-fee clause of the terms, in words."""
+    def late_fee_rule(self, fee: LateFee, reference_rate: Decimal | None) -> str:
+        """The late-fee clause of the terms, in words; statutory interest at the rate the terms
+        fix, or (`reference_rate` None) at the ECB rate of the half-year the invoice falls due."""
         if fee.kind == "fixed" and fee.fixed is not None:
             return self.t("fee.fixed", amount=self.money(fee.fixed))
         if fee.kind == "percent" and fee.percent is not None:
             return self.t("fee.percent", percent=self.percent(fee.percent))
+        if fee.kind == "statutory-eu" and reference_rate is None:
+            return self.t(
+                "fee.statutory_table", margin=self.number(STATUTORY_MARGIN),
+                compensation=self.amount(STATUTORY_COMPENSATION_EUR, "EUR"))
         if fee.kind == "statutory-eu":
             return self.t(
                 "fee.statutory",

@@ -237,6 +237,11 @@ class ReadModels:
         """Invoices overdue on `today` that no PaymentLate has marked yet: what `check` marks."""
         return self._read(views.unmarked_late, today or business_today())
 
+    def rate_table_clients(self) -> list[str]:
+        """The clients whose terms take the reference rate from the half-year table: what `check`
+        warns about when the table is out of date."""
+        return self._read(views.rate_table_clients)
+
     def actions(self, today: date | None = None) -> list[dict[str, Any]]:
         """What needs action on `today`: late payments, installments to invoice, changes waiting,
         mistakes not acknowledged within the response time, contracts past their end."""

@@ -56,7 +56,7 @@ def _terms(e: Any) -> dict[str, Any]:
     return {"version": e.terms_version, "payment_days": e.terms.payment_days,
             "late_fee": {"kind": fee.kind, "fixed": _money(fee.fixed),
                          "percent": None if fee.percent is None else str(fee.percent)},
-            "reference_rate": str(e.terms.reference_rate)}
+            "reference_rate": None if e.terms.reference_rate is None else str(e.terms.reference_rate)}
 
 
 _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
@@ -129,6 +129,10 @@ def _amount(value: dict[str, str] | None) -> _Amount | None:
     return None if value is None else _Amount(Decimal(value["amount"]), value["currency"])
 
 
+def _number(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
 def _date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
@@ -147,7 +151,7 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
         rule = _Fee(fee["kind"], _amount(fee["fixed"]),
                     None if fee["percent"] is None else Decimal(fee["percent"]))
         words |= {"version": v["version"], "payment_days": v["payment_days"],
-                  "late_fee": fmt.late_fee_rule(rule, Decimal(v["reference_rate"]))}
+                  "late_fee": fmt.late_fee_rule(rule, _number(v.get("reference_rate")))}
     elif kind == "ContractDrafted":
         words |= {"title": v["title"], "price": fmt.money(_amount(v["price"])),
                   "start": fmt.date(_date(v["start"])), "end": fmt.date(_date(v["end"]))}

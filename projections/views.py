@@ -24,7 +24,7 @@ from domain.model.balance import balance, is_overdue
 from domain.model.choices import DEFAULT_RESPONSE_DAYS
 from domain.model.contracts import contract_total, current_end, hours_available, over_budget
 from domain.model.currencies import minor_units
-from domain.model.late_fees import days_late, published_fee
+from domain.model.late_fees import days_late, published_fee, uses_rate_table
 from projections.store import Reader
 
 DEFAULT_CURRENCY = "EUR"
@@ -345,6 +345,16 @@ def unmarked_late(reader: Reader, today: date) -> list[dict[str, Any]]:
         "SELECT r.handle, i.number FROM {t}invoices i JOIN {t}relationships r ON r.stream = i.stream"
         " WHERE i.open = 1 AND i.due < ? AND i.late_since IS NULL ORDER BY r.handle, i.number",
         (today.isoformat(),))]
+
+
+def rate_table_clients(reader: Reader) -> list[str]:
+    """The clients some of whose terms claim statutory interest at the half-year table's rate
+    (`late_fees.uses_rate_table`), if the relationship goes on or still has an invoice open."""
+    rows = reader.rows(
+        "SELECT DISTINCT r.handle, t.data FROM {t}terms t JOIN {t}relationships r ON r.stream = t.stream"
+        " WHERE r.state != 'ended' OR EXISTS (SELECT 1 FROM {t}invoices i WHERE i.stream = r.stream AND i.open = 1)"
+        " ORDER BY r.handle")
+    return sorted({row["handle"] for row in rows if uses_rate_table(json.loads(row["data"]))})
 
 
 def actions(reader: Reader, today: date) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.model.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  # noqa: F401  (re-exported)
 from domain.model.currencies import to_minor_units
+from domain.model.late_fees import V1_REFERENCE_RATE
 from domain.model.money import Money
 from domain.model.values import (
     Evidence,
@@ -64,8 +65,21 @@ class RelationshipOpened(RelationshipEvent):
 
 
 class TermsPublished(RelationshipEvent):
+    """v2 (tratos 0.3): `terms.reference_rate` may be null, the half-year table's rate
+    (domain/model/reference_rates.py); a rate stated is one the terms fix."""
+
+    class_version: ClassVar[int] = 2
+
     terms_version: int
     terms: Terms
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version-1 terms always stated the rate they applied (2.15 unless typed), and it stays
+        theirs: it becomes a rate the terms fix, so old stores claim what they claimed before."""
+        terms = state.get("terms")
+        if isinstance(terms, dict) and terms.get("reference_rate") is None:
+            state["terms"] = terms | {"reference_rate": str(V1_REFERENCE_RATE)}  # a copy: the stored one stays
 
 
 class ContractDrafted(RelationshipEvent):

@@ -1,24 +1,27 @@
-"""The late fee an overdue invoice accrues under the published terms.
+"""The late fee an overdue invoice accrues under the published terms, and the claim a reminder makes.
 
 `statutory-eu` follows Directive 2011/7/EU: interest at the reference rate plus
 8 percentage points a year, pro rata per day late (actual/365), plus a fixed
-compensation of 40 EUR per invoice.
+compensation of 40 EUR per invoice. The reference rate is the one the terms fix, else the
+ECB rate of the half-year the invoice fell due in (domain/model/reference_rates.py).
 
-The rule is computed on plain Decimals (`fee_amount`), so the read models work out the fee
+The rule is computed on plain Decimals (`late_claim`, item by item: principal, days, rate,
+interest, compensation, total; `fee_amount` is its fee), so the read models work out the fee
 `tratos status` shows without building the domain's pydantic models (`published_fee`, on the
 JSON of published terms); `late_fee` is the same rule on `Money` and `LateFee`, and
-`late_fee_claim` applies it to an invoice of the aggregate, for the documents and reminders.
-An invoice is governed by the terms its contract pinned, else the latest ones when it was
-issued (`governing_terms`): the read models and the aggregate both record that version.
+`invoice_claim`/`late_fee_claim` apply it to an invoice of the aggregate, for the documents and
+reminders. An invoice is governed by the terms its contract pinned, else the latest ones when it
+was issued (`governing_terms`): the read models and the aggregate both record that version.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from domain.model.currencies import to_minor_units
+from domain.model.reference_rates import ReferenceRate, reference_rate_for
 
 if TYPE_CHECKING:
     from domain.model.invoices import Invoice
@@ -28,9 +31,9 @@ if TYPE_CHECKING:
 
 STATUTORY_MARGIN = Decimal(8)
 STATUTORY_COMPENSATION_EUR = Decimal(40)
-# The ECB main refinancing rate in force from 11 June 2025, the latest this release knows.
-ECB_REFERENCE_RATE = Decimal("2.15")
-ECB_REFERENCE_RATE_SINCE = date(2025, 6, 11)
+# What every version-1 `TermsPublished` meant when it did not say otherwise: the ECB main
+# refinancing rate in force from 11 June 2025, the only one tratos 0.1 knew (events.py upcasts).
+V1_REFERENCE_RATE = Decimal("2.15")
 
 
 def __getattr__(name: str) -> Money:
@@ -47,38 +50,104 @@ def days_late(due: date, on: date) -> int:
     return max((on - due).days, 0)
 
 
-def fee_amount(kind: str, outstanding: Decimal, currency: str, due: date, on: date, *,
+class Claim(NamedTuple):
+    """What is claimed for one late invoice on a day, item by item, in the invoice's currency.
+
+    `statutory-eu`: `interest` for `days` at the annual `rate` (the `reference` rate plus 8
+    points) and the fixed `compensation` (40 EUR, in EUR only). `percent`: the fee is `interest`
+    (no rate, no reference). `fixed`: the fee is `compensation`.
+    """
+
+    kind: str
+    currency: str
+    principal: Decimal
+    days: int
+    reference: ReferenceRate | None
+    rate: Decimal | None
+    interest: Decimal
+    compensation: Decimal
+
+    @property
+    def fee(self) -> Decimal:
+        """The late fee: everything claimed but the principal."""
+        return self.interest + self.compensation
+
+    @property
+    def total(self) -> Decimal:
+        """The principal outstanding and the late fee."""
+        return self.principal + self.fee
+
+
+def late_claim(kind: str, outstanding: Decimal, currency: str, due: date, on: date, *,
                fixed: tuple[Decimal, str] | None = None, percent: Decimal | None = None,
-               reference_rate: Decimal = ECB_REFERENCE_RATE) -> Decimal | None:
-    """The fee (in `currency`) claimed on `on` for `outstanding` unpaid since `due`; None when
-    nothing is due. `fixed` is the fixed fee's amount and currency (claimed only in its currency)."""
+               reference_rate: Decimal | None = None) -> Claim | None:
+    """The claim on `on` for `outstanding` unpaid since `due`; None when no fee is due.
+
+    `fixed` is the fixed fee's amount and currency (claimed only in its currency);
+    `reference_rate` the one the terms fix, None for the table's rate of the due date.
+    """
     late = days_late(due, on)
     if late == 0 or outstanding <= 0 or kind == "none":
         return None
+    zero = Decimal(0)
     if kind == "fixed" and fixed is not None:
         amount, fixed_currency = fixed
-        return amount if fixed_currency == currency else None
+        if fixed_currency != currency:
+            return None
+        return Claim(kind, currency, outstanding, late, None, None, zero, amount)
     if kind == "percent" and percent is not None:
-        return to_minor_units(outstanding * (percent / 100), currency)
+        return Claim(kind, currency, outstanding, late, None, None,
+                     to_minor_units(outstanding * (percent / 100), currency), zero)
     if kind == "statutory-eu":
-        yearly = (reference_rate + STATUTORY_MARGIN) / 100
-        interest = to_minor_units(outstanding * (yearly * late / 365), currency)
-        return interest + STATUTORY_COMPENSATION_EUR if currency == "EUR" else interest
+        reference = ReferenceRate(reference_rate) if reference_rate is not None else reference_rate_for(due)
+        rate = reference.rate + STATUTORY_MARGIN
+        interest = to_minor_units(outstanding * (rate / 100 * late / 365), currency)
+        compensation = STATUTORY_COMPENSATION_EUR if currency == "EUR" else zero
+        return Claim(kind, currency, outstanding, late, reference, rate, interest, compensation)
     return None
 
 
-def late_fee(fee: LateFee, reference_rate: Decimal, outstanding: Money, due: date, on: date) -> Money | None:
-    """`fee_amount` on Money: the fee claimed on `on`, or None when nothing is due."""
+def fee_amount(kind: str, outstanding: Decimal, currency: str, due: date, on: date, *,
+               fixed: tuple[Decimal, str] | None = None, percent: Decimal | None = None,
+               reference_rate: Decimal | None = None) -> Decimal | None:
+    """The fee (in `currency`) claimed on `on` for `outstanding` unpaid since `due`; None when
+    nothing is due (`late_claim`'s fee)."""
+    claim = late_claim(kind, outstanding, currency, due, on, fixed=fixed, percent=percent,
+                       reference_rate=reference_rate)
+    return None if claim is None else claim.fee
+
+
+def fee_claim(fee: LateFee, reference_rate: Decimal | None, outstanding: Money, due: date,
+              on: date) -> Claim | None:
+    """`late_claim` under a `LateFee` of the terms, for `outstanding` as Money."""
     fixed = (fee.fixed.amount, fee.fixed.currency) if fee.fixed is not None else None
-    amount = fee_amount(fee.kind, outstanding.amount, outstanding.currency, due, on, fixed=fixed,
-                        percent=fee.percent, reference_rate=reference_rate)
-    if amount is None:
+    return late_claim(fee.kind, outstanding.amount, outstanding.currency, due, on, fixed=fixed,
+                      percent=fee.percent, reference_rate=reference_rate)
+
+
+def late_fee(fee: LateFee, reference_rate: Decimal | None, outstanding: Money, due: date,
+             on: date) -> Money | None:
+    """`fee_amount` on Money: the fee claimed on `on`, or None when nothing is due."""
+    claim = fee_claim(fee, reference_rate, outstanding, due, on)
+    if claim is None:
         return None
     if fee.kind == "fixed":
         return fee.fixed
     from domain.model.money import Money
 
-    return Money(amount=amount, currency=outstanding.currency)
+    return Money(amount=claim.fee, currency=outstanding.currency)
+
+
+def published_reference_rate(terms: dict[str, Any]) -> Decimal | None:
+    """The reference rate published terms (as JSON) fix, or None when they use the table."""
+    rate = terms.get("reference_rate")
+    return None if rate is None else Decimal(rate)
+
+
+def uses_rate_table(terms: dict[str, Any]) -> bool:
+    """Whether published terms (as JSON) claim statutory interest at the table's rate."""
+    rule = terms.get("late_fee") or {}
+    return rule.get("kind") == "statutory-eu" and terms.get("reference_rate") is None
 
 
 def published_fee(terms: dict[str, Any], outstanding: Decimal, currency: str, due: date,
@@ -89,7 +158,7 @@ def published_fee(terms: dict[str, Any], outstanding: Decimal, currency: str, du
     return fee_amount(rule.get("kind", "none"), outstanding, currency, due, on,
                       fixed=(Decimal(fixed["amount"]), fixed["currency"]) if fixed else None,
                       percent=Decimal(percent) if percent is not None else None,
-                      reference_rate=Decimal(terms.get("reference_rate", ECB_REFERENCE_RATE)))
+                      reference_rate=published_reference_rate(terms))
 
 
 def governing_terms(pinned_by_contract: int | None, latest: int | None) -> int | None:
@@ -98,9 +167,19 @@ def governing_terms(pinned_by_contract: int | None, latest: int | None) -> int |
     return pinned_by_contract if pinned_by_contract is not None else latest
 
 
-def late_fee_claim(relationship: Relationship, invoice: Invoice, on: date) -> Money | None:
-    """The late fee claimed on `on` for an invoice, under the terms that govern it."""
+def invoice_claim(relationship: Relationship, invoice: Invoice, on: date) -> Claim | None:
+    """What is claimed on `on` for an invoice, item by item, under the terms that govern it."""
     terms = relationship.terms.get(invoice.terms_version) if invoice.terms_version is not None else None
     if terms is None:
         return None
-    return late_fee(terms.late_fee, terms.reference_rate, invoice.outstanding, invoice.due, on)
+    return fee_claim(terms.late_fee, terms.reference_rate, invoice.outstanding, invoice.due, on)
+
+
+def late_fee_claim(relationship: Relationship, invoice: Invoice, on: date) -> Money | None:
+    """The late fee claimed on `on` for an invoice (`invoice_claim`'s fee), as Money."""
+    claim = invoice_claim(relationship, invoice, on)
+    if claim is None:
+        return None
+    from domain.model.money import Money
+
+    return Money(amount=claim.fee, currency=claim.currency)

@@ -20,7 +20,6 @@ from domain.model.choices import (
     DEFAULT_SERIES,
 )
 from domain.model.errors import BadInput
-from domain.model.late_fees import ECB_REFERENCE_RATE, ECB_REFERENCE_RATE_SINCE  # noqa: F401  (re-exported)
 from domain.model.money import Money
 from domain.model.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
 
@@ -244,7 +243,9 @@ class Terms(Value):
     revisions: int | None = None
     out_of_scope_rate: Money | None = None
     late_fee: LateFee = Field(default_factory=LateFee)
-    reference_rate: Decimal = ECB_REFERENCE_RATE
+    # The reference rate the terms fix for statutory interest; None: the ECB rate of the half-year
+    # an invoice falls due in (domain/model/reference_rates.py).
+    reference_rate: Decimal | None = None
     working_hours: str = ""
     confidentiality: str = ""
 
@@ -271,8 +272,8 @@ class Terms(Value):
 
     @field_validator("reference_rate")
     @classmethod
-    def _reference_rate(cls, value: Decimal) -> Decimal:
-        if not value.is_finite() or value < -10 or value > 100:
+    def _reference_rate(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and (not value.is_finite() or value < -10 or value > 100):
             raise BadInput(f"reference rate out of range: {value}%")
         return value
 

@@ -1,4 +1,5 @@
-"""The daily check: mark late payments once, and list what needs action today."""
+"""The daily check: mark late payments once, list what needs action today, and say when the
+reference-rate table of this release is older than today's half-year."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 from domain.model.errors import Refused
+from domain.model.reference_rates import HALF_YEAR_RATES, LAST_HALF_YEAR, half_year_of
 
 if TYPE_CHECKING:
     from domain.services.application import Tratos
@@ -18,6 +20,8 @@ class Outstanding(Protocol):
     def unmarked_late(self, today: date) -> list[dict[str, Any]]: ...
 
     def actions(self, today: date) -> list[dict[str, Any]]: ...
+
+    def rate_table_clients(self) -> list[str]: ...
 
     def catch_up(self) -> Any: ...
 
@@ -42,4 +46,25 @@ def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
     if marked:
         models.catch_up()
     with models.as_it_stood(today) as record:
-        return {"today": today.isoformat(), "marked_late": marked, "actions": record.actions(today)}
+        return {"today": today.isoformat(), "marked_late": marked, "actions": record.actions(today),
+                "warnings": _rate_table_warnings(record, today)}
+
+
+def _rate_table_warnings(record: Outstanding, today: date) -> list[dict[str, Any]]:
+    """A warning when `today`'s half-year is later than the table's last and some terms use the
+    table: invoices falling due now accrue interest at a rate that may no longer be the ECB's."""
+    current = half_year_of(today)
+    if current <= LAST_HALF_YEAR:
+        return []
+    clients = record.rate_table_clients()
+    if not clients:
+        return []
+    rate = HALF_YEAR_RATES[-1][1]
+    return [{
+        "kind": "reference_rate_table", "table_ends": LAST_HALF_YEAR.isoformat(),
+        "half_year": current.isoformat(), "rate": str(rate), "clients": clients,
+        "detail": f"the reference-rate table ends with the half-year of {LAST_HALF_YEAR.isoformat()}, and"
+                  f" {today.isoformat()} is in the one of {current.isoformat()}: statutory interest for"
+                  f" {', '.join(clients)} uses its last rate ({rate}%) for invoices due since then;"
+                  " update tratos, or publish terms with --reference-rate",
+    }]

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.model.late_fees import late_fee_claim
+from domain.model.late_fees import Claim, invoice_claim, late_fee_claim
 from domain.services.documents import Issued, Printer, issue_document
 
 if TYPE_CHECKING:
@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Reminded:
-    """The reminder recorded (its `ReminderSent` event) and its document."""
+    """The reminder recorded (its `ReminderSent` event), its document, and the claim it makes."""
 
     reminder: Any
     issued: Issued
     late_fee: Money | None
+    claim: Claim | None = None
 
 
 def send_reminder(app: Tratos, print_document: Printer, handle: str, number: str, *, on: date,
@@ -37,10 +38,11 @@ def send_reminder(app: Tratos, print_document: Printer, handle: str, number: str
     unpaid = relationship.invoice(number)
     unpaid.check_remindable(on)
     fee = late_fee_claim(relationship, unpaid, on)
+    claim = invoice_claim(relationship, unpaid, on)
 
     def record(**document: Any) -> Recorded:
         return app.send_reminder(handle, unpaid.number, on=on, late_fee=fee, document=document)
 
     issued, recorded = issue_document(app, print_document, handle, "reminder", unpaid.number, on=on,
                                       output=output, record=record)
-    return Reminded(recorded.events[0], issued, fee)
+    return Reminded(recorded.events[0], issued, fee, claim)

@@ -176,8 +176,39 @@ def test_remind_records_the_reminder_with_its_late_fee_and_writes_it(home, tmp_p
     assert type(issued).__name__ == "DocumentIssued" and issued.kind == "reminder"
     assert issued.sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
     text = text_of(out)
-    assert "55,57 €" in text and "F-2026-002" in text and "17 de marzo de 2026" in text
+    # The claim itemized: 4,000 principal, 15.57 interest, 40 compensation, 4,055.57 in all.
+    for item in ("Principal pendiente 4.000,00 €", "14 días al 10,15 % anual 15,57 €", "40,00 €",
+                 "Total reclamado 4.055,57 €", "F-2026-002", "17 de marzo de 2026"):
+        assert item in text
+    assert "warning" not in outcome.stderr
     assert run(home, "verify", str(out)).code == 0
+
+
+def test_remind_warns_when_the_invoice_fell_due_past_the_rate_table(home, tmp_path):
+    """Terms that leave the rate to the table, an invoice due after its last half-year (2026-01-01)."""
+    from domain.model.values import Installment, LateFee, Party, Scope, Terms
+
+    start, due = date(2026, 7, 1), date(2026, 7, 15)
+    app = open_store(home)
+    try:
+        app.open_relationship("zeta", Party(name="Zeta SL"), on=start)
+        app.publish_terms("zeta", Terms(late_fee=LateFee(kind="statutory-eu")), on=start)
+        app.draft_contract("zeta", title="Audit", scope=Scope(description="An audit"), price=Money.of(1000, "EUR"),
+                           start=start, end=due, on=start,
+                           installments=[Installment(n=1, amount=Money.of(1000, "EUR"), due=start)])
+        for party in ("us", "client"):
+            app.sign_contract("zeta", party=party, signer="S", method="typed", on=start)
+        number = app.issue_invoice("zeta", installment=1, due=due, on=start).id
+    finally:
+        app.close()
+    outcome = run(home, "remind", "zeta", number, "-o", str(tmp_path / "r.pdf"), "--on", "2026-09-01",
+                  env=KEYED | {"TRATOS_TODAY": "2026-09-10"})
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stderr.startswith(f"warning: {number} fell due in a half-year the reference-rate table")
+    assert "the rate of 2026-01-01 (2.15%)" in outcome.stderr
+    # 1000 x 10.15 % x 48/365 = 13.35; + 40
+    assert "late fee 53.35 EUR" in outcome.stdout
+
 
 
 @pytest.mark.parametrize("args", [

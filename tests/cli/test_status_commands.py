@@ -155,3 +155,26 @@ def test_unknown_client_and_bad_date_are_one_line_errors(store, story):
     assert bad.code == 2 and bad.stderr.startswith("error: ")
     missing = tratos(store, "timeline", "nobody")
     assert missing.code == 2
+
+
+def test_check_warns_when_terms_use_a_rate_table_older_than_the_half_year(store, story):
+    """The table this release ships ends with the half-year of 2026-01-01 (reference_rates.py)."""
+
+    def check(today: str, *options: str):
+        extra = ["--database-url", store.database_url] if store.database_url else []
+        return run(Path(store.home), *extra, *options, "check", "--today", today, env={"TRATOS_TODAY": "2027-01-10"})
+
+    fixed = check("2026-07-02")  # acme's terms fix 2.15 %: no warning
+    assert fixed.code == 0 and "warning" not in fixed.stderr, fixed.stderr
+    published = tratos(store, "terms", "publish", "acme", "--late-fee", "statutory-eu", "--on", "2026-03-20")
+    assert published.code == 0, published.stderr
+    within = check("2026-06-30")
+    assert within.code == 0 and "warning" not in within.stderr, within.stderr
+    later = check("2026-07-02")
+    assert later.code == 0, later.stderr
+    assert later.stderr.startswith("warning: the reference-rate table ends with the half-year of 2026-01-01,"
+                                   " and 2026-07-02 is in the one of 2026-07-01")
+    assert "for acme" in later.stderr and "--reference-rate" in later.stderr
+    report = json.loads(check("2027-01-10", "--json").stdout)
+    assert [(w["kind"], w["table_ends"], w["half_year"], w["rate"], w["clients"]) for w in report["warnings"]] == [
+        ("reference_rate_table", "2026-01-01", "2027-01-01", "2.15", ["acme"])]

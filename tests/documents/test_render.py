@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,8 @@ from documents.context import KINDS, Document, build_document, read_stream
 from documents.render import render_html, render_pdf
 from domain.model.chain import RawRecord, verify_chain
 from domain.model.errors import BadInput, Refused, UnknownReference
-from domain.model.values import Party, stream_id
+from domain.model.money import Money
+from domain.model.values import Installment, LateFee, Party, Scope, Terms, stream_id
 from domain.services.application import Tratos
 
 LANGS = ("es", "en")
@@ -174,17 +176,89 @@ def test_incident_report(rendered, lang, reported, fault, cost):
     assert ("Acordado con el cliente" if lang == "es" else "Agreed with the client") in text
 
 
-@pytest.mark.parametrize("lang, due, outstanding, fee", [
-    ("es", "17 de marzo de 2026", "4.000,00 €", "55,57 €"),
-    ("en", "17 March 2026", "€4,000.00", "€55.57"),
+@pytest.mark.parametrize("lang, due, principal, interest, compensation, total", [
+    ("es", "17 de marzo de 2026", "4.000,00 €", "15,57 €", "40,00 €", "4.055,57 €"),
+    ("en", "17 March 2026", "€4,000.00", "€15.57", "€40.00", "€4,055.57"),
 ])
-def test_reminder_with_statutory_late_fee(rendered, lang, due, outstanding, fee):
-    # 4,000 EUR, 14 days late at (2.15 + 8) % a year: 15.57 interest + 40 compensation = 55.57
+def test_reminder_itemizes_the_statutory_claim(rendered, lang, due, principal, interest, compensation, total):
+    # 4,000 EUR, 14 days late at (2.15 fixed by the terms + 8) % a year:
+    # 4000 x 10.15 % x 14/365 = 5684/365 = 15.57 interest; + 40 compensation; 4,055.57 claimed in all
     text = rendered["reminder", lang].text
-    for expected in (due, outstanding, fee, "F-2026-002", "2011/7/", IDENTITY["iban"]):
+    for expected in (due, "F-2026-002", "2011/7/", IDENTITY["iban"]):
         assert expected in text
-    assert re.search(r"(Días de retraso|Days late) 14\b", text)
+    assert not re.search(r"(Días de retraso|Days late)", text)  # the interest line states them
+    if lang == "en":
+        assert f"Principal outstanding {principal}" in text
+        assert f"Statutory interest: 14 days at 10.15% a year {interest}" in text
+        assert "Reference rate fixed by the terms (2.15%) plus 8 points" in text
+        assert re.search(rf"Fixed compensation for recovery costs \(Directive 2011/7/EU, art\. 6\) {compensation}", text)
+        assert f"Total claimed {total}" in text
+    else:
+        assert f"Principal pendiente {principal}" in text
+        assert f"Intereses de demora: 14 días al 10,15 % anual {interest}" in text
+        assert "Tipo de referencia fijado en las condiciones (2,15 %) más 8 puntos" in text
+        assert f"Indemnización fija por costes de cobro (Ley 3/2004, art. 8) {compensation}" in text
+        assert f"Total reclamado {total}" in text
     assert ("Forma de pago: transferencia bancaria" if lang == "es" else "Payment method: bank transfer") in text
+    assert rendered["reminder", lang].pages == 1
+
+
+def _table_terms_store(home: Path) -> Tratos:
+    """Two clients whose terms leave the reference rate to the half-year table: one invoice due in
+    the second half of 2024, one after the table's last half-year; and one with a 5 % late fee."""
+    app = Tratos(home=home, actor=IDENTITY["name"])
+    table = Terms(payment_days=30, late_fee=LateFee(kind="statutory-eu"))
+    percent = Terms(payment_days=30, late_fee=LateFee(kind="percent", percent=Decimal(5)))
+    for handle, start, due, rule in (("zeta", date(2024, 9, 1), date(2024, 10, 20), table),
+                                     ("omega", date(2026, 7, 1), date(2026, 8, 3), table),
+                                     ("kappa", date(2025, 2, 1), date(2025, 3, 3), percent)):
+        app.open_relationship(handle, Party(name=f"{handle.title()} SL"), on=start)
+        app.publish_terms(handle, rule, on=start)
+        app.draft_contract(handle, title="Audit", scope=Scope(description="An accessibility audit"),
+                           price=Money.of(1200, "EUR"), start=start, end=due,
+                           installments=[Installment(n=1, amount=Money.of(1200, "EUR"), due=start,
+                                                     percent=Decimal(100))], on=start)
+        app.sign_contract(handle, party="us", signer="Ana García", method="typed", on=start)
+        app.sign_contract(handle, party="client", signer="Eva Ruiz", method="typed", on=start)
+        app.issue_invoice(handle, installment=1, due=due, on=start)
+    return app
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_reminder_at_the_tables_rate_names_its_half_year(tmp_path, lang):
+    # Due 20 Oct 2024 (the MRO rate that day 3.65 %), the table's rate is 1 July 2024's: 4.25 %.
+    # 1200 x 12.25 % x 30/365 = 4410/365 = 12.08; + 40; 1,252.08 claimed on 19 Nov 2024.
+    app = _table_terms_store(tmp_path / "store")
+    try:
+        document = build_document(read_stream(app, "zeta"), "reminder", "F-2024-001", lang=lang,
+                                  on=date(2024, 11, 19), identity=IDENTITY, evidence_home=tmp_path)
+        text, pages = pdf_text(render_pdf(document))
+        stale = build_document(read_stream(app, "omega"), "reminder", "F-2026-001", lang=lang,
+                               on=date(2026, 9, 2), identity=IDENTITY, evidence_home=tmp_path)
+        stale_text, _ = pdf_text(render_pdf(stale))
+        fee = build_document(read_stream(app, "kappa"), "reminder", "F-2025-001", lang=lang,
+                             on=date(2025, 3, 13), identity=IDENTITY, evidence_home=tmp_path)
+        fee_text, _ = pdf_text(render_pdf(fee))
+    finally:
+        app.close()
+    assert pages == 1
+    if lang == "en":
+        assert "Statutory interest: 30 days at 12.25% a year €12.08" in text
+        assert "ECB reference rate on 1 July 2024 (4.25%), the first day of the half-year" in text
+        assert "Total claimed €1,252.08" in text
+        assert "the ECB reference rate of the half-year in which the invoice falls due plus 8 points" in text
+        # Due 3 Aug 2026, past the table (its last half-year 1 January 2026, 2.15 %): said so.
+        # 1200 x 10.15 % x 30/365 = 10.01
+        assert "Statutory interest: 30 days at 10.15% a year €10.01" in stale_text
+        assert "ECB reference rate on 1 January 2026 (2.15%), the closest this version of tratos knows" in stale_text
+        # 5 % of 1,200 = 60.00, whatever the days: one line, and the days late in their own row.
+        assert "Days late 10 Principal outstanding €1,200.00 Late fee under the terms €60.00 Total claimed €1,260.00" in fee_text
+    else:
+        assert "Intereses de demora: 30 días al 12,25 % anual 12,08 €" in text
+        assert "Tipo de referencia del BCE a 1 de julio de 2024 (4,25 %), primer día del semestre" in text
+        assert "Total reclamado 1.252,08 €" in text
+        assert "el más cercano que conoce esta versión de tratos" in stale_text
+        assert "Recargo por demora según las condiciones 60,00 € Total reclamado 1.260,00 €" in fee_text
 
 
 @pytest.mark.parametrize("lang, ended, total", [
@@ -248,7 +322,7 @@ def test_the_same_document_renders_to_the_same_bytes(rendered, app, home):
 
 def test_another_date_gives_another_document(rendered, app, home):
     later = render_html(make(app, home, "reminder", "en", on=date(2026, 4, 30)))
-    assert '<td class="num">44</td>' in later and "17 March 2026" in later  # days late on 30 April
+    assert "44 days at 10.15% a year" in later and "17 March 2026" in later  # days late on 30 April
     assert later != render_html(rendered["reminder", "en"].document)
 
 

@@ -38,7 +38,7 @@ from domain.model.values import Installment, LateFee, Party, Scope, Terms
 from domain.services.application import Tratos
 from projections import ReadModels
 
-START = date(2026, 3, 1)
+START = date(2025, 5, 1)  # histories cross 1 July 2025, when the table's rate went 3.15 -> 2.15
 EXAMPLES = int(os.environ.get("TRATOS_RULES_EXAMPLES", "25"))
 _examples = itertools.count(1)
 
@@ -46,6 +46,7 @@ fees = st.sampled_from([
     LateFee(kind="statutory-eu"), LateFee(kind="percent", percent=Decimal("2.5")),
     LateFee(kind="fixed", fixed=Money.of(40, "EUR")), LateFee(kind="none"),
 ])
+rates = st.sampled_from([None, None, Decimal("4.50")])  # None: the half-year table's rate
 MENU = ["invoice", "invoice", "pay", "pay", "time", "time", "late", "remind", "change", "change",
         "hours", "terms", "terms", "sign", "draft", "complete", "end"]
 
@@ -96,7 +97,7 @@ class History:
 
     def terms(self) -> None:
         self.attempt(self.app.publish_terms, Terms(late_fee=self.draw(fees), payment_days=self.draw(
-            st.sampled_from([0, 10, 30]))), on=self.today)
+            st.sampled_from([0, 10, 30])), reference_rate=self.draw(rates, label="reference rate")), on=self.today)
 
     def contract(self) -> None:
         price = Decimal(self.draw(st.sampled_from(["900", "1000.50", "7"]), label="price"))
@@ -283,3 +284,31 @@ def test_terms_published_after_an_invoice_do_not_govern_it(app: Tratos, models: 
     assert relationship.invoices[number].terms_version == 1
     assert late_fee_claim(relationship, relationship.invoices[number], late) == Money.of(40, "EUR")
     agree_on(models, handle, relationship, late)
+
+
+def test_terms_without_a_rate_take_the_tables_in_status_and_in_the_reminder_alike(app: Tratos,
+                                                                                  models: ReadModels) -> None:
+    """Two invoices under terms that fix no reference rate, one due in June 2025 (the table's
+    3.15 %) and one in July 2025 (2.15 %): the read models and the aggregate claim the same fees,
+    worked out here by hand."""
+    handle, day = f"rules-table-{next(_examples)}", START
+    app.open_relationship(handle, Party(name="Client"), on=day)
+    app.publish_terms(handle, Terms(late_fee=LateFee(kind="statutory-eu")), on=day)
+    app.draft_contract(handle, title="Work", scope=Scope(description="Work"), price=Money.of(2000, "EUR"),
+                       start=day, end=day, on=day,
+                       installments=[Installment(n=1, amount=Money.of(1000, "EUR"), due=day),
+                                     Installment(n=2, amount=Money.of(1000, "EUR"), due=day)])
+    for party in ("us", "client"):
+        app.sign_contract(handle, party=party, signer="S", method="typed", on=day)
+    series = f"Y{next(_examples)}"
+    june = app.issue_invoice(handle, installment=1, on=day, due=date(2025, 6, 30), series=series).id
+    july = app.issue_invoice(handle, installment=2, on=day, due=date(2025, 7, 1), series=series).id
+    models.catch_up()
+    relationship, on = app.relationship(handle), date(2025, 7, 31)
+    # June: 1000 x (3.15 + 8) % x 31/365 = 111.5 x 31/365 = 3456.5/365 = 9.4698 -> 9.47; + 40 = 49.47
+    # July: 1000 x (2.15 + 8) % x 30/365 = 101.5 x 30/365 = 3045/365 = 8.3424 -> 8.34; + 40 = 48.34
+    assert late_fee_claim(relationship, relationship.invoices[june], on) == Money.of("49.47", "EUR")
+    assert late_fee_claim(relationship, relationship.invoices[july], on) == Money.of("48.34", "EUR")
+    fees = {row["number"]: row["late_fee"] for row in models.status(handle, today=on)["invoices"]}
+    assert fees == {june: {"amount": "49.47", "currency": "EUR"}, july: {"amount": "48.34", "currency": "EUR"}}
+    agree_on(models, handle, relationship, on)
