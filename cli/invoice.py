@@ -42,6 +42,8 @@ def invoice() -> None:
 @click.option("--withholding", default=None, metavar="15%", help="IRPF withholding (default: your profile's).")
 @click.option("--exempt", "exemption", default="", metavar="ARTICLE",
               help="The service is exempt from VAT under this article, e.g. \"art. 20.Uno.9º LIVA\".")
+@click.option("--pdf", "print_pdf", is_flag=True,
+              help="Also print the signed invoice PDF (Factur-X inside), as `tratos pdf invoice` does.")
 @contract_option
 @on_option
 @pass_session
@@ -49,7 +51,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
           change_id: str | None, due: str | None, concept: str, line_texts: tuple[str, ...],
           quantities: tuple[str, ...], unit_prices: tuple[str, ...], vats: tuple[str, ...],
           hours_range: str | None, summed: bool, withholding: str | None, exemption: str,
-          contract_id: str | None, on: str | None) -> None:
+          print_pdf: bool, contract_id: str | None, on: str | None) -> None:
     """Issue an invoice with VAT and withholding as the client is taxed; prints its number.
 
     \b
@@ -58,6 +60,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
         tratos invoice issue acme --for C1 --due 2026-04-30
         tratos invoice issue acme --line "Workshop" --quantity 2 --unit-price 300EUR --vat 10%
         tratos invoice issue acme --hours 2026-02-01..2026-02-28
+        tratos invoice issue acme --installment 2 --pdf
     """
     from cli.notation import parse_date, parse_money, parse_percent
 
@@ -82,6 +85,13 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     what = (f"installment {event.installment} of {event.contract_id}" if event.installment
             else f"change {event.change_id}" if event.change_id else event.contract_id)
     recorded(session, result, f"invoice {event.invoice_number} {_amounts(event)} ({what}), due {event.due}")
+    if print_pdf:
+        from cli.pdf import printer, report_issued
+        from domain.services.documents import issue_document
+
+        issued, _ = issue_document(session.app, printer(session, None, False), handle, "invoice",
+                                   event.invoice_number, on=event.occurred_on)
+        report_issued(session, issued)
 
 
 @invoice.command("correct")
@@ -124,6 +134,52 @@ def _amounts(event) -> str:  # noqa: ANN001
     withheld = f", withholding {money(event.withholding)}" if event.withholding.amount else ""
     return (f"for {money(base)} + VAT {money(event.total - base)}{withheld}:"
             f" {money(event.amount)} payable")
+
+
+@invoice.command("book")
+@click.option("--year", type=Count(2000, 2999), required=True, metavar="2026", help="The year of the book.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write it to FILE: .xlsx (a workbook) or .csv (default: the AEAT's file name, .xlsx).")
+@pass_session
+def book(session: Session, year: int, output: str | None) -> None:
+    """Write the book of issued invoices of a year (libro registro de facturas expedidas).
+
+    Every invoice and corrective invoice, one row per VAT rate, in the column layout the Spanish
+    tax agency publishes for the book (.xlsx or .csv); with --json, the rows as JSON.
+
+    \b
+    Example:
+        tratos invoice book --year 2026
+        tratos invoice book --year 2026 -o book-2026.csv
+    """
+    from pathlib import Path
+
+    from cli.output import print_json
+    from documents.invoice_book import as_json, book_rows, file_name, write_csv, write_xlsx
+    from documents.invoice_view import issued_in
+    from domain.adapters.files import shareable, write_atomically
+    from domain.model.errors import BadInput
+
+    rows = book_rows(issued_in(session.app, session.models.handles(), year, session.lang), year)
+    if session.as_json:
+        print_json({"year": year, "rows": as_json(rows)})
+        return
+    target = Path(output or file_name(year, session.identity.get("tax_id", ""), session.identity.get("name", "")))
+    if target.suffix.lower() not in (".xlsx", ".csv"):
+        raise BadInput(f"the book is written as .xlsx or .csv, not {target.suffix or 'a file without extension'}")
+    import io
+
+    if target.suffix.lower() == ".csv":
+        text = io.StringIO(newline="")
+        write_csv(rows, text)
+        content = text.getvalue().encode("utf-8")
+    else:
+        binary = io.BytesIO()
+        write_xlsx(rows, binary)
+        content = binary.getvalue()
+    write_atomically(target, content, mode=shareable())
+    invoices = len({(row.get("series"), row.get("number")) for row in rows})
+    click.echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")
 
 
 def _lines(session: Session, texts: tuple[str, ...], quantities: tuple[str, ...], prices: tuple[str, ...],

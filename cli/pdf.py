@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from documents.identity import Identity
     from domain.services.documents import Issued, Printed
 
-KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier")
+KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier", "invoice")
 LANGUAGES = ("es", "en")
 KEY_FILE = "identity.p12"
 # The kinds the client signs too: an empty `Client` field is added next to ours.
@@ -62,10 +62,11 @@ def pdf(session: Session, kind: str, handle: str, ref: str | None, lang: str | N
         output: str | None, unsigned: bool, on: str | None) -> None:
     """Print a signed PDF of a client relationship and record that it was issued.
 
-    KIND is terms, contract, change, incident, reminder, closing or dossier.
-    ID says what it is about: a contract (K1; default the current one), a
-    change (C1), a mistake (M1), an invoice for a reminder (F-2026-001), a
-    terms version (v2; default the latest). The PDF is signed with your key
+    KIND is terms, contract, change, incident, reminder, closing, dossier or
+    invoice. ID says what it is about: a contract (K1; default the current
+    one), a change (C1), a mistake (M1), an invoice (F-2026-001, R-2026-001 for
+    a corrective one; for a reminder, the late invoice), a terms version (v2;
+    default the latest). An invoice carries its Factur-X XML (EN 16931) inside. The PDF is signed with your key
     (PAdES) and its SHA-256 and the chain head it shows are recorded.
 
     \b
@@ -73,6 +74,7 @@ def pdf(session: Session, kind: str, handle: str, ref: str | None, lang: str | N
         tratos pdf contract acme
         tratos pdf change acme C1 --lang en -o change-C1.pdf
         tratos pdf dossier acme
+        tratos pdf invoice acme F-2026-001
     """
     from domain.services.documents import issue_document
 
@@ -129,8 +131,8 @@ def sign_document(content: bytes, document: Document, signing: Identity, identit
     from documents.signing import sign_pdf
 
     fmt = Formatter(document.lang)
-    reason = fmt.labels["sign.reason"].format(
-        kind=fmt.labels[f"kind.{document.kind}"], id=document.document_id, name=identity.get("name", ""))
+    label = fmt.labels[document.values.get("label_key") or f"kind.{document.kind}"]  # "Corrective invoice"
+    reason = fmt.labels["sign.reason"].format(kind=label, id=document.document_id, name=identity.get("name", ""))
     return sign_pdf(content, signing, field_name=FREELANCER_FIELD, reason=reason,
                     location=identity.get("address", ""),
                     open_fields=(CLIENT_FIELD,) if document.kind in COUNTERSIGNED else ())

@@ -30,12 +30,13 @@ from domain.model.values import Evidence, Party, check_handle, stream_id
 if TYPE_CHECKING:
     from domain.services.application import Tratos
 
-KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier")
+KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier", "invoice")
 # kinds whose id names what they are about; the others default to the current one or need none
 REQUIRED_ID = {
     "change": "a change id such as C1",
     "incident": "a mistake id such as M1",
     "reminder": "an invoice number such as F-2026-001",
+    "invoice": "an invoice number such as F-2026-001 (or R-2026-001 for a corrective one)",
 }
 STREAM_FORMAT = "tratos-stream/1"
 
@@ -189,6 +190,12 @@ def build_document(snapshot: StreamSnapshot, kind: str, ref: str | None = None, 
     if kind in REQUIRED_ID and not ref:
         raise BadInput(f"a {kind} document needs {REQUIRED_ID[kind]}")
     relationship = snapshot.relationship
+    if kind == "invoice":  # printed from what the invoice recorded, not from today's identity
+        from documents.invoice_pdf import invoice_document
+        from documents.invoice_view import invoice_view
+
+        return invoice_document(invoice_view(relationship, ref or "", lang), handle=snapshot.handle,
+                                head=snapshot.head, on=on)
     me = Party(name=identity.get("name") or "—", email=identity.get("email", ""),
                tax_id=identity.get("tax_id", ""), address=identity.get("address", ""))
     client = relationship.client

@@ -11,13 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from documents.i18n import Formatter
+from documents.i18n import N_, Formatter
 from domain.model.errors import UnknownReference
 from domain.model.relationship import Relationship
 from domain.model.taxes import NOT_SUBJECT, REVERSE_CHARGE
 
 # The legal mention each taxation prints (catalog keys): reverse charge, not subject.
-MENTIONS = {REVERSE_CHARGE: "invoice.mention.reverse_charge", NOT_SUBJECT: "invoice.mention.not_subject"}
+MENTIONS = {REVERSE_CHARGE: N_("invoice.mention.reverse_charge"), NOT_SUBJECT: N_("invoice.mention.not_subject")}
 
 
 def invoice_view(relationship: Relationship, number: str, lang: str) -> dict[str, Any]:
@@ -76,3 +76,15 @@ def _mention(taxation: str, lang: str) -> str:
     (the template's `invoice.exempt`)."""
     key = MENTIONS.get(taxation)
     return Formatter(lang).labels[key] if key else ""
+
+
+def issued_in(app: Any, handles: list[str], year: int, lang: str) -> list[dict[str, Any]]:
+    """Every invoice and corrective invoice issued in `year` by any of the clients, as views
+    (the book of issued invoices): each client's stream is read once."""
+    from documents.context import read_stream
+
+    views = []
+    for handle in handles:
+        relationship = read_stream(app, handle).relationship
+        views += [v for v in invoice_views(relationship, lang) if v["issued_on"].year == year]
+    return views
