@@ -47,13 +47,16 @@ def story(evidence: Path, pdfs: Path) -> list[Step]:
     return [
         ["init", "--name", "Ana García", "--email", "ana@example.com", "--tax-id", "12345678Z",
          "--currency", "EUR", "--lang", "en"],
-        ["identity", "invoicing", "--address", "Calle Mayor 1, 28013 Madrid", "--vat", "0%"],
+        ["identity", "invoicing", "--address", "Calle Mayor 1, 28013 Madrid",
+         "--iban", "ES9121000418450200051332", "--vat", "21%", "--withholding", "15%"],
         ["client", "open", "acme", "--name", "Acme Consulting SL", "--email", "laura@acme.test",
-         "--tax-id", "B12345674", "--on", "2026-01-05"],
+         "--tax-id", "B12345674", "--address", "Gran Vía 28, 28013 Madrid", "--on", "2026-01-05"],
         ["terms", "publish", "acme", "--rate", "60/h", "--payment-days", "30", "--response-days", "2",
          "--late-fee", "statutory-eu", "--hours", "Mon-Fri 09:00-17:00",
          "--confidentiality", "Client data stays confidential for 5 years.", "--on", "2026-01-05"],
-        ["client", "open", "northwind", "--name", "Northwind Trading Ltd", "--on", "2026-01-07"],
+        ["client", "open", "northwind", "--name", "Northwind Trading Ltd", "--email", "jane@northwind.test",
+         "--country", "IE", "--tax-id", "IE6388047V", "--address", "1 Harbour Road, Dublin 2",
+         "--on", "2026-01-07"],
         ["terms", "publish", "northwind", "--rate", "55/h", "--payment-days", "15",
          "--late-fee", "statutory-eu", "--on", "2026-01-07"],
         ["contract", "draft", "acme", "--title", "Website relaunch",
@@ -75,6 +78,7 @@ def story(evidence: Path, pdfs: Path) -> list[Step]:
         ["contract", "sign", "northwind", "--by", "client", "--method", "typed",
          "--signer", "Jane Doe", "--on", "2026-01-12"],
         ["invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"],
+        pdf("invoice", "acme", "F-2026-001", on="2026-01-15"),
         ["change", "request", "acme", "Add a blog section with three launch posts", "--by", "client",
          "--on", "2026-01-20"],
         ["change", "quote", "acme", "C1", "--price", "600EUR", "--hours", "10", "--days", "5",
@@ -84,6 +88,7 @@ def story(evidence: Path, pdfs: Path) -> list[Step]:
         ["hours", "log", "acme", "6.5", "--note", "Home page templates", "--on", "2026-01-30"],
         ["contract", "complete", "northwind", "--on", "2026-01-30"],
         ["invoice", "issue", "northwind", "--installment", "1", "--on", "2026-01-30"],
+        pdf("invoice", "northwind", "F-2026-002", on="2026-01-30"),
         ["mistake", "report", "acme", "Messages from the contact form never reached the client",
          "--by", "client", "--on", "2026-02-02"],
         ["mistake", "ack", "acme", "M1", "--apology", "Sorry: we are on it today.", "--on", "2026-02-03"],
@@ -99,8 +104,12 @@ def story(evidence: Path, pdfs: Path) -> list[Step]:
         ["mistake", "lesson", "acme", "M1", "Send a test message from production before every delivery",
          "--on", "2026-02-06"],
         pdf("incident", "acme", "M1", on="2026-02-06"),
-        ["payment", "record", "acme", "F-2026-001", "4000EUR", "--on", "2026-02-10"],
+        ["payment", "record", "acme", "F-2026-001", "4240EUR", "--on", "2026-02-10"],
         ["invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"],
+        ["invoice", "issue", "acme", "--for", "C1", "--on", "2026-02-18"],
+        ["invoice", "correct", "acme", "F-2026-004", "--reason", "Billed before the blog was delivered",
+         "--void", "--on", "2026-02-19"],
+        pdf("invoice", "acme", "R-2026-001", on="2026-02-19"),
         ["note", "acme", "Client confirmed the midpoint review by email", "--evidence", str(midpoint),
          "--on", "2026-02-16"],
         ["check", "--today", "2026-02-20"],
@@ -120,9 +129,11 @@ def story(evidence: Path, pdfs: Path) -> list[Step]:
 def demo(session: Session) -> None:
     """Record two example clients, then show their status.
 
-    acme has a contract in force with a change, a mistake put right, one
-    installment paid and one late; northwind's project was completed, paid
-    late after a reminder, and the relationship ended.
+    acme, a Spanish business invoiced with 21 % VAT and 15 % IRPF withheld, has a
+    contract in force with a change, a mistake put right, one installment paid,
+    one late, and an invoice voided by a corrective one; northwind, an Irish
+    business invoiced by reverse charge, had its project completed and paid late
+    after a reminder, and the relationship ended.
 
     \b
     Example:

@@ -57,13 +57,15 @@ def test_demo_prints_what_it_printed_before(demo_run: tuple[Path, str]) -> None:
 
 
 PDFS = ["acme-terms", "acme-contract-K1", "acme-change-C1", "acme-incident-M1", "acme-dossier",
-        "northwind-reminder-F-2026-002", "northwind-closing"]
+        "northwind-reminder-F-2026-002", "northwind-closing",
+        "acme-invoice-F-2026-001", "northwind-invoice-F-2026-002", "acme-invoice-R-2026-001"]
 
 
 @pytest.mark.parametrize("name", PDFS)
 def test_demo_pdf_reads_as_before(demo_run: tuple[Path, str], name: str) -> None:
     home, _ = demo_run
     reader = PdfReader(home / "pdf" / f"{name}.pdf")
+    assert sorted(p.stem for p in (home / "pdf").glob("*.pdf")) == sorted(PDFS)  # none unseen
     text = "\n\f\n".join(page.extract_text() for page in reader.pages)
     assert text.strip()
     _compare(f"{name}.txt", normalised(text, home))
