@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from documents.i18n import N_
 from domain.adapters.evidence import EvidenceFolder
 from domain.model.chain import RawRecord, verify_chain
 from domain.model.contracts import contract_total, current_end
@@ -205,9 +206,26 @@ def build_document(snapshot: StreamSnapshot, kind: str, ref: str | None = None, 
     values |= {
         "me": me, "client": client, "relationship": relationship, "handle": snapshot.handle,
         "names": {"us": me.name, "client": client.name}, "account": identity.get("iban", ""),
-        "signer": signer,
+        "signer": signer, "taxes": prices_taxed(identity, client),
     }
     return Document(kind, document_id, lang, on, snapshot.handle, snapshot.head, values, attachment)
+
+
+def prices_taxed(identity: dict[str, Any], client: Party) -> dict[str, Any]:
+    """How the prices a contract or change order states will be invoiced to this client: they are
+    tax bases (SPEC §3), so the document says whether VAT is added, at what rate, and what IRPF is
+    withheld, by the rule invoices follow (domain/model/taxes.py)."""
+    from domain.model.tax_ids import EU_COUNTRIES, is_eu_vat_number
+    from domain.model.taxes import DOMESTIC, HOME_COUNTRY, REVERSE_CHARGE, taxation
+
+    abroad_in_eu = client.country in EU_COUNTRIES - {HOME_COUNTRY}
+    how = taxation(client.country, abroad_in_eu and bool(client.tax_id) and is_eu_vat_number(client.tax_id))
+    rate = Decimal(identity.get("vat_rate") or 21)
+    business = bool(client.tax_id) and (client.country or HOME_COUNTRY) == HOME_COUNTRY
+    withholding = Decimal(identity.get("withholding") or 0) if how == DOMESTIC and business else Decimal(0)
+    key = {DOMESTIC: N_("prices.vat_added"), REVERSE_CHARGE: N_("prices.reverse_charge")}.get(
+        how, N_("prices.not_subject"))
+    return {"key": key, "rate": rate, "withholding": withholding}
 
 
 def _terms(snapshot: StreamSnapshot, ref: str | None, on: date, _home: Path | None) -> tuple[str, dict]:
