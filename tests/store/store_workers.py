@@ -93,6 +93,7 @@ def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, catch_
     app = spec.open(actor=f"worker-{worker}")
     failed = count_failed_saves(app)
     acknowledged: list[str] = []
+    corrected: list[str] = []  # every third invoice is corrected at once: the R series races too
     conflicts: list[str] = []
     most = 0  # the most retries one command needed
     start.wait(START_TIMEOUT)
@@ -101,17 +102,19 @@ def issue_invoices(spec: StoreSpec, worker: int, count: int, handle: str, catch_
         before = sum(failed.values())
         try:
             recorded = app.issue_invoice(handle, on=DAY, amount=Money.of(Decimal("100"), "EUR"))
+            acknowledged.append(recorded.id)
+            if i % 3 == 2:
+                corrected.append(app.correct_invoice(handle, recorded.id, on=DAY, reason="One euro off",
+                                                     amount=Money.of(Decimal("-1"), "EUR")).id)
         except ConcurrencyConflict as error:
             conflicts.append(str(error))
-        else:
-            acknowledged.append(recorded.id)
         most = max(most, sum(failed.values()) - before)
         if catch_up_every and i % catch_up_every == catch_up_every - 1:
             catch_up(app)
     elapsed = time.perf_counter() - began
     app.close()
-    return {"acknowledged": acknowledged, "conflicts": conflicts, "retries": dict(failed),
-            "most_retries": most, "seconds": elapsed}
+    return {"acknowledged": acknowledged, "corrected": corrected, "conflicts": conflicts,
+            "retries": dict(failed), "most_retries": most, "seconds": elapsed}
 
 
 def record_until_killed(spec: StoreSpec, side_file: str, run: int, handles: tuple[str, ...],

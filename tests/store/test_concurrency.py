@@ -75,14 +75,15 @@ def stream_records(app, stream) -> list:
     return records
 
 
-def check_audit_and_read_models(store: StoreSpec, app, events: int) -> None:
+def check_audit_and_read_models(store: StoreSpec, app, events: int, rows_above: int | None = None) -> None:
     """The real `tratos audit verify` passes (every chain, and the read models' positions and
-    heads the workers left); the read models, caught up from there, equal a rebuild."""
+    heads the workers left); the read models, caught up from there, equal a rebuild (which has
+    more rows than `rows_above`: by default the events, each of which makes a row or more)."""
     report = audit_verify(store)
     assert report["records"] == events, report["records"]
     assert report["positions_checked"] > 0, "the workers' catch-ups left no position to check"
     incremental, scratch = caught_up(app), rebuilt(app)
-    assert sum(len(rows) for rows in scratch.values()) > events
+    assert sum(len(rows) for rows in scratch.values()) > (events if rows_above is None else rows_above)
     assert incremental == scratch, "read models caught up incrementally differ from a rebuild"
 
 
@@ -160,12 +161,15 @@ def test_concurrent_invoices_are_numbered_without_gaps_or_duplicates(store: Stor
 
     reader = make_app()
     issued: Counter = Counter()
+    corrections: Counter = Counter()
     for handle in handles:
         report = reader.verify(handle)
         assert report.ok, f"{handle}: {report.broken}"
         for record in stream_records(reader, stream_id(handle)):
             if event_type(record.topic) == "InvoiceIssued":
                 issued[(handle, record.state["invoice_number"])] += 1
+            if event_type(record.topic) == "InvoiceCorrected":
+                corrections[(handle, record.state["invoice_number"])] += 1
     series = series_id("F", DAY.year)
     assert verify_chain(series, reader.raw_records(series)).ok
     assigned = Counter((record.state["handle"], record.state["invoice_number"])
@@ -178,8 +182,19 @@ def test_concurrent_invoices_are_numbered_without_gaps_or_duplicates(store: Stor
     acknowledged = sorted(number for result in results for number in result["acknowledged"])
     assert acknowledged == expected
     assert not reported, f"{len(reported)} invoices gave up under contention: {reported[:3]}"
-    # per client: opened, drafted, signed twice, and its invoices; plus one series record per invoice
-    check_audit_and_read_models(store, reader, events=WORKERS * (4 + INVOICES) + WORKERS * INVOICES)
+    # the corrective series: as gapless, and numbered for the clients that corrected
+    corrective = series_id("R", DAY.year)
+    assert verify_chain(corrective, reader.raw_records(corrective)).ok
+    per_worker = INVOICES // 3
+    expected_r = [invoice_number("R", DAY.year, n) for n in range(1, WORKERS * per_worker + 1)]
+    assert sorted(number for _, number in corrections.elements()) == expected_r
+    assert Counter((record.state["handle"], record.state["invoice_number"])
+                   for record in stream_records(reader, corrective)) == corrections
+    assert sorted(n for result in results for n in result["corrected"]) == expected_r
+    # per client: opened, drafted, signed twice, its invoices and corrections; plus a series record each
+    # (a correction changes its invoice's row rather than adding one)
+    check_audit_and_read_models(store, reader, events=WORKERS * (4 + INVOICES + per_worker)
+                                + WORKERS * (INVOICES + per_worker), rows_above=WORKERS * (4 + 2 * INVOICES))
 
 
 def test_without_taking_turns_optimistic_retries_alone_still_lose_and_duplicate_nothing(
