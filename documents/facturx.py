@@ -25,6 +25,8 @@ from lxml import etree
 
 from domain.model.errors import BadInput
 
+Element = Any  # lxml's element class is private (etree._Element); annotations name it so
+
 FILENAME = "factur-x.xml"
 GUIDELINE = "urn:cen.eu:en16931:2017"
 INVOICE, CORRECTED = "380", "384"
@@ -113,7 +115,7 @@ def _notes(view: dict[str, Any]) -> list[str]:
     return notes
 
 
-def _line(transaction: etree._Element, number: int, line: dict[str, Any], taxation: str) -> None:
+def _line(transaction: Element, number: int, line: dict[str, Any], taxation: str) -> None:
     quantity, price = line["quantity"], line["unit_price"]
     if price < 0:  # BR-27: the net price is never negative; the quantity carries the sign
         quantity, price = -quantity, -price
@@ -135,7 +137,7 @@ def _line(transaction: etree._Element, number: int, line: dict[str, Any], taxati
     _text(summation, "ram:LineTotalAmount", _money(line["amount"]))
 
 
-def _party(agreement: etree._Element, tag: str, party: dict[str, Any], *, seller: bool,
+def _party(agreement: Element, tag: str, party: dict[str, Any], *, seller: bool,
            category: str) -> None:
     element = _sub(agreement, tag)
     _text(element, "ram:Name", party["name"])
@@ -159,7 +161,7 @@ def _party(agreement: etree._Element, tag: str, party: dict[str, Any], *, seller
         _text(_sub(element, "ram:SpecifiedTaxRegistration"), "ram:ID", tax_id, schemeID="FC")
 
 
-def _payment_means(settlement: etree._Element, view: dict[str, Any]) -> None:
+def _payment_means(settlement: Element, view: dict[str, Any]) -> None:
     iban = "".join(view.get("iban", "").split()).upper()
     means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
     _text(means, "ram:TypeCode", SEPA_CREDIT_TRANSFER if iban else UNDEFINED_MEANS)
@@ -169,7 +171,7 @@ def _payment_means(settlement: etree._Element, view: dict[str, Any]) -> None:
         _text(_sub(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", iban)
 
 
-def _header_tax(settlement: etree._Element, tax: dict[str, Any], view: dict[str, Any]) -> None:
+def _header_tax(settlement: Element, tax: dict[str, Any], view: dict[str, Any]) -> None:
     category, code = _category(view["taxation"], tax["rate"])
     element = _sub(settlement, "ram:ApplicableTradeTax")
     _text(element, "ram:CalculatedAmount", _money(tax["vat"]))
@@ -195,7 +197,7 @@ def _exemption_reason(view: dict[str, Any]) -> str:
     return ""
 
 
-def _summation(settlement: etree._Element, view: dict[str, Any]) -> None:
+def _summation(settlement: Element, view: dict[str, Any]) -> None:
     summation = _sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     line_total = sum((line["amount"] for line in view["lines"]), Decimal(0))
     _text(summation, "ram:LineTotalAmount", _money(line_total))
@@ -234,21 +236,21 @@ def _qname(tag: str) -> str:
     return f"{{{NS[prefix]}}}{name}"
 
 
-def _el(tag: str, **kwargs: Any) -> etree._Element:
+def _el(tag: str, **kwargs: Any) -> Element:
     return etree.Element(_qname(tag), **kwargs)
 
 
-def _sub(parent: etree._Element, tag: str) -> etree._Element:
+def _sub(parent: Element, tag: str) -> Element:
     return etree.SubElement(parent, _qname(tag))
 
 
-def _text(parent: etree._Element, tag: str, text: str, **attributes: str) -> etree._Element:
+def _text(parent: Element, tag: str, text: str, **attributes: str) -> Element:
     element = etree.SubElement(parent, _qname(tag), attributes)
     element.text = text
     return element
 
 
-def _date(parent: etree._Element, tag: str, day: date) -> None:
+def _date(parent: Element, tag: str, day: date) -> None:
     _text(parent, tag, day.strftime("%Y%m%d"), format="102")
 
 

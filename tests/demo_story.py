@@ -14,11 +14,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tax_profile import UNTAXED_PROFILE
-
 from domain.adapters.evidence import EvidenceFolder, read_evidence
 from domain.model.money import Money
-from domain.model.values import Evidence, Installment, LateFee, Party, Scope, Terms
+from domain.model.values import (
+    Evidence,
+    Installment,
+    Issuer,
+    LateFee,
+    Party,
+    Scope,
+    TaxProfile,
+    Terms,
+)
 from domain.services.application import Tratos
 
 if TYPE_CHECKING:
@@ -67,7 +74,11 @@ def record_story(home: Path, store: StoreSpec | None = None) -> Path:
     that home: SQLite or PostgreSQL); write identity.json; return `home`."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "identity.json").write_text(json.dumps(IDENTITY, ensure_ascii=False))
-    app = store.open(actor=IDENTITY["name"]) if store else Tratos(profile=UNTAXED_PROFILE, home=home, actor=IDENTITY["name"])
+    app = store.open(actor=IDENTITY["name"]) if store else Tratos(home=home, actor=IDENTITY["name"])
+    # invoices name the freelancer as identity.json does; at 0 % VAT, so the story's amounts stand
+    app.profile = TaxProfile(issuer=Issuer(**{k: IDENTITY[k] for k in ("name", "email", "tax_id", "address",
+                                                                         "iban")}, country="ES"),
+                             vat_rate=Decimal(0))
     try:
         _acme(app, home)
         _northwind(app)

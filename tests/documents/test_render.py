@@ -40,7 +40,7 @@ LANGS = ("es", "en")
 SUBJECTS = {
     "terms": ("acme", None), "contract": ("acme", None), "change": ("acme", "C1"),
     "incident": ("acme", "M1"), "reminder": ("acme", "F-2026-002"),
-    "closing": ("north-wind", None), "dossier": ("acme", None),
+    "closing": ("north-wind", None), "dossier": ("acme", None), "invoice": ("acme", "F-2026-001"),
 }
 
 
@@ -206,7 +206,7 @@ def test_reminder_itemizes_the_statutory_claim(rendered, lang, due, principal, i
 def _table_terms_store(home: Path) -> Tratos:
     """Two clients whose terms leave the reference rate to the half-year table: one invoice due in
     the second half of 2024, one after the table's last half-year; and one with a 5 % late fee."""
-    app = Tratos(home=home, actor=IDENTITY["name"])
+    app = Tratos(profile=UNTAXED_PROFILE, home=home, actor=IDENTITY["name"])
     table = Terms(payment_days=30, late_fee=LateFee(kind="statutory-eu"))
     percent = Terms(payment_days=30, late_fee=LateFee(kind="percent", percent=Decimal(5)))
     for handle, start, due, rule in (("zeta", date(2024, 9, 1), date(2024, 10, 20), table),
