@@ -46,7 +46,7 @@ class TestHelp:
                 text = ok(cli_home, *path, "-h").stdout
                 assert "Example:" in text and "tratos " + " ".join(path) in text, path
                 checked += 1
-        assert checked == 31
+        assert checked == 32
 
     def test_commands_of_later_issues_say_so(self, cli_home, monkeypatch):
         monkeypatch.setitem(COMMANDS, "someday", ("cli.someday", "someday", "Keep the store"))
@@ -132,7 +132,9 @@ class TestDemo:
         assert outcome.code == 0, outcome.stderr
         pdfs = sorted(p.name for p in (home / "pdf").iterdir())
         assert pdfs == ["acme-change-C1.pdf", "acme-contract-K1.pdf", "acme-dossier.pdf", "acme-incident-M1.pdf",
-                        "acme-terms.pdf", "northwind-closing.pdf", "northwind-reminder-F-2026-002.pdf"]
+                        "acme-invoice-F-2026-001.pdf", "acme-invoice-R-2026-001.pdf", "acme-terms.pdf",
+                        "northwind-closing.pdf", "northwind-invoice-F-2026-002.pdf",
+                        "northwind-reminder-F-2026-002.pdf"]
         acme = read_back(home, "acme")
         contract = acme.contracts["K1"]
         assert (acme.state, contract.state, set(contract.signatures)) == ("active", "in_force", {"us", "client"})
@@ -211,5 +213,6 @@ def test_the_demo_in_json_prints_one_document_with_both_statuses(tmp_path):
     acme, northwind = document["status"]
     assert (acme["handle"], acme["state"], northwind["handle"], northwind["state"]) == (
         "acme", "active", "northwind", "ended")
-    assert amount(acme["balance"]["overdue"]) == Money.of(4000, "EUR")  # F-2026-003, due 2026-03-17
+    # F-2026-003, due 2026-03-17: 4000.00 + 21 % VAT - 15 % IRPF = 4240.00 payable
+    assert amount(acme["balance"]["overdue"]) == Money.of(4240, "EUR")
     assert amount(northwind["balance"]["outstanding"]) == Money.of(0, "EUR")
