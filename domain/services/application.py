@@ -34,6 +34,7 @@ from domain.adapters.storage import (
     classify,
     default_home,
     locate_store,
+    store_wait,
 )
 from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
@@ -79,7 +80,6 @@ class Tratos(Application):
         "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
         "MAPPER_TOPIC": "domain.adapters.mapper:PydanticMapper",
         "TRANSCODER_TOPIC": "domain.adapters.mapper:CanonicalJSONTranscoder",
-        "SQLITE_LOCK_TIMEOUT": "30",
     }
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
@@ -96,6 +96,7 @@ class Tratos(Application):
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
         self.location = locate_store(self.home, env, database_url)
+        self.store_wait = store_wait(env)  # the most a command waits for a store kept locked
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
         settings = {**self.location.settings, **encryption_settings(configured_key(env))}
         self.stream_locks = self.location.stream_locks()
@@ -201,6 +202,9 @@ class Tratos(Application):
                          load: Callable[[str], Any]) -> Recorded:
         _check_actor(self.actor)
         meaning = None
+        # A busy store is retried only within the wait: SQLite's busy timeout may have spent it
+        # all in one attempt, and twenty of those would hold a command for ten minutes.
+        deadline = time.monotonic() + self.store_wait
         for attempt in range(ATTEMPTS):
             aggregate = load(handle)
             extra = decide(aggregate)
@@ -213,6 +217,8 @@ class Tratos(Application):
                     if failure is None:
                         raise
                     raise failure from error
+                if meaning == BUSY and time.monotonic() >= deadline:
+                    break
                 _back_off(attempt)
                 continue
             return Recorded(handle, aggregate.last_saved, aggregate.warnings)
