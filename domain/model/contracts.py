@@ -28,8 +28,11 @@ def contract_total(price: Decimal, changes_total: Decimal | None) -> Decimal:
 
 
 def current_end(end: date, extra_days: int) -> date:
-    """The end date as approved changes moved it."""
-    return end + timedelta(days=extra_days)
+    """The end date as approved changes moved it (the last day there is, if they move it beyond)."""
+    try:
+        return end + timedelta(days=extra_days)
+    except OverflowError:
+        return date.max
 
 
 def hours_available(budget: Decimal | None, extra_hours: Decimal) -> Decimal | None:

@@ -386,7 +386,7 @@ class Tratos(Application):
     def mark_late(self, handle: str, number: str, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.mark_late(number, on=on, actor=self.actor)))
 
-    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None = None,
+    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None | object = ...,
                       document: dict[str, Any] | None = None) -> Recorded:
         """Record a reminder and, if given, the `DocumentIssued` of the PDF that carries it
         (`issue_document`'s keywords but kind), in one transaction: neither without the other."""
@@ -443,8 +443,6 @@ def _one(_event: Any) -> None:
 
 def _check_actor(actor: str) -> None:
     """The actor signs every event recorded: the one text policy holds for it (ADR-26, ADR-32)."""
-    if actor:
-        from domain.model.values import check_text
+    from domain.model.values import check_actor
 
-        check_text(actor, "your name (the actor of what is recorded; mend it with `tratos init --force`)",
-                   limit=200)
+    check_actor(actor)
