@@ -624,7 +624,8 @@ def _private_sqlite_file(home: Path, database: Path) -> None:
         os.close(os.open(database, os.O_RDWR | os.O_CREAT, PRIVATE))
     except OSError as error:
         raise StoreUnavailable(f"cannot create the store {database}: {error.strerror}") from error
-    for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-locks"))):
+    for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-locks")),
+                 home / "evidence"):  # the evidence folder too: the home itself is left as it is (ADR-30)
         narrow(path)
 
 
