@@ -78,7 +78,7 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     evidence = ImportedEvidence(folder, session.home) if folder else None
     with progress_bar(session, "Importing") as progress:
         done = import_store(session.app, source, progress=progress, evidence=evidence)
-        _catch_up(session, progress)
+        rebuilt = _catch_up(session, progress, done.events)
     copied = len(done.evidence) if folder else 0
     absent = [] if folder else _absent_evidence(session.home, done.evidence)
     for sha256 in absent:
@@ -91,24 +91,40 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
                     "evidence_copied": copied, "evidence_absent": absent})
         return
     also = f" and {copied} evidence files" if folder else ""
-    click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source};"
-               " read models rebuilt")
+    click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source}"
+               + ("; read models rebuilt" if rebuilt else ""))
 
 
 # -------------------------------------------------------------- plumbing
 
 
-def _catch_up(session: Session, progress: Any) -> None:
-    """Rebuild the read models and stream heads from the imported log (never trust leftovers)."""
+def _catch_up(session: Session, progress: Any, events: int) -> bool:
+    """Rebuild the read models and stream heads from the imported log (never trust leftovers).
+
+    The events are committed by now, and every one of them is one a command could record
+    (bounded values, re-decided): a rebuild that fails here fails for the machine's reasons (a
+    full disk, a lock held too long), which the next reading command's catch-up meets again, so
+    the import says so in a warning and stands (ADR-35). False when it failed.
+    """
     from projections import ReadModels
     from projections.heads import StreamHeads
 
     app = session.app
-    heads = StreamHeads(app)
-    heads.reset()
-    if not app.encrypted:  # an encrypted store's read models live in memory (ADR-12)
-        ReadModels(app).rebuild(progress, heads=heads)  # one read of the log for both
-    heads.catch_up()
+    try:
+        heads = StreamHeads(app)
+        heads.reset()
+        if not app.encrypted:  # an encrypted store's read models live in memory (ADR-12)
+            ReadModels(app).rebuild(progress, heads=heads)  # one read of the log for both
+        heads.catch_up()
+    except Exception as error:  # noqa: BLE001 - the import stands; say why the read side lags
+        from domain.adapters.storage import reason_of
+
+        reason = " ".join(str(reason_of(error) or type(error).__name__).split())[:200]
+        click.echo(f"warning: imported {events} events, but the read models could not be rebuilt"
+                   f" ({reason}); the next command that reads catches them up, or run `tratos rebuild`",
+                   err=True)
+        return False
+    return True
 
 
 def _export_evidence(home: Path, folder: Path, wanted: set[str]) -> tuple[int, list[str]]:

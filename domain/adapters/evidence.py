@@ -20,7 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.adapters.files import atomic_file, chunks, open_regular, read_regular, write_atomically
+from domain.adapters.files import (
+    atomic_file,
+    chunks,
+    narrow,
+    open_regular,
+    read_regular,
+    write_atomically,
+)
 from domain.model.errors import BadInput
 from domain.model.values import Evidence, check_text
 
@@ -49,13 +56,17 @@ def sha256_of(path: Path) -> str:
 class EvidenceFolder:
     """A folder of files named by their SHA-256: the store's (`home/evidence`) or an export's copy."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, private: bool = False) -> None:
         self.root = Path(root)
+        self.private = private  # the store's own: its folders are its owner's alone (ADR-30)
 
     @classmethod
     def of(cls, home: Path) -> EvidenceFolder:
-        """The evidence folder of the store in `home`."""
-        return cls(Path(home) / FOLDER)
+        """The evidence folder of the store in `home`; one made readable by others (an older
+        tratos, a copy made under another umask) is narrowed to its owner, like the store file."""
+        folder = cls(Path(home) / FOLDER, private=True)
+        narrow(folder.root)
+        return folder
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:]
@@ -86,14 +97,22 @@ class EvidenceFolder:
         if isinstance(content, EvidenceFile):
             return self._copy(content)
         target = self.path(hashlib.sha256(content).hexdigest())
+        self._narrow(target)
         if target.exists():
             return None
         return write_atomically(target, content)
+
+    def _narrow(self, target: Path) -> None:
+        """The store's folders that will hold `target`, taken back to their owner if others may read them."""
+        if self.private:
+            narrow(self.root)
+            narrow(target.parent)
 
     def _copy(self, source: EvidenceFile) -> Path | None:
         """Copy a user's file block by block, hashing as it goes: refused if it changed since it was
         described (the event would cite a hash the kept copy does not have)."""
         target = self.path(source.evidence.sha256)
+        self._narrow(target)
         if target.exists():
             return None
         what = "evidence file"

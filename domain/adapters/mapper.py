@@ -104,6 +104,22 @@ def coerced_fields(event: Any, state: dict[str, Any]) -> list[tuple[str, Any]]:
                   if key in state and key in written and not _same_json(written[key], state[key]))
 
 
+def missing_fields(event: Any, state: dict[str, Any]) -> list[str]:
+    """The top-level keys tratos wrote for `event`'s class at the version of `state` that `state`
+    lacks: every key of the current class, but those the upcasts from its version add (a key
+    added later is not in an older record; every other key always was)."""
+    cls = type(event)
+    upcast = dict(state)
+    version = upcast.pop("class_version", 1)
+    given = set(upcast)
+    while version < getattr(cls, "class_version", 1):
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(upcast)
+        version += 1
+    added_since = set(upcast) - given
+    written = set(cls.model_fields) - {"originator_id", "originator_version"} - added_since
+    return sorted(written - given)
+
+
 def _same_json(written: Any, given: Any) -> bool:
     """Equal as JSON, types included (in Python `True == 1 == 1.0`, in an export they differ).
 

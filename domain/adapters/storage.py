@@ -57,9 +57,15 @@ SQLITE_SYNCHRONOUS = "FULL"
 CONNECT_TIMEOUT = 5
 # Seconds a writer waits for its turn on a stream before going ahead optimistically.
 LOCK_WAIT = 10
+# Seconds a command waits, in all, for a store another process keeps locked (SQLite's busy timeout,
+# and the bound on the Application's retries of a busy store); TRATOS_LOCK_TIMEOUT sets it (tests).
+STORE_WAIT = 30
+STORE_WAIT_VARIABLE = "TRATOS_LOCK_TIMEOUT"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
+# eventsourcing.postgres, every connection waiting a bounded time for a lock (postgres_factory.py).
+POSTGRES_FACTORY_TOPIC = "domain.adapters.postgres_factory:BoundedPostgresFactory"
 POSTGRES_EXTRA = "PostgreSQL needs the postgres extra: pip install 'tratos[postgres]'"
 
 
@@ -262,7 +268,7 @@ class PostgresLocation:
     def settings(self) -> dict[str, str]:
         """eventsourcing.postgres environment keys; a CLI process needs one connection."""
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": POSTGRES_FACTORY_TOPIC,
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),
@@ -533,12 +539,23 @@ class StoreLocation:
 
     def unavailable(self, error: BaseException) -> TratosError:
         failure = self.failure(error)
-        if isinstance(failure, StoreFailure) and classify(error) in (FULL, READ_ONLY):
-            return failure  # the store opened, but could not set itself up: say why
+        if failure is not None and classify(error) in (FULL, READ_ONLY, BUSY):
+            return failure  # the store opened, but could not set itself up (or waited too long): say why
         if self.postgres:
             return self.postgres.unavailable(error)
         return StoreUnavailable(f"cannot open the store {self.settings.get('SQLITE_DBNAME', '')}:"
                                 f" {reason_of(error)}")
+
+
+def store_wait(env: Mapping[str, str] | None = None) -> int:
+    """Seconds a command waits for a store another process keeps locked: $TRATOS_LOCK_TIMEOUT
+    (whole seconds, 1 to 3600; SQLite's busy timeout is whole seconds), else STORE_WAIT."""
+    raw = (env or {}).get(STORE_WAIT_VARIABLE, os.environ.get(STORE_WAIT_VARIABLE, ""))
+    if not raw:
+        return STORE_WAIT
+    if not (re.fullmatch(r"[0-9]{1,4}", raw) and 1 <= int(raw) <= 3600):
+        raise StoreUnavailable(f"{STORE_WAIT_VARIABLE}={raw!r} is not a number of seconds from 1 to 3600")
+    return int(raw)
 
 
 def default_home() -> Path:
@@ -565,12 +582,14 @@ def locate_store(home: Path, env: Mapping[str, str] | None = None,
     if url:
         postgres = PostgresLocation.parse(url)
         _require_postgres_driver()
-        return StoreLocation({**postgres.settings(), **explicit}, postgres)
+        # eventsourcing waits for its table lock without end unless told (POSTGRES_LOCK_TIMEOUT 0)
+        waits = {"POSTGRES_LOCK_TIMEOUT": str(store_wait(env))}
+        return StoreLocation({**postgres.settings(), **waits, **explicit}, postgres)
     module = (explicit.get("PERSISTENCE_MODULE") or os.environ.get("PERSISTENCE_MODULE")
               or SQLITE_FACTORY_TOPIC)
     if module == "eventsourcing.sqlite":
         module = SQLITE_FACTORY_TOPIC  # always with our synchronous level
-    settings = {**explicit, "PERSISTENCE_MODULE": module}
+    settings = {"SQLITE_LOCK_TIMEOUT": str(store_wait(env)), **explicit, "PERSISTENCE_MODULE": module}
     if "sqlite" in module.lower() and "SQLITE_DBNAME" not in settings:
         database = Path(home) / SQLITE_FILE
         read_only = database.exists() and not writable(database)
@@ -605,7 +624,8 @@ def _private_sqlite_file(home: Path, database: Path) -> None:
         os.close(os.open(database, os.O_RDWR | os.O_CREAT, PRIVATE))
     except OSError as error:
         raise StoreUnavailable(f"cannot create the store {database}: {error.strerror}") from error
-    for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-locks"))):
+    for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-locks")),
+                 home / "evidence"):  # the evidence folder too: the home itself is left as it is (ADR-30)
         narrow(path)
 
 

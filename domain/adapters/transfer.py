@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
@@ -33,7 +33,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.files import megabytes, open_regular, regular
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
-from domain.adapters.mapper import coerced_fields, event_from_state
+from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
 
@@ -48,6 +48,10 @@ HEADER_KEYS = frozenset({"format", "format_version", "tratos_version", "exported
 RECORD_KEYS = frozenset({"stream", "version", "topic", "state"})
 END_KEYS = frozenset({"format", "end", "events"})
 INSERT_CHUNK = 500
+# How long after the export's exported_at a record may say it was recorded: an event committed
+# while the export was reading (it writes its header first) has a later timestamp. A record of
+# the future, or of another clock than UTC, is not one tratos wrote.
+RECORDED_AFTER_EXPORT = timedelta(days=1)
 # The longest line import reads: an event with a long note and its evidence list is a few KiB.
 LINE_LIMIT = 16 * 1024 * 1024
 
@@ -156,8 +160,10 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
     folds: dict[UUID, ChainedAggregate] = {}
     handles: dict[str, UUID] = {}
     labels: dict[UUID, str] = {}
+    numbers = _Numbers()
+    header: dict[str, Any] = {}
     done, digest = Transferred(), hashlib.sha256()
-    for record in _records(path, digest, progress, size, 0, 2 * size):
+    for record in _records(path, digest, progress, size, 0, 2 * size, header):
         chain = chains.get(record.stream)
         if chain is None:
             chain = chains[record.stream] = StreamChain(record.stream, lambda _s, _v: None)
@@ -167,15 +173,19 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
         if record.stream not in labels and label_of(event_type(record.topic), record.state):
             labels[record.stream] = label_of(event_type(record.topic), record.state)
         event = _loaded(path, record)
+        _complete(path, record, event)
+        _recorded_before_export(path, record, event, header["exported_at"])
         if holds:  # else a version is missing: the chain names it when the stream ends
             _claim_handle(path, record, event, handles)
             _replay(path, record, event, folds)
+            numbers.note(record, event, folds[record.stream])
         _collect_evidence(record.state, done.evidence)
         done.events += 1
     for stream, chain in chains.items():
         chain.finish()
         if chain.audit.problems:
             _refuse_chain(path, labels.get(stream, str(stream)), chain)
+    numbers.check(path)
     done.streams = len(chains)
     return done, digest.hexdigest()
 
@@ -202,6 +212,62 @@ def _loaded(path: Path, record: _Record) -> Any:
                       f" {name} = {json.dumps(value, ensure_ascii=False)[:80]}, which is not"
                       " how tratos writes it; nothing was imported")
     return event
+
+
+def _complete(path: Path, record: _Record, event: Any) -> None:
+    """An event of its class's current version carries every key export writes for it: a key left
+    out would be filled with its default by validation, and a default is not what was recorded.
+    (An older class version lacks the keys added since, which its upcast supplies.)"""
+    missing = missing_fields(event, record.state)
+    if missing:
+        raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version} lacks"
+                      f" {', '.join(missing)}, which tratos writes in every such record; nothing was imported")
+
+
+def _recorded_before_export(path: Path, record: _Record, event: Any, exported_at: datetime) -> None:
+    """A record was written before the export that holds it, by a clock that says its zone (UTC)."""
+    recorded = event.timestamp
+    if recorded.tzinfo is None or recorded.utcoffset() is None:
+        raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version} was"
+                      f" recorded at {record.state.get('timestamp')!r}, a time without its zone, which"
+                      " tratos never writes; nothing was imported")
+    if recorded > exported_at + RECORDED_AFTER_EXPORT:
+        raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version} was"
+                      f" recorded at {recorded.isoformat()}, after the file was exported"
+                      f" ({exported_at.isoformat()}); nothing was imported")
+
+
+class _Numbers:
+    """Every invoice number the series assigned, and to whom; every number a client's stream issued.
+
+    Each stream is re-decided on its own (ADR-24), so a series that gives acme's number to
+    north-wind folds as well as the true one: here both sides must agree, number by number.
+    """
+
+    def __init__(self) -> None:
+        self.assigned: dict[str, tuple[str, int]] = {}  # number -> (handle, line)
+        self.issued: dict[str, tuple[str, int]] = {}
+
+    def note(self, record: _Record, event: Any, aggregate: Any) -> None:
+        kind = event_type(record.topic)
+        if kind == "InvoiceNumberAssigned":
+            self.assigned[event.invoice_number] = (event.handle, record.line)
+        elif kind in ("InvoiceIssued", "InvoiceCorrected"):
+            self.issued[event.invoice_number] = (aggregate.handle, record.line)
+
+    def check(self, path: Path) -> None:
+        for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
+            issuer = self.issued.get(number)
+            if issuer is None:
+                raise Refused(f"{path.name} line {line}: the series assigns {number} to {handle!r}, and no"
+                              " client issued it; nothing was imported")
+            if issuer[0] != handle:
+                raise Refused(f"{path.name} line {line}: the series assigns {number} to {handle!r}, but"
+                              f" {issuer[0]!r} issued it (line {issuer[1]}); nothing was imported")
+        for number, (handle, line) in sorted(self.issued.items(), key=lambda item: item[1][1]):
+            if number not in self.assigned:
+                raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"
+                              " assigned; nothing was imported")
 
 
 def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UUID]) -> None:
@@ -277,13 +343,16 @@ def _one_transaction(app: Any) -> Iterator[Callable[[list[StoredEvent]], None]]:
 
 
 def _records(path: Path, digest: Any, progress: Progress | None, size: int, offset: int,
-             total: int) -> Iterator[_Record]:
-    """The file's record lines, after checking its header; its end line must match the count."""
+             total: int, header: dict[str, Any] | None = None) -> Iterator[_Record]:
+    """The file's record lines, after checking its header (copied into `header`, if given); its
+    end line must match the count."""
     with open_regular(path, "the export file", limit=None) as source:
         lines = _lines(path, source)
         first = next(lines, b"")
         digest.update(first)
-        _check_header(path, first)
+        checked = _check_header(path, first)
+        if header is not None:
+            header.update(checked)
         read = len(first)
         for number, raw in enumerate(lines, 2):
             digest.update(raw)
@@ -318,7 +387,7 @@ def _lines(path: Path, source: IO[bytes]) -> Iterator[bytes]:
         yield line
 
 
-def _check_header(path: Path, line: bytes) -> None:
+def _check_header(path: Path, line: bytes) -> dict[str, Any]:
     value = _parse(path, 1, line) if line.strip() else {}
     if value.get("format") != FORMAT:
         raise BadInput(f"{path.name} is not a tratos export (its first line has no \"format\": \"{FORMAT}\")")
@@ -337,6 +406,7 @@ def _check_header(path: Path, line: bytes) -> None:
     if not _instant(value.get("exported_at")):
         raise BadInput(f"{path.name}: its header's exported_at is {value.get('exported_at')!r}, not a"
                        " UTC time as export writes it; nothing was imported")
+    return {**value, "exported_at": datetime.fromisoformat(value["exported_at"][:-1] + "+00:00")}
 
 
 def _check_end(path: Path, number: int, value: dict[str, Any]) -> None:
@@ -371,7 +441,10 @@ def _whole_number(value: Any) -> bool:
 
 def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, object_pairs_hook=_one_value_per_key)
+    except _DuplicateKey as duplicate:
+        raise BadInput(f"{path.name} line {number} gives the key {duplicate.args[0]!r} twice: export writes"
+                       " each key once; nothing was imported") from None
     except ValueError:
         raise BadInput(f"{path.name} line {number} is not JSON; nothing was imported") from None
     except RecursionError:  # "[[[[…" nested beyond the parser's depth: no export writes that
@@ -379,6 +452,18 @@ def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
                        " imported") from None
     if not isinstance(value, dict):
         raise BadInput(f"{path.name} line {number} is not a JSON object; nothing was imported")
+    return value
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object with one key twice (`json` keeps the last silently)."""
+
+
+def _one_value_per_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
     return value
 
 

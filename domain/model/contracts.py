@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from domain.model.money import Money
     from domain.model.values import Evidence, Installment, Scope
 
+MAX_INSTALLMENTS = 1000  # as `invoice issue --installment` counts them
 CONTRACT_STATES = ("drafted", "signed_by_us", "signed_by_client", "in_force", "completed", "superseded")
 
 
@@ -28,8 +29,11 @@ def contract_total(price: Decimal, changes_total: Decimal | None) -> Decimal:
 
 
 def current_end(end: date, extra_days: int) -> date:
-    """The end date as approved changes moved it."""
-    return end + timedelta(days=extra_days)
+    """The end date as approved changes moved it (the last day there is, if they move it beyond)."""
+    try:
+        return end + timedelta(days=extra_days)
+    except OverflowError:
+        return date.max
 
 
 def hours_available(budget: Decimal | None, extra_hours: Decimal) -> Decimal | None:
@@ -146,7 +150,7 @@ def check_schedule(price: Money, installments: list[Installment]) -> None:
     if not installments:
         raise Refused("a contract needs at least one installment")
     numbers = [i.n for i in installments]
-    if len(set(numbers)) != len(numbers) or min(numbers) < 1:
+    if len(set(numbers)) != len(numbers) or min(numbers) < 1 or max(numbers) > MAX_INSTALLMENTS:
         raise Refused(
             f"installments must be numbered 1, 2, 3… once each, not {', '.join(map(str, numbers))}"
         )

@@ -183,3 +183,33 @@ def late_fee_claim(relationship: Relationship, invoice: Invoice, on: date) -> Mo
     from domain.model.money import Money
 
     return Money(amount=claim.fee, currency=claim.currency)
+
+
+def recorded_fees(relationship: Relationship, invoice: Invoice, on: date) -> list[Money | None]:
+    """The late fees a reminder recorded by some release of tratos may claim on `on` (ADR-35).
+
+    Today's claim; the claim under any terms the relationship published (a reminder was not
+    always governed by the terms that govern its invoice now); under statutory interest at the
+    table's rate, the claim at the rate of every half-year up to the one the invoice fell due in
+    (a release whose table ended earlier applied its last rate; the table only grows). Of each
+    claim, also one of its items alone (the interest, or the 40 EUR compensation) or nothing: the
+    Application of tratos 0.1 recorded the fee it was given, and a freelancer may waive part of a
+    claim. Never more than a claim, another amount or another currency.
+    """
+    from domain.model.money import Money
+    from domain.model.reference_rates import HALF_YEAR_RATES, half_year_of
+
+    fees: list[Money | None] = [late_fee_claim(relationship, invoice, on), None]
+    for terms in relationship.terms.values():
+        rates = [terms.reference_rate]
+        if terms.late_fee.kind == "statutory-eu" and terms.reference_rate is None:
+            rates += [rate for half_year, rate in HALF_YEAR_RATES if half_year <= half_year_of(invoice.due)]
+        for rate in rates:
+            claim = fee_claim(terms.late_fee, rate, invoice.outstanding, invoice.due, on)
+            if claim is None:
+                continue
+            if terms.late_fee.kind == "fixed":
+                fees.append(terms.late_fee.fixed)
+            fees += [Money(amount=amount, currency=claim.currency)
+                     for amount in (claim.fee, claim.interest, claim.compensation) if amount > 0]
+    return fees

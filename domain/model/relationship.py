@@ -8,6 +8,7 @@ acknowledgement) are collected in `warnings`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,10 +20,11 @@ from domain.model.balance import Balance, balance
 from domain.model.billing import Line, billed, check_client_tax_id
 from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
+from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
 from domain.model.contracts import Contract, Signature, check_schedule
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
 from domain.model.invoices import Invoice
-from domain.model.late_fees import days_late, governing_terms
+from domain.model.late_fees import days_late, governing_terms, late_fee_claim, recorded_fees
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
@@ -35,6 +37,7 @@ from domain.model.values import (
     Scope,
     TaxProfile,
     Terms,
+    as_recorded,
     check_handle,
     check_text,
 )
@@ -225,8 +228,8 @@ class Relationship(ChainedAggregate):
             raise BadInput(f"the price must be positive, not {price}")
         if end < start:
             raise BadInput(f"the contract ends ({end}) before it starts ({start})")
-        if hours_budget is not None and hours_budget <= 0:
-            raise BadInput(f"the hours budget must be positive, not {hours_budget}")
+        if hours_budget is not None:
+            _check_hours(hours_budget, "the hours budget", positive=True)
         check_schedule(price, installments)
         current = self.current_contract
         supersedes = current.id if current and current.state not in ("in_force", "completed") else None
@@ -252,6 +255,7 @@ class Relationship(ChainedAggregate):
         _not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
         if method in ("email", "ink") and not evidence:
             raise BadInput(f"a signature by {method} needs the evidence file (--file)")
+        _check_certificate(method, certificate_subject, certificate_fingerprint, document_sha256)
         return self._emit(
             ev.ContractSigned, on, actor, contract_id=contract.id, party=party,
             signer=check_text(signer, "signer", limit=200), method=method, evidence=list(evidence),
@@ -287,8 +291,10 @@ class Relationship(ChainedAggregate):
             raise BadInput(f"a change price cannot be negative: {price}")
         if price.currency != contract.price.currency:
             raise Refused(f"contract {contract.id} is in {contract.price.currency}, the quote in {price.currency}")
-        if hours is not None and hours < 0 or days is not None and days < 0:
-            raise BadInput("hours and days of a change cannot be negative")
+        if hours is not None:
+            _check_hours(hours, "the hours of a change")
+        if days is not None and not (type(days) is int and 0 <= days <= MAX_CHANGE_DAYS):
+            raise BadInput(f"the days a change adds are 0 to {MAX_CHANGE_DAYS}, not {days}")
         return self._emit(ev.ChangeQuoted, on, actor, change_id=change.id, price=price, hours=hours, days=days)
 
     def approve_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
@@ -363,8 +369,10 @@ class Relationship(ChainedAggregate):
         mistake = self.mistake(mistake_id)
         mistake.check_proposable()
         _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
-        if cost is not None and cost.amount < 0 or hours is not None and hours < 0:
-            raise BadInput("a remedy's cost and hours cannot be negative")
+        if cost is not None and cost.amount < 0:
+            raise BadInput("a remedy's cost cannot be negative")
+        if hours is not None:
+            _check_hours(hours, "the hours of a remedy")
         return self._emit(
             ev.RemedyProposed, on, actor, mistake_id=mistake.id, option_id=f"O{len(mistake.options) + 1}",
             description=check_text(description, "remedy", multiline=True), cost=cost, hours=hours,
@@ -549,12 +557,22 @@ class Relationship(ChainedAggregate):
         return self._emit(ev.PaymentLate, on, actor, invoice_number=number, due=invoice.due,
                           outstanding=invoice.outstanding)
 
-    def send_reminder(self, number: str, *, on: date, late_fee: Money | None = None,
+    def send_reminder(self, number: str, *, on: date, late_fee: Money | None | object = ...,
                       actor: str = "") -> ev.ReminderSent:
+        """The reminder claims the late fee the terms governing the invoice allow on `on`
+        (`late_fees.late_fee_claim`); a `late_fee` given must be that one (a recorded reminder
+        re-decided: or the one an earlier release's rate table gave, `late_fees.recorded_fees`)."""
         invoice = self.invoice(number)
         invoice.check_remindable(on)
+        claimed = late_fee_claim(self, invoice, on)
+        if late_fee is not ... and late_fee != claimed:
+            allowed = recorded_fees(self, invoice, on) if as_recorded() else [claimed]
+            if late_fee not in allowed:
+                raise Refused(f"the terms of {invoice.number} claim a late fee of {claimed or 'nothing'}"
+                              f" on {on}, not {late_fee}")
+            claimed = late_fee
         return self._emit(ev.ReminderSent, on, actor, invoice_number=number,
-                          days_late=days_late(invoice.due, on), late_fee=late_fee)
+                          days_late=days_late(invoice.due, on), late_fee=claimed)
 
     def log_hours(self, hours: Decimal, *, on: date, note: str = "", contract_id: str | None = None,
                   change_id: str | None = None, actor: str = "") -> ev.HoursLogged:
@@ -563,7 +581,10 @@ class Relationship(ChainedAggregate):
             raise Refused(f"contract {contract.id} is {contract.state}: log hours on the current one")
         if not hours.is_finite() or hours <= 0 or hours > 24:
             raise BadInput(f"hours must be more than 0 and at most 24 a day, not {hours}")
+        _not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
         change = self.change(change_id) if change_id is not None else None
+        if change is not None:
+            _not_before(on, change.requested_on, f"change {change.id} was requested")
         event = self._emit(ev.HoursLogged, on, actor, contract_id=contract.id, hours=hours,
                            note=check_text(note, "note", required=False, multiline=True), change_id=change_id)
         if change is not None and change.state != "approved":
@@ -582,10 +603,36 @@ class Relationship(ChainedAggregate):
 
     def issue_document(self, kind: str, *, sha256: str, chain_version: int, chain_digest: str, on: date,
                        document_id: str = "", lang: str = "", actor: str = "") -> ev.DocumentIssued:
+        if kind not in DOCUMENT_KINDS:
+            raise BadInput(f"unknown document kind {kind!r}: one of {', '.join(DOCUMENT_KINDS)}")
+        if lang not in (*DOCUMENT_LANGUAGES, ""):  # "": recorded before documents had a language
+            raise BadInput(f"documents are written in {' or '.join(DOCUMENT_LANGUAGES)}, not {lang!r}")
+        for name, digest in (("document SHA-256", sha256), ("chain digest", chain_digest)):
+            if not _SHA256.fullmatch(digest):
+                raise BadInput(f"the {name} is not a SHA-256 digest: {digest!r}")
+        if type(chain_version) is not int or chain_version < 1:
+            raise BadInput(f"a document anchors a version of the stream (1 or more), not {chain_version!r}")
         if chain_version > self.version:
             raise Refused(f"chain head version {chain_version} is beyond the end of the stream ({self.version})")
+        document_id = check_text(document_id, "document id", required=False, limit=80)
+        since = self._existed_since(kind, document_id)
+        if since is not None:
+            _not_before(on, since[1], since[0])
         return self._emit(ev.DocumentIssued, on, actor, kind=kind, document_id=document_id, sha256=sha256,
                           chain_version=chain_version, chain_digest=chain_digest, lang=lang)
+
+    def _existed_since(self, kind: str, document_id: str) -> tuple[str, date] | None:
+        """What a document is about and since when it exists, when its id names a contract, change,
+        mistake or invoice of this relationship (a document cannot be dated before its subject)."""
+        if kind == "contract" and document_id in self.contracts:
+            return f"contract {document_id} was drafted", self.contracts[document_id].drafted_on
+        if kind == "change" and document_id in self.changes:
+            return f"change {document_id} was requested", self.changes[document_id].requested_on
+        if kind == "incident" and document_id in self.mistakes:
+            return f"mistake {document_id} was reported", self.mistakes[document_id].reported_on
+        if kind in ("invoice", "reminder") and document_id in self.invoices:
+            return f"invoice {document_id} was issued", self.invoices[document_id].issued_on
+        return None
 
     def end(self, *, reason: str, ended_by: str, on: date, confidentiality: str = "",
             actor: str = "") -> ev.RelationshipEnded:
@@ -759,6 +806,26 @@ class Relationship(ChainedAggregate):
     @when.register
     def _(self, e: ev.RelationshipEnded) -> None:
         self.ending = Ending(e.occurred_on, e.reason, e.ended_by, list(e.outstanding), e.confidentiality)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _check_hours(hours: Decimal, what: str, *, positive: bool = False) -> None:
+    """Hours a command records: a finite number from 0 (more than 0 if `positive`) to MAX_HOURS."""
+    low_ok = hours > 0 if positive else hours >= 0
+    if not (isinstance(hours, Decimal) and hours.is_finite() and low_ok and hours <= MAX_HOURS):
+        lowest = "more than 0" if positive else "0 or more"
+        raise BadInput(f"{what} must be {lowest} and at most {MAX_HOURS}, not {hours}")
+
+
+def _check_certificate(method: str, subject: str, fingerprint: str, document_sha256: str) -> None:
+    """A PAdES signature names its certificate and the PDF it signed (`countersignatures` checks them)."""
+    if method == "pades":
+        if not (subject and _SHA256.fullmatch(fingerprint) and _SHA256.fullmatch(document_sha256)):
+            raise BadInput("a PAdES signature names its certificate (subject, SHA-256 fingerprint)"
+                           " and the SHA-256 of the PDF it signed")
+        check_text(subject, "certificate subject", limit=1000)
 
 
 def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:

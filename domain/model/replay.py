@@ -18,7 +18,7 @@ from typing import Any
 from domain.model import events as ev
 from domain.model.billing import Line
 from domain.model.chain import ChainedAggregate
-from domain.model.values import TaxProfile, texts_as_recorded
+from domain.model.values import TaxProfile, check_actor, texts_as_recorded
 
 
 def _profile(e: ev.Billed) -> TaxProfile | None:
@@ -93,7 +93,7 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
                                                       actor=e.actor),
     ev.PaymentLate: lambda r, e: r.mark_late(e.invoice_number, on=e.occurred_on, actor=e.actor),
     ev.ReminderSent: lambda r, e: r.send_reminder(e.invoice_number, on=e.occurred_on, late_fee=e.late_fee,
-                                                  actor=e.actor),
+                                                  actor=e.actor),  # the claim the terms allowed then
     ev.HoursLogged: lambda r, e: r.log_hours(
         e.hours, on=e.occurred_on, note=e.note, contract_id=e.contract_id, change_id=e.change_id,
         actor=e.actor),
@@ -116,6 +116,9 @@ def redecide(aggregate: ChainedAggregate, event: Any) -> None:
     """
     command = COMMANDS[type(event)]
     with texts_as_recorded(), aggregate.expecting(event):
+        check_actor(event.actor)  # as the Application checks it before a command records
+        for cited in getattr(event, "evidence", ()):
+            cited.check_name()
         command(aggregate, event)
     warnings = getattr(aggregate, "warnings", None)
     if warnings:

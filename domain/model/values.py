@@ -24,6 +24,11 @@ from domain.model.money import Money
 from domain.model.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
 
 MAX_TEXT = 5000
+# An evidence file's recorded size: far beyond any file tratos keeps (FILE_LIMIT is 100 MiB), and
+# exact in every number type a store or a reader uses (2**53).
+MAX_EVIDENCE_SIZE = 2**53
+# A media type as RFC 6838 names one (type/subtype), which is all `evidence.examine` records.
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
 # One text policy (ADR-26). Never, in any text: control characters (C0, DEL, C1) but a multi-line
 # text's newlines and tabs; bidirectional overrides, embeddings, isolates and marks, which make a
 # legal name or a clause read otherwise than it is stored ("Trojan Source"); lone surrogates, which
@@ -77,6 +82,14 @@ def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
     return value
+
+
+def check_actor(actor: str) -> str:
+    """Who records: the name every event carries (identity.json's), a single-line text or none."""
+    if actor:
+        check_text(actor, "your name (the actor of what is recorded; mend it with `tratos init --force`)",
+                   limit=200)
+    return actor
 
 
 def _check_policy(value: str, what: str, multiline: bool) -> None:
@@ -312,6 +325,28 @@ class Evidence(Value):
         if not re.fullmatch(r"[0-9a-f]{64}", value):
             raise BadInput(f"not a SHA-256 digest: {value!r}")
         return value
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, value: int) -> int:
+        if not 0 <= value <= MAX_EVIDENCE_SIZE:
+            raise BadInput(f"an evidence file's size is 0 to {MAX_EVIDENCE_SIZE} bytes, not {value}")
+        return value
+
+    @field_validator("media_type")
+    @classmethod
+    def _media_type(cls, value: str) -> str:
+        if not _MEDIA_TYPE.fullmatch(value):
+            raise BadInput(f"not a media type: {value!r} (such as application/pdf)")
+        return value
+
+    def check_name(self) -> None:
+        """The name as any release recorded it: no control character but a line break or tab (the
+        names kept from before ADR-33), not endless. Asked when an event is decided again (import),
+        not when it loads: a store is never made unreadable by a name it holds."""
+        check_text(self.name, "the evidence file name", required=False, limit=1000)
+        if _CONTROL_SINCE_0_1.search(self.name):
+            raise BadInput(f"the evidence file name {self.name!r} contains control characters")
 
 
 class Scope(Value):

@@ -34,6 +34,7 @@ from domain.adapters.storage import (
     classify,
     default_home,
     locate_store,
+    store_wait,
 )
 from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
@@ -79,7 +80,6 @@ class Tratos(Application):
         "PERSISTENCE_MODULE": SQLITE_FACTORY_TOPIC,
         "MAPPER_TOPIC": "domain.adapters.mapper:PydanticMapper",
         "TRANSCODER_TOPIC": "domain.adapters.mapper:CanonicalJSONTranscoder",
-        "SQLITE_LOCK_TIMEOUT": "30",
     }
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
@@ -96,6 +96,7 @@ class Tratos(Application):
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
         self.location = locate_store(self.home, env, database_url)
+        self.store_wait = store_wait(env)  # the most a command waits for a store kept locked
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
         settings = {**self.location.settings, **encryption_settings(configured_key(env))}
         self.stream_locks = self.location.stream_locks()
@@ -201,6 +202,9 @@ class Tratos(Application):
                          load: Callable[[str], Any]) -> Recorded:
         _check_actor(self.actor)
         meaning = None
+        # A busy store is retried only within the wait: SQLite's busy timeout may have spent it
+        # all in one attempt, and twenty of those would hold a command for ten minutes.
+        deadline = time.monotonic() + self.store_wait
         for attempt in range(ATTEMPTS):
             aggregate = load(handle)
             extra = decide(aggregate)
@@ -213,6 +217,8 @@ class Tratos(Application):
                     if failure is None:
                         raise
                     raise failure from error
+                if meaning == BUSY and time.monotonic() >= deadline:
+                    break
                 _back_off(attempt)
                 continue
             return Recorded(handle, aggregate.last_saved, aggregate.warnings)
@@ -380,7 +386,7 @@ class Tratos(Application):
     def mark_late(self, handle: str, number: str, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.mark_late(number, on=on, actor=self.actor)))
 
-    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None = None,
+    def send_reminder(self, handle: str, number: str, *, on: date, late_fee: Money | None | object = ...,
                       document: dict[str, Any] | None = None) -> Recorded:
         """Record a reminder and, if given, the `DocumentIssued` of the PDF that carries it
         (`issue_document`'s keywords but kind), in one transaction: neither without the other."""
@@ -437,8 +443,6 @@ def _one(_event: Any) -> None:
 
 def _check_actor(actor: str) -> None:
     """The actor signs every event recorded: the one text policy holds for it (ADR-26, ADR-32)."""
-    if actor:
-        from domain.model.values import check_text
+    from domain.model.values import check_actor
 
-        check_text(actor, "your name (the actor of what is recorded; mend it with `tratos init --force`)",
-                   limit=200)
+    check_actor(actor)

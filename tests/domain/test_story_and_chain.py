@@ -58,7 +58,7 @@ def whole_story() -> tuple[Relationship, InvoiceSeries]:
     r.log_hours(Decimal("3.5"), on=date(2026, 2, 10), note="Blog templates", change_id="C1")
     r.record_note("Client says the invoice is in approval", on=date(2026, 3, 10), evidence=[EVIDENCE])
     r.mark_late(second, on=date(2026, 3, 18))
-    r.send_reminder(second, on=date(2026, 3, 20), late_fee=eur("40.19"))
+    r.send_reminder(second, on=date(2026, 3, 20))  # the fee its terms claim
     r.complete_contract(date(2026, 3, 25))
     r.issue_document("dossier", sha256="d" * 64, chain_version=r.version, chain_digest=r.head_digest,
                      on=date(2026, 3, 26))

@@ -177,7 +177,7 @@ class TestEndRelationship:
         relationship = invoiced()
         relationship.end(reason="Done", ended_by="us", on=ENDED)
         relationship.mark_late("F-2026-001", on=AFTER)
-        relationship.send_reminder("F-2026-001", on=AFTER, late_fee=eur(40))
+        relationship.send_reminder("F-2026-001", on=AFTER)
         relationship.record_payment("F-2026-001", eur(4000), on=AFTER + timedelta(days=1))
         assert relationship.invoice("F-2026-001").is_settled
         assert relationship.outstanding() == []

@@ -821,3 +821,164 @@ def test_a_text_tratos_0_1_accepted_still_imports(forge, lived, fresh):
     outcome = tratos(target, "import", str(write(lived, header, records)))
     assert outcome.code == 0, outcome
     assert count(target) == len(records)
+
+
+# ------------------------------------------------------------------ values no command records (D2, D3)
+#
+# Each forged value is resealed; each must leave the store empty with one `error:` line. A value
+# beyond what a store column holds (days 2**63) used to commit the events and then fail the
+# rebuild, leaving a store every read refused.
+
+
+def days_beyond_a_store_integer(records):
+    event(records, "ChangeQuoted")["state"]["days"] = 2**63
+
+
+def days_beyond_ten_years(records):
+    event(records, "ChangeQuoted")["state"]["days"] = 3651
+
+
+def change_hours_beyond_any_project(records):
+    event(records, "ChangeQuoted")["state"]["hours"] = "1000000000000000"
+
+
+def reminder_claiming_more(records):
+    event(records, "ReminderSent")["state"]["late_fee"] = {"amount": "9999.00", "currency": "EUR"}
+
+
+def reminder_claiming_a_cent(records):
+    event(records, "ReminderSent")["state"]["late_fee"] = {"amount": "0.01", "currency": "EUR"}
+
+
+def reminder_claiming_in_dollars(records):
+    event(records, "ReminderSent")["state"]["late_fee"] = {"amount": "40.00", "currency": "USD"}
+
+
+def number_assigned_to_another_client(records):
+    numbers = [r for r in records if kind_of(r) == "InvoiceNumberAssigned"]
+    numbers[1]["state"]["handle"] = NORTH
+
+
+def document_digest_not_a_digest(records):
+    event(records, "DocumentIssued")["state"]["sha256"] = "zz"
+
+
+def document_of_an_unknown_kind(records):
+    event(records, "DocumentIssued")["state"]["kind"] = "nope"
+
+
+def document_in_french(records):
+    event(records, "DocumentIssued")["state"]["lang"] = "fr"
+
+
+def pades_signature_without_certificate(records):
+    event(records, "ContractSigned")["state"]["method"] = "pades"
+
+
+def evidence_of_negative_size(records):
+    event(records, "ContractSigned", nth=1)["state"]["evidence"][0]["size"] = -1
+
+
+def evidence_larger_than_any_disk(records):
+    event(records, "ContractSigned", nth=1)["state"]["evidence"][0]["size"] = 10**30
+
+
+def evidence_media_type_that_recolours_a_terminal(records):
+    event(records, "ContractSigned", nth=1)["state"]["evidence"][0]["media_type"] = "\x1b[31m"
+
+
+def evidence_name_with_an_escape(records):
+    event(records, "ContractSigned", nth=1)["state"]["evidence"][0]["name"] = "accept\x1b[2J.eml"
+
+
+def actor_with_a_nul(records):
+    event(records, "NoteRecorded")["state"]["actor"] = "\x00"
+
+
+def recorded_in_2099(records):
+    state = event(records, "NoteRecorded")["state"]
+    state["timestamp"] = "2099" + state["timestamp"][4:]  # as tratos writes a time, in 2099
+
+
+def recorded_without_a_zone(records):
+    event(records, "NoteRecorded")["state"]["timestamp"] = "2026-02-03T10:00:00"
+
+
+def invoice_without_its_concept(records):
+    del event(records, "InvoiceIssued")["state"]["concept"]
+
+
+def opening_without_its_actor(records):
+    del event(records, "RelationshipOpened")["state"]["actor"]
+
+
+def quote_without_its_days(records):
+    del event(records, "ChangeQuoted")["state"]["days"]
+
+
+FORGED_VALUES = {
+    days_beyond_a_store_integer: "the days a change adds are 0 to 3650, not 9223372036854775808",
+    days_beyond_ten_years: "the days a change adds are 0 to 3650, not 3651",
+    change_hours_beyond_any_project: "the hours of a change must be 0 or more and at most 100000",
+    reminder_claiming_more: "the terms of F-2026-002 claim a late fee of nothing on 2026-03-25, not 9999.00 EUR",
+    reminder_claiming_a_cent: "not 0.01 EUR",
+    reminder_claiming_in_dollars: "not 40.00 USD",
+    number_assigned_to_another_client: "the series assigns F-2026-002 to 'north-wind', but 'acme' issued it",
+    document_digest_not_a_digest: "the document SHA-256 is not a SHA-256 digest: 'zz'",
+    document_of_an_unknown_kind: "unknown document kind 'nope'",
+    document_in_french: "documents are written in es or en, not 'fr'",
+    pades_signature_without_certificate: "a PAdES signature names its certificate",
+    evidence_of_negative_size: "an evidence file's size is 0 to",
+    evidence_larger_than_any_disk: "not 1000000000000000000000000000000",
+    evidence_media_type_that_recolours_a_terminal: "not a media type",
+    evidence_name_with_an_escape: "the evidence file name",
+    actor_with_a_nul: "contains control characters",
+    recorded_in_2099: "NoteRecorded v10 was recorded at 2099-",
+    recorded_without_a_zone: "a time without its zone",
+    invoice_without_its_concept: "InvoiceIssued v6 lacks concept",
+    opening_without_its_actor: "RelationshipOpened v1 lacks actor",
+    quote_without_its_days: "lacks days",
+}
+
+
+@pytest.mark.parametrize("forge", list(FORGED_VALUES), ids=lambda forge: forge.__name__)
+def test_a_value_no_command_records_is_refused_whole(forge, lived, fresh):
+    header, records, _ = records_of(lived)
+    forge(records)
+    target = fresh("target")
+    outcome = tratos(target, "import", str(write(lived, header, records)))
+    assert_refused(outcome, 1, FORGED_VALUES[forge], target)
+
+
+def test_a_key_given_twice_in_a_line_is_refused(lived, fresh):
+    """`json` keeps the last of two equal keys: a forger's actor would hide behind the true one."""
+    header, records, _ = records_of(lived)
+    path = write(lived, header, records)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b'"state":{', b'"state":{"actor":"Evil",', 1)
+    path.write_bytes(b"".join(lines))
+    target = fresh("target")
+    assert_refused(tratos(target, "import", str(path)), 2, "line 3 gives the key 'actor' twice", target)
+
+
+def test_a_rebuild_that_fails_after_the_commit_leaves_a_store_that_reads(lived, fresh, monkeypatch):
+    """The events are committed before the read models are rebuilt: if the rebuild fails (a full
+    disk), the import says so and the next reading command catches the read models up."""
+    from projections import ReadModels
+
+    header, records, _ = records_of(lived)
+    target = fresh("target")
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ReadModels, "rebuild", full_disk)
+        outcome = tratos(target, "import", str(write(lived, header, records)))
+    assert outcome.code == 0, outcome
+    assert [line for line in outcome.stderr.splitlines() if "read models" in line] == [
+        f"warning: imported {len(records)} events, but the read models could not be rebuilt ([Errno 28] No space"
+        " left on device); the next command that reads catches them up, or run `tratos rebuild`"]
+    assert count(target) == len(records)
+    status = tratos(target, "status", ACME)
+    assert status.code == 0 and "F-2026-002" in status.stdout, status

@@ -68,7 +68,7 @@ def whole_story(app: Tratos) -> list[Recorded]:
         app.log_hours(h, Decimal("3.5"), note="Blog templates", change_id="C1", on=date(2026, 2, 10)),
         app.record_note(h, "Invoice is in approval, they say", evidence=[EVIDENCE], on=date(2026, 3, 10)),
         app.mark_late(h, "F-2026-002", on=date(2026, 3, 18)),
-        app.send_reminder(h, "F-2026-002", late_fee=eur("40.19"), on=date(2026, 3, 20)),
+        app.send_reminder(h, "F-2026-002", on=date(2026, 3, 20)),
         app.complete_contract(h, on=date(2026, 3, 25)),
         app.change_client_details(h, ACME_NOW, on=date(2026, 3, 25)),
     ]

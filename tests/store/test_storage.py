@@ -37,7 +37,7 @@ def test_a_full_url_gives_every_eventsourcing_setting():
     assert (location.host, location.port, location.dbname, location.user, location.password,
             location.schema) == ("db.example.com", 6543, "tratos", "ana", "s@cret", "agency")
     settings = location.settings()
-    assert settings["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert settings["PERSISTENCE_MODULE"] == "domain.adapters.postgres_factory:BoundedPostgresFactory"
     assert {k: settings[k] for k in ("POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_PORT", "POSTGRES_USER",
                                      "POSTGRES_PASSWORD", "POSTGRES_SCHEMA")} == {
         "POSTGRES_DBNAME": "tratos", "POSTGRES_HOST": "db.example.com", "POSTGRES_PORT": "6543",
@@ -136,7 +136,7 @@ def test_wrong_credentials_or_database_are_one_plain_line(tmp_path, postgres_ser
 
 
 def test_each_backend_opens_its_own_persistence(store: StoreSpec, app: Tratos):
-    expected = {"sqlite": "DurableSQLiteFactory", "postgres": "PostgresFactory"}[store.backend]
+    expected = {"sqlite": "DurableSQLiteFactory", "postgres": "BoundedPostgresFactory"}[store.backend]
     assert type(app.factory).__name__ == expected
     app.open_relationship("acme", Party(name="Acme"), on=DAY)
     assert app.verify("acme").ok
