@@ -47,8 +47,9 @@ def check_hours(hours: Decimal, what: str = "hours") -> Decimal:
 
 
 def hours_and_minutes(hours: int, minutes: int) -> Decimal:
-    """3:20 as hours, rounded half-up to the hundredth (0:20 is 0.33 h, 0:01 is 0.02 h)."""
-    return (Decimal(hours) + Decimal(minutes) / 60).quantize(HOUR_HUNDREDTH, rounding=ROUND_HALF_UP)
+    """3:20 as hours, rounded half-up to the hundredth (0:20 is 0.33 h, 0:01 is 0.02 h, 3:30 is 3.5 h)."""
+    value = (Decimal(hours) + Decimal(minutes) / 60).quantize(HOUR_HUNDREDTH, rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def hours_available(budget: Decimal | None, extra_hours: Decimal) -> Decimal | None:
