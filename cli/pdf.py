@@ -42,12 +42,13 @@ def document_options(function: Any) -> Any:
 
 
 def _writable_output(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """-o naming a device, FIFO, socket or folder (or a symlink to one) is refused before anything
-    is printed; the write itself checks again (domain/adapters/files.py, ADR-30)."""
-    if value:
-        from domain.adapters.files import destination
+    """-o is checked before anything is printed or recorded (`files.output_path`: a name that shows
+    as it is, an existing folder, a regular file or nothing yet, not `-`); the write itself checks
+    again (domain/adapters/files.py, ADR-30)."""
+    if value is not None:
+        from domain.adapters.files import output_path
 
-        destination(value)
+        output_path(value)
     return value
 
 
