@@ -29,8 +29,9 @@ def plain(text: str, what: str) -> str:
 
     Python reads Arabic-Indic or full-width digits as numbers; refusing them everywhere keeps one
     rule, where reading them in some places (amounts) and not others (dates) was two. Surrounding
-    spaces are forgiven; a newline, tab or escape is refused, not stripped ("60/h\\n" is a typo
-    or a paste from somewhere else, and the user should see it).
+    spaces are forgiven where a notation has spaces inside (an amount, a rate), not in a date or a
+    count, which have one form; a newline, tab or escape is refused, not stripped ("60/h\\n" is a
+    typo or a paste from somewhere else, and the user should see it).
     """
     other = next((c for c in text or "" if c.isdigit() and not c.isascii()), None)
     if other is not None:

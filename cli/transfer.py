@@ -32,7 +32,7 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     from domain.adapters.files import atomic_file, output_path
     from domain.adapters.transfer import export_store
 
-    target = output_path(file)
+    target = output_path(file, home=session.home)
     with progress_bar(session, "Exporting") as progress, atomic_file(target) as out:
         done = export_store(session.app, out, progress=progress)
     copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)

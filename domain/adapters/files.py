@@ -196,12 +196,13 @@ def destination(target: str | Path) -> Path:
     return Path(os.path.realpath(target)) if os.path.islink(target) else target
 
 
-def output_path(target: str | Path) -> Path:
+def output_path(target: str | Path, *, home: Path | None = None) -> Path:
     """A file the user names for tratos to write (`pdf -o`, `remind -o`, `export`), checked before
     anything is recorded or printed: a name that shows as it is (no control, line break, bidi or
     invisible character: it is echoed in the confirmation), in a folder that exists (a typo in a
-    folder is not a reason to create one), at a regular file or nothing yet (`destination`).
-    `-` is not standard output here: tratos writes a file and prints a line saying so."""
+    folder is not a reason to create one; inside tratos's own `home` it makes what it needs, as
+    the demo's pdf/), at a regular file or nothing yet (`destination`; a dangling symlink still
+    creates its target). `-` is not standard output here: tratos writes a file and says so."""
     from domain.model.values import visible
 
     text = str(target)
@@ -213,12 +214,16 @@ def output_path(target: str | Path) -> Path:
     if visible(text) != text:
         raise BadInput(f"cannot write {visible(text)}: the name holds a control, line break, bidirectional or"
                        " invisible character; choose another name, nothing was written")
-    final = destination(target)
-    folder = final.parent if str(final.parent) else Path(".")
-    if not folder.is_dir():
+    destination(target)
+    folder = Path(target).parent
+    if not folder.is_dir() and not (home is not None and _inside(folder, home)):
         raise BadInput(f"cannot write {text}: there is no folder {visible(str(folder))}; create it first,"
                        " nothing was written")
     return Path(target)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
 
 
 @contextmanager
