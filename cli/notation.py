@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -29,8 +29,9 @@ def plain(text: str, what: str) -> str:
 
     Python reads Arabic-Indic or full-width digits as numbers; refusing them everywhere keeps one
     rule, where reading them in some places (amounts) and not others (dates) was two. Surrounding
-    spaces are forgiven; a newline, tab or escape is refused, not stripped ("60/h\\n" is a typo
-    or a paste from somewhere else, and the user should see it).
+    spaces are forgiven where a notation has spaces inside (an amount, a rate), not in a date or a
+    count, which have one form; a newline, tab or escape is refused, not stripped ("60/h\\n" is a
+    typo or a paste from somewhere else, and the user should see it).
     """
     other = next((c for c in text or "" if c.isdigit() and not c.isascii()), None)
     if other is not None:
@@ -42,10 +43,15 @@ def plain(text: str, what: str) -> str:
     return text
 
 
-def parse_number(text: str, what: str = "a number") -> Decimal:
-    """'8.000,50' and '8,000.50' and '8000.5' alike; a lone separator before 3 digits groups thousands."""
+def parse_number(text: str, what: str = "a number", *, grouping: bool = True) -> Decimal:
+    """'8.000,50' and '8,000.50' and '8000.5' alike; a lone separator before 3 digits groups thousands.
+
+    Only after a first group that can be one (1 to 3 digits, not a 0): "0.005" and "1234.567" are
+    decimals, never 5 and 1234567. `grouping=False` reads a lone separator as decimals always,
+    where thousands make no sense (the hours of one day: "1.999" is not 1999 hours).
+    """
     raw = plain(text, what).strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
-    if not re.fullmatch(r"[-+]?\d[\d.,]*", raw):
+    if not re.fullmatch(r"[-+]?[0-9][0-9.,]*", raw):
         raise BadInput(f"not {what}: {text!r}")
     dots, commas = raw.count("."), raw.count(",")
     if dots and commas:
@@ -57,17 +63,25 @@ def parse_number(text: str, what: str = "a number") -> Decimal:
     elif dots + commas:
         sep = "." if dots else ","
         parts = raw.split(sep)
-        grouped = len(parts) > 2 or len(parts[-1]) == 3
+        first = parts[0].lstrip("+-")
+        grouped = grouping and (len(parts) > 2 or (len(parts[-1]) == 3 and _first_group(first)))
         if grouped:
-            if any(len(p) != 3 for p in parts[1:]):
+            if not _first_group(first) or any(len(p) != 3 for p in parts[1:]):
                 raise BadInput(f"not {what}: {text!r}")
             raw = "".join(parts)
+        elif len(parts) > 2:
+            raise BadInput(f"not {what}: {text!r}")
         else:
             raw = raw.replace(",", ".")
     try:
         return Decimal(raw)
     except InvalidOperation:
         raise BadInput(f"not {what}: {text!r}") from None
+
+
+def _first_group(digits: str) -> bool:
+    """Whether `digits` can begin a number grouped in thousands (1 to 3 digits, no leading 0)."""
+    return 1 <= len(digits) <= 3 and not digits.startswith("0")
 
 
 def parse_money(text: str, default_currency: str) -> Money:
@@ -109,16 +123,23 @@ def parse_percent(text: str) -> Decimal:
 
 
 def parse_date(text: str, today: date) -> date:
-    """ISO dates (2026-01-15), `today` and `yesterday`."""
-    word = plain(text or "", "a date").strip().lower()
+    """ISO dates (2026-01-15), `today` and `yesterday`, within the calendar of records (1900-2999).
+
+    A date has one form and no spaces inside, so none around it either ("2026-03-01 " is refused,
+    as a count's " 30" is): only notations with spaces inside (an amount's "8000 EUR") forgive them.
+    """
+    from domain.model.calendar import check_day, days_after
+
+    word = plain(text or "", "a date").lower()
     if word == "today":
-        return today
+        return check_day(today, "today")
     if word == "yesterday":
-        return today - timedelta(days=1)
+        return check_day(days_after(today, -1), "yesterday")
     try:
-        return date.fromisoformat(word) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", word) else _bad_date(text)
+        day = date.fromisoformat(word) if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", word) else _bad_date(text)
     except ValueError:
         raise BadInput(f"no such date: {text!r}") from None
+    return check_day(day, "the date")
 
 
 def _bad_date(text: str) -> date:
@@ -126,14 +147,21 @@ def _bad_date(text: str) -> date:
 
 
 def parse_hours(text: str) -> Decimal:
-    """3.5, 3,5, 3h or 3:30."""
+    """3.5, 3,5, 3h or 3:30 (minutes become hours to the hundredth: 0:20 is 0.33).
+
+    A lone separator is always the decimal one here: a day has at most 24 hours, so "1.500" is
+    1.5 hours, not 1500. The precision of what is logged is the domain's (`check_hours`).
+    """
+    from domain.model.contracts import hours_and_minutes
+
     base = plain(text or "", "hours").strip().lower().removesuffix("h").strip()
-    if re.fullmatch(r"\d{1,3}:\d{2}", base):
+    if re.fullmatch(r"[0-9]{1,3}:[0-9]{2}", base):
         hours, minutes = base.split(":")
         if int(minutes) >= 60:
             raise BadInput(f"not a duration: {text!r}")
-        return Decimal(hours) + Decimal(minutes) / 60
-    value = parse_number(base, "a number of hours")
+        value = hours_and_minutes(int(hours), int(minutes))
+    else:
+        value = parse_number(base, "a number of hours", grouping=False)
     if value <= 0:
         raise BadInput(f"hours must be positive: {text!r}")
     return value

@@ -15,10 +15,16 @@ pass_session = click.make_pass_decorator(Session)
 
 
 class Count(click.IntRange):
-    """A whole number in a range, written with the digits 0-9 like every other number (ADR-26)."""
+    """A whole number in a range, written with the digits 0-9 and nothing else (ADR-26).
+
+    Python's `int` also reads "1_0", "+30", "-0" and " 30 "; a count is digits only, so what is
+    stored is what was typed.
+    """
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str):
+            import re
+
             from cli.notation import plain
             from domain.model.errors import BadInput
 
@@ -26,6 +32,8 @@ class Count(click.IntRange):
                 plain(value, "a number")
             except BadInput as error:
                 self.fail(str(error), param, ctx)
+            if not re.fullmatch(r"[0-9]{1,9}", value):
+                self.fail(f"not a whole number written with the digits 0-9: {value!r}", param, ctx)
         return super().convert(value, param, ctx)
 
 

@@ -41,13 +41,15 @@ def document_options(function: Any) -> Any:
                         help="Language of the document (default: the one set by `tratos init`).")(function)
 
 
-def _writable_output(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """-o naming a device, FIFO, socket or folder (or a symlink to one) is refused before anything
-    is printed; the write itself checks again (domain/adapters/files.py, ADR-30)."""
-    if value:
-        from domain.adapters.files import destination
+def _writable_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """-o is checked before anything is printed or recorded (`files.output_path`: a name that shows
+    as it is, an existing folder, a regular file or nothing yet, not `-`); the write itself checks
+    again (domain/adapters/files.py, ADR-30)."""
+    if value is not None:
+        from domain.adapters.files import output_path
 
-        destination(value)
+        session = ctx.find_object(Session)
+        output_path(value, home=session.home if session else None)
     return value
 
 

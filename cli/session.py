@@ -30,6 +30,13 @@ class Session:
 
     @cached_property
     def home(self) -> Path:
+        """--home, else $TRATOS_HOME, else the user data folder. Given but empty is bad input, not
+        the default home: `--home "$DIR"` with DIR unset would record in another store than meant."""
+        if self._home == "" or (self._home is None and os.environ.get("TRATOS_HOME") == ""):
+            from domain.model.errors import BadInput
+
+            raise BadInput("--home is empty (or TRATOS_HOME is set but empty): name the store's folder,"
+                           " or leave it out for the default one")
         if self._home:
             return Path(self._home)
         from domain.adapters.storage import default_home

@@ -29,10 +29,10 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.adapters.files import atomic_file
+    from domain.adapters.files import atomic_file, output_path
     from domain.adapters.transfer import export_store
 
-    target = Path(file)
+    target = output_path(file, home=session.home)
     with progress_bar(session, "Exporting") as progress, atomic_file(target) as out:
         done = export_store(session.app, out, progress=progress)
     copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)

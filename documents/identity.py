@@ -88,8 +88,14 @@ def fingerprint(certificate: x509.Certificate) -> str:
 
 
 def name_text(name: x509.Name) -> str:
-    """A distinguished name as people read it, in certificate order: `CN=Ana, E=ana@x.es`."""
-    return ", ".join(attribute.rfc4514_string({NameOID.EMAIL_ADDRESS: "E"}) for attribute in name)
+    """A distinguished name as people read it, in certificate order: `CN=Ana, E=ana@x.es`.
+
+    A certificate is someone else's text (a client's, in a PDF they signed): what would not show as
+    it is (a line break, an escape sequence, a right-to-left override) is written as its escape.
+    """
+    from domain.model.values import visible
+
+    return visible(", ".join(attribute.rfc4514_string({NameOID.EMAIL_ADDRESS: "E"}) for attribute in name))
 
 
 def certificate_from_bytes(data: bytes) -> x509.Certificate:
@@ -189,11 +195,26 @@ def import_identity(
     if problem:
         label = source.name if isinstance(source, Path) else "the PKCS#12 data"
         raise Refused(f"{label} cannot sign: {problem}; nothing was imported")
+    _check_subject(identity.certificate, source)
     target = _target(folder, overwrite)
     name = identity.certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     friendly = str(name[0].value) if name else "tratos"
     _write(target, identity, passphrase if new_passphrase is None else new_passphrase, friendly)
     return target
+
+
+def _check_subject(certificate: x509.Certificate, source: Path | bytes) -> None:
+    """The name a key signs with is printed on every document and in every `verify`: it follows
+    the text policy of one-line texts (ADR-26), or the certificate is not imported."""
+    from domain.model.values import visible
+
+    for attribute in certificate.subject:
+        value = attribute.value if isinstance(attribute.value, str) else attribute.value.decode("latin-1")
+        if visible(value) != value:
+            label = source.name if isinstance(source, Path) else "the PKCS#12 data"
+            raise BadInput(f"{label}: its certificate's subject {name_text(certificate.subject)} holds characters"
+                           " that would show it otherwise than it is (control, line break, bidirectional or"
+                           " invisible); nothing was imported")
 
 
 def load_identity(p12: Path | bytes, passphrase: str | bytes) -> Identity:

@@ -226,7 +226,7 @@ async def async_sign_pdf(
         out = await pdf_signer.async_sign_pdf(writer)
     except SigningError as exc:
         raise Refused(f"cannot sign in field {field_name!r}: {_one_line(exc)}") from exc
-    except (PdfError, ValueError) as exc:
+    except (PdfError, *PARSER_FAULTS) as exc:
         raise BadInput(f"not a PDF that can be signed: {_one_line(exc)}") from exc
     return out.getvalue()
 
@@ -268,7 +268,7 @@ async def async_verify_pdf(
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes))
         embedded = reader.embedded_regular_signatures
-    except (PdfError, ValueError, KeyError) as exc:
+    except (PdfError, *PARSER_FAULTS) as exc:
         raise BadInput(f"not a readable PDF: {_one_line(exc)}") from exc
     reports = []
     for sig in embedded:
@@ -303,7 +303,7 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
                 key_usage={"non_repudiation", "digital_signature"}
             ),
         )
-    except (PdfError, ValueError, KeyError) as exc:  # SignatureValidationError is a ValueError
+    except (PdfError, *PARSER_FAULTS) as exc:  # SignatureValidationError is a ValueError
         return _broken(sig, subject, signer_fingerprint, _one_line(exc))
     coverage = {
         SignatureCoverageLevel.ENTIRE_FILE: ENTIRE_FILE,
@@ -402,7 +402,7 @@ async def async_check_countersignature(
         raise Refused("the returned PDF is the issued document itself: nobody signed it")
     try:
         issued_revisions = PdfFileReader(io.BytesIO(original)).xrefs.total_revisions
-    except (PdfError, ValueError, KeyError) as exc:
+    except (PdfError, *PARSER_FAULTS) as exc:
         raise BadInput(f"the issued document is not a readable PDF: {_one_line(exc)}") from exc
     issued_sigs = await async_verify_pdf(original)
     reports = await async_verify_pdf(returned, trusted_certs)
@@ -482,6 +482,13 @@ def _quiet_pyhanko() -> None:
             logger.addHandler(logging.NullHandler())
 
 
+# What a PDF parser raises on a damaged or hostile file besides its own PdfError: pyHanko asserts
+# what it expects (an xref stream that is not one) and indexes, converts and recurses freely. Each
+# is "not a readable PDF", never an exception class on stderr (ADR-32).
+PARSER_FAULTS: tuple[type[BaseException], ...] = (ValueError, KeyError, TypeError, IndexError, AttributeError,
+                                                  AssertionError, RecursionError)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+    return text or "its structure is damaged"

@@ -79,7 +79,9 @@ class VerificationReport:
         out.append(f"Chain head still on the chain: {'yes' if self.chain_ok else 'no'}"
                    + (f" ({self.chain_detail})" if self.chain_detail else ""))
         out.append("Verdict: OK" if self.ok else "Verdict: NOT OK: " + "; ".join(self.problems))
-        return out
+        from domain.model.values import visible
+
+        return [visible(line) for line in out]  # a PDF's fields are its maker's text, not checked
 
 
 def verify_document(app: Tratos, data: bytes, trusted: list[Any] = ()) -> VerificationReport:
@@ -164,6 +166,8 @@ def _signed_revision_ends(data: bytes) -> list[int]:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    from documents.signing import PARSER_FAULTS, _one_line
+
     try:
         reader = PdfFileReader(io.BytesIO(data))
         ends = []
@@ -171,8 +175,8 @@ def _signed_revision_ends(data: bytes) -> list[int]:
             start1, length1, start2, length2 = (int(x) for x in signature.byte_range)
             ends.append(start2 + length2)
         return ends
-    except (PdfError, ValueError, KeyError, TypeError) as error:
-        raise BadInput(f"not a readable PDF: {' '.join(str(error).split())}") from error
+    except (PdfError, *PARSER_FAULTS) as error:
+        raise BadInput(f"not a readable PDF: {_one_line(error)}") from error
 
 
 def _tratos_metadata(data: bytes) -> dict[str, str]:
@@ -180,10 +184,12 @@ def _tratos_metadata(data: bytes) -> dict[str, str]:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    from documents.signing import PARSER_FAULTS, _one_line
+
     try:
         info = PdfFileReader(io.BytesIO(data)).trailer_view.get("/Info")
         info = info.get_object() if info is not None else {}
-    except (PdfError, ValueError, KeyError) as error:
-        raise BadInput(f"not a readable PDF: {' '.join(str(error).split())}") from error
+    except (PdfError, *PARSER_FAULTS) as error:
+        raise BadInput(f"not a readable PDF: {_one_line(error)}") from error
     return {str(key)[len(META_PREFIX):]: str(value) for key, value in info.items()
             if str(key).startswith(META_PREFIX)}

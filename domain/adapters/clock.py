@@ -12,13 +12,26 @@ TODAY_VARIABLE = "TRATOS_TODAY"
 
 
 def business_today() -> date:
-    """The freelancer's today; a TRATOS_TODAY that is not a real ISO date is bad input, not a traceback."""
+    """The freelancer's today; a TRATOS_TODAY that is not a real ISO date is bad input, not a traceback.
+
+    Set but empty is bad input too, not the machine's date: `TRATOS_TODAY=$DAY` with DAY unset in a
+    script would otherwise record on another day than the one it meant. A pinned date lies within
+    the calendar of records (1900-2999), so every date computed from it exists.
+    """
+    from domain.model.calendar import check_day
+
     pinned = os.environ.get(TODAY_VARIABLE)
-    if not pinned:
+    if pinned is None:
         return date.today()
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", pinned.strip()):
+    if not pinned:
+        raise BadInput(f"{TODAY_VARIABLE} is set but empty: set it to a date such as 2026-01-15, or unset it")
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", pinned):
         raise BadInput(f"{TODAY_VARIABLE} is not a date: {pinned!r} (use 2026-01-15, or unset it)")
     try:
-        return date.fromisoformat(pinned.strip())
+        day = date.fromisoformat(pinned)
     except ValueError:
         raise BadInput(f"{TODAY_VARIABLE} is no such date: {pinned!r} (use 2026-01-15, or unset it)") from None
+    try:
+        return check_day(day, TODAY_VARIABLE)
+    except BadInput as error:
+        raise BadInput(f"{error} (or unset it)") from None

@@ -14,6 +14,7 @@ import email.policy
 import hashlib
 import mimetypes
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -29,10 +30,11 @@ from domain.adapters.files import (
     write_atomically,
 )
 from domain.model.errors import BadInput
-from domain.model.values import Evidence, check_text
+from domain.model.values import Evidence, check_text, visible
 
 FOLDER = "evidence"
 EML_HEADERS = ("From", "To", "Date", "Subject")
+HEADER_LIMIT = 1000  # characters of one header an event cites (a To of many people is cut)
 EML_HEAD = 256 * 1024  # an email's headers are read from its first bytes only
 
 
@@ -206,8 +208,17 @@ def _evidence(source: Path, sha256: str, size: int, head: bytes) -> Evidence:
     if source.suffix.lower() == ".eml":
         media_type = "message/rfc822"
         message = email.message_from_bytes(head, policy=email.policy.default)
-        headers = {name.lower(): str(message[name]) for name in EML_HEADERS if message[name]}
+        headers = {name.lower(): _header(message[name]) for name in EML_HEADERS if message[name]}
     return Evidence(sha256=sha256, name=cited_name(source), size=size, media_type=media_type, headers=headers)
+
+
+def _header(value: object) -> str:
+    """An email header as the event cites it: unfolded, and shown as it is. A header is its
+    sender's text (an ESC in From, a right-to-left override in an encoded Subject): what the text
+    policy refuses in a typed one-line text is kept visible as its escape (\\u202e), not dropped,
+    since the header saying so is part of the evidence; the file itself is kept unchanged."""
+    text = visible(re.sub(r"\r?\n[ \t]*", " ", str(value)).strip())
+    return text if len(text) <= HEADER_LIMIT else text[:HEADER_LIMIT - 1] + "…"
 
 
 def gather(paths: Iterable[str | Path]) -> list[EvidenceFile]:

@@ -8,6 +8,7 @@ an output path that is a symlink is written through to its target (ADR-30).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -161,20 +162,68 @@ def read_regular_text(path: str | Path, what: str = "file", *, limit: int = FILE
 # ------------------------------------------------------------------ writing
 
 
+# What a failed write of a path means: the path names no place a file can be (exit 2, ADR-30), or
+# the place refuses (read-only, no permission, full: exit 1, as the store's own "read-only" is, ADR-31).
+_NO_SUCH_PLACE = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EISDIR, errno.EINVAL}
+
+
+def cannot_write(target: str | Path, error: OSError) -> TratosError:
+    """The one line a failed write says, with the exit code its cause deserves."""
+    from domain.model.values import visible
+
+    message = f"cannot write {visible(str(target))}: {error.strerror or error}; nothing was written"
+    return BadInput(message) if error.errno in _NO_SUCH_PLACE else CannotWrite(message)
+
+
 def destination(target: str | Path) -> Path:
     """Where writing `target` really goes: through a symlink (or a chain of them) to its target,
-    so the link is kept; refused if that is anything but a regular file or nothing yet."""
+    so the link is kept; refused if that is anything but a regular file or nothing yet.
+
+    Looked at through every link with `stat` first, so a magic link (/dev/stdout to a pipe) is
+    seen for what it points at."""
     target = Path(target)
-    final = Path(os.path.realpath(target)) if target.is_symlink() else target
     try:
-        found = os.stat(final)
+        found = os.stat(target)
     except FileNotFoundError:
-        return final
+        found = None
     except OSError as error:
-        raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
-    if not stat.S_ISREG(found.st_mode):
-        raise BadInput(f"cannot write {target}: it is {_kind(found.st_mode)}, not a regular file; nothing was written")
-    return final
+        raise cannot_write(target, error) from None
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        from domain.model.values import visible
+
+        raise BadInput(f"cannot write {visible(str(target))}: it is {_kind(found.st_mode)}, not a regular file;"
+                       " nothing was written")
+    return Path(os.path.realpath(target)) if os.path.islink(target) else target
+
+
+def output_path(target: str | Path, *, home: Path | None = None) -> Path:
+    """A file the user names for tratos to write (`pdf -o`, `remind -o`, `export`), checked before
+    anything is recorded or printed: a name that shows as it is (no control, line break, bidi or
+    invisible character: it is echoed in the confirmation), in a folder that exists (a typo in a
+    folder is not a reason to create one; inside tratos's own `home` it makes what it needs, as
+    the demo's pdf/), at a regular file or nothing yet (`destination`; a dangling symlink still
+    creates its target). `-` is not standard output here: tratos writes a file and says so."""
+    from domain.model.values import visible
+
+    text = str(target)
+    if not text.strip():
+        raise BadInput("the output file name is empty: name the file to write")
+    if text == "-":
+        raise BadInput("- is not a file name here: tratos writes a file and says so on standard output;"
+                       " name the file (./- for one called -)")
+    if visible(text) != text:
+        raise BadInput(f"cannot write {visible(text)}: the name holds a control, line break, bidirectional or"
+                       " invisible character; choose another name, nothing was written")
+    destination(target)
+    folder = Path(target).parent
+    if not folder.is_dir() and not (home is not None and _inside(folder, home)):
+        raise BadInput(f"cannot write {text}: there is no folder {visible(str(folder))}; create it first,"
+                       " nothing was written")
+    return Path(target)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
 
 
 @contextmanager
@@ -191,7 +240,7 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
         _make_folders(folder, PRIVATE_FOLDER if mode & 0o077 == 0 else 0o777)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tratos-")
     except OSError as error:
-        raise BadInput(f"cannot write {target}: {error.strerror or error}") from None
+        raise cannot_write(target, error) from None
     try:
         with os.fdopen(handle, "wb") as out:
             yield out

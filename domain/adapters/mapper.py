@@ -81,7 +81,10 @@ def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, orig
         version += 1
     state["originator_id"] = originator_id
     state["originator_version"] = originator_version
-    return cls.model_validate(state)
+    from domain.model.values import texts_as_recorded
+
+    with texts_as_recorded():  # read as it was recorded: texts meet the rules of the day they were typed
+        return cls.model_validate(state)
 
 
 def coerced_fields(event: Any, state: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -36,6 +36,7 @@ from domain.adapters.library_internals import event_inserter, inserts_with_notif
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
+from domain.model.wording import validation_reason
 
 if TYPE_CHECKING:
     from domain.adapters.evidence_import import ImportedEvidence
@@ -202,7 +203,7 @@ def _loaded(path: Path, record: _Record) -> Any:
     try:
         event = event_from_state(record.topic, record.state, record.stream, record.version)
     except Exception as error:  # noqa: BLE001 - topic errors, upcasts, validation: all refuse the file
-        reason = " ".join(str(error).split())[:300]
+        reason = validation_reason(error)[:300]
         raise Refused(f"{path.name} line {record.line}: {event_type(record.topic)} v{record.version}"
                       f" does not load with this tratos ({reason}); nothing was imported") from None
     coerced = coerced_fields(event, record.state)
@@ -301,7 +302,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     except TratosError as error:
         raise Refused(f"{path.name} line {record.line}: {error}; nothing was imported") from None
     except Exception as error:  # noqa: BLE001 - a fold that breaks: the event does not fit its history
-        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        reason = validation_reason(error)[:200]
         raise Refused(f"{path.name} line {record.line}: stream {record.stream} version {record.version}:"
                       f" {event_type(record.topic)} does not fit the events before it ({reason});"
                       " nothing was imported") from None

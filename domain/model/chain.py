@@ -238,9 +238,10 @@ class ChainedAggregate:
 
 
 def _shown(value: Any) -> str:
-    """A field's value in a message: its repr, cut short."""
-    shown = repr(value)
-    return shown if len(shown) <= 120 else shown[:117] + "..."
+    """A field's value in a message, as tratos prints it (`1.00 EUR`, `2026-03-20`), cut short."""
+    from domain.model.wording import shown
+
+    return shown(value)
 
 
 def records_of(rows: Iterable[tuple[int, str, dict[str, Any]]]) -> Iterator[RawRecord]:

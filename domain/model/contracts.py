@@ -9,11 +9,12 @@ no pydantic model for that reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from domain.model.errors import Refused
+from domain.model.calendar import LATEST, days_after
+from domain.model.errors import BadInput, Refused
 
 if TYPE_CHECKING:
     from domain.model.money import Money
@@ -29,11 +30,27 @@ def contract_total(price: Decimal, changes_total: Decimal | None) -> Decimal:
 
 
 def current_end(end: date, extra_days: int) -> date:
-    """The end date as approved changes moved it (the last day there is, if they move it beyond)."""
-    try:
-        return end + timedelta(days=extra_days)
-    except OverflowError:
-        return date.max
+    """The end date as approved changes moved it (a stored end near the calendar's end stops there)."""
+    return days_after(end, extra_days)
+
+
+HOUR_HUNDREDTH = Decimal("0.01")  # 36 seconds: the precision hours are logged with
+
+
+def check_hours(hours: Decimal, what: str = "hours") -> Decimal:
+    """Hours logged are kept to the hundredth of an hour, as an invoice line's quantity is printed:
+    a third decimal (1.999) is a typo or a paste far more often than a timing to 3.6 seconds."""
+    exponent = hours.normalize().as_tuple().exponent if hours.is_finite() else 0
+    if isinstance(exponent, int) and exponent < -2:
+        raise BadInput(f"{what} are kept to the hundredth of an hour (36 seconds), not {hours}: round it,"
+                       " or write minutes as 0:45")
+    return hours
+
+
+def hours_and_minutes(hours: int, minutes: int) -> Decimal:
+    """3:20 as hours, rounded half-up to the hundredth (0:20 is 0.33 h, 0:01 is 0.02 h, 3:30 is 3.5 h)."""
+    value = (Decimal(hours) + Decimal(minutes) / 60).quantize(HOUR_HUNDREDTH, rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def hours_available(budget: Decimal | None, extra_hours: Decimal) -> Decimal | None:
@@ -137,6 +154,12 @@ class Contract:
     def check_in_force(self, doing: str) -> None:
         if self.state != "in_force":
             raise Refused(f"contract {self.id} is {self.state.replace('_', ' ')}: cannot {doing}")
+
+    def check_extension(self, change_id: str, days: int | None) -> None:
+        """Approving a change never moves the end beyond the calendar (domain/model/calendar.py)."""
+        if days and days_after(self.current_end, days) > LATEST:
+            raise Refused(f"change {change_id} would move the end of contract {self.id} from {self.current_end}"
+                          f" past {LATEST}, beyond the dates tratos keeps")
 
     def add_change(self, change_id: str, price: Money, hours: Decimal | None, days: int | None) -> None:
         self.approved_changes.append(change_id)

@@ -18,10 +18,11 @@ from uuid import UUID
 from domain.model import events as ev
 from domain.model.balance import Balance, balance
 from domain.model.billing import Line, billed, check_client_tax_id
+from domain.model.calendar import check_day, days_after
 from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
-from domain.model.contracts import Contract, Signature, check_schedule
+from domain.model.contracts import Contract, Signature, check_hours, check_schedule
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
 from domain.model.invoices import Invoice
 from domain.model.late_fees import days_late, governing_terms, late_fee_claim, recorded_fees
@@ -191,6 +192,7 @@ class Relationship(ChainedAggregate):
             )
 
     def _emit(self, event_class: type, on: date, actor: str, **fields) -> ev.RelationshipEvent:
+        check_day(on, "the business date")
         self._check(event_class, on)
         return self._record(event_class, occurred_on=on, actor=actor, **fields)
 
@@ -226,6 +228,9 @@ class Relationship(ChainedAggregate):
         payment_method = check_text(payment_method, "payment method", limit=200)
         if not price.is_positive:
             raise BadInput(f"the price must be positive, not {price}")
+        check_day(start, "the start"), check_day(end, "the end")
+        for installment in installments:
+            check_day(installment.due, f"the due date of installment {installment.n},")
         if end < start:
             raise BadInput(f"the contract ends ({end}) before it starts ({start})")
         if hours_budget is not None:
@@ -303,6 +308,7 @@ class Relationship(ChainedAggregate):
         change.check_decidable("approve")
         _not_before(on, change.requested_on, f"change {change.id} was requested")
         self.contracts[change.contract_id].check_in_force("approve a change to it")
+        self.contracts[change.contract_id].check_extension(change.id, change.days)
         return self._emit(ev.ChangeApproved, on, actor, change_id=change.id, evidence=list(evidence))
 
     def reject_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
@@ -455,7 +461,8 @@ class Relationship(ChainedAggregate):
             on=on, installment=installment, change_id=change_id, contract_id=contract_id,
             amount=Money(amount=asked_base, currency=lines[0].unit_price.currency) if lines else amount)
         if due is None:
-            due = date.fromordinal(on.toordinal() + self.payment_days)
+            due = days_after(on, self.payment_days)
+        check_day(due, "the due date")
         if due < on:
             raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")
         if not lines:
@@ -582,6 +589,8 @@ class Relationship(ChainedAggregate):
         if not hours.is_finite() or hours <= 0 or hours > 24:
             raise BadInput(f"hours must be more than 0 and at most 24 a day, not {hours}")
         _not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
+        if not as_recorded():  # logged before hours had a precision: re-decided as they were (import)
+            check_hours(hours)
         change = self.change(change_id) if change_id is not None else None
         if change is not None:
             _not_before(on, change.requested_on, f"change {change.id} was requested")

@@ -38,6 +38,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\n\t\u2028\u2029]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Format characters (Unicode category Cf) draw nothing: a zero-width space, a word joiner or a
+# byte-order mark makes "Acme" and "Ac\u200bme" two names that look one. Refused in every text,
+# but for the joiners (ZWNJ, ZWJ) between two characters that are not ASCII, where Persian, Indic
+# scripts and emoji sequences (a woman and a laptop joined into one sign) need them.
+_JOINERS = "\u200c\u200d"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 # What every tratos has refused in a text since 0.1 (C0 controls but newline and tab, and DEL).
 # Re-deciding a recorded text (import) asks no more of it: see `texts_as_recorded`.
 _CONTROL_SINCE_0_1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -71,13 +77,16 @@ SIDES: tuple[str, ...] = ("us", "client")
 def check_text(value: str, what: str, *, required: bool = True, limit: int = MAX_TEXT,
                multiline: bool = False) -> str:
     """A human text: trimmed, not empty, not endless, shown as it is stored (the policy above)."""
-    value = (value or "").strip()
+    given = value or ""
+    value = given.strip()
     if required and not value:
         raise BadInput(f"{what} is empty")
     if _AS_RECORDED.get():
         if _CONTROL_SINCE_0_1.search(value):
             raise BadInput(f"{what} contains control characters")
     else:
+        if given and not value:  # given blank is not the same as not given: a typo, or a variable unset
+            raise BadInput(f"{what} is blank: give it, or leave the option out")
         _check_policy(value, what, multiline)
     if len(value) > limit:
         raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
@@ -103,6 +112,54 @@ def _check_policy(value: str, what: str, multiline: bool) -> None:
     if _BIDI.search(value):
         raise BadInput(f"{what} contains a bidirectional control character (U+{ord(_BIDI.search(value)[0]):04X}),"
                        " which would show it otherwise than it is recorded")
+    invisible = _invisible(value)
+    if invisible is not None:
+        raise BadInput(f"{what} contains an invisible formatting character (U+{ord(invisible):04X}), which would"
+                       " show it otherwise than it is recorded: type it again without it")
+
+
+def _invisible(value: str) -> str | None:
+    """The first format character (Cf) of `value` that is not a joiner between non-ASCII characters."""
+    import unicodedata
+
+    return next((char for n, char in enumerate(value) if not char.isascii()
+                 and unicodedata.category(char) == "Cf" and _hidden(value, n)), None)
+
+
+def _joinable(char: str) -> bool:
+    return not char.isascii() and not char.isspace()
+
+
+def visible(text: str) -> str:
+    """`text` as one line a terminal shows as it is: every character the text policy refuses in a
+    one-line text (controls, line breaks, bidirectional and invisible format characters, lone
+    surrogates) written as its escape (\\u202e, \\x1b). For what tratos prints but did not check:
+    a certificate's subject, a PDF's fields, an email's headers."""
+    return "".join(_escaped(char) if _hidden(text, n) else char for n, char in enumerate(text))
+
+
+def _hidden(text: str, n: int) -> bool:
+    import unicodedata
+
+    char = text[n]
+    if _CONTROL.match(char) or _LINE_BREAK.match(char) or _BIDI.match(char) or _SURROGATE.match(char):
+        return True
+    if char.isascii() or unicodedata.category(char) != "Cf":
+        return False
+    return not (char in _JOINERS and 0 < n < len(text) - 1 and _joinable(text[n - 1]) and _joinable(text[n + 1]))
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def check_email(value: str) -> str:
+    """An email address as a contact detail: one @ between two parts, no spaces (or nothing)."""
+    value = check_text(value, "email", required=False, limit=300)
+    if value and not _AS_RECORDED.get() and not _EMAIL.fullmatch(value):
+        raise BadInput(f"not an email address: {value!r} (such as laura@acme.test, without the name)")
+    return value
 
 
 class Value(BaseModel):
@@ -147,7 +204,12 @@ class Party(Value):
     def _named(cls, value: str) -> str:
         return check_text(value, "name", limit=200)
 
-    @field_validator("email", "tax_id", "address")
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return check_email(value)
+
+    @field_validator("tax_id", "address")
     @classmethod
     def _clean(cls, value: str) -> str:
         return check_text(value, "contact detail", required=False, limit=300)

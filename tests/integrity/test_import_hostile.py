@@ -230,7 +230,7 @@ UNKNOWN_KEYS = {
     key_in_an_event_state: (1, "NoteRecorded v10 does not load with this tratos"),
     key_in_a_payment_amount: (1, "PaymentReceived v7 does not load with this tratos"),
     key_in_the_client: (1, "RelationshipOpened v1 does not load with this tratos"),
-    key_in_an_evidence_reference: (1, "does not load with this tratos (1 validation error"),
+    key_in_an_evidence_reference: (1, "does not load with this tratos (evidence.0.path: a key tratos never writes"),
     key_in_a_series_number: (1, "InvoiceNumberAssigned v1 does not load with this tratos"),
 }
 
@@ -747,17 +747,17 @@ REFUSED_LIFECYCLES = {
     terms_after_the_end: "the relationship with north-wind ended on 2026-02-01",
     document_anchoring_a_version_to_come: "chain head version 40 is beyond the end of the stream",
     control_character_in_a_note: "note contains control characters",
-    contract_id_of_its_own: "ContractDrafted records contract_id 'K7', where the domain would record 'K1'",
-    supersedes_a_contract_it_did_not: "records supersedes 'K0', where the domain would record None",
+    contract_id_of_its_own: "ContractDrafted records contract_id \"K7\", where the domain would record \"K1\"",
+    supersedes_a_contract_it_did_not: "records supersedes \"K0\", where the domain would record none",
     terms_version_skipped: "TermsPublished records terms_version 3, where the domain would record 1",
     installment_billed_for_more: "InvoiceIssued records amount",
     late_with_another_outstanding: "PaymentLate records outstanding",
     reminder_counting_other_days: "ReminderSent records days_late 99, where the domain would record 8",
     ended_owing_what_was_never_billed: "RelationshipEnded records outstanding",
     invoice_number_out_of_sequence: "InvoiceNumberAssigned records sequence 5, where the domain would record 1",
-    category_not_as_the_command_writes_it: "records category 'Branding', where the domain would record 'branding'",
-    mistake_outside_the_contract_in_force: "records contract_id None, where the domain would record 'K1'",
-    option_numbered_by_the_forger: "records option_id 'O2', where the domain would record 'O1'",
+    category_not_as_the_command_writes_it: "records category \"Branding\", where the domain would record \"branding\"",
+    mistake_outside_the_contract_in_force: "records contract_id none, where the domain would record \"K1\"",
+    option_numbered_by_the_forger: "records option_id \"O2\", where the domain would record \"O1\"",
 }
 
 
