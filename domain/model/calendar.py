@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from domain.model.errors import BadInput
+from domain.model.errors import BadInput, Refused
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -28,3 +28,9 @@ def days_after(day: date, days: int) -> date:
     """`day` moved by `days` (negative: before), stopping at Python's first or last date."""
     ordinal = day.toordinal() + days
     return date.fromordinal(min(max(ordinal, date.min.toordinal()), date.max.toordinal()))
+
+
+def not_before(on: date, since: date | None, what: str) -> None:
+    """A step of an entity's life cannot be dated before the entity existed."""
+    if since is not None and on < since:
+        raise Refused(f"{on} is before {what} ({since})")

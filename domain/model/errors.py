@@ -44,3 +44,8 @@ class ConcurrencyConflict(Refused):
 
 class ImpossibleHistory(Refused):
     """A stored history the domain could never have made; the message names the stream and version."""
+
+
+def known(items: dict) -> str:
+    """The ids there are, for the message about one that is not: " (it has C1, C2)"."""
+    return f" (it has {', '.join(items)})" if items else ""

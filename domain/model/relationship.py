@@ -17,26 +17,25 @@ from uuid import UUID
 
 from domain.model import events as ev
 from domain.model.balance import Balance, balance
-from domain.model.billing import Line, billed, check_client_tax_id
-from domain.model.calendar import check_day, days_after
+from domain.model.billing import check_client_tax_id
+from domain.model.calendar import check_day, not_before
 from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
 from domain.model.contracts import Contract, Signature, check_hours, check_schedule
-from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
+from domain.model.errors import BadInput, Refused, UnknownReference, known
 from domain.model.invoices import Invoice
-from domain.model.late_fees import days_late, governing_terms, late_fee_claim, recorded_fees
+from domain.model.invoicing import Invoicing
+from domain.model.late_fees import governing_terms
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
-from domain.model.taxes import line_amount
 from domain.model.values import (
     SIDES,
     Evidence,
     Installment,
     Party,
     Scope,
-    TaxProfile,
     Terms,
     as_recorded,
     check_handle,
@@ -85,7 +84,7 @@ class IssuedDocument:
     chain_digest: str
 
 
-class Relationship(ChainedAggregate):
+class Relationship(Invoicing, ChainedAggregate):
     """Everything that happened with one client, as decided by its rules."""
 
     def __init__(self, id: UUID) -> None:
@@ -137,22 +136,22 @@ class Relationship(ChainedAggregate):
                 raise Refused(f"{self.handle} has no contract yet: draft one first")
             return current
         if contract_id not in self.contracts:
-            raise UnknownReference(f"{self.handle} has no contract {contract_id}{_known(self.contracts)}")
+            raise UnknownReference(f"{self.handle} has no contract {contract_id}{known(self.contracts)}")
         return self.contracts[contract_id]
 
     def change(self, change_id: str) -> Change:
         if change_id not in self.changes:
-            raise UnknownReference(f"{self.handle} has no change {change_id}{_known(self.changes)}")
+            raise UnknownReference(f"{self.handle} has no change {change_id}{known(self.changes)}")
         return self.changes[change_id]
 
     def mistake(self, mistake_id: str) -> Mistake:
         if mistake_id not in self.mistakes:
-            raise UnknownReference(f"{self.handle} has no mistake {mistake_id}{_known(self.mistakes)}")
+            raise UnknownReference(f"{self.handle} has no mistake {mistake_id}{known(self.mistakes)}")
         return self.mistakes[mistake_id]
 
     def invoice(self, number: str) -> Invoice:
         if number not in self.invoices:
-            raise UnknownReference(f"{self.handle} has no invoice {number}{_known(self.invoices)}")
+            raise UnknownReference(f"{self.handle} has no invoice {number}{known(self.invoices)}")
         return self.invoices[number]
 
     def applicable_terms(self, contract_id: str | None) -> tuple[int, Terms] | None:
@@ -257,7 +256,7 @@ class Relationship(ChainedAggregate):
         _check_choice(method, ev.SIGN_METHODS, "signing method")
         contract = self.contract(contract_id)
         contract.check_signable(party)
-        _not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
+        not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
         if method in ("email", "ink") and not evidence:
             raise BadInput(f"a signature by {method} needs the evidence file (--file)")
         _check_certificate(method, certificate_subject, certificate_fingerprint, document_sha256)
@@ -271,7 +270,7 @@ class Relationship(ChainedAggregate):
     def complete_contract(self, on: date, contract_id: str | None = None, actor: str = "") -> ev.ContractCompleted:
         contract = self.contract(contract_id)
         contract.check_in_force("complete it")
-        _not_before(on, contract.in_force_on, f"contract {contract.id} came into force")
+        not_before(on, contract.in_force_on, f"contract {contract.id} came into force")
         return self._emit(ev.ContractCompleted, on, actor, contract_id=contract.id)
 
     def request_change(self, description: str, *, requested_by: str, on: date,
@@ -290,7 +289,7 @@ class Relationship(ChainedAggregate):
                      days: int | None = None, actor: str = "") -> ev.ChangeQuoted:
         change = self.change(change_id)
         change.check_quotable()
-        _not_before(on, change.requested_on, f"change {change.id} was requested")
+        not_before(on, change.requested_on, f"change {change.id} was requested")
         contract = self.contracts[change.contract_id]
         if price.amount < 0:
             raise BadInput(f"a change price cannot be negative: {price}")
@@ -306,7 +305,7 @@ class Relationship(ChainedAggregate):
                        actor: str = "") -> ev.ChangeApproved:
         change = self.change(change_id)
         change.check_decidable("approve")
-        _not_before(on, change.requested_on, f"change {change.id} was requested")
+        not_before(on, change.requested_on, f"change {change.id} was requested")
         self.contracts[change.contract_id].check_in_force("approve a change to it")
         self.contracts[change.contract_id].check_extension(change.id, change.days)
         return self._emit(ev.ChangeApproved, on, actor, change_id=change.id, evidence=list(evidence))
@@ -315,14 +314,14 @@ class Relationship(ChainedAggregate):
                       actor: str = "") -> ev.ChangeRejected:
         change = self.change(change_id)
         change.check_decidable("reject")
-        _not_before(on, change.requested_on, f"change {change.id} was requested")
+        not_before(on, change.requested_on, f"change {change.id} was requested")
         return self._emit(ev.ChangeRejected, on, actor, change_id=change.id, evidence=list(evidence))
 
     def withdraw_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
                         actor: str = "") -> ev.ChangeWithdrawn:
         change = self.change(change_id)
         change.check_withdrawable()
-        _not_before(on, change.requested_on, f"change {change.id} was requested")
+        not_before(on, change.requested_on, f"change {change.id} was requested")
         return self._emit(ev.ChangeWithdrawn, on, actor, change_id=change.id, evidence=list(evidence))
 
     def report_mistake(self, description: str, *, reported_by: str, on: date,
@@ -359,7 +358,7 @@ class Relationship(ChainedAggregate):
         mistake = self.mistake(mistake_id)
         _check_choice(fault, ev.FAULTS, "fault")
         mistake.check_diagnosable()
-        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         category = check_text(category, "category", required=False, limit=80).lower()
         event = self._emit(ev.MistakeDiagnosed, on, actor, mistake_id=mistake.id, fault=fault,
                            cause=check_text(cause, "cause", multiline=True), category=category)
@@ -374,7 +373,7 @@ class Relationship(ChainedAggregate):
                        hours: Decimal | None = None, actor: str = "") -> ev.RemedyProposed:
         mistake = self.mistake(mistake_id)
         mistake.check_proposable()
-        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         if cost is not None and cost.amount < 0:
             raise BadInput("a remedy's cost cannot be negative")
         if hours is not None:
@@ -388,198 +387,20 @@ class Relationship(ChainedAggregate):
                       actor: str = "") -> ev.RemedyChosen:
         mistake = self.mistake(mistake_id)
         mistake.check_choosable(option_id)
-        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         return self._emit(ev.RemedyChosen, on, actor, mistake_id=mistake.id, option_id=option_id, agreed=agreed)
 
     def resolve_mistake(self, mistake_id: str, *, on: date, actor: str = "") -> ev.MistakeResolved:
         mistake = self.mistake(mistake_id)
         mistake.check_resolvable()
-        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         return self._emit(ev.MistakeResolved, on, actor, mistake_id=mistake.id)
 
     def record_lesson(self, mistake_id: str, lesson: str, *, on: date, actor: str = "") -> ev.LessonRecorded:
         mistake = self.mistake(mistake_id)
         mistake.check_lesson()
-        _not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
         return self._emit(ev.LessonRecorded, on, actor, mistake_id=mistake.id, lesson=check_text(lesson, "lesson", multiline=True))
-
-    def check_invoice(self, *, on: date, installment: int | None = None, amount: Money | None = None,
-                      change_id: str | None = None, contract_id: str | None = None) -> tuple[Contract, Money]:
-        """What an invoice would bill, refused before a number is taken from the series."""
-        self._check(ev.InvoiceIssued, on)
-        change = self.change(change_id) if change_id is not None else None
-        if change is not None and contract_id is None:
-            contract_id = change.contract_id  # a change is billed on its own contract
-        contract = self.contract(contract_id)
-        if contract.state not in ("in_force", "completed"):
-            raise Refused(f"contract {contract.id} is {contract.state.replace('_', ' ')}: it cannot be invoiced yet")
-        _not_before(on, contract.in_force_on, f"contract {contract.id} came into force")
-        if installment is not None:
-            if amount is not None or change_id is not None:
-                raise BadInput("invoice either an installment or an amount, not both")
-            billed = contract.installment(installment)
-            for invoice in self.invoices.values():
-                if invoice.contract_id == contract.id and invoice.installment == installment:
-                    raise Refused(f"installment {installment} of {contract.id} is already invoiced as {invoice.number}")
-            return contract, billed.amount
-        if amount is None:
-            raise BadInput("say what to invoice: an installment, or an amount")
-        if not amount.is_positive:
-            raise BadInput(f"an invoice must be a positive amount, not {amount}")
-        if amount.currency != contract.price.currency:
-            raise CurrencyMismatch(
-                f"contract {contract.id} is in {contract.price.currency}; an invoice in"
-                f" {amount.currency} cannot bill it"
-            )
-        if change is not None:
-            if change.contract_id != contract.id:
-                raise Refused(f"change {change.id} belongs to {change.contract_id}, not {contract.id}")
-            if change.state != "approved":
-                raise Refused(f"change {change.id} is {change.state}, not approved: it cannot be invoiced")
-            billed = sum((i.billed_base.amount for i in self.invoices.values() if i.change_id == change.id),
-                         Decimal(0))
-            if billed + amount.amount > change.price.amount:
-                raise Refused(
-                    f"change {change.id} was approved for {change.price}, {billed} {amount.currency}"
-                    f" of it already invoiced: {amount} more would bill beyond it"
-                )
-        return contract, amount
-
-    def issue_invoice(self, number: str, *, on: date, profile: TaxProfile | None, due: date | None = None,
-                      installment: int | None = None, amount: Money | None = None,
-                      change_id: str | None = None, contract_id: str | None = None, concept: str = "",
-                      lines: list[Line] | None = None, vat_rate: Decimal | None = None,
-                      withholding: Decimal | None = None, exemption: str = "",
-                      actor: str = "") -> ev.InvoiceIssued:
-        """Bill an installment, an amount, an approved change or lines, taxed as the client is."""
-        if lines and (installment is not None or amount is not None):
-            raise BadInput("invoice either lines, an installment or an amount, not several")
-        concept = check_text(concept, "concept", required=False, limit=300)
-        asked_base = sum((line_amount(x.quantity, x.unit_price.amount, x.unit_price.currency) for x in lines),
-                         Decimal(0)) if lines else None
-        contract, base = self.check_invoice(
-            on=on, installment=installment, change_id=change_id, contract_id=contract_id,
-            amount=Money(amount=asked_base, currency=lines[0].unit_price.currency) if lines else amount)
-        if due is None:
-            due = days_after(on, self.payment_days)
-        check_day(due, "the due date")
-        if due < on:
-            raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")
-        if not lines:
-            lines = [Line(self._line_description(contract, installment, change_id, concept, profile), Decimal(1), base)]
-        self._check_hours_unbilled(lines)
-        fields = billed(lines, profile=profile, client=self.client, vat_rate=vat_rate, withholding=withholding,
-                        exemption=exemption)
-        event = self._emit(ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, due=due,
-                           installment=installment, change_id=change_id, concept=concept, **fields)
-        invoiced = sum((i.billed_base.amount for i in self.invoices.values() if i.contract_id == contract.id),
-                       Decimal(0))
-        if invoiced > contract.total.amount:  # allowed (a contract can be billed beyond), but said, as hours are
-            self.warnings.append(
-                f"invoices of {contract.id} now total {invoiced} {base.currency}, beyond its total of"
-                f" {contract.total} (price and approved changes): is an approved change missing?"
-            )
-        return event
-
-    def _line_description(self, contract: Contract, installment: int | None, change_id: str | None,
-                          concept: str, profile: TaxProfile | None) -> str:
-        """An invoice billed without lines has one, named by its concept, else by what it bills."""
-        if concept or profile is None:  # recorded before lines: the line is the concept (the v1 upcast)
-            return concept
-        if change_id is not None:
-            return f"{change_id}: {self.change(change_id).description}"[:300]
-        if installment is not None:
-            return f"{contract.title} ({installment}/{len(contract.installments)})"[:300]
-        return contract.title[:300]
-
-    def hours_to_bill(self, start: date, end: date, *, summed: bool = False,
-                      contract_id: str | None = None) -> list[Line]:
-        """The hours logged from `start` to `end` (inclusive) on a contract and not billed yet, at the
-        hourly rate of its terms: one line per entry, or one for all of them (`summed`)."""
-        if end < start:
-            raise BadInput(f"the hours to bill run from {start} to {end}: the end is before the start")
-        contract = self.contract(contract_id)
-        terms = self.applicable_terms(contract.id)
-        rate = terms[1].rate if terms else None
-        if rate is None:
-            raise Refused(f"the terms of {contract.id} set no hourly rate: publish terms with --rate first")
-        billed_entries = self._billed_hours()
-        entries = [(n, h) for n, h in enumerate(self.hours, 1)
-                   if h.contract_id == contract.id and start <= h.on <= end and n not in billed_entries]
-        if not entries:
-            raise Refused(f"no hours logged on {contract.id} from {start} to {end} are left to bill")
-        if summed:
-            total = sum((h.hours for _, h in entries), Decimal(0))
-            return [Line(f"{contract.title}: {start} – {end}"[:300], total, rate, None, tuple(n for n, _ in entries))]
-        return [Line(f"{h.on}: {h.note or contract.title}"[:300], h.hours, rate, None, (n,)) for n, h in entries]
-
-    def _billed_hours(self) -> set[int]:
-        return {n for i in self.invoices.values() if i.issued for line in i.issued.lines for n in line.hours}
-
-    def _check_hours_unbilled(self, lines: list[Line]) -> None:
-        billed_entries = self._billed_hours()
-        for line in lines:
-            for entry in line.hours:
-                if not 1 <= entry <= len(self.hours):
-                    raise UnknownReference(f"{self.handle} has no logged hours entry {entry}")
-                if entry in billed_entries:
-                    raise Refused(f"the hours logged on {self.hours[entry - 1].on} (entry {entry}) are already billed")
-
-    def correct_invoice(self, corrective_number: str, invoice_number: str, *, on: date, reason: str,
-                        profile: TaxProfile | None, lines: list[Line] | None = None, amount: Money | None = None,
-                        void: bool = False, actor: str = "") -> ev.InvoiceCorrected:
-        """A corrective invoice by differences: the only way to change or cancel an issued invoice."""
-        invoice = self.invoice(invoice_number)
-        reason = check_text(reason, "reason", limit=500)
-        if on < invoice.issued_on:
-            raise Refused(f"a correction dated {on} would precede invoice {invoice.number} ({invoice.issued_on})")
-        if sum((1 for x in (lines, amount, void) if x), 0) != 1:
-            raise BadInput("correct an invoice by lines, by an amount, or void it: one of them")
-        original = invoice.issued
-        if void:  # every line billed so far, corrections included, with its price negated
-            lines = [Line(line.description, line.quantity, Money(amount=-line.unit_price.amount,
-                                                                 currency=line.unit_price.currency), line.vat_rate)
-                     for billing in (original, *invoice.corrections) for line in billing.lines]
-        elif amount is not None:
-            rate = original.lines[0].vat_rate
-            lines = [Line(f"{invoice.number}: {reason}"[:300], Decimal(1), amount, rate)]
-        fields = billed(lines, profile=profile, client=original.recipient, vat_rate=original.lines[0].vat_rate,
-                        withholding=original.withholding_rate, exemption=original.exemption,
-                        fixed_taxation=original.taxation)
-        payable = invoice.payable.amount + fields["amount"].amount
-        if payable < 0:
-            raise Refused(f"the correction would leave {invoice.number} at {payable} {invoice.amount.currency}:"
-                          " an invoice cannot become negative overall")
-        return self._emit(ev.InvoiceCorrected, on, actor, invoice_number=corrective_number,
-                          corrects=invoice.number, reason=reason, void=void, **fields)
-
-    def record_payment(self, number: str, amount: Money, *, on: date, actor: str = "") -> ev.PaymentReceived:
-        invoice = self.invoice(number)
-        invoice.check_payment(amount, on)
-        return self._emit(ev.PaymentReceived, on, actor, invoice_number=number, amount=amount)
-
-    def mark_late(self, number: str, *, on: date, actor: str = "") -> ev.PaymentLate:
-        invoice = self.invoice(number)
-        invoice.check_late(on)
-        return self._emit(ev.PaymentLate, on, actor, invoice_number=number, due=invoice.due,
-                          outstanding=invoice.outstanding)
-
-    def send_reminder(self, number: str, *, on: date, late_fee: Money | None | object = ...,
-                      actor: str = "") -> ev.ReminderSent:
-        """The reminder claims the late fee the terms governing the invoice allow on `on`
-        (`late_fees.late_fee_claim`); a `late_fee` given must be that one (a recorded reminder
-        re-decided: or the one an earlier release's rate table gave, `late_fees.recorded_fees`)."""
-        invoice = self.invoice(number)
-        invoice.check_remindable(on)
-        claimed = late_fee_claim(self, invoice, on)
-        if late_fee is not ... and late_fee != claimed:
-            allowed = recorded_fees(self, invoice, on) if as_recorded() else [claimed]
-            if late_fee not in allowed:
-                raise Refused(f"the terms of {invoice.number} claim a late fee of {claimed or 'nothing'}"
-                              f" on {on}, not {late_fee}")
-            claimed = late_fee
-        return self._emit(ev.ReminderSent, on, actor, invoice_number=number,
-                          days_late=days_late(invoice.due, on), late_fee=claimed)
 
     def log_hours(self, hours: Decimal, *, on: date, note: str = "", contract_id: str | None = None,
                   change_id: str | None = None, actor: str = "") -> ev.HoursLogged:
@@ -588,12 +409,12 @@ class Relationship(ChainedAggregate):
             raise Refused(f"contract {contract.id} is {contract.state}: log hours on the current one")
         if not hours.is_finite() or hours <= 0 or hours > 24:
             raise BadInput(f"hours must be more than 0 and at most 24 a day, not {hours}")
-        _not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
+        not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
         if not as_recorded():  # logged before hours had a precision: re-decided as they were (import)
             check_hours(hours)
         change = self.change(change_id) if change_id is not None else None
         if change is not None:
-            _not_before(on, change.requested_on, f"change {change.id} was requested")
+            not_before(on, change.requested_on, f"change {change.id} was requested")
         event = self._emit(ev.HoursLogged, on, actor, contract_id=contract.id, hours=hours,
                            note=check_text(note, "note", required=False, multiline=True), change_id=change_id)
         if change is not None and change.state != "approved":
@@ -626,7 +447,7 @@ class Relationship(ChainedAggregate):
         document_id = check_text(document_id, "document id", required=False, limit=80)
         since = self._existed_since(kind, document_id)
         if since is not None:
-            _not_before(on, since[1], since[0])
+            not_before(on, since[1], since[0])
         return self._emit(ev.DocumentIssued, on, actor, kind=kind, document_id=document_id, sha256=sha256,
                           chain_version=chain_version, chain_digest=chain_digest, lang=lang)
 
@@ -842,11 +663,3 @@ def _check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
         raise BadInput(f"{what} must be one of {', '.join(choices)}, not {value!r}")
 
 
-def _not_before(on: date, since: date | None, what: str) -> None:
-    """A step of an entity's life cannot be dated before the entity existed."""
-    if since is not None and on < since:
-        raise Refused(f"{on} is before {what} ({since})")
-
-
-def _known(items: dict) -> str:
-    return f" (it has {', '.join(items)})" if items else ""
