@@ -120,7 +120,7 @@ class Story:
             r.record_lesson("M1", "Check the recipients after every deploy.", on=date(YEAR, 5, 20), actor=a)
         if m == 8:  # July's invoice (due 14 August) is late
             r.mark_late(self.numbers[7], on=date(YEAR, 8, 20), actor=a)
-            r.send_reminder(self.numbers[7], on=date(YEAR, 8, 21), late_fee=eur(40), actor=a)
+            r.send_reminder(self.numbers[7], on=date(YEAR, 8, 21), actor=a)  # the fee its terms claim
         for i in range(self.fill(m)):
             day = date(YEAR, m, 22 + i % 6)
             if i % 2:

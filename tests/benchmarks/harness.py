@@ -49,7 +49,7 @@ TODAY = "2027-01-20"  # the stores hold 2026; status computes overdue for this d
 ON = "2026-12-20"  # notes and invoices are dated inside the stores' year (invoice series F-2026)
 PASSPHRASE = "bench-passphrase"
 # Bump when generate.py writes different stores: cached stores of another version are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the reminder claims the fee its terms allow (ADR-39)
 WORK_DATABASE = "tratos_bench_work"
 
 
