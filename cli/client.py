@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.options import business_date, handle_argument, not_empty, on_option, pass_session
 from cli.output import money, print_json, recorded, table
 from cli.session import Session
 
@@ -17,15 +17,16 @@ def client() -> None:
 @client.command("open")
 @handle_argument
 @click.option("--name", required=True, help="The client's legal name, as on contracts.")
-@click.option("--email", default="", help="Contact email.")
-@click.option("--tax-id", default="", help="Tax id: a Spanish NIF/CIF, or an EU VAT number (DE…).")
-@click.option("--address", default="", help="Postal address.")
-@click.option("--country", default="ES", show_default=True, metavar="CC",
+@click.option("--email", default=None, callback=not_empty, help="Contact email.")
+@click.option("--tax-id", default=None, callback=not_empty,
+              help="Tax id: a Spanish NIF/CIF, or an EU VAT number (DE…).")
+@click.option("--address", default=None, callback=not_empty, help="Postal address.")
+@click.option("--country", default="ES", show_default=True, metavar="CC", callback=not_empty,
               help="Country (ISO code): decides how its invoices are taxed.")
 @on_option
 @pass_session
-def open_(session: Session, handle: str, name: str, email: str, tax_id: str, address: str, country: str,
-          on: str | None) -> None:
+def open_(session: Session, handle: str, name: str, email: str | None, tax_id: str | None, address: str | None,
+          country: str, on: str | None) -> None:
     """Open the relationship with a client; CLIENT is a short handle such as acme.
 
     A client in Spain is invoiced with VAT (and withholding if it is a business and your profile
@@ -39,18 +40,18 @@ def open_(session: Session, handle: str, name: str, email: str, tax_id: str, add
     """
     from domain.model.values import Party, check_handle
 
-    party = Party(name=name, email=email, tax_id=tax_id, address=address, country=country)
+    party = Party(name=name, email=email or "", tax_id=tax_id or "", address=address or "", country=country)
     result = session.app.open_relationship(check_handle(handle), party, on=business_date(session, on))
     recorded(session, result, f"client {handle} ({party.name}) opened")
 
 
 @client.command("update")
 @handle_argument
-@click.option("--name", default=None, help="The client's legal name.")
-@click.option("--email", default=None, help="Contact email.")
-@click.option("--tax-id", default=None, help="Tax id: a Spanish NIF/CIF, or an EU VAT number.")
-@click.option("--address", default=None, help="Postal address.")
-@click.option("--country", default=None, metavar="CC", help="Country (ISO code).")
+@click.option("--name", default=None, callback=not_empty, help="The client's legal name.")
+@click.option("--email", default=None, callback=not_empty, help="Contact email.")
+@click.option("--tax-id", default=None, callback=not_empty, help="Tax id: a Spanish NIF/CIF, or an EU VAT number.")
+@click.option("--address", default=None, callback=not_empty, help="Postal address.")
+@click.option("--country", default=None, metavar="CC", callback=not_empty, help="Country (ISO code).")
 @on_option
 @pass_session
 def update(session: Session, handle: str, name: str | None, email: str | None, tax_id: str | None,

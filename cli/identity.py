@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli.options import pass_session
+from cli.options import not_empty, pass_session
 from cli.output import print_json, table
 from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
@@ -117,15 +117,15 @@ def show(session: Session) -> None:
 
 
 @identity.command("invoicing")
-@click.option("--tax-id", default=None, metavar="NIF", help="Your Spanish tax id (NIF, NIE or CIF).")
-@click.option("--address", default=None, metavar="TEXT", help="Your fiscal address, as invoices print it.")
-@click.option("--iban", default=None, metavar="IBAN", help="The account clients pay into.")
-@click.option("--payment-method", default=None, metavar="TEXT", help="How clients pay (default: bank transfer).")
-@click.option("--vat", "vat_rate", default=None, metavar="21%", help="Default VAT rate: 21%, 10%, 4% or 0%.")
-@click.option("--withholding", default=None, metavar="15%",
+@click.option("--tax-id", default=None, callback=not_empty, metavar="NIF", help="Your Spanish tax id (NIF, NIE or CIF).")
+@click.option("--address", default=None, callback=not_empty, metavar="TEXT", help="Your fiscal address, as invoices print it.")
+@click.option("--iban", default=None, callback=not_empty, metavar="IBAN", help="The account clients pay into.")
+@click.option("--payment-method", default=None, callback=not_empty, metavar="TEXT", help="How clients pay (default: bank transfer).")
+@click.option("--vat", "vat_rate", default=None, callback=not_empty, metavar="21%", help="Default VAT rate: 21%, 10%, 4% or 0%.")
+@click.option("--withholding", default=None, callback=not_empty, metavar="15%",
               help="Professional IRPF withholding on invoices to Spanish businesses: 15%, 7% or none.")
-@click.option("--series", default=None, metavar="F", help="Prefix of invoice numbers (F-2026-001).")
-@click.option("--corrective-series", default=None, metavar="R",
+@click.option("--series", default=None, callback=not_empty, metavar="F", help="Prefix of invoice numbers (F-2026-001).")
+@click.option("--corrective-series", default=None, callback=not_empty, metavar="R",
               help="Prefix of corrective invoice numbers (R-2026-001).")
 @pass_session
 def invoicing(session: Session, tax_id: str | None, address: str | None, iban: str | None,

@@ -9,6 +9,7 @@ from cli.options import (
     business_date,
     contract_option,
     handle_argument,
+    not_empty,
     on_option,
     pass_session,
 )
@@ -40,7 +41,7 @@ def invoice() -> None:
               help="Bill the hours logged between two dates, not billed yet, at the terms' rate.")
 @click.option("--summed", is_flag=True, help="With --hours: one line for all the hours, not one per entry.")
 @click.option("--withholding", default=None, metavar="15%", help="IRPF withholding (default: your profile's).")
-@click.option("--exempt", "exemption", default="", metavar="ARTICLE",
+@click.option("--exempt", "exemption", default=None, metavar="ARTICLE", callback=not_empty,
               help="The service is exempt from VAT under this article, e.g. \"art. 20.Uno.9º LIVA\".")
 @click.option("--pdf", "print_pdf", is_flag=True,
               help="Also print the signed invoice PDF (Factur-X inside), as `tratos pdf invoice` does.")
@@ -50,7 +51,7 @@ def invoice() -> None:
 def issue(session: Session, handle: str, installment: int | None, amount: str | None,
           change_id: str | None, due: str | None, concept: str, line_texts: tuple[str, ...],
           quantities: tuple[str, ...], unit_prices: tuple[str, ...], vats: tuple[str, ...],
-          hours_range: str | None, summed: bool, withholding: str | None, exemption: str,
+          hours_range: str | None, summed: bool, withholding: str | None, exemption: str | None,
           print_pdf: bool, contract_id: str | None, on: str | None) -> None:
     """Issue an invoice with VAT and withholding as the client is taxed; prints its number.
 
@@ -80,7 +81,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
         change_id=change_id, contract_id=contract_id,
         due=parse_date(due, today) if due is not None else None, concept=concept, lines=lines or None,
         hours=hours, summed=summed, vat_rate=parse_percent(vats[0]) if len(vats) == 1 and not lines else None,
-        withholding=_percent_or_none(withholding), exemption=exemption)
+        withholding=_percent_or_none(withholding), exemption=exemption or "")
     event = result.event
     what = (f"installment {event.installment} of {event.contract_id}" if event.installment
             else f"change {event.change_id}" if event.change_id else event.contract_id)
@@ -97,7 +98,8 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
 @invoice.command("correct")
 @handle_argument
 @click.argument("number", metavar="F-2026-001")
-@click.option("--reason", required=True, metavar="TEXT", help="Why the invoice is corrected (printed on it).")
+@click.option("--reason", required=True, metavar="TEXT", callback=not_empty,
+              help="Why the invoice is corrected (printed on it).")
 @click.option("--amount", metavar="-200EUR", help="Correct by this difference of the base (negative lowers it).")
 @click.option("--line", "line_texts", multiple=True, metavar="TEXT", help="A line of the correction (repeatable).")
 @click.option("--quantity", "quantities", multiple=True, metavar="1", help="The quantity of each --line.")
@@ -138,7 +140,7 @@ def _amounts(event) -> str:  # noqa: ANN001
 
 @invoice.command("book")
 @click.option("--year", type=Count(2000, 2999), required=True, metavar="2026", help="The year of the book.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE", callback=not_empty,
               help="Write it to FILE: .xlsx (a workbook) or .csv (default: the AEAT's file name, .xlsx).")
 @pass_session
 def book(session: Session, year: int, output: str | None) -> None:
@@ -157,7 +159,7 @@ def book(session: Session, year: int, output: str | None) -> None:
     from cli.output import print_json
     from documents.invoice_book import as_json, book_rows, file_name, write_csv, write_xlsx
     from documents.invoice_view import issued_in
-    from domain.adapters.files import shareable, write_atomically
+    from domain.adapters.files import output_path, write_atomically
     from domain.model.errors import BadInput
 
     rows = book_rows(issued_in(session.app, session.models.handles(), year, session.lang), year)
@@ -177,7 +179,7 @@ def book(session: Session, year: int, output: str | None) -> None:
         binary = io.BytesIO()
         write_xlsx(rows, binary)
         content = binary.getvalue()
-    write_atomically(target, content, mode=shareable())
+    write_atomically(output_path(target), content)  # private, like an export: every client's tax data
     invoices = len({(row.get("series"), row.get("number")) for row in rows})
     click.echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")
 

@@ -108,3 +108,15 @@ def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
     files = gather(paths)  # described in a stream now, copied in a stream when kept
     with EvidenceFolder.of(session.home).keeping(files):
         yield [file.evidence for file in files]
+
+
+def not_empty(_ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A click callback: an option given with an empty value is an error, never "leave it unset"
+    (ADR-38); options that may be left out default to None."""
+    values = value if isinstance(value, tuple) else (value,)
+    if any(isinstance(v, str) and not v.strip() for v in values):
+        from domain.model.errors import BadInput
+
+        flag = max(getattr(param, "opts", None) or [f"--{param.name}"], key=len)  # --output, not -o
+        raise BadInput(f"{flag} is empty: give it a value, or leave the option out")
+    return value

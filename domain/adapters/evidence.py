@@ -20,8 +20,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from domain.adapters.files import (
+    CannotWrite,
     atomic_file,
     chunks,
     narrow,
@@ -121,12 +123,13 @@ class EvidenceFolder:
         try:
             with open_regular(source.path, what) as reader, atomic_file(target) as out:
                 digest = hashlib.sha256()
-                try:
-                    for block in chunks(reader, what, source.path):
-                        digest.update(block)
+                for block in _read(reader, what, source.path):
+                    digest.update(block)
+                    try:
                         out.write(block)
-                except OSError as error:
-                    raise BadInput(f"cannot read {what} {source.path}: {error.strerror or error}") from None
+                    except OSError as error:  # the store's disk, not the user's file (exit 1, ADR-31)
+                        raise CannotWrite(f"cannot keep {what} {source.path} in {self.root}:"
+                                          f" {error.strerror or error}; nothing was recorded") from None
                 if digest.hexdigest() != source.evidence.sha256:
                     raise BadInput(f"{what} {source.path} changed while it was being kept; nothing was recorded")
         except BaseException:
@@ -165,6 +168,14 @@ def read_evidence(path: str | Path) -> tuple[bytes, Evidence]:
     cited_name(source)
     content = read_regular(source, "evidence file")
     return content, describe(source, content)
+
+
+def _read(reader: Any, what: str, source: Path) -> Iterator[bytes]:
+    """The blocks of a user's file; a failing read is that file's problem (bad input, exit 2)."""
+    try:
+        yield from chunks(reader, what, source)
+    except OSError as error:
+        raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
 
 
 def examine(path: str | Path) -> EvidenceFile:

@@ -550,9 +550,11 @@ class StoreLocation:
 def store_wait(env: Mapping[str, str] | None = None) -> int:
     """Seconds a command waits for a store another process keeps locked: $TRATOS_LOCK_TIMEOUT
     (whole seconds, 1 to 3600; SQLite's busy timeout is whole seconds), else STORE_WAIT."""
-    raw = (env or {}).get(STORE_WAIT_VARIABLE, os.environ.get(STORE_WAIT_VARIABLE, ""))
-    if not raw:
+    raw = (env or {}).get(STORE_WAIT_VARIABLE, os.environ.get(STORE_WAIT_VARIABLE))
+    if raw is None:
         return STORE_WAIT
+    if not raw:  # set but empty: a script's unset variable, not "the default" (ADR-38)
+        raise StoreUnavailable(f"{STORE_WAIT_VARIABLE} is set but empty: give it seconds (1 to 3600) or unset it")
     if not (re.fullmatch(r"[0-9]{1,4}", raw) and 1 <= int(raw) <= 3600):
         raise StoreUnavailable(f"{STORE_WAIT_VARIABLE}={raw!r} is not a number of seconds from 1 to 3600")
     return int(raw)

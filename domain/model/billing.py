@@ -33,6 +33,8 @@ from domain.model.values import (
     check_text,
 )
 
+MAX_QUANTITY = 1_000_000
+
 
 class Line(NamedTuple):
     """A line as asked for: its VAT rate None takes the invoice's default."""
@@ -42,6 +44,18 @@ class Line(NamedTuple):
     unit_price: Money
     vat_rate: Decimal | None = None
     hours: tuple[int, ...] = ()
+
+
+def check_lines(lines: list[Line]) -> list[Line]:
+    """Lines asked for: each described, a quantity from 0 (excluded) to 1,000,000, one currency;
+    checked before any amount is worked out from them."""
+    for line in lines:
+        check_text(line.description, "a line's description")
+        if not line.quantity.is_finite() or not 0 < line.quantity <= MAX_QUANTITY:
+            raise BadInput(f"a line's quantity must be more than 0 and at most {MAX_QUANTITY}, not {line.quantity}")
+    if len({line.unit_price.currency for line in lines}) > 1:
+        raise BadInput("all the lines of an invoice are in one currency")
+    return lines
 
 
 def check_client_tax_id(client: Party) -> Party:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.model import events as ev
-from domain.model.billing import Line, billed
+from domain.model.billing import Line, billed, check_lines
 from domain.model.calendar import check_day, days_after, not_before
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
 from domain.model.late_fees import days_late, late_fee_claim, recorded_fees
@@ -78,6 +78,8 @@ class Invoicing:
         """Bill an installment, an amount, an approved change or lines, taxed as the client is."""
         if lines and (installment is not None or amount is not None):
             raise BadInput("invoice either lines, an installment or an amount, not several")
+        if lines:
+            check_lines(lines)
         concept = check_text(concept, "concept", required=False, limit=300)
         asked_base = sum((line_amount(x.quantity, x.unit_price.amount, x.unit_price.currency) for x in lines),
                          Decimal(0)) if lines else None
@@ -91,7 +93,7 @@ class Invoicing:
             raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")
         if not lines:
             lines = [Line(self._line_description(contract, installment, change_id, concept, profile), Decimal(1), base)]
-        self._check_hours_unbilled(lines)
+        self._check_hours_unbilled(lines, contract)
         fields = billed(lines, profile=profile, client=self.client, vat_rate=vat_rate, withholding=withholding,
                         exemption=exemption)
         event = self._emit(ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, due=due,
@@ -140,7 +142,9 @@ class Invoicing:
     def _billed_hours(self) -> set[int]:
         return {n for i in self.invoices.values() if i.issued for line in i.issued.lines for n in line.hours}
 
-    def _check_hours_unbilled(self, lines: list[Line]) -> None:
+    def _check_hours_unbilled(self, lines: list[Line], contract: Contract) -> None:
+        """A line that bills logged hours bills exactly them: entries of this contract, not billed
+        before (nor twice in this invoice), their hours its quantity."""
         billed_entries = self._billed_hours()
         for line in lines:
             for entry in line.hours:
@@ -148,6 +152,13 @@ class Invoicing:
                     raise UnknownReference(f"{self.handle} has no logged hours entry {entry}")
                 if entry in billed_entries:
                     raise Refused(f"the hours logged on {self.hours[entry - 1].on} (entry {entry}) are already billed")
+                if self.hours[entry - 1].contract_id != contract.id:
+                    raise Refused(f"hours entry {entry} was logged on {self.hours[entry - 1].contract_id},"
+                                  f" not on {contract.id}")
+                billed_entries.add(entry)
+            if line.hours and sum((self.hours[n - 1].hours for n in line.hours), Decimal(0)) != line.quantity:
+                raise Refused(f"a line billing hours entries {', '.join(map(str, line.hours))} has the quantity"
+                              f" {line.quantity}, not the hours they logged")
 
     def correct_invoice(self, corrective_number: str, invoice_number: str, *, on: date, reason: str,
                         profile: TaxProfile | None, lines: list[Line] | None = None, amount: Money | None = None,
@@ -160,6 +171,21 @@ class Invoicing:
         if sum((1 for x in (lines, amount, void) if x), 0) != 1:
             raise BadInput("correct an invoice by lines, by an amount, or void it: one of them")
         original = invoice.issued
+        voided = next((c for c in invoice.corrections if c.void), None)
+        if voided is not None:
+            raise Refused(f"{invoice.number} was voided by {voided.invoice_number}: it can no longer be corrected")
+        currency = invoice.amount.currency
+        for asked in [*(lines or []), *([Line("", Decimal(1), amount)] if amount is not None else [])]:
+            if asked.unit_price.currency != currency:
+                raise CurrencyMismatch(f"invoice {invoice.number} is in {currency}; a correction in"
+                                       f" {asked.unit_price.currency} cannot change it")
+        if lines:
+            check_lines(lines)
+            rates = {line.vat_rate for billing in (original, *invoice.corrections) for line in billing.lines}
+            other = next((x.vat_rate for x in lines if x.vat_rate is not None and x.vat_rate not in rates), None)
+            if other is not None:
+                raise Refused(f"{invoice.number} was taxed at {', '.join(f'{r.normalize():f}%' for r in sorted(rates))}:"
+                              f" a correction of it cannot be taxed at {other.normalize():f}%")
         if void:  # every line billed so far, corrections included, with its price negated
             lines = [Line(line.description, line.quantity, Money(amount=-line.unit_price.amount,
                                                                  currency=line.unit_price.currency), line.vat_rate)
@@ -170,6 +196,8 @@ class Invoicing:
         fields = billed(lines, profile=profile, client=original.recipient, vat_rate=original.lines[0].vat_rate,
                         withholding=original.withholding_rate, exemption=original.exemption,
                         fixed_taxation=original.taxation)
+        if not fields["total"].amount and not fields["withholding"].amount:
+            raise BadInput("a correction must change what the invoice bills: this one adds up to 0")
         payable = invoice.payable.amount + fields["amount"].amount
         if payable < 0:
             raise Refused(f"the correction would leave {invoice.number} at {payable} {invoice.amount.currency}:"

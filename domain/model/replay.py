@@ -18,11 +18,14 @@ from typing import Any
 from domain.model import events as ev
 from domain.model.billing import Line
 from domain.model.chain import ChainedAggregate
+from domain.model.errors import BadInput
 from domain.model.values import TaxProfile, check_actor, texts_as_recorded
 
 
 def _profile(e: ev.Billed) -> TaxProfile | None:
     """The tax profile an invoice was issued under, as far as it shows in the invoice (None: untaxed)."""
+    if not e.lines:
+        raise BadInput(f"{e.invoice_number} has no lines: an invoice bills at least one")
     if e.issuer is None:
         return None
     return TaxProfile(issuer=e.issuer, vat_rate=e.lines[0].vat_rate, withholding=e.withholding_rate)
@@ -34,13 +37,14 @@ def _lines(e: ev.Billed) -> list[Line]:
 
 def _invoice(r: Any, e: ev.InvoiceIssued) -> None:
     """An installment is billed by its number (its amount is the contract's), anything else by its lines."""
+    profile = _profile(e)
     by_lines = None if e.installment is not None else _lines(e)
     if e.issuer is None and by_lines:  # recorded before lines: billed by amount, its one line the concept
         by_lines = None
     r.issue_invoice(e.invoice_number, on=e.occurred_on, due=e.due, installment=e.installment,
                     amount=e.amount if e.installment is None and by_lines is None else None,
                     change_id=e.change_id, contract_id=e.contract_id, concept=e.concept,
-                    profile=_profile(e), lines=by_lines, vat_rate=e.lines[0].vat_rate,
+                    profile=profile, lines=by_lines, vat_rate=e.lines[0].vat_rate,
                     withholding=e.withholding_rate, exemption=e.exemption, actor=e.actor)
 
 

@@ -19,6 +19,16 @@ EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU 
                          " SE SI SK".split())
 
 
+def _typed(number: str, whose: str) -> str:
+    """The characters of a tax id as typed: A-Z, 0-9 and the separators people write (space - . /);
+    anything else (a full-width digit, an invisible character) is refused, not silently dropped."""
+    other = next((c for c in number if not (c.isascii() and (c.isalnum() or c in " -./"))), None)
+    if other is not None:
+        raise BadInput(f"{whose} {number!r} has {other!r} (U+{ord(other):04X}): write it with the letters"
+                       " A-Z and the digits 0-9")
+    return "".join(c for c in number.upper() if c.isalnum())
+
+
 def vat_prefix(country: str) -> str:
     return "EL" if country == "GR" else country
 
@@ -28,7 +38,7 @@ def spanish_nif(number: str, whose: str = "tax id") -> str:
     from stdnum import exceptions
     from stdnum.es import nif
 
-    compact = "".join(c for c in number.upper() if c.isalnum())
+    compact = _typed(number, whose)
     if compact.startswith("ES"):
         compact = compact[2:]
     try:
@@ -44,7 +54,7 @@ def spanish_nif(number: str, whose: str = "tax id") -> str:
 
 def eu_vat_number(number: str, whose: str = "VAT number") -> str:
     """`number` as a valid EU VAT number with its country prefix (DE123456788), compacted."""
-    compact = "".join(c for c in number.upper() if c.isalnum())
+    compact = _typed(number, whose)
     if compact[:2] not in {vat_prefix(c) for c in EU_COUNTRIES}:
         raise BadInput(f"{whose} {number!r} is not an EU VAT number: it must start with the"
                        " country code of a member state (DE…, FR…, ES…)")

@@ -86,7 +86,7 @@ def check_vat_rate(rate: Decimal, how: str) -> Decimal:
     if rate not in VAT_RATES:
         allowed = ", ".join(f"{r}%" for r in VAT_RATES)
         raise BadInput(f"{rate.normalize():f}% is not a Spanish VAT rate (use {allowed})")
-    return rate
+    return VAT_RATES[VAT_RATES.index(rate)]  # as the law writes it: 21, not 21.00 or -0
 
 
 def check_withholding(rate: Decimal, how: str, client_is_business: bool) -> Decimal:
@@ -102,4 +102,4 @@ def check_withholding(rate: Decimal, how: str, client_is_business: bool) -> Deci
     if not client_is_business:
         raise BadInput("withholding (IRPF) applies only to a business client with a Spanish tax id:"
                        " record the client's tax id first (tratos client update)")
-    return rate
+    return WITHHOLDING_RATES[WITHHOLDING_RATES.index(rate)]

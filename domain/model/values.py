@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from domain.model.choices import (
     DEFAULT_CORRECTIVE_SERIES,
@@ -19,6 +19,7 @@ from domain.model.choices import (
     DEFAULT_RESPONSE_DAYS,
     DEFAULT_SERIES,
 )
+from domain.model.countries import check_country
 from domain.model.errors import BadInput
 from domain.model.money import Money
 from domain.model.streams import TRATOS_NAMESPACE, check_handle, stream_id  # noqa: F401  (re-exported)
@@ -217,10 +218,7 @@ class Party(Value):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str) -> str:
-        value = (value or "").strip(" ").upper()
-        if value and not re.fullmatch(r"[A-Z]{2}", value):
-            raise BadInput(f"not a country code: {value!r} (use two letters, such as ES, DE or US)")
-        return value
+        return check_country(value)
 
 
 class Issuer(Party):
@@ -235,6 +233,8 @@ class Issuer(Party):
         from stdnum import iban  # noqa: PLC0415
 
         value = "".join((value or "").split()).upper()
+        if not all(c.isascii() and c.isalnum() for c in value):
+            raise BadInput(f"not an IBAN: {value!r} (write it with the letters A-Z and the digits 0-9)")
         if value and not iban.is_valid(value):
             raise BadInput(f"not a valid IBAN: {value!r} (its check digits are wrong)")
         return value
@@ -260,6 +260,13 @@ class TaxProfile(Value):
         if not re.fullmatch(r"[A-Z]{1,5}", value or ""):
             raise BadInput(f"an invoice series is 1 to 5 capital letters, not {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _two_series(self) -> "TaxProfile":
+        """Corrective invoices have a series of their own (RD 1619/2012 art. 6.1.a): never the invoices'."""
+        if self.series == self.corrective_series:
+            raise BadInput(f"invoices and corrective invoices need two series, not both {self.series!r}")
+        return self
 
 
 class InvoiceLine(Value):

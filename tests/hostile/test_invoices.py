@@ -86,6 +86,31 @@ BAD = [
     (("identity", "invoicing", "--tax-id", "12345678A"), 2, "its check letter 'A' is wrong (for 12345678 it is 'Z')"),
     (("identity", "invoicing", "--iban", "ES0021000418450200051332"), 2, "not a valid IBAN"),
     (("identity", "invoicing", "--series", "f1"), 2, "an invoice series is 1 to 5 capital letters"),
+    # the fourth adversarial run's
+    (("invoice", "correct", "acme", "F-2026-001", "--reason", "x", "--amount", "-10 USD"), 1,
+     "invoice F-2026-001 is in EUR; a correction in USD cannot change it"),
+    (("invoice", "correct", "acme", "F-2026-001", "--reason", "x", "--amount", "0"), 2,
+     "a correction must change what the invoice bills"),
+    (("invoice", "correct", "acme", "F-2026-001", "--reason", "x", "--line", "Y", "--unit-price", "-1",
+      "--line", "Z", "--unit-price", "1"), 2, "adds up to 0"),
+    (("identity", "invoicing", "--series", "R"), 2, "invoices and corrective invoices need two series"),
+    (("identity", "invoicing", "--corrective-series", "F"), 2, "need two series, not both 'F'"),
+    (("invoice", "issue", "acme", "--line", "X", "--quantity", "999999999999999999999999999999",
+      "--unit-price", "0.01"), 2, "a line's quantity must be more than 0 and at most 1000000"),
+    (("invoice", "issue", "acme", "--line", "", "--unit-price", "10"), 2, "a line's description is empty"),
+    (("identity", "invoicing", "--tax-id", ""), 2, "--tax-id is empty"),
+    (("identity", "invoicing", "--iban", " "), 2, "--iban is empty"),
+    (("identity", "invoicing", "--address", ""), 2, "--address is empty"),
+    (("client", "open", "z", "--name", "Z", "--email", ""), 2, "--email is empty"),
+    (("client", "update", "acme", "--country", ""), 2, "--country is empty"),
+    (("invoice", "issue", "acme", "--amount", "10", "--exempt", ""), 2, "--exempt is empty"),
+    (("invoice", "book", "--year", "2026", "-o", ""), 2, "--output is empty"),
+    (("client", "open", "z", "--name", "Z", "--country", "XX"), 2, "not a country code: 'XX'"),
+    (("client", "update", "acme", "--country", "UK"), 2, "did you mean GB?"),
+    (("identity", "invoicing", "--iban", "ES912100041845020005133\uff12"), 2, "the digits 0-9"),
+    (("identity", "invoicing", "--tax-id", "1234\u200b5678Z"), 2, "has '\\u200b' (U+200B)"),
+    (("identity", "invoicing", "--tax-id", "\uff112345678Z"), 2, "(U+FF11): write it with the letters A-Z"),
+    (("note", "acme", "x"), 2, "TRATOS_LOCK_TIMEOUT is set but empty"),
 ]
 
 
@@ -93,11 +118,28 @@ BAD = [
                          ids=[f"{b[0][0]}-{b[0][1]}-{n}" for n, b in enumerate(BAD) if b[1] is not None])
 def test_what_a_tax_office_would_refuse_is_refused_in_one_line(taxed: Path, args, code, says) -> None:
     before = snapshot(taxed)
-    outcome = run(taxed, *args)
+    outcome = run(taxed, *args, env={"TRATOS_LOCK_TIMEOUT": ""} if "TRATOS_LOCK_TIMEOUT" in says else None)
     assert outcome.code == code, outcome.stderr
     assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: "), outcome.stderr
     assert says in outcome.stderr, outcome.stderr
     assert snapshot(taxed) == before
+
+
+def test_a_voided_invoice_cannot_be_voided_again_nor_revived(taxed: Path) -> None:
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Issued twice", "--void")
+    before = snapshot(taxed)
+    for again in (("--void",), ("--amount", "10")):
+        outcome = run(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "again", *again)
+        assert outcome.code == 1 and outcome.stderr_lines == [
+            "error: F-2026-001 was voided by R-2026-001: it can no longer be corrected"], outcome.stderr
+    assert snapshot(taxed) == before
+
+
+def test_a_vat_rate_is_kept_as_the_law_writes_it(taxed: Path) -> None:
+    ok(taxed, "identity", "invoicing", "--vat", "-0%")
+    assert json.loads((taxed / "identity.json").read_text(encoding="utf-8"))["vat_rate"] == "0"
+    ok(taxed, "identity", "invoicing", "--vat", "21.00%")
+    assert json.loads((taxed / "identity.json").read_text(encoding="utf-8"))["vat_rate"] == "21"
 
 
 def test_billing_hours_already_billed_is_refused(taxed: Path) -> None:

@@ -122,6 +122,10 @@ def hours_on_an_unknown_contract(records: list[Record]) -> None:
     records.append(hours)
 
 
+def invoice_without_lines(records: list[Record]) -> None:
+    first(records, ACME_STREAM, "InvoiceIssued")["state"]["lines"] = []
+
+
 def opening_copied_into_a_new_stream(records: list[Record]) -> None:
     copy = copy_of(first(records, ACME_STREAM, "RelationshipOpened"))
     copy["stream"], copy["state"]["handle"] = str(stream_id("initech")), "globex"
@@ -129,6 +133,7 @@ def opening_copied_into_a_new_stream(records: list[Record]) -> None:
 
 
 IMPOSSIBLE = {
+    invoice_without_lines: (1, "has no lines: an invoice bills at least one"),
     # forgery: (exit code, what the one error line says)
     second_opening_at_the_end: (1, f"stream {ACME_STREAM} version 11: a second RelationshipOpened"),
     second_opening_in_the_middle: (1, f"stream {ACME_STREAM} version 4: a second RelationshipOpened"),

@@ -170,3 +170,21 @@ def test_hours_are_billed_once(taxed):
     assert event.taxes[0].base.amount == Decimal("330.00")
     with pytest.raises(Refused, match="left to bill"):
         taxed.issue_invoice("acme", on=date(2026, 1, 31), hours=(date(2026, 1, 1), date(2026, 1, 31)))
+
+
+def test_a_line_billing_hours_bills_exactly_them(taxed):
+    # entry 1 logged 3.5 h on K1: a line naming it must bill 3.5, once, on K1 (an import could say otherwise)
+    taxed.log_hours("acme", Decimal("3.5"), on=date(2026, 1, 20), note="Templates")
+    wrong_quantity = Line("Templates", Decimal(2), eur(60), None, (1,))
+    with pytest.raises(Refused, match="has the quantity 2, not the hours they logged"):
+        taxed.issue_invoice("acme", on=date(2026, 1, 31), lines=[wrong_quantity])
+    twice = [Line("Templates", Decimal("3.5"), eur(60), None, (1,))] * 2
+    with pytest.raises(Refused, match="already billed"):
+        taxed.issue_invoice("acme", on=date(2026, 1, 31), lines=twice)
+
+
+def test_a_correction_is_taxed_at_the_rates_of_the_invoice_it_corrects(taxed):
+    taxed.issue_invoice("acme", installment=1, on=ISSUED)  # at 21 %
+    with pytest.raises(Refused, match="was taxed at 21%: a correction of it cannot be taxed at 10%"):
+        taxed.correct_invoice("acme", "F-2026-001", on=date(2026, 1, 20), reason="x",
+                              lines=[Line("Less", Decimal(1), eur(-100), Decimal(10))])
