@@ -27,10 +27,11 @@ def invoice() -> None:
 @click.option("--installment", type=Count(1, 1000), metavar="N",
               help="Bill installment N of the contract.")
 @click.option("--amount", metavar="600EUR", help="Bill this amount instead of an installment.")
-@click.option("--for", "change_id", metavar="C1",
+@click.option("--for", "change_id", metavar="C1", callback=not_empty,
               help="The approved change the amount bills (without --amount: its quoted price).")
 @click.option("--due", metavar="DATE", help="Due date (default: issue date + the payment days of the terms).")
-@click.option("--concept", default="", metavar="TEXT", help="What the invoice is for, in words.")
+@click.option("--concept", default=None, metavar="TEXT", callback=not_empty,
+              help="What the invoice is for, in words.")
 @click.option("--line", "line_texts", multiple=True, metavar="TEXT",
               help="A line's description (repeatable; each with its --quantity and --unit-price).")
 @click.option("--quantity", "quantities", multiple=True, metavar="10", help="The quantity of each --line.")
@@ -49,7 +50,7 @@ def invoice() -> None:
 @on_option
 @pass_session
 def issue(session: Session, handle: str, installment: int | None, amount: str | None,
-          change_id: str | None, due: str | None, concept: str, line_texts: tuple[str, ...],
+          change_id: str | None, due: str | None, concept: str | None, line_texts: tuple[str, ...],
           quantities: tuple[str, ...], unit_prices: tuple[str, ...], vats: tuple[str, ...],
           hours_range: str | None, summed: bool, withholding: str | None, exemption: str | None,
           print_pdf: bool, contract_id: str | None, on: str | None) -> None:
@@ -68,6 +69,10 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     today = session.today()
     billed = parse_money(amount, session.currency) if amount is not None else None
     lines = _lines(session, line_texts, quantities, unit_prices, vats)
+    if len(vats) > 1 and not line_texts:
+        from domain.model.errors import BadInput
+
+        raise BadInput("several --vat rates go with as many --line options; without lines, give one --vat")
     hours = None
     if hours_range is not None:
         start, sep, end = hours_range.partition("..")
@@ -79,7 +84,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     result = session.app.issue_invoice(
         handle, on=business_date(session, on), installment=installment, amount=billed,
         change_id=change_id, contract_id=contract_id,
-        due=parse_date(due, today) if due is not None else None, concept=concept, lines=lines or None,
+        due=parse_date(due, today) if due is not None else None, concept=concept or "", lines=lines or None,
         hours=hours, summed=summed, vat_rate=parse_percent(vats[0]) if len(vats) == 1 and not lines else None,
         withholding=_percent_or_none(withholding), exemption=exemption or "")
     event = result.event
@@ -162,6 +167,8 @@ def book(session: Session, year: int, output: str | None) -> None:
     from domain.adapters.files import output_path, write_atomically
     from domain.model.errors import BadInput
 
+    if session.as_json and output:
+        raise BadInput("--json prints the book; -o writes it to a file: give one of them")
     rows = book_rows(issued_in(session.app, session.models.handles(), year, session.lang), year)
     if session.as_json:
         print_json({"year": year, "rows": as_json(rows)})
@@ -196,7 +203,8 @@ def _lines(session: Session, texts: tuple[str, ...], quantities: tuple[str, ...]
             raise BadInput("--quantity and --unit-price go with a --line")
         return []
     if len(prices) != len(texts) or len(quantities) not in (0, len(texts)) or len(vats) not in (0, 1, len(texts)):
-        raise BadInput("give each --line its --unit-price (and, if any, its --quantity and --vat) in the same order")
+        raise BadInput("give each --line its --unit-price (and, if any, its --quantity"
+                       f"{'' if signed else ' and --vat'}) in the same order")
     rates = list(vats) * len(texts) if len(vats) == 1 else list(vats) or [None] * len(texts)
     return [Line(text, parse_number(quantities[n], "a quantity") if quantities else parse_number("1"),
                  (_signed_money if signed else _money)(prices[n], session.currency),

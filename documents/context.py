@@ -189,7 +189,7 @@ def build_document(snapshot: StreamSnapshot, kind: str, ref: str | None = None, 
     if kind not in KINDS:
         raise BadInput(f"unknown document kind {kind!r}: use one of {', '.join(KINDS)}")
     if kind in REQUIRED_ID and not ref:
-        raise BadInput(f"a {kind} document needs {REQUIRED_ID[kind]}")
+        raise BadInput(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} document needs {REQUIRED_ID[kind]}")
     relationship = snapshot.relationship
     if kind == "invoice":  # printed from what the invoice recorded, not from today's identity
         from documents.invoice_pdf import invoice_document

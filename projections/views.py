@@ -204,12 +204,14 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
         if states.get(row["contract"]) == "superseded":
             continue
         invoice = by_number.get(row["invoice"]) if row["invoice"] else None
+        if invoice is not None and any(c["void"] for c in invoice["corrections"]):
+            invoice = None  # its invoice was voided: the installment is billable again
         if invoice is None:
             billable = states.get(row["contract"]) in LIVE and not ended
             state = "to_invoice" if billable and row["due"] <= today.isoformat() else "scheduled"
-        else:
-            state = "late" if invoice["late"] else "paid" if invoice["outstanding"]["amount"] == \
-                money(0, row["currency"])["amount"] else "invoiced"
+        else:  # paid in full, or more (a correction after the payment leaves a credit)
+            state = "late" if invoice["late"] else "paid" if Decimal(invoice["outstanding"]["amount"]) <= 0 \
+                else "invoiced"
         installments.append({
             "contract": row["contract"], "n": row["n"], "amount": money(row["amount"], row["currency"]),
             "percent": row["percent"], "due": row["due"], "invoice": row["invoice"],

@@ -12,7 +12,13 @@ from typing import Any, NamedTuple
 
 from domain.model.errors import BadInput, Refused
 from domain.model.money import Money
-from domain.model.tax_ids import EU_COUNTRIES, eu_vat_number, is_eu_vat_number, spanish_nif
+from domain.model.tax_ids import (
+    EU_COUNTRIES,
+    eu_vat_number,
+    foreign_tax_id,
+    is_eu_vat_number,
+    spanish_nif,
+)
 from domain.model.taxes import (
     EXEMPT,
     HOME_COUNTRY,
@@ -69,8 +75,9 @@ def check_client_tax_id(client: Party) -> Party:
     if client.country == HOME_COUNTRY:
         return client.model_copy(update={"tax_id": spanish_nif(client.tax_id, "the client's tax id")})
     if client.country in EU_COUNTRIES:
-        return client.model_copy(update={"tax_id": eu_vat_number(client.tax_id, "the client's VAT number")})
-    return client
+        return client.model_copy(update={"tax_id": eu_vat_number(client.tax_id, "the client's VAT number",
+                                                                 client.country)})
+    return client.model_copy(update={"tax_id": foreign_tax_id(client.tax_id, "the client's tax id")})
 
 
 def check_issuer(profile: TaxProfile) -> Issuer:

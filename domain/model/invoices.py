@@ -38,6 +38,10 @@ class Invoice:
     corrections: list[InvoiceCorrected] = field(default_factory=list)
 
     @property
+    def voided(self) -> bool:
+        return any(correction.void for correction in self.corrections)
+
+    @property
     def payable(self) -> Money:
         total = self.amount
         for correction in self.corrections:

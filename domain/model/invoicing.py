@@ -43,7 +43,8 @@ class Invoicing:
                 raise BadInput("invoice either an installment or an amount, not both")
             billed = contract.installment(installment)
             for invoice in self.invoices.values():
-                if invoice.contract_id == contract.id and invoice.installment == installment:
+                if invoice.contract_id == contract.id and invoice.installment == installment \
+                        and not invoice.voided:  # a voided invoice bills nothing: bill the installment anew
                     raise Refused(f"installment {installment} of {contract.id} is already invoiced as {invoice.number}")
             return contract, billed.amount
         if amount is None:

@@ -52,9 +52,18 @@ def spanish_nif(number: str, whose: str = "tax id") -> str:
         raise BadInput(f"{whose} {number!r} is not a valid Spanish NIF: {_reason(error)}") from None
 
 
-def eu_vat_number(number: str, whose: str = "VAT number") -> str:
-    """`number` as a valid EU VAT number with its country prefix (DE123456788), compacted."""
+def foreign_tax_id(number: str, whose: str = "tax id") -> str:
+    """A tax id of a country outside the EU, as typed but compacted: A-Z and 0-9 only."""
+    return _typed(number, whose)
+
+
+def eu_vat_number(number: str, whose: str = "VAT number", country: str = "") -> str:
+    """`number` as a valid EU VAT number with its country prefix (DE123456788), compacted; with
+    `country`, the prefix must be that country's (EL for Greece)."""
     compact = _typed(number, whose)
+    if country and compact[:2] != vat_prefix(country):
+        raise BadInput(f"{whose} {number!r} is not a VAT number of {country}: it must start with"
+                       f" {vat_prefix(country)}")
     if compact[:2] not in {vat_prefix(c) for c in EU_COUNTRIES}:
         raise BadInput(f"{whose} {number!r} is not an EU VAT number: it must start with the"
                        " country code of a member state (DE…, FR…, ES…)")

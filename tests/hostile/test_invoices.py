@@ -111,6 +111,15 @@ BAD = [
     (("identity", "invoicing", "--tax-id", "1234\u200b5678Z"), 2, "has '\\u200b' (U+200B)"),
     (("identity", "invoicing", "--tax-id", "\uff112345678Z"), 2, "(U+FF11): write it with the letters A-Z"),
     (("note", "acme", "x"), 2, "TRATOS_LOCK_TIMEOUT is set but empty"),
+    # the fifth run's
+    (("invoice", "issue", "acme", "--amount", "10", "--concept", ""), 2, "--concept is empty"),
+    (("invoice", "issue", "acme", "--for", ""), 2, "--for is empty"),
+    (("invoice", "issue", "acme", "--hours", "2026-01-01..2026-01-31", "--vat", "10%", "--vat", "4%"), 2,
+     "several --vat rates go with as many --line options"),
+    (("--json", "invoice", "book", "--year", "2026", "-o", "b.csv"), 2, "give one of them"),
+    (("client", "open", "z", "--name", "Z", "--country", "DE", "--tax-id", "IE6388047V"), 2,
+     "is not a VAT number of DE: it must start with DE"),
+    (("pdf", "invoice", "acme", "--unsigned"), 2, "an invoice document needs an invoice number"),
 ]
 
 
@@ -133,6 +142,19 @@ def test_a_voided_invoice_cannot_be_voided_again_nor_revived(taxed: Path) -> Non
         assert outcome.code == 1 and outcome.stderr_lines == [
             "error: F-2026-001 was voided by R-2026-001: it can no longer be corrected"], outcome.stderr
     assert snapshot(taxed) == before
+
+
+def test_an_installment_whose_invoice_was_voided_is_billed_anew(taxed: Path) -> None:
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Wrong client", "--void")
+    installment = json.loads(ok(taxed, "--json", "status", "acme").stdout)["installments"][0]
+    assert installment["state"] == "to_invoice"
+    outcome = ok(taxed, "invoice", "issue", "acme", "--installment", "1")
+    assert "invoice F-2026-002" in outcome.stdout and "(installment 1 of K1)" in outcome.stdout
+
+
+def test_a_foreign_tax_id_is_kept_compact(taxed: Path) -> None:
+    ok(taxed, "client", "open", "us", "--name", "US Inc", "--country", "US", "--tax-id", "12-3456789")
+    assert json.loads(ok(taxed, "--json", "status", "us").stdout)["tax_id"] == "123456789"
 
 
 def test_a_vat_rate_is_kept_as_the_law_writes_it(taxed: Path) -> None:
