@@ -109,13 +109,18 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
 @click.option("--line", "line_texts", multiple=True, metavar="TEXT", help="A line of the correction (repeatable).")
 @click.option("--quantity", "quantities", multiple=True, metavar="1", help="The quantity of each --line.")
 @click.option("--unit-price", "unit_prices", multiple=True, metavar="-60EUR", help="The unit price of each --line.")
+@click.option("--vat", "vats", multiple=True, metavar="21%",
+              help="The VAT rate of each --line, one the invoice used (default: its first line's).")
 @click.option("--void", is_flag=True, help="Cancel the whole invoice.")
 @on_option
 @pass_session
 def correct(session: Session, handle: str, number: str, reason: str, amount: str | None,
-            line_texts: tuple[str, ...], quantities: tuple[str, ...], unit_prices: tuple[str, ...], void: bool,
-            on: str | None) -> None:
+            line_texts: tuple[str, ...], quantities: tuple[str, ...], unit_prices: tuple[str, ...],
+            vats: tuple[str, ...], void: bool, on: str | None) -> None:
     """Issue a corrective invoice (R-2026-001…): the only way to change or cancel an issued invoice.
+
+    --amount is a difference of the base at the invoice's first VAT rate; to correct a line taxed
+    at another rate, give --line with its --unit-price and --vat.
 
     \b
     Example:
@@ -123,7 +128,7 @@ def correct(session: Session, handle: str, number: str, reason: str, amount: str
         tratos invoice correct acme F-2026-002 --reason "Issued twice" --void
     """
     difference = _signed_money(amount, session.currency) if amount is not None else None
-    lines = _lines(session, line_texts, quantities, unit_prices, (), signed=True)
+    lines = _lines(session, line_texts, quantities, unit_prices, vats, signed=True)
     result = session.app.correct_invoice(handle, number, on=business_date(session, on), reason=reason,
                                          lines=lines or None, amount=difference, void=void)
     event = result.event
@@ -203,8 +208,7 @@ def _lines(session: Session, texts: tuple[str, ...], quantities: tuple[str, ...]
             raise BadInput("--quantity and --unit-price go with a --line")
         return []
     if len(prices) != len(texts) or len(quantities) not in (0, len(texts)) or len(vats) not in (0, 1, len(texts)):
-        raise BadInput("give each --line its --unit-price (and, if any, its --quantity"
-                       f"{'' if signed else ' and --vat'}) in the same order")
+        raise BadInput("give each --line its --unit-price (and, if any, its --quantity and --vat) in the same order")
     rates = list(vats) * len(texts) if len(vats) == 1 else list(vats) or [None] * len(texts)
     return [Line(text, parse_number(quantities[n], "a quantity") if quantities else parse_number("1"),
                  (_signed_money if signed else _money)(prices[n], session.currency),

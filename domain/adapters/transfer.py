@@ -248,13 +248,16 @@ class _Numbers:
     def __init__(self) -> None:
         self.assigned: dict[str, tuple[str, int]] = {}  # number -> (handle, line)
         self.issued: dict[str, tuple[str, int]] = {}
+        self.dates: dict[tuple[str, str], Any] = {}  # (side, number) -> business date
 
     def note(self, record: _Record, event: Any, aggregate: Any) -> None:
         kind = event_type(record.topic)
         if kind == "InvoiceNumberAssigned":
             self.assigned[event.invoice_number] = (event.handle, record.line)
+            self.dates["assigned", event.invoice_number] = event.occurred_on
         elif kind in ("InvoiceIssued", "InvoiceCorrected"):
             self.issued[event.invoice_number] = (aggregate.handle, record.line)
+            self.dates["issued", event.invoice_number] = event.occurred_on
 
     def check(self, path: Path) -> None:
         for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
@@ -265,6 +268,11 @@ class _Numbers:
             if issuer[0] != handle:
                 raise Refused(f"{path.name} line {line}: the series assigns {number} to {handle!r}, but"
                               f" {issuer[0]!r} issued it (line {issuer[1]}); nothing was imported")
+            # the series orders invoice dates by their numbers: it must hold the invoice's own date
+            if self.dates["assigned", number] != self.dates["issued", number]:
+                raise Refused(f"{path.name} line {line}: the series assigns {number} on"
+                              f" {self.dates['assigned', number]}, but it was issued on"
+                              f" {self.dates['issued', number]} (line {issuer[1]}); nothing was imported")
         for number, (handle, line) in sorted(self.issued.items(), key=lambda item: item[1][1]):
             if number not in self.assigned:
                 raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"

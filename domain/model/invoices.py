@@ -97,8 +97,10 @@ class Invoice:
             raise Refused(f"invoice {self.number} is not overdue on {on} (due {self.due})")
 
     def check_remindable(self, on: date) -> None:
+        if self.voided:
+            raise Refused(f"invoice {self.number} was voided: no reminder to send")
         if not self.is_overdue(on):
-            state = "paid" if self.is_settled else f"not due until {self.due}"
+            state = "paid" if not self.outstanding.is_positive else f"not due until {self.due}"
             raise Refused(f"invoice {self.number} is {state}: no reminder to send")
 
 

@@ -157,6 +157,24 @@ def test_a_foreign_tax_id_is_kept_compact(taxed: Path) -> None:
     assert json.loads(ok(taxed, "--json", "status", "us").stdout)["tax_id"] == "123456789"
 
 
+def test_a_voided_invoice_gets_no_reminder(taxed: Path) -> None:
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Issued twice", "--void")
+    outcome = run(taxed, "remind", "acme", "F-2026-001", "--unsigned")
+    assert outcome.code == 1 and outcome.stderr_lines == ["error: invoice F-2026-001 was voided: no reminder to send"]
+
+
+def test_a_line_of_a_mixed_rate_invoice_is_corrected_at_its_rate(taxed: Path) -> None:
+    # F-2026-002: 100.00 at 21 % and 50.00 at 10 %; R: -10.00 at 10 % -> VAT -1.00, IRPF +1.50, payable -9.50
+    ok(taxed, "invoice", "issue", "acme", "--line", "A", "--unit-price", "100", "--vat", "21%",
+       "--line", "B", "--unit-price", "50", "--vat", "10%")
+    outcome = ok(taxed, "invoice", "correct", "acme", "F-2026-002", "--reason", "B less", "--line", "B less",
+                 "--unit-price", "-10", "--vat", "10%")
+    assert "for -10.00 EUR + VAT -1.00 EUR, withholding -1.50 EUR: -9.50 EUR payable" in outcome.stdout
+    refused = run(taxed, "invoice", "correct", "acme", "F-2026-002", "--reason", "x", "--line", "C",
+                  "--unit-price", "-1", "--vat", "4%")
+    assert refused.code == 1 and "cannot be taxed at 4%" in refused.stderr
+
+
 def test_a_vat_rate_is_kept_as_the_law_writes_it(taxed: Path) -> None:
     ok(taxed, "identity", "invoicing", "--vat", "-0%")
     assert json.loads((taxed / "identity.json").read_text(encoding="utf-8"))["vat_rate"] == "0"

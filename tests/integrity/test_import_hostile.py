@@ -122,6 +122,11 @@ def hours_on_an_unknown_contract(records: list[Record]) -> None:
     records.append(hours)
 
 
+def number_assigned_on_another_day(records: list[Record]) -> None:
+    state = next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned"))["state"]
+    state["occurred_on"] = "2026-01-16"  # F-2026-001 was issued on 2026-01-15
+
+
 def invoice_without_lines(records: list[Record]) -> None:
     first(records, ACME_STREAM, "InvoiceIssued")["state"]["lines"] = []
 
@@ -133,6 +138,7 @@ def opening_copied_into_a_new_stream(records: list[Record]) -> None:
 
 
 IMPOSSIBLE = {
+    number_assigned_on_another_day: (1, "the series assigns F-2026-001 on 2026-01-16, but it was issued on 2026-01-15"),
     invoice_without_lines: (1, "has no lines: an invoice bills at least one"),
     # forgery: (exit code, what the one error line says)
     second_opening_at_the_end: (1, f"stream {ACME_STREAM} version 11: a second RelationshipOpened"),
