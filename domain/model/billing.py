@@ -20,6 +20,7 @@ from domain.model.tax_ids import (
     spanish_nif,
 )
 from domain.model.taxes import (
+    DOMESTIC,
     EXEMPT,
     HOME_COUNTRY,
     UNTAXED,
@@ -68,7 +69,7 @@ def check_client_tax_id(client: Party) -> Party:
     """A client's tax id, checked for its country: a Spanish NIF at home, a VAT number in the EU.
 
     Only for a client whose country was stated (what was recorded before countries is left as
-    it was); outside the EU any id is taken as given.
+    it was); outside the EU an id is kept compact (A-Z, 0-9), its format that country's business.
     """
     if not client.country or not client.tax_id:
         return client
@@ -121,12 +122,12 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
     if exemption and how != EXEMPT:
         raise BadInput(f"this client is taxed as {how.replace('-', ' ')}: an exemption does not apply")
     # The profile's rate is for invoices taxed at home; one asked for is checked whatever the taxation.
-    default_rate = vat_rate if vat_rate is not None else profile.vat_rate if how == "domestic" else Decimal(0)
+    default_rate = vat_rate if vat_rate is not None else profile.vat_rate if how == DOMESTIC else Decimal(0)
     lines = [_line(line, check_vat_rate(line.vat_rate if line.vat_rate is not None else default_rate, how))
              for line in asked]
     is_business = bool(client.tax_id) and (client.country or HOME_COUNTRY) == HOME_COUNTRY
     if withholding is None:
-        withholding = profile.withholding if how in ("domestic", EXEMPT) and is_business else Decimal(0)
+        withholding = profile.withholding if how in (DOMESTIC, EXEMPT) and is_business else Decimal(0)
     withholding = check_withholding(withholding, how, is_business)
     added = totals(((line.quantity, line.unit_price.amount, line.vat_rate) for line in lines), withholding, currency)
 
