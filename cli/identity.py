@@ -141,7 +141,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         tratos identity invoicing --tax-id 12345678Z --address "Calle Mayor 1, 28013 Madrid" \\
             --iban ES9121000418450200051332 --vat 21% --withholding 15%
     """
-    from cli.notation import parse_percent
+    from cli.notation import parse_percent, parse_withholding
     from domain.model.errors import Refused
     from domain.model.tax_ids import spanish_nif
     from domain.model.taxes import check_vat_rate, check_withholding
@@ -154,8 +154,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     if vat_rate is not None:
         given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic").normalize())
     if withholding is not None:
-        rate = parse_percent("0%" if withholding.strip().lower() in ("none", "no") else withholding)
-        given["withholding"] = str(check_withholding(rate, "domestic", True).normalize())
+        given["withholding"] = str(check_withholding(parse_withholding(withholding), "domestic", True).normalize())
     changed.update({key: value for key, value in given.items() if value is not None})
     changed.setdefault("country", "ES")
     previous, session.__dict__["identity"] = session.identity, changed

@@ -64,7 +64,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
         tratos invoice issue acme --hours 2026-02-01..2026-02-28
         tratos invoice issue acme --installment 2 --pdf
     """
-    from cli.notation import parse_date, parse_money, parse_percent
+    from cli.notation import parse_date, parse_money, parse_percent, parse_withholding
 
     today = session.today()
     billed = parse_money(amount, session.currency) if amount is not None else None
@@ -86,7 +86,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
         change_id=change_id, contract_id=contract_id,
         due=parse_date(due, today) if due is not None else None, concept=concept or "", lines=lines or None,
         hours=hours, summed=summed, vat_rate=parse_percent(vats[0]) if len(vats) == 1 and not lines else None,
-        withholding=_percent_or_none(withholding), exemption=exemption or "")
+        withholding=None if withholding is None else parse_withholding(withholding), exemption=exemption or "")
     event = result.event
     what = (f"installment {event.installment} of {event.contract_id}" if event.installment
             else f"change {event.change_id}" if event.change_id else event.contract_id)
@@ -231,12 +231,4 @@ def _signed_money(text: str, currency: str):  # noqa: ANN202
     negative = stripped.startswith("-")
     amount = parse_money(stripped.lstrip("-+"), currency)
     return Money(amount=-amount.amount, currency=amount.currency) if negative else amount
-
-
-def _percent_or_none(text: str | None):  # noqa: ANN202
-    from cli.notation import parse_percent
-
-    if text is None:
-        return None
-    return parse_percent("0%" if text.strip().lower() in ("none", "no") else text)
 

@@ -122,6 +122,11 @@ def parse_percent(text: str) -> Decimal:
     return value
 
 
+def parse_withholding(text: str) -> Decimal:
+    """A withholding rate, where `none` (or `no`) says there is none: 0%."""
+    return parse_percent("0%" if text.strip().lower() in ("none", "no") else text)
+
+
 def parse_date(text: str, today: date) -> date:
     """ISO dates (2026-01-15), `today` and `yesterday`, within the calendar of records (1900-2999).
 

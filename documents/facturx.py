@@ -81,11 +81,13 @@ def cii_xml(view: dict[str, Any]) -> bytes:
 
     settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
     _text(settlement, "ram:InvoiceCurrencyCode", currency)
-    _payment_means(settlement, view)
+    if view["due"]:  # a corrective invoice that gives money back asks for no payment (BR-CO-25)
+        _payment_means(settlement, view)
     for tax in view["taxes"]:
         _header_tax(settlement, tax, view)
-    terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
-    _date(_sub(terms, "ram:DueDateDateTime"), "udt:DateTimeString", view["due"])
+    if view["due"]:
+        terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
+        _date(_sub(terms, "ram:DueDateDateTime"), "udt:DateTimeString", view["due"])
     _summation(settlement, view)
     corrects = view.get("corrects")
     if view["kind"] == "corrective" and corrects:

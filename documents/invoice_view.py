@@ -41,7 +41,8 @@ def invoice_view(relationship: Relationship, number: str, lang: str) -> dict[str
     recipient = billing.recipient or relationship.client
     return {
         "kind": kind, "number": number, "series": number.split("-")[0], "issued_on": billing.occurred_on,
-        "operation_on": None, "due": due, "currency": currency, "lang": lang,
+        # what gives money back is due on no date and asks for no transfer
+        "operation_on": None, "due": due if billing.amount.amount > 0 else None, "currency": currency, "lang": lang,
         "issuer": _party(issuer), "recipient": _party(recipient),
         "lines": [{"description": line.description, "quantity": line.quantity,
                    "unit_price": line.unit_price.amount, "vat_rate": line.vat_rate,

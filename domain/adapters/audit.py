@@ -39,7 +39,7 @@ from domain.adapters.evidence import sha256_of
 from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
 from domain.model.invoices import series_id
-from domain.model.streams import impossible_record
+from domain.model.streams import NUMBERINGS, impossible_record
 from domain.model.values import check_handle, stream_id
 
 PAGE_SIZE = 1000
@@ -489,7 +489,7 @@ def label_of(kind: str, state: dict[str, Any]) -> str:
     """How people name a stream: its client's handle, or `invoices:SERIES-YEAR` ('' if not this event)."""
     if kind == "RelationshipOpened" and isinstance(state.get("handle"), str):
         return state["handle"]
-    if kind == "InvoiceNumberAssigned":
+    if kind in NUMBERINGS:
         return f"{SERIES_PREFIX}{state.get('series')}-{state.get('year')}"
     return ""
 

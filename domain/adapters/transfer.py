@@ -36,6 +36,7 @@ from domain.adapters.library_internals import event_inserter, inserts_with_notif
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
+from domain.model.streams import NUMBERINGS
 from domain.model.wording import validation_reason
 
 if TYPE_CHECKING:
@@ -249,15 +250,18 @@ class _Numbers:
         self.assigned: dict[str, tuple[str, int]] = {}  # number -> (handle, line)
         self.issued: dict[str, tuple[str, int]] = {}
         self.dates: dict[tuple[str, str], Any] = {}  # (side, number) -> business date
+        self.kinds: dict[tuple[str, str], bool] = {}  # (side, number) -> corrective?
 
     def note(self, record: _Record, event: Any, aggregate: Any) -> None:
         kind = event_type(record.topic)
-        if kind == "InvoiceNumberAssigned":
+        if kind in NUMBERINGS:
             self.assigned[event.invoice_number] = (event.handle, record.line)
             self.dates["assigned", event.invoice_number] = event.occurred_on
+            self.kinds["assigned", event.invoice_number] = kind == "CorrectiveNumberAssigned"
         elif kind in ("InvoiceIssued", "InvoiceCorrected"):
             self.issued[event.invoice_number] = (aggregate.handle, record.line)
             self.dates["issued", event.invoice_number] = event.occurred_on
+            self.kinds["issued", event.invoice_number] = kind == "InvoiceCorrected"
 
     def check(self, path: Path) -> None:
         for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
@@ -273,6 +277,11 @@ class _Numbers:
                 raise Refused(f"{path.name} line {line}: the series assigns {number} on"
                               f" {self.dates['assigned', number]}, but it was issued on"
                               f" {self.dates['issued', number]} (line {issuer[1]}); nothing was imported")
+            if self.kinds["assigned", number] != self.kinds["issued", number]:
+                numbered, issued = ("a corrective", "an invoice") if self.kinds["assigned", number] else (
+                    "an invoice", "a corrective invoice")
+                raise Refused(f"{path.name} line {line}: the series numbers {number} as {numbered}, but"
+                              f" {handle!r} issued {issued} with it (line {issuer[1]}); nothing was imported")
         for number, (handle, line) in sorted(self.issued.items(), key=lambda item: item[1][1]):
             if number not in self.assigned:
                 raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"
@@ -303,7 +312,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
 
     aggregate = folds.get(record.stream)
     if aggregate is None:
-        kind = InvoiceSeries if event_type(record.topic) == "InvoiceNumberAssigned" else Relationship
+        kind = InvoiceSeries if event_type(record.topic) in NUMBERINGS else Relationship
         aggregate = folds[record.stream] = kind(record.stream)
     try:
         redecide(aggregate, event)

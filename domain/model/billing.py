@@ -98,12 +98,11 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
            vat_rate: Decimal | None = None, withholding: Decimal | None = None, exemption: str = "",
            fixed_taxation: str | None = None) -> dict[str, Any]:
     """The `Billed` fields of an invoice of `lines` (rates not yet set take `vat_rate`, else the
-    profile's). `fixed_taxation` is the corrected invoice's: a correction is taxed as it was."""
+    profile's). `fixed_taxation` is the corrected invoice's: a correction is taxed as it was.
+    Lines typed by the user have passed `check_lines` (one currency among them)."""
     if not asked:
         raise BadInput("an invoice needs at least one line")
     currency = asked[0].unit_price.currency
-    if any(line.unit_price.currency != currency for line in asked):
-        raise BadInput("all the lines of an invoice are in one currency")
     if fixed_taxation == UNTAXED:  # a correction of an invoice recorded before taxes stays untaxed
         return _untaxed([_line(line, Decimal(0)) for line in asked], currency)
     if profile is None:

@@ -315,6 +315,10 @@ class InvoiceNumberAssigned(DomainEvent):
     handle: str
 
 
+class CorrectiveNumberAssigned(InvoiceNumberAssigned):
+    """A corrective invoice's number: a series and year number one kind of invoice only (ADR-41)."""
+
+
 
 STORED_MODULE = "domain.events"  # where these classes lived when the first stores were written
 

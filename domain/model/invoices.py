@@ -11,7 +11,12 @@ from domain.model.balance import is_overdue
 from domain.model.chain import ChainedAggregate
 from domain.model.choices import DEFAULT_SERIES  # noqa: F401  (re-exported)
 from domain.model.errors import CurrencyMismatch, Refused
-from domain.model.events import Billed, InvoiceCorrected, InvoiceNumberAssigned
+from domain.model.events import (
+    Billed,
+    CorrectiveNumberAssigned,
+    InvoiceCorrected,
+    InvoiceNumberAssigned,
+)
 from domain.model.money import Money
 from domain.model.streams import series_id  # noqa: F401  (re-exported)
 
@@ -137,7 +142,12 @@ class InvoiceSeries(ChainedAggregate):
         series.apply(last)
         return series
 
-    def assign(self, series: str, handle: str, on: date, actor: str) -> str:
+    def assign(self, series: str, handle: str, on: date, actor: str, *, corrective: bool = False) -> str:
+        numbering = CorrectiveNumberAssigned if corrective else InvoiceNumberAssigned
+        if self.opened_by is not None and self.opened_by != numbering.__name__:
+            used, asked = ("invoices", "corrective invoices") if corrective else ("corrective invoices", "invoices")
+            raise Refused(f"the series {series}-{on.year} numbers {used} already; {asked} need a series of"
+                          " their own (tratos identity invoicing)")
         if self.last_date and on < self.last_date:
             raise Refused(
                 f"invoice dated {on} would precede {invoice_number(series, on.year, self.last_sequence)}"
@@ -145,7 +155,7 @@ class InvoiceSeries(ChainedAggregate):
             )
         sequence = self.last_sequence + 1
         number = invoice_number(series, on.year, sequence)
-        self._record(InvoiceNumberAssigned, series=series, year=on.year, sequence=sequence,
+        self._record(numbering, series=series, year=on.year, sequence=sequence,
                      invoice_number=number, handle=handle, occurred_on=on, actor=actor)
         return number
 

@@ -37,7 +37,10 @@ def series_id(series: str, year: int) -> uuid.UUID:
 
 
 # The event that opens each kind of stream, and what that kind of stream is called in messages.
-OPENINGS = {"RelationshipOpened": "relationship", "InvoiceNumberAssigned": "invoice series"}
+OPENINGS = {"RelationshipOpened": "relationship", "InvoiceNumberAssigned": "invoice series",
+            "CorrectiveNumberAssigned": "corrective invoice series"}
+# The events that take the next number of a series: each series and year numbers one kind only.
+NUMBERINGS = frozenset({"InvoiceNumberAssigned", "CorrectiveNumberAssigned"})
 
 
 def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mapping[str, Any],
@@ -54,13 +57,15 @@ def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mappin
         return "a second RelationshipOpened: a relationship opens only once, at version 1"
     if version == 1 and kind not in OPENINGS:
         return f"the stream begins with {kind}, not with RelationshipOpened"
-    if opened_by is not None and (kind == "InvoiceNumberAssigned") != (opened_by == "InvoiceNumberAssigned"):
+    if opened_by is not None and (kind in NUMBERINGS) != (opened_by in NUMBERINGS):
         return f"a {kind} in the stream of a {OPENINGS.get(opened_by, opened_by)}"
+    if opened_by in NUMBERINGS and kind != opened_by:
+        return f"a {kind} in the stream of an {OPENINGS[opened_by]}: a series numbers one kind of invoice"
     if kind == "RelationshipOpened":
         handle = fields.get("handle")
         if not isinstance(handle, str) or stream_id(handle) != stream:
             return f"the opening names the handle {handle!r}, whose stream is not this one (renamed?)"
-    if kind == "InvoiceNumberAssigned":
+    if kind in NUMBERINGS:
         series, year = fields.get("series"), fields.get("year")
         if not isinstance(series, str) or not isinstance(year, int) or series_id(series, year) != stream:
             return f"the number belongs to the series {series}-{year}, whose stream is not this one"

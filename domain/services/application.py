@@ -360,7 +360,7 @@ class Tratos(Application):
         def decide(relationship: Relationship) -> list[InvoiceSeries]:
             relationship.invoice(number)  # an unknown invoice takes no number
             numbering = self._series(series, on.year)
-            corrective = numbering.assign(series, handle, on, self.actor)
+            corrective = numbering.assign(series, handle, on, self.actor, corrective=True)
             relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
                                          lines=lines, amount=amount, void=void, actor=self.actor)
             return [numbering]

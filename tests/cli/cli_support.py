@@ -145,6 +145,24 @@ def evidence_files(home: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
 
 
+def snapshot(home: Path) -> tuple:
+    """What a refused command leaves as it was: the event rows, the evidence files, identity.json."""
+    identity = home / "identity.json"
+    return store_rows(home), evidence_files(home), identity.read_bytes() if identity.exists() else None
+
+
+def refused(home: Path, args: tuple[str, ...], code: int, message: str, env: dict | None = None) -> str:
+    """Run a command that must be refused in one `error:` line saying `message`, leaving the store as it was."""
+    before = snapshot(home)
+    outcome = run(home, *args, env=env)
+    assert outcome.code == code, (args, outcome.stderr)
+    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: "), outcome.stderr
+    assert message in outcome.stderr, outcome.stderr
+    assert not re.search(r"\b[A-Z]\w+(Error|Exception)\b|Traceback|Decimal\(|datetime\.", outcome.stderr)
+    assert snapshot(home) == before
+    return outcome.stderr
+
+
 def write_eml(path: Path, subject: str, sender: str = "Laura Pérez <laura@acme.test>",
               day: str = "Mon, 12 Jan 2026 10:14:00 +0100", body: str = "Agreed.") -> Path:
     path.write_text(f"From: {sender}\nTo: ana@example.com\nDate: {day}\nSubject: {subject}\n\n{body}\n",

@@ -109,7 +109,7 @@ VIEWS = {
         payable=D("5000.00")),
     # voids F-2026-001: every amount negated
     "corrective": view(
-        kind="corrective", number="R-2026-001", issued_on=date(2026, 2, 10), operation_on=None,
+        kind="corrective", number="R-2026-001", issued_on=date(2026, 2, 10), operation_on=None, due=None,
         lines=[line("Anulación de la factura F-2026-001", "1", "-4000.00", 21, "-4000.00")],
         taxes=[{"rate": D(21), "base": D("-4000.00"), "vat": D("-840.00")}],
         withholding=D("-600.00"), base=D("-4000.00"), vat=D("-840.00"), total=D("-4840.00"),
@@ -312,6 +312,11 @@ def test_a_corrective_invoice_names_the_invoice_it_corrects(signed, lang):
                        "en": ("Corrective invoice R-2026-001", "F-2026-001 of 2 February 2026")}[lang]
     assert title in text and corrects in text
     assert "Factura emitida por error: el hito 1 no se entregó" in text
+    # it gives 4,240.00 back: no due date, no account to pay into (BR-CO-25 asks for neither)
+    refund = {"es": "reduce la factura F-2026-001 en 4.240,00 €", "en": "lowers F-2026-001 by €4,240.00"}[lang]
+    assert refund in " ".join(text.split()), text
+    assert "ES91" not in text and ("Vencimiento" if lang == "es" else "Due") not in text
+    assert not root.xpath("//ram:DueDateDateTime | //ram:SpecifiedTradeSettlementPaymentMeans", namespaces=NS)
 
 
 def test_not_subject_names_no_vat_number_and_exempt_names_its_article():

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, evidence_files, given, ok, run, store_rows, use_database  # noqa: E402
+from cli_support import (  # noqa: E402
+    IN_FORCE,
+    copied,
+    given,
+    ok,
+    refused,
+    run,
+    snapshot,
+    store_rows,
+    use_database,
+)
 
 from cli.notation import parse_hours, parse_number
 from domain.model import calendar, contracts
@@ -53,20 +62,8 @@ def acme(module_store, store) -> Iterator[Path]:
         yield home
 
 
-def snapshot(home: Path) -> tuple:
-    identity = home / "identity.json"
-    return store_rows(home), evidence_files(home), identity.read_bytes() if identity.exists() else None
 
 
-def refused(home: Path, args: tuple[str, ...], code: int, message: str, env: dict | None = None) -> str:
-    before = snapshot(home)
-    outcome = run(home, *args, env=env)
-    assert outcome.code == code, (args, outcome.stderr)
-    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: "), outcome.stderr
-    assert message in outcome.stderr, outcome.stderr
-    assert not re.search(r"\b[A-Z]\w+(Error|Exception)\b|Traceback|Decimal\(|datetime\.", outcome.stderr)
-    assert snapshot(home) == before
-    return outcome.stderr
 
 
 # --------------------------------------------------------------- D1, D4: the calendar's edges

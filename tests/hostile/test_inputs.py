@@ -19,9 +19,10 @@ from cli_support import (  # noqa: E402
     IN_FORCE,
     TODAY,
     copied,
-    evidence_files,
     given,
+    refused,
     run,
+    snapshot,
     store_args,
     store_rows,
     use_database,
@@ -49,18 +50,8 @@ def acme(module_store, store) -> Iterator[Path]:
         yield home
 
 
-def snapshot(home: Path) -> tuple:
-    identity = home / "identity.json"
-    return store_rows(home), evidence_files(home), identity.read_bytes() if identity.exists() else None
 
 
-def refused(home: Path, args: tuple[str, ...], code: int, message: str, env: dict | None = None) -> None:
-    before = snapshot(home)
-    outcome = run(home, *args, env=env)
-    assert outcome.code == code, (args, outcome.stderr)
-    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: "), outcome.stderr
-    assert message in outcome.stderr, outcome.stderr
-    assert snapshot(home) == before
 
 
 # --------------------------------------------------------------- 3: business dates after today

@@ -20,7 +20,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, evidence_files, given, ok, run, store_rows, use_database
+from cli_support import (
+    IN_FORCE,
+    copied,
+    given,
+    ok,
+    run,
+    snapshot,
+    use_database,
+)
 
 KEY = {"TRATOS_KEY_PASSPHRASE": "s3cret"}
 TAXED = [
@@ -55,8 +63,6 @@ def taxed(module_store, store) -> Iterator[Path]:
         yield home
 
 
-def snapshot(home: Path) -> tuple:
-    return store_rows(home), evidence_files(home), (home / "identity.json").read_bytes()
 
 
 BAD = [
@@ -144,6 +150,22 @@ def test_a_voided_invoice_cannot_be_voided_again_nor_revived(taxed: Path) -> Non
     assert snapshot(taxed) == before
 
 
+def test_a_series_numbers_one_kind_of_invoice_a_year(taxed: Path) -> None:
+    """Swapping the two prefixes mid-year would put an invoice and a corrective invoice in one series."""
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Discount", "--amount", "-10EUR")
+    ok(taxed, "identity", "invoicing", "--series", "R", "--corrective-series", "F")
+    before = snapshot(taxed)
+    outcome = run(taxed, "invoice", "issue", "acme", "--amount", "100EUR")
+    assert outcome.code == 1 and outcome.stderr_lines == [
+        "error: the series R-2026 numbers corrective invoices already; invoices need a series of their own"
+        " (tratos identity invoicing)"], outcome.stderr
+    outcome = run(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Again", "--amount", "-1EUR")
+    assert outcome.code == 1 and outcome.stderr_lines == [
+        "error: the series F-2026 numbers invoices already; corrective invoices need a series of their own"
+        " (tratos identity invoicing)"], outcome.stderr
+    assert snapshot(taxed) == before
+
+
 def test_an_installment_whose_invoice_was_voided_is_billed_anew(taxed: Path) -> None:
     ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Wrong client", "--void")
     installment = json.loads(ok(taxed, "--json", "status", "acme").stdout)["installments"][0]
@@ -213,6 +235,15 @@ def test_a_corrective_invoice_takes_its_own_series_and_lowers_the_balance(taxed:
     assert (invoice["payable"]["amount"], invoice["base"]["amount"], invoice["vat"]["amount"]) == (
         "3710.00", "3500.00", "735.00")
     assert status["balance"]["invoiced"]["amount"] == "3710.00"
+
+
+def test_a_corrective_invoice_that_gives_money_back_asks_for_no_payment(taxed: Path, tmp_path: Path) -> None:
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Fewer pages", "--amount", "-500EUR")
+    pdf = tmp_path / "R.pdf"
+    ok(taxed, "pdf", "invoice", "acme", "R-2026-001", "--lang", "en", "-o", str(pdf), "--unsigned")
+    text = " ".join(_pdf_text(pdf).split())
+    assert "This corrective invoice lowers F-2026-001 by €530.00: nothing is to be paid" in text, text
+    assert "Due" not in text and "ES91" not in text and "Payment reference" not in text, text
 
 
 # ------------------------------------------------------------------ the invoice PDF

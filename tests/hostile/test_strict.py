@@ -14,7 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, evidence_files, given, ok, run, store_rows, use_database  # noqa: E402
+from cli_support import (  # noqa: E402
+    IN_FORCE,
+    copied,
+    evidence_files,
+    given,
+    ok,
+    refused,
+    run,
+    store_rows,
+    use_database,
+)
 
 HEX = "ab" * 32
 _recorded: set[str] = set()
@@ -33,13 +43,6 @@ def acme(module_store, store) -> Iterator[Path]:
 
 
 
-def refused(home: Path, args: tuple[str, ...], message: str, code: int = 2) -> None:
-    before = store_rows(home), evidence_files(home)
-    outcome = run(home, *args)
-    assert outcome.code == code, (args, outcome.stderr)
-    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: "), outcome.stderr
-    assert message in outcome.stderr, outcome.stderr
-    assert (store_rows(home), evidence_files(home)) == before
 
 
 # --------------------------------------------------------------- A: a handle is valid whole
@@ -50,12 +53,12 @@ HANDLES = ["acme\n", "north\n", "acme\r", "acme\t", " acme", "acme ", "ACME", "a
 
 @pytest.mark.parametrize("handle", HANDLES, ids=ascii)
 def test_a_handle_is_checked_whole(acme: Path, handle: str) -> None:
-    refused(acme, ("client", "open", handle, "--name", "Impostor SL"), "invalid client handle")
+    refused(acme, ("client", "open", handle, "--name", "Impostor SL"), 2, "invalid client handle")
 
 
 @pytest.mark.parametrize("handle", ["acme\n", "acme\r\n"], ids=ascii)
 def test_a_handle_with_a_line_end_names_no_client(acme: Path, handle: str) -> None:
-    refused(acme, ("note", handle, "Called Laura"), "invalid client handle")
+    refused(acme, ("note", handle, "Called Laura"), 2, "invalid client handle")
 
 
 def test_a_schema_name_is_checked_whole(tmp_path: Path) -> None:
@@ -86,13 +89,13 @@ BAD_ANCHORS = {
 @pytest.mark.parametrize("kind", BAD_ANCHORS)
 def test_an_anchor_that_checks_nothing_is_bad_input(acme: Path, kind: str) -> None:
     text, message = BAD_ANCHORS[kind]
-    refused(acme, ("audit", "verify", "acme", "--anchor", text), message)
+    refused(acme, ("audit", "verify", "acme", "--anchor", text), 2, message)
 
 
 def test_an_empty_anchor_file_is_bad_input(acme: Path, tmp_path: Path) -> None:
     note = tmp_path / "heads.txt"
     note.write_text("\n")
-    refused(acme, ("audit", "verify", "--anchor-file", str(note)), "is empty")
+    refused(acme, ("audit", "verify", "--anchor-file", str(note)), 2, "is empty")
 
 
 # --------------------------------------------------------------- C: evidence file names
@@ -121,7 +124,7 @@ def test_an_evidence_name_shows_as_it_is_stored(acme: Path, tmp_path: Path, kind
     name, message = BAD_NAMES[kind]
     path = tmp_path / name
     path.write_bytes(b"proof")
-    refused(acme, command(str(path)), f"the evidence file name {name!r} {message}")
+    refused(acme, command(str(path)), 2, f"the evidence file name {name!r} {message}")
     outcome = run(acme, *command(str(path)))
     assert "rename the file" in outcome.stderr and "nothing was recorded" in outcome.stderr
 
@@ -180,7 +183,7 @@ def test_an_export_says_its_numbers_as_whole_numbers(cli_home: Path, exported: l
                       for key, value in fields.items()} for part, fields in changes.items()}
     message = message.replace("COUNT.0", repr(float(count))).replace("COUNT", str(count))
     path = forged(exported, tmp_path, **changes)
-    refused(cli_home, ("import", str(path)), message)
+    refused(cli_home, ("import", str(path)), 2, message)
     assert store_rows(cli_home) == [] and evidence_files(cli_home) == []
 
 
@@ -192,7 +195,7 @@ def test_the_export_itself_still_imports(cli_home: Path, exported: list[dict], t
 @pytest.mark.parametrize("ref", ["v\u0661", "\u0661", "v\uff11"], ids=ascii)
 def test_a_terms_version_is_written_with_the_digits_0_to_9(acme: Path, tmp_path: Path, ref: str) -> None:
     out = tmp_path / "terms.pdf"
-    refused(acme, ("pdf", "terms", "acme", ref, "-o", str(out)), "acme has no terms")
+    refused(acme, ("pdf", "terms", "acme", ref, "-o", str(out)), 2, "acme has no terms")
     assert not out.exists()
 
 
@@ -201,5 +204,5 @@ def test_an_anchor_line_is_valid_whole(acme: Path) -> None:
     printed = ok(acme, "audit", "anchor", "acme").stdout
     anchor = next(line for line in printed.splitlines() if line.startswith("tratos-anchor"))
     assert run(acme, "audit", "verify", "--anchor", f"> {anchor}").code == 0
-    refused(acme, ("audit", "verify", "--anchor", f"{anchor} extra"), "unreadable anchor line")
-    refused(acme, ("audit", "verify", "--anchor", f"{anchor}\u202e"), "unreadable anchor line")
+    refused(acme, ("audit", "verify", "--anchor", f"{anchor} extra"), 2, "unreadable anchor line")
+    refused(acme, ("audit", "verify", "--anchor", f"{anchor}\u202e"), 2, "unreadable anchor line")

@@ -137,9 +137,24 @@ def opening_copied_into_a_new_stream(records: list[Record]) -> None:
     records.append(copy)
 
 
+def invoice_numbered_as_a_corrective(records: list[Record]) -> None:
+    number = next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned"))
+    number["topic"] = number["topic"].replace("InvoiceNumberAssigned", "CorrectiveNumberAssigned")
+
+
+def corrective_number_in_an_invoice_series(records: list[Record]) -> None:
+    number = copy_of(next(r for r in records if r["topic"].endswith(":InvoiceNumberAssigned")))
+    number["topic"] = number["topic"].replace("InvoiceNumberAssigned", "CorrectiveNumberAssigned")
+    records.append(number)
+
+
 IMPOSSIBLE = {
     number_assigned_on_another_day: (1, "the series assigns F-2026-001 on 2026-01-16, but it was issued on 2026-01-15"),
     invoice_without_lines: (1, "has no lines: an invoice bills at least one"),
+    invoice_numbered_as_a_corrective: (1, "the series numbers F-2026-001 as a corrective, but 'acme' issued an"
+                                          " invoice with it"),
+    corrective_number_in_an_invoice_series: (1, "version 2: a CorrectiveNumberAssigned in the stream of an invoice"
+                                                " series: a series numbers one kind of invoice"),
     # forgery: (exit code, what the one error line says)
     second_opening_at_the_end: (1, f"stream {ACME_STREAM} version 11: a second RelationshipOpened"),
     second_opening_in_the_middle: (1, f"stream {ACME_STREAM} version 4: a second RelationshipOpened"),
@@ -557,7 +572,9 @@ def lived(app, home, store, tmp_path) -> Path:
     from datetime import date
     from decimal import Decimal
 
-    from support import eur
+    from support import ACME_NAME, eur
+
+    from domain.model.values import Party
 
     record_story(app, home)
     app.request_change(ACME, "Add a blog section", requested_by="client", on=date(2026, 2, 5))
@@ -575,6 +592,7 @@ def lived(app, home, store, tmp_path) -> Path:
     app.mark_late(ACME, "F-2026-002", on=date(2026, 3, 20))
     app.send_reminder(ACME, "F-2026-002", on=date(2026, 3, 25))
     app.end_relationship(NORTH, reason="The project was cancelled", ended_by="client", on=date(2026, 2, 1))
+    app.change_client_details(ACME, Party(name=ACME_NAME, email="billing@acme.example"), on=date(2026, 3, 26))
     path = tmp_path / "lived.jsonl"
     assert tratos(store, "export", str(path)).code == 0
     return path
@@ -819,6 +837,21 @@ def c1_control_in_an_apology(records):
 
 def bidi_mark_in_a_lesson(records):
     event(records, "LessonRecorded")["state"]["lesson"] = "Ask for the brand guide \u200f at kick-off"
+
+
+def zero_width_space_in_a_new_email(records):
+    event(records, "ClientDetailsChanged")["state"]["client"]["email"] = "billing\u200b@acme.example"
+
+
+def test_a_text_no_tratos_before_the_policy_wrote_meets_it_whole(lived, fresh):
+    """ClientDetailsChanged came after ADR-26: no store holds one that the policy would refuse."""
+    header, records, _ = records_of(lived)
+    zero_width_space_in_a_new_email(records)
+    target = fresh("target")
+    outcome = tratos(target, "import", str(write(lived, header, records)))
+    assert outcome.code == 1 and len(outcome.stderr.splitlines()) == 1, outcome
+    assert "invisible" in outcome.stderr and "nothing was imported" in outcome.stderr, outcome.stderr
+    assert count(target) == 0
 
 
 @pytest.mark.parametrize("forge", [tab_in_an_invoice_concept, line_break_in_an_invoice_concept,
