@@ -27,7 +27,7 @@ from domain.model.values import Evidence, Party
 EVIDENCE = Evidence(sha256="f" * 64, name="brief.pdf", size=2048, media_type="application/pdf")
 
 
-def whole_story() -> tuple[Relationship, InvoiceSeries]:
+def whole_story() -> tuple[Relationship, InvoiceSeries, InvoiceSeries]:
     """The demo story of issue 3, plus every other kind of event once."""
     r = opened()
     r.publish_terms(acme_terms(), date(2026, 1, 5))
@@ -64,9 +64,11 @@ def whole_story() -> tuple[Relationship, InvoiceSeries]:
                      on=date(2026, 3, 26))
     r.change_client_details(Party(name="Acme SL", country="ES", tax_id="B12345674"), on=date(2026, 3, 30))
     r.end(reason="Project delivered", ended_by="us", on=date(2026, 3, 31))
-    r.correct_invoice("R-2026-001", second, on=date(2026, 3, 31), reason="The reminder fee is waived",
+    corrective = InvoiceSeries(series_id("R", 2026))
+    number = corrective.assign("R", r.handle, date(2026, 3, 31), "", corrective=True)
+    r.correct_invoice(number, second, on=date(2026, 3, 31), reason="The reminder fee is waived",
                       profile=UNTAXED_PROFILE, amount=eur("-0.01"))
-    return r, series
+    return r, series, corrective
 
 
 def _all_event_classes(base: type) -> set[type]:
@@ -82,14 +84,14 @@ def _state(aggregate) -> dict:
 
 class TestWholeStory:
     def test_every_kind_of_event_is_exercised(self):
-        relationship, series = whole_story()
-        recorded = {type(e) for e in relationship._pending} | {type(e) for e in series._pending}
+        relationship, series, corrective = whole_story()
+        recorded = {type(e) for aggregate in (relationship, series, corrective) for e in aggregate._pending}
         declared = {cls for cls in _all_event_classes(ev.DomainEvent) if cls.__module__ == ev.__name__}
         declared -= {ev.RelationshipEvent}
         assert recorded == declared
 
     def test_the_story_ends_in_the_state_the_issue_describes(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         contract = relationship.contracts["K1"]
         assert relationship.state == "ended"
         assert contract.state == "completed"
@@ -105,14 +107,14 @@ class TestWholeStory:
         assert relationship.ending.outstanding == [eur(4000)]
 
     def test_replaying_the_events_folds_to_the_same_state(self):
-        relationship, series = whole_story()
+        relationship, series, corrective = whole_story()
         replayed = Relationship.project(None, copy.deepcopy(relationship._pending))
         assert _state(replayed) == _state(relationship)
-        replayed_series = InvoiceSeries.project(None, list(series._pending))
-        assert _state(replayed_series) == _state(series)
+        for numbering in (series, corrective):
+            assert _state(InvoiceSeries.project(None, list(numbering._pending))) == _state(numbering)
 
     def test_versions_are_consecutive_and_each_digest_chains_to_the_one_before(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         previous = GENESIS
         for version, event in enumerate(relationship._pending, start=1):
             assert event.originator_version == version
@@ -129,14 +131,14 @@ def _records(aggregate) -> list[RawRecord]:
 
 class TestVerifyChain:
     def test_an_untouched_stream_verifies(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         report = verify_chain(relationship.id, _records(relationship))
         assert report.ok
         assert (report.events, report.head_version, report.head_digest) == (
             relationship.version, relationship.version, relationship.head_digest)
 
     def test_an_edited_payload_breaks_exactly_that_version(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         records = _records(relationship)
         target = next(r for r in records if r.topic.endswith(":PaymentReceived"))
         target.state["amount"]["amount"] = "40.00"
@@ -146,20 +148,20 @@ class TestVerifyChain:
 
     def test_an_edited_business_date_or_timestamp_breaks_the_chain(self):
         for key in ("occurred_on", "timestamp"):
-            relationship, _ = whole_story()
+            relationship, *_ = whole_story()
             records = _records(relationship)
             records[4].state[key] = "2020-01-01" if key == "occurred_on" else "2020-01-01T00:00:00Z"
             assert verify_chain(relationship.id, records).broken.version == 5
 
     def test_a_changed_event_type_breaks_the_chain(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         records = _records(relationship)
         records[6] = RawRecord(7, "domain.events:ChangeRejected", records[6].state)
         assert verify_chain(relationship.id, records).broken.version == 7
 
     def test_a_recomputed_digest_does_not_hide_an_edit_from_the_next_event(self):
         # Someone edits our signature (version 4) and re-seals it: version 5 no longer chains to it.
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         records = _records(relationship)
         signed = records[3]
         assert (signed.version, signed.topic) == (4, "domain.events:ContractSigned")
@@ -169,7 +171,7 @@ class TestVerifyChain:
         assert verify_chain(relationship.id, records).broken.version == 5
 
     def test_a_deleted_record_is_reported_as_missing(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         records = _records(relationship)
         del records[9]
         report = verify_chain(relationship.id, records)
@@ -177,13 +179,13 @@ class TestVerifyChain:
         assert "missing" in report.broken.problem
 
     def test_reordered_records_are_detected(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         records = _records(relationship)
         records[5], records[6] = records[6], records[5]
         assert verify_chain(relationship.id, records).broken.version == 6
 
     def test_another_streams_records_do_not_verify(self):
-        relationship, _ = whole_story()
+        relationship, *_ = whole_story()
         other = opened(handle="globex")
         assert not verify_chain(other.id, _records(relationship)).ok
 
