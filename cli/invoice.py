@@ -127,6 +127,11 @@ def correct(session: Session, handle: str, number: str, reason: str, amount: str
         tratos invoice correct acme F-2026-001 --reason "Wrong hours" --amount -120EUR
         tratos invoice correct acme F-2026-002 --reason "Issued twice" --void
     """
+    from domain.model.errors import BadInput
+
+    if vats and not line_texts:
+        raise BadInput("--vat goes with a --line: --amount corrects at the invoice's first VAT rate"
+                       " (give --line with --unit-price and --vat to correct another)")
     difference = _signed_money(amount, session.currency) if amount is not None else None
     lines = _lines(session, line_texts, quantities, unit_prices, vats, signed=True)
     result = session.app.correct_invoice(handle, number, on=business_date(session, on), reason=reason,

@@ -230,6 +230,11 @@ class ReadModels:
         with self.as_of(day) as past:
             yield past
 
+    def latest_on(self) -> date | None:
+        """The latest business date of any event: after today only where a clock was wrong (ADR-26)."""
+        row = self._read(lambda r: r.one("SELECT max(last_on) AS latest FROM {t}relationships"))
+        return date.fromisoformat(row["latest"]) if row and row["latest"] else None
+
     def lessons(self) -> list[dict[str, Any]]:
         return self._read(views.lessons)
 

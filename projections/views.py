@@ -268,8 +268,9 @@ def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str
 def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
     """Every client on one line, from the `relationships` rows plus the open invoices not yet due.
 
-    Overdue = outstanding - what is owed on invoices not due yet (no invoice is ever owed a
-    negative amount), so the second query only reads the few recent invoices, not the arrears.
+    Overdue = outstanding - what is owed on invoices not due yet, never negative: the arrears less
+    what the client paid above an invoice (`domain.model.balance.balance`), so the second query
+    only reads the few recent invoices, not the arrears.
     """
     not_due: dict[tuple[str, str], Decimal] = {}
     for stream, currency, amount, paid in reader.tuples(
@@ -288,7 +289,7 @@ def portfolio(reader: Reader, today: date) -> list[dict[str, Any]]:
         invoiced = Decimal(invoiced_text) if invoiced_text else zero
         paid = Decimal(paid_text) if paid_text else zero
         outstanding = invoiced - paid
-        overdue = outstanding - not_due.get((stream, currency), zero)
+        overdue = max(outstanding - not_due.get((stream, currency), zero), zero)
         result.append({
             "handle": handle, "name": name, "state": state, "contract": contract,
             "contract_total": None if total_text is None or stored_currency is None else

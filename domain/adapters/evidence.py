@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from domain.adapters.files import (
+    PARTIAL,
     CannotWrite,
     atomic_file,
     chunks,
     narrow,
     open_regular,
     read_regular,
+    sweep_partials,
     write_atomically,
 )
 from domain.model.errors import BadInput
@@ -141,6 +143,7 @@ class EvidenceFolder:
     def keeping(self, contents: Iterable[bytes | EvidenceFile]) -> Iterator[None]:
         """Keep files for something being recorded; if recording fails, take back the ones added."""
         added: list[Path] = []
+        sweep_partials(self.root, f"*/{PARTIAL}*")  # what a command killed while copying left
         try:  # a content that fails to come (unreadable, changed) takes back the ones kept before it too
             for content in contents:
                 path = self.keep(content)

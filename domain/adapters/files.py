@@ -21,6 +21,9 @@ from domain.model.errors import BadInput, TratosError
 
 PRIVATE = 0o600  # keys, identities, evidence, exports: for the freelancer's eyes only
 PRIVATE_FOLDER = 0o700  # the home and the folders in it
+PARTIAL = ".tratos-"  # a file being written: it becomes the target, or is removed (`atomic_file`)
+# A partial file this old was left by a process killed while writing it: no write takes an hour.
+STALE_SECONDS = 3600
 # The largest file tratos reads or keeps: evidence, a PDF to verify, an identity, an anchor note.
 # Large enough for a scanned contract or a video call's recording excerpt, small enough that a
 # mistaken path (a disk image, /dev/zero) is refused at once instead of filling the disk (ADR-30).
@@ -238,7 +241,8 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
     folder = final.parent if str(final.parent) else Path(".")
     try:
         _make_folders(folder, PRIVATE_FOLDER if mode & 0o077 == 0 else 0o777)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tratos-")
+        sweep_partials(folder)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=PARTIAL)
     except OSError as error:
         raise cannot_write(target, error) from None
     try:
@@ -256,6 +260,18 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def sweep_partials(folder: Path, pattern: str = f"{PARTIAL}*") -> None:
+    """Remove what a killed process left half written (an hour old or more): `atomic_file` removes
+    its partial file on any error, but a SIGKILL leaves it, up to the size of the evidence copied."""
+    import time
+
+    stale = time.time() - STALE_SECONDS
+    for partial in folder.glob(pattern):
+        with suppress(OSError):
+            if partial.lstat().st_mtime < stale and stat.S_ISREG(partial.lstat().st_mode):
+                partial.unlink()
 
 
 def _make_folders(folder: Path, mode: int) -> None:

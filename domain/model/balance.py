@@ -30,12 +30,18 @@ class Balance(NamedTuple):
 def balance(invoices: Iterable[tuple[Decimal, Decimal, bool]]) -> Balance:
     """The balance of invoices given as (amount, paid, overdue) in one currency.
 
-    Late fees are a claim, not part of the balance until invoiced themselves (SPEC §3).
+    Overdue is what the client is late paying less what they paid above an invoice (one voided
+    or lowered after it was paid): the credit is set off against the arrears first, and overdue
+    is never negative. The client list works it out the same way from its totals
+    (`projections.views.portfolio`). Late fees are a claim, not part of the balance until
+    invoiced themselves (SPEC §3).
     """
-    invoiced = paid = overdue = Decimal(0)
+    invoiced = paid = overdue = credit = Decimal(0)
     for amount, paid_on_it, late in invoices:
         invoiced += amount
         paid += paid_on_it
         if late:
             overdue += amount - paid_on_it
-    return Balance(invoiced, paid, invoiced - paid, overdue)
+        elif paid_on_it > amount:
+            credit += paid_on_it - amount
+    return Balance(invoiced, paid, invoiced - paid, max(overdue - credit, Decimal(0)))

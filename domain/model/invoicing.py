@@ -99,14 +99,18 @@ class Invoicing:
                         exemption=exemption)
         event = self._emit(ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, due=due,
                            installment=installment, change_id=change_id, concept=concept, **fields)
+        self._say_if_beyond(contract)
+        return event
+
+    def _say_if_beyond(self, contract: Contract) -> None:
+        """Billing a contract beyond its total is allowed (a change may be missing), but said, as hours are."""
         invoiced = sum((i.billed_base.amount for i in self.invoices.values() if i.contract_id == contract.id),
                        Decimal(0))
-        if invoiced > contract.total.amount:  # allowed (a contract can be billed beyond), but said, as hours are
+        if invoiced > contract.total.amount:
             self.warnings.append(
-                f"invoices of {contract.id} now total {invoiced} {base.currency}, beyond its total of"
+                f"invoices of {contract.id} now total {invoiced} {contract.total.currency}, beyond its total of"
                 f" {contract.total} (price and approved changes): is an approved change missing?"
             )
-        return event
 
     def _line_description(self, contract: Contract, installment: int | None, change_id: str | None,
                           concept: str, profile: TaxProfile | None) -> str:
@@ -203,8 +207,12 @@ class Invoicing:
         if payable < 0:
             raise Refused(f"the correction would leave {invoice.number} at {payable} {invoice.amount.currency}:"
                           " an invoice cannot become negative overall")
-        return self._emit(ev.InvoiceCorrected, on, actor, invoice_number=corrective_number,
-                          corrects=invoice.number, reason=reason, void=void, **fields)
+        event = self._emit(ev.InvoiceCorrected, on, actor, invoice_number=corrective_number,
+                           corrects=invoice.number, reason=reason, void=void, **fields)
+        raised = any(line.quantity * line.unit_price.amount > 0 for line in fields["lines"])
+        if raised and invoice.contract_id in self.contracts:
+            self._say_if_beyond(self.contracts[invoice.contract_id])
+        return event
 
     def record_payment(self, number: str, amount: Money, *, on: date, actor: str = "") -> ev.PaymentReceived:
         invoice = self.invoice(number)

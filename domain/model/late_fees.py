@@ -161,6 +161,17 @@ def published_fee(terms: dict[str, Any], outstanding: Decimal, currency: str, du
                       reference_rate=published_reference_rate(terms))
 
 
+def check_fee_currency(fee: LateFee, currency: str, what: str) -> None:
+    """A fixed fee is claimed only in its own currency (`late_claim`): terms whose fee is in one
+    currency and whose prices are in another would print a fee no reminder ever claims."""
+    from domain.model.errors import Refused
+    from domain.model.values import as_recorded
+
+    if fee.kind == "fixed" and fee.fixed is not None and fee.fixed.currency != currency and not as_recorded():
+        raise Refused(f"the late fee is in {fee.fixed.currency} and {what} in {currency}: a fixed fee is"
+                      f" claimed in its own currency only; give the fee in {currency}")
+
+
 def governing_terms(pinned_by_contract: int | None, latest: int | None) -> int | None:
     """The terms version an invoice is governed by, fixed when it is issued: the one its contract
     pinned, else the latest published then (never terms published after it)."""

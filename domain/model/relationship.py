@@ -26,7 +26,7 @@ from domain.model.contracts import Contract, Signature, check_hours, check_sched
 from domain.model.errors import BadInput, Refused, UnknownReference, known
 from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
-from domain.model.late_fees import governing_terms
+from domain.model.late_fees import check_fee_currency, governing_terms
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
@@ -215,6 +215,9 @@ class Relationship(Invoicing, ChainedAggregate):
         return self._emit(ev.ClientDetailsChanged, on, actor, client=client)
 
     def publish_terms(self, terms: Terms, on: date, actor: str = "") -> ev.TermsPublished:
+        for price, what in ((terms.rate, "the rate"), (terms.out_of_scope_rate, "the out-of-scope rate")):
+            if price is not None:
+                check_fee_currency(terms.late_fee, price.currency, what)
         version = max(self.terms, default=0) + 1
         return self._emit(ev.TermsPublished, on, actor, terms_version=version, terms=terms)
 
@@ -235,9 +238,11 @@ class Relationship(Invoicing, ChainedAggregate):
         if hours_budget is not None:
             _check_hours(hours_budget, "the hours budget", positive=True)
         check_schedule(price, installments)
+        latest = self.latest_terms
+        if latest:
+            check_fee_currency(latest[1].late_fee, price.currency, "the contract's price")
         current = self.current_contract
         supersedes = current.id if current and current.state not in ("in_force", "completed") else None
-        latest = self.latest_terms
         return self._emit(
             ev.ContractDrafted, on, actor,
             contract_id=f"K{len(self.contracts) + 1}", title=title, scope=scope, price=price,

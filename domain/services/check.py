@@ -27,6 +27,8 @@ class Outstanding(Protocol):
 
     def as_it_stood(self, day: date) -> AbstractContextManager[Outstanding]: ...
 
+    def latest_on(self) -> date | None: ...
+
 
 def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
     """Record PaymentLate once per overdue invoice not yet marked, then list what needs action.
@@ -47,7 +49,21 @@ def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
         models.catch_up()
     with models.as_it_stood(today) as record:
         return {"today": today.isoformat(), "marked_late": marked, "actions": record.actions(today),
-                "warnings": _rate_table_warnings(record, today)}
+                "warnings": _rate_table_warnings(record, today) + _later_warnings(models, today)}
+
+
+def _later_warnings(models: Outstanding, today: date) -> list[dict[str, Any]]:
+    """A warning when the store holds events dated after `today` (ADR-26): today's list leaves them
+    out, while a command that records counts them (a payment dated later is still received)."""
+    latest = models.latest_on()
+    if latest is None or latest <= today:
+        return []
+    return [{
+        "kind": "dated_after_today", "latest": latest.isoformat(),
+        "detail": f"the store holds events dated after {today.isoformat()}, up to {latest.isoformat()}:"
+                  f" this list leaves them out, the commands that record count them; if this machine's"
+                  " date is behind, correct its clock",
+    }]
 
 
 def _rate_table_warnings(record: Outstanding, today: date) -> list[dict[str, Any]]:

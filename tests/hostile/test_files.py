@@ -469,3 +469,24 @@ def test_evidence_changed_while_kept_is_refused(acme, tmp_path, monkeypatch):
     outcome = run(acme, "note", "acme", "x", "--evidence", str(email))
     assert_refused(outcome, 2, "changed while it was being kept")
     assert snapshot(acme) == before
+
+
+def test_a_copy_left_half_written_by_a_killed_command_is_swept_later(acme, tmp_path):
+    """A SIGKILL during an evidence copy leaves `.tratos-…` behind (up to the file's size): the next
+    command that keeps evidence removes it once it is an hour old; a younger one may be a copy under way."""
+    import time
+
+    first = tmp_path / "first.txt"
+    first.write_text("the brief")
+    ok(acme, "note", "acme", "brief", "--evidence", str(first))
+    folder = next(p for p in (acme / "evidence").iterdir() if p.is_dir())
+    stale, fresh = folder / ".tratos-k1ll3d", folder / ".tratos-4ctive"
+    for partial in (stale, fresh):
+        partial.write_bytes(b"\0" * 4096)
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    second = tmp_path / "second.txt"
+    second.write_text("the sign-off")
+    ok(acme, "note", "acme", "signed off", "--evidence", str(second))
+    assert not stale.exists() and fresh.exists()
+    assert ok(acme, "audit", "verify").code == 0

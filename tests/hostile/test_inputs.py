@@ -107,6 +107,11 @@ def test_todays_check_never_counts_what_is_dated_after_today(acme: Path) -> None
     checked = json.loads(run(acme, "--json", "check").stdout)
     late = [a for a in checked["actions"] if a["kind"] == "late_payment"]
     assert [(a["ref"], a["amount"]["amount"]) for a in late] == [("F-2026-001", "4000.00")]
+    # and it says why `remind` and `payment record` see it paid: they count the whole record
+    outcome = run(acme, "check")
+    assert outcome.stderr_lines == [
+        f"warning: the store holds events dated after {TODAY}, up to 2099-01-01: this list leaves them out,"
+        " the commands that record count them; if this machine's date is behind, correct its clock"], outcome.stderr
 
 
 # --------------------------------------------------------------- 9: what the environment says

@@ -24,6 +24,7 @@ from cli_support import (
     IN_FORCE,
     copied,
     given,
+    refused,
     ok,
     run,
     snapshot,
@@ -323,3 +324,50 @@ def test_the_book_of_issued_invoices_adds_up(taxed: Path, tmp_path: Path) -> Non
 
     sheet = load_workbook(workbook).active
     assert sheet.max_row == 2 + 3  # two heading rows, one row per invoice and rate
+
+
+# ------------------------------------------------------------------ the sixth adversarial run
+
+
+def test_a_fixed_late_fee_is_in_the_currency_of_the_prices(taxed: Path) -> None:
+    """A fee in USD on terms in EUR would be printed by the terms and claimed by no reminder."""
+    refused(taxed, ("terms", "publish", "acme", "--rate", "60/h", "--late-fee", "40USD"), 1,
+            "the late fee is in USD and the rate in EUR: a fixed fee is claimed in its own currency only")
+    ok(taxed, "terms", "publish", "nord", "--rate", "60/h", "--late-fee", "40EUR")
+    refused(taxed, ("contract", "draft", "nord", "--title", "Icons", "--scope", "Icons", "--price", "900USD",
+                    "--start", "2026-03-31", "--end", "2026-04-30"), 1,
+            "the late fee is in EUR and the contract's price in USD")
+
+
+def _overdue(home: Path) -> tuple[str, str, str]:
+    """acme's overdue as `status` and as the client list say it, and its outstanding."""
+    balance = json.loads(ok(home, "--json", "status", "acme").stdout)["balance"]
+    listed = next(c for c in json.loads(ok(home, "--json", "client", "list").stdout) if c["handle"] == "acme")
+    assert listed["outstanding"] == balance["outstanding"]
+    return balance["overdue"]["amount"], listed["overdue"]["amount"], balance["outstanding"]["amount"]
+
+
+def test_what_was_paid_above_an_invoice_is_set_off_against_the_arrears(taxed: Path) -> None:
+    # F-2026-001 paid 4240.00, then lowered by 500.00 (-530.00 payable): 530.00 paid above it.
+    # F-2026-002 (installment 2, 4240.00 payable) is due 2026-03-17, overdue on 2026-03-31.
+    ok(taxed, "payment", "record", "acme", "F-2026-001", "4240EUR", "--on", "2026-02-01")
+    ok(taxed, "invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15")
+    assert _overdue(taxed) == ("4240.00", "4240.00", "4240.00")
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Fewer pages", "--amount", "-500EUR")
+    assert _overdue(taxed) == ("3710.00", "3710.00", "3710.00")     # 4240.00 late - 530.00 paid above
+    ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "Not delivered", "--void")
+    assert _overdue(taxed) == ("0.00", "0.00", "0.00")              # 4240.00 late - 4240.00: never negative
+    ok(taxed, "invoice", "correct", "acme", "F-2026-002", "--reason", "Discount", "--amount", "-2000EUR")
+    assert _overdue(taxed) == ("0.00", "0.00", "-2120.00")          # we owe acme 2120.00 back
+
+
+def test_a_correction_that_bills_beyond_the_contract_says_so(taxed: Path) -> None:
+    outcome = ok(taxed, "invoice", "correct", "acme", "F-2026-001", "--reason", "More", "--amount", "99999999EUR")
+    assert outcome.stderr_lines == [
+        "warning: invoices of K1 now total 100003999.00 EUR, beyond its total of 8000.00 EUR (price and approved"
+        " changes): is an approved change missing?"], outcome.stderr
+
+
+def test_a_correction_by_amount_takes_no_vat_option(taxed: Path) -> None:
+    refused(taxed, ("invoice", "correct", "acme", "F-2026-001", "--reason", "x", "--amount", "-1EUR", "--vat", "10%"),
+            2, "--vat goes with a --line: --amount corrects at the invoice's first VAT rate")
