@@ -49,12 +49,15 @@ def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
         models.catch_up()
     with models.as_it_stood(today) as record:
         return {"today": today.isoformat(), "marked_late": marked, "actions": record.actions(today),
-                "warnings": _rate_table_warnings(record, today) + _later_warnings(models, today)}
+                "warnings": _rate_table_warnings(record, today) + _later_warnings(models)}
 
 
-def _later_warnings(models: Outstanding, today: date) -> list[dict[str, Any]]:
-    """A warning when the store holds events dated after `today` (ADR-26): today's list leaves them
-    out, while a command that records counts them (a payment dated later is still received)."""
+def _later_warnings(models: Outstanding) -> list[dict[str, Any]]:
+    """A warning when the store holds events dated after this machine's today (ADR-26): today's list
+    leaves them out, while a command that records counts them (a payment dated later is received)."""
+    from domain.adapters.clock import business_today
+
+    today = business_today()
     latest = models.latest_on()
     if latest is None or latest <= today:
         return []
