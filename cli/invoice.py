@@ -95,9 +95,10 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
         from cli.pdf import printer, report_issued
         from domain.services.documents import issue_document
 
-        issued, _ = issue_document(session.app, printer(session, None, False), handle, "invoice",
-                                   event.invoice_number, on=event.occurred_on)
-        report_issued(session, issued)
+        made = printer(session, None, False)
+        issued, _ = issue_document(session.app, made, handle, "invoice", event.invoice_number,
+                                   on=event.occurred_on)
+        report_issued(session, issued, made)
 
 
 @invoice.command("correct")
