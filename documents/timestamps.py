@@ -144,7 +144,7 @@ async def _request_token(timestamping: Timestamping, data: bytes) -> tuple[bytes
         response = await stamper.async_request_tsa_response(request)
         token = handle_tsp_response(response, nonce)
     except Exception as exc:  # noqa: BLE001 - network, HTTP, ASN.1 and protocol faults are all "no answer"
-        raise unreachable(timestamping.url, exc) from exc
+        raise unreachable(timestamping.url, exc, "try again later") from exc
     report = await _check(token, lambda algorithm: hashlib.new(algorithm, data).digest(), timestamping.roots)
     _refuse_unless_trusted(timestamping, report)
     return response.dump(), report
@@ -173,12 +173,12 @@ def _http_stamper(url: str) -> Any:
     return HTTPTimeStamper(url, timeout=TIMEOUT_SECONDS)
 
 
-def unreachable(url: str, exc: BaseException) -> BadInput:
+def unreachable(url: str, exc: BaseException, advice: str = "try again, or sign with --no-timestamp") -> BadInput:
     """The one line a TSA that did not answer, or answered badly, gives."""
     if isinstance(exc, BadInput):
         return exc
     return BadInput(f"the time-stamping authority at {url} gave no usable answer ({_reason(exc)}):"
-                    " nothing was signed or recorded; try again, or use --no-timestamp")
+                    f" nothing was signed or recorded; {advice}")
 
 
 def _refuse_unless_trusted(timestamping: Timestamping, report: TokenReport) -> None:
