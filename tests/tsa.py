@@ -131,9 +131,11 @@ class TimeStampingAuthority:
         return cls(base, folder, server, thread, config)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+        """Shut the server down (again is fine): its port then refuses connections."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
 
 
 class _Deferred:
