@@ -15,7 +15,6 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from cli_support import evidence_files, ok, run, store_rows
 
 PASS = {"TRATOS_KEY_PASSPHRASE": "our secret"}
