@@ -11,6 +11,8 @@ longer holds. On both backends.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from forger import Forger, seal
@@ -82,3 +84,22 @@ def test_a_note_edited_to_match_the_rewrite_breaks_its_token(anchored, app, stor
     assert outcome.code == 1
     assert "Verdict: OK, every chain holds" in outcome.stdout  # the chains agree with the edited note
     assert outcome.stderr.startswith("error: the anchor note's timestamp does not hold: the token is over other bytes")
+
+
+def test_a_store_with_timestamped_anchors_exports_and_imports_with_the_same_lines(anchored, store, tmp_path):
+    from backends import StoreSpec
+
+    exported, evidence = tmp_path / "store.jsonl", tmp_path / "evidence"
+    assert tratos(store, "export", str(exported), "--with-evidence", str(evidence)).code == 0
+    assert b"AnchorTimestamped" in exported.read_bytes()
+    target = StoreSpec("sqlite", str(tmp_path / "imported"))
+    imported = tratos(target, "import", str(exported), "--with-evidence", str(evidence))
+    assert imported.code == 0, imported.stderr  # every AnchorTimestamped re-decided by its command
+    again = tmp_path / "again.jsonl"
+    assert tratos(target, "export", str(again)).code == 0
+    assert again.read_bytes().splitlines()[1:] == exported.read_bytes().splitlines()[1:]
+    untrusted = tratos(target, "audit", "verify", "--anchor-file", str(anchored))  # no roots set there yet
+    assert untrusted.code == 1 and "its authority is not among the trusted roots" in untrusted.stderr
+    shutil.copy(Path(store.home) / "tsa-roots.pem", Path(target.home) / "tsa-roots.pem")
+    outcome = tratos(target, "audit", "verify", "--anchor-file", str(anchored))
+    assert outcome.code == 0 and "valid, trusted" in outcome.stdout, outcome.stdout + outcome.stderr
