@@ -113,9 +113,13 @@ def _anchor_stamp(session: Session, name: str, note: bytes) -> Any:
         return None
     from documents.timestamps import check_token, trusted_roots
     from domain.adapters.files import read_regular
+    from domain.model.errors import BadInput
 
-    return check_token(read_regular(name + TOKEN_SUFFIX, "the anchor's timestamp token"), note,
-                       trusted_roots(session.home))
+    token = read_regular(name + TOKEN_SUFFIX, "the anchor's timestamp token")
+    try:
+        return check_token(token, note, trusted_roots(session.home))
+    except BadInput as error:  # a damaged token proves nothing: the check fails, it is not a typo
+        raise _refused(f"{name}{TOKEN_SUFFIX} does not hold: {error}") from None
 
 
 @audit.command()

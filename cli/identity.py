@@ -186,7 +186,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
 
 @identity.command("tsa")
 @click.argument("url", metavar="URL|none")
-@click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE.pem",
+@click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE.pem", callback=not_empty,
               help="The root certificate(s) the TSA's certificate must chain to (PEM or DER).")
 @click.option("--lta/--no-lta", default=None,
               help="Sign PAdES B-LTA: embed the validation data and add a document timestamp"

@@ -105,8 +105,8 @@ def read_certificates(data: bytes, source: str) -> list[x509.Certificate]:
     try:
         found = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
                  else [x509.load_der_x509_certificate(data)])
-    except ValueError as exc:
-        raise BadInput(f"{source} holds no readable certificate: {_one_line(exc)}") from None
+    except ValueError:
+        raise BadInput(f"{source} holds no readable certificate (PEM or DER X.509)") from None
     if not found:
         raise BadInput(f"{source} holds no certificate")
     return found
