@@ -185,6 +185,15 @@ class TestTimestampedAnchors:
         assert outcome.code == 1 and "Rogue Test TSA" in outcome.stdout and "NOT trusted" in outcome.stdout
         assert "its authority is not among the trusted roots" in outcome.stderr
 
+    def test_a_damaged_token_fails_the_audit_naming_its_file(self, cli_home, tsa, tmp_path):
+        set_up(cli_home, tsa)
+        note = tmp_path / "heads.txt"
+        ok(cli_home, "audit", "anchor", "--tsa", "-o", str(note))
+        Path(f"{note}.tsr").write_bytes(b"\x30\x03not")
+        outcome = run(cli_home, "audit", "verify", "--anchor-file", str(note))
+        assert outcome.code == 1 and len(outcome.stderr_lines) == 1
+        assert outcome.stderr.startswith(f"error: {note}.tsr does not hold: not an RFC 3161 timestamp token")
+
     def test_without_an_authority_set_the_anchor_is_bad_input(self, cli_home, tmp_path):
         ok(cli_home, "init", "--name", "Ana García", "--email", "ana@example.com")
         ok(cli_home, "client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05")
