@@ -110,6 +110,27 @@ class TestTimestampedDocuments:
             out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
             assert out.count("Signature is Valid.") == 1 and "Invalid" not in out, out
 
+    def test_a_b_lta_contract_countersigned_by_the_client_goes_in_force_and_verifies(self, cli_home, tsa, tmp_path):
+        from datetime import date
+
+        from documents.identity import create_identity, load_identity
+        from documents.signing import sign_pdf
+
+        set_up(cli_home, tsa, "--lta")
+        pdf = tmp_path / "contract.pdf"
+        ok(cli_home, "pdf", "contract", "acme", "-o", str(pdf), "--on", "2026-01-10", env=PASS)
+        ok(cli_home, "contract", "sign", "acme", "--by", "us", "--method", "pades", "--on", "2026-01-11")
+        p12 = create_identity(tmp_path / "client-key", name="Bob Client", email="bob@acme.test",
+                              passphrase="bob", not_before=date(2026, 1, 1))
+        returned = tmp_path / "returned.pdf"
+        returned.write_bytes(sign_pdf(pdf.read_bytes(), load_identity(p12, "bob"), field_name="Client",
+                                      reason="Accepted", location="Madrid"))
+        ok(cli_home, "contract", "sign", "acme", "--by", "client", "--method", "pades", "--file", str(returned),
+           "--on", "2026-01-12")
+        verified = ok(cli_home, "verify", str(returned))
+        assert "Issued by this store: yes" in verified.stdout and "Document timestamp 1 (B-LTA)" in verified.stdout
+        assert "Timestamp: none (PAdES B-B" in verified.stdout  # the client's own signature has none
+
     def test_a_timestamp_from_an_untrusted_authority_is_reported_so(self, cli_home, tsa, tmp_path):
         set_up(cli_home, tsa)
         (cli_home / "tsa-roots.pem").unlink()  # signed with the TSA, then its root is no longer trusted
