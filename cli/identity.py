@@ -56,7 +56,10 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     if tsa_url is not None:
         identity[URL_SETTING] = check_url(tsa_url)
     elif path.exists():  # --force keeps the TSA set before, as it keeps the signing key
-        kept = session.identity
+        try:
+            kept = session.identity
+        except Refused:  # a damaged identity.json is what --force mends: nothing of it is kept
+            kept = {}
         identity.update({key: kept[key] for key in (URL_SETTING, LTA_SETTING) if key in kept})
     create_signing_key(session, identity, force=force)
     _write_json(path, identity)

@@ -77,6 +77,8 @@ class TestIdentityTsa:
     def test_init_takes_the_authority_too(self, cli_home, tsa):
         ok(cli_home, "init", "--name", "Ana García", "--email", "ana@example.com", "--tsa-url", tsa.url, env=PASS)
         assert json.loads((cli_home / "identity.json").read_text())["tsa_url"] == tsa.url
+        ok(cli_home, "init", "--force", "--name", "Ana G.", "--email", "ana@example.com", env=PASS)
+        assert json.loads((cli_home / "identity.json").read_text())["tsa_url"] == tsa.url  # kept, like the key
 
 
 class TestTimestampedDocuments:
