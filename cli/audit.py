@@ -37,7 +37,8 @@ def audit() -> None:
 @click.option("--anchor", "anchor_text", metavar="TEXT",
               help="An anchor note (what `tratos audit anchor` printed) to check the store against.")
 @click.option("--anchor-file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="The same, from a file (an email with the note quoted is fine; - reads stdin).")
+              help="The same, from a file (an email with the note quoted is fine; - reads stdin);"
+                   " its timestamp token FILE.tsr, if there is one, is checked too.")
 @json_flag
 @pass_session
 def verify(session: Session, handle: str | None, anchor_text: str | None, anchor_file: Any) -> None:
@@ -48,7 +49,10 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
     checked: the chain head every issued document recorded, the read models'
     positions and heads (a version they saw that the log lost means it was
     truncated), every evidence file's SHA-256, and an anchor note if given.
-    Exit 0 when everything holds, 1 otherwise.
+    A note with a timestamp token beside it (NOTE.tsr, from `audit anchor --tsa`)
+    must hold: the token over the note's exact bytes, signed by an authority whose
+    certificate chains to the roots set with `tratos identity tsa --trust`; its
+    trusted time is printed. Exit 0 when everything holds, 1 otherwise.
 
     \b
     Example:
@@ -58,35 +62,76 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
     from domain.adapters.audit import parse_anchors
 
     anchors: list[Anchor] = []
+    stamp = None
     if anchor_text is not None:  # an empty --anchor is bad input, not no anchor
         anchors += parse_anchors(anchor_text, "the anchor note")
     if anchor_file is not None:
-        anchors += parse_anchors(_anchor_note(anchor_file), f"the anchor note {anchor_file}")
+        note = _anchor_note(anchor_file)
+        anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
+        stamp = _anchor_stamp(session, anchor_file, note)
     report = run_audit(session, handle, anchors)
     if session.as_json:
         from cli.output import print_json
 
-        print_json(report.as_dict())
+        print_json({**report.as_dict(), **({"anchor_timestamp": stamp.as_dict()} if stamp else {})})
     else:
         _print_report(report)
+        if stamp is not None:
+            click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
+                       f" by {stamp.authority}, {stamp.verdict}")
     if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1)
         raise _refused(f"the store does not verify: {_what_broke(report)}")
+    if stamp is not None and not stamp.ok:
+        raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 
 
-def _anchor_note(name: str) -> str:
-    """The anchor note's text: stdin for `-`, else a regular file (a named pipe would hang the audit)."""
+def _anchor_note(name: str) -> bytes:
+    """The anchor note's bytes: stdin for `-`, else a regular file (a named pipe would hang the audit)."""
     if name == "-":
-        return click.get_text_stream("stdin").read()
-    from domain.adapters.files import read_regular_text
+        return click.get_binary_stream("stdin").read()
+    from domain.adapters.files import read_regular
 
-    return read_regular_text(name, "the anchor file")
+    return read_regular(name, "the anchor file")
+
+
+def _utf8(note: bytes, name: str) -> str:
+    try:
+        return note.decode("utf-8")
+    except UnicodeDecodeError:
+        from domain.model.errors import BadInput
+
+        raise BadInput(f"cannot read the anchor file {name}: it is not UTF-8 text") from None
+
+
+def _anchor_stamp(session: Session, name: str, note: bytes) -> Any:
+    """The check of NOTE.tsr over the note's exact bytes, if the note has one beside it."""
+    import os
+
+    from documents.timestamps import TOKEN_SUFFIX
+
+    if name == "-" or not os.path.lexists(name + TOKEN_SUFFIX):
+        return None
+    from documents.timestamps import check_token, trusted_roots
+    from domain.adapters.files import read_regular
+    from domain.model.errors import BadInput
+
+    token = read_regular(name + TOKEN_SUFFIX, "the anchor's timestamp token")
+    try:
+        return check_token(token, note, trusted_roots(session.home))
+    except BadInput as error:  # a damaged token proves nothing: the check fails, it is not a typo
+        raise _refused(f"{name}{TOKEN_SUFFIX} does not hold: {error}") from None
 
 
 @audit.command()
 @click.argument("handle", metavar="[CLIENT]", required=False)
+@click.option("--tsa", "timestamp", is_flag=True,
+              help="Have the time-stamping authority (`tratos identity tsa`) stamp the note: its RFC 3161"
+                   " token is written beside it (NOTE.tsr) and recorded in each client's stream.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="NOTE",
+              help="Write the note to this file (with --tsa, default: anchors/heads-TIME.txt in the store's folder).")
 @json_flag
 @pass_session
-def anchor(session: Session, handle: str | None) -> None:
+def anchor(session: Session, handle: str | None, timestamp: bool, output: str | None) -> None:
     """Print the current chain heads as a short note to email to the client or keep elsewhere.
 
     Anyone holding the note can later show that the store still contains
@@ -94,12 +139,22 @@ def anchor(session: Session, handle: str | None) -> None:
     noted event was removed or rewritten. The store is verified first; a
     store that does not verify gets no note (exit 1).
 
+    With --tsa, a time-stamping authority signs the SHA-256 of the note's exact
+    bytes (RFC 3161): the token, saved as NOTE.tsr, proves the note existed at
+    the authority's time, so a later rewrite of the store is provable from the
+    two files alone, without anyone's inbox. Each client the note names records
+    AnchorTimestamped. A TSA that gives no usable token changes nothing (exit 2).
+    Run it from cron to make every later rewrite provable (see the README).
+
     \b
     Example:
         tratos audit anchor acme > acme-heads.txt
+        tratos audit anchor --tsa -o ~/anchors/heads-2026-03-31.txt
     """
     from domain.adapters.audit import anchor_lines
 
+    timestamping = _timestamping(session) if timestamp else None
+    target = _anchor_target(session, output, timestamp)
     report = run_audit(session, handle, [])
     if not report.ok:
         broken = [s.label for s in report.streams if not s.ok] or ["the store"]
@@ -112,16 +167,107 @@ def anchor(session: Session, handle: str | None) -> None:
     name = session.identity.get("name")
     record = f"{name}'s tratos record" if name else "this tratos record"
     header = f"# Chain heads of {record}, {when}. Check: tratos audit verify --anchor-file NOTE"
+    text = "\n".join([header, *lines])
+    stamped = None
+    if timestamping is not None:
+        stamped = _stamp_anchor(session, report, text.encode("utf-8") + b"\n", target, timestamping)
+    elif target is not None:
+        from domain.adapters.files import write_atomically
+
+        write_atomically(target, text.encode("utf-8") + b"\n")
     if session.as_json:
         from cli.output import print_json
 
         print_json({"noted_at": when, "heads": [
             {"label": s.label, "stream": str(s.stream), "version": s.head_version, "digest": s.head_digest}
-            for s in report.streams if s.head_version > 0], "text": "\n".join([header, *lines])})
+            for s in report.streams if s.head_version > 0], "text": text,
+            "file": str(target) if target else None, **(stamped or {})})
         return
-    click.echo(header)
-    for line in lines:
-        click.echo(line)
+    if target is None:
+        click.echo(text)
+        return
+    click.echo(f"Wrote the anchor note ({len(lines)} chain head{'s' if len(lines) != 1 else ''}) to {target}")
+    if stamped:
+        click.echo(f"Timestamped {stamped['timestamp']['time']} by {stamped['timestamp']['authority']}:"
+                   f" token in {stamped['token_file']}")
+        click.echo(f"Recorded: anchor timestamped in {', '.join(stamped['recorded']) or 'no client stream'}")
+
+
+def _timestamping(session: Session) -> Any:
+    from documents.timestamps import load_timestamping
+    from domain.model.errors import BadInput
+
+    found = load_timestamping(session.home, session.identity)
+    if found is None:
+        raise BadInput("no time-stamping authority is set: `tratos identity tsa URL --trust ROOT.pem` first")
+    return found
+
+
+def _anchor_target(session: Session, output: str | None, timestamp: bool) -> Any:
+    """Where the note goes: -o, or with --tsa a new file in the store's `anchors` folder."""
+    from pathlib import Path
+
+    from domain.adapters.files import output_path
+
+    if output is not None:
+        target = output_path(output, home=session.home)
+    elif timestamp:
+        folder = session.home / "anchors"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = folder / f"heads-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.txt"
+    else:
+        return None
+    if timestamp:
+        from documents.timestamps import TOKEN_SUFFIX
+
+        output_path(str(target) + TOKEN_SUFFIX, home=session.home)
+    return Path(target)
+
+
+def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, timestamping: Any) -> dict[str, Any]:
+    """Ask the TSA for a token over `note`, write both files, keep them as evidence and record
+    AnchorTimestamped in each client stream the note names; nothing is left if any step fails."""
+    import hashlib
+    from pathlib import Path
+
+    from documents.timestamps import TOKEN_SUFFIX, request_token
+    from domain.adapters.audit import SERIES_PREFIX
+    from domain.adapters.evidence import EvidenceFolder
+    from domain.adapters.files import write_atomically
+    from domain.model.values import Evidence
+
+    answer, token = request_token(timestamping, note)  # BadInput: nothing written or recorded
+    token_path = Path(str(target) + TOKEN_SUFFIX)
+    cited = [Evidence(sha256=hashlib.sha256(note).hexdigest(), name=target.name, size=len(note),
+                      media_type="text/plain"),
+             Evidence(sha256=hashlib.sha256(answer).hexdigest(), name=token_path.name, size=len(answer),
+                      media_type="application/timestamp-reply")]
+    written: list[Path] = []
+    recorded: list[str] = []
+    folder = EvidenceFolder.of(session.home)
+    kept: list[Path] = []
+    try:
+        written.append(write_atomically(target, note))
+        written.append(write_atomically(token_path, answer))
+        kept = [path for path in map(folder.keep, (note, answer)) if path is not None]
+        day = session.today()
+        for stream in report.streams:
+            if stream.head_version < 1 or stream.label.startswith((SERIES_PREFIX, "stream:")):
+                continue  # an invoice series is stamped by the note; it records no events of ours
+            session.app.timestamp_anchor(
+                stream.label, chain_version=stream.head_version, chain_digest=stream.head_digest,
+                note_sha256=cited[0].sha256, token_sha256=cited[1].sha256, timestamped_at=token.time,
+                authority=token.authority, tsa_url=timestamping.url, on=day, evidence=cited)
+            recorded.append(stream.label)
+    except BaseException:
+        if not recorded:  # once a stream recorded it, the files are the evidence it cites: they stay
+            for path in written:
+                path.unlink(missing_ok=True)
+            for path in kept:
+                folder.take_back(path)
+        raise
+    return {"token_file": str(token_path), "recorded": recorded,
+            "timestamp": {"authority": token.authority, "time": token.time.isoformat(), "tsa_url": timestamping.url}}
 
 
 @audit.command()

@@ -27,10 +27,13 @@ KEY_FILE = "identity.p12"
               help="Currency of amounts typed without one (ISO 4217).")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="es", show_default=True,
               help="Language of documents.")
+@click.option("--tsa-url", default=None, callback=not_empty, metavar="URL",
+              help="A time-stamping authority (RFC 3161): every signature then carries its token"
+                   " (see `tratos identity tsa` for the roots to trust).")
 @click.option("--force", is_flag=True, help="Replace an existing identity (an existing signing key is kept).")
 @pass_session
 def init(session: Session, name: str, email: str, tax_id: str, address: str, currency: str,
-         lang: str, force: bool) -> None:
+         lang: str, tsa_url: str | None, force: bool) -> None:
     """Set up your identity, once (--force replaces it).
 
     \b
@@ -48,6 +51,16 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     if "@" not in party.email or any(c.isspace() for c in party.email):
         raise BadInput(f"not an email address: {email!r}")
     identity = {**party.model_dump(), "currency": check_currency(currency), "lang": lang}
+    from documents.timestamps import LTA_SETTING, URL_SETTING, check_url
+
+    if tsa_url is not None:
+        identity[URL_SETTING] = check_url(tsa_url)
+    elif path.exists():  # --force keeps the TSA set before, as it keeps the signing key
+        try:
+            kept = session.identity
+        except Refused:  # a damaged identity.json is what --force mends: nothing of it is kept
+            kept = {}
+        identity.update({key: kept[key] for key in (URL_SETTING, LTA_SETTING) if key in kept})
     create_signing_key(session, identity, force=force)
     _write_json(path, identity)
     session.__dict__.pop("identity", None)
@@ -171,6 +184,87 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         withheld = f", withholding {profile.withholding.normalize()}%" if profile.withholding else ""
         click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
                    f" VAT {profile.vat_rate.normalize()}%{withheld}, series {profile.series}/{profile.corrective_series}")
+
+
+@identity.command("tsa")
+@click.argument("url", metavar="URL|none")
+@click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE.pem", callback=not_empty,
+              help="The root certificate(s) the TSA's certificate must chain to (PEM or DER).")
+@click.option("--lta/--no-lta", default=None,
+              help="Sign PAdES B-LTA: embed the validation data and add a document timestamp"
+                   " (default: B-T, the signature's own timestamp).")
+@pass_session
+def tsa(session: Session, url: str, trust: str | None, lta: bool | None) -> None:
+    """Set the time-stamping authority (RFC 3161) whose trusted time every signature carries.
+
+    With a TSA set, every PDF tratos signs is PAdES B-T: the signature carries the
+    TSA's token, which proves it existed at the TSA's time (eIDAS art. 41), and
+    `tratos audit anchor --tsa` stamps the chain heads. The TSA is asked once now;
+    if it does not answer, or signs with a certificate that does not chain to the
+    roots given with --trust, nothing changes (exit 2). `none` stops timestamping.
+
+    \b
+    Example:
+        tratos identity tsa https://freetsa.org/tsr --trust freetsa-cacert.pem
+        tratos identity tsa http://tsa.example.com --lta
+    """
+    from documents.timestamps import (
+        LTA_SETTING,
+        ROOTS_FILE,
+        URL_SETTING,
+        Timestamping,
+        check_url,
+        read_certificates,
+        request_token,
+        trusted_roots,
+    )
+    from domain.adapters.files import read_regular
+    from domain.model.errors import BadInput, Refused
+
+    if not session.identity:
+        raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
+    changed = dict(session.identity)
+    if url.strip().lower() == "none":
+        if trust is not None or lta:
+            raise BadInput("`tratos identity tsa none` takes no --trust or --lta: it stops timestamping")
+        changed.pop(URL_SETTING, None)
+        changed.pop(LTA_SETTING, None)
+        _write_json(session.home / IDENTITY_FILE, changed)
+        _report_tsa(session, None, [], False, None)
+        return
+    roots = (read_certificates(read_regular(trust, "the trusted roots file"), trust) if trust is not None
+             else trusted_roots(session.home))
+    long_term = lta if lta is not None else changed.get(LTA_SETTING) == "yes"
+    if long_term and not roots:
+        raise BadInput("--lta embeds the data that validates the TSA's certificate: give its root with --trust")
+    timestamping = Timestamping(check_url(url), tuple(roots), long_term)
+    _, answer = request_token(timestamping, b"tratos identity tsa")  # the TSA answers, and as trusted
+    if trust is not None:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        from domain.adapters.files import write_atomically
+
+        write_atomically(session.home / ROOTS_FILE, b"".join(c.public_bytes(Encoding.PEM) for c in roots))
+    changed.update({URL_SETTING: timestamping.url, LTA_SETTING: "yes" if long_term else "no"})
+    _write_json(session.home / IDENTITY_FILE, changed)
+    _report_tsa(session, timestamping.url, roots, long_term, answer)
+
+
+def _report_tsa(session: Session, url: str | None, roots: list[Any], lta: bool, answer: Any) -> None:
+    from documents.identity import name_text
+
+    if session.as_json:
+        print_json({"tsa_url": url, "lta": lta, "trusted_roots": [name_text(c.subject) for c in roots],
+                    "answered": answer.as_dict() if answer else None})
+        return
+    if url is None:
+        click.echo("No time-stamping authority: signatures are PAdES B-B again (no trusted time)")
+        return
+    level = "B-LTA" if lta else "B-T"
+    trusted = (f"trusted through {', '.join(name_text(c.subject) for c in roots)}" if roots
+               else "NOT trusted: give its root with --trust so verify can trust its tokens")
+    click.echo(f"Time-stamping authority set: {url} ({answer.authority}, {trusted})."
+               f" It answered {answer.time:%Y-%m-%d %H:%M:%S} UTC. Signatures will be PAdES {level}.")
 
 
 @identity.command("import")

@@ -46,6 +46,8 @@ def invoice() -> None:
               help="The service is exempt from VAT under this article, e.g. \"art. 20.Uno.9º LIVA\".")
 @click.option("--pdf", "print_pdf", is_flag=True,
               help="Also print the signed invoice PDF (Factur-X inside), as `tratos pdf invoice` does.")
+@click.option("--no-timestamp", "no_timestamp", is_flag=True,
+              help="With --pdf: sign without the time-stamping authority's token (PAdES B-B).")
 @contract_option
 @on_option
 @pass_session
@@ -53,7 +55,7 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
           change_id: str | None, due: str | None, concept: str | None, line_texts: tuple[str, ...],
           quantities: tuple[str, ...], unit_prices: tuple[str, ...], vats: tuple[str, ...],
           hours_range: str | None, summed: bool, withholding: str | None, exemption: str | None,
-          print_pdf: bool, contract_id: str | None, on: str | None) -> None:
+          print_pdf: bool, no_timestamp: bool, contract_id: str | None, on: str | None) -> None:
     """Issue an invoice with VAT and withholding as the client is taxed; prints its number.
 
     \b
@@ -95,9 +97,10 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
         from cli.pdf import printer, report_issued
         from domain.services.documents import issue_document
 
-        issued, _ = issue_document(session.app, printer(session, None, False), handle, "invoice",
-                                   event.invoice_number, on=event.occurred_on)
-        report_issued(session, issued)
+        made = printer(session, None, False, no_timestamp)
+        issued, _ = issue_document(session.app, made, handle, "invoice", event.invoice_number,
+                                   on=event.occurred_on)
+        report_issued(session, issued, made)
 
 
 @invoice.command("correct")

@@ -31,7 +31,10 @@ CLIENT_FIELD = "Client"
 
 
 def document_options(function: Any) -> Any:
-    """--lang, -o and --unsigned, shared by `pdf` and `remind`."""
+    """--lang, -o, --unsigned and --no-timestamp, shared by `pdf` and `remind`."""
+    function = click.option("--no-timestamp", "no_timestamp", is_flag=True,
+                            help="Sign without the time-stamping authority's token (PAdES B-B:"
+                                 " no trusted time), e.g. when it cannot be reached.")(function)
     function = click.option("--unsigned", is_flag=True,
                             help="Write the PDF without signing it (a draft; `verify` will not accept it).")(function)
     function = click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
@@ -61,7 +64,7 @@ def _writable_output(ctx: click.Context, _param: click.Parameter, value: str | N
 @on_option
 @pass_session
 def pdf(session: Session, kind: str, handle: str, ref: str | None, lang: str | None,
-        output: str | None, unsigned: bool, on: str | None) -> None:
+        output: str | None, unsigned: bool, no_timestamp: bool, on: str | None) -> None:
     """Print a signed PDF of a client relationship and record that it was issued.
 
     KIND is terms, contract, change, incident, reminder, closing, dossier or
@@ -69,7 +72,9 @@ def pdf(session: Session, kind: str, handle: str, ref: str | None, lang: str | N
     one), a change (C1), a mistake (M1), an invoice (F-2026-001, R-2026-001 for
     a corrective one; for a reminder, the late invoice), a terms version (v2;
     default the latest). An invoice carries its Factur-X XML (EN 16931) inside. The PDF is signed with your key
-    (PAdES) and its SHA-256 and the chain head it shows are recorded.
+    (PAdES) and its SHA-256 and the chain head it shows are recorded. With a
+    time-stamping authority set (`tratos identity tsa`), the signature carries its
+    token (B-T, or B-LTA); if the TSA gives none, nothing is written or recorded.
 
     \b
     Example:
@@ -81,16 +86,19 @@ def pdf(session: Session, kind: str, handle: str, ref: str | None, lang: str | N
     from domain.services.documents import issue_document
 
     day = business_date(session, on)
-    issued, _ = issue_document(session.app, printer(session, lang, unsigned), handle, kind, ref, on=day,
+    made = printer(session, lang, unsigned, no_timestamp)
+    issued, _ = issue_document(session.app, made, handle, kind, ref, on=day,
                                output=Path(output) if output else None)
-    report_issued(session, issued)
+    report_issued(session, issued, made)
 
 
 class PdfPrinter:
     """The `Printer` the document services are given: WeasyPrint renders, pyHanko signs (documents/)."""
 
-    def __init__(self, session: Session, *, lang: str, sign: bool) -> None:
-        self.session, self.lang, self.sign = session, lang, sign
+    def __init__(self, session: Session, *, lang: str, sign: bool, timestamp: bool = True) -> None:
+        self.session, self.lang, self.sign, self.timestamp = session, lang, sign, timestamp
+        self.stamp: Any = None  # the token the last signature got: (authority, time)
+        self.declined = False  # a TSA is set but --no-timestamp said not to ask it
 
     def __call__(self, handle: str, kind: str, ref: str | None, *, on: date) -> Printed:
         from documents.context import Signer, build_document, read_stream
@@ -107,7 +115,12 @@ class PdfPrinter:
                                   evidence_home=session.home, signer=signer)
         content = render_document(document)
         if signing is not None:
-            content = sign_document(content, document, signing, session.identity)
+            timestamping = self.timestamping()
+            content = sign_document(content, document, signing, session.identity, timestamping)
+            if timestamping is not None:
+                from documents.timestamps import signature_stamp
+
+                self.stamp = signature_stamp(content)
         elif self.sign:
             click.echo(f"warning: no signing key in {session.home / KEY_FILE}: the PDF is not signed"
                        " (set one up with `tratos init` or `tratos identity import`)", err=True)
@@ -115,9 +128,20 @@ class PdfPrinter:
                        document.head.version, document.head.digest, signing is not None)
 
 
-def printer(session: Session, lang: str | None, unsigned: bool) -> PdfPrinter:
-    """The printer for --lang and --unsigned, shared by `pdf` and `remind`."""
-    return PdfPrinter(session, lang=lang or session.lang, sign=not unsigned)
+    def timestamping(self) -> Any:
+        """The TSA the signature asks (`tratos identity tsa`), unless --no-timestamp."""
+        from documents.timestamps import load_timestamping
+
+        found = load_timestamping(self.session.home, self.session.identity)
+        if found is not None and not self.timestamp:
+            self.declined = True
+            return None
+        return found
+
+
+def printer(session: Session, lang: str | None, unsigned: bool, no_timestamp: bool = False) -> PdfPrinter:
+    """The printer for --lang, --unsigned and --no-timestamp, shared by `pdf` and `remind`."""
+    return PdfPrinter(session, lang=lang or session.lang, sign=not unsigned, timestamp=not no_timestamp)
 
 
 def render_document(document: Document) -> bytes:
@@ -127,8 +151,10 @@ def render_document(document: Document) -> bytes:
     return render_pdf(document)
 
 
-def sign_document(content: bytes, document: Document, signing: Identity, identity: dict[str, Any]) -> bytes:
-    """Add the freelancer's PAdES signature; contracts and change orders get an empty `Client` field."""
+def sign_document(content: bytes, document: Document, signing: Identity, identity: dict[str, Any],
+                  timestamping: Any = None) -> bytes:
+    """Add the freelancer's PAdES signature (B-T/B-LTA with `timestamping`); contracts and change
+    orders get an empty `Client` field."""
     from documents.i18n import Formatter
     from documents.signing import sign_pdf
 
@@ -137,7 +163,8 @@ def sign_document(content: bytes, document: Document, signing: Identity, identit
     reason = fmt.labels["sign.reason"].format(kind=label, id=document.document_id, name=identity.get("name", ""))
     return sign_pdf(content, signing, field_name=FREELANCER_FIELD, reason=reason,
                     location=identity.get("address", ""),
-                    open_fields=(CLIENT_FIELD,) if document.kind in COUNTERSIGNED else ())
+                    open_fields=(CLIENT_FIELD,) if document.kind in COUNTERSIGNED else (),
+                    timestamping=timestamping)
 
 
 def load_signing_identity(session: Session) -> Identity | None:
@@ -153,16 +180,31 @@ def load_signing_identity(session: Session) -> Identity | None:
     return load_identity(path, key_passphrase("Passphrase of your signing key"))
 
 
-def report_issued(session: Session, issued: Issued) -> None:
+def report_issued(session: Session, issued: Issued, made: PdfPrinter | None = None) -> None:
     from cli.output import print_json
 
     if session.as_json:
-        print_json(issued.as_dict())
+        print_json({**issued.as_dict(), **({"timestamp": stamp_dict(made)} if made else {})})
         return
-    state = "signed" if issued.signed else "NOT signed"
+    state = ("signed" if issued.signed else "NOT signed") + (stamp_words(made) if made and issued.signed else "")
     click.echo(f"Wrote {issued.kind} {issued.document_id} ({issued.lang}, {state}) to {issued.path}")
     click.echo(f"Recorded: document issued, SHA-256 {issued.sha256}, chain head"
                f" v{issued.chain_version} {issued.chain_digest[:16]} ({issued.handle})")
+
+
+def stamp_words(made: PdfPrinter) -> str:
+    """', timestamped 2026-03-01 10:00:05 UTC by …' / ', NOT timestamped (--no-timestamp)' / ''."""
+    if made.stamp is not None:
+        authority, moment = made.stamp
+        return f", timestamped {moment:%Y-%m-%d %H:%M:%S} UTC by {authority}"
+    return ", NOT timestamped (--no-timestamp)" if made.declined else ""
+
+
+def stamp_dict(made: PdfPrinter) -> dict[str, Any] | None:
+    if made.stamp is None:
+        return None
+    authority, moment = made.stamp
+    return {"authority": authority, "time": moment.isoformat()}
 
 
 # ------------------------------------------------------------------ verify
@@ -176,7 +218,10 @@ def verify(session: Session, file: str) -> None:
 
     Exit 0 when every signature is intact and known to the store, the first
     signed revision is a document this store recorded as issued, and the chain
-    head it prints is still on the client's hash chain; 1 otherwise.
+    head it prints is still on the client's hash chain; 1 otherwise. Each
+    signature's timestamp (PAdES B-T) and a B-LTA file's document timestamps are
+    shown with their authority and time, and whether they hold and are trusted
+    (through the roots set with `tratos identity tsa --trust`).
 
     \b
     Example:
@@ -186,7 +231,10 @@ def verify(session: Session, file: str) -> None:
     from domain.adapters.files import read_regular
 
     content = read_regular(file, "PDF")  # a regular file of at most FILE_LIMIT bytes (ADR-30)
-    report = verify_document(session.app, content, trusted=_trusted_certificates(session))
+    from documents.timestamps import trusted_roots
+
+    report = verify_document(session.app, content, trusted=_trusted_certificates(session),
+                             tsa_roots=trusted_roots(session.home))
     if session.as_json:
         from cli.output import print_json
 

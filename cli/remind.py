@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.pdf import document_options, printer
+from cli.pdf import document_options, printer, stamp_dict, stamp_words
 from cli.session import Session
 
 
@@ -18,7 +18,7 @@ from cli.session import Session
 @on_option
 @pass_session
 def remind(session: Session, handle: str, invoice: str, lang: str | None, output: str | None,
-           unsigned: bool, on: str | None) -> None:
+           unsigned: bool, no_timestamp: bool, on: str | None) -> None:
     """Send a courteous payment reminder for an overdue invoice: record it and write the PDF.
 
     The late fee is computed from the terms the invoice's contract pinned
@@ -32,7 +32,8 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
     from domain.services.reminders import send_reminder
 
     day = business_date(session, on)
-    done = send_reminder(session.app, printer(session, lang, unsigned), handle, invoice, on=day,
+    made = printer(session, lang, unsigned, no_timestamp)
+    done = send_reminder(session.app, made, handle, invoice, on=day,
                          output=Path(output) if output else None)
     event, issued, fee = done.reminder, done.issued, done.late_fee
     reference = done.claim.reference if done.claim else None
@@ -47,11 +48,12 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
             "recorded": "ReminderSent", "handle": handle, "id": event.invoice_number,
             "days_late": event.days_late, "late_fee": event.late_fee,
             "stream_version": event.originator_version, "document": issued.as_dict(),
+            "timestamp": stamp_dict(made),
         })
         return
     fee_text = f", late fee {fee.amount} {fee.currency}" if fee else ""
     click.echo(f"Recorded: reminder for {event.invoice_number}, {event.days_late} days late{fee_text},"
                f" on {day} ({handle})")
-    signed = "signed" if issued.signed else "NOT signed"
+    signed = ("signed" + stamp_words(made)) if issued.signed else "NOT signed"
     click.echo(f"Wrote the reminder ({issued.lang}, {signed}) to {issued.path}; document issued,"
                f" SHA-256 {issued.sha256}")

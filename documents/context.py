@@ -340,6 +340,8 @@ def _dossier(snapshot: StreamSnapshot, ref: str | None, on: date, home: Path | N
                      for e in snapshot.events],
         "evidence": evidence_index(snapshot, home),
         "attachment": attachment,
+        "anchors": relationship.anchors,
+        "stamps": signature_stamps(contracts, home),
     }
 
 
@@ -361,6 +363,30 @@ def evidence_index(snapshot: StreamSnapshot, home: Path | None) -> list[Evidence
             entries.append(EvidenceEntry(event.originator_version, event.occurred_on, about, evidence,
                                          _kept(home, evidence.sha256)))
     return entries
+
+
+def signature_stamps(contracts: list[Any], home: Path | None) -> dict[tuple[str, str], Any]:
+    """The TSA's token on each PAdES signature of a signed agreement, checked against the trusted
+    TSA roots, read from the signed PDF kept as evidence: {(contract, party): TokenReport or None}.
+    A signature whose PDF is not kept is left out (the dossier then says nothing of its time)."""
+    if home is None:
+        return {}
+    from documents.signing import verify_pdf
+    from documents.timestamps import trusted_roots
+
+    folder, roots, found = EvidenceFolder.of(home), None, {}
+    reports: dict[str, list[Any]] = {}
+    for contract in contracts:
+        for party, signature in contract.signatures.items():
+            sha = signature.document_sha256
+            if signature.method != "pades" or not sha or folder.state(sha) != "ok":
+                continue
+            if sha not in reports:
+                roots = trusted_roots(home) if roots is None else roots
+                reports[sha] = verify_pdf(folder.path(sha).read_bytes(), (), roots)
+            mine = [r for r in reports[sha] if r.signer_fingerprint == signature.certificate_fingerprint]
+            found[(contract.id, party)] = mine[-1].timestamp if mine else None
+    return found
 
 
 def stream_attachment(snapshot: StreamSnapshot) -> EmbeddedFile:

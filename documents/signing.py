@@ -1,7 +1,9 @@
 """PAdES signatures on the PDFs tratos issues, and their verification (pyHanko).
 
-- `sign_pdf` adds one PAdES baseline B-B signature (invisible field named after
-  the party: `Freelancer`, `Client`) as an incremental update.
+- `sign_pdf` adds one PAdES baseline signature (invisible field named after
+  the party: `Freelancer`, `Client`) as an incremental update: B-B, or B-T with
+  a time-stamping authority's token on it, or B-LTA (validation data embedded and
+  a document timestamp added) when `Timestamping` says so (documents/timestamps.py).
 - `verify_pdf` reports every signature in a file: signer, time, intact, valid,
   trusted by the certificates given, what it covers, which revision, and
   whether its certificate was valid when it signed (a signature made with an
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from documents.identity import Identity
+    from documents.timestamps import Timestamping, TokenReport
 
 T = TypeVar("T")
 
@@ -74,6 +77,7 @@ class SignatureReport:
     bottom_line: bool
     problem: str | None = None
     certificate_valid: bool = True
+    timestamp: TokenReport | None = None  # the TSA's token on the signature (PAdES B-T), checked
 
     @property
     def sound(self) -> bool:
@@ -108,6 +112,7 @@ class SignatureReport:
             "certificate_valid": self.certificate_valid,
             "ok": self.ok,
             "problem": self.problem,
+            "timestamp": self.timestamp.as_dict() if self.timestamp else None,
         }
 
 
@@ -149,6 +154,7 @@ def sign_pdf(
     location: str,
     signing_time: datetime | None = None,
     open_fields: Sequence[str] = (),
+    timestamping: Timestamping | None = None,
 ) -> bytes:
     """Sign `pdf_bytes` (PAdES B-B) in a new invisible field `field_name`; return the new file.
 
@@ -157,6 +163,10 @@ def sign_pdf(
     the same revision, so the other party's reader offers them for signing.
     `signing_time` (default now) is the time the signature claims (`/M`); B-B
     has no trusted time. A certificate not valid at that time is refused.
+    With `timestamping`, the signature carries the TSA's token over it (B-T; the
+    token states the TSA's time, whatever `signing_time` claims), and with
+    `timestamping.lta` also the validation data and a document timestamp (B-LTA).
+    A TSA that gives no usable token is BadInput, and nothing is signed.
     """
     return _run(
         async_sign_pdf(
@@ -167,6 +177,7 @@ def sign_pdf(
             location=location,
             signing_time=signing_time,
             open_fields=open_fields,
+            timestamping=timestamping,
         )
     )
 
@@ -180,6 +191,7 @@ async def async_sign_pdf(
     location: str,
     signing_time: datetime | None = None,
     open_fields: Sequence[str] = (),
+    timestamping: Timestamping | None = None,
 ) -> bytes:
     """The coroutine behind `sign_pdf`, for callers inside an event loop."""
     from pyhanko.keys.internal import (
@@ -213,6 +225,7 @@ async def async_sign_pdf(
         reason=reason,
         location=location,
         subfilter=fields.SigSeedSubFilter.PADES,
+        **_long_term(identity, timestamping),
     )
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
@@ -221,14 +234,48 @@ async def async_sign_pdf(
             if name != field_name and name not in existing:
                 fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=name))
         pdf_signer = _timed_pdf_signer(
-            moment, meta, signer, new_field_spec=fields.SigFieldSpec(sig_field_name=field_name)
+            moment, meta, signer, new_field_spec=fields.SigFieldSpec(sig_field_name=field_name),
+            timestamper=timestamping.stamper() if timestamping else None,
         )
         out = await pdf_signer.async_sign_pdf(writer)
+    except BadInput:  # the TSA gave no usable token (documents/timestamps.py says which)
+        raise
     except SigningError as exc:
+        if timestamping is not None and _from_tsa(exc):
+            from documents.timestamps import unreachable
+
+            raise unreachable(timestamping.url, exc) from exc
         raise Refused(f"cannot sign in field {field_name!r}: {_one_line(exc)}") from exc
     except (PdfError, *PARSER_FAULTS) as exc:
         raise BadInput(f"not a PDF that can be signed: {_one_line(exc)}") from exc
     return out.getvalue()
+
+
+def _long_term(identity: Identity, timestamping: Timestamping | None) -> dict[str, Any]:
+    """B-LTA's part of the signature metadata: embed what validates our certificate and the
+    TSA's (from the store's own certificates and the trusted TSA roots, never fetched), and
+    add a document timestamp."""
+    if timestamping is None or not timestamping.lta:
+        return {}
+    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
+    from pyhanko_certvalidator import ValidationContext
+
+    roots = [identity.certificate, *identity.chain, *timestamping.roots]
+    context = ValidationContext(trust_roots=[translate_pyca_cryptography_cert_to_asn1(c) for c in roots],
+                                allow_fetching=False)
+    return {"embed_validation_info": True, "use_pades_lta": True, "validation_context": context}
+
+
+def _from_tsa(exc: BaseException) -> bool:
+    """Whether a signing failure came from asking the TSA (pyHanko may wrap it)."""
+    from pyhanko.sign.timestamps import TimestampRequestError
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (TimestampRequestError, OSError, BadInput)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _timed_pdf_signer(system_time: datetime, *args: Any, **kwargs: Any) -> Any:
@@ -248,14 +295,74 @@ def _timed_pdf_signer(system_time: datetime, *args: Any, **kwargs: Any) -> Any:
 
 
 def verify_pdf(
-    pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = ()
+    pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = (),
+    tsa_roots: Iterable[x509.Certificate] = (),
 ) -> list[SignatureReport]:
-    """Every signature in the file, oldest first; an unsigned PDF gives `[]`."""
-    return _run(async_verify_pdf(pdf_bytes, trusted_certs))
+    """Every signature in the file, oldest first; an unsigned PDF gives `[]`.
+
+    A signature's timestamp token is checked against `tsa_roots` (the roots set with
+    `tratos identity tsa --trust`), apart from the signers' `trusted_certs`.
+    """
+    return _run(async_verify_pdf(pdf_bytes, trusted_certs, tsa_roots))
+
+
+def verify_document_timestamps(pdf_bytes: bytes, tsa_roots: Iterable[x509.Certificate] = ()) -> list[TokenReport]:
+    """The document timestamps of a B-LTA file (oldest first), each checked against `tsa_roots`."""
+    return _run(async_verify_document_timestamps(pdf_bytes, tsa_roots))
+
+
+async def async_verify_document_timestamps(
+    pdf_bytes: bytes, tsa_roots: Iterable[x509.Certificate] = ()
+) -> list[TokenReport]:
+    """The coroutine behind `verify_document_timestamps`."""
+    from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import async_validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
+    from documents.timestamps import TokenReport
+
+    _quiet_pyhanko()
+    roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in tsa_roots]
+    try:
+        stamps = PdfFileReader(io.BytesIO(pdf_bytes)).embedded_timestamp_signatures
+    except (PdfError, *PARSER_FAULTS) as exc:
+        raise BadInput(f"not a readable PDF: {_one_line(exc)}") from exc
+    reports = []
+    for stamp in stamps:
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        try:
+            status = await async_validate_pdf_timestamp(stamp, context)
+        except (PdfError, *PARSER_FAULTS) as exc:
+            reports.append(TokenReport("unknown authority", None, False, False, False, _one_line(exc)))
+            continue
+        reports.append(_token_report(status))
+    return reports
+
+
+def _token_report(status: Any) -> TokenReport:
+    """A pyHanko TimestampSignatureStatus as tratos reports a token."""
+    from cryptography import x509 as pyca
+
+    from documents.identity import name_text
+    from documents.timestamps import TokenReport
+
+    authority = name_text(pyca.load_der_x509_certificate(status.signing_cert.dump()).subject)
+    problem = None
+    if not status.intact:
+        problem = "the token is over other bytes than the signature"
+    elif not status.valid:
+        problem = "the authority's signature on the token does not check"
+    elif not status.trusted:
+        problem = "its authority is not among the trusted roots"
+    return TokenReport(authority, status.timestamp, bool(status.intact), bool(status.valid),
+                       bool(status.trusted), problem)
 
 
 async def async_verify_pdf(
-    pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = ()
+    pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = (),
+    tsa_roots: Iterable[x509.Certificate] = (),
 ) -> list[SignatureReport]:
     """The coroutine behind `verify_pdf`."""
     from pyhanko.keys.internal import translate_pyca_cryptography_cert_to_asn1
@@ -265,6 +372,7 @@ async def async_verify_pdf(
 
     _quiet_pyhanko()
     roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in trusted_certs]
+    stamp_roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in tsa_roots]
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes))
         embedded = reader.embedded_regular_signatures
@@ -274,11 +382,12 @@ async def async_verify_pdf(
     for sig in embedded:
         # one context per signature: validation contexts cache what they saw
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
-        reports.append(await _report(sig, context))
+        stamp_context = ValidationContext(trust_roots=stamp_roots, allow_fetching=False)
+        reports.append(await _report(sig, context, stamp_context))
     return reports
 
 
-async def _report(sig: Any, context: Any) -> SignatureReport:
+async def _report(sig: Any, context: Any, stamp_context: Any = None) -> SignatureReport:
     from cryptography import x509
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.diff_analysis import DiffResult
@@ -298,6 +407,7 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
         status = await async_validate_pdf_signature(
             sig,
             signer_validation_context=context,
+            ts_validation_context=stamp_context,
             # a signing certificate asserts nonRepudiation or digitalSignature
             key_usage_settings=KeyUsageConstraints(
                 key_usage={"non_repudiation", "digital_signature"}
@@ -345,6 +455,7 @@ async def _report(sig: Any, context: Any) -> SignatureReport:
         bottom_line=bool(status.bottom_line),
         problem=problem,
         certificate_valid=out_of_period is None,
+        timestamp=_token_report(status.timestamp_validity) if status.timestamp_validity else None,
     )
 
 

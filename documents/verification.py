@@ -45,6 +45,7 @@ class VerificationReport:
     chain_ok: bool = False
     chain_detail: str = ""
     problems: list[str] = field(default_factory=list)
+    document_timestamps: list[dict[str, Any]] = field(default_factory=list)  # B-LTA's, oldest first
 
     @property
     def ok(self) -> bool:
@@ -57,6 +58,7 @@ class VerificationReport:
             "signatures": self.signatures, "issued_by_store": self.issued is not None,
             "issued": self.issued, "first_revision_sha256": self.issued_sha256,
             "chain_ok": self.chain_ok, "chain_detail": self.chain_detail, "problems": self.problems,
+            "document_timestamps": self.document_timestamps,
         }
 
     def lines(self) -> list[str]:
@@ -70,8 +72,11 @@ class VerificationReport:
             out.append(f"Signature {n} ({sig['field_name']}): {sig['signer_subject']}, signed"
                        f" {sig['signing_time'] or 'at an unknown time'}; {flags}; covers"
                        f" {sig['coverage'].replace('_', ' ')}")
+            out.append(f"  Timestamp: {_stamp_line(sig['timestamp'])}")
         if not self.signatures:
             out.append("Signatures: none")
+        for n, stamp in enumerate(self.document_timestamps, 1):
+            out.append(f"Document timestamp {n} (B-LTA): {_stamp_line(stamp)}")
         if self.issued:
             out.append(f"Issued by this store: yes, on {self.issued['on']} (SHA-256 {self.issued_sha256[:16]}…)")
         else:
@@ -84,9 +89,27 @@ class VerificationReport:
         return [visible(line) for line in out]  # a PDF's fields are its maker's text, not checked
 
 
-def verify_document(app: Tratos, data: bytes, trusted: list[Any] = ()) -> VerificationReport:
-    """Check `data` against the store of `app`; the report says what holds and what does not."""
-    from documents.signing import verify_pdf
+def _stamp_line(stamp: dict[str, Any] | None) -> str:
+    """'2026-03-01T10:00:05+00:00 by CN=…, valid, trusted', or 'none (PAdES B-B: no trusted time)'."""
+    if stamp is None:
+        return "none (PAdES B-B: no trusted time)"
+    if not (stamp["intact"] and stamp["valid"]):
+        verdict = f"INVALID: {stamp['problem']}"
+    else:
+        verdict = "valid, trusted" if stamp["trusted"] else "valid, NOT trusted (its authority is not among the trusted roots)"
+    return f"{stamp['time'] or 'unknown time'} by {stamp['authority']}, {verdict}"
+
+
+def verify_document(app: Tratos, data: bytes, trusted: list[Any] = (),
+                    tsa_roots: list[Any] = ()) -> VerificationReport:
+    """Check `data` against the store of `app`; the report says what holds and what does not.
+
+    Timestamps (on each signature, and B-LTA's document timestamps) are reported and
+    checked against `tsa_roots`: one that does not hold fails the verification, one
+    from an authority not trusted is reported so without failing it (it proves as
+    much as that authority's word).
+    """
+    from documents.signing import verify_document_timestamps, verify_pdf
 
     report = VerificationReport()
     signed_revisions = _signed_revision_ends(data)
@@ -111,8 +134,16 @@ def verify_document(app: Tratos, data: bytes, trusted: list[Any] = ()) -> Verifi
         report.problems.append(f"the store cannot show client {report.handle!r}: {error}")
         return report
     relationship = snapshot.relationship
-    matches = [d for d in relationship.documents if d.sha256 == report.issued_sha256]
+    # B-LTA: the document as issued ends after its validation data and document timestamp,
+    # with the revisions that follow our signature and come before the next signature
+    issued_ends = {signed_revisions[0]} if signed_revisions else set()
+    if signed_revisions and _timestamp_ends(data):
+        later = signed_revisions[1] - 1 if len(signed_revisions) > 1 else len(data)
+        issued_ends |= {end for end in _revision_ends(data) if signed_revisions[0] < end <= later}
+    candidates = {hashlib.sha256(data[:end]).hexdigest(): end for end in issued_ends} or {report.issued_sha256: 0}
+    matches = [d for d in relationship.documents if d.sha256 in candidates]
     if matches:
+        report.issued_sha256 = matches[0].sha256
         issued = matches[0]
         report.issued = {"kind": issued.kind, "id": issued.document_id, "on": issued.on.isoformat(),
                          "chain_version": issued.chain_version, "chain_digest": issued.chain_digest}
@@ -122,7 +153,11 @@ def verify_document(app: Tratos, data: bytes, trusted: list[Any] = ()) -> Verifi
         report.problems.append("its first signed revision is not a document this store issued")
 
     _check_chain(report, snapshot)
-    _check_signatures(report, verify_pdf(data, trusted), relationship, bool(matches))
+    _check_signatures(report, verify_pdf(data, trusted, tsa_roots), relationship, bool(matches))
+    for n, stamp in enumerate(verify_document_timestamps(data, tsa_roots), 1):
+        report.document_timestamps.append(stamp.as_dict())
+        if not (stamp.intact and stamp.valid):
+            report.problems.append(f"document timestamp {n} does not hold: {stamp.problem}")
     return report
 
 
@@ -157,6 +192,8 @@ def _check_signatures(report: VerificationReport, signatures: list[Any], relatio
         report.signatures.append(entry)
         if not signature.sound:
             report.problems.append(f"signature {n} does not hold: {signature.problem or 'not sound'}")
+        elif signature.timestamp is not None and not (signature.timestamp.intact and signature.timestamp.valid):
+            report.problems.append(f"the timestamp of signature {n} does not hold: {signature.timestamp.problem}")
         elif not entry["known"]:
             report.problems.append(f"signature {n} was made with a certificate this store does not know")
 
@@ -177,6 +214,24 @@ def _signed_revision_ends(data: bytes) -> list[int]:
         return ends
     except (PdfError, *PARSER_FAULTS) as error:
         raise BadInput(f"not a readable PDF: {_one_line(error)}") from error
+
+
+def _timestamp_ends(data: bytes) -> list[int]:
+    """Where each document timestamp's revision ends (B-LTA)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    ends = []
+    for stamp in PdfFileReader(io.BytesIO(data)).embedded_timestamp_signatures:
+        start1, length1, start2, length2 = (int(x) for x in stamp.byte_range)
+        ends.append(start2 + length2)
+    return ends
+
+
+def _revision_ends(data: bytes) -> list[int]:
+    """Where each revision of the file ends: after each `%%EOF` and its end of line."""
+    import re
+
+    return [match.end() for match in re.finditer(rb"%%EOF(\r\n|\r|\n)?", data)]
 
 
 def _tratos_metadata(data: bytes) -> dict[str, str]:

@@ -11,7 +11,7 @@ by the reader: the freelancer's name may change after the event.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any, NamedTuple
@@ -34,6 +34,7 @@ SENTENCES = (
     N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"),
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
     N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
+    N_("event.AnchorTimestamped"),
 )
 
 # ---------------------------------------------------------------- what an event says (projection)
@@ -83,6 +84,8 @@ _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "DocumentIssued": lambda e: {"kind": e.kind, "document": e.document_id, "sha": e.sha256[:16],
                                  "version": e.chain_version},
     "RelationshipEnded": lambda e: {"reason": e.reason},
+    "AnchorTimestamped": lambda e: {"version": e.chain_version, "sha": e.chain_digest[:16],
+                                    "authority": e.authority, "time": e.timestamped_at.isoformat()},
 }
 
 
@@ -190,6 +193,9 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
                   "sha": v["sha"], "version": v["version"]}
     elif kind == "RelationshipEnded":
         words["reason"] = v["reason"]
+    elif kind == "AnchorTimestamped":
+        words |= {"version": v["version"], "sha": v["sha"], "authority": v["authority"],
+                  "time": fmt.moment(datetime.fromisoformat(v["time"]))}
     return fmt.t(f"event.{kind}", **words)
 
 

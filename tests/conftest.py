@@ -32,11 +32,35 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from backends import BACKENDS, START_POSTGRES, StoreSpec, server_url, with_schema
 
 from domain.services.application import Tratos
+
+# ------------------------------------------------------------------ time-stamping authority
+
+
+@pytest.fixture(scope="session")
+def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real RFC 3161 time-stamping authority on 127.0.0.1 (certomancer, tests/tsa.py), for the run."""
+    from tsa import TimeStampingAuthority
+
+    authority = TimeStampingAuthority.start(tmp_path_factory.mktemp("tsa"))
+    yield authority
+    authority.stop()
+
+
+@pytest.fixture
+def own_tsa(tmp_path: Path) -> Iterator[Any]:
+    """A TSA of this test's own, which the test may stop (`own_tsa.stop()`) to take it down."""
+    from tsa import TimeStampingAuthority
+
+    authority = TimeStampingAuthority.start(tmp_path / "own-tsa")
+    yield authority
+    authority.stop()
+
 
 # ------------------------------------------------------------------ server
 

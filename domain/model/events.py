@@ -297,6 +297,22 @@ class DocumentIssued(RelationshipEvent):
     lang: str = ""
 
 
+class AnchorTimestamped(RelationshipEvent):
+    """A time-stamping authority's RFC 3161 token over an anchor note that names this stream's
+    head (`tratos audit anchor --tsa`): from `timestamped_at` on, the stream held version
+    `chain_version` with digest `chain_digest`, whatever the store says later. The note and its
+    token (`.tsr`) are kept as evidence (`note_sha256`, `token_sha256`)."""
+
+    chain_version: int
+    chain_digest: str
+    note_sha256: str
+    token_sha256: str
+    timestamped_at: datetime
+    authority: str
+    tsa_url: str
+    evidence: list[Evidence] = []
+
+
 class RelationshipEnded(RelationshipEvent):
     reason: str
     ended_by: Side

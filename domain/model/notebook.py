@@ -11,10 +11,12 @@ A rule over notes that needs more of the history belongs in `Relationship`, with
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from domain.model import events as ev
+from domain.model.anchors import anchor_timestamp
+from domain.model.calendar import check_day
 from domain.model.chain import ChainedAggregate
 from domain.model.errors import Refused
 from domain.model.values import Evidence, check_text
@@ -41,6 +43,17 @@ class Notebook(ChainedAggregate):
         check_opened(self.handle, self.opened_on, on)
         return self._record(ev.NoteRecorded, occurred_on=on, actor=actor, text=check_text(text, "note", multiline=True),
                             evidence=list(evidence))
+
+    def timestamp_anchor(self, *, chain_version: int, chain_digest: str, note_sha256: str, token_sha256: str,
+                         timestamped_at: datetime, authority: str, tsa_url: str, on: date,
+                         evidence: list[Evidence] = (), actor: str = "") -> ev.AnchorTimestamped:
+        """A TSA's token over an anchor note: like a note, it needs only the opening and the head."""
+        check_day(on, "the business date")
+        check_opened(self.handle, self.opened_on, on)
+        fields = anchor_timestamp(self.version, chain_version=chain_version, chain_digest=chain_digest,
+                                  note_sha256=note_sha256, token_sha256=token_sha256,
+                                  timestamped_at=timestamped_at, authority=authority, tsa_url=tsa_url)
+        return self._record(ev.AnchorTimestamped, occurred_on=on, actor=actor, **fields, evidence=list(evidence))
 
     def when(self, event: Any) -> None:
         """A note changes nothing a next note needs but the chain's head, which `apply` moves."""

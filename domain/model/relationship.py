@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatchmethod
 from uuid import UUID
 
 from domain.model import events as ev
+from domain.model.anchors import anchor_timestamp
 from domain.model.balance import Balance, balance
 from domain.model.billing import check_client_tax_id
 from domain.model.calendar import check_day, not_before
@@ -44,7 +45,7 @@ from domain.model.values import (
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
-                     ev.DocumentIssued)
+                     ev.DocumentIssued, ev.AnchorTimestamped)
 
 
 @dataclass
@@ -84,6 +85,19 @@ class IssuedDocument:
     chain_digest: str
 
 
+@dataclass
+class TimestampedAnchor:
+    """A TSA's token over an anchor note naming this stream's head (what the dossier lists)."""
+
+    on: date
+    chain_version: int
+    chain_digest: str
+    timestamped_at: datetime
+    authority: str
+    note_sha256: str
+    token_sha256: str
+
+
 class Relationship(Invoicing, ChainedAggregate):
     """Everything that happened with one client, as decided by its rules."""
 
@@ -101,6 +115,7 @@ class Relationship(Invoicing, ChainedAggregate):
         self.hours: list[LoggedHours] = []
         self.notes: list[Note] = []
         self.documents: list[IssuedDocument] = []
+        self.anchors: list[TimestampedAnchor] = []
         self.ending: Ending | None = None
         self.warnings: list[str] = []
 
@@ -456,6 +471,14 @@ class Relationship(Invoicing, ChainedAggregate):
         return self._emit(ev.DocumentIssued, on, actor, kind=kind, document_id=document_id, sha256=sha256,
                           chain_version=chain_version, chain_digest=chain_digest, lang=lang)
 
+    def timestamp_anchor(self, *, chain_version: int, chain_digest: str, note_sha256: str, token_sha256: str,
+                         timestamped_at: datetime, authority: str, tsa_url: str, on: date,
+                         evidence: list[Evidence] = (), actor: str = "") -> ev.AnchorTimestamped:
+        fields = anchor_timestamp(self.version, chain_version=chain_version, chain_digest=chain_digest,
+                                  note_sha256=note_sha256, token_sha256=token_sha256,
+                                  timestamped_at=timestamped_at, authority=authority, tsa_url=tsa_url)
+        return self._emit(ev.AnchorTimestamped, on, actor, **fields, evidence=list(evidence))
+
     def _existed_since(self, kind: str, document_id: str) -> tuple[str, date] | None:
         """What a document is about and since when it exists, when its id names a contract, change,
         mistake or invoice of this relationship (a document cannot be dated before its subject)."""
@@ -637,6 +660,11 @@ class Relationship(Invoicing, ChainedAggregate):
     def _(self, e: ev.DocumentIssued) -> None:
         self.documents.append(IssuedDocument(e.occurred_on, e.kind, e.document_id, e.sha256,
                                              e.chain_version, e.chain_digest))
+
+    @when.register
+    def _(self, e: ev.AnchorTimestamped) -> None:
+        self.anchors.append(TimestampedAnchor(e.occurred_on, e.chain_version, e.chain_digest, e.timestamped_at,
+                                              e.authority, e.note_sha256, e.token_sha256))
 
     @when.register
     def _(self, e: ev.RelationshipEnded) -> None:

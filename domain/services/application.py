@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -411,6 +411,15 @@ class Tratos(Application):
         return self._update(handle, lambda r: _one(r.issue_document(
             kind, sha256=sha256, chain_version=chain_version, chain_digest=chain_digest, on=on,
             document_id=document_id, lang=lang, actor=self.actor)))
+
+    def timestamp_anchor(self, handle: str, *, chain_version: int, chain_digest: str, note_sha256: str,
+                         token_sha256: str, timestamped_at: datetime, authority: str, tsa_url: str,
+                         on: date, evidence: list[Evidence] = ()) -> Recorded:
+        """Record a TSA's token over an anchor note naming `handle`'s head (like a note: opening and head)."""
+        return self._update(handle, lambda n: _one(n.timestamp_anchor(
+            chain_version=chain_version, chain_digest=chain_digest, note_sha256=note_sha256,
+            token_sha256=token_sha256, timestamped_at=timestamped_at, authority=authority, tsa_url=tsa_url,
+            on=on, evidence=evidence, actor=self.actor)), load=self.notebook)
 
     def end_relationship(self, handle: str, *, reason: str, ended_by: str, on: date,
                          confidentiality: str = "") -> Recorded:

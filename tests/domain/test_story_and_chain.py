@@ -4,7 +4,7 @@ state, and the hash chain over the stored form catches any edit."""
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from domain_builders import (
@@ -68,6 +68,9 @@ def whole_story() -> tuple[Relationship, InvoiceSeries, InvoiceSeries]:
     number = corrective.assign("R", r.handle, date(2026, 3, 31), "", corrective=True)
     r.correct_invoice(number, second, on=date(2026, 3, 31), reason="The reminder fee is waived",
                       profile=UNTAXED_PROFILE, amount=eur("-0.01"))
+    r.timestamp_anchor(chain_version=r.version, chain_digest=r.head_digest, note_sha256="e" * 64,
+                       token_sha256="f" * 64, timestamped_at=datetime(2026, 4, 1, 9, 0, tzinfo=UTC),
+                       authority="CN=Test TSA", tsa_url="http://127.0.0.1/tsa", on=date(2026, 3, 31))
     return r, series, corrective
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from domain.model.money import Money
@@ -79,6 +79,12 @@ def whole_story(app: Tratos) -> list[Recorded]:
         app.end_relationship(h, reason="Project delivered", ended_by="us", on=date(2026, 3, 31)),
         app.correct_invoice(h, "F-2026-002", reason="A cent too much", amount=eur("-0.01"), on=date(2026, 3, 31)),
     ]
+    head = app.notebook(h)  # a TSA's token over an anchor note naming the head (issue 23)
+    done.append(app.timestamp_anchor(
+        h, chain_version=head.version, chain_digest=head.head_digest, note_sha256="ab" * 32,
+        token_sha256="ef" * 32, timestamped_at=datetime(2026, 4, 1, 9, 0, 0, 123456, tzinfo=UTC),
+        authority="C=ES, O=Test TSA, CN=Test TSA Time Stamping", tsa_url="http://127.0.0.1/tsa",
+        on=date(2026, 3, 31)))
     return done
 
 
