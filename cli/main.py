@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("cli.check", "check", "See where things stand"),
     "remind": ("cli.remind", "remind", "Documents and proof"),
     "pdf": ("cli.pdf", "pdf", "Documents and proof"),
+    "send": ("cli.send", "send", "Documents and proof"),
     "verify": ("cli.pdf", "verify", "Documents and proof"),
     "audit": ("cli.audit", "audit", "Documents and proof"),
     "export": ("cli.transfer", "export", "Keep the store"),

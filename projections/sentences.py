@@ -34,6 +34,7 @@ SENTENCES = (
     N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"),
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
     N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
+    N_("event.DocumentSent"),
 )
 
 # ---------------------------------------------------------------- what an event says (projection)
@@ -82,6 +83,10 @@ _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "NoteRecorded": lambda e: {"text": e.text},
     "DocumentIssued": lambda e: {"kind": e.kind, "document": e.document_id, "sha": e.sha256[:16],
                                  "version": e.chain_version},
+    "DocumentSent": lambda e: {"kind": e.kind, "document": e.document_id, "to": list(e.to), "cc": list(e.cc),
+                               "subject": e.subject, "message_id": e.message_id,
+                               "sent_at": e.sent_at.isoformat(), "reply": e.server_reply,
+                               "sha": e.evidence[0].sha256 if e.evidence else ""},
     "RelationshipEnded": lambda e: {"reason": e.reason},
 }
 
@@ -188,6 +193,9 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
     elif kind == "DocumentIssued":
         words |= {"kind": fmt.labels.get(f"kind.{v['kind']}", v["kind"]), "document": v["document"],
                   "sha": v["sha"], "version": v["version"]}
+    elif kind == "DocumentSent":
+        words |= {"kind": fmt.labels.get(f"kind.{v['kind']}", v["kind"]), "document": v["document"],
+                  "to": ", ".join(v["to"] + v["cc"]), "reply": v["reply"]}
     elif kind == "RelationshipEnded":
         words["reason"] = v["reason"]
     return fmt.t(f"event.{kind}", **words)

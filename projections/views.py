@@ -242,11 +242,26 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
         "other_balances": [{"currency": c, **_balance(invoices, c)} for c in others],
         "installments": installments, "invoices": invoices, "changes": changes, "mistakes": mistakes,
         "open_changes": r["open_changes"], "open_mistakes": r["open_mistakes"],
+        "sent": sent_documents(reader, stream),
         "ended": None if not ended else {
             "on": r["ended_on"], "by": r["ended_by"], "reason": r["end_reason"],
             "outstanding": json.loads(r["end_outstanding"] or "[]"), "confidentiality": r["confidentiality"],
         },
     }
+
+
+def sent_documents(reader: Reader, stream: str) -> list[dict[str, Any]]:
+    """The documents emailed from tratos, oldest first: what, when, to whom, the server's acceptance."""
+    rows = reader.rows("SELECT * FROM {t}timeline WHERE stream = ? AND kind = ? ORDER BY version",
+                       (stream, "DocumentSent"))
+    sent = []
+    for row in rows:
+        said = json.loads(row["said"])
+        sent.append({"on": row["occurred_on"], "kind": said["kind"], "id": said["document"],
+                     "to": said["to"], "cc": said["cc"], "subject": said["subject"],
+                     "message_id": said["message_id"], "sent_at": said["sent_at"],
+                     "server_reply": said["reply"], "eml_sha256": said["sha"]})
+    return sent
 
 
 def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str, Any]:

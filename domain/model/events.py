@@ -297,6 +297,26 @@ class DocumentIssued(RelationshipEvent):
     lang: str = ""
 
 
+class DocumentSent(RelationshipEvent):
+    """A document emailed from tratos (issue 22): to whom, the message's id and date, the SMTP
+    server's reply accepting it, and the exact message as sent (`evidence`: its .eml, whose
+    SHA-256 is that of the bytes the server received). `document_sha256` names the PDF attached,
+    a document this relationship recorded as issued."""
+
+    kind: str
+    document_id: str = ""
+    document_sha256: str
+    lang: str
+    to: list[str]
+    cc: list[str] = []
+    bcc: list[str] = []
+    subject: str
+    message_id: str
+    sent_at: datetime
+    server_reply: str
+    evidence: list[Evidence]
+
+
 class RelationshipEnded(RelationshipEvent):
     reason: str
     ended_by: Side

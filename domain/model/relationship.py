@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatchmethod
 from uuid import UUID
@@ -27,6 +27,12 @@ from domain.model.errors import BadInput, Refused, UnknownReference, known
 from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
 from domain.model.late_fees import governing_terms
+from domain.model.mailing import (
+    check_message_evidence,
+    check_message_id,
+    check_recipients,
+    check_reply,
+)
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
@@ -44,7 +50,7 @@ from domain.model.values import (
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
-                     ev.DocumentIssued)
+                     ev.DocumentIssued, ev.DocumentSent)
 
 
 @dataclass
@@ -82,6 +88,19 @@ class IssuedDocument:
     sha256: str
     chain_version: int
     chain_digest: str
+    lang: str = ""
+
+
+@dataclass
+class SentDocument:
+    """A document emailed from tratos: when, to whom, and the server's acceptance."""
+
+    on: date
+    kind: str
+    document_id: str
+    to: list[str]
+    message_id: str
+    server_reply: str
 
 
 class Relationship(Invoicing, ChainedAggregate):
@@ -101,6 +120,7 @@ class Relationship(Invoicing, ChainedAggregate):
         self.hours: list[LoggedHours] = []
         self.notes: list[Note] = []
         self.documents: list[IssuedDocument] = []
+        self.sent: list[SentDocument] = []
         self.ending: Ending | None = None
         self.warnings: list[str] = []
 
@@ -451,6 +471,32 @@ class Relationship(Invoicing, ChainedAggregate):
         return self._emit(ev.DocumentIssued, on, actor, kind=kind, document_id=document_id, sha256=sha256,
                           chain_version=chain_version, chain_digest=chain_digest, lang=lang)
 
+    def issued(self, kind: str, document_id: str, sha256: str | None = None) -> IssuedDocument | None:
+        """The last document of `kind` about `document_id` recorded as issued (with that SHA-256 if given)."""
+        return next((d for d in reversed(self.documents) if d.kind == kind and d.document_id == document_id
+                     and (sha256 is None or d.sha256 == sha256)), None)
+
+    def send_document(self, kind: str, *, document_id: str, document_sha256: str, lang: str, to: list[str],
+                      cc: list[str] = (), bcc: list[str] = (), subject: str, message_id: str,
+                      sent_at: datetime, server_reply: str, evidence: list[Evidence], on: date,
+                      actor: str = "") -> ev.DocumentSent:
+        """Record a document emailed: it must be one this relationship issued (the same bytes)."""
+        document = self.issued(kind, document_id, document_sha256)
+        if document is None:
+            raise BadInput(f"{self.handle} has no {kind} {document_id} issued with SHA-256 {document_sha256}:"
+                           " a document is issued before it is sent")
+        not_before(on, document.on, f"{kind} {document_id} was issued")
+        if sent_at.tzinfo is None:
+            raise BadInput("the time a message was sent states its time zone")
+        if lang not in DOCUMENT_LANGUAGES:
+            raise BadInput(f"messages are written in {' or '.join(DOCUMENT_LANGUAGES)}, not {lang!r}")
+        to, cc, bcc = check_recipients(list(to), list(cc), list(bcc))
+        return self._emit(
+            ev.DocumentSent, on, actor, kind=kind, document_id=document_id, document_sha256=document_sha256,
+            lang=lang, to=to, cc=cc, bcc=bcc,
+            subject=check_text(subject, "subject", limit=300), message_id=check_message_id(message_id),
+            sent_at=sent_at, server_reply=check_reply(server_reply), evidence=check_message_evidence(evidence))
+
     def _existed_since(self, kind: str, document_id: str) -> tuple[str, date] | None:
         """What a document is about and since when it exists, when its id names a contract, change,
         mistake or invoice of this relationship (a document cannot be dated before its subject)."""
@@ -631,7 +677,12 @@ class Relationship(Invoicing, ChainedAggregate):
     @when.register
     def _(self, e: ev.DocumentIssued) -> None:
         self.documents.append(IssuedDocument(e.occurred_on, e.kind, e.document_id, e.sha256,
-                                             e.chain_version, e.chain_digest))
+                                             e.chain_version, e.chain_digest, e.lang))
+
+    @when.register
+    def _(self, e: ev.DocumentSent) -> None:
+        self.sent.append(SentDocument(e.occurred_on, e.kind, e.document_id, list(e.to), e.message_id,
+                                      e.server_reply))
 
     @when.register
     def _(self, e: ev.RelationshipEnded) -> None:

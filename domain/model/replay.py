@@ -105,6 +105,10 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
     ev.DocumentIssued: lambda r, e: r.issue_document(
         e.kind, sha256=e.sha256, chain_version=e.chain_version, chain_digest=e.chain_digest, on=e.occurred_on,
         document_id=e.document_id, lang=e.lang, actor=e.actor),
+    ev.DocumentSent: lambda r, e: r.send_document(
+        e.kind, document_id=e.document_id, document_sha256=e.document_sha256, lang=e.lang, to=e.to, cc=e.cc,
+        bcc=e.bcc, subject=e.subject, message_id=e.message_id, sent_at=e.sent_at, server_reply=e.server_reply,
+        evidence=e.evidence, on=e.occurred_on, actor=e.actor),
     ev.RelationshipEnded: lambda r, e: r.end(
         reason=e.reason, ended_by=e.ended_by, on=e.occurred_on, confidentiality=e.confidentiality,
         actor=e.actor),

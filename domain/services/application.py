@@ -412,6 +412,17 @@ class Tratos(Application):
             kind, sha256=sha256, chain_version=chain_version, chain_digest=chain_digest, on=on,
             document_id=document_id, lang=lang, actor=self.actor)))
 
+    def send_document(self, handle: str, kind: str, *, on: date, sent: dict[str, Any],
+                      document: dict[str, Any] | None = None) -> Recorded:
+        """Record a document emailed (`DocumentSent`, `sent` its keywords) and, if it was printed
+        for this message, its `DocumentIssued` first (`document` its keywords): one save."""
+        def decide(relationship: Relationship) -> None:
+            if document is not None:
+                relationship.issue_document(kind, on=on, actor=self.actor, **document)
+            relationship.send_document(kind, on=on, actor=self.actor, **sent)
+
+        return self._update(handle, decide)
+
     def end_relationship(self, handle: str, *, reason: str, ended_by: str, on: date,
                          confidentiality: str = "") -> Recorded:
         return self._update(handle, lambda r: _one(r.end(
