@@ -34,7 +34,7 @@ SENTENCES = (
     N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"),
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
     N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
-    N_("event.DocumentSent"),
+    N_("event.DocumentSent"), N_("event.MessageReceived"), N_("event.MessageSent"),
 )
 
 # ---------------------------------------------------------------- what an event says (projection)
@@ -58,6 +58,12 @@ def _terms(e: Any) -> dict[str, Any]:
             "late_fee": {"kind": fee.kind, "fixed": _money(fee.fixed),
                          "percent": None if fee.percent is None else str(fee.percent)},
             "reference_rate": None if e.terms.reference_rate is None else str(e.terms.reference_rate)}
+
+
+def _filed(e: Any) -> dict[str, Any]:
+    return {"from": e.sender, "to": list(e.to), "subject": e.subject, "message_id": e.message_id,
+            "sent_at": e.sent_at.isoformat() if e.sent_at else None, "attachments": len(e.evidence) - 1,
+            "sha": e.evidence[0].sha256}
 
 
 _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
@@ -87,6 +93,8 @@ _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
                                "subject": e.subject, "message_id": e.message_id,
                                "sent_at": e.sent_at.isoformat(), "reply": e.server_reply,
                                "sha": e.evidence[0].sha256 if e.evidence else ""},
+    "MessageReceived": lambda e: _filed(e),
+    "MessageSent": lambda e: _filed(e),
     "RelationshipEnded": lambda e: {"reason": e.reason},
 }
 
@@ -196,6 +204,9 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
     elif kind == "DocumentSent":
         words |= {"kind": fmt.labels.get(f"kind.{v['kind']}", v["kind"]), "document": v["document"],
                   "to": ", ".join(v["to"] + v["cc"]), "reply": v["reply"]}
+    elif kind in ("MessageReceived", "MessageSent"):
+        words |= {"sender": v["from"], "to": ", ".join(v["to"]), "subject": v["subject"],
+                  "attachments": v["attachments"]}
     elif kind == "RelationshipEnded":
         words["reason"] = v["reason"]
     return fmt.t(f"event.{kind}", **words)

@@ -24,6 +24,7 @@ from domain.model.balance import balance, is_overdue
 from domain.model.choices import DEFAULT_RESPONSE_DAYS
 from domain.model.contracts import contract_total, current_end, hours_available, over_budget
 from domain.model.currencies import minor_units
+from domain.model.deadlines import answer_by
 from domain.model.late_fees import days_late, published_fee, uses_rate_table
 from projections.store import Reader
 
@@ -277,6 +278,7 @@ def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str
         "options": [{"id": key, **value} for key, value in sorted(options.items(), key=lambda o: _number(o[0]))],
         "chosen": m["chosen"], "agreed": None if m["agreed"] is None else bool(m["agreed"]),
         "resolved_on": m["resolved_on"], "resolved_after_days": m["days_to_resolve"], "lesson": m["lesson"],
+        "answer_by": answer_by(date.fromisoformat(m["reported_on"]), response_days).isoformat(),
     }
 
 

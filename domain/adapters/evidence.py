@@ -152,6 +152,11 @@ class EvidenceFolder:
                 self._take_back(path)
             raise
 
+    def take_back(self, paths: Iterable[Path]) -> None:
+        """Remove files `keep` added (it returned their paths) for something that was not recorded."""
+        for path in paths:
+            self._take_back(path)
+
     def _take_back(self, path: Path) -> None:
         """Leave the folder as it was: the file, and the folders its keeping created."""
         path.unlink(missing_ok=True)

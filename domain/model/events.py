@@ -317,6 +317,30 @@ class DocumentSent(RelationshipEvent):
     evidence: list[Evidence]
 
 
+class FiledMessage(BaseModel):
+    """What a client email filed as evidence states (issue 22): its Message-ID ("" if it had
+    none: then the .eml's SHA-256 tells it apart), From, To, Cc, the Date it carries (None if it
+    had none that parses), Subject, and `evidence`: the .eml as it was, then each attachment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    message_id: str
+    sender: str
+    to: list[str] = []
+    cc: list[str] = []
+    sent_at: datetime | None = None
+    subject: str = ""
+    evidence: list[Evidence]
+
+
+class MessageReceived(RelationshipEvent, FiledMessage):
+    """An email from the client, filed as evidence."""
+
+
+class MessageSent(RelationshipEvent, FiledMessage):
+    """An email of ours to the client (sent outside tratos), filed as evidence."""
+
+
 class RelationshipEnded(RelationshipEvent):
     reason: str
     ended_by: Side

@@ -56,3 +56,23 @@ def check_message_evidence(evidence: Sequence[Evidence]) -> list[Evidence]:
     if len(evidence) != 1 or evidence[0].media_type != MESSAGE_MEDIA_TYPE:
         raise BadInput("a sent message is kept as exactly one .eml file (message/rfc822)")
     return list(evidence)
+
+
+HEADER_LIMIT = 1000
+
+
+def filed_key(message_id: str, eml_sha256: str) -> str:
+    """What tells one email from another on the record: its Message-ID, else its bytes' SHA-256."""
+    return message_id or f"sha256:{eml_sha256}"
+
+
+def check_header(value: str, what: str) -> str:
+    """A header as an event cites it: one line of at most 1000 characters (empty allowed)."""
+    return check_text(value, f"the {what} header", required=False, limit=HEADER_LIMIT)
+
+
+def check_filed_evidence(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """An email filed: its .eml first (message/rfc822), then its attachments, each kept."""
+    if not evidence or evidence[0].media_type != MESSAGE_MEDIA_TYPE:
+        raise BadInput("an email is filed with its .eml first (message/rfc822)")
+    return list(evidence)

@@ -28,10 +28,13 @@ from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
 from domain.model.late_fees import governing_terms
 from domain.model.mailing import (
+    check_filed_evidence,
+    check_header,
     check_message_evidence,
     check_message_id,
     check_recipients,
     check_reply,
+    filed_key,
 )
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
@@ -50,7 +53,8 @@ from domain.model.values import (
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
-                     ev.DocumentIssued, ev.DocumentSent)
+                     ev.DocumentIssued, ev.DocumentSent, ev.MessageReceived, ev.MessageSent)
+FILED = {"received": ev.MessageReceived, "sent": ev.MessageSent}
 
 
 @dataclass
@@ -121,6 +125,7 @@ class Relationship(Invoicing, ChainedAggregate):
         self.notes: list[Note] = []
         self.documents: list[IssuedDocument] = []
         self.sent: list[SentDocument] = []
+        self.filed: set[str] = set()  # Message-IDs (or .eml SHA-256) of every email filed or sent
         self.ending: Ending | None = None
         self.warnings: list[str] = []
 
@@ -497,6 +502,25 @@ class Relationship(Invoicing, ChainedAggregate):
             subject=check_text(subject, "subject", limit=300), message_id=check_message_id(message_id),
             sent_at=sent_at, server_reply=check_reply(server_reply), evidence=check_message_evidence(evidence))
 
+    def is_filed(self, message_id: str, eml_sha256: str) -> bool:
+        """Whether this email is on the record already (filed, or sent by tratos)."""
+        return filed_key(message_id, eml_sha256) in self.filed
+
+    def file_message(self, direction: str, *, message_id: str, sender: str, to: list[str] = (),
+                     cc: list[str] = (), sent_at: datetime | None = None, subject: str = "",
+                     evidence: list[Evidence], on: date, actor: str = "") -> ev.MessageReceived | ev.MessageSent:
+        """File an email as evidence, once: `received` from the client, or `sent` by us."""
+        if direction not in FILED:
+            raise BadInput(f"an email is filed as received or sent, not {direction!r}")
+        evidence = check_filed_evidence(evidence)
+        message_id = check_header(message_id, "Message-ID")
+        if self.is_filed(message_id, evidence[0].sha256):
+            raise Refused(f"the email {message_id or evidence[0].sha256} is already on the record of {self.handle}")
+        return self._emit(FILED[direction], on, actor, message_id=message_id,
+                          sender=check_header(sender, "From"), to=[check_header(a, "To") for a in to],
+                          cc=[check_header(a, "Cc") for a in cc], sent_at=sent_at,
+                          subject=check_header(subject, "Subject"), evidence=evidence)
+
     def _existed_since(self, kind: str, document_id: str) -> tuple[str, date] | None:
         """What a document is about and since when it exists, when its id names a contract, change,
         mistake or invoice of this relationship (a document cannot be dated before its subject)."""
@@ -683,6 +707,15 @@ class Relationship(Invoicing, ChainedAggregate):
     def _(self, e: ev.DocumentSent) -> None:
         self.sent.append(SentDocument(e.occurred_on, e.kind, e.document_id, list(e.to), e.message_id,
                                       e.server_reply))
+        self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
+
+    @when.register
+    def _(self, e: ev.MessageReceived) -> None:
+        self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
+
+    @when.register
+    def _(self, e: ev.MessageSent) -> None:
+        self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
 
     @when.register
     def _(self, e: ev.RelationshipEnded) -> None:

@@ -53,6 +53,11 @@ def _correction(r: Any, e: ev.InvoiceCorrected) -> None:
                       lines=None if e.void else _lines(e), void=e.void, actor=e.actor)
 
 
+def _filed(r: Any, e: ev.FiledMessage, direction: str) -> None:
+    r.file_message(direction, message_id=e.message_id, sender=e.sender, to=e.to, cc=e.cc, sent_at=e.sent_at,
+                   subject=e.subject, evidence=e.evidence, on=e.occurred_on, actor=e.actor)
+
+
 # How each stored event is asked again of its aggregate: the command and its arguments.
 COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
     ev.RelationshipOpened: lambda r, e: r.record_opening(e.handle, e.client, e.occurred_on, e.actor),
@@ -109,6 +114,8 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         e.kind, document_id=e.document_id, document_sha256=e.document_sha256, lang=e.lang, to=e.to, cc=e.cc,
         bcc=e.bcc, subject=e.subject, message_id=e.message_id, sent_at=e.sent_at, server_reply=e.server_reply,
         evidence=e.evidence, on=e.occurred_on, actor=e.actor),
+    ev.MessageReceived: lambda r, e: _filed(r, e, "received"),
+    ev.MessageSent: lambda r, e: _filed(r, e, "sent"),
     ev.RelationshipEnded: lambda r, e: r.end(
         reason=e.reason, ended_by=e.ended_by, on=e.occurred_on, confidentiality=e.confidentiality,
         actor=e.actor),

@@ -423,6 +423,24 @@ class Tratos(Application):
 
         return self._update(handle, decide)
 
+    def file_messages(self, handle: str, messages: list[dict[str, Any]], *,
+                      on: date) -> tuple[Recorded, list[dict[str, Any]]]:
+        """File emails as evidence in one save (`file_message`'s keywords each, `direction` among
+        them); those already on the record when the save is decided are skipped and returned."""
+        skipped: list[dict[str, Any]] = []
+
+        def decide(relationship: Relationship) -> None:
+            skipped.clear()  # decided again on a conflict, from the stream as it is then
+            for message in messages:
+                if relationship.is_filed(message["message_id"], message["evidence"][0].sha256):
+                    skipped.append(message)
+                    continue
+                direction = message["direction"]
+                relationship.file_message(direction, on=on, actor=self.actor,
+                                          **{k: v for k, v in message.items() if k != "direction"})
+
+        return self._update(handle, decide), skipped
+
     def end_relationship(self, handle: str, *, reason: str, ended_by: str, on: date,
                          confidentiality: str = "") -> Recorded:
         return self._update(handle, lambda r: _one(r.end(
