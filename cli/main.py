@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "remind": ("cli.remind", "remind", "Documents and proof"),
     "pdf": ("cli.pdf", "pdf", "Documents and proof"),
     "send": ("cli.send", "send", "Documents and proof"),
+    "follow-up": ("cli.follow_up", "follow_up", "Documents and proof"),
     "calendar": ("cli.agenda", "calendar", "See where things stand"),
     "verify": ("cli.pdf", "verify", "Documents and proof"),
     "audit": ("cli.audit", "audit", "Documents and proof"),

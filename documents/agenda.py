@@ -21,7 +21,8 @@ from documents.i18n import N_, Formatter
 
 PRODID = "-//tratos//calendar of what is due//EN"
 UID_DOMAIN = "tratos"
-TEXTS = (N_("cal.contract_end"), N_("cal.installment"), N_("cal.invoice_due"), N_("cal.mistake_answer"))
+TEXTS = (N_("cal.contract_end"), N_("cal.installment"), N_("cal.invoice_due"), N_("cal.mistake_answer"),
+         N_("cal.follow_up"))
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,36 @@ def dues(status: dict[str, Any], fmt: Formatter) -> list[Due]:
         if not any(c["void"] for c in invoice["corrections"]):
             add("invoice-due", invoice["number"], invoice["due"], "cal.invoice_due", invoice=invoice["number"],
                 amount=_money(fmt, invoice["outstanding"]))
+    for step in follow_up_steps(status):
+        add("follow-up", f"{step.subject}-{step.step}", step.on.isoformat(), "cal.follow_up", about=step.subject,
+            step=step.step, tone=fmt.t(f"tone.{step.tone}"))
     for mistake in status["mistakes"]:
         add("mistake-answer", mistake["id"], mistake["answer_by"], "cal.mistake_answer", mistake=mistake["id"],
             description=mistake["description"][:80])
     return sorted(found, key=lambda d: (d.day, d.uid))
+
+
+def follow_up_steps(status: dict[str, Any]) -> list[Any]:
+    """The steps of the latest terms' follow-up schedule (domain/model/follow_up.py): each unpaid
+    invoice's reminders, each draft's and quote's chase, from the day the schedule was published."""
+    from domain.model.follow_up import Schedule, chase_step, invoice_steps
+
+    shown = status.get("follow_up")
+    if not shown:
+        return []
+    since = date.fromisoformat(shown["since"])
+    schedule = Schedule(tuple(shown["remind_before"]), tuple(shown["remind_after"]), shown["chase_after"], since)
+    steps = []
+    for invoice in status["invoices"]:
+        if Decimal(invoice["outstanding"]["amount"]) > 0 and not any(c["void"] for c in invoice["corrections"]):
+            steps += invoice_steps(invoice["number"], date.fromisoformat(invoice["due"]), schedule)
+    for contract in status["contracts"]:
+        if contract["state"] in ("drafted", "signed_by_us"):
+            steps.append(chase_step(contract["id"], date.fromisoformat(contract["drafted_on"]), schedule))
+    for change in status["changes"]:
+        if change["state"] == "quoted" and change["quoted_on"]:
+            steps.append(chase_step(change["id"], date.fromisoformat(change["quoted_on"]), schedule))
+    return [step for step in steps if step is not None and step.on >= since]
 
 
 def _money(fmt: Formatter, value: dict[str, str]) -> str:

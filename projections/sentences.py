@@ -35,6 +35,8 @@ SENTENCES = (
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
     N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
     N_("event.DocumentSent"), N_("event.MessageReceived"), N_("event.MessageSent"),
+    N_("tone.friendly"), N_("tone.firm"), N_("tone.final"), N_("tone.chase"),
+    N_("event.FollowUpScheduled"), N_("event.FollowUpClaimed"), N_("event.FollowUpSent"), N_("event.FollowUpFailed"),
 )
 
 # ---------------------------------------------------------------- what an event says (projection)
@@ -95,6 +97,13 @@ _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
                                "sha": e.evidence[0].sha256 if e.evidence else ""},
     "MessageReceived": lambda e: _filed(e),
     "MessageSent": lambda e: _filed(e),
+    "FollowUpScheduled": lambda e: {"version": e.terms_version, "before": list(e.remind_before),
+                                    "after": list(e.remind_after), "chase": e.chase_after},
+    "FollowUpClaimed": lambda e: {"about": e.about, "step": e.step, "scheduled_on": e.scheduled_on.isoformat()},
+    "FollowUpSent": lambda e: {"about": e.about, "step": e.step, "scheduled_on": e.scheduled_on.isoformat(),
+                               "tone": e.tone, "to": list(e.to), "reply": e.server_reply,
+                               "message_id": e.message_id, "sha": e.evidence[0].sha256},
+    "FollowUpFailed": lambda e: {"about": e.about, "step": e.step, "reason": e.reason},
     "RelationshipEnded": lambda e: {"reason": e.reason},
 }
 
@@ -207,6 +216,14 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
     elif kind in ("MessageReceived", "MessageSent"):
         words |= {"sender": v["from"], "to": ", ".join(v["to"]), "subject": v["subject"],
                   "attachments": v["attachments"]}
+    elif kind == "FollowUpScheduled":
+        words |= {"version": v["version"], "before": ", ".join(map(str, v["before"])) or fmt.t("dash"),
+                  "after": ", ".join(map(str, v["after"])) or fmt.t("dash"), "chase": v["chase"] or fmt.t("dash")}
+    elif kind in ("FollowUpClaimed", "FollowUpSent", "FollowUpFailed"):
+        words |= {"about": v["about"], "step": v["step"], "to": ", ".join(v.get("to", [])),
+                  "reply": v.get("reply", ""), "reason": v.get("reason", ""),
+                  "tone": fmt.t(f"tone.{v['tone']}") if "tone" in v else "",
+                  "scheduled": fmt.date(_date(v.get("scheduled_on")))}
     elif kind == "RelationshipEnded":
         words["reason"] = v["reason"]
     return fmt.t(f"event.{kind}", **words)

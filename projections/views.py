@@ -244,11 +244,30 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
         "installments": installments, "invoices": invoices, "changes": changes, "mistakes": mistakes,
         "open_changes": r["open_changes"], "open_mistakes": r["open_mistakes"],
         "sent": sent_documents(reader, stream),
+        "follow_up": follow_up_view(reader, stream, terms.latest_version),
         "ended": None if not ended else {
             "on": r["ended_on"], "by": r["ended_by"], "reason": r["end_reason"],
             "outstanding": json.loads(r["end_outstanding"] or "[]"), "confidentiality": r["confidentiality"],
         },
     }
+
+
+def follow_up_view(reader: Reader, stream: str, terms_version: int | None) -> dict[str, Any] | None:
+    """The latest terms' follow-up schedule (None without one), and the steps sent so far."""
+    schedule = None
+    for row in reader.rows("SELECT * FROM {t}timeline WHERE stream = ? AND kind = ? ORDER BY version",
+                           (stream, "FollowUpScheduled")):
+        said = json.loads(row["said"])
+        if said["version"] == terms_version:
+            schedule = {"remind_before": said["before"], "remind_after": said["after"],
+                        "chase_after": said["chase"], "since": row["occurred_on"]}
+    if schedule is None:
+        return None
+    sent = [json.loads(row["said"]) for row in reader.rows(
+        "SELECT * FROM {t}timeline WHERE stream = ? AND kind = ? ORDER BY version", (stream, "FollowUpSent"))]
+    return schedule | {"sent": [{"about": s["about"], "step": s["step"], "tone": s["tone"],
+                                 "scheduled_on": s["scheduled_on"], "to": s["to"], "server_reply": s["reply"]}
+                                for s in sent]}
 
 
 def sent_documents(reader: Reader, stream: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
 from domain.model.contracts import Contract, Signature, check_hours, check_schedule
 from domain.model.errors import BadInput, Refused, UnknownReference, known
+from domain.model.follow_up import TONES, Schedule, check_follow_up_schedule, due_steps
 from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
 from domain.model.late_fees import governing_terms
@@ -53,7 +54,8 @@ from domain.model.values import (
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
-                     ev.DocumentIssued, ev.DocumentSent, ev.MessageReceived, ev.MessageSent)
+                     ev.DocumentIssued, ev.DocumentSent, ev.MessageReceived, ev.MessageSent,
+                     ev.FollowUpClaimed, ev.FollowUpSent, ev.FollowUpFailed)
 FILED = {"received": ev.MessageReceived, "sent": ev.MessageSent}
 
 
@@ -125,6 +127,8 @@ class Relationship(Invoicing, ChainedAggregate):
         self.notes: list[Note] = []
         self.documents: list[IssuedDocument] = []
         self.sent: list[SentDocument] = []
+        self.schedules: dict[int, Schedule] = {}  # follow-up schedule by terms version
+        self.follow_ups: dict[str, str] = {}  # step key (F-2026-001/after-7) -> claimed | sent
         self.filed: set[str] = set()  # Message-IDs (or .eml SHA-256) of every email filed or sent
         self.ending: Ending | None = None
         self.warnings: list[str] = []
@@ -502,6 +506,62 @@ class Relationship(Invoicing, ChainedAggregate):
             subject=check_text(subject, "subject", limit=300), message_id=check_message_id(message_id),
             sent_at=sent_at, server_reply=check_reply(server_reply), evidence=check_message_evidence(evidence))
 
+    def schedule_for(self, terms_version: int | None) -> Schedule | None:
+        """The follow-up schedule of a terms version (None: the latest terms'), if it has one."""
+        if terms_version is None:
+            latest = self.latest_terms
+            terms_version = latest[0] if latest else None
+        return self.schedules.get(terms_version) if terms_version is not None else None
+
+    def schedule_follow_up(self, terms_version: int, *, remind_before: list[int] = (), remind_after: list[int] = (),
+                           chase_after: int | None = None, on: date, actor: str = "") -> ev.FollowUpScheduled:
+        """Give terms version `terms_version` its follow-up schedule (recorded with the terms)."""
+        if terms_version not in self.terms:
+            raise UnknownReference(f"{self.handle} has no terms v{terms_version}")
+        if terms_version in self.schedules:
+            raise Refused(f"terms v{terms_version} of {self.handle} have a follow-up schedule already:"
+                          " publish new terms to change it")
+        schedule = check_follow_up_schedule(remind_before, remind_after, chase_after)
+        if schedule.empty:
+            raise BadInput("a follow-up schedule has at least one step")
+        return self._emit(ev.FollowUpScheduled, on, actor, terms_version=terms_version,
+                          remind_before=list(schedule.remind_before), remind_after=list(schedule.remind_after),
+                          chase_after=schedule.chase_after)
+
+    def claim_follow_up(self, about: str, step: str, *, on: date, actor: str = "") -> ev.FollowUpClaimed:
+        """Take a step due on `on` and not sent nor taken yet, before sending it."""
+        found = next((s for s in due_steps(self, on) if s.subject == about and s.step == step), None)
+        if found is None:
+            state = self.follow_ups.get(f"{about}/{step}")
+            raise Refused(f"follow-up {about}/{step} of {self.handle} is " + (
+                f"{state} already" if state else f"not due on {on}"))
+        return self._emit(ev.FollowUpClaimed, on, actor, about=about, step=step, scheduled_on=found.on)
+
+    def _claimed(self, about: str, step: str) -> None:
+        if self.follow_ups.get(f"{about}/{step}") != "claimed":
+            raise Refused(f"follow-up {about}/{step} of {self.handle} is not taken by a run: claim it first")
+
+    def send_follow_up(self, about: str, step: str, *, scheduled_on: date, tone: str, to: list[str], subject: str,
+                       message_id: str, sent_at: datetime, server_reply: str, evidence: list[Evidence],
+                       on: date, actor: str = "") -> ev.FollowUpSent:
+        """Record a claimed step sent, with what the server answered."""
+        self._claimed(about, step)
+        if tone not in TONES:
+            raise BadInput(f"a follow-up's tone is one of {', '.join(TONES)}, not {tone!r}")
+        if sent_at.tzinfo is None:
+            raise BadInput("the time a message was sent states its time zone")
+        to, _, _ = check_recipients(list(to), [], [])
+        return self._emit(ev.FollowUpSent, on, actor, about=about, step=step, scheduled_on=scheduled_on, tone=tone,
+                          to=to, subject=check_text(subject, "subject", limit=300),
+                          message_id=check_message_id(message_id), sent_at=sent_at,
+                          server_reply=check_reply(server_reply), evidence=check_message_evidence(evidence))
+
+    def fail_follow_up(self, about: str, step: str, *, reason: str, on: date, actor: str = "") -> ev.FollowUpFailed:
+        """Release a claimed step the server did not take, so the next run tries it again."""
+        self._claimed(about, step)
+        return self._emit(ev.FollowUpFailed, on, actor, about=about, step=step,
+                          reason=check_text(reason, "reason", limit=1000))
+
     def is_filed(self, message_id: str, eml_sha256: str) -> bool:
         """Whether this email is on the record already (filed, or sent by tratos)."""
         return filed_key(message_id, eml_sha256) in self.filed
@@ -601,6 +661,7 @@ class Relationship(Invoicing, ChainedAggregate):
     def _(self, e: ev.ChangeQuoted) -> None:
         change = self.changes[e.change_id]
         change.state, change.price, change.hours, change.days = "quoted", e.price, e.hours, e.days
+        change.quoted_on = e.occurred_on
 
     @when.register
     def _(self, e: ev.ChangeApproved) -> None:
@@ -708,6 +769,23 @@ class Relationship(Invoicing, ChainedAggregate):
         self.sent.append(SentDocument(e.occurred_on, e.kind, e.document_id, list(e.to), e.message_id,
                                       e.server_reply))
         self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
+
+    @when.register
+    def _(self, e: ev.FollowUpScheduled) -> None:
+        self.schedules[e.terms_version] = Schedule(tuple(e.remind_before), tuple(e.remind_after), e.chase_after,
+                                                   e.occurred_on)
+
+    @when.register
+    def _(self, e: ev.FollowUpClaimed) -> None:
+        self.follow_ups[f"{e.about}/{e.step}"] = "claimed"
+
+    @when.register
+    def _(self, e: ev.FollowUpSent) -> None:
+        self.follow_ups[f"{e.about}/{e.step}"] = "sent"
+
+    @when.register
+    def _(self, e: ev.FollowUpFailed) -> None:
+        self.follow_ups.pop(f"{e.about}/{e.step}", None)
 
     @when.register
     def _(self, e: ev.MessageReceived) -> None:

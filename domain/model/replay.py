@@ -116,6 +116,16 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         evidence=e.evidence, on=e.occurred_on, actor=e.actor),
     ev.MessageReceived: lambda r, e: _filed(r, e, "received"),
     ev.MessageSent: lambda r, e: _filed(r, e, "sent"),
+    ev.FollowUpScheduled: lambda r, e: r.schedule_follow_up(
+        e.terms_version, remind_before=e.remind_before, remind_after=e.remind_after, chase_after=e.chase_after,
+        on=e.occurred_on, actor=e.actor),
+    ev.FollowUpClaimed: lambda r, e: r.claim_follow_up(e.about, e.step, on=e.occurred_on, actor=e.actor),
+    ev.FollowUpSent: lambda r, e: r.send_follow_up(
+        e.about, e.step, scheduled_on=e.scheduled_on, tone=e.tone, to=e.to, subject=e.subject,
+        message_id=e.message_id, sent_at=e.sent_at, server_reply=e.server_reply, evidence=e.evidence,
+        on=e.occurred_on, actor=e.actor),
+    ev.FollowUpFailed: lambda r, e: r.fail_follow_up(e.about, e.step, reason=e.reason, on=e.occurred_on,
+                                                     actor=e.actor),
     ev.RelationshipEnded: lambda r, e: r.end(
         reason=e.reason, ended_by=e.ended_by, on=e.occurred_on, confidentiality=e.confidentiality,
         actor=e.actor),

@@ -240,8 +240,25 @@ class Tratos(Application):
             raise Refused(f"client {handle!r} already exists") from None
         return self._recorded(Recorded(handle, relationship.last_saved))
 
-    def publish_terms(self, handle: str, terms: Terms, *, on: date) -> Recorded:
-        return self._update(handle, lambda r: _one(r.publish_terms(terms, on, self.actor)))
+    def publish_terms(self, handle: str, terms: Terms, *, on: date,
+                      follow_up: dict[str, Any] | None = None) -> Recorded:
+        """Publish terms and, if given, their follow-up schedule (`schedule_follow_up`'s keywords), in one save."""
+        def decide(relationship: Relationship) -> None:
+            published = relationship.publish_terms(terms, on, self.actor)
+            if follow_up:
+                relationship.schedule_follow_up(published.terms_version, on=on, actor=self.actor, **follow_up)
+
+        return self._update(handle, decide)
+
+    def claim_follow_up(self, handle: str, about: str, step: str, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.claim_follow_up(about, step, on=on, actor=self.actor)))
+
+    def send_follow_up(self, handle: str, about: str, step: str, *, on: date, **sent: Any) -> Recorded:
+        return self._update(handle, lambda r: _one(r.send_follow_up(about, step, on=on, actor=self.actor, **sent)))
+
+    def fail_follow_up(self, handle: str, about: str, step: str, *, reason: str, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.fail_follow_up(about, step, reason=reason, on=on,
+                                                                     actor=self.actor)))
 
     def draft_contract(self, handle: str, *, title: str, scope: Scope, price: Money, start: date,
                        end: date, installments: list[Installment], hours_budget: Decimal | None = None,

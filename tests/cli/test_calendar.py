@@ -96,3 +96,18 @@ def test_an_unknown_client_is_one_error_line(stored: Path) -> None:
     outcome = run(stored, "calendar", "nobody")
     assert outcome.code == 2 and outcome.stderr.startswith("error: no client 'nobody'")
     assert len(outcome.stderr_lines) == 1 and not Path("nobody.ics").exists()
+
+
+def test_follow_up_steps_are_in_the_calendar(stored: Path) -> None:
+    ok(stored, "terms", "publish", "acme", "--late-fee", "statutory-eu", "--remind-before", "3",
+       "--remind-after", "1,7,30", "--chase-after", "5", "--on", "2026-02-05")
+    ok(stored, "calendar", "acme", "--lang", "en", "-o", "acme.ics")
+    steps = {uid: (day, summary) for uid, (day, summary, _) in events(Path("acme.ics")).items() if ".follow-up." in uid}
+    assert steps == {
+        "acme.follow-up.F-2026-001-before-3@tratos": (date(2026, 2, 11), "acme: follow-up F-2026-001 before-3 (friendly)"),
+        "acme.follow-up.F-2026-001-after-1@tratos": (date(2026, 2, 15), "acme: follow-up F-2026-001 after-1 (friendly)"),
+        "acme.follow-up.F-2026-001-after-7@tratos": (date(2026, 2, 21), "acme: follow-up F-2026-001 after-7 (firm)"),
+        "acme.follow-up.F-2026-001-after-30@tratos": (date(2026, 3, 16),
+                                                      "acme: follow-up F-2026-001 after-30 (final notice)"),
+        "acme.follow-up.C1-chase-5@tratos": (date(2026, 2, 9), "acme: follow-up C1 chase-5 (chase)"),
+    }
