@@ -157,6 +157,12 @@ def test_a_step_missed_while_nothing_ran_is_sent_once_late_and_says_so(clients: 
     again = json.loads(follow_up(clients, date(2026, 3, 12)).stdout)
     assert again["sent"] == [] and len(smtp.received) == 3
     assert sorted(sent_steps(clients)) == sorted([(number, "after-1"), (number, "after-7"), (number, "before-3")])
+    shown = run(clients, "status", "c00", env={"TRATOS_TODAY": "2026-03-12"}).stdout
+    assert [" ".join(line.split()) for line in shown.splitlines()][-4:] == [
+        "on what to server's reply",
+        f"2026-02-28 follow-up {number} before-3 (friendly) billing@c00.test {smtp.handler.reply}",
+        f"2026-03-04 follow-up {number} after-1 (friendly) billing@c00.test {smtp.handler.reply}",
+        f"2026-03-10 follow-up {number} after-7 (firm) billing@c00.test {smtp.handler.reply}"]
 
 
 def test_a_step_the_server_refuses_is_released_and_sent_by_the_next_run(clients: Path, smtp: MailServer,

@@ -239,3 +239,12 @@ def test_an_export_with_a_sent_document_imports_into_a_new_store(acme: Path, smt
     kept = fresh / "evidence" / sent["evidence"][0]["sha256"][:2] / sent["evidence"][0]["sha256"][2:]
     assert kept.read_bytes() == smtp.received[0][2]
     assert ok(fresh, "audit", "verify").code == 0
+
+
+def test_status_says_what_was_sent(acme: Path, smtp: MailServer) -> None:
+    ok(acme, "send", "acme", "invoice", "F-2026-001", "--on", "2026-01-16", env=ENV)
+    lines = ok(acme, "status", "acme").stdout.splitlines()
+    at = lines.index("Sent by email")
+    assert lines[at + 1].split() == ["on", "what", "to", "server's", "reply"]
+    assert lines[at + 2].split()[:5] == ["2026-01-16", "invoice", "F-2026-001", CLIENT, "250"]
+    assert lines[at + 2].endswith(smtp.handler.reply)
