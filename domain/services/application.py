@@ -250,6 +250,11 @@ class Tratos(Application):
 
         return self._update(handle, decide)
 
+    def schedule_follow_up(self, handle: str, terms_version: int, *, on: date, **schedule: Any) -> Recorded:
+        """Give published terms the follow-up schedule they lack (`schedule_follow_up`'s keywords)."""
+        return self._update(handle, lambda r: _one(r.schedule_follow_up(terms_version, on=on, actor=self.actor,
+                                                                         **schedule)))
+
     def claim_follow_up(self, handle: str, about: str, step: str, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.claim_follow_up(about, step, on=on, actor=self.actor)))
 
