@@ -73,10 +73,10 @@ def _run(session: Session, day, dry_run: bool, lang: str):  # noqa: ANN001, ANN2
     from domain.services.follow_up import run_follow_up
 
     handles = session.models.handles()
-    if dry_run:
-        from_address = session.identity.get("email", "")
-        return run_follow_up(session.app, handles, compose_follow_up, None, from_address=from_address,
-                             from_name=session.identity.get("name", ""), lang=lang, today=day, dry_run=True)
+    looked = run_follow_up(session.app, handles, compose_follow_up, None, from_address=session.identity.get("email", ""),
+                           from_name=session.identity.get("name", ""), lang=lang, today=day, dry_run=True)
+    if dry_run or not looked.due:  # nothing to send: no mail settings or password needed (cron on a quiet day)
+        return looked
     settings = MailSettings.from_identity(session.identity)
     password = smtp_password(settings)
 

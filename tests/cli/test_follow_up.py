@@ -218,3 +218,16 @@ def test_terms_refuse_a_bad_schedule(clients: Path) -> None:
         outcome = run(clients, "terms", "publish", "c00", *args)
         assert outcome.code == 2 and message in outcome.stderr and len(outcome.stderr_lines) == 1, outcome.stderr
         assert store_rows(clients) == before
+
+
+def test_without_mail_settings_a_quiet_day_is_fine_and_a_busy_one_is_refused(template, store, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with copied(template(store.backend, "scheduled", setup_steps()), store) as home:
+        quiet = run(home, "follow-up", env={"TRATOS_TODAY": "2026-02-01"})
+        assert (quiet.code, quiet.stdout) == (0, "Follow-up of 2026-02-01: 0 sent, 0 skipped, 0 failed\n")
+        _one_invoice_due(home, store, date(2026, 2, 1))
+        before = store_rows(home)
+        busy = run(home, "follow-up", env={"TRATOS_TODAY": "2026-03-01"})
+        assert busy.code == 1 and busy.stderr.startswith("error: no mail settings yet"), busy.stderr
+        assert store_rows(home) == before
