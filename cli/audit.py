@@ -263,8 +263,7 @@ def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, times
         if not recorded:  # once a stream recorded it, the files are the evidence it cites: they stay
             for path in written:
                 path.unlink(missing_ok=True)
-            for path in kept:
-                folder.take_back(path)
+            folder.take_back(kept)
         raise
     return {"token_file": str(token_path), "recorded": recorded,
             "timestamp": {"authority": token.authority, "time": token.time.isoformat(), "tsa_url": timestamping.url}}

@@ -186,6 +186,68 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
                    f" VAT {profile.vat_rate.normalize()}%{withheld}, series {profile.series}/{profile.corrective_series}")
 
 
+@identity.command("mail")
+@click.option("--host", default=None, callback=not_empty, metavar="HOST", help="Your SMTP server (smtp.example.com).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), metavar="N",
+              help="Its port (default: 587 for starttls, 465 for ssl).")
+@click.option("--security", default=None, type=click.Choice(("starttls", "ssl", "none")),
+              help="starttls (default), ssl, or none (only for a relay on 127.0.0.1).")
+@click.option("--user", default=None, callback=not_empty, metavar="USER", help="The login (often your address).")
+@click.option("--from", "from_address", default=None, callback=not_empty, metavar="ADDR",
+              help="The From address (default: your identity's email).")
+@click.option("--from-name", default=None, callback=not_empty, metavar="NAME",
+              help="The From name (default: your identity's name).")
+@click.option("--bcc-self/--no-bcc-self", default=None, help="Send yourself a blind copy of each message.")
+@click.option("--trust", default=None, callback=not_empty, metavar="FILE.pem",
+              help="Certificates to trust besides the system's (a server with a private CA).")
+@pass_session
+def mail(session: Session, host: str | None, port: int | None, security: str | None, user: str | None,
+         from_address: str | None, from_name: str | None, bcc_self: bool | None, trust: str | None) -> None:
+    """Set how tratos sends email: SMTP host, port, security, login, From, Bcc to yourself.
+
+    Options not given keep their value. The password is never saved by tratos: it is read
+    from TRATOS_SMTP_PASSWORD or the system keyring (`keyring set tratos-smtp USER@HOST`).
+
+    \b
+    Example:
+        tratos identity mail --host smtp.example.com --user ana@example.com --bcc-self
+    """
+    from domain.adapters.smtp import DEFAULT_PORTS, KEYS, MailSettings
+    from domain.model.errors import BadInput, Refused
+
+    if not session.identity:
+        raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
+    known = session.identity
+    old = MailSettings.from_identity(known) if known.get(KEYS["host"]) else None
+    security = security or (old.security if old else "starttls")
+    if trust is not None:
+        path = Path(trust).expanduser()
+        if not path.is_file():
+            raise BadInput(f"no certificate file {trust}")
+        trust = str(path.resolve())
+    settings = MailSettings(
+        host=host or (old.host if old else ""),
+        port=port or (old.port if old and not (security and old.security != security) else DEFAULT_PORTS[security]),
+        security=security, user=user if user is not None else (old.user if old else ""),
+        from_address=from_address or (old.from_address if old else known.get("email", "")),
+        from_name=from_name or (old.from_name if old else known.get("name", "")),
+        bcc_self=bcc_self if bcc_self is not None else (old.bcc_self if old else False),
+        trust=trust if trust is not None else (old.trust if old else ""))
+    if not settings.host:
+        raise BadInput("--host is needed the first time: the SMTP server to send through")
+    settings.checked()
+    changed = {**known, **settings.as_identity()}
+    _write_json(session.home / IDENTITY_FILE, changed)
+    session.__dict__["identity"] = changed
+    if session.as_json:
+        print_json({"mail": settings.as_identity()})
+    else:
+        login = f", login {settings.user}" if settings.user else ", no login"
+        bcc = ", Bcc to yourself" if settings.bcc_self else ""
+        click.echo(f"Mail settings saved: {settings.host}:{settings.port} ({settings.security}{login}),"
+                   f" From {settings.from_address}{bcc}")
+
+
 @identity.command("tsa")
 @click.argument("url", metavar="URL|none")
 @click.option("--trust", "trust", type=click.Path(dir_okay=False), metavar="FILE.pem", callback=not_empty,

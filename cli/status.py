@@ -103,6 +103,13 @@ def _relationship(s: dict[str, Any]) -> None:
               [(m["id"], m["state"].replace("_", " "), m["fault"] or "", m["category"] or "",
                 "" if m["acknowledged_after_days"] is None else _days(m["acknowledged_after_days"])
                 + (" (late)" if m["acknowledged_late"] else ""), m["description"]) for m in s["mistakes"]])
+    sent = [(d["on"], f"{d['kind']} {d['id']}".strip(), ", ".join(d["to"] + d["cc"]), d["server_reply"])
+            for d in s.get("sent", [])]
+    follow_up = s.get("follow_up") or {}
+    sent += [(f["scheduled_on"], f"follow-up {f['about']} {f['step']} ({f['tone']})", ", ".join(f["to"]),
+              f["server_reply"]) for f in follow_up.get("sent", [])]
+    if sent:
+        table("Sent by email", ["on", "what", "to", "server's reply"], sorted(sent))
 
 
 @click.command()

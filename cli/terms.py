@@ -33,12 +33,19 @@ def terms() -> None:
               help='When you can be reached, e.g. "Mon-Fri 09:00-17:00".')
 @click.option("--confidentiality", default="", metavar="TEXT",
               help="Confidentiality you promise; it continues after the end.")
+@click.option("--remind-before", default=None, metavar="3", help="Days before an invoice's due date to remind"
+              " the client (a list: 7,3); `tratos follow-up` sends them.")
+@click.option("--remind-after", default=None, metavar="1,7,14,30",
+              help="Days after the due date to remind an unpaid invoice, friendly, firm, then a final notice.")
+@click.option("--chase-after", type=Count(1, 365), default=None, metavar="5",
+              help="Days after which a draft waiting for the client's signature or a quote waiting for approval is chased.")
 @on_option
 @pass_session
 def publish(session: Session, handle: str, rate: str | None, weekly_hours: str | None,
             response_days: int, payment_days: int, revisions: int | None,
             out_of_scope_rate: str | None, late_fee: str, reference_rate: str | None,
-            working_hours: str, confidentiality: str, on: str | None) -> None:
+            working_hours: str, confidentiality: str, remind_before: str | None, remind_after: str | None,
+            chase_after: int | None, on: str | None) -> None:
     """Publish a new version of the terms for a client; later contracts pin it.
 
     \b
@@ -65,8 +72,32 @@ def publish(session: Session, handle: str, rate: str | None, weekly_hours: str |
         text = plain(reference_rate, "a reference rate").strip()
         fields["reference_rate"] = parse_percent(text if text.endswith("%") else f"{text}%")
     published = Terms(**fields)
-    result = session.app.publish_terms(handle, published, on=business_date(session, on))
+    schedule = None
+    if remind_before is not None or remind_after is not None or chase_after is not None:
+        schedule = {"remind_before": _days(remind_before, "--remind-before"),
+                    "remind_after": _days(remind_after, "--remind-after"), "chase_after": chase_after}
+    result = session.app.publish_terms(handle, published, on=business_date(session, on), follow_up=schedule)
+    result = type(result)(result.handle, result.events[:1], result.warnings)  # confirm the terms themselves
     summary = [f"{money(published.rate)}/h" if published.rate else "", f"{payment_days} payment days"]
+    if schedule is not None:
+        summary.append("follow-up: " + ", ".join(filter(None, [
+            f"{','.join(map(str, schedule['remind_before']))} days before" if schedule["remind_before"] else "",
+            f"{','.join(map(str, schedule['remind_after']))} days after" if schedule["remind_after"] else "",
+            f"chase after {chase_after} days" if chase_after else ""])))
     recorded(session, result, f"terms v{result.event.terms_version} for {handle} published"
              f" ({', '.join(part for part in summary if part)})")
 
+
+
+def _days(text: str | None, flag: str) -> list[int]:
+    """`1,7,14,30` as days, each written with the digits 0-9."""
+    import re
+
+    from domain.model.errors import BadInput
+
+    if text is None:
+        return []
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"[0-9]{1,3}", part) for part in parts):
+        raise BadInput(f"{flag} is a list of days such as 1,7,14,30, not {text!r}")
+    return [int(part) for part in parts]

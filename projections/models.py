@@ -166,6 +166,15 @@ class ReadModels:
         return [row["handle"] for row in self._read(
             lambda r: r.rows("SELECT handle FROM {t}relationships ORDER BY handle"))]
 
+    def addresses(self) -> dict[str, str]:
+        """Each client's email address (lower-cased) and its handle, for filing emails by sender."""
+        rows = self._read(lambda r: r.rows(
+            "SELECT handle, email FROM {t}relationships WHERE email IS NOT NULL AND email != '' ORDER BY handle"))
+        found: dict[str, str] = {}
+        for row in rows:
+            found.setdefault(row["email"].lower(), row["handle"])
+        return found
+
     def status(self, handle: str, *, today: date | None = None, as_of: date | None = None) -> dict[str, Any]:
         """Where the relationship stands: SPEC §6 keys; overdue and late fees computed for `today`.
 

@@ -35,6 +35,9 @@ SENTENCES = (
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
     N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
     N_("event.AnchorTimestamped"),
+    N_("event.DocumentSent"), N_("event.MessageReceived"), N_("event.MessageSent"),
+    N_("tone.friendly"), N_("tone.firm"), N_("tone.final"), N_("tone.chase"),
+    N_("event.FollowUpScheduled"), N_("event.FollowUpClaimed"), N_("event.FollowUpSent"), N_("event.FollowUpFailed"),
 )
 
 # ---------------------------------------------------------------- what an event says (projection)
@@ -60,6 +63,12 @@ def _terms(e: Any) -> dict[str, Any]:
             "reference_rate": None if e.terms.reference_rate is None else str(e.terms.reference_rate)}
 
 
+def _filed(e: Any) -> dict[str, Any]:
+    return {"from": e.sender, "to": list(e.to), "subject": e.subject, "message_id": e.message_id,
+            "sent_at": e.sent_at.isoformat() if e.sent_at else None, "attachments": len(e.evidence) - 1,
+            "sha": e.evidence[0].sha256}
+
+
 _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "RelationshipOpened": lambda e: {"client": e.client.name},
     "TermsPublished": _terms,
@@ -83,6 +92,19 @@ _FACTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "NoteRecorded": lambda e: {"text": e.text},
     "DocumentIssued": lambda e: {"kind": e.kind, "document": e.document_id, "sha": e.sha256[:16],
                                  "version": e.chain_version},
+    "DocumentSent": lambda e: {"kind": e.kind, "document": e.document_id, "to": list(e.to), "cc": list(e.cc),
+                               "subject": e.subject, "message_id": e.message_id,
+                               "sent_at": e.sent_at.isoformat(), "reply": e.server_reply,
+                               "sha": e.evidence[0].sha256 if e.evidence else ""},
+    "MessageReceived": lambda e: _filed(e),
+    "MessageSent": lambda e: _filed(e),
+    "FollowUpScheduled": lambda e: {"version": e.terms_version, "before": list(e.remind_before),
+                                    "after": list(e.remind_after), "chase": e.chase_after},
+    "FollowUpClaimed": lambda e: {"about": e.about, "step": e.step, "scheduled_on": e.scheduled_on.isoformat()},
+    "FollowUpSent": lambda e: {"about": e.about, "step": e.step, "scheduled_on": e.scheduled_on.isoformat(),
+                               "tone": e.tone, "to": list(e.to), "reply": e.server_reply,
+                               "message_id": e.message_id, "sha": e.evidence[0].sha256},
+    "FollowUpFailed": lambda e: {"about": e.about, "step": e.step, "reason": e.reason},
     "RelationshipEnded": lambda e: {"reason": e.reason},
     "AnchorTimestamped": lambda e: {"version": e.chain_version, "sha": e.chain_digest[:16],
                                     "authority": e.authority, "time": e.timestamped_at.isoformat()},
@@ -191,6 +213,20 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
     elif kind == "DocumentIssued":
         words |= {"kind": fmt.labels.get(f"kind.{v['kind']}", v["kind"]), "document": v["document"],
                   "sha": v["sha"], "version": v["version"]}
+    elif kind == "DocumentSent":
+        words |= {"kind": fmt.labels.get(f"kind.{v['kind']}", v["kind"]), "document": v["document"],
+                  "to": ", ".join(v["to"] + v["cc"]), "reply": v["reply"]}
+    elif kind in ("MessageReceived", "MessageSent"):
+        words |= {"sender": v["from"], "to": ", ".join(v["to"]), "subject": v["subject"],
+                  "attachments": v["attachments"]}
+    elif kind == "FollowUpScheduled":
+        words |= {"version": v["version"], "before": ", ".join(map(str, v["before"])) or fmt.t("dash"),
+                  "after": ", ".join(map(str, v["after"])) or fmt.t("dash"), "chase": v["chase"] or fmt.t("dash")}
+    elif kind in ("FollowUpClaimed", "FollowUpSent", "FollowUpFailed"):
+        words |= {"about": v["about"], "step": v["step"], "to": ", ".join(v.get("to", [])),
+                  "reply": v.get("reply", ""), "reason": v.get("reason", ""),
+                  "tone": fmt.t(f"tone.{v['tone']}") if "tone" in v else "",
+                  "scheduled": fmt.date(_date(v.get("scheduled_on")))}
     elif kind == "RelationshipEnded":
         words["reason"] = v["reason"]
     elif kind == "AnchorTimestamped":

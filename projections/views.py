@@ -24,6 +24,7 @@ from domain.model.balance import balance, is_overdue
 from domain.model.choices import DEFAULT_RESPONSE_DAYS
 from domain.model.contracts import contract_total, current_end, hours_available, over_budget
 from domain.model.currencies import minor_units
+from domain.model.deadlines import answer_by
 from domain.model.late_fees import days_late, published_fee, uses_rate_table
 from projections.store import Reader
 
@@ -242,11 +243,45 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
         "other_balances": [{"currency": c, **_balance(invoices, c)} for c in others],
         "installments": installments, "invoices": invoices, "changes": changes, "mistakes": mistakes,
         "open_changes": r["open_changes"], "open_mistakes": r["open_mistakes"],
+        "sent": sent_documents(reader, stream),
+        "follow_up": follow_up_view(reader, stream, terms.latest_version),
         "ended": None if not ended else {
             "on": r["ended_on"], "by": r["ended_by"], "reason": r["end_reason"],
             "outstanding": json.loads(r["end_outstanding"] or "[]"), "confidentiality": r["confidentiality"],
         },
     }
+
+
+def follow_up_view(reader: Reader, stream: str, terms_version: int | None) -> dict[str, Any] | None:
+    """The latest terms' follow-up schedule (None without one), and the steps sent so far."""
+    schedule = None
+    for row in reader.rows("SELECT * FROM {t}timeline WHERE stream = ? AND kind = ? ORDER BY version",
+                           (stream, "FollowUpScheduled")):
+        said = json.loads(row["said"])
+        if said["version"] == terms_version:
+            schedule = {"remind_before": said["before"], "remind_after": said["after"],
+                        "chase_after": said["chase"], "since": row["occurred_on"]}
+    if schedule is None:
+        return None
+    sent = [json.loads(row["said"]) for row in reader.rows(
+        "SELECT * FROM {t}timeline WHERE stream = ? AND kind = ? ORDER BY version", (stream, "FollowUpSent"))]
+    return schedule | {"sent": [{"about": s["about"], "step": s["step"], "tone": s["tone"],
+                                 "scheduled_on": s["scheduled_on"], "to": s["to"], "server_reply": s["reply"]}
+                                for s in sent]}
+
+
+def sent_documents(reader: Reader, stream: str) -> list[dict[str, Any]]:
+    """The documents emailed from tratos, oldest first: what, when, to whom, the server's acceptance."""
+    rows = reader.rows("SELECT * FROM {t}timeline WHERE stream = ? AND kind = ? ORDER BY version",
+                       (stream, "DocumentSent"))
+    sent = []
+    for row in rows:
+        said = json.loads(row["said"])
+        sent.append({"on": row["occurred_on"], "kind": said["kind"], "id": said["document"],
+                     "to": said["to"], "cc": said["cc"], "subject": said["subject"],
+                     "message_id": said["message_id"], "sent_at": said["sent_at"],
+                     "server_reply": said["reply"], "eml_sha256": said["sha"]})
+    return sent
 
 
 def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str, Any]:
@@ -262,6 +297,7 @@ def mistake_view(m: dict[str, Any], response_days: int, today: date) -> dict[str
         "options": [{"id": key, **value} for key, value in sorted(options.items(), key=lambda o: _number(o[0]))],
         "chosen": m["chosen"], "agreed": None if m["agreed"] is None else bool(m["agreed"]),
         "resolved_on": m["resolved_on"], "resolved_after_days": m["days_to_resolve"], "lesson": m["lesson"],
+        "answer_by": answer_by(date.fromisoformat(m["reported_on"]), response_days).isoformat(),
     }
 
 

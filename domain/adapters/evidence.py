@@ -155,9 +155,10 @@ class EvidenceFolder:
                 self._take_back(path)
             raise
 
-    def take_back(self, path: Path) -> None:
-        """Take back a file `keep` added, for a caller that kept it outside `keeping`."""
-        self._take_back(path)
+    def take_back(self, paths: Iterable[Path]) -> None:
+        """Remove files `keep` added (it returned their paths) for something that was not recorded."""
+        for path in paths:
+            self._take_back(path)
 
     def _take_back(self, path: Path) -> None:
         """Leave the folder as it was: the file, and the folders its keeping created."""

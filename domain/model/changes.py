@@ -25,6 +25,7 @@ class Change:
     hours: Decimal | None = None
     days: int | None = None
     decided_on: date | None = None
+    quoted_on: date | None = None
     evidence: list[Evidence] = field(default_factory=list)
 
     def check_quotable(self) -> None:

@@ -313,6 +313,94 @@ class AnchorTimestamped(RelationshipEvent):
     evidence: list[Evidence] = []
 
 
+class DocumentSent(RelationshipEvent):
+    """A document emailed from tratos (issue 22): to whom, the message's id and date, the SMTP
+    server's reply accepting it, and the exact message as sent (`evidence`: its .eml, whose
+    SHA-256 is that of the bytes the server received). `document_sha256` names the PDF attached,
+    a document this relationship recorded as issued."""
+
+    kind: str
+    document_id: str = ""
+    document_sha256: str
+    lang: str
+    to: list[str]
+    cc: list[str] = []
+    bcc: list[str] = []
+    subject: str
+    message_id: str
+    sent_at: datetime
+    server_reply: str
+    evidence: list[Evidence]
+
+
+class FiledMessage(BaseModel):
+    """What a client email filed as evidence states (issue 22): its Message-ID ("" if it had
+    none: then the .eml's SHA-256 tells it apart), From, To, Cc, the Date it carries (None if it
+    had none that parses), Subject, and `evidence`: the .eml as it was, then each attachment."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    message_id: str
+    sender: str
+    to: list[str] = []
+    cc: list[str] = []
+    sent_at: datetime | None = None
+    subject: str = ""
+    evidence: list[Evidence]
+
+
+class MessageReceived(RelationshipEvent, FiledMessage):
+    """An email from the client, filed as evidence."""
+
+
+class MessageSent(RelationshipEvent, FiledMessage):
+    """An email of ours to the client (sent outside tratos), filed as evidence."""
+
+
+class FollowUpScheduled(RelationshipEvent):
+    """The follow-up schedule of a terms version (issue 22): days before and after an invoice's
+    due date to remind the client, and days after which a draft or a quote waiting for the
+    client is chased. Recorded with the terms it belongs to, in the same save."""
+
+    terms_version: int
+    remind_before: list[int] = []
+    remind_after: list[int] = []
+    chase_after: int | None = None
+
+
+class FollowUpClaimed(RelationshipEvent):
+    """A follow-up step taken by one `tratos follow-up` run before it sends it: a second run (or
+    one at the same time) finds it taken, so no step is ever sent twice."""
+
+    about: str  # the invoice number, or the contract (K1) or change (C1) chased
+    step: str   # before-3, after-7, chase-5
+    scheduled_on: date
+
+
+class FollowUpSent(RelationshipEvent):
+    """A follow-up step emailed: its tone, how late it went (0: on its day), to whom, the
+    Message-ID, the server's reply, and the exact message kept as evidence."""
+
+    about: str
+    step: str
+    scheduled_on: date
+    tone: str
+    to: list[str]
+    subject: str
+    message_id: str
+    sent_at: datetime
+    server_reply: str
+    evidence: list[Evidence]
+
+
+class FollowUpFailed(RelationshipEvent):
+    """A claimed step the server did not take: released, so the next run tries it again."""
+
+    about: str
+    step: str
+    reason: str
+
+
 class RelationshipEnded(RelationshipEvent):
     reason: str
     ended_by: Side

@@ -24,10 +24,13 @@ from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
 from domain.model.contracts import Contract, Signature, check_hours, check_schedule
+from domain.model.correspondence import Correspondence
 from domain.model.errors import BadInput, Refused, UnknownReference, known
+from domain.model.follow_up import Schedule
 from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
 from domain.model.late_fees import check_fee_currency, governing_terms
+from domain.model.mailing import filed_key
 from domain.model.mistakes import Mistake, RemedyOption
 from domain.model.money import Money
 from domain.model.notebook import check_opened
@@ -45,7 +48,8 @@ from domain.model.values import (
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
-                     ev.DocumentIssued, ev.AnchorTimestamped)
+                     ev.DocumentIssued, ev.AnchorTimestamped, ev.DocumentSent, ev.MessageReceived,
+                     ev.MessageSent, ev.FollowUpClaimed, ev.FollowUpSent, ev.FollowUpFailed)
 
 
 @dataclass
@@ -83,6 +87,7 @@ class IssuedDocument:
     sha256: str
     chain_version: int
     chain_digest: str
+    lang: str = ""
 
 
 @dataclass
@@ -98,7 +103,19 @@ class TimestampedAnchor:
     token_sha256: str
 
 
-class Relationship(Invoicing, ChainedAggregate):
+@dataclass
+class SentDocument:
+    """A document emailed from tratos: when, to whom, and the server's acceptance."""
+
+    on: date
+    kind: str
+    document_id: str
+    to: list[str]
+    message_id: str
+    server_reply: str
+
+
+class Relationship(Invoicing, Correspondence, ChainedAggregate):
     """Everything that happened with one client, as decided by its rules."""
 
     def __init__(self, id: UUID) -> None:
@@ -116,6 +133,10 @@ class Relationship(Invoicing, ChainedAggregate):
         self.notes: list[Note] = []
         self.documents: list[IssuedDocument] = []
         self.anchors: list[TimestampedAnchor] = []
+        self.sent: list[SentDocument] = []
+        self.schedules: dict[int, Schedule] = {}  # follow-up schedule by terms version
+        self.follow_ups: dict[str, str] = {}  # step key (F-2026-001/after-7) -> claimed | sent
+        self.filed: set[str] = set()  # Message-IDs (or .eml SHA-256) of every email filed or sent
         self.ending: Ending | None = None
         self.warnings: list[str] = []
 
@@ -559,6 +580,7 @@ class Relationship(Invoicing, ChainedAggregate):
     def _(self, e: ev.ChangeQuoted) -> None:
         change = self.changes[e.change_id]
         change.state, change.price, change.hours, change.days = "quoted", e.price, e.hours, e.days
+        change.quoted_on = e.occurred_on
 
     @when.register
     def _(self, e: ev.ChangeApproved) -> None:
@@ -659,7 +681,38 @@ class Relationship(Invoicing, ChainedAggregate):
     @when.register
     def _(self, e: ev.DocumentIssued) -> None:
         self.documents.append(IssuedDocument(e.occurred_on, e.kind, e.document_id, e.sha256,
-                                             e.chain_version, e.chain_digest))
+                                             e.chain_version, e.chain_digest, e.lang))
+
+    @when.register
+    def _(self, e: ev.DocumentSent) -> None:
+        self.sent.append(SentDocument(e.occurred_on, e.kind, e.document_id, list(e.to), e.message_id,
+                                      e.server_reply))
+        self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
+
+    @when.register
+    def _(self, e: ev.FollowUpScheduled) -> None:
+        self.schedules[e.terms_version] = Schedule(tuple(e.remind_before), tuple(e.remind_after), e.chase_after,
+                                                   e.occurred_on)
+
+    @when.register
+    def _(self, e: ev.FollowUpClaimed) -> None:
+        self.follow_ups[f"{e.about}/{e.step}"] = "claimed"
+
+    @when.register
+    def _(self, e: ev.FollowUpSent) -> None:
+        self.follow_ups[f"{e.about}/{e.step}"] = "sent"
+
+    @when.register
+    def _(self, e: ev.FollowUpFailed) -> None:
+        self.follow_ups.pop(f"{e.about}/{e.step}", None)
+
+    @when.register
+    def _(self, e: ev.MessageReceived) -> None:
+        self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
+
+    @when.register
+    def _(self, e: ev.MessageSent) -> None:
+        self.filed.add(filed_key(e.message_id, e.evidence[0].sha256))
 
     @when.register
     def _(self, e: ev.AnchorTimestamped) -> None:

@@ -240,8 +240,30 @@ class Tratos(Application):
             raise Refused(f"client {handle!r} already exists") from None
         return self._recorded(Recorded(handle, relationship.last_saved))
 
-    def publish_terms(self, handle: str, terms: Terms, *, on: date) -> Recorded:
-        return self._update(handle, lambda r: _one(r.publish_terms(terms, on, self.actor)))
+    def publish_terms(self, handle: str, terms: Terms, *, on: date,
+                      follow_up: dict[str, Any] | None = None) -> Recorded:
+        """Publish terms and, if given, their follow-up schedule (`schedule_follow_up`'s keywords), in one save."""
+        def decide(relationship: Relationship) -> None:
+            published = relationship.publish_terms(terms, on, self.actor)
+            if follow_up:
+                relationship.schedule_follow_up(published.terms_version, on=on, actor=self.actor, **follow_up)
+
+        return self._update(handle, decide)
+
+    def schedule_follow_up(self, handle: str, terms_version: int, *, on: date, **schedule: Any) -> Recorded:
+        """Give published terms the follow-up schedule they lack (`schedule_follow_up`'s keywords)."""
+        return self._update(handle, lambda r: _one(r.schedule_follow_up(terms_version, on=on, actor=self.actor,
+                                                                         **schedule)))
+
+    def claim_follow_up(self, handle: str, about: str, step: str, *, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.claim_follow_up(about, step, on=on, actor=self.actor)))
+
+    def send_follow_up(self, handle: str, about: str, step: str, *, on: date, **sent: Any) -> Recorded:
+        return self._update(handle, lambda r: _one(r.send_follow_up(about, step, on=on, actor=self.actor, **sent)))
+
+    def fail_follow_up(self, handle: str, about: str, step: str, *, reason: str, on: date) -> Recorded:
+        return self._update(handle, lambda r: _one(r.fail_follow_up(about, step, reason=reason, on=on,
+                                                                     actor=self.actor)))
 
     def draft_contract(self, handle: str, *, title: str, scope: Scope, price: Money, start: date,
                        end: date, installments: list[Installment], hours_budget: Decimal | None = None,
@@ -420,6 +442,35 @@ class Tratos(Application):
             chain_version=chain_version, chain_digest=chain_digest, note_sha256=note_sha256,
             token_sha256=token_sha256, timestamped_at=timestamped_at, authority=authority, tsa_url=tsa_url,
             on=on, evidence=evidence, actor=self.actor)), load=self.notebook)
+
+    def send_document(self, handle: str, kind: str, *, on: date, sent: dict[str, Any],
+                      document: dict[str, Any] | None = None) -> Recorded:
+        """Record a document emailed (`DocumentSent`, `sent` its keywords) and, if it was printed
+        for this message, its `DocumentIssued` first (`document` its keywords): one save."""
+        def decide(relationship: Relationship) -> None:
+            if document is not None:
+                relationship.issue_document(kind, on=on, actor=self.actor, **document)
+            relationship.send_document(kind, on=on, actor=self.actor, **sent)
+
+        return self._update(handle, decide)
+
+    def file_messages(self, handle: str, messages: list[dict[str, Any]], *,
+                      on: date) -> tuple[Recorded, list[dict[str, Any]]]:
+        """File emails as evidence in one save (`file_message`'s keywords each, `direction` among
+        them); those already on the record when the save is decided are skipped and returned."""
+        skipped: list[dict[str, Any]] = []
+
+        def decide(relationship: Relationship) -> None:
+            skipped.clear()  # decided again on a conflict, from the stream as it is then
+            for message in messages:
+                if relationship.is_filed(message["message_id"], message["evidence"][0].sha256):
+                    skipped.append(message)
+                    continue
+                direction = message["direction"]
+                relationship.file_message(direction, on=on, actor=self.actor,
+                                          **{k: v for k, v in message.items() if k != "direction"})
+
+        return self._update(handle, decide), skipped
 
     def end_relationship(self, handle: str, *, reason: str, ended_by: str, on: date,
                          confidentiality: str = "") -> Recorded:

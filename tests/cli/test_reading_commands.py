@@ -16,7 +16,7 @@ from cli.main import COMMANDS, tratos
 from domain.model.money import Money
 
 MINE = ("init", "identity", "client", "terms", "contract", "change", "mistake", "invoice", "payment",
-        "hours", "note", "end", "demo")
+        "hours", "note", "end", "demo", "send", "follow-up", "mail", "calendar")
 
 
 def amount(value: dict) -> Money:
@@ -46,7 +46,7 @@ class TestHelp:
                 text = ok(cli_home, *path, "-h").stdout
                 assert "Example:" in text and "tratos " + " ".join(path) in text, path
                 checked += 1
-        assert checked == 33  # identity tsa (issue 23) is the 33rd
+        assert checked == 38  # 32, identity tsa (issue 23), send, follow-up, mail import, calendar, identity mail (issue 22)
 
     def test_commands_of_later_issues_say_so(self, cli_home, monkeypatch):
         monkeypatch.setitem(COMMANDS, "someday", ("cli.someday", "someday", "Keep the store"))

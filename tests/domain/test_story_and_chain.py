@@ -25,6 +25,10 @@ from domain.model.relationship import Relationship
 from domain.model.values import Evidence, Party
 
 EVIDENCE = Evidence(sha256="f" * 64, name="brief.pdf", size=2048, media_type="application/pdf")
+EML = Evidence(sha256="e" * 64, name="message.eml", size=900, media_type="message/rfc822")
+SENT = {"to": ["laura@acme.test"], "subject": "Reminder", "message_id": "<1@example.com>",
+        "sent_at": datetime(2026, 3, 15, 9, tzinfo=UTC), "server_reply": "250 2.0.0 Ok: queued as 4F1A2",
+        "evidence": [EML]}
 
 
 def whole_story() -> tuple[Relationship, InvoiceSeries, InvoiceSeries]:
@@ -57,11 +61,24 @@ def whole_story() -> tuple[Relationship, InvoiceSeries, InvoiceSeries]:
     r.issue_invoice(second, installment=2, on=MIDPOINT, profile=UNTAXED_PROFILE)
     r.log_hours(Decimal("3.5"), on=date(2026, 2, 10), note="Blog templates", change_id="C1")
     r.record_note("Client says the invoice is in approval", on=date(2026, 3, 10), evidence=[EVIDENCE])
+    r.schedule_follow_up(1, remind_before=[3], remind_after=[1, 7], on=date(2026, 3, 11))
+    r.claim_follow_up(second, "before-3", on=date(2026, 3, 15))
+    r.send_follow_up(second, "before-3", scheduled_on=date(2026, 3, 14), tone="friendly", on=date(2026, 3, 15),
+                     **SENT)
     r.mark_late(second, on=date(2026, 3, 18))
+    r.claim_follow_up(second, "after-1", on=date(2026, 3, 18))
+    r.fail_follow_up(second, "after-1", reason="550 5.1.1 User unknown", on=date(2026, 3, 18))
     r.send_reminder(second, on=date(2026, 3, 20))  # the fee its terms claim
     r.complete_contract(date(2026, 3, 25))
     r.issue_document("dossier", sha256="d" * 64, chain_version=r.version, chain_digest=r.head_digest,
                      on=date(2026, 3, 26))
+    r.send_document("dossier", document_id="", document_sha256="d" * 64, lang="en", on=date(2026, 3, 26),
+                    **(SENT | {"message_id": "<2@example.com>", "subject": "Dossier"}))
+    r.file_message("received", message_id="<3@acme.test>", sender="Laura <laura@acme.test>",
+                   to=["ana@example.com"], subject="Re: Dossier", evidence=[EML.model_copy(update={"sha256": "3" * 64})],
+                   on=date(2026, 3, 27))
+    r.file_message("sent", message_id="", sender="Ana <ana@example.com>", to=["laura@acme.test"],
+                   evidence=[EML.model_copy(update={"sha256": "4" * 64}), EVIDENCE], on=date(2026, 3, 27))
     r.change_client_details(Party(name="Acme SL", country="ES", tax_id="B12345674"), on=date(2026, 3, 30))
     r.end(reason="Project delivered", ended_by="us", on=date(2026, 3, 31))
     corrective = InvoiceSeries(series_id("R", 2026))

@@ -13,6 +13,9 @@ HANDLE = "acme"
 # acme's details as they end the story: its CIF corrected, its country stated (ClientDetailsChanged)
 ACME_NOW = Party(name="Acme Consulting SL", email="ops@acme.test", tax_id="B12345674", country="ES")
 EVIDENCE = Evidence(sha256="ab" * 32, name="reply.eml", size=4096, media_type="message/rfc822")
+SENT = {"to": ["ops@acme.test"], "subject": "Reminder", "message_id": "<1@example.com>",
+        "sent_at": datetime(2026, 3, 15, 9, tzinfo=UTC), "server_reply": "250 2.0.0 Ok: queued as 4F1A2",
+        "evidence": [EVIDENCE]}
 
 
 def eur(amount: str | int) -> Money:
@@ -67,7 +70,13 @@ def whole_story(app: Tratos) -> list[Recorded]:
         app.issue_invoice(h, installment=2, on=date(2026, 2, 15)),
         app.log_hours(h, Decimal("3.5"), note="Blog templates", change_id="C1", on=date(2026, 2, 10)),
         app.record_note(h, "Invoice is in approval, they say", evidence=[EVIDENCE], on=date(2026, 3, 10)),
+        app.schedule_follow_up(h, 1, remind_before=[3], remind_after=[1, 7], on=date(2026, 3, 11)),
+        app.claim_follow_up(h, "F-2026-002", "before-3", on=date(2026, 3, 15)),
+        app.send_follow_up(h, "F-2026-002", "before-3", scheduled_on=date(2026, 3, 14), tone="friendly",
+                           on=date(2026, 3, 15), **SENT),
         app.mark_late(h, "F-2026-002", on=date(2026, 3, 18)),
+        app.claim_follow_up(h, "F-2026-002", "after-1", on=date(2026, 3, 18)),
+        app.fail_follow_up(h, "F-2026-002", "after-1", reason="550 5.1.1 User unknown", on=date(2026, 3, 18)),
         app.send_reminder(h, "F-2026-002", on=date(2026, 3, 20)),
         app.complete_contract(h, on=date(2026, 3, 25)),
         app.change_client_details(h, ACME_NOW, on=date(2026, 3, 25)),
@@ -76,6 +85,16 @@ def whole_story(app: Tratos) -> list[Recorded]:
     done += [
         app.issue_document(h, "dossier", sha256="cd" * 32, chain_version=head.version,
                            chain_digest=head.head_digest, lang="en", on=date(2026, 3, 26)),
+        app.send_document(h, "dossier", on=date(2026, 3, 26), sent={
+            "document_id": "", "document_sha256": "cd" * 32, "lang": "en",
+            **(SENT | {"message_id": "<2@example.com>", "subject": "Dossier"})}),
+        app.file_messages(h, [{"direction": "received", "message_id": "<3@acme.test>", "sender": "ops@acme.test",
+                               "to": ["ana@example.com"], "cc": [], "sent_at": None, "subject": "Re: Dossier",
+                               "evidence": [EVIDENCE.model_copy(update={"sha256": "3" * 64})]},
+                              {"direction": "sent", "message_id": "", "sender": "ana@example.com",
+                               "to": ["ops@acme.test"], "cc": [], "sent_at": None, "subject": "",
+                               "evidence": [EVIDENCE.model_copy(update={"sha256": "4" * 64})]}],
+                          on=date(2026, 3, 27))[0],
         app.end_relationship(h, reason="Project delivered", ended_by="us", on=date(2026, 3, 31)),
         app.correct_invoice(h, "F-2026-002", reason="A cent too much", amount=eur("-0.01"), on=date(2026, 3, 31)),
     ]

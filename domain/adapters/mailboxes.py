@@ -1,0 +1,158 @@
+"""Reading client emails from a file or folder: one .eml, an mbox, or a Maildir, a message at a time.
+
+The standard library's `mailbox` reads an mbox by offsets (a table of where each message
+starts) and a Maildir by file, so a mailbox of any size is read one message at a time: memory
+holds one message, never the mailbox (issue 22, ADR-47). Each message is given as the
+exact bytes the mailbox holds; `read_message` says what an event cites of it.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import getaddresses, parsedate_to_datetime
+from pathlib import Path
+
+from domain.adapters.evidence import cited_name, describe
+from domain.adapters.files import FILE_LIMIT, read_regular, regular
+from domain.model.errors import BadInput
+from domain.model.values import Evidence, visible
+
+HEADER_LIMIT = 1000
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
+
+
+@dataclass(frozen=True)
+class ReadMessage:
+    """One email as an event cites it, and the files it brings (the .eml, then each attachment)."""
+
+    message_id: str
+    sender: str
+    sender_address: str
+    to: list[str]
+    cc: list[str]
+    sent_at: datetime | None
+    subject: str
+    evidence: list[Evidence]
+    contents: list[bytes]  # in the order of `evidence`
+
+    @property
+    def sha256(self) -> str:
+        return self.evidence[0].sha256
+
+    def summary(self) -> dict[str, str | None]:
+        return {"message_id": self.message_id, "from": self.sender, "subject": self.subject,
+                "date": self.sent_at.isoformat() if self.sent_at else None, "sha256": self.sha256}
+
+
+def messages(source: str | Path) -> Iterator[bytes]:
+    """The messages of `source`, in order: a Maildir (a folder with cur/ and new/), an mbox (a
+    file starting `From `), or one .eml. Anything else is bad input (exit 2)."""
+    path = Path(source)
+    if path.is_dir():
+        if not ((path / "cur").is_dir() and (path / "new").is_dir()):
+            raise BadInput(f"{path} is a folder but not a Maildir (it has no cur/ and new/)")
+        box = mailbox.Maildir(path, factory=None, create=False)
+        for key in sorted(box.iterkeys()):
+            yield box.get_bytes(key)
+        return
+    regular(path, "mail file", limit=None)
+    with open(path, "rb") as probe:
+        start = probe.read(5)
+    if start == b"From ":
+        box = mailbox.mbox(path, factory=None, create=False)
+        try:
+            for key in box.iterkeys():
+                yield box.get_bytes(key)
+        finally:
+            box.close()
+        return
+    yield read_regular(path, "email file", limit=FILE_LIMIT)
+
+
+def read_message(raw: bytes, number: int) -> ReadMessage:
+    """What an event cites of the message `raw` (the `number`th of its mailbox, for names)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    sha = hashlib.sha256(raw).hexdigest()
+    eml = describe(Path(f"message-{sha[:16]}.eml"), raw)
+    evidence, contents = [eml], [raw]
+    for n, part in enumerate(_attachments(message), start=1):
+        content = part.get_payload(decode=True)
+        if not isinstance(content, bytes):
+            continue
+        evidence.append(Evidence(sha256=hashlib.sha256(content).hexdigest(), name=_name(part, n, sha),
+                                 size=len(content), media_type=_media_type(part)))
+        contents.append(content)
+    senders = _addresses(message, "From")
+    return ReadMessage(
+        message_id=_header(message, "Message-ID"), sender=_header(message, "From"),
+        sender_address=senders[0] if senders else "", to=_addresses(message, "To"),
+        cc=_addresses(message, "Cc"), sent_at=_date(message), subject=_header(message, "Subject"),
+        evidence=evidence, contents=contents)
+
+
+def _attachments(message: email.message.Message) -> Iterator[email.message.Message]:
+    try:
+        yield from message.iter_attachments()
+    except (AttributeError, KeyError, TypeError):  # not a MIME message of email's EmailMessage
+        return
+
+
+def _header(message: email.message.Message, name: str) -> str:
+    """A header as one visible line, at most 1000 characters; '' if missing or unreadable."""
+    try:
+        value = message.get(name)
+    except Exception:  # noqa: BLE001 - a malformed header is the sender's, and still evidence
+        value = None
+    if value is None:
+        return ""
+    text = visible(re.sub(r"\r?\n[ \t]*", " ", str(value)).strip())
+    return text if len(text) <= HEADER_LIMIT else text[:HEADER_LIMIT - 1] + "…"
+
+
+def _addresses(message: email.message.Message, name: str) -> list[str]:
+    """The plain addresses of a header (`laura@acme.test`), lower-cased, as they match clients."""
+    try:
+        values = [str(v) for v in message.get_all(name, [])]
+    except Exception:  # noqa: BLE001
+        return []
+    found = []
+    for _, address in getaddresses(values):
+        address = visible(address.strip().lower())[:HEADER_LIMIT]
+        if address and "@" in address and address not in found:
+            found.append(address)
+    return found
+
+
+def _date(message: email.message.Message) -> datetime | None:
+    text = _header(message, "Date")
+    try:
+        when = parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when
+
+
+def _name(part: email.message.Message, n: int, sha: str) -> str:
+    """An attachment's file name as cited, or `attachment-N` when it has none that shows as it is."""
+    given = part.get_filename() or ""
+    try:
+        name = Path(str(given)).name
+        if name:
+            return cited_name(Path(name))
+    except (BadInput, ValueError):
+        pass
+    return f"message-{sha[:16]}-attachment-{n}"
+
+
+def _media_type(part: email.message.Message) -> str:
+    media_type = part.get_content_type()
+    return media_type if _MEDIA_TYPE.fullmatch(media_type) else "application/octet-stream"

@@ -1,0 +1,207 @@
+"""Sending a message by SMTP: the freelancer's mail settings, the password, and one delivery.
+
+The settings live in identity.json (`tratos identity mail`); the password never does: it comes
+from $TRATOS_SMTP_PASSWORD or the system keyring (service `tratos-smtp`, user `USER@HOST`), is
+held only while logging in, and no message tratos prints quotes it (ADR-45). A delivery is
+all or nothing: every recipient accepted, then the message, whose reply (`250 2.0.0 Ok: queued
+as ...`) is what the record cites; anything else is one `SendFailed` line and nothing sent.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from domain.model.errors import BadInput, Refused, TratosError
+from domain.model.values import check_email, check_text
+
+SECURITIES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+PLAIN_HOST = "127.0.0.1"  # the one host a message may go to unencrypted (a local relay)
+PASSWORD_ENV = "TRATOS_SMTP_PASSWORD"
+KEYRING_SERVICE = "tratos-smtp"
+TIMEOUT = 30  # seconds a server may take to answer
+
+# identity.json keys (texts, like every value there) <- MailSettings fields
+KEYS = {"host": "smtp_host", "port": "smtp_port", "security": "smtp_security", "user": "smtp_user",
+        "from_address": "mail_from", "from_name": "mail_from_name", "bcc_self": "mail_bcc_self",
+        "trust": "smtp_trust"}
+
+
+class SendFailed(TratosError):
+    """The server could not be reached, refused the login, a recipient or the message: nothing was sent."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where and as whom tratos sends: SMTP host, port, security, login user, From, Bcc to self."""
+
+    host: str
+    port: int
+    security: str
+    user: str
+    from_address: str
+    from_name: str = ""
+    bcc_self: bool = False
+    trust: str = ""  # a PEM file of certificates to trust besides the system's (a private CA)
+
+    def checked(self) -> MailSettings:
+        host = check_text(self.host, "the SMTP host", limit=253)
+        if any(c.isspace() for c in host):
+            raise BadInput(f"not a host name: {host!r}")
+        if self.security not in SECURITIES:
+            raise BadInput(f"the SMTP security is one of {', '.join(SECURITIES)}, not {self.security!r}")
+        if self.security == "none" and host != PLAIN_HOST:
+            raise BadInput(f"security `none` sends the password and the message in clear: only to {PLAIN_HOST}"
+                           " (a local relay); use starttls or ssl")
+        if not (type(self.port) is int and 1 <= self.port <= 65535):
+            raise BadInput(f"an SMTP port is 1 to 65535, not {self.port!r}")
+        if not self.from_address:
+            raise BadInput("the From address is empty")
+        check_email(self.from_address)
+        check_text(self.user, "the SMTP user", required=False, limit=300)
+        check_text(self.from_name, "the From name", required=False, limit=200)
+        return self
+
+    @property
+    def sender(self) -> str:
+        return self.from_address
+
+    @property
+    def account(self) -> str:
+        """The keyring's user name for this login: USER@HOST."""
+        return f"{self.user}@{self.host}"
+
+    @classmethod
+    def from_identity(cls, identity: Mapping[str, str]) -> MailSettings:
+        """The settings `tratos identity mail` saved; refused (exit 1) when there are none yet."""
+        if not identity.get(KEYS["host"]):
+            raise Refused("no mail settings yet: run `tratos identity mail --host HOST --user USER` first")
+        try:
+            port = int(identity.get(KEYS["port"], ""))
+        except ValueError:
+            raise Refused(f"the SMTP port in identity.json is not a number: {identity.get(KEYS['port'])!r};"
+                          " set it again with `tratos identity mail --port N`") from None
+        return cls(host=identity[KEYS["host"]], port=port, security=identity.get(KEYS["security"], "starttls"),
+                   user=identity.get(KEYS["user"], ""),
+                   from_address=identity.get(KEYS["from_address"]) or identity.get("email", ""),
+                   from_name=identity.get(KEYS["from_name"]) or identity.get("name", ""),
+                   bcc_self=identity.get(KEYS["bcc_self"]) == "yes", trust=identity.get(KEYS["trust"], "")).checked()
+
+    def as_identity(self) -> dict[str, str]:
+        return {KEYS["host"]: self.host, KEYS["port"]: str(self.port), KEYS["security"]: self.security,
+                KEYS["user"]: self.user, KEYS["from_address"]: self.from_address,
+                KEYS["from_name"]: self.from_name, KEYS["bcc_self"]: "yes" if self.bcc_self else "no",
+                KEYS["trust"]: self.trust}
+
+
+def smtp_password(settings: MailSettings, env: Mapping[str, str] | None = None) -> str | None:
+    """The login password: $TRATOS_SMTP_PASSWORD, else the system keyring's; None without a user.
+
+    Refused with the way to give it when there is a user and no password anywhere.
+    """
+    if not settings.user:
+        return None
+    env = os.environ if env is None else env
+    password = env.get(PASSWORD_ENV)
+    if password:
+        return password
+    password = _keyring_password(settings)
+    if password:
+        return password
+    raise Refused(f"no SMTP password for {settings.account}: set {PASSWORD_ENV}, or keep it in the system"
+                  f" keyring with `keyring set {KEYRING_SERVICE} {settings.account}`")
+
+
+def _keyring_password(settings: MailSettings) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - a runtime dependency
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, settings.account)
+    except (KeyringError, RuntimeError, OSError):  # no keyring on this machine (a server, a container)
+        return None
+
+
+def _tls_context(settings: MailSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if settings.trust:
+        try:
+            context.load_verify_locations(cafile=str(Path(settings.trust)))
+        except (OSError, ssl.SSLError) as error:
+            raise SendFailed(f"cannot read the certificates to trust in {settings.trust}:"
+                             f" {getattr(error, 'strerror', None) or error}; nothing was sent") from None
+    return context
+
+
+def deliver(settings: MailSettings, password: str | None, recipients: Sequence[str], content: bytes) -> str:
+    """Send `content` (the exact bytes of the message) to `recipients`; returns the server's reply to it.
+
+    Every recipient must be accepted before the message is given: one refused, and the
+    transaction is reset and nothing is sent.
+    """
+    where = f"{settings.host}:{settings.port}"
+    try:
+        with _connect(settings) as server:
+            server.ehlo()
+            if settings.security == "starttls":
+                server.starttls(context=_tls_context(settings))
+                server.ehlo()
+            if settings.user:
+                try:
+                    server.login(settings.user, password or "")
+                except smtplib.SMTPAuthenticationError as refused:
+                    raise SendFailed(f"the SMTP server {where} refused the login of {settings.user}:"
+                                     f" {_said(refused.smtp_code, refused.smtp_error)}; nothing was sent") from None
+            code, said = server.mail(settings.sender)
+            if code >= 400:
+                raise SendFailed(f"the SMTP server {where} refused the sender {settings.sender}:"
+                                 f" {_said(code, said)}; nothing was sent")
+            for recipient in recipients:
+                code, said = server.rcpt(recipient)
+                if code >= 400:
+                    server.rset()
+                    raise SendFailed(f"the SMTP server {where} refused the recipient {recipient}:"
+                                     f" {_said(code, said)}; nothing was sent")
+            code, said = server.data(content)
+            return _said(code, said)
+    except SendFailed:
+        raise
+    except smtplib.SMTPDataError as refused:
+        raise SendFailed(f"the SMTP server {where} refused the message: {_said(refused.smtp_code, refused.smtp_error)};"
+                         " nothing was sent") from None
+    except smtplib.SMTPNotSupportedError:
+        raise SendFailed(f"the SMTP server {where} offers no {_need(settings)}; nothing was sent") from None
+    except smtplib.SMTPResponseException as refused:
+        raise SendFailed(f"the SMTP server {where} answered {_said(refused.smtp_code, refused.smtp_error)};"
+                         " nothing was sent") from None
+    except ssl.SSLError as error:
+        raise SendFailed(f"no secure connection to the SMTP server {where}: {error.reason or error};"
+                         " nothing was sent") from None
+    except smtplib.SMTPException as error:
+        raise SendFailed(f"the SMTP server {where} failed: {error}; nothing was sent") from None
+    except OSError as error:
+        raise SendFailed(f"cannot reach the SMTP server {where}: {error.strerror or error}; nothing was sent") from None
+
+
+def _connect(settings: MailSettings) -> smtplib.SMTP:
+    if settings.security == "ssl":
+        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=TIMEOUT, context=_tls_context(settings))
+    return smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT)
+
+
+def _need(settings: MailSettings) -> str:
+    return "STARTTLS" if settings.security == "starttls" else "login (AUTH)"
+
+
+def _said(code: int, text: bytes | str) -> str:
+    """A server's reply as one line: `550 5.1.1 <x>: Recipient address rejected`."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(f"{code} {text}".split())
