@@ -12,6 +12,8 @@ So a record is hashed from its texts, never from numbers re-formatted on the way
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -64,3 +66,66 @@ def record_time(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("a record's generation time states its time zone")
     return moment.replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class RecordTexts:
+    """What a billing record's chain rests on, as written in it (a stored event or an exported XML).
+
+    `previous` is the fingerprint its Encadenamiento names ("" on a chain's first record) and
+    `previous_number` the invoice it names there.
+    """
+
+    cancellation: bool
+    issuer_nif: str
+    number: str
+    issued_on: str
+    invoice_type: str
+    tax_total: str
+    total: str
+    previous: str
+    previous_number: str
+    generated_at: str
+    fingerprint: str
+
+    def computed(self) -> str:
+        if self.cancellation:
+            return cancellation_fingerprint(issuer_nif=self.issuer_nif, number=self.number, issued_on=self.issued_on,
+                                            previous=self.previous, generated_at=self.generated_at)
+        return registration_fingerprint(issuer_nif=self.issuer_nif, number=self.number, issued_on=self.issued_on,
+                                        invoice_type=self.invoice_type, tax_total=self.tax_total, total=self.total,
+                                        previous=self.previous, generated_at=self.generated_at)
+
+    @property
+    def name(self) -> str:
+        return f"the {'cancellation' if self.cancellation else 'registration'} record of {self.number}"
+
+
+@dataclass(frozen=True)
+class RecordBreak:
+    position: int  # 1 for the first record read
+    record: RecordTexts
+    problem: str
+
+    def __str__(self) -> str:
+        return f"record {self.position}, {self.record.name}: {self.problem}"
+
+
+def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = None) -> tuple[int, RecordBreak | None]:
+    """Recompute every record's fingerprint and its link to the record before it; the first that does
+    not hold, and how many records were read. The first record's previous fingerprint is taken as it
+    is written unless `chained_from` says what it must be ("" for a chain's very first record)."""
+    before: RecordTexts | None = None
+    count = 0
+    for count, record in enumerate(records, 1):
+        if record.computed() != record.fingerprint:
+            return count, RecordBreak(count, record, "its fingerprint does not match its content")
+        expected = before.fingerprint if before else chained_from
+        if expected is not None and record.previous != expected:
+            said = f"the record before it ({before.number})" if before else "the start of the chain"
+            return count, RecordBreak(count, record, f"it is not chained to {said}")
+        if before is not None and record.previous_number != before.number:
+            return count, RecordBreak(count, record, f"it names {record.previous_number} as the record before it,"
+                                                     f" not {before.number}")
+        before = record
+    return count, None

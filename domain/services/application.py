@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
+from domain.adapters.clock import record_moment
 from domain.adapters.encryption import check_key, configured_key, encryption_settings
 from domain.adapters.storage import (
     BUSY,
@@ -40,13 +41,15 @@ from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
-from domain.model.streams import check_handle, series_id, stream_id
+from domain.model.streams import check_handle, records_id, series_id, stream_id
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
     from domain.model.billing import Line
+    from domain.model.billing_records import BillingRecords
     from domain.model.invoices import InvoiceSeries
     from domain.model.money import Money
     from domain.model.notebook import Notebook
+    from domain.model.record_values import SoftwareSystem
     from domain.model.relationship import Relationship
     from domain.model.values import Evidence, Installment, Party, Scope, TaxProfile, Terms
 
@@ -84,7 +87,8 @@ class Tratos(Application):
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
                  actor: str = "", database_url: str | None = None,
-                 profile: TaxProfile | Callable[[], TaxProfile | None] | None = None) -> None:
+                 profile: TaxProfile | Callable[[], TaxProfile | None] | None = None,
+                 record_clock: Callable[[], datetime] | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
         else the SQLite file in `home` (see domain/adapters/storage.py and ADR-9).
 
@@ -95,6 +99,7 @@ class Tratos(Application):
         self.actor = actor
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
+        self.record_clock = record_clock or record_moment  # when a billing record is generated (Verifactu)
         self.location = locate_store(self.home, env, database_url)
         self.store_wait = store_wait(env)  # the most a command waits for a store kept locked
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
@@ -187,13 +192,15 @@ class Tratos(Application):
         return Notebook(self.mapper.to_domain_event(first[0]), self.mapper.to_domain_event(last[0]))
 
     def _update(self, handle: str, decide: Callable[[Any], Any],
-                load: Callable[[str], Any] | None = None, first_lock: UUID | None = None) -> Recorded:
+                load: Callable[[str], Any] | None = None, first_lock: UUID | None = None,
+                first_locks: tuple[UUID, ...] = ()) -> Recorded:
         """Load (the whole relationship unless told otherwise), decide, save in one transaction;
-        again on a conflict. `first_lock` is held before the stream's (the invoice series)."""
+        again on a conflict. `first_locks`, then `first_lock`, are held before the stream's (the
+        issuer's billing records, then the invoice series)."""
         load = load or self.relationship
         with ExitStack() as locks:
-            if first_lock is not None:
-                locks.enter_context(self.stream_locks.hold(first_lock))
+            for lock in (*first_locks, *([first_lock] if first_lock is not None else [])):
+                locks.enter_context(self.stream_locks.hold(lock))
             locks.enter_context(self.stream_locks.hold(stream_id(check_handle(handle))))
             recorded = self._decide_and_save(handle, decide, load)
         return self._recorded(recorded)
@@ -342,30 +349,115 @@ class Tratos(Application):
                                            contract_id=contract_id)
             numbering = self._series(series, on.year)
             number = numbering.assign(series, handle, on, self.actor)
-            relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=billed,
+            invoice = relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=billed,
                                        change_id=change_id, contract_id=contract_id, concept=concept,
                                        profile=self.profile, lines=asked or None, vat_rate=vat_rate,
                                        withholding=withholding, exemption=exemption, actor=self.actor)
-            return [numbering]
+            return [numbering, *self._register(invoice, on)]
 
         # Every invoice of the year takes the next number of one series, so invoices take turns
-        # on it. The series is always locked before a relationship, never after: no deadlock.
-        return self._update(handle, decide, first_lock=series_id(series, on.year))
+        # on it, and every invoice of the issuer the next record of their chain. The chain is
+        # always locked first, then the series, then a relationship, never in another order: no deadlock.
+        return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
 
     def correct_invoice(self, handle: str, number: str, *, on: date, reason: str, lines: list[Line] | None = None,
-                        amount: Money | None = None, void: bool = False) -> Recorded:
-        """Issue a corrective invoice (its own series, R-2026-001…) for an issued invoice."""
+                        amount: Money | None = None, void: bool = False, ground: str = "R1") -> Recorded:
+        """Issue a corrective invoice (its own series, R-2026-001…) for an issued invoice; `ground`,
+        the legal ground, is its type in the billing record (R1..R4: domain/model/billing_records.py)."""
+        from domain.model.billing_records import check_ground
+
         series = self.profile.corrective_series if self.profile else DEFAULT_CORRECTIVE_SERIES
+        check_ground(ground)
 
         def decide(relationship: Relationship) -> list[InvoiceSeries]:
-            relationship.invoice(number)  # an unknown invoice takes no number
+            corrected_on = relationship.invoice(number).issued_on  # an unknown invoice takes no number
             numbering = self._series(series, on.year)
             corrective = numbering.assign(series, handle, on, self.actor, corrective=True)
-            relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
-                                         lines=lines, amount=amount, void=void, actor=self.actor)
-            return [numbering]
+            invoice = relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
+                                                   lines=lines, amount=amount, void=void, actor=self.actor)
+            return [numbering, *self._register(invoice, on, corrected_on=corrected_on,
+                                               ground=ground)]
 
-        return self._update(handle, decide, first_lock=series_id(series, on.year))
+        return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
+
+    # ------------------------------------------------------- billing records
+
+    def _chain_lock(self) -> tuple[UUID, ...]:
+        """The stream of the issuer's billing records, to lock before the series (if the NIF reads)."""
+        from domain.model.tax_ids import spanish_nif
+
+        if self.profile is None or not self.profile.issuer.tax_id:
+            return ()
+        try:
+            return (records_id(spanish_nif(self.profile.issuer.tax_id, "your tax id")),)
+        except Refused:
+            return ()  # the invoice is refused for it; nothing to lock
+
+    def records(self, issuer_nif: str) -> BillingRecords:
+        """An issuer's whole chain of billing records (empty if none was kept)."""
+        from domain.model.billing_records import BillingRecords
+
+        chain = BillingRecords.of(issuer_nif)
+        for stored in self.recorder.select_events(chain.id):
+            chain.apply(self.mapper.to_domain_event(stored))
+        return chain
+
+    def _last_records(self, issuer_nif: str) -> BillingRecords:
+        """The issuer's chain from its last record alone, enough to register the next."""
+        from domain.model.billing_records import BillingRecords
+
+        key = records_id(issuer_nif)
+        last = self.recorder.select_events(key, desc=True, limit=1)
+        if not last:
+            return BillingRecords(key)
+        return BillingRecords.resume(self.mapper.to_domain_event(last[0]))
+
+    def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
+        """tratos as the records name it (SistemaInformatico): a freelancer running their own copy
+        of free software is taken as its producer (docs/verifactu.md says what that means)."""
+        from importlib.metadata import version
+
+        from domain.model.record_values import SoftwareSystem
+
+        return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=version("tratos"),
+                              installation=f"{issuer_nif}-1")
+
+    def _register(self, invoice: Any, on: date, *, corrected_on: date | None = None,
+                  ground: str = "R1") -> list[BillingRecords]:
+        """The registration record of an invoice just issued, in the same save as the invoice.
+
+        Only an invoice recorded without a tax profile (a test's, or an import's of a store from
+        before taxes) names no issuer; its record takes the profile's, and without one there is none.
+        """
+        from domain.model.billing import check_issuer
+        from domain.model.billing_records import registration_of
+        from domain.model.fingerprints import record_time
+
+        issuer = invoice.issuer or (check_issuer(self.profile) if self.profile else None)
+        if issuer is None:
+            return []
+        chain = self._last_records(issuer.tax_id)
+        chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
+                                         corrected_on=corrected_on, ground=ground),
+                       generated_at=record_time(self.record_clock()),
+                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor)
+        return [chain]
+
+    def cancel_record(self, issuer_nif: str, number: str, *, on: date) -> Recorded:
+        """Cancel the billing record of an invoice issued in error (registro de anulación)."""
+        from domain.model.fingerprints import record_time
+
+        _check_actor(self.actor)
+        key = records_id(issuer_nif)
+
+        def decide(chain: BillingRecords) -> None:
+            issuer_name = self.profile.issuer.name if self.profile else issuer_nif
+            chain.cancel(number, generated_at=record_time(self.record_clock()),
+                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor)
+
+        with self.stream_locks.hold(key):
+            recorded = self._decide_and_save(issuer_nif, decide, self.records)
+        return self._recorded(recorded)
 
     def change_client_details(self, handle: str, client: Party, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.change_client_details(client, on=on, actor=self.actor)))
