@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pdf": ("cli.pdf", "pdf", "Documents and proof"),
     "verify": ("cli.pdf", "verify", "Documents and proof"),
     "audit": ("cli.audit", "audit", "Documents and proof"),
+    "verifactu": ("cli.verifactu", "verifactu", "Documents and proof"),
     "export": ("cli.transfer", "export", "Keep the store"),
     "import": ("cli.transfer", "import_", "Keep the store"),
     "rebuild": ("cli.rebuild", "rebuild", "Keep the store"),

@@ -1,0 +1,255 @@
+"""`tratos verifactu export / verify / cancel`: the billing records in the agency's XML, valid against
+its XSDs (vendored in tests/fixtures/verifactu, ADR-VF-2), and their chain checked from the file alone.
+
+The fingerprints of an exported file are recomputed here by `recomputed_from_xml`, which uses only
+hashlib and xml.etree: no tratos code, so the file stands on its own as the agency would read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from support import tratos
+
+from domain.model.billing import Line
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "verifactu"
+SF = ("{https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/"
+      "SuministroInformacion.xsd}")
+NIF = "12345678Z"  # the test profile's issuer
+MADRID = timezone(timedelta(hours=1))
+
+
+def eur(amount: str | int) -> Money:
+    return Money(amount=Decimal(amount), currency="EUR")
+
+
+class Ticking:
+    """A clock that moves one second per record."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, 9, 0, 0, tzinfo=MADRID)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def client(app, handle: str) -> None:
+    app.open_relationship(handle, Party(name=f"{handle.title()} SL", tax_id="B12345674", country="ES"),
+                          on=date(2026, 1, 2))
+    app.draft_contract(handle, title="Support", scope=Scope(description="Support"), price=eur(100000),
+                       start=date(2026, 1, 5), end=date(2026, 12, 31),
+                       installments=[Installment(n=1, amount=eur(100000), due=date(2026, 12, 31))],
+                       on=date(2026, 1, 3))
+    app.sign_contract(handle, party="us", signer="Ana", method="typed", on=date(2026, 1, 4))
+    app.sign_contract(handle, party="client", signer="Laura", method="typed", on=date(2026, 1, 4))
+
+
+def invoice(app, handle: str, on: date, amount: str) -> str:
+    return app.issue_invoice(handle, on=on, lines=[Line("Support hours", Decimal(1), eur(amount))]).event.invoice_number
+
+
+def recomputed_from_xml(path: Path) -> list[tuple[str, str, str]]:
+    """(number, stated fingerprint, recomputed fingerprint) of every record, and each link checked:
+    the agency's formula over the texts of the XML, with hashlib and xml.etree only."""
+    found, previous = [], None
+    for record in ET.parse(path).getroot().iter():
+        if record.tag not in (SF + "RegistroAlta", SF + "RegistroAnulacion"):
+            continue
+
+        def text(*names: str, record=record) -> str:
+            node = record
+            for name in names:
+                node = node.find(SF + name)
+                if node is None:
+                    return ""
+            return (node.text or "").strip()
+
+        chained = text("Encadenamiento", "RegistroAnterior", "Huella")
+        assert chained == (previous or ""), "each record names the fingerprint of the one before it"
+        if record.tag == SF + "RegistroAlta":
+            number = text("IDFactura", "NumSerieFactura")
+            fields = [("IDEmisorFactura", text("IDFactura", "IDEmisorFactura")), ("NumSerieFactura", number),
+                      ("FechaExpedicionFactura", text("IDFactura", "FechaExpedicionFactura")),
+                      ("TipoFactura", text("TipoFactura")), ("CuotaTotal", text("CuotaTotal")),
+                      ("ImporteTotal", text("ImporteTotal"))]
+        else:
+            number = text("IDFactura", "NumSerieFacturaAnulada")
+            fields = [("IDEmisorFacturaAnulada", text("IDFactura", "IDEmisorFacturaAnulada")),
+                      ("NumSerieFacturaAnulada", number),
+                      ("FechaExpedicionFacturaAnulada", text("IDFactura", "FechaExpedicionFacturaAnulada"))]
+        fields += [("Huella", chained), ("FechaHoraHusoGenRegistro", text("FechaHoraHusoGenRegistro"))]
+        digest = hashlib.sha256("&".join(f"{k}={v}" for k, v in fields).encode()).hexdigest().upper()
+        stated = text("Huella")
+        found.append((number, stated, digest))
+        previous = stated
+    return found
+
+
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(FIXTURES / "SuministroLR.xsd")))
+
+
+def valid(path: Path) -> None:
+    check = schema()
+    document = etree.parse(str(path))
+    assert check.validate(document), check.error_log
+
+
+@pytest.fixture
+def billed(app, store):
+    """Two clients; an invoice each, a corrective invoice, one record cancelled, one more invoice."""
+    app.record_clock = Ticking()
+    client(app, "acme")
+    client(app, "north")
+    first = invoice(app, "acme", date(2026, 1, 10), "1000")
+    invoice(app, "north", date(2026, 1, 11), "250.50")
+    app.correct_invoice("acme", first, on=date(2026, 1, 12), reason="Hours billed twice", amount=eur("-100"))
+    cancelled = invoice(app, "north", date(2026, 1, 13), "99.99")
+    app.cancel_record(NIF, cancelled, on=date(2026, 1, 13))
+    invoice(app, "acme", date(2026, 1, 14), "10")
+    return app
+
+
+class TestExport:
+    def test_the_export_is_valid_against_the_agencys_schemas(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        assert outcome.code == 0, outcome.stderr
+        assert outcome.stdout == f"Exported 6 billing records of 2026 to {out}\n"
+        valid(out)
+
+    def test_every_fingerprint_is_recomputed_from_the_file_alone(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        records = recomputed_from_xml(out)
+        assert [n for n, _, _ in records] == ["F-2026-001", "F-2026-002", "R-2026-001", "F-2026-003",
+                                               "F-2026-003", "F-2026-004"]
+        assert all(stated == computed for _, stated, computed in records)
+
+    def test_a_cancelled_invoice_stays_in_the_chain_with_its_cancellation_after_it(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        kinds = [(r.tag.removeprefix(SF), r.find(f"{SF}IDFactura")[1].text)
+                 for r in ET.parse(out).getroot().iter() if r.tag in (SF + "RegistroAlta", SF + "RegistroAnulacion")]
+        assert kinds[3:5] == [("RegistroAlta", "F-2026-003"), ("RegistroAnulacion", "F-2026-003")]
+
+    def test_the_corrective_invoice_names_the_invoice_it_corrects(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        text = out.read_text()
+        assert ("<sf:TipoFactura>R1</sf:TipoFactura><sf:TipoRectificativa>I</sf:TipoRectificativa>"
+                "<sf:FacturasRectificadas><sf:IDFacturaRectificada><sf:IDEmisorFactura>12345678Z</sf:IDEmisorFactura>"
+                "<sf:NumSerieFactura>F-2026-001</sf:NumSerieFactura>"
+                "<sf:FechaExpedicionFactura>10-01-2026</sf:FechaExpedicionFactura>") in text
+        assert "<sf:PrimerRegistro>S</sf:PrimerRegistro>" in text  # the chain's first record
+
+    def test_standard_output_without_a_file(self, billed, store):
+        outcome = tratos(store, "verifactu", "export", "--year", "2026")
+        assert outcome.code == 0 and outcome.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+        assert outcome.stdout.count("<sfLR:RegistroFactura>") == 6
+
+    def test_a_year_without_records_writes_nothing_and_exits_1(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2025.xml"
+        outcome = tratos(store, "verifactu", "export", "--year", "2025", "-o", str(out))
+        assert (outcome.code, outcome.stderr) == (
+            1, "error: no billing records were generated in 2025: nothing to export\n")
+        assert not out.exists()
+
+
+class TestVerify:
+    def test_the_store_and_its_export_verify(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert (outcome.code, outcome.stdout) == (0, "verifactu-2026.xml  6 records  OK\n")
+
+    def test_an_amount_edited_in_the_file_names_that_record(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        text = out.read_text()
+        # north's first invoice: 250.50 at the test profile's 0 % VAT
+        assert text.count("<sf:ImporteTotal>250.50</sf:ImporteTotal>") == 1
+        out.write_text(text.replace("<sf:ImporteTotal>250.50</sf:ImporteTotal>",
+                                    "<sf:ImporteTotal>2250.50</sf:ImporteTotal>"))
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert outcome.code == 1
+        assert outcome.stderr == ("error: the billing records do not verify: verifactu-2026.xml record 2, the"
+                                  " registration record of F-2026-002: its fingerprint does not match its content\n")
+
+    def test_a_record_taken_out_of_the_file_breaks_the_chain_at_the_next(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        lines = out.read_text().splitlines(keepends=True)
+        del lines[[n for n, line in enumerate(lines)
+                   if "<sf:IDFactura><sf:IDEmisorFactura>12345678Z</sf:IDEmisorFactura>"
+                      "<sf:NumSerieFactura>R-2026-001<" in line][0]]
+        out.write_text("".join(lines))
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert outcome.code == 1
+        assert "record 3, the registration record of F-2026-003: it is not chained to the record before it" \
+               " (F-2026-002)" in outcome.stderr
+
+    def test_a_file_that_is_not_xml_is_bad_input(self, billed, store, tmp_path):
+        out = tmp_path / "notes.xml"
+        out.write_text("not xml")
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert outcome.code == 2 and outcome.stderr.startswith("error: notes.xml is not a readable XML document")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_chain_of_1000_records_across_20_clients_verifies_from_the_xml_alone(app, store, tmp_path):
+    app.record_clock = Ticking()
+    handles = [f"client-{n:02d}" for n in range(20)]
+    for handle in handles:
+        client(app, handle)
+    for n in range(1000):
+        day = date(2026, 1, 10) + timedelta(days=n // 4)
+        invoice(app, handles[n % 20], day, f"{100 + n}.{n % 100:02d}")
+    out = tmp_path / "verifactu-2026.xml"
+    outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+    assert outcome.code == 0, outcome.stderr
+    records = recomputed_from_xml(out)
+    assert len(records) == 1000 and len({n for n, _, _ in records}) == 1000
+    assert all(stated == computed for _, stated, computed in records)
+    valid(out)
+
+
+class TestAudit:
+    def test_audit_verify_includes_the_billing_records(self, billed, store):
+        outcome = tratos(store, "audit", "verify")
+        assert outcome.code == 0, outcome.stderr
+        assert "Verifactu records:12345678Z: 6 fingerprints OK\n" in outcome.stdout
+
+    def test_a_record_forged_with_its_tratos_digests_resealed_is_caught_by_its_fingerprint(self, billed, store):
+        """Someone with the database open raises a total and recomputes tratos' own chain: the
+        store's hash chain then holds, the agency's fingerprint does not."""
+        import json
+
+        from forger import Forger, seal
+
+        from domain.model.chain import canonical_json
+        from domain.model.streams import records_id
+
+        forger = Forger(billed)
+        stream = records_id(NIF)
+        records = forger.records(stream)
+        version, topic, state = records[1]
+        records[1] = (version, topic, json.loads(canonical_json(state).replace(b'"total":"250.50"',
+                                                                              b'"total":"25.05"')))
+        forger.replace_stream(stream, seal(stream, records))
+        outcome = tratos(store, "audit", "verify")
+        assert outcome.code == 1
+        assert outcome.stderr == ("error: the billing records do not verify: records:12345678Z record 2, the"
+                                  " registration record of F-2026-002: its fingerprint does not match its content\n")
+        assert tratos(store, "verifactu", "verify").code == 1
