@@ -103,8 +103,13 @@ class PdfPrinter:
         signing = load_signing_identity(session) if self.sign else None
         snapshot = read_stream(session.app, handle)
         signer = Signer(signing.subject, signing.fingerprint) if signing else None
+        verifactu = None
+        if kind == "invoice" and ref:
+            from documents.verifactu_qr import verifactu_mark
+
+            verifactu = verifactu_mark(session.app, snapshot.relationship, ref, verifactu_mode(session.identity))
         document = build_document(snapshot, kind, ref, lang=self.lang, on=on, identity=session.identity,
-                                  evidence_home=session.home, signer=signer)
+                                  evidence_home=session.home, signer=signer, verifactu=verifactu)
         content = render_document(document)
         if signing is not None:
             content = sign_document(content, document, signing, session.identity)
@@ -113,6 +118,14 @@ class PdfPrinter:
                        " (set one up with `tratos init` or `tratos identity import`)", err=True)
         return Printed(content, document.kind, document.document_id, document.lang, document.filename,
                        document.head.version, document.head.digest, signing is not None)
+
+
+def verifactu_mode(identity: dict[str, Any]) -> str:
+    """The identity's Verifactu mode (`tratos identity invoicing --verifactu-mode`): records kept
+    locally (no-verifactu) unless the freelancer sends them to the agency (verifactu)."""
+    from domain.model.billing_records import NO_VERIFACTU
+
+    return identity.get("verifactu_mode") or NO_VERIFACTU
 
 
 def printer(session: Session, lang: str | None, unsigned: bool) -> PdfPrinter:

@@ -308,3 +308,26 @@ def verify_files(paths: list[Path]) -> ChainCheck:
         raise BadInput(f"{', '.join(p.name for p in paths)} holds no billing record (RegistroAlta, RegistroAnulacion)")
     return ChainCheck(current[0] if broken else ", ".join(p.name for p in paths), count,
                       seen[0].fingerprint if seen else "", broken)
+
+
+def record_of(app: Any, issuer_nif: str, number: str, recorded_at: Any) -> Any | None:
+    """The registration record of invoice `number`, or None when it has none (issued before tratos kept
+    records). Read from the end of the issuer's chain back to where records were made before the
+    invoice was recorded (`recorded_at`, its event's timestamp): the record was saved with it."""
+    from datetime import timedelta
+
+    from domain.model.streams import records_id
+
+    stream, since = records_id(issuer_nif), recorded_at - timedelta(minutes=5)
+    last: int | None = None  # the highest version still to read
+    while True:
+        page = app.recorder.select_events(stream, lte=last, desc=True, limit=PAGE)
+        for stored in page:
+            record = app.mapper.to_domain_event(stored)
+            if type(record).__name__ == "InvoiceRegistered" and record.invoice_number == number:
+                return record
+            if record.timestamp < since:
+                return None
+        if len(page) < PAGE:
+            return None
+        last = page[-1].originator_version - 1

@@ -240,3 +240,32 @@ def texts_of(record: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> 
         tax_total="" if cancellation else record.tax_total, total="" if cancellation else record.total,
         previous=previous.fingerprint if previous else "", previous_number=previous.number if previous else "",
         generated_at=record.generated_at, fingerprint=record.fingerprint)
+
+
+# The agency's page where anyone checks an invoice from its QR code (Orden HAC/1177/2024 art. 20 and
+# the AEAT's QR specification): VERI*FACTU records were sent to the agency, the others kept by the
+# issuer. Its test environment is prewww2.aeat.es.
+VERIFACTU, NO_VERIFACTU = "verifactu", "no-verifactu"
+MODES = (VERIFACTU, NO_VERIFACTU)
+QR_HOSTS = {"production": "https://www2.agenciatributaria.gob.es", "test": "https://prewww2.aeat.es"}
+QR_PATHS = {VERIFACTU: "/wlpl/TIKE-CONT/ValidarQR", NO_VERIFACTU: "/wlpl/TIKE-CONT/ValidarQRNoVerifactu"}
+QR_PREFIX = "QR tributario:"  # the text above the code (AEAT's QR specification)
+# The legend of an invoice of a VERI*FACTU system (art. 21): this phrase, or "VERI*FACTU". None for the others.
+LEGENDS = {VERIFACTU: "Factura verificable en la sede electrónica de la AEAT", NO_VERIFACTU: None}
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise BadInput(f"unknown Verifactu mode {mode!r}: use {' or '.join(MODES)}")
+    return mode
+
+
+def validation_url(*, issuer_nif: str, number: str, issued_on: str, total: str, mode: str,
+                   environment: str = "production") -> str:
+    """The URL the invoice's QR code encodes: the record's issuer, number, date (dd-mm-yyyy) and
+    ImporteTotal, each URL-encoded (`12345678&G33` is `12345678%26G33`)."""
+    from urllib.parse import quote
+
+    query = "&".join(f"{name}={quote(value.strip(), safe='')}" for name, value in (
+        ("nif", issuer_nif), ("numserie", number), ("fecha", issued_on), ("importe", total)))
+    return f"{QR_HOSTS[environment]}{QR_PATHS[check_mode(mode)]}?{query}"

@@ -87,3 +87,23 @@ class TestTheTextsOfARecord:
     def test_a_time_without_a_zone_is_refused(self):
         with pytest.raises(ValueError, match="time zone"):
             record_time(datetime(2024, 1, 1, 19, 20, 30))
+
+
+class TestTheValidationUrl:
+    def test_the_agencys_example(self):
+        """AEAT's QR specification: 12345678&G33 of 89890001K, 01-01-2024, 241.4, in its test
+        environment."""
+        from domain.model.billing_records import validation_url
+
+        assert validation_url(issuer_nif="89890001K", number="12345678&G33", issued_on="01-01-2024", total="241.4",
+                              mode="verifactu", environment="test") == (
+            "https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR?nif=89890001K&numserie=12345678%26G33"
+            "&fecha=01-01-2024&importe=241.4")
+
+    def test_a_record_kept_by_the_issuer_has_its_own_address(self):
+        from domain.model.billing_records import validation_url
+
+        assert validation_url(issuer_nif="12345678Z", number="F-2026-001", issued_on="15-01-2026", total="4840.00",
+                              mode="no-verifactu") == (
+            "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQRNoVerifactu?nif=12345678Z"
+            "&numserie=F-2026-001&fecha=15-01-2026&importe=4840.00")
