@@ -108,7 +108,7 @@ def cancel(session: Session, number: str, on: str | None) -> None:
     from domain.model.errors import BadInput
     from domain.model.tax_ids import spanish_nif
 
-    profile = session.tax_profile
+    profile = session.tax_profile()
     if profile is None or not profile.issuer.tax_id:
         raise BadInput("your billing records are kept under your tax id: set it with"
                        " `tratos identity invoicing --tax-id NIF` first")

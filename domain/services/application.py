@@ -353,7 +353,7 @@ class Tratos(Application):
                                        change_id=change_id, contract_id=contract_id, concept=concept,
                                        profile=self.profile, lines=asked or None, vat_rate=vat_rate,
                                        withholding=withholding, exemption=exemption, actor=self.actor)
-            return [numbering, *self._register(invoice, on)]
+            return [numbering, *self._register(invoice, on, relationship.warnings)]
 
         # Every invoice of the year takes the next number of one series, so invoices take turns
         # on it, and every invoice of the issuer the next record of their chain. The chain is
@@ -375,7 +375,7 @@ class Tratos(Application):
             corrective = numbering.assign(series, handle, on, self.actor, corrective=True)
             invoice = relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
                                                    lines=lines, amount=amount, void=void, actor=self.actor)
-            return [numbering, *self._register(invoice, on, corrected_on=corrected_on,
+            return [numbering, *self._register(invoice, on, relationship.warnings, corrected_on=corrected_on,
                                                ground=ground)]
 
         return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
@@ -422,7 +422,7 @@ class Tratos(Application):
         return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=version("tratos"),
                               installation=f"{issuer_nif}-1")
 
-    def _register(self, invoice: Any, on: date, *, corrected_on: date | None = None,
+    def _register(self, invoice: Any, on: date, warnings: list[str], *, corrected_on: date | None = None,
                   ground: str = "R1") -> list[BillingRecords]:
         """The registration record of an invoice just issued, in the same save as the invoice.
 
@@ -437,11 +437,26 @@ class Tratos(Application):
         if issuer is None:
             return []
         chain = self._last_records(issuer.tax_id)
+        if chain.last is None:
+            warnings.extend(self._new_chain(issuer.tax_id))
         chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
                                          corrected_on=corrected_on, ground=ground),
                        generated_at=record_time(self.record_clock()),
                        system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor)
         return [chain]
+
+    def _new_chain(self, issuer_nif: str) -> list[str]:
+        """What to say when an issuer's first record is made while records of another NIF exist: the
+        tax id changed, and the records of each NIF form a chain of their own (the Orden's, per issuer)."""
+        from domain.adapters.verifactu_xml import RECORD_TOPICS
+
+        found = self.recorder.select_notifications(start=0, limit=1, topics=RECORD_TOPICS[:1],
+                                                   inclusive_of_start=False)
+        if not found:
+            return []
+        former = self.mapper.to_domain_event(found[0]).issuer_nif
+        return [f"your tax id is now {issuer_nif}: its billing records start a new chain; the records"
+                f" issued as {former} stay in theirs"]
 
     def cancel_record(self, issuer_nif: str, number: str, *, on: date) -> Recorded:
         """Cancel the billing record of an invoice issued in error (registro de anulación)."""

@@ -253,3 +253,24 @@ class TestAudit:
         assert outcome.stderr == ("error: the billing records do not verify: records:12345678Z record 2, the"
                                   " registration record of F-2026-002: its fingerprint does not match its content\n")
         assert tratos(store, "verifactu", "verify").code == 1
+
+
+class TestCancel:
+    def test_cancelling_a_record_and_then_again(self, billed, store, home):
+        import json
+
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "identity.json").write_text(json.dumps({"name": "Ana García", "tax_id": "12345678Z",
+                                                        "address": "Calle Mayor 1, 28013 Madrid"}))
+        outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
+        assert outcome.code == 0, outcome.stderr
+        assert outcome.stdout.startswith("Cancelled the billing record of F-2026-004 (fingerprint ")
+        again = tratos(store, "verifactu", "cancel", "F-2026-004")
+        assert (again.code, again.stderr) == (1, "error: the record of F-2026-004 is cancelled already\n")
+        unknown = tratos(store, "verifactu", "cancel", "F-2026-099")
+        assert unknown.code == 1 and unknown.stderr.startswith("error: F-2026-099 has no registration record")
+        assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  7 records  OK\n"
+
+    def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
+        outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
+        assert outcome.code == 2 and outcome.stderr.startswith("error: your billing records are kept under your tax id")

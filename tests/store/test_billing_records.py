@@ -139,3 +139,15 @@ def test_a_store_without_records_starts_its_chain_at_the_next_invoice(taxed):
     assert chain.version == 0 and chain.last is None
     with pytest.raises(Refused, match="no registration record"):
         taxed.cancel_record(NIF, "F-2026-001", on=date(2026, 1, 17))
+
+
+def test_a_new_tax_id_starts_a_new_chain_and_says_so(taxed):
+    taxed.issue_invoice("acme", installment=1, on=date(2026, 1, 15))
+    issuer = SPANISH_PROFILE.issuer.model_copy(update={"tax_id": "87654321X"})
+    taxed.profile = SPANISH_PROFILE.model_copy(update={"issuer": issuer})
+    done = taxed.issue_invoice("north", installment=1, on=date(2026, 1, 16))
+    assert done.warnings == ["your tax id is now 87654321X: its billing records start a new chain; the records"
+                             " issued as 12345678Z stay in theirs"]
+    [record] = [taxed.mapper.to_domain_event(e) for e in taxed.recorder.select_events(records_id("87654321X"))]
+    assert record.previous is None and record.issuer_nif == "87654321X" and record.fingerprint == huella(record)
+    assert taxed.issue_invoice("north", installment=2, on=date(2026, 2, 16)).warnings == []
