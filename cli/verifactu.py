@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 @click.group()
 def verifactu() -> None:
-    """Verifactu billing records: export them in the agency's XML, verify their chain, cancel one."""
+    """Verifactu billing records: export them in the agency's XML, verify their chain, cancel one, send them."""
 
 
 @verifactu.command()
@@ -105,14 +105,7 @@ def cancel(session: Session, number: str, on: str | None) -> None:
     Example:
         tratos verifactu cancel F-2026-007
     """
-    from domain.model.errors import BadInput
-    from domain.model.tax_ids import spanish_nif
-
-    profile = session.tax_profile()
-    if profile is None or not profile.issuer.tax_id:
-        raise BadInput("your billing records are kept under your tax id: set it with"
-                       " `tratos identity invoicing --tax-id NIF` first")
-    nif = spanish_nif(profile.issuer.tax_id, "your tax id")
+    nif = _issuer_nif(session, "cancel one")
     done = session.app.cancel_record(nif, number, on=business_date(session, on))
     if session.as_json:
         from cli.output import print_json
@@ -121,3 +114,101 @@ def cancel(session: Session, number: str, on: str | None) -> None:
         print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint})
         return
     click.echo(f"Cancelled the billing record of {number} (fingerprint {done.event.fingerprint[:16]}…)")
+
+
+def _issuer_nif(session: Session, doing: str) -> str:
+    from domain.model.errors import BadInput
+    from domain.model.tax_ids import spanish_nif
+
+    profile = session.tax_profile()
+    if profile is None or not profile.issuer.tax_id:
+        raise BadInput(f"your billing records are kept under your tax id: set it with"
+                       f" `tratos identity invoicing --tax-id NIF` before you {doing}")
+    return spanish_nif(profile.issuer.tax_id, "your tax id")
+
+
+def _sending(session: Session) -> None:
+    """Only a VERI*FACTU system sends its records; the others keep them (and print another QR code)."""
+    from cli.pdf import verifactu_mode
+    from domain.model.billing_records import VERIFACTU
+    from domain.model.errors import Refused
+
+    if verifactu_mode(session.identity) != VERIFACTU:
+        raise Refused("your invoices say their records are kept here (no-verifactu): to send them to the"
+                      " agency, set `tratos identity invoicing --verifactu-mode verifactu` first")
+
+
+@verifactu.command()
+@click.option("-o", "--output", "output", metavar="FILE.xml", required=True, help="Write the request to FILE.xml.")
+@pass_session
+def submission(session: Session, output: str) -> None:
+    """Write the next batch of billing records to send to the agency (VERI*FACTU mode).
+
+    The request body of the agency's RegFactuSistemaFacturacion operation: a SOAP envelope with
+    up to 1,000 records, from the first one not sent yet. Send it with your certificate (tratos
+    does not connect to the agency), then tell tratos it was accepted with `verifactu sent`.
+    Exit 1 when nothing is waiting.
+
+    \b
+    Example:
+        tratos verifactu submission -o batch-1.xml
+    """
+    from domain.adapters.files import atomic_file, output_path
+    from domain.adapters.verifactu_xml import pending, write_submission
+    from domain.model.errors import Refused
+
+    _sending(session)
+    nif = _issuer_nif(session, "send them")
+    target = output_path(output, home=session.home)
+    first, records = pending(session.app, nif)
+    if not records:
+        raise Refused(f"nothing to send: every billing record of {nif} was sent ({first - 1} records)")
+    with atomic_file(target) as out:
+        write_submission(out, records)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"file": str(target), "first": first, "last": first + len(records) - 1, "records": len(records)})
+        return
+    click.echo(f"Wrote records {first} to {first + len(records) - 1} of {nif} ({len(records)}) to {target}:"
+               " send it, then run `tratos verifactu sent` with the agency's reference")
+
+
+@verifactu.command()
+@click.argument("file", metavar="FILE.xml", type=click.Path(dir_okay=False))
+@click.option("--csv", "reference", required=True, metavar="CODE",
+              help="The agency's reference of its answer (CSV, código seguro de verificación).")
+@on_option
+@pass_session
+def sent(session: Session, file: str, reference: str, on: str | None) -> None:
+    """Record that the agency accepted the batch in FILE.xml (written by `verifactu submission`).
+
+    FILE must hold the next records waiting to be sent, in order; the next `submission` starts
+    after them. Refused (exit 1) for a batch sent already or out of order.
+
+    \b
+    Example:
+        tratos verifactu sent batch-1.xml --csv A-XXXXXXXXXXXXXX
+    """
+    import hashlib
+    import io
+
+    from domain.adapters.files import open_regular
+    from domain.adapters.verifactu_xml import read_records
+
+    _sending(session)
+    nif = _issuer_nif(session, "record what you sent")
+    path = Path(file)
+    with open_regular(path, "the file sent") as source:
+        content = source.read()
+    records = list(read_records(io.BytesIO(content), path.name))
+    done = session.app.record_sent(nif, records, file_sha256=hashlib.sha256(content).hexdigest(),
+                                   reference=reference, on=business_date(session, on))
+    event = done.event
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"recorded": type(event).__name__, "first": event.first, "last": event.last,
+                    "reference": event.reference})
+        return
+    click.echo(f"Recorded: records {event.first} to {event.last} of {nif} accepted by the agency ({event.reference})")

@@ -36,7 +36,7 @@ from domain.adapters.library_internals import event_inserter, inserts_with_notif
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
-from domain.model.streams import NUMBERINGS, RECORDS
+from domain.model.streams import NUMBERINGS, RECORDS, SUBMISSIONS
 from domain.model.wording import validation_reason
 
 if TYPE_CHECKING:
@@ -338,7 +338,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     `domain.model.replay.redecide` calls that command with the event's fields and folds the
     stored event only if the command's rules accept it and it would record it field for field.
     """
-    from domain.model.billing_records import BillingRecords
+    from domain.model.billing_records import BillingRecords, Submissions
     from domain.model.invoices import InvoiceSeries
     from domain.model.relationship import Relationship
     from domain.model.replay import redecide
@@ -346,7 +346,8 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     aggregate = folds.get(record.stream)
     if aggregate is None:
         kind = event_type(record.topic)
-        kind = InvoiceSeries if kind in NUMBERINGS else BillingRecords if kind in RECORDS else Relationship
+        kind = (InvoiceSeries if kind in NUMBERINGS else BillingRecords if kind in RECORDS
+                else Submissions if kind in SUBMISSIONS else Relationship)
         aggregate = folds[record.stream] = kind(record.stream)
     try:
         redecide(aggregate, event)

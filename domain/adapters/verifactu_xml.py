@@ -331,3 +331,34 @@ def record_of(app: Any, issuer_nif: str, number: str, recorded_at: Any) -> Any |
         if len(page) < PAGE:
             return None
         last = page[-1].originator_version - 1
+
+
+# ------------------------------------------------------------------ VERI*FACTU submissions
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def pending(app: Any, issuer_nif: str) -> tuple[int, list[Any]]:
+    """The next batch to send of the issuer's records: the chain's version of its first record and
+    the records (at most 1,000, one document), after the last batch the agency accepted."""
+    from domain.model.streams import records_id, submissions_id
+
+    last = app.recorder.select_events(submissions_id(issuer_nif), desc=True, limit=1)
+    sent_through = app.mapper.to_domain_event(last[0]).last if last else 0
+    page = app.recorder.select_events(records_id(issuer_nif), gt=sent_through, limit=BATCH)
+    return sent_through + 1, [app.mapper.to_domain_event(stored) for stored in page]
+
+
+def write_submission(out: IO[bytes], records: list[Any]) -> None:
+    """The request body of the agency's RegFactuSistemaFacturacion operation (SistemaFacturacion.wsdl,
+    document/literal): a SOAP 1.1 envelope around one RegFactuSistemaFacturacion document."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    try:
+        body = io.StringIO()
+        write_document(body, records, _issuer_name(records))
+        document = body.getvalue().split("\n", 1)[1]  # without its XML declaration: it is inside the envelope
+        text.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="{SOAP}">\n'
+                   f"<soapenv:Header/>\n<soapenv:Body>\n{document}</soapenv:Body>\n</soapenv:Envelope>\n")
+        text.flush()
+    finally:
+        text.detach()

@@ -269,3 +269,49 @@ def validation_url(*, issuer_nif: str, number: str, issued_on: str, total: str, 
     query = "&".join(f"{name}={quote(value.strip(), safe='')}" for name, value in (
         ("nif", issuer_nif), ("numserie", number), ("fecha", issued_on), ("importe", total)))
     return f"{QR_HOSTS[environment]}{QR_PATHS[check_mode(mode)]}?{query}"
+
+
+class Submissions(ChainedAggregate):
+    """What an issuer sent the tax agency of their chain of records, batch after batch (VERI*FACTU).
+
+    Each batch is the next run of the chain: it starts right after the last one sent, so no record
+    is sent twice and none is skipped.
+    """
+
+    def __init__(self, id: uuid.UUID) -> None:
+        super().__init__(id)
+        self.sent_through = 0  # the chain's version of the last record sent
+        self.warnings: list[str] = []
+
+    @classmethod
+    def of(cls, issuer_nif: str) -> Submissions:
+        from domain.model.streams import submissions_id
+
+        return cls(submissions_id(issuer_nif))
+
+    def record_sent(self, *, issuer_nif: str, first: int, last: int, last_fingerprint: str, file_sha256: str,
+                    reference: str, occurred_on: date, actor: str = "") -> ev.BillingRecordsSent:
+        """Note that the agency accepted the chain's records `first` to `last`."""
+        from domain.model.streams import submissions_id
+        from domain.model.values import check_text
+
+        if submissions_id(issuer_nif) != self.id:
+            raise Refused(f"a batch of the issuer {issuer_nif} does not belong to this record of submissions")
+        if first != self.sent_through + 1:
+            raise Refused(f"records 1 to {self.sent_through} were sent already: the next batch starts at record"
+                          f" {self.sent_through + 1}, not {first}" if self.sent_through else
+                          f"the first batch starts at the chain's first record, not at record {first}")
+        if last < first:
+            raise BadInput("a batch holds one record at least")
+        reference = check_text(reference, "the agency's reference", limit=100)
+        return self._record(ev.BillingRecordsSent, occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif,
+                            first=first, last=last, last_fingerprint=last_fingerprint, file_sha256=file_sha256,
+                            reference=reference)
+
+    @singledispatchmethod
+    def when(self, event: object) -> None:
+        raise TypeError(f"unexpected event {type(event).__name__}")
+
+    @when.register
+    def _(self, event: ev.BillingRecordsSent) -> None:
+        self.sent_through = event.last

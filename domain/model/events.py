@@ -368,6 +368,19 @@ class InvoiceRegistrationCancelled(DomainEvent):
     fingerprint: str
 
 
+class BillingRecordsSent(DomainEvent):
+    """The tax agency accepted a batch of the issuer's billing records (VERI*FACTU): the chain's
+    versions `first` to `last`, the last one's fingerprint, the file sent, and the agency's
+    reference of its answer (its CSV, código seguro de verificación)."""
+
+    issuer_nif: str
+    first: int
+    last: int
+    last_fingerprint: str
+    file_sha256: str
+    reference: str
+
+
 STORED_MODULE = "domain.events"  # where these classes lived when the first stores were written
 
 

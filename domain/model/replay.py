@@ -119,12 +119,16 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         currency=e.currency, occurred_on=e.occurred_on, actor=e.actor),  # its fingerprint computed again
     ev.InvoiceRegistrationCancelled: lambda c, e: c.cancel(
         e.invoice_number, generated_at=e.generated_at, system=e.system, occurred_on=e.occurred_on, actor=e.actor),
+    ev.BillingRecordsSent: lambda s, e: s.record_sent(
+        issuer_nif=e.issuer_nif, first=e.first, last=e.last, last_fingerprint=e.last_fingerprint,
+        file_sha256=e.file_sha256, reference=e.reference, occurred_on=e.occurred_on, actor=e.actor),
 }
 
 
 # Event types first written after ADR-26: their texts are held to the policy in full.
 WRITTEN_UNDER_THE_TEXT_POLICY = frozenset({ev.ClientDetailsChanged, ev.InvoiceCorrected, ev.CorrectiveNumberAssigned,
-                                           ev.InvoiceRegistered, ev.InvoiceRegistrationCancelled})
+                                           ev.InvoiceRegistered, ev.InvoiceRegistrationCancelled,
+                                           ev.BillingRecordsSent})
 
 
 def redecide(aggregate: ChainedAggregate, event: Any) -> None:

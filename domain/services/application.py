@@ -39,7 +39,7 @@ from domain.adapters.storage import (
 )
 from domain.model.chain import ChainReport, RawRecord, verify_chain
 from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
-from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
+from domain.model.errors import BadInput, ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, records_id, series_id, stream_id
 
@@ -457,6 +457,45 @@ class Tratos(Application):
         former = self.mapper.to_domain_event(found[0]).issuer_nif
         return [f"your tax id is now {issuer_nif}: its billing records start a new chain; the records"
                 f" issued as {former} stay in theirs"]
+
+    def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
+                    on: date) -> Recorded:
+        """Note that the agency accepted the batch of records `sent` (`fingerprints.RecordTexts`, as read
+        from the file sent): it must be the next run of the chain, record for record."""
+        from domain.model.billing_records import Submissions, texts_of
+        from domain.model.streams import submissions_id
+
+        _check_actor(self.actor)
+        if not sent:
+            raise BadInput("the file holds no billing record")
+        key = submissions_id(issuer_nif)
+
+        def load(_: str) -> Submissions:
+            submissions = Submissions(key)
+            for stored in self.recorder.select_events(key):
+                submissions.apply(self.mapper.to_domain_event(stored))
+            return submissions
+
+        def decide(submissions: Submissions) -> None:
+            first = submissions.sent_through + 1
+            chain = [self.mapper.to_domain_event(e) for e in
+                     self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
+            for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
+                if texts_of(kept) != given:
+                    raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
+                                  f" ({given.number}) is not record {place} of your chain ({kept.invoice_number});"
+                                  " write the next batch with `tratos verifactu submission`")
+            if len(chain) < len(sent):
+                already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""
+                raise Refused(f"the file holds {len(sent)} records, and only {len(chain)} are waiting to be"
+                              f" sent{already}")
+            submissions.record_sent(issuer_nif=issuer_nif, first=first, last=first + len(sent) - 1,
+                                    last_fingerprint=sent[-1].fingerprint, file_sha256=file_sha256,
+                                    reference=reference, occurred_on=on, actor=self.actor)
+
+        with self.stream_locks.hold(key):
+            recorded = self._decide_and_save(issuer_nif, decide, load)
+        return self._recorded(recorded)
 
     def cancel_record(self, issuer_nif: str, number: str, *, on: date) -> Recorded:
         """Cancel the billing record of an invoice issued in error (registro de anulación)."""

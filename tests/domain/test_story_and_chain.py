@@ -19,7 +19,7 @@ from domain_builders import (
 from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
-from domain.model.billing_records import BillingRecords, registration_of
+from domain.model.billing_records import BillingRecords, Submissions, registration_of
 from domain.model.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
 from domain.model.invoices import InvoiceSeries, series_id
 from domain.model.record_values import SoftwareSystem
@@ -106,7 +106,11 @@ class TestWholeStory:
     def test_every_kind_of_event_is_exercised(self):
         relationship, series, corrective = whole_story()
         records = billing_records(relationship)
-        recorded = {type(e) for aggregate in (relationship, series, corrective, records) for e in aggregate._pending}
+        sent = Submissions.of("12345678Z")
+        sent.record_sent(issuer_nif="12345678Z", first=1, last=records.version, last_fingerprint=records.last.fingerprint,
+                         file_sha256="e" * 64, reference="A-TEST0000000001", occurred_on=date(2026, 3, 31))
+        recorded = {type(e) for aggregate in (relationship, series, corrective, records, sent)
+                    for e in aggregate._pending}
         declared = {cls for cls in _all_event_classes(ev.DomainEvent) if cls.__module__ == ev.__name__}
         declared -= {ev.RelationshipEvent}
         assert recorded == declared

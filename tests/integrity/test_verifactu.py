@@ -274,3 +274,110 @@ class TestCancel:
     def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
         outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
         assert outcome.code == 2 and outcome.stderr.startswith("error: your billing records are kept under your tax id")
+
+
+def identity_file(home: Path, **more: str) -> None:
+    import json
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "identity.json").write_text(json.dumps({"name": "Ana García", "tax_id": NIF,
+                                                    "address": "Calle Mayor 1, 28013 Madrid"} | more))
+
+
+SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
+
+
+class TestSubmission:
+    """VERI*FACTU: the request body of each pending batch, and what the agency accepted."""
+
+    def test_the_next_batch_is_a_soap_request_whose_body_the_schemas_accept(self, billed, store, home, tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        out = tmp_path / "batch-1.xml"
+        outcome = tratos(store, "verifactu", "submission", "-o", str(out))
+        assert outcome.code == 0, outcome.stderr
+        assert outcome.stdout.startswith(f"Wrote records 1 to 6 of {NIF} (6) to {out}")
+        envelope = etree.parse(str(out)).getroot()
+        assert envelope.tag == SOAP + "Envelope"
+        [request] = envelope.find(SOAP + "Body")
+        assert schema().validate(etree.ElementTree(request)), schema().error_log
+
+    def test_what_was_sent_is_not_sent_again_and_the_next_batch_follows_on(self, billed, store, home, tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        first = tmp_path / "batch-1.xml"
+        tratos(store, "verifactu", "submission", "-o", str(first))
+        outcome = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000001")
+        assert (outcome.code, outcome.stdout) == (
+            0, f"Recorded: records 1 to 6 of {NIF} accepted by the agency (A-TEST0000000001)\n")
+        nothing = tratos(store, "verifactu", "submission", "-o", str(tmp_path / "none.xml"))
+        assert (nothing.code, nothing.stderr) == (
+            1, f"error: nothing to send: every billing record of {NIF} was sent (6 records)\n")
+        again = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000002")
+        assert (again.code, again.stderr) == (1, "error: the file holds 6 records, and only 0 are waiting to be"
+                                                 " sent (records 1 to 6 were sent already)\n")
+        invoice(billed, "acme", date(2026, 1, 20), "70")
+        second = tmp_path / "batch-2.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(second)).stdout.startswith(
+            f"Wrote records 7 to 7 of {NIF} (1)")
+        [record] = recomputed_from_xml_body(second)
+        assert record == "F-2026-005"
+        year = tmp_path / "year.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(year))
+        wrong = tratos(store, "verifactu", "sent", str(year), "--csv", "A-TEST0000000003")
+        assert (wrong.code, wrong.stderr) == (1, "error: the file is not the next batch to send: its record 1"
+                                                 " (F-2026-001) is not record 7 of your chain (F-2026-005); write"
+                                                 " the next batch with `tratos verifactu submission`\n")
+        assert tratos(store, "verifactu", "sent", str(second), "--csv", "A-TEST0000000003").code == 0
+        assert tratos(store, "audit", "verify").code == 0
+
+    def test_records_kept_here_are_not_sent(self, billed, store, home, tmp_path):
+        identity_file(home)
+        outcome = tratos(store, "verifactu", "submission", "-o", str(tmp_path / "batch.xml"))
+        assert outcome.code == 1 and "records are kept here (no-verifactu)" in outcome.stderr
+
+
+def recomputed_from_xml_body(path: Path) -> list[str]:
+    return [r.find(f"{SF}IDFactura")[1].text for r in ET.parse(path).getroot().iter() if r.tag == SF + "RegistroAlta"]
+
+
+class TestImport:
+    """Import re-decides the chain of records like any stream: each fingerprint computed again."""
+
+    def test_the_records_go_through_export_and_import(self, billed, store, home, tmp_path):
+        from backends import StoreSpec
+
+        identity_file(home, verifactu_mode="verifactu")
+        batch = tmp_path / "batch.xml"
+        tratos(store, "verifactu", "submission", "-o", str(batch))
+        assert tratos(store, "verifactu", "sent", str(batch), "--csv", "A-1").code == 0
+        exported = tmp_path / "store.jsonl"
+        assert tratos(store, "export", str(exported)).code == 0
+        target = StoreSpec("sqlite", str(tmp_path / "imported"))
+        imported = tratos(target, "import", str(exported))
+        assert imported.code == 0, imported.stderr
+        assert tratos(target, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        assert tratos(target, "audit", "verify").code == 0
+
+    def test_a_record_whose_amount_was_changed_and_resealed_is_refused(self, billed, store, tmp_path):
+        import json
+
+        from backends import StoreSpec
+        from forger import seal
+
+        from domain.model.chain import canonical_json
+        from domain.model.streams import records_id
+
+        exported = tmp_path / "store.jsonl"
+        assert tratos(store, "export", str(exported)).code == 0
+        lines = exported.read_bytes().splitlines()
+        chain = str(records_id(NIF))
+        rows = [json.loads(line) for line in lines[1:-1]]
+        ours = [r for r in rows if r["stream"] == chain]
+        ours[1]["state"]["total"] = "25.05"  # north's 250.50, its fingerprint left as it was
+        resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
+        for row, (_, _, state) in zip(ours, resealed, strict=True):
+            row["state"] = state
+        exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
+        target = StoreSpec("sqlite", str(tmp_path / "imported"))
+        outcome = tratos(target, "import", str(exported))
+        assert outcome.code == 1
+        assert "InvoiceRegistered records fingerprint" in outcome.stderr and "nothing was imported" in outcome.stderr
