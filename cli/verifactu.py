@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,23 +22,37 @@ def verifactu() -> None:
 @verifactu.command()
 @click.option("--year", type=click.IntRange(1900, 2999), required=True, help="The year the records were generated in.")
 @click.option("-o", "--output", "output", metavar="FILE.xml", help="Write to FILE.xml (default: standard output).")
+@click.option("--sign", is_flag=True, help="Sign each record XAdES-enveloped with your key (no-verifactu mode).")
 @pass_session
-def export(session: Session, year: int, output: str | None) -> None:
+def export(session: Session, year: int, output: str | None, sign: bool) -> None:
     """Write every billing record generated in a year as the agency's XML (RegFactuSistemaFacturacion).
 
     A document holds at most 1,000 records of one issuer (SuministroLR.xsd); a year with more is
     written as FILE-001.xml, FILE-002.xml, ..., each chained on from the one before, and needs -o.
     A year without records writes nothing and exits 1 (an empty document would not be valid).
+    --sign signs each record XAdES-enveloped with your signing key, as a system that keeps its
+    records must (no-verifactu mode).
 
     \b
     Example:
-        tratos verifactu export --year 2026 -o verifactu-2026.xml
+        tratos verifactu export --year 2026 -o verifactu-2026.xml --sign
     """
     from domain.adapters.files import output_path
     from domain.adapters.verifactu_xml import export_year
 
     target = output_path(output, home=session.home) if output is not None else None
-    done = export_year(session.app, year, target, click.get_binary_stream("stdout"))
+    signer = None
+    if sign:
+        from cli.pdf import load_signing_identity
+        from documents.record_signing import record_signer
+        from domain.model.errors import BadInput
+
+        identity = load_signing_identity(session)
+        if identity is None:
+            raise BadInput(f"no signing key in {session.home}: set one up with `tratos init` or"
+                           " `tratos identity import` to sign the records")
+        signer = record_signer(identity)
+    done = export_year(session.app, year, target, click.get_binary_stream("stdout"), sign=signer)
     if session.as_json:
         from cli.output import print_json
 
@@ -63,31 +77,57 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
         tratos verifactu verify verifactu-2026.xml
     """
     from domain.adapters.verifactu_xml import verify_files, verify_store
+    from domain.model.errors import Refused
 
     checks = [verify_files([Path(f) for f in files])] if files else verify_store(session.app)
-    report(session, checks)
+    signatures = _signatures([Path(f) for f in files])
+    report(session, checks, signatures)
     broken = next((c for c in checks if not c.ok), None)
     if broken is not None:
-        from domain.model.errors import Refused
-
         raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+    forged = next((s for s in signatures if not s.ok), None)
+    if forged is not None:
+        raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
+                      f" {forged.problem}")
 
 
-def report(session: Session, checks: list[ChainCheck]) -> None:
-    """Each chain checked, in a line (or --json)."""
+def _signatures(paths: list[Path]) -> list[Any]:
+    """The XAdES signatures of the records in FILEs, each checked (none for unsigned records)."""
+    from domain.adapters.files import open_regular
+
+    if not paths:
+        return []
+    from documents.record_signing import check_signatures
+
+    found = []
+    for path in paths:
+        with open_regular(path, "the Verifactu file", limit=None) as source:
+            found += list(check_signatures(source))
+    return found
+
+
+def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = ()) -> None:
+    """Each chain checked, in a line, then the records' signatures if they carry any (or --json)."""
     if session.as_json:
         from cli.output import print_json
 
-        print_json({"ok": all(c.ok for c in checks), "chains": [
+        print_json({"ok": all(c.ok for c in checks) and all(s.ok for s in signatures), "chains": [
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
              "broken": None if c.ok else {"record": c.broken.position, "number": c.broken.record.number,
-                                          "problem": c.broken.problem}} for c in checks]})
+                                          "problem": c.broken.problem}} for c in checks],
+            "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
+                            "problem": s.problem or None} for s in signatures]})
         return
     if not checks:
         click.echo("No billing records yet: the chain starts at the next invoice.")
     for check in checks:
         state = "OK" if check.ok else f"BROKEN at {check.broken}"
         click.echo(f"{check.source}  {check.records} records  {state}")
+    if signatures:
+        valid = [s for s in signatures if s.ok]
+        signers = sorted({s.signer for s in valid})
+        click.echo(f"{len(valid)} of {len(signatures)} record signatures valid"
+                   f"{' (signed by ' + '; '.join(signers) + ')' if signers else ''}")
 
 
 @verifactu.command()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -75,8 +75,10 @@ def batches(records: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-def write_document(out: IO[str], records: list[Any], issuer_name: str) -> None:
-    """One RegFactuSistemaFacturacion: the issuer (Cabecera) and its records (RegistroFactura)."""
+def write_document(out: IO[str], records: list[Any], issuer_name: str,
+                   sign: Callable[[str], str] | None = None) -> None:
+    """One RegFactuSistemaFacturacion: the issuer (Cabecera) and its records (RegistroFactura), each
+    signed by `sign` if given (it takes a record's XML and returns it with its ds:Signature)."""
     first = records[0]
     out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sfLR:RegFactuSistemaFacturacion xmlns:sfLR="{LR}"'
               f' xmlns:sf="{SF}">\n')
@@ -84,7 +86,8 @@ def write_document(out: IO[str], records: list[Any], issuer_name: str) -> None:
               "</sf:ObligadoEmision></sfLR:Cabecera>\n")
     for record in records:
         out.write("<sfLR:RegistroFactura>")
-        out.write(_registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record))
+        text = _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
+        out.write(sign(text) if sign is not None else text)
         out.write("</sfLR:RegistroFactura>\n")
     out.write("</sfLR:RegFactuSistemaFacturacion>\n")
 
@@ -211,7 +214,8 @@ class Exported:
     records: int
 
 
-def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | None = None) -> Exported:
+def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | None = None,
+                sign: Callable[[str], str] | None = None) -> Exported:
     """Write the records generated in `year` to `target` (or `stdout`): one document when they fit in
     one (1,000 records of one issuer), else TARGET-001.xml, TARGET-002.xml... A year without records
     writes nothing: an empty RegFactuSistemaFacturacion is not valid (RegistroFactura minOccurs 1)."""
@@ -224,10 +228,10 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
     second = next(documents, None)
     if second is None:
         if target is None:
-            _write(stdout, first)
+            _write(stdout, first, sign)
             return Exported([], len(first))
         with atomic_file(target) as out:
-            _write(out, first)
+            _write(out, first, sign)
         return Exported([target], len(first))
     if target is None:
         raise BadInput(f"{year} has more billing records than one document holds (1,000 of one issuer):"
@@ -236,16 +240,16 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
     for number, batch in enumerate(itertools.chain([first, second], documents), 1):
         path = target.with_name(f"{target.stem}-{number:03d}{target.suffix or '.xml'}")
         with atomic_file(path) as out:
-            _write(out, batch)
+            _write(out, batch, sign)
         files.append(path)
         records += len(batch)
     return Exported(files, records)
 
 
-def _write(out: IO[bytes] | None, batch: list[Any]) -> None:
+def _write(out: IO[bytes] | None, batch: list[Any], sign: Callable[[str], str] | None = None) -> None:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
     try:
-        write_document(text, batch, _issuer_name(batch))
+        write_document(text, batch, _issuer_name(batch), sign)
         text.flush()
     finally:
         text.detach()

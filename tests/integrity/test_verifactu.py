@@ -381,3 +381,59 @@ class TestImport:
         outcome = tratos(target, "import", str(exported))
         assert outcome.code == 1
         assert "InvoiceRegistered records fingerprint" in outcome.stderr and "nothing was imported" in outcome.stderr
+
+
+class TestSignedRecords:
+    """no-VERI*FACTU: each record signed XAdES-enveloped, checked alone from the file."""
+
+    PASSPHRASE = "a long passphrase for tests"
+
+    @pytest.fixture
+    def signed(self, billed, store, home, tmp_path) -> Path:
+        from documents.identity import create_identity
+
+        home.mkdir(parents=True, exist_ok=True)
+        create_identity(home, name="Ana García", email="ana@example.com", passphrase=self.PASSPHRASE,
+                        not_before=date(2026, 1, 1))
+        out = tmp_path / "signed.xml"
+        outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out), "--sign",
+                         env={"TRATOS_KEY_PASSPHRASE": self.PASSPHRASE})
+        assert outcome.code == 0, outcome.stderr
+        return out
+
+    def test_every_record_carries_a_valid_signature_and_the_schemas_accept_it(self, signed, store):
+        valid(signed)
+        from signxml import CanonicalizationMethod
+        from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
+
+        document = etree.parse(str(signed))
+        records = [r for r in document.iter(SF + "RegistroAlta", SF + "RegistroAnulacion")]
+        assert len(records) == 6
+        for record in records:
+            signature = record[-1]
+            assert signature.tag == "{http://www.w3.org/2000/09/xmldsig#}Signature"
+            assert signature.find(".//{http://uri.etsi.org/01903/v1.3.2#}SigningTime") is not None  # XAdES
+        outcome = tratos(store, "verifactu", "verify", str(signed))
+        assert (outcome.code, outcome.stdout) == (
+            0, "signed.xml  6 records  OK\n6 of 6 record signatures valid (signed by CN=Ana García,"
+               " E=ana@example.com)\n")
+        # and by signxml directly, each record taken out of the file alone
+        import base64
+
+        from cryptography import x509
+
+        for record in records:
+            der = base64.b64decode(record.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate").text)
+            XAdESVerifier().verify(etree.tostring(record), x509_cert=x509.load_der_x509_certificate(der),
+                                   expect_config=XAdESSignatureConfiguration(
+                                       default_reference_c14n_method=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0))
+
+    def test_a_description_edited_outside_the_fingerprint_breaks_the_signature(self, signed, store):
+        text = signed.read_text()
+        assert text.count("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>") == 4  # and R-2026-001
+        signed.write_text(text.replace("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>",
+                                       "<sf:DescripcionOperacion>Consulting</sf:DescripcionOperacion>", 1))
+        outcome = tratos(store, "verifactu", "verify", str(signed))
+        assert outcome.code == 1
+        assert outcome.stdout.startswith("signed.xml  6 records  OK\n5 of 6 record signatures valid")
+        assert outcome.stderr.startswith("error: the signature of record 1 (F-2026-001) does not verify:")
