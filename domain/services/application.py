@@ -11,6 +11,7 @@ any other storage error (a full disk, a read-only store) is reported at once as
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -415,11 +416,9 @@ class Tratos(Application):
     def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
         """tratos as the records name it (SistemaInformatico): a freelancer running their own copy
         of free software is taken as its producer (docs/verifactu.md says what that means)."""
-        from importlib.metadata import version
-
         from domain.model.record_values import SoftwareSystem
 
-        return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=version("tratos"),
+        return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=_tratos_version(),
                               installation=f"{issuer_nif}-1")
 
     def _register(self, invoice: Any, on: date, warnings: list[str], *, corrected_on: date | None = None,
@@ -562,6 +561,17 @@ class Tratos(Application):
                          confidentiality: str = "") -> Recorded:
         return self._update(handle, lambda r: _one(r.end(
             reason=reason, ended_by=ended_by, on=on, confidentiality=confidentiality, actor=self.actor)))
+
+
+@functools.cache
+def _tratos_version() -> str:
+    """This tratos' version, as its records name it (read once: package metadata is slow to find)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tratos")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
 
 
 def _back_off(attempt: int) -> None:
