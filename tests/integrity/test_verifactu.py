@@ -437,3 +437,43 @@ class TestSignedRecords:
         assert outcome.code == 1
         assert outcome.stdout.startswith("signed.xml  6 records  OK\n5 of 6 record signatures valid")
         assert outcome.stderr.startswith("error: the signature of record 1 (F-2026-001) does not verify:")
+
+
+def test_a_whole_chain_rewritten_consistently_still_disagrees_with_its_invoice(billed, store, tmp_path):
+    """A forger who changes a record's total and recomputes every fingerprint after it, and tratos'
+    own chain, leaves a chain that verifies: import compares each record with its invoice."""
+    import json
+
+    from backends import StoreSpec
+    from forger import seal
+
+    from domain.model.chain import canonical_json
+    from domain.model.fingerprints import cancellation_fingerprint, registration_fingerprint
+    from domain.model.streams import records_id
+
+    exported = tmp_path / "store.jsonl"
+    assert tratos(store, "export", str(exported)).code == 0
+    lines = exported.read_bytes().splitlines()
+    rows = [json.loads(line) for line in lines[1:-1]]
+    ours = [r for r in rows if r["stream"] == str(records_id(NIF))]
+    ours[1]["state"]["total"] = "25.05"
+    previous = None
+    for row in ours:
+        state = row["state"]
+        if previous is not None:
+            state["previous"]["fingerprint"] = previous
+        fields = dict(issuer_nif=state["issuer_nif"], number=state["invoice_number"], issued_on=state["issued_on"],
+                      previous=previous or "", generated_at=state["generated_at"])
+        state["fingerprint"] = (cancellation_fingerprint(**fields) if row["topic"].endswith("Cancelled") else
+                                registration_fingerprint(**fields, invoice_type=state["invoice_type"],
+                                                         tax_total=state["tax_total"], total=state["total"]))
+        previous = state["fingerprint"]
+    resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
+    for row, (_, _, state) in zip(ours, resealed, strict=True):
+        row["state"] = state
+    exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
+    target = StoreSpec("sqlite", str(tmp_path / "imported"))
+    outcome = tratos(target, "import", str(exported))
+    assert outcome.code == 1
+    assert "the billing record of F-2026-002 states another total than the invoice (25.05 where it has" \
+           " 250.50); nothing was imported" in outcome.stderr
