@@ -13,6 +13,7 @@ from cli.session import Session
 
 if TYPE_CHECKING:
     from domain.adapters.audit import Anchor, AuditReport
+    from domain.adapters.verifactu_xml import ChainCheck
 
 
 def json_flag(function: Callable) -> Callable:
@@ -48,7 +49,8 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
     and digest, and OK or the first broken version with what is wrong. Also
     checked: the chain head every issued document recorded, the read models'
     positions and heads (a version they saw that the log lost means it was
-    truncated), every evidence file's SHA-256, and an anchor note if given.
+    truncated), every evidence file's SHA-256, an anchor note if given, and
+    the Verifactu fingerprints of the billing records (tratos verifactu verify).
     A note with a timestamp token beside it (NOTE.tsr, from `audit anchor --tsa`)
     must hold: the token over the note's exact bytes, signed by an authority whose
     certificate chains to the roots set with `tratos identity tsa --trust`; its
@@ -69,18 +71,26 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         note = _anchor_note(anchor_file)
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
+    from domain.adapters.verifactu_xml import verify_store
+
     report = run_audit(session, handle, anchors)
+    records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
     if session.as_json:
         from cli.output import print_json
 
-        print_json({**report.as_dict(), **({"anchor_timestamp": stamp.as_dict()} if stamp else {})})
+        print_json(report.as_dict() | {"billing_records": [
+            {"source": c.source, "records": c.records, "ok": c.ok, "broken": None if c.ok else str(c.broken)}
+            for c in records]} | ({"anchor_timestamp": stamp.as_dict()} if stamp else {}))
     else:
-        _print_report(report)
+        _print_report(report, records)
         if stamp is not None:
             click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
                        f" by {stamp.authority}, {stamp.verdict}")
     if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1)
         raise _refused(f"the store does not verify: {_what_broke(report)}")
+    broken = next((c for c in records if not c.ok), None)
+    if broken is not None:
+        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}")
     if stamp is not None and not stamp.ok:
         raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 
@@ -337,7 +347,8 @@ def _what_broke(report: AuditReport) -> str:
     return ", ".join(broken) or "see the report above"
 
 
-def _print_report(report: AuditReport) -> None:
+def _print_report(report: AuditReport, records: list[ChainCheck] = ()) -> None:
+    """The streams, then the Verifactu fingerprints of each issuer's billing records, then the verdict."""
     width = max((len(s.label) for s in report.streams), default=0)
     for stream in report.streams:
         head = f"head v{stream.head_version} {stream.head_digest[:16]}…"
@@ -351,14 +362,19 @@ def _print_report(report: AuditReport) -> None:
             click.echo(f"    v{problem.version} {problem.kind}: {problem.detail}")
     for problem in report.store_problems:
         click.echo(f"store: {problem}")
+    for check in records:
+        click.echo(f"Verifactu {check.source}: {check.records} fingerprints"
+                   f" {'OK' if check.ok else f'BROKEN at {check.broken}'}")
     if not report.streams:
         click.echo("The store holds no events yet.")
     click.echo(f"Checked {report.records} records, {report.documents} document anchors,"
                f" {report.evidence_files} evidence files, {report.positions_checked} read-model positions.")
     broken = sum(not s.ok for s in report.streams)
-    if report.ok:
+    forged = sum(not c.ok for c in records)
+    if report.ok and not forged:
         click.echo("Verdict: OK, every chain holds")
     else:
         what = [f"{broken} stream{'s' if broken != 1 else ''} broken"] if broken else []
         what += ["the log lost events the read models saw"] if report.store_problems else []
+        what += [f"the billing records of {forged} issuer{'s' if forged != 1 else ''} broken"] if forged else []
         click.echo(f"Verdict: NOT OK, {' and '.join(what)}")

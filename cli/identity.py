@@ -140,10 +140,13 @@ def show(session: Session) -> None:
 @click.option("--series", default=None, callback=not_empty, metavar="F", help="Prefix of invoice numbers (F-2026-001).")
 @click.option("--corrective-series", default=None, callback=not_empty, metavar="R",
               help="Prefix of corrective invoice numbers (R-2026-001).")
+@click.option("--verifactu-mode", default=None, type=click.Choice(["verifactu", "no-verifactu"]),
+              help="Verifactu: records sent to the tax agency (verifactu) or kept here (no-verifactu, the default);"
+                   " the invoices' QR code and legend follow it.")
 @pass_session
 def invoicing(session: Session, tax_id: str | None, address: str | None, iban: str | None,
               payment_method: str | None, vat_rate: str | None, withholding: str | None, series: str | None,
-              corrective_series: str | None) -> None:
+              corrective_series: str | None, verifactu_mode: str | None) -> None:
     """Set what your invoices need: tax id, address, IBAN, VAT rate, withholding, series.
 
     Options not given keep their value. Every invoice states these as they were when it was
@@ -163,7 +166,8 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
     changed = dict(session.identity)
     given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"), "address": address, "iban": iban,
-             "payment_method": payment_method, "series": series, "corrective_series": corrective_series}
+             "payment_method": payment_method, "series": series, "corrective_series": corrective_series,
+             "verifactu_mode": verifactu_mode}
     if vat_rate is not None:
         given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic").normalize())
     if withholding is not None:

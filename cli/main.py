@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "calendar": ("cli.agenda", "calendar", "See where things stand"),
     "verify": ("cli.pdf", "verify", "Documents and proof"),
     "audit": ("cli.audit", "audit", "Documents and proof"),
+    "verifactu": ("cli.verifactu", "verifactu", "Documents and proof"),
     "export": ("cli.transfer", "export", "Keep the store"),
     "import": ("cli.transfer", "import_", "Keep the store"),
     "rebuild": ("cli.rebuild", "rebuild", "Keep the store"),

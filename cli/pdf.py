@@ -111,8 +111,13 @@ class PdfPrinter:
         signing = load_signing_identity(session) if self.sign else None
         snapshot = read_stream(session.app, handle)
         signer = Signer(signing.subject, signing.fingerprint) if signing else None
+        verifactu = None
+        if kind == "invoice" and ref:
+            from documents.verifactu_qr import verifactu_mark
+
+            verifactu = verifactu_mark(session.app, snapshot.relationship, ref, verifactu_mode(session.identity))
         document = build_document(snapshot, kind, ref, lang=self.lang, on=on, identity=session.identity,
-                                  evidence_home=session.home, signer=signer)
+                                  evidence_home=session.home, signer=signer, verifactu=verifactu)
         content = render_document(document)
         if signing is not None:
             timestamping = self.timestamping()
@@ -137,6 +142,14 @@ class PdfPrinter:
             self.declined = True
             return None
         return found
+
+
+def verifactu_mode(identity: dict[str, Any]) -> str:
+    """The identity's Verifactu mode (`tratos identity invoicing --verifactu-mode`): records kept
+    locally (no-verifactu) unless the freelancer sends them to the agency (verifactu)."""
+    from domain.model.billing_records import NO_VERIFACTU
+
+    return identity.get("verifactu_mode") or NO_VERIFACTU
 
 
 def printer(session: Session, lang: str | None, unsigned: bool, no_timestamp: bool = False) -> PdfPrinter:

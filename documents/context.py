@@ -184,8 +184,9 @@ def balances(relationship: Relationship, on: date) -> list[Balance]:
 
 def build_document(snapshot: StreamSnapshot, kind: str, ref: str | None = None, *, lang: str,
                    on: date, identity: dict[str, Any], evidence_home: Path | None = None,
-                   signer: Signer | None = None) -> Document:
-    """The document `kind` about `ref` (contract K1, change C1, mistake M1, invoice number)."""
+                   signer: Signer | None = None, verifactu: dict[str, Any] | None = None) -> Document:
+    """The document `kind` about `ref` (contract K1, change C1, mistake M1, invoice number); an invoice
+    prints `verifactu`, the QR code of its billing record (documents/verifactu_qr.py)."""
     if kind not in KINDS:
         raise BadInput(f"unknown document kind {kind!r}: use one of {', '.join(KINDS)}")
     if kind in REQUIRED_ID and not ref:
@@ -196,7 +197,7 @@ def build_document(snapshot: StreamSnapshot, kind: str, ref: str | None = None, 
         from documents.invoice_view import invoice_view
 
         return invoice_document(invoice_view(relationship, ref or "", lang), handle=snapshot.handle,
-                                head=snapshot.head, on=on)
+                                head=snapshot.head, on=on, verifactu=verifactu)
     me = Party(name=identity.get("name") or "—", email=identity.get("email", ""),
                tax_id=identity.get("tax_id", ""), address=identity.get("address", ""))
     client = relationship.client

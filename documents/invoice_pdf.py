@@ -54,8 +54,9 @@ class InvoiceParty:
 
 
 def invoice_document(view: dict[str, Any], *, handle: str, head: ChainHead,
-                     on: date | None = None) -> Document:
-    """The invoice as a `Document` (kind `invoice`), dated `on` (default: its issue date)."""
+                     on: date | None = None, verifactu: dict[str, Any] | None = None) -> Document:
+    """The invoice as a `Document` (kind `invoice`), dated `on` (default: its issue date), with the QR
+    code and legend of its Verifactu billing record (`documents/verifactu_qr.mark_of`) if it has one."""
     me, client = InvoiceParty.of(view["issuer"]), InvoiceParty.of(view["recipient"])
     corrective = view["kind"] == "corrective"
     attachment = None
@@ -68,7 +69,7 @@ def invoice_document(view: dict[str, Any], *, handle: str, head: ChainHead,
         "invoice": view, "me": me, "client": client, "handle": handle,
         "names": {"us": me.name, "client": client.name}, "account": view.get("iban", ""),
         "signer": None, "label_key": "kind.corrective" if corrective else "kind.invoice",
-        "series": view.get("series") or view["number"].split("-")[0],
+        "series": view.get("series") or view["number"].split("-")[0], "verifactu": verifactu,
     }
     return Document(KIND, view["number"], view["lang"], on or view["issued_on"], handle, head, values,
                     attachment)

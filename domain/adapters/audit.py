@@ -39,7 +39,14 @@ from domain.adapters.evidence import sha256_of
 from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
 from domain.model.invoices import series_id
-from domain.model.streams import NUMBERINGS, impossible_record
+from domain.model.streams import (
+    NUMBERINGS,
+    RECORDS,
+    SUBMISSIONS,
+    impossible_record,
+    records_id,
+    submissions_id,
+)
 from domain.model.values import check_handle, stream_id
 
 PAGE_SIZE = 1000
@@ -59,6 +66,8 @@ ANCHOR_FORMAT = 1
 # A quoting prefix is fine (an email reply); after the digest, nothing but blanks (ADR-33).
 _ANCHOR_LINE = re.compile(r"tratos-anchor v([0-9]{1,9}) (\S+) ([0-9]{1,18}) ([0-9a-f]{64})[ \t]*\Z")
 SERIES_PREFIX = "invoices:"
+RECORDS_PREFIX = "records:"  # an issuer's chain of Verifactu billing records, by NIF
+SENT_PREFIX = "sent:"  # what an issuer sent the agency of them
 
 Progress = Callable[[int, int], None]
 
@@ -468,7 +477,8 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         audit.label = audit.label or names.get(stream) or f"stream:{stream}"
         report.documents += chain.documents
         report.streams.append(audit)
-    report.streams.sort(key=lambda s: (s.label.startswith((SERIES_PREFIX, "stream:")), s.label))
+    report.streams.sort(key=lambda s: (s.label.startswith((SERIES_PREFIX, RECORDS_PREFIX, SENT_PREFIX, "stream:")),
+                                       s.label))
     report.evidence_files = len(evidence.results)
     return report
 
@@ -491,6 +501,10 @@ def label_of(kind: str, state: dict[str, Any]) -> str:
         return state["handle"]
     if kind in NUMBERINGS:
         return f"{SERIES_PREFIX}{state.get('series')}-{state.get('year')}"
+    if kind in RECORDS:
+        return f"{RECORDS_PREFIX}{state.get('issuer_nif')}"
+    if kind in SUBMISSIONS:
+        return f"{SENT_PREFIX}{state.get('issuer_nif')}"
     return ""
 
 
@@ -498,7 +512,12 @@ def label_of(kind: str, state: dict[str, Any]) -> str:
 
 
 def stream_of_label(label: str) -> UUID:
-    """`acme` -> its relationship stream; `invoices:F-2026` -> that invoice series; `stream:UUID`."""
+    """`acme` -> its relationship stream; `invoices:F-2026` -> that invoice series; `records:NIF` -> that
+    issuer's billing records; `stream:UUID`."""
+    if label.startswith(RECORDS_PREFIX):
+        return records_id(label.removeprefix(RECORDS_PREFIX))
+    if label.startswith(SENT_PREFIX):
+        return submissions_id(label.removeprefix(SENT_PREFIX))
     if label.startswith(SERIES_PREFIX):
         series, _, year = label.removeprefix(SERIES_PREFIX).rpartition("-")
         if series and year.isascii() and year.isdigit():

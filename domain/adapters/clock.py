@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, datetime, time
 
 from domain.model.errors import BadInput
 
@@ -35,3 +35,32 @@ def business_today() -> date:
         return check_day(day, TODAY_VARIABLE)
     except BadInput as error:
         raise BadInput(f"{error} (or unset it)") from None
+
+
+NOW_VARIABLE = "TRATOS_NOW"
+RECORD_ZONE = "Europe/Madrid"  # the time zone a Verifactu record states its generation time in
+
+
+def record_moment() -> datetime:
+    """When a billing record is generated, in Spain's peninsular time zone (FechaHoraHusoGenRegistro).
+
+    TRATOS_NOW pins it (an ISO 8601 time with its offset, for tests and demos); else a pinned
+    TRATOS_TODAY gives that day at noon, so a pinned run records the same fingerprints every time;
+    else the machine's clock.
+    """
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(RECORD_ZONE)
+    pinned = os.environ.get(NOW_VARIABLE)
+    if pinned is not None:
+        try:
+            moment = datetime.fromisoformat(pinned)
+        except ValueError:
+            moment = None
+        if moment is None or moment.utcoffset() is None:
+            raise BadInput(f"{NOW_VARIABLE} is not a time with its zone: {pinned!r}"
+                           " (use 2026-01-15T10:30:00+01:00, or unset it)")
+        return moment
+    if os.environ.get(TODAY_VARIABLE) is not None:
+        return datetime.combine(business_today(), time(12), tzinfo=zone)
+    return datetime.now(zone)

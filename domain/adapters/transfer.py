@@ -36,7 +36,7 @@ from domain.adapters.library_internals import event_inserter, inserts_with_notif
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
-from domain.model.streams import NUMBERINGS
+from domain.model.streams import NUMBERINGS, RECORDS, SUBMISSIONS
 from domain.model.wording import validation_reason
 
 if TYPE_CHECKING:
@@ -251,6 +251,8 @@ class _Numbers:
         self.issued: dict[str, tuple[str, int]] = {}
         self.dates: dict[tuple[str, str], Any] = {}  # (side, number) -> business date
         self.kinds: dict[tuple[str, str], bool] = {}  # (side, number) -> corrective?
+        self.invoices: dict[str, Any] = {}  # number -> the event that issued it
+        self.records: dict[str, tuple[Any, int]] = {}  # number -> its billing record, line
 
     def note(self, record: _Record, event: Any, aggregate: Any) -> None:
         kind = event_type(record.topic)
@@ -262,6 +264,9 @@ class _Numbers:
             self.issued[event.invoice_number] = (aggregate.handle, record.line)
             self.dates["issued", event.invoice_number] = event.occurred_on
             self.kinds["issued", event.invoice_number] = kind == "InvoiceCorrected"
+            self.invoices[event.invoice_number] = event
+        elif kind == "InvoiceRegistered":
+            self.records[event.invoice_number] = (event, record.line)
 
     def check(self, path: Path) -> None:
         for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
@@ -286,6 +291,33 @@ class _Numbers:
             if number not in self.assigned:
                 raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"
                               " assigned; nothing was imported")
+        for number, (registered, line) in sorted(self.records.items(), key=lambda item: item[1][1]):
+            wrong = _record_disagrees(registered, self.invoices.get(number))
+            if wrong:
+                raise Refused(f"{path.name} line {line}: the billing record of {number} {wrong}; nothing was imported")
+
+
+def _record_disagrees(registered: Any, invoice: Any) -> str | None:
+    """What a billing record states otherwise than the invoice it records (None: it agrees).
+
+    Each chain is re-decided on its own, like each client's stream: here the record of an invoice
+    must say what the invoice says (its date, its kind, its totals), as `registration_of` made it.
+    """
+    from domain.model.billing_records import INVOICE
+    from domain.model.fingerprints import record_amount, record_date
+
+    if invoice is None:
+        return "records an invoice no client issued"
+    corrective = event_type(type(invoice).__name__) == "InvoiceCorrected"
+    vat = sum((t.vat.amount for t in invoice.taxes), 0)
+    stated = {"issue date": (registered.issued_on, record_date(invoice.occurred_on)),
+              "total": (registered.total, record_amount(invoice.total.amount)),
+              "VAT": (registered.tax_total, record_amount(vat)),
+              "kind": (registered.invoice_type == INVOICE, not corrective)}
+    for name, (recorded, issued) in stated.items():
+        if recorded != issued:
+            return f"states another {name} than the invoice ({recorded} where it has {issued})"
+    return None
 
 
 def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UUID]) -> None:
@@ -306,13 +338,16 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     `domain.model.replay.redecide` calls that command with the event's fields and folds the
     stored event only if the command's rules accept it and it would record it field for field.
     """
+    from domain.model.billing_records import BillingRecords, Submissions
     from domain.model.invoices import InvoiceSeries
     from domain.model.relationship import Relationship
     from domain.model.replay import redecide
 
     aggregate = folds.get(record.stream)
     if aggregate is None:
-        kind = InvoiceSeries if event_type(record.topic) in NUMBERINGS else Relationship
+        kind = event_type(record.topic)
+        kind = (InvoiceSeries if kind in NUMBERINGS else BillingRecords if kind in RECORDS
+                else Submissions if kind in SUBMISSIONS else Relationship)
         aggregate = folds[record.stream] = kind(record.stream)
     try:
         redecide(aggregate, event)

@@ -24,6 +24,13 @@ from domain.model.choices import DEFAULT_PAYMENT_METHOD, FAULTS, SIGN_METHODS  #
 from domain.model.currencies import to_minor_units
 from domain.model.late_fees import V1_REFERENCE_RATE
 from domain.model.money import Money
+from domain.model.record_values import (
+    PreviousRecord,
+    RecordedInvoice,
+    RecordRecipient,
+    SoftwareSystem,
+    TaxDetail,
+)
 from domain.model.values import (
     Evidence,
     Installment,
@@ -422,6 +429,60 @@ class InvoiceNumberAssigned(DomainEvent):
 class CorrectiveNumberAssigned(InvoiceNumberAssigned):
     """A corrective invoice's number: a series and year number one kind of invoice only (ADR-41)."""
 
+
+# The issuer's chain of Verifactu billing records (RD 1007/2023, Orden HAC/1177/2024), one stream
+# per issuer NIF across series, clients and years (ADR-49). Amounts and dates are the texts the
+# record writes, so the fingerprint is recomputed from what is stored without re-formatting.
+
+
+class InvoiceRegistered(DomainEvent):
+    """A registration record (registro de alta) of an invoice or a corrective invoice, chained to the
+    issuer's previous record by its fingerprint (huella)."""
+
+    issuer_nif: str
+    issuer_name: str
+    invoice_number: str
+    issued_on: str  # dd-mm-yyyy
+    invoice_type: str  # F1, R1..R4
+    corrected: list[RecordedInvoice] = []  # FacturasRectificadas of a corrective invoice (by differences)
+    description: str
+    recipient: RecordRecipient | None = None
+    breakdown: list[TaxDetail]
+    tax_total: str
+    total: str
+    currency: str = "EUR"
+    previous: PreviousRecord | None = None
+    system: SoftwareSystem
+    generated_at: str  # FechaHoraHusoGenRegistro, ISO 8601 with its offset
+    fingerprint_type: str = "01"
+    fingerprint: str
+
+
+class InvoiceRegistrationCancelled(DomainEvent):
+    """A cancellation record (registro de anulación): the invoice's registration stays in the chain,
+    this record after it says it was issued in error."""
+
+    issuer_nif: str
+    invoice_number: str
+    issued_on: str  # of the invoice whose record is cancelled, dd-mm-yyyy
+    previous: PreviousRecord
+    system: SoftwareSystem
+    generated_at: str
+    fingerprint_type: str = "01"
+    fingerprint: str
+
+
+class BillingRecordsSent(DomainEvent):
+    """The tax agency accepted a batch of the issuer's billing records (VERI*FACTU): the chain's
+    versions `first` to `last`, the last one's fingerprint, the file sent, and the agency's
+    reference of its answer (its CSV, código seguro de verificación)."""
+
+    issuer_nif: str
+    first: int
+    last: int
+    last_fingerprint: str
+    file_sha256: str
+    reference: str
 
 
 STORED_MODULE = "domain.events"  # where these classes lived when the first stores were written

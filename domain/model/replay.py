@@ -137,6 +137,16 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         actor=e.actor),
     ev.InvoiceNumberAssigned: lambda s, e: s.assign(e.series, e.handle, e.occurred_on, e.actor),
     ev.CorrectiveNumberAssigned: lambda s, e: s.assign(e.series, e.handle, e.occurred_on, e.actor, corrective=True),
+    ev.InvoiceRegistered: lambda c, e: c.register(
+        issuer_nif=e.issuer_nif, issuer_name=e.issuer_name, invoice_number=e.invoice_number, issued_on=e.issued_on,
+        invoice_type=e.invoice_type, description=e.description, breakdown=e.breakdown, tax_total=e.tax_total,
+        total=e.total, generated_at=e.generated_at, system=e.system, corrected=e.corrected, recipient=e.recipient,
+        currency=e.currency, occurred_on=e.occurred_on, actor=e.actor),  # its fingerprint computed again
+    ev.InvoiceRegistrationCancelled: lambda c, e: c.cancel(
+        e.invoice_number, generated_at=e.generated_at, system=e.system, occurred_on=e.occurred_on, actor=e.actor),
+    ev.BillingRecordsSent: lambda s, e: s.record_sent(
+        issuer_nif=e.issuer_nif, first=e.first, last=e.last, last_fingerprint=e.last_fingerprint,
+        file_sha256=e.file_sha256, reference=e.reference, occurred_on=e.occurred_on, actor=e.actor),
 }
 
 
@@ -144,7 +154,8 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
 WRITTEN_UNDER_THE_TEXT_POLICY = frozenset({
     ev.ClientDetailsChanged, ev.InvoiceCorrected, ev.CorrectiveNumberAssigned, ev.AnchorTimestamped,
     ev.DocumentSent, ev.MessageReceived, ev.MessageSent, ev.FollowUpScheduled, ev.FollowUpClaimed,
-    ev.FollowUpSent, ev.FollowUpFailed})
+    ev.FollowUpSent, ev.FollowUpFailed, ev.InvoiceRegistered, ev.InvoiceRegistrationCancelled,
+    ev.BillingRecordsSent})
 
 
 def redecide(aggregate: ChainedAggregate, event: Any) -> None:

@@ -36,9 +36,25 @@ def series_id(series: str, year: int) -> uuid.UUID:
     return uuid.uuid5(TRATOS_NAMESPACE, f"invoice-series:{series}-{year}")
 
 
+def records_id(issuer_nif: str) -> uuid.UUID:
+    """The stream of an issuer's Verifactu billing records: one chain per NIF, across series and years."""
+    return uuid.uuid5(TRATOS_NAMESPACE, f"billing-records:{issuer_nif}")
+
+
+def submissions_id(issuer_nif: str) -> uuid.UUID:
+    """The stream of what an issuer sent the tax agency of their billing records (VERI*FACTU)."""
+    return uuid.uuid5(TRATOS_NAMESPACE, f"billing-submissions:{issuer_nif}")
+
+
 # The event that opens each kind of stream, and what that kind of stream is called in messages.
 OPENINGS = {"RelationshipOpened": "relationship", "InvoiceNumberAssigned": "invoice series",
-            "CorrectiveNumberAssigned": "corrective invoice series"}
+            "CorrectiveNumberAssigned": "corrective invoice series",
+            "InvoiceRegistered": "chain of billing records",
+            "BillingRecordsSent": "record of billing records sent"}
+# The events of an issuer's chain of billing records (Verifactu), and nothing else in that stream.
+RECORDS = frozenset({"InvoiceRegistered", "InvoiceRegistrationCancelled"})
+# What was sent of them, in a stream of its own: the chain holds the agency's records only.
+SUBMISSIONS = frozenset({"BillingRecordsSent"})
 # The events that take the next number of a series: each series and year numbers one kind only.
 NUMBERINGS = frozenset({"InvoiceNumberAssigned", "CorrectiveNumberAssigned"})
 
@@ -48,7 +64,8 @@ def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mappin
     """What the domain could never have recorded at this place of a stream (None if it could).
 
     A relationship opens once, at version 1, under the stream of the handle it names; an
-    invoice series' numbers live in the stream of their series and year; a stream holds
+    invoice series' numbers live in the stream of their series and year; billing records in
+    the chain of their issuer's NIF, which a registration opens; a stream holds
     the events of one kind of stream only. `opened_by` is the kind of the stream's first
     event (None while reading version 1). The aggregates refuse such a history when they
     fold it, import refuses it, and the audit reports it if it was written into a store.
@@ -59,6 +76,9 @@ def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mappin
         return f"the stream begins with {kind}, not with RelationshipOpened"
     if opened_by is not None and (kind in NUMBERINGS) != (opened_by in NUMBERINGS):
         return f"a {kind} in the stream of a {OPENINGS.get(opened_by, opened_by)}"
+    for family in (RECORDS, SUBMISSIONS):
+        if opened_by is not None and (kind in family) != (opened_by in family):
+            return f"a {kind} in the stream of a {OPENINGS.get(opened_by, opened_by)}"
     if opened_by in NUMBERINGS and kind != opened_by:
         return f"a {kind} in the stream of an {OPENINGS[opened_by]}: a series numbers one kind of invoice"
     if kind == "RelationshipOpened":
@@ -69,4 +89,9 @@ def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mappin
         series, year = fields.get("series"), fields.get("year")
         if not isinstance(series, str) or not isinstance(year, int) or series_id(series, year) != stream:
             return f"the number belongs to the series {series}-{year}, whose stream is not this one"
+    if kind in RECORDS or kind in SUBMISSIONS:
+        nif = fields.get("issuer_nif")
+        home = records_id if kind in RECORDS else submissions_id
+        if not isinstance(nif, str) or home(nif) != stream:
+            return f"the record belongs to the issuer {nif!r}, whose stream is not this one"
     return None

@@ -25,6 +25,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
+from domain.adapters.clock import record_moment
 from domain.adapters.encryption import check_key, configured_key, encryption_settings
 from domain.adapters.storage import (
     BUSY,
@@ -41,6 +42,7 @@ from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METH
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, series_id, stream_id
+from domain.services.billing_records import BillingRecordsKeeping
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
     from domain.model.billing import Line
@@ -72,7 +74,7 @@ class Recorded:
         return public_id(self.event)
 
 
-class Tratos(Application):
+class Tratos(BillingRecordsKeeping, Application):
     """A freelancer's client relationships, recorded as hash-chained event streams."""
 
     name = "tratos"
@@ -84,7 +86,8 @@ class Tratos(Application):
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
                  actor: str = "", database_url: str | None = None,
-                 profile: TaxProfile | Callable[[], TaxProfile | None] | None = None) -> None:
+                 profile: TaxProfile | Callable[[], TaxProfile | None] | None = None,
+                 record_clock: Callable[[], datetime] | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
         else the SQLite file in `home` (see domain/adapters/storage.py and ADR-9).
 
@@ -95,6 +98,7 @@ class Tratos(Application):
         self.actor = actor
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
+        self.record_clock = record_clock or record_moment  # when a billing record is generated (Verifactu)
         self.location = locate_store(self.home, env, database_url)
         self.store_wait = store_wait(env)  # the most a command waits for a store kept locked
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
@@ -187,13 +191,15 @@ class Tratos(Application):
         return Notebook(self.mapper.to_domain_event(first[0]), self.mapper.to_domain_event(last[0]))
 
     def _update(self, handle: str, decide: Callable[[Any], Any],
-                load: Callable[[str], Any] | None = None, first_lock: UUID | None = None) -> Recorded:
+                load: Callable[[str], Any] | None = None, first_lock: UUID | None = None,
+                first_locks: tuple[UUID, ...] = ()) -> Recorded:
         """Load (the whole relationship unless told otherwise), decide, save in one transaction;
-        again on a conflict. `first_lock` is held before the stream's (the invoice series)."""
+        again on a conflict. `first_locks`, then `first_lock`, are held before the stream's (the
+        issuer's billing records, then the invoice series)."""
         load = load or self.relationship
         with ExitStack() as locks:
-            if first_lock is not None:
-                locks.enter_context(self.stream_locks.hold(first_lock))
+            for lock in (*first_locks, *([first_lock] if first_lock is not None else [])):
+                locks.enter_context(self.stream_locks.hold(lock))
             locks.enter_context(self.stream_locks.hold(stream_id(check_handle(handle))))
             recorded = self._decide_and_save(handle, decide, load)
         return self._recorded(recorded)
@@ -364,30 +370,36 @@ class Tratos(Application):
                                            contract_id=contract_id)
             numbering = self._series(series, on.year)
             number = numbering.assign(series, handle, on, self.actor)
-            relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=billed,
+            invoice = relationship.issue_invoice(number, on=on, due=due, installment=installment, amount=billed,
                                        change_id=change_id, contract_id=contract_id, concept=concept,
                                        profile=self.profile, lines=asked or None, vat_rate=vat_rate,
                                        withholding=withholding, exemption=exemption, actor=self.actor)
-            return [numbering]
+            return [numbering, *self._register(invoice, on, relationship.warnings)]
 
         # Every invoice of the year takes the next number of one series, so invoices take turns
-        # on it. The series is always locked before a relationship, never after: no deadlock.
-        return self._update(handle, decide, first_lock=series_id(series, on.year))
+        # on it, and every invoice of the issuer the next record of their chain. The chain is
+        # always locked first, then the series, then a relationship, never in another order: no deadlock.
+        return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
 
     def correct_invoice(self, handle: str, number: str, *, on: date, reason: str, lines: list[Line] | None = None,
-                        amount: Money | None = None, void: bool = False) -> Recorded:
-        """Issue a corrective invoice (its own series, R-2026-001…) for an issued invoice."""
+                        amount: Money | None = None, void: bool = False, ground: str = "R1") -> Recorded:
+        """Issue a corrective invoice (its own series, R-2026-001…) for an issued invoice; `ground`,
+        the legal ground, is its type in the billing record (R1..R4: domain/model/billing_records.py)."""
+        from domain.model.billing_records import check_ground
+
         series = self.profile.corrective_series if self.profile else DEFAULT_CORRECTIVE_SERIES
+        check_ground(ground)
 
         def decide(relationship: Relationship) -> list[InvoiceSeries]:
-            relationship.invoice(number)  # an unknown invoice takes no number
+            corrected_on = relationship.invoice(number).issued_on  # an unknown invoice takes no number
             numbering = self._series(series, on.year)
             corrective = numbering.assign(series, handle, on, self.actor, corrective=True)
-            relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
-                                         lines=lines, amount=amount, void=void, actor=self.actor)
-            return [numbering]
+            invoice = relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
+                                                   lines=lines, amount=amount, void=void, actor=self.actor)
+            return [numbering, *self._register(invoice, on, relationship.warnings, corrected_on=corrected_on,
+                                               ground=ground)]
 
-        return self._update(handle, decide, first_lock=series_id(series, on.year))
+        return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
 
     def change_client_details(self, handle: str, client: Party, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.change_client_details(client, on=on, actor=self.actor)))

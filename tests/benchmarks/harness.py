@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / ".bench"
 HERE = Path(__file__).resolve().parent
 GENERATOR = HERE / "generate.py"
+RECORDS_GENERATOR = HERE / "generate_records.py"
 PDF_TIMING = HERE / "pdf_timing.py"
 PYTHON = sys.executable
 TRATOS = str(Path(sys.executable).with_name("tratos"))
@@ -67,10 +68,13 @@ class Config:
     cache: bool = True
     postgres_events: int | None = None  # None: the same as big_events
     postgres_clients: int | None = None
+    records: int = 100_000  # verifactu export: the big chain of billing records...
+    records_prefix: int = 10_000  # ...and the small one its peak RSS is compared with
 
 
 FULL = Config("full", 1_000_000, 10_000, 10_000)
-SMOKE = Config("smoke", 10_000, 100, 1_000, runs=1, warmup=0, long_events=60, pdf_runs=1, cache=False)
+SMOKE = Config("smoke", 10_000, 100, 1_000, runs=1, warmup=0, long_events=60, pdf_runs=1, cache=False,
+               records=2_000, records_prefix=1_000)
 
 
 # ---------------------------------------------------------------- figures
@@ -738,6 +742,35 @@ class Bench:
                  f" {report['timestamped_seconds'] * 1000:.0f} ms with the TSA's"
                  f" {report['tsa_seconds_per_answer'] * 1000:.0f} ms per answer, in-process after warm-up")
 
+    # -- item 6
+
+    def verifactu(self) -> None:
+        """`verifactu export` streams: its peak RSS for the big chain over the small one's, and its
+        records/s over a bare decoded read of the same store (both in the same run)."""
+        c = self.config
+        with self.phase("verifactu export"):
+            place = _fresh_dir(BENCH_DIR / "work" / c.name / "verifactu")
+            stores = {}
+            for name, records in (("small", c.records_prefix), ("big", c.records)):
+                store = Store(f"records-{name}", "sqlite", place / name)
+                run([PYTHON, str(RECORDS_GENERATOR), "--records", str(records), "--home", str(store.home)],
+                    clean_env())
+                store.events = records
+                stores[name] = store
+            exported = {name: store.tratos("verifactu", "export", "--year", str(YEAR), "-o",
+                                           str(store.home / "export.xml"), rss=True)
+                        for name, store in stores.items()}
+            count, read_seconds = decoded_read(stores["big"])
+            shutil.rmtree(place, ignore_errors=True)
+        big, small = exported["big"], exported["small"]
+        rate, read_rate = c.records / big.seconds, count / read_seconds
+        self.raw["verifactu"] = {"seconds": round(big.seconds, 3), "rss_kb": big.rss_kb, "prefix_rss_kb": small.rss_kb,
+                                 "read_rate": round(read_rate)}
+        self.add("verifactu.rate", "sqlite", "6. verifactu export records/s / decoded read", rate / read_rate,
+                 (">=", 0.3), f"{rate:,.0f}/s over {read_rate:,.0f}/s ({big.seconds:.1f} s, whole process)")
+        self.add("verifactu.rss", "sqlite", f"6. verifactu export peak RSS: {c.records:,} / {c.records_prefix:,} records",
+                 big.rss_kb / small.rss_kb, ("<=", 1.2), f"{big.rss_kb / 1024:.0f} MB / {small.rss_kb / 1024:.0f} MB")
+
     # -- the whole run
 
     def results(self) -> dict[str, Any]:
@@ -774,6 +807,7 @@ BACKEND_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
     ("audit.rss_wide", "4'. audit peak RSS: big / same clients, opened only", None),
 ]
 DOCUMENT_FIGURES = ["pdf.contract", "pdf.invoice", "pdf.dossier", "pdf.dossier_pages", "pdf.timestamped"]
+VERIFACTU_FIGURES = ["verifactu.rate", "verifactu.rss"]
 
 
 def machine() -> dict[str, Any]:
@@ -805,7 +839,7 @@ def postgres_server_problem(url: str) -> str:
     return ""
 
 
-PARTS = ("sqlite", "postgres", "documents")
+PARTS = ("sqlite", "postgres", "documents", "verifactu")
 PACKAGES = ("domain", "projections", "cli", "documents")
 
 
@@ -843,6 +877,8 @@ def run_all(config: Config, *, postgres_url: str | None, log: Callable[[str], No
         bench.skip_backend("postgres", skip_postgres or "no server")
     if "documents" in parts:
         bench.documents()
+    if "verifactu" in parts:
+        bench.verifactu()
     return bench
 
 

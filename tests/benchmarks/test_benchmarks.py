@@ -22,6 +22,7 @@ from harness import (
     FULL,
     PARTS,
     SMOKE,
+    VERIFACTU_FIGURES,
     postgres_server_problem,
     run_all,
     write_results,
@@ -65,7 +66,7 @@ def test_smoke() -> None:
     produced = {(f.key, f.backend) for f in bench.figures if f.value is not None}
     backends = ["sqlite"] + (["postgres"] if url else [])
     expected = {(key, backend) for key, _, _ in BACKEND_FIGURES for backend in backends}
-    expected |= {(key, "sqlite") for key in DOCUMENT_FIGURES}
+    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *VERIFACTU_FIGURES]}
     assert expected <= produced, f"figures not produced: {sorted(expected - produced)}"
     assert all(f.value > 0 for f in bench.figures if f.value is not None)
     assert results["figures"] and (BENCH_DIR / "smoke-results.json").exists()

@@ -19,8 +19,10 @@ from domain_builders import (
 from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
+from domain.model.billing_records import BillingRecords, Submissions, registration_of
 from domain.model.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
 from domain.model.invoices import InvoiceSeries, series_id
+from domain.model.record_values import SoftwareSystem
 from domain.model.relationship import Relationship
 from domain.model.values import Evidence, Party
 
@@ -91,6 +93,24 @@ def whole_story() -> tuple[Relationship, InvoiceSeries, InvoiceSeries]:
     return r, series, corrective
 
 
+def billing_records(relationship: Relationship) -> BillingRecords:
+    """The issuer's chain of billing records for the story's invoices, the last one cancelled."""
+    chain = BillingRecords.of("12345678Z")
+    system = SoftwareSystem(producer_name="Ana García", producer_nif="12345678Z", version="0.1.0",
+                            installation="12345678Z-1")
+    billed = [e for e in relationship._pending if isinstance(e, ev.InvoiceIssued | ev.InvoiceCorrected)]
+    for second, invoice in enumerate(billed, 1):
+        corrected_on = relationship.invoice(invoice.corrects).issued_on if isinstance(invoice, ev.InvoiceCorrected) \
+            else None
+        chain.register(**registration_of(invoice, issuer_nif="12345678Z", issuer_name="Ana García",
+                                         corrected_on=corrected_on),
+                       generated_at=f"2026-03-31T12:00:{second:02d}+02:00", system=system,
+                       occurred_on=invoice.occurred_on)
+    chain.cancel(billed[-1].invoice_number, generated_at="2026-03-31T12:01:00+02:00", system=system,
+                 occurred_on=date(2026, 3, 31))
+    return chain
+
+
 def _all_event_classes(base: type) -> set[type]:
     found = set()
     for sub in base.__subclasses__():
@@ -105,7 +125,12 @@ def _state(aggregate) -> dict:
 class TestWholeStory:
     def test_every_kind_of_event_is_exercised(self):
         relationship, series, corrective = whole_story()
-        recorded = {type(e) for aggregate in (relationship, series, corrective) for e in aggregate._pending}
+        records = billing_records(relationship)
+        sent = Submissions.of("12345678Z")
+        sent.record_sent(issuer_nif="12345678Z", first=1, last=records.version, last_fingerprint=records.last.fingerprint,
+                         file_sha256="e" * 64, reference="A-TEST0000000001", occurred_on=date(2026, 3, 31))
+        recorded = {type(e) for aggregate in (relationship, series, corrective, records, sent)
+                    for e in aggregate._pending}
         declared = {cls for cls in _all_event_classes(ev.DomainEvent) if cls.__module__ == ev.__name__}
         declared -= {ev.RelationshipEvent}
         assert recorded == declared
@@ -132,6 +157,8 @@ class TestWholeStory:
         assert _state(replayed) == _state(relationship)
         for numbering in (series, corrective):
             assert _state(InvoiceSeries.project(None, list(numbering._pending))) == _state(numbering)
+        records = billing_records(relationship)
+        assert _state(BillingRecords.project(None, list(records._pending))) == _state(records)
 
     def test_versions_are_consecutive_and_each_digest_chains_to_the_one_before(self):
         relationship, *_ = whole_story()

@@ -112,7 +112,7 @@ RECORDING = [  # (the command, the events it records)
     (("note", "acme", "Called Laura"), 1),
     (("--json", "note", "acme", "Called Laura"), 1),
     (("hours", "log", "acme", "3"), 1),
-    (("invoice", "issue", "acme", "--amount", "600EUR"), 2),  # the invoice, and its number in the series
+    (("invoice", "issue", "acme", "--amount", "600EUR"), 3),  # the invoice, its number, its billing record
 ]
 
 

@@ -29,9 +29,9 @@ def evidence_file(home: Path) -> Path:
 class TestVerify:
     def test_reports_every_stream_with_its_head(self, story, store):
         report = tratos(store, "--json", "audit", "verify").json()
-        assert report["ok"] and report["records"] == 13
+        assert report["ok"] and report["records"] == 14
         assert [(s["label"], s["events"], s["head_version"]) for s in report["streams"]] == [
-            (ACME, 10, 10), ("north-wind", 2, 2), ("invoices:F-2026", 1, 1)]
+            (ACME, 10, 10), ("north-wind", 2, 2), ("invoices:F-2026", 1, 1), ("records:12345678Z", 1, 1)]
         acme = report["streams"][0]
         assert acme["head_digest"] == story.relationship(ACME).head_digest
         assert report["documents_checked"] == 1 and report["evidence_files_checked"] == 1
@@ -77,7 +77,7 @@ class TestVerify:
                             evidence_file=EvidenceFolder.of(story.home).path)
         whole = audit_store(story, evidence_file=EvidenceFolder.of(story.home).path)
         assert small.as_dict() == whole.as_dict()
-        assert spy.pages == [4, 4, 4, 1]  # 13 records, never more than a page in memory
+        assert spy.pages == [4, 4, 4, 2]  # 14 records, never more than a page in memory
         assert spy.lookups == []  # the one document anchors the version just before it: no lookup
 
 
@@ -88,7 +88,7 @@ class TestAnchor:
         lines = [line for line in note.stdout.splitlines() if line.startswith("tratos-anchor")]
         digest = story.relationship(ACME).head_digest
         assert lines[0] == f"tratos-anchor v1 {ACME} {NOTE} {digest}"
-        assert [line.split()[2] for line in lines] == [ACME, "north-wind", "invoices:F-2026"]
+        assert [line.split()[2] for line in lines] == [ACME, "north-wind", "invoices:F-2026", "records:12345678Z"]
         assert tratos(store, "audit", "verify", "--anchor", note.stdout).code == 0
 
     def test_later_events_do_not_break_an_older_note(self, story, store):

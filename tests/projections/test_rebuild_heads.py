@@ -56,7 +56,7 @@ def test_the_heads_fed_by_a_rebuild_are_those_of_a_separate_pass(app):
     _rebuild_with_heads(app)  # pages of 2 events, 10 pages per transaction: several transactions
     assert _heads(app) == expected
     assert expected[0] == app.recorder.max_notification_id()
-    assert len(expected[1]) == 5  # acme, three clients, the invoice series
+    assert len(expected[1]) == 6  # acme, three clients, the invoice series, the billing records
 
 
 def test_events_after_the_rebuild_are_caught_up_as_usual(app):

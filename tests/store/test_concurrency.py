@@ -191,10 +191,18 @@ def test_concurrent_invoices_are_numbered_without_gaps_or_duplicates(store: Stor
     assert Counter((record.state["handle"], record.state["invoice_number"])
                    for record in stream_records(reader, corrective)) == corrections
     assert sorted(n for result in results for n in result["corrected"]) == expected_r
-    # per client: opened, drafted, signed twice, its invoices and corrections; plus a series record each
-    # (a correction changes its invoice's row rather than adding one)
+    # one chain of billing records across both series and every client: each number once, each
+    # record chained to the one saved before it (ADR-49)
+    from domain.adapters.verifactu_xml import chain_records, verify_store
+    from domain.model.streams import records_id
+
+    registered = [r.invoice_number for r in chain_records(reader, records_id("12345678Z"))]
+    assert sorted(registered) == sorted(numbers + expected_r)
+    assert [(c.records, c.ok) for c in verify_store(reader)] == [(len(registered), True)]
+    # per client: opened, drafted, signed twice, its invoices and corrections; plus a series record
+    # and a billing record each (a correction changes its invoice's row rather than adding one)
     check_audit_and_read_models(store, reader, events=WORKERS * (4 + INVOICES + per_worker)
-                                + WORKERS * (INVOICES + per_worker), rows_above=WORKERS * (4 + 2 * INVOICES))
+                                + 2 * WORKERS * (INVOICES + per_worker), rows_above=WORKERS * (4 + 2 * INVOICES))
 
 
 def test_without_taking_turns_optimistic_retries_alone_still_lose_and_duplicate_nothing(

@@ -15,6 +15,7 @@ from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownClie
 from domain.model.invoices import InvoiceSeries, series_id
 from domain.model.money import Money
 from domain.model.relationship import Relationship
+from domain.model.streams import records_id
 from domain.model.values import Party, stream_id
 from domain.services.application import Tratos
 
@@ -36,6 +37,15 @@ class TestEveryCommandRoundTrips:
         assert stored == recorded
         kinds = {type(e) for e in stored}
         kinds |= {type(e) for series in ("F", "R") for e in app.repository.event_store.get(series_id(series, 2026))}
+        app.cancel_record("12345678Z", "F-2026-002", on=date(2026, 3, 31))  # the billing records' command
+        kinds |= {type(e) for e in app.repository.event_store.get(records_id("12345678Z"))}
+        from domain.model.billing_records import texts_of
+        from domain.model.streams import submissions_id
+
+        chain = list(app.repository.event_store.get(records_id("12345678Z")))
+        app.record_sent("12345678Z", [texts_of(r) for r in chain], file_sha256="e" * 64, reference="A-1",
+                        on=date(2026, 3, 31))
+        kinds |= {type(e) for e in app.repository.event_store.get(submissions_id("12345678Z"))}
         declared = {c for c in vars(ev).values()
                     if isinstance(c, type) and issubclass(c, ev.DomainEvent)
                     and c not in (ev.DomainEvent, ev.RelationshipEvent)}

@@ -1,0 +1,254 @@
+"""tratos verifactu: the invoices' billing records as Spain's tax agency reads them (RD 1007/2023)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cli.options import business_date, on_option, pass_session
+from cli.session import Session
+
+if TYPE_CHECKING:
+    from domain.adapters.verifactu_xml import ChainCheck
+
+
+@click.group()
+def verifactu() -> None:
+    """Verifactu billing records: export them in the agency's XML, verify their chain, cancel one, send them."""
+
+
+@verifactu.command()
+@click.option("--year", type=click.IntRange(1900, 2999), required=True, help="The year the records were generated in.")
+@click.option("-o", "--output", "output", metavar="FILE.xml", help="Write to FILE.xml (default: standard output).")
+@click.option("--sign", is_flag=True, help="Sign each record XAdES-enveloped with your key (no-verifactu mode).")
+@pass_session
+def export(session: Session, year: int, output: str | None, sign: bool) -> None:
+    """Write every billing record generated in a year as the agency's XML (RegFactuSistemaFacturacion).
+
+    A document holds at most 1,000 records of one issuer (SuministroLR.xsd); a year with more is
+    written as FILE-001.xml, FILE-002.xml, ..., each chained on from the one before, and needs -o.
+    A year without records writes nothing and exits 1 (an empty document would not be valid).
+    --sign signs each record XAdES-enveloped with your signing key, as a system that keeps its
+    records must (no-verifactu mode).
+
+    \b
+    Example:
+        tratos verifactu export --year 2026 -o verifactu-2026.xml --sign
+    """
+    from domain.adapters.files import output_path
+    from domain.adapters.verifactu_xml import export_year
+
+    target = output_path(output, home=session.home) if output is not None else None
+    signer = None
+    if sign:
+        from cli.pdf import load_signing_identity
+        from documents.record_signing import record_signer
+        from domain.model.errors import BadInput
+
+        identity = load_signing_identity(session)
+        if identity is None:
+            raise BadInput(f"no signing key in {session.home}: set one up with `tratos init` or"
+                           " `tratos identity import` to sign the records")
+        signer = record_signer(identity)
+    done = export_year(session.app, year, target, click.get_binary_stream("stdout"), sign=signer)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"year": year, "records": done.records, "files": [str(f) for f in done.files]})
+    elif done.files:
+        click.echo(f"Exported {done.records} billing records of {year} to {', '.join(map(str, done.files))}")
+
+
+@verifactu.command()
+@click.argument("files", nargs=-1, metavar="[FILE.xml]...", type=click.Path(dir_okay=False))
+@pass_session
+def verify(session: Session, files: tuple[str, ...]) -> None:
+    """Recompute every fingerprint of the billing records and their chain, in the store or in FILEs.
+
+    Without FILE, every issuer's chain in the store, from its first record; with FILEs (an
+    export, its parts in order), the chain they hold. Names the first record that does not
+    hold and exits 1; exit 0 when all hold.
+
+    \b
+    Example:
+        tratos verifactu verify
+        tratos verifactu verify verifactu-2026.xml
+    """
+    from domain.adapters.verifactu_xml import verify_files, verify_store
+    from domain.model.errors import Refused
+
+    checks = [verify_files([Path(f) for f in files])] if files else verify_store(session.app)
+    signatures = _signatures([Path(f) for f in files])
+    report(session, checks, signatures)
+    broken = next((c for c in checks if not c.ok), None)
+    if broken is not None:
+        raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+    forged = next((s for s in signatures if not s.ok), None)
+    if forged is not None:
+        raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
+                      f" {forged.problem}")
+
+
+def _signatures(paths: list[Path]) -> list[Any]:
+    """The XAdES signatures of the records in FILEs, each checked (none for unsigned records)."""
+    from domain.adapters.files import open_regular
+
+    if not paths:
+        return []
+    from documents.record_signing import check_signatures
+
+    found = []
+    for path in paths:
+        with open_regular(path, "the Verifactu file", limit=None) as source:
+            found += list(check_signatures(source))
+    return found
+
+
+def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = ()) -> None:
+    """Each chain checked, in a line, then the records' signatures if they carry any (or --json)."""
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"ok": all(c.ok for c in checks) and all(s.ok for s in signatures), "chains": [
+            {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
+             "broken": None if c.ok else {"record": c.broken.position, "number": c.broken.record.number,
+                                          "problem": c.broken.problem}} for c in checks],
+            "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
+                            "problem": s.problem or None} for s in signatures]})
+        return
+    if not checks:
+        click.echo("No billing records yet: the chain starts at the next invoice.")
+    for check in checks:
+        state = "OK" if check.ok else f"BROKEN at {check.broken}"
+        click.echo(f"{check.source}  {check.records} records  {state}")
+    if signatures:
+        valid = [s for s in signatures if s.ok]
+        signers = sorted({s.signer for s in valid})
+        click.echo(f"{len(valid)} of {len(signatures)} record signatures valid"
+                   f"{' (signed by ' + '; '.join(signers) + ')' if signers else ''}")
+
+
+@verifactu.command()
+@click.argument("number", metavar="INVOICE")
+@on_option
+@pass_session
+def cancel(session: Session, number: str, on: str | None) -> None:
+    """Cancel the billing record of an invoice issued in error (registro de anulación).
+
+    The record stays in the chain; a cancellation record follows it. An invoice that was
+    issued to the client is corrected instead (tratos invoice correct). Refused for an invoice
+    without a record or cancelled already.
+
+    \b
+    Example:
+        tratos verifactu cancel F-2026-007
+    """
+    nif = _issuer_nif(session, "cancel one")
+    done = session.app.cancel_record(nif, number, on=business_date(session, on))
+    if session.as_json:
+        from cli.output import print_json
+
+        event = done.event
+        print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint})
+        return
+    click.echo(f"Cancelled the billing record of {number} (fingerprint {done.event.fingerprint[:16]}…)")
+
+
+def _issuer_nif(session: Session, doing: str) -> str:
+    from domain.model.errors import BadInput
+    from domain.model.tax_ids import spanish_nif
+
+    profile = session.tax_profile()
+    if profile is None or not profile.issuer.tax_id:
+        raise BadInput(f"your billing records are kept under your tax id: set it with"
+                       f" `tratos identity invoicing --tax-id NIF` before you {doing}")
+    return spanish_nif(profile.issuer.tax_id, "your tax id")
+
+
+def _sending(session: Session) -> None:
+    """Only a VERI*FACTU system sends its records; the others keep them (and print another QR code)."""
+    from cli.pdf import verifactu_mode
+    from domain.model.billing_records import VERIFACTU
+    from domain.model.errors import Refused
+
+    if verifactu_mode(session.identity) != VERIFACTU:
+        raise Refused("your invoices say their records are kept here (no-verifactu): to send them to the"
+                      " agency, set `tratos identity invoicing --verifactu-mode verifactu` first")
+
+
+@verifactu.command()
+@click.option("-o", "--output", "output", metavar="FILE.xml", required=True, help="Write the request to FILE.xml.")
+@pass_session
+def submission(session: Session, output: str) -> None:
+    """Write the next batch of billing records to send to the agency (VERI*FACTU mode).
+
+    The request body of the agency's RegFactuSistemaFacturacion operation: a SOAP envelope with
+    up to 1,000 records, from the first one not sent yet. Send it with your certificate (tratos
+    does not connect to the agency), then tell tratos it was accepted with `verifactu sent`.
+    Exit 1 when nothing is waiting.
+
+    \b
+    Example:
+        tratos verifactu submission -o batch-1.xml
+    """
+    from domain.adapters.files import atomic_file, output_path
+    from domain.adapters.verifactu_xml import pending, write_submission
+    from domain.model.errors import Refused
+
+    _sending(session)
+    nif = _issuer_nif(session, "send them")
+    target = output_path(output, home=session.home)
+    first, records = pending(session.app, nif)
+    if not records:
+        raise Refused(f"nothing to send: every billing record of {nif} was sent ({first - 1} records)")
+    with atomic_file(target) as out:
+        write_submission(out, records)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"file": str(target), "first": first, "last": first + len(records) - 1, "records": len(records)})
+        return
+    click.echo(f"Wrote records {first} to {first + len(records) - 1} of {nif} ({len(records)}) to {target}:"
+               " send it, then run `tratos verifactu sent` with the agency's reference")
+
+
+@verifactu.command()
+@click.argument("file", metavar="FILE.xml", type=click.Path(dir_okay=False))
+@click.option("--csv", "reference", required=True, metavar="CODE",
+              help="The agency's reference of its answer (CSV, código seguro de verificación).")
+@on_option
+@pass_session
+def sent(session: Session, file: str, reference: str, on: str | None) -> None:
+    """Record that the agency accepted the batch in FILE.xml (written by `verifactu submission`).
+
+    FILE must hold the next records waiting to be sent, in order; the next `submission` starts
+    after them. Refused (exit 1) for a batch sent already or out of order.
+
+    \b
+    Example:
+        tratos verifactu sent batch-1.xml --csv A-XXXXXXXXXXXXXX
+    """
+    import hashlib
+    import io
+
+    from domain.adapters.files import open_regular
+    from domain.adapters.verifactu_xml import read_records
+
+    _sending(session)
+    nif = _issuer_nif(session, "record what you sent")
+    path = Path(file)
+    with open_regular(path, "the file sent") as source:
+        content = source.read()
+    records = list(read_records(io.BytesIO(content), path.name))
+    done = session.app.record_sent(nif, records, file_sha256=hashlib.sha256(content).hexdigest(),
+                                   reference=reference, on=business_date(session, on))
+    event = done.event
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"recorded": type(event).__name__, "first": event.first, "last": event.last,
+                    "reference": event.reference})
+        return
+    click.echo(f"Recorded: records {event.first} to {event.last} of {nif} accepted by the agency ({event.reference})")

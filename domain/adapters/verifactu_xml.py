@@ -1,0 +1,368 @@
+"""Billing records in the agency's XML (RegFactuSistemaFacturacion, SuministroLR.xsd), and back.
+
+Written as text, record by record, so a year of 100,000 records never sits in memory; a document
+holds at most 1,000 records (RegistroFactura maxOccurs="1000"), so a longer year is written as
+several documents, FILE-001.xml, FILE-002.xml..., the chain running on from one to the next
+(ADR-50). Reading a file back keeps only what the chain rests on (`fingerprints.RecordTexts`).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+from xml.sax.saxutils import escape
+
+from domain.model.billing_records import texts_of
+from domain.model.errors import BadInput, Refused
+from domain.model.fingerprints import RecordBreak, RecordTexts, first_break
+
+LR = "https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/SuministroLR.xsd"
+SF = ("https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/"
+      "SuministroInformacion.xsd")
+BATCH = 1000  # RegistroFactura maxOccurs in SuministroLR.xsd
+RECORD_TOPICS = ("domain.events:InvoiceRegistered", "domain.events:InvoiceRegistrationCancelled")
+PAGE = 500
+
+
+def chains(app: Any) -> list[UUID]:
+    """Every issuer's chain of records in the store, in the order they were started."""
+    found, position = [], 0
+    while True:
+        page = app.recorder.select_notifications(start=position, limit=PAGE, topics=RECORD_TOPICS[:1],
+                                                 inclusive_of_start=False)
+        found += [UUID(str(n.originator_id)) for n in page if n.originator_version == 1]
+        if len(page) < PAGE:
+            return found
+        position = page[-1].id
+
+
+def chain_records(app: Any, stream: UUID) -> Iterator[Any]:
+    """One chain's records in their order, a page at a time."""
+    version = 0
+    while True:
+        page = app.recorder.select_events(stream, gt=version, limit=PAGE)
+        for stored in page:
+            yield app.mapper.to_domain_event(stored)
+        if len(page) < PAGE:
+            return
+        version = page[-1].originator_version
+
+
+def records_of_year(app: Any, year: int) -> Iterator[Any]:
+    """The records generated in `year` (FechaHoraHusoGenRegistro), chain after chain: a year's records
+    are one run of each chain, so they verify on their own, each chained to the one before it."""
+    prefix = f"{year:04d}-"
+    for stream in chains(app):
+        for record in chain_records(app, stream):
+            if record.generated_at.startswith(prefix):
+                yield record
+
+
+def batches(records: Iterable[Any]) -> Iterator[list[Any]]:
+    """The records in documents of at most 1,000, one issuer (ObligadoEmision) per document."""
+    batch: list[Any] = []
+    for record in records:
+        if batch and (len(batch) == BATCH or record.issuer_nif != batch[0].issuer_nif):
+            yield batch
+            batch = []
+        batch.append(record)
+    if batch:
+        yield batch
+
+
+def write_document(out: IO[str], records: list[Any], issuer_name: str,
+                   sign: Callable[[str], str] | None = None) -> None:
+    """One RegFactuSistemaFacturacion: the issuer (Cabecera) and its records (RegistroFactura), each
+    signed by `sign` if given (it takes a record's XML and returns it with its ds:Signature)."""
+    first = records[0]
+    out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sfLR:RegFactuSistemaFacturacion xmlns:sfLR="{LR}"'
+              f' xmlns:sf="{SF}">\n')
+    out.write(f"<sfLR:Cabecera><sf:ObligadoEmision>{_el('NombreRazon', issuer_name)}{_el('NIF', first.issuer_nif)}"
+              "</sf:ObligadoEmision></sfLR:Cabecera>\n")
+    for record in records:
+        out.write("<sfLR:RegistroFactura>")
+        text = _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
+        out.write(sign(text) if sign is not None else text)
+        out.write("</sfLR:RegistroFactura>\n")
+    out.write("</sfLR:RegFactuSistemaFacturacion>\n")
+
+
+def _el(name: str, text: str) -> str:
+    return f"<sf:{name}>{escape(text)}</sf:{name}>"
+
+
+def _group(name: str, *parts: str) -> str:
+    return f"<sf:{name}>{''.join(parts)}</sf:{name}>"
+
+
+def _chaining(record: Any) -> str:
+    previous = record.previous
+    if previous is None:
+        return _group("Encadenamiento", _el("PrimerRegistro", "S"))
+    return _group("Encadenamiento", _group(
+        "RegistroAnterior", _el("IDEmisorFactura", previous.issuer_nif), _el("NumSerieFactura", previous.number),
+        _el("FechaExpedicionFactura", previous.issued_on), _el("Huella", previous.fingerprint)))
+
+
+def _system(system: Any) -> str:
+    return _group("SistemaInformatico", _el("NombreRazon", system.producer_name), _el("NIF", system.producer_nif),
+                  _el("NombreSistemaInformatico", system.name), _el("IdSistemaInformatico", system.id),
+                  _el("Version", system.version), _el("NumeroInstalacion", system.installation),
+                  _el("TipoUsoPosibleSoloVerifactu", system.verifactu_only),
+                  _el("TipoUsoPosibleMultiOT", system.multiple_taxpayers),
+                  _el("IndicadorMultiplesOT", system.several_taxpayers))
+
+
+def _seal(record: Any) -> str:
+    return (_system(record.system) + _el("FechaHoraHusoGenRegistro", record.generated_at)
+            + _el("TipoHuella", record.fingerprint_type) + _el("Huella", record.fingerprint))
+
+
+def _recipient(recipient: Any) -> str:
+    if recipient is None or not (recipient.nif or recipient.id):
+        return ""
+    if recipient.nif:
+        who = _el("NIF", recipient.nif)
+    else:
+        who = _group("IDOtro", _el("CodigoPais", recipient.country), _el("IDType", recipient.id_type),
+                     _el("ID", recipient.id[:20]))
+    return _group("Destinatarios", _group("IDDestinatario", _el("NombreRazon", recipient.name), who))
+
+
+def _detail(detail: Any) -> str:
+    parts = [_el("Impuesto", detail.tax), _el("ClaveRegimen", detail.regime)]
+    parts.append(_el("OperacionExenta", detail.exemption) if detail.exemption
+                 else _el("CalificacionOperacion", detail.qualification))
+    if detail.rate:
+        parts.append(_el("TipoImpositivo", detail.rate))
+    parts.append(_el("BaseImponibleOimporteNoSujeto", detail.base))
+    if detail.vat:
+        parts.append(_el("CuotaRepercutida", detail.vat))
+    return _group("DetalleDesglose", *parts)
+
+
+def _registration(record: Any) -> str:
+    parts = [_el("IDVersion", "1.0"),
+             _group("IDFactura", _el("IDEmisorFactura", record.issuer_nif), _el("NumSerieFactura", record.invoice_number),
+                    _el("FechaExpedicionFactura", record.issued_on)),
+             _el("NombreRazonEmisor", record.issuer_name), _el("TipoFactura", record.invoice_type)]
+    if record.corrected:
+        parts.append(_el("TipoRectificativa", "I"))
+        parts.append(_group("FacturasRectificadas", *(
+            _group("IDFacturaRectificada", _el("IDEmisorFactura", c.issuer_nif), _el("NumSerieFactura", c.number),
+                   _el("FechaExpedicionFactura", c.issued_on)) for c in record.corrected)))
+    parts += [_el("DescripcionOperacion", record.description), _recipient(record.recipient),
+              _group("Desglose", *(_detail(d) for d in record.breakdown)),
+              _el("CuotaTotal", record.tax_total), _el("ImporteTotal", record.total), _chaining(record), _seal(record)]
+    return _group("RegistroAlta", *parts)
+
+
+def _cancellation(record: Any) -> str:
+    return _group("RegistroAnulacion", _el("IDVersion", "1.0"), _group(
+        "IDFactura", _el("IDEmisorFacturaAnulada", record.issuer_nif),
+        _el("NumSerieFacturaAnulada", record.invoice_number), _el("FechaExpedicionFacturaAnulada", record.issued_on)),
+        _chaining(record), _seal(record))
+
+
+# ------------------------------------------------------------------ reading a file back
+
+
+def read_records(source: IO[bytes], name: str) -> Iterator[RecordTexts]:
+    """The records of an exported document, in order, as their chain states them (streamed)."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    def text(element: Any, path: str) -> str:
+        found = element.find(path, {"sf": SF})
+        return (found.text or "").strip() if found is not None else ""
+
+    try:
+        for _, element in iterparse(source, events=("end",)):
+            if element.tag not in (f"{{{SF}}}RegistroAlta", f"{{{SF}}}RegistroAnulacion"):
+                continue
+            cancellation = element.tag.endswith("RegistroAnulacion")
+            suffix = "Anulada" if cancellation else ""
+            yield RecordTexts(
+                cancellation=cancellation, issuer_nif=text(element, f"sf:IDFactura/sf:IDEmisorFactura{suffix}"),
+                number=text(element, f"sf:IDFactura/sf:NumSerieFactura{suffix}"),
+                issued_on=text(element, f"sf:IDFactura/sf:FechaExpedicionFactura{suffix}"),
+                invoice_type=text(element, "sf:TipoFactura"), tax_total=text(element, "sf:CuotaTotal"),
+                total=text(element, "sf:ImporteTotal"),
+                previous=text(element, "sf:Encadenamiento/sf:RegistroAnterior/sf:Huella"),
+                previous_number=text(element, "sf:Encadenamiento/sf:RegistroAnterior/sf:NumSerieFactura"),
+                generated_at=text(element, "sf:FechaHoraHusoGenRegistro"), fingerprint=text(element, "sf:Huella"))
+            element.clear()
+    except ParseError as error:
+        raise BadInput(f"{name} is not a readable XML document ({error})") from None
+
+
+def store_texts(app: Any, stream: UUID) -> Iterator[RecordTexts]:
+    for record in chain_records(app, stream):
+        yield texts_of(record)
+
+
+# ------------------------------------------------------------------ export and verify
+
+
+@dataclass(frozen=True)
+class Exported:
+    files: list[Path]
+    records: int
+
+
+def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | None = None,
+                sign: Callable[[str], str] | None = None) -> Exported:
+    """Write the records generated in `year` to `target` (or `stdout`): one document when they fit in
+    one (1,000 records of one issuer), else TARGET-001.xml, TARGET-002.xml... A year without records
+    writes nothing: an empty RegFactuSistemaFacturacion is not valid (RegistroFactura minOccurs 1)."""
+    from domain.adapters.files import atomic_file
+
+    documents = batches(records_of_year(app, year))
+    first = next(documents, None)
+    if first is None:
+        raise Refused(f"no billing records were generated in {year}: nothing to export")
+    second = next(documents, None)
+    if second is None:
+        if target is None:
+            _write(stdout, first, sign)
+            return Exported([], len(first))
+        with atomic_file(target) as out:
+            _write(out, first, sign)
+        return Exported([target], len(first))
+    if target is None:
+        raise BadInput(f"{year} has more billing records than one document holds (1,000 of one issuer):"
+                       " name a file with -o, and they are written as FILE-001.xml, FILE-002.xml, ...")
+    files, records = [], 0
+    for number, batch in enumerate(itertools.chain([first, second], documents), 1):
+        path = target.with_name(f"{target.stem}-{number:03d}{target.suffix or '.xml'}")
+        with atomic_file(path) as out:
+            _write(out, batch, sign)
+        files.append(path)
+        records += len(batch)
+    return Exported(files, records)
+
+
+def _write(out: IO[bytes] | None, batch: list[Any], sign: Callable[[str], str] | None = None) -> None:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    try:
+        write_document(text, batch, _issuer_name(batch), sign)
+        text.flush()
+    finally:
+        text.detach()
+
+
+def _issuer_name(batch: list[Any]) -> str:
+    """The issuer's name as its records state it (a cancellation names it as the software's producer)."""
+    named = next((r.issuer_name for r in batch if hasattr(r, "issuer_name")), None)
+    return named or batch[0].system.producer_name
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """One chain verified: whose, how many records, its last fingerprint, and the first break."""
+
+    source: str
+    records: int
+    last: str
+    broken: RecordBreak | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify_store(app: Any) -> list[ChainCheck]:
+    """Every issuer's chain in the store, each fingerprint recomputed, the first starting from nothing."""
+    checks = []
+    for stream in chains(app):
+        seen: list[RecordTexts] = []
+
+        def kept(records: Iterable[RecordTexts], seen: list[RecordTexts] = seen) -> Iterator[RecordTexts]:
+            for record in records:
+                seen[:] = [record]
+                yield record
+
+        count, broken = first_break(kept(store_texts(app, stream)), chained_from="")
+        nif = seen[0].issuer_nif if seen else str(stream)
+        checks.append(ChainCheck(f"records:{nif}", count, seen[0].fingerprint if seen else "", broken))
+    return checks
+
+
+def verify_files(paths: list[Path]) -> ChainCheck:
+    """The chain of exported documents, read in the order given (a year written in several follows on)."""
+    from domain.adapters.files import open_regular
+
+    current = [""]
+    seen: list[RecordTexts] = []
+
+    def records() -> Iterator[RecordTexts]:
+        for path in paths:
+            current[0] = path.name
+            with open_regular(path, "the Verifactu file", limit=None) as source:
+                for record in read_records(source, path.name):
+                    seen[:] = [record]
+                    yield record
+
+    count, broken = first_break(records())
+    if count == 0:
+        raise BadInput(f"{', '.join(p.name for p in paths)} holds no billing record (RegistroAlta, RegistroAnulacion)")
+    return ChainCheck(current[0] if broken else ", ".join(p.name for p in paths), count,
+                      seen[0].fingerprint if seen else "", broken)
+
+
+def record_of(app: Any, issuer_nif: str, number: str, recorded_at: Any) -> Any | None:
+    """The registration record of invoice `number`, or None when it has none (issued before tratos kept
+    records). Read from the end of the issuer's chain back to where records were made before the
+    invoice was recorded (`recorded_at`, its event's timestamp): the record was saved with it."""
+    from datetime import timedelta
+
+    from domain.model.streams import records_id
+
+    stream, since = records_id(issuer_nif), recorded_at - timedelta(minutes=5)
+    last: int | None = None  # the highest version still to read
+    while True:
+        page = app.recorder.select_events(stream, lte=last, desc=True, limit=PAGE)
+        for stored in page:
+            record = app.mapper.to_domain_event(stored)
+            if type(record).__name__ == "InvoiceRegistered" and record.invoice_number == number:
+                return record
+            if record.timestamp < since:
+                return None
+        if len(page) < PAGE:
+            return None
+        last = page[-1].originator_version - 1
+
+
+# ------------------------------------------------------------------ VERI*FACTU submissions
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def pending(app: Any, issuer_nif: str) -> tuple[int, list[Any]]:
+    """The next batch to send of the issuer's records: the chain's version of its first record and
+    the records (at most 1,000, one document), after the last batch the agency accepted."""
+    from domain.model.streams import records_id, submissions_id
+
+    last = app.recorder.select_events(submissions_id(issuer_nif), desc=True, limit=1)
+    sent_through = app.mapper.to_domain_event(last[0]).last if last else 0
+    page = app.recorder.select_events(records_id(issuer_nif), gt=sent_through, limit=BATCH)
+    return sent_through + 1, [app.mapper.to_domain_event(stored) for stored in page]
+
+
+def write_submission(out: IO[bytes], records: list[Any]) -> None:
+    """The request body of the agency's RegFactuSistemaFacturacion operation (SistemaFacturacion.wsdl,
+    document/literal): a SOAP 1.1 envelope around one RegFactuSistemaFacturacion document."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
+    try:
+        body = io.StringIO()
+        write_document(body, records, _issuer_name(records))
+        document = body.getvalue().split("\n", 1)[1]  # without its XML declaration: it is inside the envelope
+        text.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope xmlns:soapenv="{SOAP}">\n'
+                   f"<soapenv:Header/>\n<soapenv:Body>\n{document}</soapenv:Body>\n</soapenv:Envelope>\n")
+        text.flush()
+    finally:
+        text.detach()

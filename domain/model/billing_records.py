@@ -1,0 +1,317 @@
+"""Verifactu billing records: what an invoice states to the tax agency, and the issuer's chain of them.
+
+RD 1007/2023 and Orden HAC/1177/2024 ask invoicing software to keep, for every invoice it issues,
+a registration record (registro de alta) chained by its fingerprint to the issuer's record before
+it, and a cancellation record (registro de anulación) for a record issued in error, never a
+deletion. `registration_of` turns an issued invoice or corrective invoice into the record's
+fields; `BillingRecords` is the chain of one issuer NIF, across series, clients and years, saved
+in the same transaction as the invoice it records (ADR-49).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from decimal import Decimal
+from functools import singledispatchmethod
+from typing import Any
+
+from domain.model import events as ev
+from domain.model.chain import ChainedAggregate
+from domain.model.errors import BadInput, Refused
+from domain.model.fingerprints import (
+    RecordTexts,
+    cancellation_fingerprint,
+    record_amount,
+    record_date,
+    registration_fingerprint,
+)
+from domain.model.record_values import (
+    PreviousRecord,
+    RecordedInvoice,
+    RecordRecipient,
+    SoftwareSystem,
+    TaxDetail,
+)
+from domain.model.streams import records_id
+from domain.model.tax_ids import EU_COUNTRIES
+from domain.model.taxes import DOMESTIC, EXEMPT, HOME_COUNTRY, NOT_SUBJECT, REVERSE_CHARGE, UNTAXED
+
+INVOICE = "F1"  # a complete invoice (art. 6, 7.2 and 7.3 RD 1619/2012); tratos issues no simplified ones
+# The grounds of a corrective invoice and its type (L2): tratos corrects by differences (TipoRectificativa I).
+CORRECTION_GROUNDS = {
+    "R1": "art. 80.1, 80.2 and 80.6 LIVA, or an error founded in law",
+    "R2": "art. 80.3 LIVA: the client's insolvency proceedings",
+    "R3": "art. 80.4 LIVA: a debt that became uncollectable",
+    "R4": "any other ground",
+}
+DEFAULT_GROUND = "R1"
+BY_DIFFERENCES = "I"
+# The article that exempts an operation, and its exemption cause (L10): art. 20 LIVA E1, 21 E2, ...
+_EXEMPTIONS = {"20": "E1", "21": "E2", "22": "E3", "23": "E4", "24": "E4", "25": "E5"}
+_ARTICLE = re.compile(r"\bart(?:[íi]culo|\.)?\s*(\d+)", re.IGNORECASE)
+DESCRIPTION_LIMIT = 500  # DescripcionOperacion, TextMax500Type
+
+
+def check_ground(ground: str) -> str:
+    if ground not in CORRECTION_GROUNDS:
+        known = "; ".join(f"{code}: {why}" for code, why in CORRECTION_GROUNDS.items())
+        raise BadInput(f"unknown ground of a corrective invoice {ground!r} (use {known})")
+    return ground
+
+
+def exemption_cause(article: str) -> str:
+    """The cause (E1..E6) of the exemption an invoice states, from the article of the LIVA it names."""
+    found = _ARTICLE.search(article or "")
+    return _EXEMPTIONS.get(found.group(1), "E6") if found else "E6"
+
+
+def breakdown_of(invoice: ev.Billed) -> list[TaxDetail]:
+    """The invoice's VAT per rate, qualified as the Orden has it (L9, L10).
+
+    Taxed at home: S1 with its rate. An EU business client (tratos' reverse charge) and a client
+    outside the EU: the service is supplied where the client is (art. 69 LIVA), N2. Exempt: the
+    cause of the article stated. An invoice recorded before tratos knew taxes (`untaxed`): N1.
+    """
+    details = []
+    for vat in invoice.taxes:
+        base = record_amount(vat.base.amount)
+        if invoice.taxation == DOMESTIC:
+            details.append(TaxDetail(qualification="S1", rate=_rate(vat.rate), base=base,
+                                     vat=record_amount(vat.vat.amount)))
+        elif invoice.taxation == EXEMPT:
+            details.append(TaxDetail(exemption=exemption_cause(invoice.exemption), base=base))
+        elif invoice.taxation in (REVERSE_CHARGE, NOT_SUBJECT):
+            details.append(TaxDetail(qualification="N2", base=base))
+        elif invoice.taxation == UNTAXED:
+            details.append(TaxDetail(qualification="N1", base=base))
+        else:
+            raise ValueError(f"unknown taxation {invoice.taxation!r}")
+    return details
+
+
+def _rate(rate: Decimal) -> str:
+    return f"{rate.quantize(Decimal('0.01')):f}"
+
+
+def recipient_of(invoice: ev.Billed) -> RecordRecipient | None:
+    """The client as the record identifies them: a Spanish NIF, a VAT number (02) or another id (04)."""
+    client = invoice.recipient
+    if client is None:
+        return None
+    country = client.country or HOME_COUNTRY
+    if not client.tax_id:
+        return RecordRecipient(name=client.name[:120])
+    if country == HOME_COUNTRY:
+        return RecordRecipient(name=client.name[:120], nif=client.tax_id)
+    return RecordRecipient(name=client.name[:120], country=country,
+                           id_type="02" if country in EU_COUNTRIES else "04", id=client.tax_id)
+
+
+def description_of(invoice: ev.InvoiceIssued | ev.InvoiceCorrected) -> str:
+    """What the operation was (DescripcionOperacion): a corrective invoice's reason, else the concept or lines."""
+    if isinstance(invoice, ev.InvoiceCorrected):
+        text = invoice.reason
+    else:
+        text = invoice.concept or "; ".join(line.description for line in invoice.lines if line.description)
+    text = " ".join(text.split()) or invoice.invoice_number
+    return text[:DESCRIPTION_LIMIT]
+
+
+def registration_of(invoice: ev.InvoiceIssued | ev.InvoiceCorrected, *, issuer_nif: str, issuer_name: str,
+                    corrected_on: date | None = None, ground: str = DEFAULT_GROUND) -> dict[str, Any]:
+    """The fields of the registration record of an issued invoice (`corrected_on`: the issue date of
+    the invoice a corrective invoice corrects). Its totals: all VAT, and base plus VAT (ImporteTotal)."""
+    corrective = isinstance(invoice, ev.InvoiceCorrected)
+    corrected = []
+    if corrective:
+        if corrected_on is None:
+            raise ValueError("a corrective invoice's record names the date of the invoice it corrects")
+        corrected = [RecordedInvoice(issuer_nif=issuer_nif, number=invoice.corrects,
+                                     issued_on=record_date(corrected_on))]
+    vat = sum((t.vat.amount for t in invoice.taxes), Decimal(0))
+    return {
+        "issuer_nif": issuer_nif, "issuer_name": issuer_name[:120], "invoice_number": invoice.invoice_number,
+        "issued_on": record_date(invoice.occurred_on),
+        "invoice_type": check_ground(ground) if corrective else INVOICE, "corrected": corrected,
+        "description": description_of(invoice), "recipient": recipient_of(invoice),
+        "breakdown": breakdown_of(invoice), "tax_total": record_amount(vat),
+        "total": record_amount(invoice.total.amount), "currency": invoice.total.currency,
+    }
+
+
+class BillingRecords(ChainedAggregate):
+    """One issuer's chain of billing records: each record's fingerprint covers the one before it.
+
+    Registering needs only the last record (`resume`), as numbering needs only the series' last
+    number; cancelling needs the whole chain, to know the record is there and not cancelled yet.
+    """
+
+    def __init__(self, id: uuid.UUID) -> None:
+        super().__init__(id)
+        self.last: PreviousRecord | None = None
+        self.registered: dict[str, str] = {}  # number -> issue date, of the records folded
+        self.cancelled: set[str] = set()
+        self.warnings: list[str] = []
+
+    @classmethod
+    def resume(cls, last: Any) -> BillingRecords:
+        """The chain as its last record left it, for registering the next (see `InvoiceSeries.resume`)."""
+        chain = cls(last.originator_id)
+        chain.version = last.originator_version - 1
+        chain.apply(last)
+        return chain
+
+    @classmethod
+    def of(cls, issuer_nif: str) -> BillingRecords:
+        return cls(records_id(issuer_nif))
+
+    def _check_issuer(self, issuer_nif: str) -> None:
+        if records_id(issuer_nif) != self.id:
+            raise Refused(f"a record of the issuer {issuer_nif} does not belong to this chain")
+
+    def register(self, *, issuer_nif: str, issuer_name: str, invoice_number: str, issued_on: str,
+                 invoice_type: str, description: str, breakdown: list[TaxDetail], tax_total: str, total: str,
+                 generated_at: str, system: SoftwareSystem, corrected: list[RecordedInvoice] = (),
+                 recipient: RecordRecipient | None = None, currency: str = "EUR", occurred_on: date,
+                 actor: str = "") -> ev.InvoiceRegistered:
+        """Record an invoice's registration, chained to the last record of its issuer."""
+        self._check_issuer(issuer_nif)
+        if invoice_number in self.registered:
+            raise Refused(f"{invoice_number} has a registration record already")
+        if invoice_type != INVOICE:
+            check_ground(invoice_type)
+        fingerprint = registration_fingerprint(
+            issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
+            tax_total=tax_total, total=total, previous=self.last.fingerprint if self.last else "",
+            generated_at=generated_at)
+        return self._record(ev.InvoiceRegistered, occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif,
+                            issuer_name=issuer_name, invoice_number=invoice_number, issued_on=issued_on,
+                            invoice_type=invoice_type, corrected=list(corrected), description=description,
+                            recipient=recipient, breakdown=list(breakdown), tax_total=tax_total, total=total,
+                            currency=currency, previous=self.last, system=system, generated_at=generated_at,
+                            fingerprint=fingerprint)
+
+    def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, occurred_on: date,
+               actor: str = "") -> ev.InvoiceRegistrationCancelled:
+        """Cancel the registration of an invoice issued in error: a record after it, never a deletion."""
+        if self.last is None:
+            raise Refused(f"{invoice_number} has no registration record to cancel")
+        if invoice_number in self.cancelled:
+            raise Refused(f"the record of {invoice_number} is cancelled already")
+        issued_on = self.registered.get(invoice_number)
+        if issued_on is None:
+            raise Refused(f"{invoice_number} has no registration record to cancel (invoices issued before"
+                          " tratos kept billing records have none)")
+        issuer_nif = self.last.issuer_nif
+        fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
+                                               previous=self.last.fingerprint, generated_at=generated_at)
+        return self._record(ev.InvoiceRegistrationCancelled, occurred_on=occurred_on, actor=actor,
+                            issuer_nif=issuer_nif, invoice_number=invoice_number, issued_on=issued_on,
+                            previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint)
+
+    @singledispatchmethod
+    def when(self, event: object) -> None:
+        raise TypeError(f"unexpected event {type(event).__name__}")
+
+    @when.register
+    def _(self, event: ev.InvoiceRegistered) -> None:
+        self.registered[event.invoice_number] = event.issued_on
+        self._chain(event)
+
+    @when.register
+    def _(self, event: ev.InvoiceRegistrationCancelled) -> None:
+        self.cancelled.add(event.invoice_number)
+        self._chain(event)
+
+    def _chain(self, event: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> None:
+        self.last = PreviousRecord(issuer_nif=event.issuer_nif, number=event.invoice_number,
+                                   issued_on=event.issued_on, fingerprint=event.fingerprint)
+
+
+def texts_of(record: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> RecordTexts:
+    """What the record's fingerprint and chain rest on, as it states them."""
+    cancellation = isinstance(record, ev.InvoiceRegistrationCancelled)
+    previous = record.previous
+    return RecordTexts(
+        cancellation=cancellation, issuer_nif=record.issuer_nif, number=record.invoice_number,
+        issued_on=record.issued_on, invoice_type="" if cancellation else record.invoice_type,
+        tax_total="" if cancellation else record.tax_total, total="" if cancellation else record.total,
+        previous=previous.fingerprint if previous else "", previous_number=previous.number if previous else "",
+        generated_at=record.generated_at, fingerprint=record.fingerprint)
+
+
+# The agency's page where anyone checks an invoice from its QR code (Orden HAC/1177/2024 art. 20 and
+# the AEAT's QR specification): VERI*FACTU records were sent to the agency, the others kept by the
+# issuer. Its test environment is prewww2.aeat.es.
+VERIFACTU, NO_VERIFACTU = "verifactu", "no-verifactu"
+MODES = (VERIFACTU, NO_VERIFACTU)
+QR_HOSTS = {"production": "https://www2.agenciatributaria.gob.es", "test": "https://prewww2.aeat.es"}
+QR_PATHS = {VERIFACTU: "/wlpl/TIKE-CONT/ValidarQR", NO_VERIFACTU: "/wlpl/TIKE-CONT/ValidarQRNoVerifactu"}
+QR_PREFIX = "QR tributario:"  # the text above the code (AEAT's QR specification)
+# The legend of an invoice of a VERI*FACTU system (art. 21): this phrase, or "VERI*FACTU". None for the others.
+LEGENDS = {VERIFACTU: "Factura verificable en la sede electrónica de la AEAT", NO_VERIFACTU: None}
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise BadInput(f"unknown Verifactu mode {mode!r}: use {' or '.join(MODES)}")
+    return mode
+
+
+def validation_url(*, issuer_nif: str, number: str, issued_on: str, total: str, mode: str,
+                   environment: str = "production") -> str:
+    """The URL the invoice's QR code encodes: the record's issuer, number, date (dd-mm-yyyy) and
+    ImporteTotal, each URL-encoded (`12345678&G33` is `12345678%26G33`)."""
+    from urllib.parse import quote
+
+    query = "&".join(f"{name}={quote(value.strip(), safe='')}" for name, value in (
+        ("nif", issuer_nif), ("numserie", number), ("fecha", issued_on), ("importe", total)))
+    return f"{QR_HOSTS[environment]}{QR_PATHS[check_mode(mode)]}?{query}"
+
+
+class Submissions(ChainedAggregate):
+    """What an issuer sent the tax agency of their chain of records, batch after batch (VERI*FACTU).
+
+    Each batch is the next run of the chain: it starts right after the last one sent, so no record
+    is sent twice and none is skipped.
+    """
+
+    def __init__(self, id: uuid.UUID) -> None:
+        super().__init__(id)
+        self.sent_through = 0  # the chain's version of the last record sent
+        self.warnings: list[str] = []
+
+    @classmethod
+    def of(cls, issuer_nif: str) -> Submissions:
+        from domain.model.streams import submissions_id
+
+        return cls(submissions_id(issuer_nif))
+
+    def record_sent(self, *, issuer_nif: str, first: int, last: int, last_fingerprint: str, file_sha256: str,
+                    reference: str, occurred_on: date, actor: str = "") -> ev.BillingRecordsSent:
+        """Note that the agency accepted the chain's records `first` to `last`."""
+        from domain.model.streams import submissions_id
+        from domain.model.values import check_text
+
+        if submissions_id(issuer_nif) != self.id:
+            raise Refused(f"a batch of the issuer {issuer_nif} does not belong to this record of submissions")
+        if first != self.sent_through + 1:
+            raise Refused(f"records 1 to {self.sent_through} were sent already: the next batch starts at record"
+                          f" {self.sent_through + 1}, not {first}" if self.sent_through else
+                          f"the first batch starts at the chain's first record, not at record {first}")
+        if last < first:
+            raise BadInput("a batch holds one record at least")
+        reference = check_text(reference, "the agency's reference", limit=100)
+        return self._record(ev.BillingRecordsSent, occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif,
+                            first=first, last=last, last_fingerprint=last_fingerprint, file_sha256=file_sha256,
+                            reference=reference)
+
+    @singledispatchmethod
+    def when(self, event: object) -> None:
+        raise TypeError(f"unexpected event {type(event).__name__}")
+
+    @when.register
+    def _(self, event: ev.BillingRecordsSent) -> None:
+        self.sent_through = event.last

@@ -1,0 +1,131 @@
+"""The Verifactu fingerprint (huella) of a billing record, as the tax agency computes it.
+
+AEAT, "Detalle de las especificaciones técnicas para generación de la huella o hash de los
+registros de facturación" (v0.1.2, 27/08/2024): SHA-256 over the UTF-8 text `Name=value`
+joined by `&`, in a fixed order, each value trimmed at both ends and an empty value still
+written (`Huella=` on the first record of a chain); the digest in upper-case hexadecimal.
+The values are the texts the record states, as written in its XML: amounts with a dot and the
+decimals written (`123.45`), dates `dd-mm-yyyy`, the generation time ISO 8601 with its offset.
+So a record is hashed from its texts, never from numbers re-formatted on the way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+REGISTRATION_FIELDS = ("IDEmisorFactura", "NumSerieFactura", "FechaExpedicionFactura", "TipoFactura",
+                       "CuotaTotal", "ImporteTotal", "Huella", "FechaHoraHusoGenRegistro")
+CANCELLATION_FIELDS = ("IDEmisorFacturaAnulada", "NumSerieFacturaAnulada", "FechaExpedicionFacturaAnulada",
+                       "Huella", "FechaHoraHusoGenRegistro")
+FINGERPRINT_TYPE = "01"  # TipoHuella L12: SHA-256, the only one the Orden defines
+
+
+def hashed_text(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    """The text the agency hashes: `Name=value&...`, values trimmed, nothing URL-encoded."""
+    if len(names) != len(values):
+        raise ValueError(f"{len(names)} fields, {len(values)} values")
+    return "&".join(f"{name}={value.strip()}" for name, value in zip(names, values, strict=True))
+
+
+def sha256_upper(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest().upper()
+
+
+def registration_fingerprint(*, issuer_nif: str, number: str, issued_on: str, invoice_type: str,
+                             tax_total: str, total: str, previous: str, generated_at: str) -> str:
+    """The huella of a registration record (registro de alta); `previous` "" on a chain's first."""
+    return sha256_upper(hashed_text(REGISTRATION_FIELDS, (issuer_nif, number, issued_on, invoice_type,
+                                                          tax_total, total, previous, generated_at)))
+
+
+def cancellation_fingerprint(*, issuer_nif: str, number: str, issued_on: str, previous: str,
+                             generated_at: str) -> str:
+    """The huella of a cancellation record (registro de anulación) of the invoice `number`."""
+    return sha256_upper(hashed_text(CANCELLATION_FIELDS, (issuer_nif, number, issued_on, previous, generated_at)))
+
+
+def record_date(day: date) -> str:
+    """A date as a record writes it: dd-mm-yyyy."""
+    return day.strftime("%d-%m-%Y")
+
+
+def record_amount(amount: Decimal) -> str:
+    """An amount in euros as a record writes it: a dot, always two decimals (ImporteSgn12.2Type)."""
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {amount}")
+    text = f"{amount.quantize(Decimal('0.01')):f}"
+    return "0.00" if text == "-0.00" else text
+
+
+def record_time(moment: datetime) -> str:
+    """A generation time as a record writes it: ISO 8601 to the second, with its UTC offset."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("a record's generation time states its time zone")
+    return moment.replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class RecordTexts:
+    """What a billing record's chain rests on, as written in it (a stored event or an exported XML).
+
+    `previous` is the fingerprint its Encadenamiento names ("" on a chain's first record) and
+    `previous_number` the invoice it names there.
+    """
+
+    cancellation: bool
+    issuer_nif: str
+    number: str
+    issued_on: str
+    invoice_type: str
+    tax_total: str
+    total: str
+    previous: str
+    previous_number: str
+    generated_at: str
+    fingerprint: str
+
+    def computed(self) -> str:
+        if self.cancellation:
+            return cancellation_fingerprint(issuer_nif=self.issuer_nif, number=self.number, issued_on=self.issued_on,
+                                            previous=self.previous, generated_at=self.generated_at)
+        return registration_fingerprint(issuer_nif=self.issuer_nif, number=self.number, issued_on=self.issued_on,
+                                        invoice_type=self.invoice_type, tax_total=self.tax_total, total=self.total,
+                                        previous=self.previous, generated_at=self.generated_at)
+
+    @property
+    def name(self) -> str:
+        return f"the {'cancellation' if self.cancellation else 'registration'} record of {self.number}"
+
+
+@dataclass(frozen=True)
+class RecordBreak:
+    position: int  # 1 for the first record read
+    record: RecordTexts
+    problem: str
+
+    def __str__(self) -> str:
+        return f"record {self.position}, {self.record.name}: {self.problem}"
+
+
+def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = None) -> tuple[int, RecordBreak | None]:
+    """Recompute every record's fingerprint and its link to the record before it; the first that does
+    not hold, and how many records were read. The first record's previous fingerprint is taken as it
+    is written unless `chained_from` says what it must be ("" for a chain's very first record)."""
+    before: RecordTexts | None = None
+    count = 0
+    for count, record in enumerate(records, 1):
+        if record.computed() != record.fingerprint:
+            return count, RecordBreak(count, record, "its fingerprint does not match its content")
+        expected = before.fingerprint if before else chained_from
+        if expected is not None and record.previous != expected:
+            said = f"the record before it ({before.number})" if before else "the start of the chain"
+            return count, RecordBreak(count, record, f"it is not chained to {said}")
+        if before is not None and record.previous_number != before.number:
+            return count, RecordBreak(count, record, f"it names {record.previous_number} as the record before it,"
+                                                     f" not {before.number}")
+        before = record
+    return count, None

@@ -1,0 +1,174 @@
+"""The Application's Verifactu billing records: registered with each invoice, cancelled, sent.
+
+A mixin of `Tratos` (domain/services/application.py), as the invoicing commands are of the
+Relationship: the issuer's chain is a stream per NIF (`BillingRecords`, ADR-49), its record
+saved in the invoice's own transaction by `_register`, which `issue_invoice` and
+`correct_invoice` call while they decide; `cancel_record` and `record_sent` are commands of
+their own on the chain and on what was sent of it (ADR-52).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.model.errors import BadInput, Refused
+from domain.model.streams import records_id
+
+if TYPE_CHECKING:
+    from domain.model.billing_records import BillingRecords
+    from domain.model.record_values import SoftwareSystem
+    from domain.services.application import Recorded
+
+
+class BillingRecordsKeeping:
+    """What `Tratos` does with billing records; it uses the Application's recorder, mapper, locks,
+    profile and `_decide_and_save`."""
+
+    def _chain_lock(self) -> tuple[UUID, ...]:
+        """The stream of the issuer's billing records, to lock before the series (if the NIF reads)."""
+        from domain.model.tax_ids import spanish_nif
+
+        if self.profile is None or not self.profile.issuer.tax_id:
+            return ()
+        try:
+            return (records_id(spanish_nif(self.profile.issuer.tax_id, "your tax id")),)
+        except (BadInput, Refused):
+            return ()  # the invoice is refused for it; nothing to lock
+
+    def records(self, issuer_nif: str) -> BillingRecords:
+        """An issuer's whole chain of billing records (empty if none was kept)."""
+        from domain.model.billing_records import BillingRecords
+
+        chain = BillingRecords.of(issuer_nif)
+        for stored in self.recorder.select_events(chain.id):
+            chain.apply(self.mapper.to_domain_event(stored))
+        return chain
+
+    def _last_records(self, issuer_nif: str) -> BillingRecords:
+        """The issuer's chain from its last record alone, enough to register the next."""
+        from domain.model.billing_records import BillingRecords
+
+        key = records_id(issuer_nif)
+        last = self.recorder.select_events(key, desc=True, limit=1)
+        if not last:
+            return BillingRecords(key)
+        return BillingRecords.resume(self.mapper.to_domain_event(last[0]))
+
+    def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
+        """tratos as the records name it (SistemaInformatico): a freelancer running their own copy
+        of free software is taken as its producer (docs/verifactu.md says what that means)."""
+        from domain.model.record_values import SoftwareSystem
+
+        return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=_tratos_version(),
+                              installation=f"{issuer_nif}-1")
+
+    def _register(self, invoice: Any, on: date, warnings: list[str], *, corrected_on: date | None = None,
+                  ground: str = "R1") -> list[BillingRecords]:
+        """The registration record of an invoice just issued, in the same save as the invoice.
+
+        Only an invoice recorded without a tax profile (a test's, or an import's of a store from
+        before taxes) names no issuer; its record takes the profile's, and without one there is none.
+        """
+        from domain.model.billing import check_issuer
+        from domain.model.billing_records import registration_of
+        from domain.model.fingerprints import record_time
+
+        issuer = invoice.issuer or (check_issuer(self.profile) if self.profile else None)
+        if issuer is None:
+            return []
+        chain = self._last_records(issuer.tax_id)
+        if chain.last is None:
+            warnings.extend(self._new_chain(issuer.tax_id))
+        chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
+                                         corrected_on=corrected_on, ground=ground),
+                       generated_at=record_time(self.record_clock()),
+                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor)
+        return [chain]
+
+    def _new_chain(self, issuer_nif: str) -> list[str]:
+        """What to say when an issuer's first record is made while records of another NIF exist: the
+        tax id changed, and the records of each NIF form a chain of their own (the Orden's, per issuer)."""
+        from domain.adapters.verifactu_xml import RECORD_TOPICS
+
+        found = self.recorder.select_notifications(start=0, limit=1, topics=RECORD_TOPICS[:1],
+                                                   inclusive_of_start=False)
+        if not found:
+            return []
+        former = self.mapper.to_domain_event(found[0]).issuer_nif
+        return [f"your tax id is now {issuer_nif}: its billing records start a new chain; the records"
+                f" issued as {former} stay in theirs"]
+
+    def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
+                    on: date) -> Recorded:
+        """Note that the agency accepted the batch of records `sent` (`fingerprints.RecordTexts`, as read
+        from the file sent): it must be the next run of the chain, record for record."""
+        from domain.model.billing_records import Submissions, texts_of
+        from domain.model.streams import submissions_id
+
+        _check_actor(self.actor)
+        if not sent:
+            raise BadInput("the file holds no billing record")
+        key = submissions_id(issuer_nif)
+
+        def load(_: str) -> Submissions:
+            submissions = Submissions(key)
+            for stored in self.recorder.select_events(key):
+                submissions.apply(self.mapper.to_domain_event(stored))
+            return submissions
+
+        def decide(submissions: Submissions) -> None:
+            first = submissions.sent_through + 1
+            chain = [self.mapper.to_domain_event(e) for e in
+                     self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
+            for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
+                if texts_of(kept) != given:
+                    raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
+                                  f" ({given.number}) is not record {place} of your chain ({kept.invoice_number});"
+                                  " write the next batch with `tratos verifactu submission`")
+            if len(chain) < len(sent):
+                already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""
+                raise Refused(f"the file holds {len(sent)} records, and only {len(chain)} are waiting to be"
+                              f" sent{already}")
+            submissions.record_sent(issuer_nif=issuer_nif, first=first, last=first + len(sent) - 1,
+                                    last_fingerprint=sent[-1].fingerprint, file_sha256=file_sha256,
+                                    reference=reference, occurred_on=on, actor=self.actor)
+
+        with self.stream_locks.hold(key):
+            recorded = self._decide_and_save(issuer_nif, decide, load)
+        return self._recorded(recorded)
+
+    def cancel_record(self, issuer_nif: str, number: str, *, on: date) -> Recorded:
+        """Cancel the billing record of an invoice issued in error (registro de anulación)."""
+        from domain.model.fingerprints import record_time
+
+        _check_actor(self.actor)
+        key = records_id(issuer_nif)
+
+        def decide(chain: BillingRecords) -> None:
+            issuer_name = self.profile.issuer.name if self.profile else issuer_nif
+            chain.cancel(number, generated_at=record_time(self.record_clock()),
+                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor)
+
+        with self.stream_locks.hold(key):
+            recorded = self._decide_and_save(issuer_nif, decide, self.records)
+        return self._recorded(recorded)
+
+
+@functools.cache
+def _tratos_version() -> str:
+    """This tratos' version, as its records name it (read once: package metadata is slow to find)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tratos")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _check_actor(actor: str) -> None:
+    from domain.services.application import _check_actor as check
+
+    check(actor)

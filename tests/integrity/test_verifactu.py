@@ -1,0 +1,479 @@
+"""`tratos verifactu export / verify / cancel`: the billing records in the agency's XML, valid against
+its XSDs (vendored in tests/fixtures/verifactu, ADR-50), and their chain checked from the file alone.
+
+The fingerprints of an exported file are recomputed here by `recomputed_from_xml`, which uses only
+hashlib and xml.etree: no tratos code, so the file stands on its own as the agency would read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from support import tratos
+
+from domain.model.billing import Line
+from domain.model.money import Money
+from domain.model.values import Installment, Party, Scope
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "verifactu"
+SF = ("{https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/"
+      "SuministroInformacion.xsd}")
+NIF = "12345678Z"  # the test profile's issuer
+MADRID = timezone(timedelta(hours=1))
+
+
+def eur(amount: str | int) -> Money:
+    return Money(amount=Decimal(amount), currency="EUR")
+
+
+class Ticking:
+    """A clock that moves one second per record."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, 9, 0, 0, tzinfo=MADRID)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def client(app, handle: str) -> None:
+    app.open_relationship(handle, Party(name=f"{handle.title()} SL", tax_id="B12345674", country="ES"),
+                          on=date(2026, 1, 2))
+    app.draft_contract(handle, title="Support", scope=Scope(description="Support"), price=eur(100000),
+                       start=date(2026, 1, 5), end=date(2026, 12, 31),
+                       installments=[Installment(n=1, amount=eur(100000), due=date(2026, 12, 31))],
+                       on=date(2026, 1, 3))
+    app.sign_contract(handle, party="us", signer="Ana", method="typed", on=date(2026, 1, 4))
+    app.sign_contract(handle, party="client", signer="Laura", method="typed", on=date(2026, 1, 4))
+
+
+def invoice(app, handle: str, on: date, amount: str) -> str:
+    return app.issue_invoice(handle, on=on, lines=[Line("Support hours", Decimal(1), eur(amount))]).event.invoice_number
+
+
+def recomputed_from_xml(path: Path) -> list[tuple[str, str, str]]:
+    """(number, stated fingerprint, recomputed fingerprint) of every record, and each link checked:
+    the agency's formula over the texts of the XML, with hashlib and xml.etree only."""
+    found, previous = [], None
+    for record in ET.parse(path).getroot().iter():
+        if record.tag not in (SF + "RegistroAlta", SF + "RegistroAnulacion"):
+            continue
+
+        def text(*names: str, record=record) -> str:
+            node = record
+            for name in names:
+                node = node.find(SF + name)
+                if node is None:
+                    return ""
+            return (node.text or "").strip()
+
+        chained = text("Encadenamiento", "RegistroAnterior", "Huella")
+        assert chained == (previous or ""), "each record names the fingerprint of the one before it"
+        if record.tag == SF + "RegistroAlta":
+            number = text("IDFactura", "NumSerieFactura")
+            fields = [("IDEmisorFactura", text("IDFactura", "IDEmisorFactura")), ("NumSerieFactura", number),
+                      ("FechaExpedicionFactura", text("IDFactura", "FechaExpedicionFactura")),
+                      ("TipoFactura", text("TipoFactura")), ("CuotaTotal", text("CuotaTotal")),
+                      ("ImporteTotal", text("ImporteTotal"))]
+        else:
+            number = text("IDFactura", "NumSerieFacturaAnulada")
+            fields = [("IDEmisorFacturaAnulada", text("IDFactura", "IDEmisorFacturaAnulada")),
+                      ("NumSerieFacturaAnulada", number),
+                      ("FechaExpedicionFacturaAnulada", text("IDFactura", "FechaExpedicionFacturaAnulada"))]
+        fields += [("Huella", chained), ("FechaHoraHusoGenRegistro", text("FechaHoraHusoGenRegistro"))]
+        digest = hashlib.sha256("&".join(f"{k}={v}" for k, v in fields).encode()).hexdigest().upper()
+        stated = text("Huella")
+        found.append((number, stated, digest))
+        previous = stated
+    return found
+
+
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(FIXTURES / "SuministroLR.xsd")))
+
+
+def valid(path: Path) -> None:
+    check = schema()
+    document = etree.parse(str(path))
+    assert check.validate(document), check.error_log
+
+
+@pytest.fixture
+def billed(app, store):
+    """Two clients; an invoice each, a corrective invoice, one record cancelled, one more invoice."""
+    app.record_clock = Ticking()
+    client(app, "acme")
+    client(app, "north")
+    first = invoice(app, "acme", date(2026, 1, 10), "1000")
+    invoice(app, "north", date(2026, 1, 11), "250.50")
+    app.correct_invoice("acme", first, on=date(2026, 1, 12), reason="Hours billed twice", amount=eur("-100"))
+    cancelled = invoice(app, "north", date(2026, 1, 13), "99.99")
+    app.cancel_record(NIF, cancelled, on=date(2026, 1, 13))
+    invoice(app, "acme", date(2026, 1, 14), "10")
+    return app
+
+
+class TestExport:
+    def test_the_export_is_valid_against_the_agencys_schemas(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        assert outcome.code == 0, outcome.stderr
+        assert outcome.stdout == f"Exported 6 billing records of 2026 to {out}\n"
+        valid(out)
+
+    def test_every_fingerprint_is_recomputed_from_the_file_alone(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        records = recomputed_from_xml(out)
+        assert [n for n, _, _ in records] == ["F-2026-001", "F-2026-002", "R-2026-001", "F-2026-003",
+                                               "F-2026-003", "F-2026-004"]
+        assert all(stated == computed for _, stated, computed in records)
+
+    def test_a_cancelled_invoice_stays_in_the_chain_with_its_cancellation_after_it(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        kinds = [(r.tag.removeprefix(SF), r.find(f"{SF}IDFactura")[1].text)
+                 for r in ET.parse(out).getroot().iter() if r.tag in (SF + "RegistroAlta", SF + "RegistroAnulacion")]
+        assert kinds[3:5] == [("RegistroAlta", "F-2026-003"), ("RegistroAnulacion", "F-2026-003")]
+
+    def test_the_corrective_invoice_names_the_invoice_it_corrects(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        text = out.read_text()
+        assert ("<sf:TipoFactura>R1</sf:TipoFactura><sf:TipoRectificativa>I</sf:TipoRectificativa>"
+                "<sf:FacturasRectificadas><sf:IDFacturaRectificada><sf:IDEmisorFactura>12345678Z</sf:IDEmisorFactura>"
+                "<sf:NumSerieFactura>F-2026-001</sf:NumSerieFactura>"
+                "<sf:FechaExpedicionFactura>10-01-2026</sf:FechaExpedicionFactura>") in text
+        assert "<sf:PrimerRegistro>S</sf:PrimerRegistro>" in text  # the chain's first record
+
+    def test_standard_output_without_a_file(self, billed, store):
+        outcome = tratos(store, "verifactu", "export", "--year", "2026")
+        assert outcome.code == 0 and outcome.stdout.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+        assert outcome.stdout.count("<sfLR:RegistroFactura>") == 6
+
+    def test_a_year_without_records_writes_nothing_and_exits_1(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2025.xml"
+        outcome = tratos(store, "verifactu", "export", "--year", "2025", "-o", str(out))
+        assert (outcome.code, outcome.stderr) == (
+            1, "error: no billing records were generated in 2025: nothing to export\n")
+        assert not out.exists()
+
+
+class TestVerify:
+    def test_the_store_and_its_export_verify(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert (outcome.code, outcome.stdout) == (0, "verifactu-2026.xml  6 records  OK\n")
+
+    def test_an_amount_edited_in_the_file_names_that_record(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        text = out.read_text()
+        # north's first invoice: 250.50 at the test profile's 0 % VAT
+        assert text.count("<sf:ImporteTotal>250.50</sf:ImporteTotal>") == 1
+        out.write_text(text.replace("<sf:ImporteTotal>250.50</sf:ImporteTotal>",
+                                    "<sf:ImporteTotal>2250.50</sf:ImporteTotal>"))
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert outcome.code == 1
+        assert outcome.stderr == ("error: the billing records do not verify: verifactu-2026.xml record 2, the"
+                                  " registration record of F-2026-002: its fingerprint does not match its content\n")
+
+    def test_a_record_taken_out_of_the_file_breaks_the_chain_at_the_next(self, billed, store, tmp_path):
+        out = tmp_path / "verifactu-2026.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+        lines = out.read_text().splitlines(keepends=True)
+        del lines[[n for n, line in enumerate(lines)
+                   if "<sf:IDFactura><sf:IDEmisorFactura>12345678Z</sf:IDEmisorFactura>"
+                      "<sf:NumSerieFactura>R-2026-001<" in line][0]]
+        out.write_text("".join(lines))
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert outcome.code == 1
+        assert "record 3, the registration record of F-2026-003: it is not chained to the record before it" \
+               " (F-2026-002)" in outcome.stderr
+
+    def test_a_file_that_is_not_xml_is_bad_input(self, billed, store, tmp_path):
+        out = tmp_path / "notes.xml"
+        out.write_text("not xml")
+        outcome = tratos(store, "verifactu", "verify", str(out))
+        assert outcome.code == 2 and outcome.stderr.startswith("error: notes.xml is not a readable XML document")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_chain_of_1000_records_across_20_clients_verifies_from_the_xml_alone(app, store, tmp_path):
+    app.record_clock = Ticking()
+    handles = [f"client-{n:02d}" for n in range(20)]
+    for handle in handles:
+        client(app, handle)
+    for n in range(1000):
+        day = date(2026, 1, 10) + timedelta(days=n // 4)
+        invoice(app, handles[n % 20], day, f"{100 + n}.{n % 100:02d}")
+    out = tmp_path / "verifactu-2026.xml"
+    outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
+    assert outcome.code == 0, outcome.stderr
+    records = recomputed_from_xml(out)
+    assert len(records) == 1000 and len({n for n, _, _ in records}) == 1000
+    assert all(stated == computed for _, stated, computed in records)
+    valid(out)
+
+
+class TestAudit:
+    def test_audit_verify_includes_the_billing_records(self, billed, store):
+        outcome = tratos(store, "audit", "verify")
+        assert outcome.code == 0, outcome.stderr
+        assert "Verifactu records:12345678Z: 6 fingerprints OK\n" in outcome.stdout
+
+    def test_a_record_forged_with_its_tratos_digests_resealed_is_caught_by_its_fingerprint(self, billed, store):
+        """Someone with the database open raises a total and recomputes tratos' own chain: the
+        store's hash chain then holds, the agency's fingerprint does not."""
+        import json
+
+        from forger import Forger, seal
+
+        from domain.model.chain import canonical_json
+        from domain.model.streams import records_id
+
+        forger = Forger(billed)
+        stream = records_id(NIF)
+        records = forger.records(stream)
+        version, topic, state = records[1]
+        records[1] = (version, topic, json.loads(canonical_json(state).replace(b'"total":"250.50"',
+                                                                              b'"total":"25.05"')))
+        forger.replace_stream(stream, seal(stream, records))
+        outcome = tratos(store, "audit", "verify")
+        assert outcome.code == 1
+        assert outcome.stderr == ("error: the billing records do not verify: records:12345678Z record 2, the"
+                                  " registration record of F-2026-002: its fingerprint does not match its content\n")
+        assert tratos(store, "verifactu", "verify").code == 1
+
+
+class TestCancel:
+    def test_cancelling_a_record_and_then_again(self, billed, store, home):
+        import json
+
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "identity.json").write_text(json.dumps({"name": "Ana García", "tax_id": "12345678Z",
+                                                        "address": "Calle Mayor 1, 28013 Madrid"}))
+        outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
+        assert outcome.code == 0, outcome.stderr
+        assert outcome.stdout.startswith("Cancelled the billing record of F-2026-004 (fingerprint ")
+        again = tratos(store, "verifactu", "cancel", "F-2026-004")
+        assert (again.code, again.stderr) == (1, "error: the record of F-2026-004 is cancelled already\n")
+        unknown = tratos(store, "verifactu", "cancel", "F-2026-099")
+        assert unknown.code == 1 and unknown.stderr.startswith("error: F-2026-099 has no registration record")
+        assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  7 records  OK\n"
+
+    def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
+        outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
+        assert outcome.code == 2 and outcome.stderr.startswith("error: your billing records are kept under your tax id")
+
+
+def identity_file(home: Path, **more: str) -> None:
+    import json
+
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "identity.json").write_text(json.dumps({"name": "Ana García", "tax_id": NIF,
+                                                    "address": "Calle Mayor 1, 28013 Madrid"} | more))
+
+
+SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
+
+
+class TestSubmission:
+    """VERI*FACTU: the request body of each pending batch, and what the agency accepted."""
+
+    def test_the_next_batch_is_a_soap_request_whose_body_the_schemas_accept(self, billed, store, home, tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        out = tmp_path / "batch-1.xml"
+        outcome = tratos(store, "verifactu", "submission", "-o", str(out))
+        assert outcome.code == 0, outcome.stderr
+        assert outcome.stdout.startswith(f"Wrote records 1 to 6 of {NIF} (6) to {out}")
+        envelope = etree.parse(str(out)).getroot()
+        assert envelope.tag == SOAP + "Envelope"
+        [request] = envelope.find(SOAP + "Body")
+        assert schema().validate(etree.ElementTree(request)), schema().error_log
+
+    def test_what_was_sent_is_not_sent_again_and_the_next_batch_follows_on(self, billed, store, home, tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        first = tmp_path / "batch-1.xml"
+        tratos(store, "verifactu", "submission", "-o", str(first))
+        outcome = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000001")
+        assert (outcome.code, outcome.stdout) == (
+            0, f"Recorded: records 1 to 6 of {NIF} accepted by the agency (A-TEST0000000001)\n")
+        nothing = tratos(store, "verifactu", "submission", "-o", str(tmp_path / "none.xml"))
+        assert (nothing.code, nothing.stderr) == (
+            1, f"error: nothing to send: every billing record of {NIF} was sent (6 records)\n")
+        again = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000002")
+        assert (again.code, again.stderr) == (1, "error: the file holds 6 records, and only 0 are waiting to be"
+                                                 " sent (records 1 to 6 were sent already)\n")
+        invoice(billed, "acme", date(2026, 1, 20), "70")
+        second = tmp_path / "batch-2.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(second)).stdout.startswith(
+            f"Wrote records 7 to 7 of {NIF} (1)")
+        [record] = recomputed_from_xml_body(second)
+        assert record == "F-2026-005"
+        year = tmp_path / "year.xml"
+        tratos(store, "verifactu", "export", "--year", "2026", "-o", str(year))
+        wrong = tratos(store, "verifactu", "sent", str(year), "--csv", "A-TEST0000000003")
+        assert (wrong.code, wrong.stderr) == (1, "error: the file is not the next batch to send: its record 1"
+                                                 " (F-2026-001) is not record 7 of your chain (F-2026-005); write"
+                                                 " the next batch with `tratos verifactu submission`\n")
+        assert tratos(store, "verifactu", "sent", str(second), "--csv", "A-TEST0000000003").code == 0
+        assert tratos(store, "audit", "verify").code == 0
+
+    def test_records_kept_here_are_not_sent(self, billed, store, home, tmp_path):
+        identity_file(home)
+        outcome = tratos(store, "verifactu", "submission", "-o", str(tmp_path / "batch.xml"))
+        assert outcome.code == 1 and "records are kept here (no-verifactu)" in outcome.stderr
+
+
+def recomputed_from_xml_body(path: Path) -> list[str]:
+    return [r.find(f"{SF}IDFactura")[1].text for r in ET.parse(path).getroot().iter() if r.tag == SF + "RegistroAlta"]
+
+
+class TestImport:
+    """Import re-decides the chain of records like any stream: each fingerprint computed again."""
+
+    def test_the_records_go_through_export_and_import(self, billed, store, home, tmp_path):
+        from backends import StoreSpec
+
+        identity_file(home, verifactu_mode="verifactu")
+        batch = tmp_path / "batch.xml"
+        tratos(store, "verifactu", "submission", "-o", str(batch))
+        assert tratos(store, "verifactu", "sent", str(batch), "--csv", "A-1").code == 0
+        exported = tmp_path / "store.jsonl"
+        assert tratos(store, "export", str(exported)).code == 0
+        target = StoreSpec("sqlite", str(tmp_path / "imported"))
+        imported = tratos(target, "import", str(exported))
+        assert imported.code == 0, imported.stderr
+        assert tratos(target, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        assert tratos(target, "audit", "verify").code == 0
+
+    def test_a_record_whose_amount_was_changed_and_resealed_is_refused(self, billed, store, tmp_path):
+        import json
+
+        from backends import StoreSpec
+        from forger import seal
+
+        from domain.model.chain import canonical_json
+        from domain.model.streams import records_id
+
+        exported = tmp_path / "store.jsonl"
+        assert tratos(store, "export", str(exported)).code == 0
+        lines = exported.read_bytes().splitlines()
+        chain = str(records_id(NIF))
+        rows = [json.loads(line) for line in lines[1:-1]]
+        ours = [r for r in rows if r["stream"] == chain]
+        ours[1]["state"]["total"] = "25.05"  # north's 250.50, its fingerprint left as it was
+        resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
+        for row, (_, _, state) in zip(ours, resealed, strict=True):
+            row["state"] = state
+        exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
+        target = StoreSpec("sqlite", str(tmp_path / "imported"))
+        outcome = tratos(target, "import", str(exported))
+        assert outcome.code == 1
+        assert "InvoiceRegistered records fingerprint" in outcome.stderr and "nothing was imported" in outcome.stderr
+
+
+class TestSignedRecords:
+    """no-VERI*FACTU: each record signed XAdES-enveloped, checked alone from the file."""
+
+    PASSPHRASE = "a long passphrase for tests"
+
+    @pytest.fixture
+    def signed(self, billed, store, home, tmp_path) -> Path:
+        from documents.identity import create_identity
+
+        home.mkdir(parents=True, exist_ok=True)
+        create_identity(home, name="Ana García", email="ana@example.com", passphrase=self.PASSPHRASE,
+                        not_before=date(2026, 1, 1))
+        out = tmp_path / "signed.xml"
+        outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out), "--sign",
+                         env={"TRATOS_KEY_PASSPHRASE": self.PASSPHRASE})
+        assert outcome.code == 0, outcome.stderr
+        return out
+
+    def test_every_record_carries_a_valid_signature_and_the_schemas_accept_it(self, signed, store):
+        valid(signed)
+        from signxml import CanonicalizationMethod
+        from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
+
+        document = etree.parse(str(signed))
+        records = [r for r in document.iter(SF + "RegistroAlta", SF + "RegistroAnulacion")]
+        assert len(records) == 6
+        for record in records:
+            signature = record[-1]
+            assert signature.tag == "{http://www.w3.org/2000/09/xmldsig#}Signature"
+            assert signature.find(".//{http://uri.etsi.org/01903/v1.3.2#}SigningTime") is not None  # XAdES
+        outcome = tratos(store, "verifactu", "verify", str(signed))
+        assert (outcome.code, outcome.stdout) == (
+            0, "signed.xml  6 records  OK\n6 of 6 record signatures valid (signed by CN=Ana García,"
+               " E=ana@example.com)\n")
+        # and by signxml directly, each record taken out of the file alone
+        import base64
+
+        from cryptography import x509
+
+        for record in records:
+            der = base64.b64decode(record.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate").text)
+            XAdESVerifier().verify(etree.tostring(record), x509_cert=x509.load_der_x509_certificate(der),
+                                   expect_config=XAdESSignatureConfiguration(
+                                       default_reference_c14n_method=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0))
+
+    def test_a_description_edited_outside_the_fingerprint_breaks_the_signature(self, signed, store):
+        text = signed.read_text()
+        assert text.count("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>") == 4  # and R-2026-001
+        signed.write_text(text.replace("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>",
+                                       "<sf:DescripcionOperacion>Consulting</sf:DescripcionOperacion>", 1))
+        outcome = tratos(store, "verifactu", "verify", str(signed))
+        assert outcome.code == 1
+        assert outcome.stdout.startswith("signed.xml  6 records  OK\n5 of 6 record signatures valid")
+        assert outcome.stderr.startswith("error: the signature of record 1 (F-2026-001) does not verify:")
+
+
+def test_a_whole_chain_rewritten_consistently_still_disagrees_with_its_invoice(billed, store, tmp_path):
+    """A forger who changes a record's total and recomputes every fingerprint after it, and tratos'
+    own chain, leaves a chain that verifies: import compares each record with its invoice."""
+    import json
+
+    from backends import StoreSpec
+    from forger import seal
+
+    from domain.model.chain import canonical_json
+    from domain.model.fingerprints import cancellation_fingerprint, registration_fingerprint
+    from domain.model.streams import records_id
+
+    exported = tmp_path / "store.jsonl"
+    assert tratos(store, "export", str(exported)).code == 0
+    lines = exported.read_bytes().splitlines()
+    rows = [json.loads(line) for line in lines[1:-1]]
+    ours = [r for r in rows if r["stream"] == str(records_id(NIF))]
+    ours[1]["state"]["total"] = "25.05"
+    previous = None
+    for row in ours:
+        state = row["state"]
+        if previous is not None:
+            state["previous"]["fingerprint"] = previous
+        fields = dict(issuer_nif=state["issuer_nif"], number=state["invoice_number"], issued_on=state["issued_on"],
+                      previous=previous or "", generated_at=state["generated_at"])
+        state["fingerprint"] = (cancellation_fingerprint(**fields) if row["topic"].endswith("Cancelled") else
+                                registration_fingerprint(**fields, invoice_type=state["invoice_type"],
+                                                         tax_total=state["tax_total"], total=state["total"]))
+        previous = state["fingerprint"]
+    resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
+    for row, (_, _, state) in zip(ours, resealed, strict=True):
+        row["state"] = state
+    exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
+    target = StoreSpec("sqlite", str(tmp_path / "imported"))
+    outcome = tratos(target, "import", str(exported))
+    assert outcome.code == 1
+    assert "the billing record of F-2026-002 states another total than the invoice (25.05 where it has" \
+           " 250.50); nothing was imported" in outcome.stderr
