@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cli.options import not_empty, pass_session
-from cli.output import print_json, table
+from cli.output import print_json, table, warn
 from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
 
@@ -69,8 +69,8 @@ def create_signing_key(session: Session, identity: dict[str, Any], *, force: boo
         return
     passphrase = key_passphrase("Passphrase for your new signing key", confirm=True, required=False)
     if not passphrase:
-        click.echo(f"warning: no signing key made: set {PASSPHRASE_ENV} and run"
-                   " `tratos init --force` to make one", err=True)
+        warn(f"no signing key made: set {PASSPHRASE_ENV} and run"
+                   " `tratos init --force` to make one")
         return
     from documents.identity import create_identity
 
@@ -202,7 +202,7 @@ def import_(session: Session, file: str, force: bool) -> None:
     info = describe(imported).as_dict()
     warning = expiry_warning(imported.certificate, now)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
+        warn(f"{warning}")
     if session.as_json:
         print_json({"signing_key": str(target), **info})
     else:

