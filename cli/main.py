@@ -62,11 +62,14 @@ class LazyGroup(click.Group):
             return None
         module, attribute, _ = COMMANDS[name]
         try:
-            return getattr(importlib.import_module(module), attribute)
+            command = getattr(importlib.import_module(module), attribute)
         except ModuleNotFoundError as missing:
             if missing.name != module:
                 raise
             return _not_yet(name)
+        from cli.options import refusing_empty
+
+        return refusing_empty(command)  # every option, of every command: given empty is an error
 
     def invoke(self, ctx: click.Context) -> object:
         from domain.model.errors import UnknownClient

@@ -299,7 +299,7 @@ def test_an_email_is_checked_as_an_email(acme: Path, email: str, says: str) -> N
 @pytest.mark.parametrize("args", [("client", "open", "north", "--name", "North", "--address", "  "),
                                   ("terms", "publish", "acme", "--hours", " ")], ids=["address", "hours"])
 def test_a_text_given_blank_is_not_a_text_left_out(acme: Path, args: tuple[str, ...]) -> None:
-    refused(acme, args, 2, "--address is empty" if "--address" in args else "is blank")
+    refused(acme, args, 2, "--address is empty" if "--address" in args else "--hours is empty")
 
 
 @pytest.mark.parametrize("args", [

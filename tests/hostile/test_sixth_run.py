@@ -137,3 +137,78 @@ def test_a_filler_recorded_before_the_policy_still_imports() -> None:
         assert Party(name="Acme\ufe0f \u3164").name == "Acme\ufe0f \u3164"
     with texts_as_recorded():
         assert check_text("\u3164x", "name") == "\u3164x"
+
+
+# ------------------------------------------------- 7: every option given empty is refused
+
+EMPTY = [
+    ("terms", "publish", "acme", "--rate", "", "--payment-days", "30"),
+    ("terms", "publish", "acme", "--rate", "60/h", "--hours", ""),
+    ("terms", "publish", "acme", "--rate", "60/h", "--confidentiality", ""),
+    ("mistake", "report", "acme", "Typo", "--by", "client", "--evidence", ""),
+    ("hours", "log", "acme", "2", "--note", ""),
+    ("end", "acme", "--reason", "Done", "--confidentiality", ""),
+]
+
+
+@pytest.mark.parametrize("args", EMPTY, ids=["rate", "hours", "confidentiality", "evidence", "note", "end"])
+def test_an_option_given_empty_is_refused(acme: Path, args: tuple[str, ...]) -> None:
+    flag = args[args.index("") - 1]
+    refused(acme, args, 2, f"{flag} is empty: give it a value, or leave the option out")
+
+
+def test_no_option_of_any_command_reads_empty_as_not_given() -> None:
+    import click
+
+    from cli.main import COMMANDS, tratos
+    from cli.options import not_empty
+
+    def options(command: click.Command):
+        yield from (p for p in command.params if isinstance(p, click.Option) and not p.is_flag)
+        for sub in getattr(command, "commands", {}).values():
+            yield from options(sub)
+
+    with click.Context(tratos) as ctx:
+        found = [option for name in COMMANDS for option in options(tratos.get_command(ctx, name))]
+    assert len(found) > 60
+    assert all(o.callback is not_empty or o.callback.__name__ == "checked" for o in found)
+
+
+# ------------------------------------------------- 8, 9, 10: identity.json, checked as it is written and read
+
+def test_init_checks_a_tax_id_as_identity_invoicing_does(acme: Path) -> None:
+    refused(acme, ("init", "--name", "X", "--email", "x@y.z", "--force", "--tax-id", "bad"), 2,
+            "your tax id 'bad' is not a valid Spanish NIF")
+
+
+def test_a_rate_is_kept_and_shown_as_typed_never_in_exponent_form(acme: Path) -> None:
+    import json
+
+    shown = ok(acme, "identity", "invoicing", "--vat", "10%").stdout
+    assert "VAT 10%" in shown and "E+" not in shown
+    assert json.loads((acme / "identity.json").read_text())["vat_rate"] == "10"
+
+
+DAMAGED = "identity.json is damaged (its VAT rate or withholding is not a number)"
+
+
+@pytest.mark.parametrize("args", [("pdf", "terms", "acme"), ("pdf", "contract", "acme"), ("pdf", "dossier", "acme"),
+                                  ("remind", "acme", "F-2026-001"), ("invoice", "issue", "acme", "--amount", "10EUR")],
+                         ids=["terms", "contract", "dossier", "remind", "invoice"])
+def test_a_withholding_that_is_not_a_number_is_a_damaged_identity_everywhere(acme: Path, tmp_path: Path,
+                                                                             args: tuple[str, ...]) -> None:
+    path = acme / "identity.json"
+    path.write_text(path.read_text().replace('"withholding": "0"', '"withholding": "abc"').replace(
+        '"vat_rate": "0"', '"vat_rate": "abc"'))
+    assert "abc" in path.read_text()
+    output = ("-o", str(tmp_path / "out.pdf")) if args[0] in ("pdf", "remind") else ()
+    refused(acme, (*args, *output), 1, DAMAGED, env=KEYED)
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_identity_invoicing_mends_a_damaged_rate(acme: Path) -> None:
+    path = acme / "identity.json"
+    path.write_text(path.read_text().replace('"vat_rate": "0"', '"vat_rate": "abc"'))
+    refused(acme, ("identity", "invoicing", "--withholding", "15%"), 1, DAMAGED)  # the VAT rate is still damaged
+    ok(acme, "identity", "invoicing", "--vat", "21%")
+    ok(acme, "pdf", "terms", "acme", "-o", str(acme / "t.pdf"), env=KEYED)
