@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     with _libraries_quiet():
         try:
             args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
+            _utf8_environment()
             _complete_if_asked()
             # The context is kept (not `tratos.main`) so that when writing the output fails, the
             # session says whether the command had recorded already.
@@ -306,6 +307,21 @@ def _utf8_arguments(args: list[str]) -> list[str]:
             raise BadInput(f"an argument is not UTF-8 text: '{shown}' (type it again, or rename the file"
                            " in UTF-8)") from None
     return args
+
+
+def _utf8_environment() -> None:
+    """The TRATOS_ variables as UTF-8 text, as the arguments (`_utf8_arguments`): a home, a database
+    URL or a date in bytes that are not would otherwise reach the file system or the driver."""
+    from domain.model.errors import BadInput
+
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("TRATOS_") or name == COMPLETE_VAR:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(f"the environment variable {name} is not UTF-8 text: set it again in UTF-8"
+                           " (or unset it)") from None
 
 
 def _fail(error: BaseException | None, message: str, code: int) -> None:

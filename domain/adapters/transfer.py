@@ -470,7 +470,19 @@ def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
                        " imported") from None
     if not isinstance(value, dict):
         raise BadInput(f"{path.name} line {number} is not a JSON object; nothing was imported")
+    if b"\\ud" in raw.lower() and not _text(value):  # only an escape makes a lone surrogate: UTF-8 bytes cannot
+        raise BadInput(f"{path.name} line {number} holds a text that is not valid UTF-8 text (a lone"
+                       " surrogate escape such as \\ud800, which no export writes); nothing was imported")
     return value
+
+
+def _text(value: dict[str, Any]) -> bool:
+    """Whether every string in `value` is text UTF-8 can hold (no lone surrogate from a \\ud800 escape)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _DuplicateKey(ValueError):

@@ -212,3 +212,36 @@ def test_identity_invoicing_mends_a_damaged_rate(acme: Path) -> None:
     refused(acme, ("identity", "invoicing", "--withholding", "15%"), 1, DAMAGED)  # the VAT rate is still damaged
     ok(acme, "identity", "invoicing", "--vat", "21%")
     ok(acme, "pdf", "terms", "acme", "-o", str(acme / "t.pdf"), env=KEYED)
+
+
+# ------------------------------------------------- 11: bytes that are not UTF-8 text
+
+@pytest.fixture
+def exported(module_store, store, tmp_path: Path) -> str:
+    """The template's export; the test's own store stays empty, to import into."""
+    spec = template(module_store, store.backend)
+    path = tmp_path / "all.jsonl"
+    with use_database(Path(spec.home), spec.database_url) as home:
+        ok(home, "export", str(path))
+    return path.read_text(encoding="utf-8")
+
+
+def test_an_import_holding_a_lone_surrogate_escape_is_refused_by_line(exported: str, store, tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    path.write_text(exported.replace("Acme Consulting SL", "Acme \\ud800 SL", 1), encoding="utf-8")
+    with use_database(Path(store.home), store.database_url) as empty:
+        before = snapshot(empty)
+        refused(empty, ("import", str(path)), 2, "e.jsonl line 2 holds a text that is not valid UTF-8 text")
+        assert snapshot(empty) == before
+
+
+@pytest.mark.parametrize("variable", ["TRATOS_DATABASE_URL", "TRATOS_HOME", "TRATOS_TODAY"])
+def test_an_environment_variable_that_is_not_utf8_is_named(acme: Path, tmp_path: Path, variable: str) -> None:
+    import os
+
+    where = tmp_path / "homes"
+    where.mkdir()
+    value = os.fsdecode(b"postgresql://\xff@127.0.0.1/test" if variable == "TRATOS_DATABASE_URL"
+                        else bytes(where) + b"/\xffx")
+    refused(acme, ("status",), 2, f"the environment variable {variable} is not UTF-8 text", env={variable: value})
+    assert list(where.iterdir()) == []
