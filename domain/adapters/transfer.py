@@ -33,7 +33,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.files import megabytes, open_regular, regular
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
-from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
+from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.streams import NUMBERINGS
@@ -102,8 +102,7 @@ def export_store(app: Any, out: IO[bytes], *, now: datetime | None = None,
         try:
             state = app.mapper.decode_state(notification.state)
         except Exception as error:  # noqa: BLE001 - say which record, not a cipher traceback
-            raise Refused(f"the record {stream} v{notification.originator_version} cannot be read"
-                          f" ({type(error).__name__}): run `tratos audit verify`") from None
+            raise unreadable(stream, notification.originator_version, error) from None
         out.write(record_line(stream, notification.originator_version, notification.topic, state))
         done.events += 1
         streams.add(stream)

@@ -245,3 +245,40 @@ def test_an_environment_variable_that_is_not_utf8_is_named(acme: Path, tmp_path:
                         else bytes(where) + b"/\xffx")
     refused(acme, ("status",), 2, f"the environment variable {variable} is not UTF-8 text", env={variable: value})
     assert list(where.iterdir()) == []
+
+
+# ------------------------------------------------- 12: a stored record that cannot be read
+
+def spoil_a_record(home: Path) -> None:
+    """Write a stored payment's state as bytes that are not JSON, behind tratos's back."""
+    from cli_support import database_of
+
+    sql = ("update stored_events set state = {blob} where originator_version ="
+           " (select max(originator_version) from stored_events where topic like '%InvoiceIssued')")
+    url = database_of(home)
+    if url is None:
+        import sqlite3
+
+        with sqlite3.connect(home / "tratos.sqlite") as db:
+            db.execute(sql.format(blob="cast('{not json' as blob)"))
+        return
+    import psycopg
+
+    from domain.adapters.storage import PostgresLocation
+
+    location = PostgresLocation.parse(url)
+    with psycopg.connect(**location.connect_kwargs(), autocommit=True) as connection:
+        schema = location.schema or "public"
+        [(table,)] = connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+                                        " AND table_name LIKE %s", (schema, "%\\_events")).fetchall()
+        connection.execute(f'set search_path to "{schema}"')
+        connection.execute(sql.replace("stored_events", f'"{table}"').format(blob="convert_to('{not json', 'UTF8')"))
+
+
+def test_a_record_that_is_not_json_is_named_on_every_read_path(acme: Path, tmp_path: Path) -> None:
+    spoil_a_record(acme)
+    says = "cannot be read (not JSON): run `tratos audit verify`"
+    for args in [("rebuild",), ("status", "acme"), ("status",), ("timeline", "acme"),
+                 ("export", str(tmp_path / "e.jsonl")), ("note", "acme", "Called")]:
+        stderr = refused(acme, args, 1, says)
+        assert stderr.startswith("error: the record "), stderr
