@@ -30,14 +30,17 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.adapters.files import atomic_file, output_path
+    from domain.adapters.files import atomic_file, output_folder, output_path
     from domain.adapters.transfer import export_store
 
     target = output_path(file, home=session.home)
+    if evidence_dir:
+        output_folder(evidence_dir)  # before the export: a failed copy must not follow a written export
     with progress_bar(session, "Exporting") as progress, atomic_file(target) as out:
         done = export_store(session.app, out, progress=progress)
-    copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
-                       if evidence_dir else (0, []))
+        # Inside: if copying the evidence fails, the export is not put in place (nor an earlier one replaced).
+        copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
+                           if evidence_dir else (0, []))
     for sha256 in missing:
         warn(f"evidence {sha256} is referenced but not in {session.home / 'evidence'}")
     if session.as_json:

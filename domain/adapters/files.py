@@ -52,6 +52,8 @@ def _kind(mode: int) -> str:
     """What a non-regular file is, as people say it."""
     if stat.S_ISDIR(mode):
         return "a folder"
+    if stat.S_ISREG(mode):
+        return "a file"
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISSOCK(mode):
@@ -214,11 +216,38 @@ def output_path(target: str | Path, *, home: Path | None = None) -> Path:
     if visible(text) != text:
         raise BadInput(f"cannot write {visible(text)}: the name holds a control, line break, bidirectional or"
                        " invisible character; choose another name, nothing was written")
-    destination(target)
-    folder = Path(target).parent
+    folder = destination(target).parent  # a symlink's target's folder: a dangling link creates no folders
     if not folder.is_dir() and not (home is not None and _inside(folder, home)):
         raise BadInput(f"cannot write {text}: there is no folder {visible(str(folder))}; create it first,"
                        " nothing was written")
+    return Path(target)
+
+
+def output_folder(target: str | Path) -> Path:
+    """A folder the user names for tratos to write files into (`export --with-evidence`), checked
+    before anything is written: a name that shows as it is, a folder already or nothing yet in a
+    folder that exists (as `output_path`), never a file, a device or a path through a file."""
+    from domain.model.values import visible
+
+    text = str(target)
+    if not text.strip():
+        raise BadInput("the folder name is empty: name the folder to write")
+    if visible(text) != text:
+        raise BadInput(f"cannot write into {visible(text)}: the name holds a control, line break, bidirectional"
+                       " or invisible character; choose another name, nothing was written")
+    try:
+        found = os.stat(target)
+    except FileNotFoundError:
+        found = None
+    except OSError as error:  # a path through a file: "Not a directory"
+        raise BadInput(f"cannot write into {visible(text)}: {error.strerror or error}; nothing was written") from None
+    if found is not None and not stat.S_ISDIR(found.st_mode):
+        raise BadInput(f"cannot write into {visible(text)}: it is {_kind(found.st_mode)}, not a folder;"
+                       " nothing was written")
+    folder = Path(os.path.realpath(target)).parent
+    if found is None and not folder.is_dir():
+        raise BadInput(f"cannot write into {visible(text)}: there is no folder {visible(str(folder))}; create it"
+                       " first, nothing was written")
     return Path(target)
 
 

@@ -282,3 +282,31 @@ def test_a_record_that_is_not_json_is_named_on_every_read_path(acme: Path, tmp_p
                  ("export", str(tmp_path / "e.jsonl")), ("note", "acme", "Called")]:
         stderr = refused(acme, args, 1, says)
         assert stderr.startswith("error: the record "), stderr
+
+
+# ------------------------------------------------- 13, 14: output places checked before anything is written
+
+@pytest.mark.parametrize("folder", ["f/ev", "/dev/null", "nodir/ev"], ids=["through-a-file", "device", "no-parent"])
+def test_an_evidence_folder_that_cannot_be_is_refused_before_the_export(acme: Path, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         folder: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "f").write_text("a file")
+    (tmp_path / "e.jsonl").write_text("an earlier export\n")
+    says = {"f/ev": "cannot write into f/ev: Not a directory", "/dev/null": "it is a device, not a folder",
+            "nodir/ev": "there is no folder"}[folder]
+    refused(acme, ("export", "e.jsonl", "--with-evidence", folder), 2, says)
+    assert (tmp_path / "e.jsonl").read_text() == "an earlier export\n"
+
+
+@pytest.mark.parametrize("args", [("invoice", "book", "--year", "2026", "-o"), ("pdf", "terms", "acme", "-o"),
+                                  ("remind", "acme", "F-2026-001", "-o"), ("export",)],
+                         ids=["book", "pdf", "remind", "export"])
+def test_a_dangling_link_into_no_folder_is_refused_as_a_missing_folder(acme: Path, tmp_path: Path,
+                                                                        args: tuple[str, ...]) -> None:
+    suffix = {"invoice": ".csv", "export": ".jsonl"}.get(args[0], ".pdf")
+    link = tmp_path / f"out{suffix}"
+    link.symlink_to(tmp_path / "nodir" / "deeper" / f"x{suffix}")
+    refused(acme, (*args, str(link)), 2, f"there is no folder {tmp_path / 'nodir' / 'deeper'}; create it first",
+            env=KEYED)
+    assert not (tmp_path / "nodir").exists()
