@@ -34,8 +34,12 @@ class CannotWrite(TratosError):
     exit_code = 1
 
 
-def shareable() -> int:
-    """The mode of a file meant to be sent (a document): what the umask allows, like any new file."""
+def shareable(target: str | Path | None = None, home: Path | None = None) -> int:
+    """The mode of a file meant to be sent (a document): what the umask allows, like any new file;
+    private (and its new folders too) when it is written inside tratos's `home`, which is its
+    owner's alone whatever the umask (ADR-30)."""
+    if target is not None and home is not None and _inside(destination(target), home):
+        return PRIVATE
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
