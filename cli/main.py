@@ -74,6 +74,7 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         from domain.model.errors import UnknownClient
 
+        ctx.meta[WORDS] = [*ctx._protected_args, *ctx.args]  # the command line, for the group's callback
         try:
             return super().invoke(ctx)
         except UnknownClient as error:
@@ -95,6 +96,30 @@ class LazyGroup(click.Group):
                     rows.append((name, command.get_short_help_str(60) if command else ""))
             with formatter.section(section):
                 formatter.write_dl(rows)
+
+
+# What may be run on a home that does not exist yet, and so makes it: what starts a store (init, demo,
+# import, a certificate adopted, a first client opened) and what needs no store (verify a PDF, make
+# a key). Anything else on a missing home is a mistyped --home or TRATOS_HOME: said, nothing created.
+STARTS_A_HOME = {("init",), ("demo",), ("import",), ("identity", "import"), ("client", "open"), ("verify",),
+                 ("audit", "keygen")}
+
+
+WORDS = "tratos.words"
+
+
+def _refuse_a_home_that_is_not_there(ctx: click.Context) -> None:
+    """A SQLite store's home that is not there is made only by what starts one (`STARTS_A_HOME`)."""
+    session, words = ctx.obj, ctx.meta.get(WORDS, [])
+    if (not isinstance(session, Session) or session.database_url or not words
+            or any(word in ("-h", "--help") for word in words)
+            or tuple(words[:1]) in STARTS_A_HOME or tuple(words[:2]) in STARTS_A_HOME):
+        return
+    if not os.path.lexists(session.home):
+        from domain.model.errors import BadInput
+
+        raise BadInput(f"no tratos home at {session.home}: run `tratos init` there, or name the right one"
+                       " with --home or TRATOS_HOME; nothing was created")
 
 
 def _with_suggestion(session: Session | None, error: Exception) -> Exception:
@@ -142,6 +167,7 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
     """
     ctx.obj = Session(as_json=as_json, home=home, database_url=database_url)
     ctx.call_on_close(ctx.obj.close)
+    _refuse_a_home_that_is_not_there(ctx)
 
 
 COMPLETE_VAR = "_TRATOS_COMPLETE"

@@ -310,3 +310,24 @@ def test_a_dangling_link_into_no_folder_is_refused_as_a_missing_folder(acme: Pat
     refused(acme, (*args, str(link)), 2, f"there is no folder {tmp_path / 'nodir' / 'deeper'}; create it first",
             env=KEYED)
     assert not (tmp_path / "nodir").exists()
+
+
+# ------------------------------------------------- 17: a home that is not there
+
+@pytest.mark.parametrize("args", [("status",), ("client", "list"), ("timeline", "acme"), ("rebuild",),
+                                  ("invoice", "book", "--year", "2026")],
+                         ids=["status", "client-list", "timeline", "rebuild", "book"])
+def test_a_reading_command_on_a_home_that_is_not_there_names_it(tmp_path: Path, args: tuple[str, ...]) -> None:
+    home = tmp_path / "no" / "such" / "home"
+    outcome = run(home, *args)
+    assert outcome.code == 2 and len(outcome.stderr_lines) == 1, outcome.stderr
+    assert outcome.stderr.startswith(f"error: no tratos home at {home}: run `tratos init` there"), outcome.stderr
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("args", [("init", "--name", "Ana", "--email", "ana@example.com"),
+                                  ("client", "open", "acme", "--name", "Acme SL")], ids=["init", "client-open"])
+def test_what_starts_a_store_still_makes_its_home(tmp_path: Path, args: tuple[str, ...]) -> None:
+    home = tmp_path / "new" / "home"
+    ok(home, *args)
+    assert home.is_dir()
