@@ -421,6 +421,12 @@ class Relationship(Invoicing, ChainedAggregate):
             self.warnings.append(
                 f"change {change.id} is {change.state}, not approved: work on it may not be paid"
             )
+        that_day = sum((entry.hours for entry in self.hours if entry.on == on), Decimal(0))
+        if that_day > 24:  # a typo (24 for 2.4) or a day logged twice; not refused: a replay must still load
+            self.warnings.append(
+                f"{that_day} h are now logged for {self.handle} on {on}, more than a day has: check for an"
+                " entry logged twice or a mistyped one (`tratos timeline` lists them)"
+            )
         if contract.is_over_budget:
             self.warnings.append(
                 f"{contract.hours_logged} h logged on {contract.id}, beyond its budget of"

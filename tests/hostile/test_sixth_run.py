@@ -331,3 +331,14 @@ def test_what_starts_a_store_still_makes_its_home(tmp_path: Path, args: tuple[st
     home = tmp_path / "new" / "home"
     ok(home, *args)
     assert home.is_dir()
+
+
+# ------------------------------------------------- 22: more hours in a day than it has
+
+def test_more_than_24_hours_on_one_day_is_a_warning_not_a_refusal(acme: Path) -> None:
+    outcome = ok(acme, "hours", "log", "acme", "24", "--on", "2026-03-02")
+    assert outcome.stderr == ""
+    line = accepted(acme, "hours", "log", "acme", "24", "--on", "2026-03-02")
+    assert "48 h are now logged for acme on 2026-03-02, more than a day has" in line
+    assert accepted(acme, "hours", "log", "acme", "0:30", "--on", "2026-03-02").startswith("warning: 48.5 h")
+    assert ok(acme, "hours", "log", "acme", "8", "--on", "2026-03-03").stderr == ""
