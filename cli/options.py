@@ -127,13 +127,15 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 
 def refusing_empty(command: click.Command) -> click.Command:
-    """`command` (and, for a group, every command in it) with every option refusing an empty
-    value (`not_empty`), so that no option added later can forget it (ADR-H7). An option's own
-    callback runs after the check."""
+    """`command` (and, for a group, every command in it) with every option that may be left out
+    refusing an empty value (`not_empty`), so that no option added later can forget it (ADR-H7).
+    An option's own callback runs after the check. A required option is never "not given": its
+    value is checked by what reads it ("contract title is empty")."""
     if getattr(command, "_refusing_empty", False):
         return command
     for param in command.params:
-        if isinstance(param, click.Option) and not param.is_flag and param.callback is not not_empty:
+        if (isinstance(param, click.Option) and not param.is_flag and not param.required
+                and param.callback is not not_empty):
             param.callback = _also_not_empty(param.callback)
     command._refusing_empty = True  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():

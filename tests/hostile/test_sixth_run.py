@@ -164,7 +164,7 @@ def test_no_option_of_any_command_reads_empty_as_not_given() -> None:
     from cli.options import not_empty
 
     def options(command: click.Command):
-        yield from (p for p in command.params if isinstance(p, click.Option) and not p.is_flag)
+        yield from (p for p in command.params if isinstance(p, click.Option) and not p.is_flag and not p.required)
         for sub in getattr(command, "commands", {}).values():
             yield from options(sub)
 
@@ -342,3 +342,42 @@ def test_more_than_24_hours_on_one_day_is_a_warning_not_a_refusal(acme: Path) ->
     assert "48 h are now logged for acme on 2026-03-02, more than a day has" in line
     assert accepted(acme, "hours", "log", "acme", "0:30", "--on", "2026-03-02").startswith("warning: 48.5 h")
     assert ok(acme, "hours", "log", "acme", "8", "--on", "2026-03-03").stderr == ""
+
+
+# ------------------------------------------------- 18: a long word stays on the page
+
+LONG_WORD = "W" * 80
+LONG_NAME = "Acme" + "X" * 196
+
+
+def ink_right_edge(pdf: Path) -> float:
+    """How far right the first page's ink reaches, as a fraction of the page's width (pypdfium2)."""
+    import pypdfium2
+
+    page = pypdfium2.PdfDocument(str(pdf))[0]
+    image = page.render(scale=1).to_pil().convert("L")
+    width, height = image.size
+    pixels = image.load()
+    inked = [x for x in range(width) for y in range(0, height, 2) if pixels[x, y] < 200]
+    return max(inked) / width
+
+
+@pytest.mark.parametrize("kind", ["invoice", "contract"])
+def test_a_long_word_breaks_inside_its_column_and_the_amounts_stay_on_the_page(acme: Path, tmp_path: Path,
+                                                                               kind: str) -> None:
+    from pypdf import PdfReader
+
+    ok(acme, "client", "update", "acme", "--name", LONG_NAME, "--on", "2026-03-01")
+    if kind == "invoice":
+        ok(acme, "invoice", "issue", "acme", "--line", LONG_WORD, "--quantity", "2", "--unit-price", "100EUR",
+           "--on", "2026-03-02")
+        args, amount = ("pdf", "invoice", "acme", "F-2026-002"), "200.00"
+    else:
+        ok(acme, "contract", "draft", "acme", "--title", LONG_WORD, "--scope", LONG_WORD, "--price", "700EUR",
+           "--start", "2026-04-01", "--end", "2026-04-30", "--on", "2026-03-02")
+        args, amount = ("pdf", "contract", "acme", "K2"), "700.00"
+    pdf = tmp_path / "doc.pdf"
+    ok(acme, *args, "-o", str(pdf), env=KEYED)
+    assert ink_right_edge(pdf) < 1 - 18 / 210  # within the right margin (20 mm of A4's 210)
+    text = PdfReader(pdf).pages[0].extract_text()
+    assert amount in text.replace(".", "").replace(",", ".")  # 200,00 € in Spanish
