@@ -82,8 +82,14 @@ class LazyGroup(click.Group):
         except Exception as error:
             if output_failed(error):
                 raise  # the output, not the store: main() says what it means (recorded or not)
-            failure = _storage_failure(ctx.obj, error)
+            from domain.adapters.storage import StoreBusy, StoreFailure, said_to_a_reader
+
+            failure = error if isinstance(error, StoreFailure | StoreBusy) else _storage_failure(ctx.obj, error)
             if failure is None:
+                raise
+            if _reads_only(ctx.meta.get(WORDS, [])):
+                failure = said_to_a_reader(failure)
+            if failure is error:
                 raise
             raise failure from error
 
@@ -106,6 +112,13 @@ STARTS_A_HOME = {("init",), ("demo",), ("import",), ("identity", "import"), ("cl
 
 
 WORDS = "tratos.words"
+# Commands that record nothing: a store failing under them is not "nothing was recorded".
+READS_ONLY = {("status",), ("timeline",), ("lessons",), ("client", "list"), ("client", "show"), ("export",),
+              ("audit", "verify"), ("identity", "show"), ("invoice", "book"), ("verify",), ("rebuild",)}
+
+
+def _reads_only(words: list[str]) -> bool:
+    return tuple(words[:1]) in READS_ONLY or tuple(words[:2]) in READS_ONLY
 
 
 def _refuse_a_home_that_is_not_there(ctx: click.Context) -> None:
@@ -279,7 +292,9 @@ def _output_lost(error: OSError, context: click.Context | None) -> None:
         return
     if isinstance(error, BrokenPipeError):  # the reader left on purpose (`| head`): nothing to say
         sys.exit(0)
-    _fail(error, f"cannot write the output: {reason}", 1)
+    written = session.written if isinstance(session, Session) else None
+    done = f" ({written} was written whole)" if written else ""
+    _fail(error, f"cannot write the output: {reason}{done}", 1)
 
 
 def _silence_stdout() -> None:

@@ -27,6 +27,7 @@ class Session:
         self._app: Tratos | None = None
         self._projecting: Any = None  # read models opened only to project what this command recorded
         self.recorded = False  # whether this command committed events (a failed confirmation is then a warning)
+        self.written: str | None = None  # the file a command that records nothing wrote (export, the book)
 
     @cached_property
     def home(self) -> Path:

@@ -41,6 +41,7 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
         # Inside: if copying the evidence fails, the export is not put in place (nor an earlier one replaced).
         copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
                            if evidence_dir else (0, []))
+    session.written = str(target)
     for sha256 in missing:
         warn(f"evidence {sha256} is referenced but not in {session.home / 'evidence'}")
     if session.as_json:

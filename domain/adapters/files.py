@@ -78,7 +78,7 @@ def regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LI
     try:
         found = os.stat(source)
     except FileNotFoundError:
-        raise BadInput(f"{what} not found: {source}") from None
+        raise BadInput(_missing(what, source)) from None
     except OSError as error:
         raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
     if not stat.S_ISREG(found.st_mode):
@@ -86,6 +86,13 @@ def regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LI
     if limit is not None:
         _check_size(found.st_size, what, source, limit)
     return source
+
+
+def _missing(what: str, source: Path) -> str:
+    """"no anchor file nonexist": what the user named, said as missing (not "the anchor file not found")."""
+    from domain.model.values import visible
+
+    return f"no {what.removeprefix('the ')} {visible(str(source))}"
 
 
 def is_regular(path: str | Path) -> bool:
@@ -109,7 +116,7 @@ def open_regular(path: str | Path, what: str = "file", *, limit: int | None = FI
     try:
         descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise BadInput(f"{what} not found: {source}") from None
+        raise BadInput(_missing(what, source)) from None
     except OSError as error:
         raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
     try:

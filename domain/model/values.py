@@ -255,10 +255,15 @@ class Party(Value):
     def _email(cls, value: str) -> str:
         return check_email(value)
 
-    @field_validator("tax_id", "address")
+    @field_validator("tax_id")
     @classmethod
-    def _clean(cls, value: str) -> str:
-        return check_text(value, "contact detail", required=False, limit=300)
+    def _tax_id(cls, value: str) -> str:
+        return check_text(value, "tax id", required=False, limit=300)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_text(value, "address", required=False, limit=300)
 
     @field_validator("country")
     @classmethod

@@ -274,7 +274,7 @@ INVISIBLE = {"zwsp": "\u200b", "zwnj": "\u200c", "zwj": "\u200d", "word-joiner":
 @pytest.mark.parametrize("kind", INVISIBLE)
 @pytest.mark.parametrize("command, what", [
     (lambda t: ("client", "open", "north", "--name", t), "name"),
-    (lambda t: ("client", "open", "north", "--name", "North", "--address", t), "contact detail"),
+    (lambda t: ("client", "open", "north", "--name", "North", "--address", t), "address"),
     (lambda t: ("note", "acme", t), "note"),
     (lambda t: ("change", "request", "acme", t), "change description"),
     (lambda t: ("contract", "draft", "acme", "--title", t, "--scope", "S", "--price", "100",

@@ -381,3 +381,74 @@ def test_a_long_word_breaks_inside_its_column_and_the_amounts_stay_on_the_page(a
     assert ink_right_edge(pdf) < 1 - 18 / 210  # within the right margin (20 mm of A4's 210)
     text = PdfReader(pdf).pages[0].extract_text()
     assert amount in text.replace(".", "").replace(",", ".")  # 200,00 € in Spanish
+
+
+# ------------------------------------------------- 21: wording
+
+def test_a_missing_anchor_file_is_said_as_missing(acme: Path) -> None:
+    refused(acme, ("audit", "verify", "--anchor-file", "nonexist"), 2, "no anchor file nonexist")
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("invoice", "correct", "acme", "", "--amount", "-10EUR", "--reason", "Typo"), "an invoice number is empty"),
+    (("change", "approve", "acme", ""), "a change id is empty"),
+    (("mistake", "ack", "acme", " "), "a mistake id is empty"),
+    (("client", "update", "acme", "--tax-id", "B1234\u202e5674"), "tax id contains a bidirectional"),
+], ids=["invoice", "change", "mistake", "tax-id"])
+def test_an_id_given_empty_and_a_field_are_named(acme: Path, args: tuple[str, ...], says: str) -> None:
+    refused(acme, args, 2, says)
+
+
+def test_a_due_date_worked_out_beyond_the_calendar_suggests_due(acme: Path) -> None:
+    refused(acme, ("invoice", "issue", "acme", "--amount", "10EUR"), 2,
+            "the due date 3000-01-30 is out of range: tratos keeps dates from 1900 to 2999 (it is 30 days"
+            " after the issue date): give one with --due", env={"TRATOS_TODAY": "2999-12-31"})
+
+
+@pytest.mark.parametrize(("kind", "says"), [("readonly", "is read-only"), ("locked", "stayed locked by another"
+                                                                               " process: try again")])
+def test_a_reading_command_on_a_failing_store_does_not_say_nothing_was_recorded(acme: Path, store,
+                                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                                 kind: str, says: str) -> None:
+    from test_files import driver_error
+
+    import domain.services.application as application
+
+    monkeypatch.setattr(application, "ATTEMPTS", 2)
+    if store.backend == "sqlite":
+        from eventsourcing.sqlite import SQLiteApplicationRecorder as Recorder
+    else:
+        from eventsourcing.postgres import PostgresApplicationRecorder as Recorder
+
+    def select_notifications(*_: object, **__: object) -> None:
+        raise driver_error(store.backend, kind)
+
+    monkeypatch.setattr(Recorder, "select_notifications", select_notifications)
+    for args in [("status",), ("timeline", "acme")]:
+        stderr = refused(acme, args, 1, says)
+        assert "recorded" not in stderr
+    monkeypatch.undo()
+
+
+def test_said_to_a_reader_drops_only_nothing_was_recorded() -> None:
+    from domain.adapters.storage import StoreBusy, StoreFailure, said_to_a_reader
+
+    assert str(said_to_a_reader(StoreFailure("the store at s is full: nothing was recorded"))) == "the store at s is full"
+    assert str(said_to_a_reader(StoreFailure("the store at s failed: disk I/O error; nothing was recorded"))) == \
+        "the store at s failed: disk I/O error"
+    busy = said_to_a_reader(StoreBusy("the store at s stayed locked by another process: nothing was recorded, try again"))
+    assert isinstance(busy, StoreBusy) and str(busy) == "the store at s stayed locked by another process: try again"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_an_export_whose_confirmation_cannot_be_written_says_the_export_was_written(acme: Path,
+                                                                                   tmp_path: Path) -> None:
+    from test_output import script
+
+    target = tmp_path / "e.jsonl"
+    with open("/dev/full", "wb") as full:
+        code, stderr = script(acme, "export", str(target), stdout=full)
+    assert code == 1
+    assert stderr.splitlines() == [f"error: cannot write the output: No space left on device ({target} was"
+                                   " written whole)"]
+    assert target.read_text().splitlines()[-1].startswith('{"end"') or '"events"' in target.read_text().splitlines()[-1]
