@@ -128,6 +128,9 @@ def _refuse_a_home_that_is_not_there(ctx: click.Context) -> None:
             or any(word in ("-h", "--help") for word in words)
             or tuple(words[:1]) in STARTS_A_HOME or tuple(words[:2]) in STARTS_A_HOME):
         return
+    command = ctx.command.get_command(ctx, words[0]) if isinstance(ctx.command, click.Group) else None
+    if command is None or getattr(command, "not_yet", False):
+        return  # an unknown command, or one not in this version: said as such, whatever the home
     if not os.path.lexists(session.home):
         from domain.model.errors import BadInput
 
@@ -158,8 +161,10 @@ def _not_yet(name: str) -> click.Command:
     def run() -> None:
         raise click.UsageError(f"`tratos {name}` is not available in this version yet")
 
-    return click.Command(name, callback=run, help="(not available yet)",
-                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    command = click.Command(name, callback=run, help="(not available yet)",
+                            context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    command.not_yet = True  # type: ignore[attr-defined]
+    return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
