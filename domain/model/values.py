@@ -127,7 +127,8 @@ def _check_policy(value: str, what: str, multiline: bool) -> None:
 
 def _invisible(value: str) -> str | None:
     """The first character of `value` that draws nothing where it stands (see `_hidden`)."""
-    return next((char for n, char in enumerate(value) if not char.isascii() and _hidden(value, n)), None)
+    return next((char for n, char in enumerate(value)  # line breaks are the one-line rule's (a note may have them)
+                 if not char.isascii() and not _LINE_BREAK.match(char) and _hidden(value, n)), None)
 
 
 def _joinable(char: str) -> bool:
