@@ -411,7 +411,7 @@ OUTPUTS = {
     "dash": ("-", 2, "- is not a file name here"),
     "newline": ("{tmp}/a\nb.pdf", 2, "cannot write {tmp}/a\\x0ab.pdf: the name holds"),
     "bidi": ("{tmp}/fdp.\u202eexe.pdf", 2, "the name holds"),
-    "empty": ("", 2, "the output file name is empty"),
+    "empty": ("", 2, "is empty"),  # "--output is empty" (every option, ADR-H7); export's FILE: "the output file name"
     "too-long": ("{tmp}/" + "b" * 300 + ".pdf", 2, "File name too long"),
     "folder": ("{tmp}", 2, "is a directory"),
 }
