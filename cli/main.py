@@ -71,10 +71,18 @@ class LazyGroup(click.Group):
 
         return refusing_empty(command)  # every option, of every command: given empty is an error
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Also keeps the command's words (`client open acme …`) for the group's callback: a group
+        takes no arguments among its options, so they are the end of `args`, the command's name
+        first and then what click leaves in `ctx.args`."""
+        given = list(args)
+        after = super().parse_args(ctx, args)
+        ctx.meta[WORDS] = given[len(given) - len(after) - 1:] if given else []
+        return after
+
     def invoke(self, ctx: click.Context) -> object:
         from domain.model.errors import UnknownClient
 
-        ctx.meta[WORDS] = [*ctx._protected_args, *ctx.args]  # the command line, for the group's callback
         try:
             return super().invoke(ctx)
         except UnknownClient as error:
