@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, pass_session
-from cli.output import print_json, table
+from cli.output import print_json, table, warn
 from cli.session import Session
 
 KINDS = {
@@ -44,7 +44,7 @@ def check(session: Session, today: str | None) -> None:
         print_json(result)
         return
     for warning in result["warnings"]:
-        click.echo(f"warning: {warning['detail']}", err=True)
+        warn(f"{warning['detail']}")
     for item in result["marked_late"]:
         click.echo(f"Recorded: invoice {item['invoice']} of {item['handle']} is late on {day}")
     actions = result["actions"]

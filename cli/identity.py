@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cli.options import not_empty, pass_session
-from cli.output import print_json, table
+from cli.output import print_json, table, warn
 from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
 
@@ -47,6 +47,10 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     path = session.home / IDENTITY_FILE
     if path.exists() and not force:
         raise Refused(f"an identity already exists in {session.home}; use --force to replace it")
+    if tax_id:  # as `identity invoicing` checks it: every signed document prints it
+        from domain.model.tax_ids import spanish_nif
+
+        tax_id = spanish_nif(tax_id, "your tax id")
     party = Party(name=name, email=email, tax_id=tax_id, address=address, country="ES")  # tratos invoices from Spain
     if "@" not in party.email or any(c.isspace() for c in party.email):
         raise BadInput(f"not an email address: {email!r}")
@@ -82,8 +86,8 @@ def create_signing_key(session: Session, identity: dict[str, Any], *, force: boo
         return
     passphrase = key_passphrase("Passphrase for your new signing key", confirm=True, required=False)
     if not passphrase:
-        click.echo(f"warning: no signing key made: set {PASSPHRASE_ENV} and run"
-                   " `tratos init --force` to make one", err=True)
+        warn(f"no signing key made: set {PASSPHRASE_ENV} and run"
+                   " `tratos init --force` to make one")
         return
     from documents.identity import create_identity
 
@@ -162,32 +166,32 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     from domain.model.tax_ids import spanish_nif
     from domain.model.taxes import check_vat_rate, check_withholding
 
-    if not session.identity:
+    written = session.identity_as_written()  # a damaged rate is mended here, so it is not read first
+    if not written:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
-    changed = dict(session.identity)
+    changed = dict(written)
     given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"), "address": address, "iban": iban,
              "payment_method": payment_method, "series": series, "corrective_series": corrective_series,
              "verifactu_mode": verifactu_mode}
     if vat_rate is not None:
-        given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic").normalize())
+        given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic"))  # 10, never 1E+1
     if withholding is not None:
-        given["withholding"] = str(check_withholding(parse_withholding(withholding), "domestic", True).normalize())
+        given["withholding"] = str(check_withholding(parse_withholding(withholding), "domestic", True))
     changed.update({key: value for key, value in given.items() if value is not None})
     changed.setdefault("country", "ES")
-    previous, session.__dict__["identity"] = session.identity, changed
+    session.__dict__["identity"] = changed
     try:
         profile = session.tax_profile()  # every value checked as an invoice will use it
-    except Exception:
-        session.__dict__["identity"] = previous
-        raise
+    finally:
+        session.__dict__.pop("identity", None)
     changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
     _write_json(session.home / IDENTITY_FILE, changed)
     if session.as_json:
         print_json({"invoicing": changed})
     else:
-        withheld = f", withholding {profile.withholding.normalize()}%" if profile.withholding else ""
+        withheld = f", withholding {profile.withholding.normalize():f}%" if profile.withholding else ""
         click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
-                   f" VAT {profile.vat_rate.normalize()}%{withheld}, series {profile.series}/{profile.corrective_series}")
+                   f" VAT {profile.vat_rate.normalize():f}%{withheld}, series {profile.series}/{profile.corrective_series}")
 
 
 @identity.command("mail")
@@ -362,7 +366,7 @@ def import_(session: Session, file: str, force: bool) -> None:
     info = describe(imported).as_dict()
     warning = expiry_warning(imported.certificate, now)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
+        warn(f"{warning}")
     if session.as_json:
         print_json({"signing_key": str(target), **info})
     else:

@@ -200,6 +200,7 @@ def book(session: Session, year: int, output: str | None) -> None:
         write_xlsx(rows, binary)
         content = binary.getvalue()
     write_atomically(output_path(target), content)  # private, like an export: every client's tax data
+    session.written = str(target)
     invoices = len({(row.get("series"), row.get("number")) for row in rows})
     click.echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")
 

@@ -67,11 +67,23 @@ class LazyGroup(click.Group):
             return None
         module, attribute, _ = COMMANDS[name]
         try:
-            return getattr(importlib.import_module(module), attribute)
+            command = getattr(importlib.import_module(module), attribute)
         except ModuleNotFoundError as missing:
             if missing.name != module:
                 raise
             return _not_yet(name)
+        from cli.options import refusing_empty
+
+        return refusing_empty(command)  # every option, of every command: given empty is an error
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Also keeps the command's words (`client open acme …`) for the group's callback: a group
+        takes no arguments among its options, so they are the end of `args`, the command's name
+        first and then what click leaves in `ctx.args`."""
+        given = list(args)
+        after = super().parse_args(ctx, args)
+        ctx.meta[WORDS] = given[len(given) - len(after) - 1:] if given else []
+        return after
 
     def invoke(self, ctx: click.Context) -> object:
         from domain.model.errors import UnknownClient
@@ -83,8 +95,14 @@ class LazyGroup(click.Group):
         except Exception as error:
             if output_failed(error):
                 raise  # the output, not the store: main() says what it means (recorded or not)
-            failure = _storage_failure(ctx.obj, error)
+            from domain.adapters.storage import StoreBusy, StoreFailure, said_to_a_reader
+
+            failure = error if isinstance(error, StoreFailure | StoreBusy) else _storage_failure(ctx.obj, error)
             if failure is None:
+                raise
+            if _reads_only(ctx.meta.get(WORDS, [])):
+                failure = said_to_a_reader(failure)
+            if failure is error:
                 raise
             raise failure from error
 
@@ -97,6 +115,40 @@ class LazyGroup(click.Group):
                     rows.append((name, command.get_short_help_str(60) if command else ""))
             with formatter.section(section):
                 formatter.write_dl(rows)
+
+
+# What may be run on a home that does not exist yet, and so makes it: what starts a store (init, demo,
+# import, a certificate adopted, a first client opened) and what needs no store (verify a PDF, make
+# a key). Anything else on a missing home is a mistyped --home or TRATOS_HOME: said, nothing created.
+STARTS_A_HOME = {("init",), ("demo",), ("import",), ("identity", "import"), ("client", "open"), ("verify",),
+                 ("audit", "keygen")}
+
+
+WORDS = "tratos.words"
+# Commands that record nothing: a store failing under them is not "nothing was recorded".
+READS_ONLY = {("status",), ("timeline",), ("lessons",), ("client", "list"), ("client", "show"), ("export",),
+              ("audit", "verify"), ("identity", "show"), ("invoice", "book"), ("verify",), ("rebuild",)}
+
+
+def _reads_only(words: list[str]) -> bool:
+    return tuple(words[:1]) in READS_ONLY or tuple(words[:2]) in READS_ONLY
+
+
+def _refuse_a_home_that_is_not_there(ctx: click.Context) -> None:
+    """A SQLite store's home that is not there is made only by what starts one (`STARTS_A_HOME`)."""
+    session, words = ctx.obj, ctx.meta.get(WORDS, [])
+    if (not isinstance(session, Session) or session.database_url or not words
+            or any(word in ("-h", "--help") for word in words)
+            or tuple(words[:1]) in STARTS_A_HOME or tuple(words[:2]) in STARTS_A_HOME):
+        return
+    command = ctx.command.get_command(ctx, words[0]) if isinstance(ctx.command, click.Group) else None
+    if command is None or getattr(command, "not_yet", False):
+        return  # an unknown command, or one not in this version: said as such, whatever the home
+    if not os.path.lexists(session.home):
+        from domain.model.errors import BadInput
+
+        raise BadInput(f"no tratos home at {session.home}: run `tratos init` there, or name the right one"
+                       " with --home or TRATOS_HOME; nothing was created")
 
 
 def _with_suggestion(session: Session | None, error: Exception) -> Exception:
@@ -122,8 +174,10 @@ def _not_yet(name: str) -> click.Command:
     def run() -> None:
         raise click.UsageError(f"`tratos {name}` is not available in this version yet")
 
-    return click.Command(name, callback=run, help="(not available yet)",
-                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    command = click.Command(name, callback=run, help="(not available yet)",
+                            context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    command.not_yet = True  # type: ignore[attr-defined]
+    return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -144,6 +198,7 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
     """
     ctx.obj = Session(as_json=as_json, home=home, database_url=database_url)
     ctx.call_on_close(ctx.obj.close)
+    _refuse_a_home_that_is_not_there(ctx)
 
 
 COMPLETE_VAR = "_TRATOS_COMPLETE"
@@ -158,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     with _libraries_quiet():
         try:
             args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
+            _utf8_environment()
             _complete_if_asked()
             # The context is kept (not `tratos.main`) so that when writing the output fails, the
             # session says whether the command had recorded already.
@@ -254,7 +310,9 @@ def _output_lost(error: OSError, context: click.Context | None) -> None:
         return
     if isinstance(error, BrokenPipeError):  # the reader left on purpose (`| head`): nothing to say
         sys.exit(0)
-    _fail(error, f"cannot write the output: {reason}", 1)
+    written = session.written if isinstance(session, Session) else None
+    done = f" ({written} was written whole)" if written else ""
+    _fail(error, f"cannot write the output: {reason}{done}", 1)
 
 
 def _silence_stdout() -> None:
@@ -310,19 +368,32 @@ def _utf8_arguments(args: list[str]) -> list[str]:
     return args
 
 
+def _utf8_environment() -> None:
+    """The TRATOS_ variables as UTF-8 text, as the arguments (`_utf8_arguments`): a home, a database
+    URL or a date in bytes that are not would otherwise reach the file system or the driver."""
+    from domain.model.errors import BadInput
+
+    for name, value in sorted(os.environ.items()):
+        if not name.startswith("TRATOS_") or name == COMPLETE_VAR:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(f"the environment variable {name} is not UTF-8 text: set it again in UTF-8"
+                           " (or unset it)") from None
+
+
 def _fail(error: BaseException | None, message: str, code: int) -> None:
     if _debugging() and error is not None:
         import traceback
 
         traceback.print_exception(error)
-    # One line, and printable whatever it quotes (a lone surrogate would fail to print).
-    message = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
-    first_line = " ".join(message.split()) or "failed"
-    _say(f"error: {first_line}")
+    _say(f"error: {' '.join(str(message).split()) or 'failed'}")
     sys.exit(code)
 
 
 def _say(line: str) -> None:
-    """One line on stderr; a stderr that cannot take it changes nothing (the exit code still says)."""
-    with suppress(OSError):
-        click.echo(line, err=True)
+    """One line on stderr, escaped where it would not show as it is (cli/output.py `say`)."""
+    from cli.output import say
+
+    say(line)

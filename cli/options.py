@@ -110,9 +110,13 @@ def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
         yield [file.evidence for file in files]
 
 
-def not_empty(_ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """A click callback: an option given with an empty value is an error, never "leave it unset"
-    (ADR-38); options that may be left out default to None."""
+    (ADR-38); a default (even "") is not given, so it passes."""
+    from click.core import ParameterSource
+
+    if ctx.get_parameter_source(param.name) not in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        return value
     values = value if isinstance(value, tuple) else (value,)
     if any(isinstance(v, str) and not v.strip() for v in values):
         from domain.model.errors import BadInput
@@ -120,3 +124,28 @@ def not_empty(_ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         flag = max(getattr(param, "opts", None) or [f"--{param.name}"], key=len)  # --output, not -o
         raise BadInput(f"{flag} is empty: give it a value, or leave the option out")
     return value
+
+
+def refusing_empty(command: click.Command) -> click.Command:
+    """`command` (and, for a group, every command in it) with every option that may be left out
+    refusing an empty value (`not_empty`), so that no option added later can forget it (ADR-54).
+    An option's own callback runs after the check. A required option is never "not given": its
+    value is checked by what reads it ("contract title is empty")."""
+    if getattr(command, "_refusing_empty", False):
+        return command
+    for param in command.params:
+        if (isinstance(param, click.Option) and not param.is_flag and not param.required
+                and param.callback is not not_empty):
+            param.callback = _also_not_empty(param.callback)
+    command._refusing_empty = True  # type: ignore[attr-defined]
+    for sub in getattr(command, "commands", {}).values():
+        refusing_empty(sub)
+    return command
+
+
+def _also_not_empty(callback: Callable | None) -> Callable:
+    def checked(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        value = not_empty(ctx, param, value)
+        return value if callback is None else callback(ctx, param, value)
+
+    return checked

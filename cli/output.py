@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -53,7 +54,28 @@ def recorded(session: Session, result: Any, sentence: str) -> None:
     else:
         click.echo(f"Recorded: {sentence} on {event.occurred_on} ({result.handle})")
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        warn(warning)
+
+
+def warn(message: str) -> None:
+    """A `warning:` line on stderr (see `say`)."""
+    say(f"warning: {message}")
+
+
+def say(line: str) -> None:
+    """One line on stderr, the only way tratos writes `error:` and `warning:` lines (ADR-54).
+
+    The line is made one line (a message quoting a text with line breaks) and every character a
+    terminal would not show as it is (bidirectional controls, zero-width and other invisible
+    characters, controls, lone surrogates) is written as its escape (\\u202e): a message quotes
+    what was typed, and `F\u202e100-6202-F` must not be reordered into another invoice number.
+    A stderr that cannot take it changes nothing (the exit code still says).
+    """
+    from domain.model.values import visible
+
+    shown = visible(" ".join(str(line).split()))
+    with suppress(OSError):
+        click.echo(shown, err=True)
 
 
 def money(value: Any) -> str:

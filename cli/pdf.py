@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.output import warn
 from cli.passphrase import key_passphrase
 from cli.session import Session
 
@@ -127,8 +128,8 @@ class PdfPrinter:
 
                 self.stamp = signature_stamp(content)
         elif self.sign:
-            click.echo(f"warning: no signing key in {session.home / KEY_FILE}: the PDF is not signed"
-                       " (set one up with `tratos init` or `tratos identity import`)", err=True)
+            warn(f"no signing key in {session.home / KEY_FILE}: the PDF is not signed"
+                       " (set one up with `tratos init` or `tratos identity import`)")
         return Printed(content, document.kind, document.document_id, document.lang, document.filename,
                        document.head.version, document.head.digest, signing is not None)
 

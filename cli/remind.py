@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
+from cli.output import warn
 from cli.pdf import document_options, printer, stamp_dict, stamp_words
 from cli.session import Session
 
@@ -38,9 +39,9 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
     event, issued, fee = done.reminder, done.issued, done.late_fee
     reference = done.claim.reference if done.claim else None
     if reference is not None and reference.stale:
-        click.echo(f"warning: {event.invoice_number} fell due in a half-year the reference-rate table of this"
+        warn(f"{event.invoice_number} fell due in a half-year the reference-rate table of this"
                    f" tratos does not reach; its interest uses the rate of {reference.half_year} ({reference.rate}%):"
-                   " update tratos, or publish terms with --reference-rate", err=True)
+                   " update tratos, or publish terms with --reference-rate")
     if session.as_json:
         from cli.output import print_json
 

@@ -27,6 +27,7 @@ class Session:
         self._app: Tratos | None = None
         self._projecting: Any = None  # read models opened only to project what this command recorded
         self.recorded = False  # whether this command committed events (a failed confirmation is then a warning)
+        self.written: str | None = None  # the file a command that records nothing wrote (export, the book)
 
     @cached_property
     def home(self) -> Path:
@@ -47,9 +48,15 @@ class Session:
     def identity(self) -> dict[str, Any]:
         """The freelancer's identity from `tratos init` (empty before it).
 
-        A damaged file (not JSON, not an object of texts, unreadable) is one `error:`
-        line saying how to write it again, never a JSONDecodeError.
+        A damaged file (not JSON, not an object of texts, unreadable, a VAT rate or withholding
+        that is not a number) is one `error:` line saying how to write it again, never a
+        JSONDecodeError or an InvalidOperation, whichever command reads it first.
         """
+        return _numbers_checked(self.identity_as_written(), self.home / IDENTITY_FILE)
+
+    def identity_as_written(self) -> dict[str, Any]:
+        """identity.json as an object of texts, its values not checked further: for the command
+        that writes them again (`identity invoicing`), which checks what it writes."""
         from domain.adapters.files import read_regular
         from domain.model.errors import BadInput, Refused
 
@@ -83,18 +90,13 @@ class Session:
 
     def tax_profile(self) -> Any:
         """The invoicing settings of identity.json as a `TaxProfile`, or None without an identity."""
-        from decimal import Decimal, InvalidOperation
+        from decimal import Decimal
 
-        from domain.model.errors import Refused
         from domain.model.values import Issuer, TaxProfile
 
-        found = self.identity
+        found = _numbers_checked(self.identity, self.home / IDENTITY_FILE)  # as `identity invoicing` changed it
         if not found.get("name"):
             return None
-        try:
-            Decimal(found.get("vat_rate", "21")), Decimal(found.get("withholding", "0"))
-        except InvalidOperation:
-            raise Refused(_damaged(self.home / IDENTITY_FILE, "its VAT rate or withholding is not a number")) from None
         issuer = Issuer(name=found["name"], email=found.get("email", ""), tax_id=found.get("tax_id", ""),
                         address=found.get("address", ""), country=found.get("country", "ES"),
                         iban=found.get("iban", ""), payment_method=found.get("payment_method") or "bank transfer")
@@ -188,6 +190,21 @@ class Session:
         except Exception:  # noqa: BLE001 - a failure here must not turn a recorded command into an error
             if os.environ.get("TRATOS_DEBUG") == "1":
                 raise
+
+
+def _numbers_checked(identity: dict[str, Any], path: Path) -> dict[str, Any]:
+    """`identity`, if its VAT rate and withholding are numbers; else the damaged-file refusal."""
+    from decimal import Decimal, InvalidOperation
+
+    from domain.model.errors import Refused
+
+    try:
+        numbers = [Decimal(identity[key]) for key in ("vat_rate", "withholding") if key in identity]
+    except InvalidOperation:
+        numbers = [Decimal("NaN")]
+    if not all(number.is_finite() for number in numbers):
+        raise Refused(_damaged(path, "its VAT rate or withholding is not a number"))
+    return identity
 
 
 def _damaged(path: Path, reason: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cli.options import pass_session
+from cli.output import warn
 from cli.rebuild import progress_bar
 from cli.session import Session
 
@@ -29,16 +30,20 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.adapters.files import atomic_file, output_path
+    from domain.adapters.files import atomic_file, output_folder, output_path
     from domain.adapters.transfer import export_store
 
     target = output_path(file, home=session.home)
+    if evidence_dir:
+        output_folder(evidence_dir)  # before the export: a failed copy must not follow a written export
     with progress_bar(session, "Exporting") as progress, atomic_file(target) as out:
         done = export_store(session.app, out, progress=progress)
-    copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
-                       if evidence_dir else (0, []))
+        # Inside: if copying the evidence fails, the export is not put in place (nor an earlier one replaced).
+        copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
+                           if evidence_dir else (0, []))
+    session.written = str(target)
     for sha256 in missing:
-        click.echo(f"warning: evidence {sha256} is referenced but not in {session.home / 'evidence'}", err=True)
+        warn(f"evidence {sha256} is referenced but not in {session.home / 'evidence'}")
     if session.as_json:
         from cli.output import print_json
 
@@ -82,8 +87,8 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     copied = len(done.evidence) if folder else 0
     absent = [] if folder else _absent_evidence(session.home, done.evidence)
     for sha256 in absent:
-        click.echo(f"warning: evidence {sha256} is referenced but not in the store's evidence folder"
-                   " (import it with --with-evidence DIR)", err=True)
+        warn(f"evidence {sha256} is referenced but not in the store's evidence folder"
+                   " (import it with --with-evidence DIR)")
     if session.as_json:
         from cli.output import print_json
 
@@ -120,9 +125,8 @@ def _catch_up(session: Session, progress: Any, events: int) -> bool:
         from domain.adapters.storage import reason_of
 
         reason = " ".join(str(reason_of(error) or type(error).__name__).split())[:200]
-        click.echo(f"warning: imported {events} events, but the read models could not be rebuilt"
-                   f" ({reason}); the next command that reads catches them up, or run `tratos rebuild`",
-                   err=True)
+        warn(f"imported {events} events, but the read models could not be rebuilt"
+                   f" ({reason}); the next command that reads catches them up, or run `tratos rebuild`")
         return False
     return True
 

@@ -133,6 +133,8 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str | Path | IO[bytes]) 
             if value is None or value == "":
                 continue
             cell = sheet.cell(row=number, column=column, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # a client's name "=HYPERLINK(…)" is text, never a formula
             if key in AMOUNTS:
                 cell.number_format = "0.00"
             elif key in DATES:
@@ -268,7 +270,18 @@ def _csv_cell(key: str, value: Any) -> str:
         return f"{value:.2f}".replace(".", ",")
     if isinstance(value, date):
         return f"{value:%d/%m/%Y}"
-    return str(value)
+    return inert(str(value))
+
+
+# What a spreadsheet opening a CSV reads as a formula when a cell starts with it (OWASP, "CSV
+# injection"): a client's name typed as '=HYPERLINK("http://…"&A1)' would run in the reader's sheet.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """A text cell no spreadsheet runs: one starting like a formula gets a leading single quote,
+    which spreadsheets show as text and do not display."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _json_value(value: Any) -> Any:

@@ -37,8 +37,12 @@ class CannotWrite(TratosError):
     exit_code = 1
 
 
-def shareable() -> int:
-    """The mode of a file meant to be sent (a document): what the umask allows, like any new file."""
+def shareable(target: str | Path | None = None, home: Path | None = None) -> int:
+    """The mode of a file meant to be sent (a document): what the umask allows, like any new file;
+    private (and its new folders too) when it is written inside tratos's `home`, which is its
+    owner's alone whatever the umask (ADR-30)."""
+    if target is not None and home is not None and _inside(destination(target), home):
+        return PRIVATE
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
@@ -55,6 +59,8 @@ def _kind(mode: int) -> str:
     """What a non-regular file is, as people say it."""
     if stat.S_ISDIR(mode):
         return "a folder"
+    if stat.S_ISREG(mode):
+        return "a file"
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe)"
     if stat.S_ISSOCK(mode):
@@ -75,7 +81,7 @@ def regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LI
     try:
         found = os.stat(source)
     except FileNotFoundError:
-        raise BadInput(f"{what} not found: {source}") from None
+        raise BadInput(_missing(what, source)) from None
     except OSError as error:
         raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
     if not stat.S_ISREG(found.st_mode):
@@ -83,6 +89,13 @@ def regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LI
     if limit is not None:
         _check_size(found.st_size, what, source, limit)
     return source
+
+
+def _missing(what: str, source: Path) -> str:
+    """"no anchor file nonexist": what the user named, said as missing (not "the anchor file not found")."""
+    from domain.model.values import visible
+
+    return f"no {what.removeprefix('the ')} {visible(str(source))}"
 
 
 def is_regular(path: str | Path) -> bool:
@@ -106,7 +119,7 @@ def open_regular(path: str | Path, what: str = "file", *, limit: int | None = FI
     try:
         descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise BadInput(f"{what} not found: {source}") from None
+        raise BadInput(_missing(what, source)) from None
     except OSError as error:
         raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
     try:
@@ -217,11 +230,38 @@ def output_path(target: str | Path, *, home: Path | None = None) -> Path:
     if visible(text) != text:
         raise BadInput(f"cannot write {visible(text)}: the name holds a control, line break, bidirectional or"
                        " invisible character; choose another name, nothing was written")
-    destination(target)
-    folder = Path(target).parent
+    folder = destination(target).parent  # a symlink's target's folder: a dangling link creates no folders
     if not folder.is_dir() and not (home is not None and _inside(folder, home)):
         raise BadInput(f"cannot write {text}: there is no folder {visible(str(folder))}; create it first,"
                        " nothing was written")
+    return Path(target)
+
+
+def output_folder(target: str | Path) -> Path:
+    """A folder the user names for tratos to write files into (`export --with-evidence`), checked
+    before anything is written: a name that shows as it is, a folder already or nothing yet in a
+    folder that exists (as `output_path`), never a file, a device or a path through a file."""
+    from domain.model.values import visible
+
+    text = str(target)
+    if not text.strip():
+        raise BadInput("the folder name is empty: name the folder to write")
+    if visible(text) != text:
+        raise BadInput(f"cannot write into {visible(text)}: the name holds a control, line break, bidirectional"
+                       " or invisible character; choose another name, nothing was written")
+    try:
+        found = os.stat(target)
+    except FileNotFoundError:
+        found = None
+    except OSError as error:  # a path through a file: "Not a directory"
+        raise BadInput(f"cannot write into {visible(text)}: {error.strerror or error}; nothing was written") from None
+    if found is not None and not stat.S_ISDIR(found.st_mode):
+        raise BadInput(f"cannot write into {visible(text)}: it is {_kind(found.st_mode)}, not a folder;"
+                       " nothing was written")
+    folder = Path(os.path.realpath(target)).parent
+    if found is None and not folder.is_dir():
+        raise BadInput(f"cannot write into {visible(text)}: there is no folder {visible(str(folder))}; create it"
+                       " first, nothing was written")
     return Path(target)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder, Transcoding
 
 from domain.model.chain import canonical_json, stored_state
+from domain.model.errors import TratosError
 
 
 class CanonicalJSONTranscoder(Transcoder):
@@ -55,8 +56,33 @@ class PydanticMapper(Mapper):
         return self.transcoder.decode(data)
 
     def to_domain_event(self, stored: StoredEvent) -> Any:
-        return event_from_state(stored.topic, self.decode_state(stored.state),
-                                stored.originator_id, stored.originator_version)
+        """The event of a stored record; a record that is not JSON, not decryptable or not an event
+        of its class is one line naming it (every read path: rebuild, status, a client loaded)."""
+        try:
+            return event_from_state(stored.topic, self.decode_state(stored.state),
+                                    stored.originator_id, stored.originator_version)
+        except TratosError:
+            raise
+        except Exception as error:  # noqa: BLE001 - not JSON, not decryptable, not valid: name the record
+            raise unreadable(stored.originator_id, stored.originator_version, error) from error
+
+
+def unreadable(stream: Any, version: int, error: BaseException) -> Exception:
+    """The refusal of a stored record that cannot be read, in the words of every reader (export too)."""
+    from json import JSONDecodeError
+    from zlib import error as ZlibError
+
+    from domain.model.errors import Refused
+
+    if isinstance(error, JSONDecodeError | UnicodeDecodeError):
+        why = "not JSON"
+    elif isinstance(error, ZlibError) or type(error).__name__ in ("InvalidToken", "InvalidTag"):
+        why = "not decryptable with this key"
+    elif type(error) is ValueError:  # event_from_state's own: a class version this tratos does not know
+        why = str(error)
+    else:
+        why = "not an event tratos wrote"
+    return Refused(f"the record {stream} v{version} cannot be read ({why}): run `tratos audit verify`")
 
 
 def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, originator_version: int) -> Any:

@@ -161,6 +161,15 @@ def storage_failure(error: BaseException, where: str) -> TratosError | None:
     return None
 
 
+def said_to_a_reader(failure: TratosError) -> TratosError:
+    """`failure` as a command that records nothing says it: without "nothing was recorded", which
+    would make a reader think something was being recorded ("is read-only", "failed: REASON")."""
+    import re
+
+    message = re.sub(r"(: |; )nothing was recorded(, )?", lambda m: ": " if m.group(2) else "", str(failure))
+    return type(failure)(message)
+
+
 def describe_store(home: Path | str, database_url: str | None = None) -> str:
     """Where a store is, as messages name it: the SQLite file, or the PostgreSQL database (no password)."""
     url = database_url or os.environ.get(DATABASE_URL)

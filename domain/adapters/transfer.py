@@ -33,7 +33,7 @@ from eventsourcing.persistence import StoredEvent
 from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.files import megabytes, open_regular, regular
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
-from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
+from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.streams import NUMBERINGS, RECORDS, SUBMISSIONS
@@ -102,8 +102,7 @@ def export_store(app: Any, out: IO[bytes], *, now: datetime | None = None,
         try:
             state = app.mapper.decode_state(notification.state)
         except Exception as error:  # noqa: BLE001 - say which record, not a cipher traceback
-            raise Refused(f"the record {stream} v{notification.originator_version} cannot be read"
-                          f" ({type(error).__name__}): run `tratos audit verify`") from None
+            raise unreadable(stream, notification.originator_version, error) from None
         out.write(record_line(stream, notification.originator_version, notification.topic, state))
         done.events += 1
         streams.add(stream)
@@ -505,7 +504,19 @@ def _parse(path: Path, number: int, raw: bytes) -> dict[str, Any]:
                        " imported") from None
     if not isinstance(value, dict):
         raise BadInput(f"{path.name} line {number} is not a JSON object; nothing was imported")
+    if b"\\ud" in raw.lower() and not _text(value):  # only an escape makes a lone surrogate: UTF-8 bytes cannot
+        raise BadInput(f"{path.name} line {number} holds a text that is not valid UTF-8 text (a lone"
+                       " surrogate escape such as \\ud800, which no export writes); nothing was imported")
     return value
+
+
+def _text(value: dict[str, Any]) -> bool:
+    """Whether every string in `value` is text UTF-8 can hold (no lone surrogate from a \\ud800 escape)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _DuplicateKey(ValueError):

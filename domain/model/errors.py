@@ -49,3 +49,11 @@ class ImpossibleHistory(Refused):
 def known(items: dict) -> str:
     """The ids there are, for the message about one that is not: " (it has C1, C2)"."""
     return f" (it has {', '.join(items)})" if items else ""
+
+
+def unknown(owner: str, kind: str, ref: str, items: dict, *, empty: str) -> UnknownReference:
+    """The refusal of an id `owner` does not have: "acme has no invoice F-9 (it has F-1)", or, for an
+    id given empty, `empty` ("an invoice number is empty"), not a sentence naming nothing."""
+    if not (ref or "").strip():
+        return UnknownReference(f"{empty}{known(items)}")
+    return UnknownReference(f"{owner} has no {kind} {ref}{known(items)}")

@@ -89,6 +89,11 @@ class Invoicing:
             amount=Money(amount=asked_base, currency=lines[0].unit_price.currency) if lines else amount)
         if due is None:
             due = days_after(on, self.payment_days)
+            try:
+                check_day(due, "the due date")
+            except BadInput as error:  # worked out from the terms, not typed: say how to give one
+                raise BadInput(f"{error} (it is {self.payment_days} days after the issue date): give one"
+                               " with --due") from None
         check_day(due, "the due date")
         if due < on:
             raise BadInput(f"the invoice would be due ({due}) before it is issued ({on})")

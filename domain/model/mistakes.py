@@ -64,6 +64,8 @@ class Mistake:
     def check_choosable(self, option_id: str) -> None:
         if option_id not in self.options:
             known = ", ".join(self.options) or "none yet"
+            if not (option_id or "").strip():
+                raise UnknownReference(f"an option id is empty (proposed: {known})")
             raise UnknownReference(f"mistake {self.id} has no option {option_id} (proposed: {known})")
         self._require(("remedy_proposed",), "choose another remedy")
 

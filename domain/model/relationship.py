@@ -25,7 +25,7 @@ from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
 from domain.model.contracts import Contract, Signature, check_hours, check_schedule
 from domain.model.correspondence import Correspondence
-from domain.model.errors import BadInput, Refused, UnknownReference, known
+from domain.model.errors import BadInput, Refused, unknown
 from domain.model.follow_up import Schedule
 from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
@@ -172,22 +172,22 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
                 raise Refused(f"{self.handle} has no contract yet: draft one first")
             return current
         if contract_id not in self.contracts:
-            raise UnknownReference(f"{self.handle} has no contract {contract_id}{known(self.contracts)}")
+            raise unknown(self.handle, "contract", contract_id, self.contracts, empty="a contract id is empty")
         return self.contracts[contract_id]
 
     def change(self, change_id: str) -> Change:
         if change_id not in self.changes:
-            raise UnknownReference(f"{self.handle} has no change {change_id}{known(self.changes)}")
+            raise unknown(self.handle, "change", change_id, self.changes, empty="a change id is empty")
         return self.changes[change_id]
 
     def mistake(self, mistake_id: str) -> Mistake:
         if mistake_id not in self.mistakes:
-            raise UnknownReference(f"{self.handle} has no mistake {mistake_id}{known(self.mistakes)}")
+            raise unknown(self.handle, "mistake", mistake_id, self.mistakes, empty="a mistake id is empty")
         return self.mistakes[mistake_id]
 
     def invoice(self, number: str) -> Invoice:
         if number not in self.invoices:
-            raise UnknownReference(f"{self.handle} has no invoice {number}{known(self.invoices)}")
+            raise unknown(self.handle, "invoice", number, self.invoices, empty="an invoice number is empty")
         return self.invoices[number]
 
     def applicable_terms(self, contract_id: str | None) -> tuple[int, Terms] | None:
@@ -461,6 +461,12 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         if change is not None and change.state != "approved":
             self.warnings.append(
                 f"change {change.id} is {change.state}, not approved: work on it may not be paid"
+            )
+        that_day = sum((entry.hours for entry in self.hours if entry.on == on), Decimal(0))
+        if that_day > 24:  # a typo (24 for 2.4) or a day logged twice; not refused: a replay must still load
+            self.warnings.append(
+                f"{that_day} h are now logged for {self.handle} on {on}, more than a day has: check for an"
+                " entry logged twice or a mistyped one (`tratos timeline` lists them)"
             )
         if contract.is_over_budget:
             self.warnings.append(

@@ -21,7 +21,12 @@ from domain.model import events as ev
 from domain.model.billing import Line
 from domain.model.chain import ChainedAggregate
 from domain.model.errors import BadInput
-from domain.model.values import TaxProfile, check_actor, texts_as_recorded
+from domain.model.values import (
+    TaxProfile,
+    check_actor,
+    texts_as_recorded,
+    texts_of_the_first_policy,
+)
 
 
 def _profile(e: ev.Billed) -> TaxProfile | None:
@@ -166,13 +171,20 @@ def redecide(aggregate: ChainedAggregate, event: Any) -> None:
     """
     command = COMMANDS[type(event)]
     strict = type(event) in WRITTEN_UNDER_THE_TEXT_POLICY
-    if strict:  # read leniently like every stored event (adapters/mapper.py): its values checked in full now
-        type(event).model_validate(event.model_dump(mode="json"))
+    # Held to the policy as it was when they were first written: the fillers ADR-54 added to it
+    # may be in a store recorded before.
+    with texts_of_the_first_policy():
+        if strict:  # read leniently like every stored event (adapters/mapper.py): its values checked in full now
+            type(event).model_validate(event.model_dump(mode="json"))
+        _redecided(aggregate, event, command, strict)
+    warnings = getattr(aggregate, "warnings", None)
+    if warnings:
+        warnings.clear()
+
+
+def _redecided(aggregate: ChainedAggregate, event: Any, command: Callable, strict: bool) -> None:
     with nullcontext() if strict else texts_as_recorded(), aggregate.expecting(event):
         check_actor(event.actor)  # as the Application checks it before a command records
         for cited in getattr(event, "evidence", ()):
             cited.check_name()
         command(aggregate, event)
-    warnings = getattr(aggregate, "warnings", None)
-    if warnings:
-        warnings.clear()

@@ -115,39 +115,85 @@ def _check_policy(value: str, what: str, multiline: bool) -> None:
                        " which would show it otherwise than it is recorded")
     invisible = _invisible(value)
     if invisible is not None:
+        import unicodedata
+
+        if (value[0] == invisible and unicodedata.category(invisible).startswith("M")
+                and not _SELECTOR.match(invisible) and not _IGNORABLE.match(invisible)):
+            raise BadInput(f"{what} starts with a combining mark (U+{ord(invisible):04X}), which has no letter"
+                           " to show on: type the letter first")
         raise BadInput(f"{what} contains an invisible formatting character (U+{ord(invisible):04X}), which would"
                        " show it otherwise than it is recorded: type it again without it")
 
 
 def _invisible(value: str) -> str | None:
-    """The first format character (Cf) of `value` that is not a joiner between non-ASCII characters."""
-    import unicodedata
-
-    return next((char for n, char in enumerate(value) if not char.isascii()
-                 and unicodedata.category(char) == "Cf" and _hidden(value, n)), None)
+    """The first character of `value` that draws nothing where it stands (see `_hidden`)."""
+    return next((char for n, char in enumerate(value)  # line breaks are the one-line rule's (a note may have them)
+                 if not char.isascii() and not _LINE_BREAK.match(char) and _hidden(value, n)), None)
 
 
 def _joinable(char: str) -> bool:
     return not char.isascii() and not char.isspace()
 
 
+# Characters that draw nothing but are not format characters (ADR-54): the Unicode default-ignorable
+# code points outside Cf (the combining grapheme joiner, the Hangul fillers, Khmer's inherent vowels,
+# the Mongolian and generic variation selectors, the ranges kept for future ones), and two that draw
+# a blank: the braille pattern with no dots and the object replacement character. A legal name
+# "\u3164" is blank on every document; "Acme\ufe0f" looks like "Acme".
+_IGNORABLE = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0"
+                        "\ufff0-\ufff8\ufffc\U0001bca0-\U0001bca3\U000e0000-\U000e0fff]")
+# Variation selectors choose how the character before them is drawn: an emoji's colour form
+# (U+2764 U+FE0F), an ideograph's variant (U+E0100-E01EF), a Mongolian letter's form. After such
+# a character they are spelling; after ASCII, or alone, they hide.
+_SELECTOR = re.compile("[\u180b-\u180d\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# Not re-decided on import even for the events held to the whole policy (ADR-41): the stores written
+# before ADR-54 may hold them (see `texts_of_the_first_policy`).
+_FIRST_POLICY: ContextVar[bool] = ContextVar("texts_of_the_first_policy", default=False)
+
+
+@contextmanager
+def texts_of_the_first_policy() -> Iterator[None]:
+    """Within, `check_text` applies ADR-26's policy as it was first written, without the invisible
+    characters ADR-54 added (the fillers, a leading combining mark): for re-deciding the events
+    held to the whole policy (ADR-41), which a tratos before ADR-54 may have recorded with them."""
+    token = _FIRST_POLICY.set(True)
+    try:
+        yield
+    finally:
+        _FIRST_POLICY.reset(token)
+
+
 def visible(text: str) -> str:
     """`text` as one line a terminal shows as it is: every character the text policy refuses in a
-    one-line text (controls, line breaks, bidirectional and invisible format characters, lone
+    one-line text (controls, line breaks, bidirectional and invisible characters, lone
     surrogates) written as its escape (\\u202e, \\x1b). For what tratos prints but did not check:
-    a certificate's subject, a PDF's fields, an email's headers."""
+    a certificate's subject, a PDF's fields, an email's headers, every `error:` line."""
     return "".join(_escaped(char) if _hidden(text, n) else char for n, char in enumerate(text))
 
 
 def _hidden(text: str, n: int) -> bool:
+    """Whether `text[n]` would not show as it is stored: a control, a line break, a bidirectional
+    control, a lone surrogate, a format character (but a joiner between two non-ASCII characters),
+    a default-ignorable or blank character (but a variation selector after a non-ASCII one), or a
+    combining mark with nothing to combine with (the text's first character)."""
     import unicodedata
 
     char = text[n]
     if _CONTROL.match(char) or _LINE_BREAK.match(char) or _BIDI.match(char) or _SURROGATE.match(char):
         return True
-    if char.isascii() or unicodedata.category(char) != "Cf":
+    if char.isascii():
         return False
-    return not (char in _JOINERS and 0 < n < len(text) - 1 and _joinable(text[n - 1]) and _joinable(text[n + 1]))
+    category = unicodedata.category(char)
+    if category == "Cf":
+        return not (char in _JOINERS and 0 < n < len(text) - 1 and _joinable(text[n - 1])
+                    and _joinable(text[n + 1]))
+    if _FIRST_POLICY.get():
+        return False
+    if _SELECTOR.match(char):
+        return not (n > 0 and _joinable(text[n - 1]) and not _SELECTOR.match(text[n - 1]))
+    if _IGNORABLE.match(char):
+        return True
+    return n == 0 and category.startswith("M")
 
 
 def _escaped(char: str) -> str:
@@ -210,10 +256,15 @@ class Party(Value):
     def _email(cls, value: str) -> str:
         return check_email(value)
 
-    @field_validator("tax_id", "address")
+    @field_validator("tax_id")
     @classmethod
-    def _clean(cls, value: str) -> str:
-        return check_text(value, "contact detail", required=False, limit=300)
+    def _tax_id(cls, value: str) -> str:
+        return check_text(value, "tax id", required=False, limit=300)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return check_text(value, "address", required=False, limit=300)
 
     @field_validator("country")
     @classmethod

@@ -83,7 +83,8 @@ def issue_document(app: Tratos, print_document: Printer, handle: str, kind: str,
         def record(**facts: Any) -> Recorded:
             return app.issue_document(handle, printed.kind, on=on, **facts)
 
-    path = write_atomically(output or Path(printed.filename), printed.content, mode=shareable())
+    target = output or Path(printed.filename)
+    path = write_atomically(target, printed.content, mode=shareable(target, app.home))
     digest = hashlib.sha256(printed.content).hexdigest()
     try:
         with EvidenceFolder.of(app.home).keeping([printed.content]):

@@ -195,10 +195,10 @@ CASES = [
     ("handle-uppercase", ("note", "ACME", "x"), 2, "invalid client handle"),
     ("handle-too-long", ("client", "open", "a" * 41, "--name", "X"), 2, "at most 40 characters"),
     # --- evidence files
-    ("evidence-missing", ("note", "acme", "x", "--evidence", "{missing}"), 2, "evidence file not found"),
+    ("evidence-missing", ("note", "acme", "x", "--evidence", "{missing}"), 2, "no evidence file"),
     ("evidence-directory", ("note", "acme", "x", "--evidence", "{folder}"), 2, "cannot read evidence file"),
     ("evidence-missing-second", ("change", "request", "acme", "x", "--evidence", "{eml}",
-                                 "--evidence", "{missing}"), 2, "evidence file not found"),
+                                 "--evidence", "{missing}"), 2, "no evidence file"),
     ("evidence-refused-command", ("change", "approve", "acme", "C1", "--evidence", "{eml}"), 1, "quote it first"),
     ("sign-email-without-file", ("contract", "sign", "beta", "--by", "client", "--method", "email"),
      2, "needs the evidence file"),

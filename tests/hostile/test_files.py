@@ -88,7 +88,8 @@ def test_nothing_in_the_home_is_readable_by_others_under_umask_022(store, tmp_pa
     steps = [("init", "--name", "Ana García", "--email", "ana@example.com"),
              ("client", "open", "acme", "--name", "Acme SL", "--on", "2026-01-05"),
              ("note", "acme", "they agreed", "--evidence", str(email), "--on", "2026-01-06"),
-             ("pdf", "dossier", "acme", "-o", str(tmp_path / "dossier.pdf"))]
+             ("pdf", "dossier", "acme", "-o", str(tmp_path / "dossier.pdf")),
+             ("pdf", "dossier", "acme", "-o", str(home / "pdf" / "dossier.pdf"))]  # inside the home: private
     for step in steps:
         done = subprocess.run([str(SCRIPT), "--home", str(home), *url, *step], capture_output=True,
                               text=True, timeout=120, env=script_env(TRATOS_KEY_PASSPHRASE="s3cret"),
@@ -97,7 +98,7 @@ def test_nothing_in_the_home_is_readable_by_others_under_umask_022(store, tmp_pa
     shared = [f"{oct(stat.S_IMODE(path.stat().st_mode))} {path}" for path in [home, *home.rglob("*")]
               if path.stat().st_mode & 0o077]
     assert shared == []
-    assert {p.name for p in home.iterdir()} >= {"identity.json", "evidence"}
+    assert {p.name for p in home.iterdir()} >= {"identity.json", "evidence", "pdf"}
     if not store.database_url:
         assert (home / "tratos.sqlite").exists()
     # a document sent to the client keeps the umask's mode, outside the home
@@ -333,6 +334,7 @@ def test_pdf_through_a_symlink_writes_its_target_and_keeps_the_link(acme, tmp_pa
 
 def test_export_through_a_dangling_symlink_creates_its_target(acme, tmp_path):
     link, target = tmp_path / "backup.jsonl", tmp_path / "backups" / "2026.jsonl"
+    target.parent.mkdir()  # a link into a folder that is not there is refused as any missing folder (ADR-54)
     link.symlink_to(target)
     ok(acme, "export", str(link))
     assert link.is_symlink() and target.is_file()

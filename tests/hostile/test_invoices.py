@@ -104,7 +104,7 @@ BAD = [
     (("identity", "invoicing", "--corrective-series", "F"), 2, "need two series, not both 'F'"),
     (("invoice", "issue", "acme", "--line", "X", "--quantity", "999999999999999999999999999999",
       "--unit-price", "0.01"), 2, "a line's quantity must be more than 0 and at most 1000000"),
-    (("invoice", "issue", "acme", "--line", "", "--unit-price", "10"), 2, "a line's description is empty"),
+    (("invoice", "issue", "acme", "--line", "", "--unit-price", "10"), 2, "--line is empty"),
     (("identity", "invoicing", "--tax-id", ""), 2, "--tax-id is empty"),
     (("identity", "invoicing", "--iban", " "), 2, "--iban is empty"),
     (("identity", "invoicing", "--address", ""), 2, "--address is empty"),

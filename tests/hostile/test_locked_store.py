@@ -76,6 +76,7 @@ def test_a_write_on_a_locked_store_gives_up_after_the_wait(command, store, app):
 
 
 def test_the_wait_is_a_number_of_seconds(store):
+    Path(store.home).mkdir(parents=True, exist_ok=True)  # a home that is there: the wait is what is wrong
     done = script(store, "note", "acme", "x", TRATOS_LOCK_TIMEOUT="soon")
     assert done.returncode == 2, done
     assert done.stderr.splitlines() == ["error: TRATOS_LOCK_TIMEOUT='soon' is not a number of seconds from 1"

@@ -70,8 +70,8 @@ def test_a_schema_name_is_checked_whole(tmp_path: Path) -> None:
 # --------------------------------------------------------------- B: anchors
 
 BAD_ANCHORS = {
-    "empty": ("", "the anchor note is empty"),
-    "blank": ("   ", "the anchor note is empty"),
+    "empty": ("", "--anchor is empty"),  # every option given empty (ADR-54)
+    "blank": ("   ", "--anchor is empty"),
     "version-0": (f"tratos-anchor v1 acme 0 {HEX}", "names version 0: versions start at 1"),
     "version-00": (f"tratos-anchor v1 acme 00 {HEX}", "names version 00: versions start at 1"),
     "arabic-indic-version": (f"tratos-anchor v1 acme \u0663 {HEX}", "unreadable anchor line"),

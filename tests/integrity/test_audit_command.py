@@ -128,6 +128,7 @@ class TestAnchor:
 
 
 def test_an_empty_store_verifies_and_has_nothing_to_anchor(store):
+    Path(store.home).mkdir(parents=True, exist_ok=True)  # an empty home; one that is not there is named (ADR-54)
     verified = tratos(store, "audit", "verify")
     assert verified.code == 0 and "The store holds no events yet." in verified.stdout
     anchored = tratos(store, "audit", "anchor")

@@ -854,8 +854,18 @@ def test_a_text_no_tratos_before_the_policy_wrote_meets_it_whole(lived, fresh):
     assert count(target) == 0
 
 
+def hangul_filler_in_a_new_client_name(records):
+    """Typed before ADR-54 refused the fillers, in an event held to the whole policy (ADR-41)."""
+    event(records, "ClientDetailsChanged")["state"]["client"]["name"] = "Acme\ufe0f \u3164"
+
+
+def combining_mark_first_in_a_note(records):
+    event(records, "NoteRecorded")["state"]["text"] = "\u0301\u034f note"
+
+
 @pytest.mark.parametrize("forge", [tab_in_an_invoice_concept, line_break_in_an_invoice_concept,
-                                   c1_control_in_an_apology, bidi_mark_in_a_lesson],
+                                   c1_control_in_an_apology, bidi_mark_in_a_lesson,
+                                   hangul_filler_in_a_new_client_name, combining_mark_first_in_a_note],
                          ids=lambda forge: forge.__name__)
 def test_a_text_tratos_0_1_accepted_still_imports(forge, lived, fresh):
     """Texts are re-decided by the rules every version had, not by ADR-26's later ones (ADR-24)."""
