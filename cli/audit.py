@@ -241,7 +241,7 @@ def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, times
     from pathlib import Path
 
     from documents.timestamps import TOKEN_SUFFIX, request_token
-    from domain.adapters.audit import SERIES_PREFIX
+    from domain.adapters.audit import NOT_A_CLIENT
     from domain.adapters.evidence import EvidenceFolder
     from domain.adapters.files import write_atomically
     from domain.model.values import Evidence
@@ -262,7 +262,7 @@ def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, times
         kept = [path for path in map(folder.keep, (note, answer)) if path is not None]
         day = session.today()
         for stream in report.streams:
-            if stream.head_version < 1 or stream.label.startswith((SERIES_PREFIX, "stream:")):
+            if stream.head_version < 1 or stream.label.startswith(NOT_A_CLIENT):
                 continue  # an invoice series is stamped by the note; it records no events of ours
             session.app.timestamp_anchor(
                 stream.label, chain_version=stream.head_version, chain_digest=stream.head_digest,

@@ -68,6 +68,8 @@ _ANCHOR_LINE = re.compile(r"tratos-anchor v([0-9]{1,9}) (\S+) ([0-9]{1,18}) ([0-
 SERIES_PREFIX = "invoices:"
 RECORDS_PREFIX = "records:"  # an issuer's chain of Verifactu billing records, by NIF
 SENT_PREFIX = "sent:"  # what an issuer sent the agency of them
+# The labels of streams that are not a client's (series, records, submissions, unnamed ones).
+NOT_A_CLIENT = (SERIES_PREFIX, RECORDS_PREFIX, SENT_PREFIX, "stream:")
 
 Progress = Callable[[int, int], None]
 
@@ -477,7 +479,7 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         audit.label = audit.label or names.get(stream) or f"stream:{stream}"
         report.documents += chain.documents
         report.streams.append(audit)
-    report.streams.sort(key=lambda s: (s.label.startswith((SERIES_PREFIX, RECORDS_PREFIX, SENT_PREFIX, "stream:")),
+    report.streams.sort(key=lambda s: (s.label.startswith(NOT_A_CLIENT),
                                        s.label))
     report.evidence_files = len(evidence.results)
     return report

@@ -132,7 +132,7 @@ def test_a_maildir_and_a_dry_run(clients: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("source", "message"), [
-    ("missing.mbox", "error: mail file not found"),
+    ("missing.mbox", "error: no mail file"),
     ("folder", "is a folder but not a Maildir"),
 ])
 def test_what_is_not_a_mailbox_is_one_error_line(clients: Path, tmp_path: Path, source: str, message: str) -> None:
