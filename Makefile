@@ -25,8 +25,10 @@ demo: $(STAMP)
 	rm -rf .demo
 	$(BIN)/tratos --home .demo demo
 
+# The suite on every core (pytest-xdist, ADR-55): a test file stays on one worker, so its module
+# fixtures (a store recorded once per file) are made once; the benchmark smoke test runs alone.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 	$(BIN)/python -m pytest tests/benchmarks -k smoke
 	$(BIN)/ruff check .
 
