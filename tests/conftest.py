@@ -211,12 +211,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             _BACKEND_OF[item.nodeid] = "sqlite"  # a SQLite-only case (file contents, WAL)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    """The backend travels with the report: under pytest-xdist the summary is written by a process
+    that collected nothing (ADR-55)."""
+    outcome = yield
+    backend = _BACKEND_OF.get(item.nodeid)
+    if backend is not None:
+        outcome.get_result().user_properties.append(("backend", backend))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     counts = {backend: Counter() for backend in BACKENDS}
     skip_reason: dict[str, str] = {}
     for outcome in _OUTCOMES:
         for report in terminalreporter.stats.get(outcome, ()):
-            backend = _BACKEND_OF.get(getattr(report, "nodeid", ""))
+            backend = dict(getattr(report, "user_properties", ())).get("backend")
             if backend is None:
                 continue
             counts[backend][outcome] += 1
