@@ -95,11 +95,18 @@ def issue(session: Session, handle: str, installment: int | None, amount: str | 
     recorded(session, result, f"invoice {event.invoice_number} {_amounts(event)} ({what}), due {event.due}")
     if print_pdf:
         from cli.pdf import printer, report_issued
+        from domain.model.errors import TratosError
         from domain.services.documents import issue_document
 
         made = printer(session, None, False, no_timestamp)
-        issued, _ = issue_document(session.app, made, handle, "invoice", event.invoice_number,
-                                   on=event.occurred_on)
+        try:
+            issued, _ = issue_document(session.app, made, handle, "invoice", event.invoice_number,
+                                       on=event.occurred_on)
+        except TratosError as error:  # the invoice stands (ADR-43): say so, and how to print it
+            reason = str(error).split("; nothing was", 1)[0].split(": nothing was", 1)[0]
+            raise TratosError(f"invoice {event.invoice_number} is recorded, but its PDF was not printed: {reason};"
+                              f" print it with `tratos pdf invoice {handle} {event.invoice_number}`"
+                              " (--no-timestamp signs without the time-stamping authority)") from None
         report_issued(session, issued, made)
 
 

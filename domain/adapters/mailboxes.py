@@ -58,9 +58,12 @@ def messages(source: str | Path) -> Iterator[bytes]:
     if path.is_dir():
         if not ((path / "cur").is_dir() and (path / "new").is_dir()):
             raise BadInput(f"{path} is a folder but not a Maildir (it has no cur/ and new/)")
-        box = mailbox.Maildir(path, factory=None, create=False)
-        for key in sorted(box.iterkeys()):
-            yield box.get_bytes(key)
+        # each message a file of cur/ or new/ (not a dot file), read as any file the user names:
+        # a FIFO or a link to a device among them is refused, never waited on
+        entries = [entry for folder in ("cur", "new") for entry in (path / folder).iterdir()
+                   if not entry.name.startswith(".")]
+        for entry in sorted(entries, key=lambda e: e.name):
+            yield read_regular(entry, "email file", limit=FILE_LIMIT)
         return
     regular(path, "mail file", limit=None)
     with open(path, "rb") as probe:

@@ -19,7 +19,7 @@ from typing import Any
 
 from domain.model import events as ev
 from domain.model.chain import ChainedAggregate
-from domain.model.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused, UnknownReference
 from domain.model.fingerprints import (
     RecordTexts,
     cancellation_fingerprint,
@@ -196,13 +196,15 @@ class BillingRecords(ChainedAggregate):
     def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, occurred_on: date,
                actor: str = "") -> ev.InvoiceRegistrationCancelled:
         """Cancel the registration of an invoice issued in error: a record after it, never a deletion."""
-        if self.last is None:
-            raise Refused(f"{invoice_number} has no registration record to cancel")
+        if not invoice_number.strip():
+            raise BadInput("an invoice number is empty")
+        if self.last is None:  # a number that names nothing is bad input (exit 2), as everywhere
+            raise UnknownReference(f"{invoice_number} has no registration record to cancel")
         if invoice_number in self.cancelled:
             raise Refused(f"the record of {invoice_number} is cancelled already")
         issued_on = self.registered.get(invoice_number)
         if issued_on is None:
-            raise Refused(f"{invoice_number} has no registration record to cancel (invoices issued before"
+            raise UnknownReference(f"{invoice_number} has no registration record to cancel (invoices issued before"
                           " tratos kept billing records have none)")
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,

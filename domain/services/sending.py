@@ -21,6 +21,7 @@ from domain.adapters.evidence import EvidenceFolder, describe
 from domain.adapters.files import shareable, write_atomically
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.mailing import check_recipients
+from domain.model.values import check_text
 
 if TYPE_CHECKING:
     from domain.services.application import Recorded, Tratos
@@ -108,6 +109,8 @@ def send_document(app: Tratos, print_document: Printer, compose: Composer, deliv
                   output: Path | None = None) -> Sent:
     """Send document `kind` (`ref`) of `handle` as `envelope` says; `deliver` None is a dry run:
     the .eml is written to `output` and nothing is sent, kept or recorded."""
+    subject = None if subject is None else check_text(subject, "the subject", limit=300)
+    message = None if message is None else check_text(message, "the message", multiline=True)
     relationship = app.relationship(handle)
     to, cc, bcc = check_recipients(envelope.to or _client_email(relationship), envelope.cc, envelope.bcc)
     reused = relationship.issued(kind, ref) if ref else None
@@ -132,6 +135,7 @@ def send_document(app: Tratos, print_document: Printer, compose: Composer, deliv
     facts = {"document_id": document_id, "document_sha256": sha, "lang": lang, "to": to, "cc": cc, "bcc": bcc,
              "subject": composed.subject, "message_id": composed.message_id, "sent_at": composed.sent_at,
              "evidence": [describe(Path(eml_name), composed.content)]}
+    _decide_first(relationship, kind, document, facts, on)  # a dry run refuses what a send would
     eml_path = None
     if output is not None or deliver is None:
         eml_path = write_atomically(output or Path(eml_name), composed.content, mode=shareable())
@@ -143,7 +147,6 @@ def send_document(app: Tratos, print_document: Printer, compose: Composer, deliv
 
     if deliver is None:
         return result(None, None)
-    _decide_first(relationship, kind, document, facts, on)
     try:
         with folder.keeping([composed.content]):  # taken back if the server does not take the message
             reply = deliver([*to, *cc, *bcc], composed.content)

@@ -131,6 +131,24 @@ def test_a_maildir_and_a_dry_run(clients: Path, tmp_path: Path) -> None:
     assert len(filed(clients)) == 9
 
 
+@pytest.mark.parametrize("special", ["fifo", "link to /dev/zero"])
+def test_a_maildir_entry_that_is_no_file_is_refused_not_waited_on(clients: Path, tmp_path: Path, store,
+                                                                  special: str) -> None:
+    import os
+
+    folder = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    folder.add(story_message(1))
+    entry = tmp_path / "Maildir" / "new" / "1700000000.M1P1.host"
+    os.mkfifo(entry) if special == "fifo" else entry.symlink_to("/dev/zero")
+    before = (store_rows(clients), evidence_files(clients))
+    outcome = subprocess.run([str(SCRIPT), "--home", str(clients), "mail", "import", str(tmp_path / "Maildir")],
+                             capture_output=True, text=True, timeout=60,  # a wait would fail here, not hang
+                             env=store.env() | {"TRATOS_TODAY": "2026-03-31"})
+    assert outcome.returncode == 2 and outcome.stderr.count("\n") == 1, outcome.stderr
+    assert outcome.stderr.startswith("error: ") and "email file" in outcome.stderr, outcome.stderr
+    assert (store_rows(clients), evidence_files(clients)) == before
+
+
 @pytest.mark.parametrize(("source", "message"), [
     ("missing.mbox", "error: no mail file"),
     ("folder", "is a folder but not a Maildir"),

@@ -137,6 +137,23 @@ class TestSending:
         assert "Please find attached invoice F-2026-001" in message.get_body(("plain",)).get_content()
 
 
+@pytest.mark.parametrize("option, text, says", [
+    ("--subject", "Pay\u202eexe.pdf", "the subject contains a bidirectional"),
+    ("--subject", "x\nBcc: eve@example.com", "the subject"),
+    ("--subject", "a\tb", "the subject"),
+    ("--message", "a\x1b[31mred\x07", "the message contains control characters"),
+    ("--message", "x\u202ey", "the message contains a bidirectional"),
+])
+def test_what_goes_to_the_client_meets_the_text_policy_even_in_a_dry_run(acme: Path, smtp: MailServer,
+                                                                          option: str, text: str,
+                                                                          says: str) -> None:
+    before = snapshot(acme)
+    outcome = run(acme, "send", "acme", "invoice", "F-2026-001", "--dry-run", option, text)
+    assert outcome.code == 2 and len(outcome.stderr_lines) == 1, outcome.stderr
+    assert outcome.stderr.startswith(f"error: {says}"), outcome.stderr
+    assert snapshot(acme) == before and not list(Path(".").glob("*.eml")) and smtp.received == []
+
+
 class TestFailures:
     def refused(self, home: Path, args: tuple[str, ...], message: str, env: dict | None = None) -> str:
         before = snapshot(home)

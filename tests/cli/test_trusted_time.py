@@ -155,6 +155,23 @@ class TestTimestampedDocuments:
         assert anchor.code == 2 and len(anchor.stderr_lines) == 1 and snapshot(cli_home) == before
         assert not list(tmp_path.glob("note.txt*"))
 
+    def test_an_invoice_issued_while_the_authority_is_down_is_said_recorded(self, cli_home, own_tsa, tmp_path):
+        """The invoice stands (its number is taken, ADR-43); the one line says so and how to print it."""
+        set_up(cli_home, own_tsa)
+        ok(cli_home, "identity", "invoicing", "--tax-id", "12345678Z", "--address", "Calle Mayor 1, 28013 Madrid")
+        ok(cli_home, "contract", "sign", "acme", "--by", "us", "--on", "2026-01-10", env=PASS)
+        ok(cli_home, "contract", "sign", "acme", "--by", "client", "--signer", "Laura", "--on", "2026-01-10")
+        own_tsa.stop()
+        outcome = run(cli_home, "invoice", "issue", "acme", "--amount", "100EUR", "--pdf", "--on", "2026-01-16",
+                      env=PASS)
+        assert outcome.code == 1 and outcome.stdout.startswith("Recorded: invoice F-2026-001"), outcome.stdout
+        assert len(outcome.stderr_lines) == 1, outcome.stderr
+        line = outcome.stderr_lines[0]
+        assert line.startswith("error: invoice F-2026-001 is recorded, but its PDF was not printed: the time-stamping")
+        assert "nothing was" not in line and "`tratos pdf invoice acme F-2026-001`" in line
+        status = json.loads(ok(cli_home, "--json", "status", "acme").stdout)
+        assert [i["number"] for i in status["invoices"]] == ["F-2026-001"]
+
     def test_no_timestamp_signs_without_and_says_so(self, cli_home, own_tsa, tmp_path):
         set_up(cli_home, own_tsa)
         own_tsa.stop()

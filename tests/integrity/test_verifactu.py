@@ -268,7 +268,9 @@ class TestCancel:
         again = tratos(store, "verifactu", "cancel", "F-2026-004")
         assert (again.code, again.stderr) == (1, "error: the record of F-2026-004 is cancelled already\n")
         unknown = tratos(store, "verifactu", "cancel", "F-2026-099")
-        assert unknown.code == 1 and unknown.stderr.startswith("error: F-2026-099 has no registration record")
+        assert unknown.code == 2 and unknown.stderr.startswith("error: F-2026-099 has no registration record")
+        empty = tratos(store, "verifactu", "cancel", "")
+        assert (empty.code, empty.stderr) == (2, "error: an invoice number is empty\n")
         assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  7 records  OK\n"
 
     def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
