@@ -14,7 +14,7 @@ import pytest
 from store_story import eur, open_and_sign
 from tax_profile import SPANISH_PROFILE
 
-from domain.model.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused, UnknownReference
 from domain.model.streams import records_id
 from domain.model.values import Party
 
@@ -126,7 +126,7 @@ def test_a_cancelled_record_stays_with_its_cancellation_after_it(taxed):
     assert cancellation.fingerprint == huella(cancellation)
     with pytest.raises(Refused, match="cancelled already"):
         taxed.cancel_record(NIF, first.invoice_number, on=date(2026, 1, 18))
-    with pytest.raises(Refused, match="no registration record"):
+    with pytest.raises(UnknownReference, match="no registration record"):
         taxed.cancel_record(NIF, "F-2026-999", on=date(2026, 1, 18))
     after = taxed.issue_invoice("acme", installment=2, on=date(2026, 2, 15)).event
     last = stored_records(taxed)[-1]
@@ -137,7 +137,7 @@ def test_a_store_without_records_starts_its_chain_at_the_next_invoice(taxed):
     """Invoices recorded before billing records have none: the chain starts empty at the next one."""
     chain = taxed.records(NIF)
     assert chain.version == 0 and chain.last is None
-    with pytest.raises(Refused, match="no registration record"):
+    with pytest.raises(UnknownReference, match="no registration record"):
         taxed.cancel_record(NIF, "F-2026-001", on=date(2026, 1, 17))
 
 
