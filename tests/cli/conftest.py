@@ -70,3 +70,24 @@ def read_back() -> Iterator:
     yield load
     for app in apps:
         app.close()
+
+
+@pytest.fixture(scope="module")
+def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # -> mail_server.MailServer
+    """A real SMTP server on 127.0.0.1 (STARTTLS, AUTH) for one test file's tests."""
+    from mail_server import MailServer
+
+    running = MailServer(tmp_path_factory.mktemp("smtp")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server):  # noqa: ANN001, ANN201
+    """The server, with nothing received yet and a reply of its own for this test."""
+    import secrets
+
+    smtp_server.handler.received.clear()
+    smtp_server.handler.refuse.clear()
+    smtp_server.handler.reply = f"250 2.0.0 Ok: queued as Q{secrets.token_hex(6).upper()}"
+    return smtp_server

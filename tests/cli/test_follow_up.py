@@ -12,7 +12,6 @@ import email
 import email.policy
 import json
 import random
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,21 +45,6 @@ def setup_steps(port: int | None = None) -> list[tuple[str, ...]]:
             ("contract", "sign", handle, "--by", "client", "--signer", "Boss", "--on", "2026-01-03"),
         ]
     return steps
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
-    running = MailServer(tmp_path_factory.mktemp("smtp")).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def smtp(server: MailServer) -> MailServer:
-    server.handler.received.clear()
-    server.handler.refuse.clear()
-    server.handler.reply = f"250 2.0.0 Ok: queued as F{secrets.token_hex(6).upper()}"
-    return server
 
 
 @pytest.fixture

@@ -36,24 +36,6 @@ def story(home: Path, _store: object) -> None:
 ENV = {"TRATOS_SMTP_PASSWORD": PASSWORD}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailServer]:
-    running = MailServer(tmp_path_factory.mktemp("smtp")).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def smtp(server: MailServer) -> MailServer:
-    """The server, with nothing received yet and a reply of its own for this test."""
-    import secrets
-
-    server.handler.received.clear()
-    server.handler.refuse.clear()
-    server.handler.reply = f"250 2.0.0 Ok: queued as Q{secrets.token_hex(6).upper()}"
-    return server
-
-
 @pytest.fixture
 def acme(template, store, smtp: MailServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """acme with an invoice issued and printed, and mail settings pointing at the test server."""
