@@ -84,5 +84,6 @@ def _run(session: Session, day, dry_run: bool, lang: str):  # noqa: ANN001, ANN2
         return deliver(settings, password, [*recipients, *([settings.from_address] if settings.bcc_self else [])],
                        content)
 
-    return run_follow_up(session.app, handles, compose_follow_up, delivery, from_address=settings.from_address,
+    due_to = list(dict.fromkeys(line["client"] for line in looked.due))  # only the relationships with a step due
+    return run_follow_up(session.app, due_to, compose_follow_up, delivery, from_address=settings.from_address,
                          from_name=settings.from_name, lang=lang, today=day)

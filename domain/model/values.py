@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` in this module: pydantic would then evaluate every
 # field's annotation from a string, a quarter of this module's import time (ADR-16).
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -281,12 +282,10 @@ class Issuer(Party):
     @field_validator("iban")
     @classmethod
     def _iban(cls, value: str) -> str:
-        from stdnum import iban  # noqa: PLC0415
-
         value = "".join((value or "").split()).upper()
         if not all(c.isascii() and c.isalnum() for c in value):
             raise BadInput(f"not an IBAN: {value!r} (write it with the letters A-Z and the digits 0-9)")
-        if value and not iban.is_valid(value):
+        if value and not _valid_iban(value):
             raise BadInput(f"not a valid IBAN: {value!r} (its check digits are wrong)")
         return value
 
@@ -294,6 +293,14 @@ class Issuer(Party):
     @classmethod
     def _method(cls, value: str) -> str:
         return check_text(value, "payment method", limit=200)
+
+
+@functools.lru_cache(maxsize=64)
+def _valid_iban(value: str) -> bool:
+    """Cached: every invoice event carries its issuer's IBAN, checked again each time it is read."""
+    from stdnum import iban  # noqa: PLC0415
+
+    return iban.is_valid(value)
 
 
 class TaxProfile(Value):
