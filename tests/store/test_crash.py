@@ -69,6 +69,14 @@ def _acknowledged(side: Path) -> list[tuple[str, str, str]]:
     return [tuple(line.split(" ", 2)) for line in lines]
 
 
+def _wait_for_a_new_acknowledgement(side: Path, before: int, child) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + 60
+    while len(_acknowledged(side)) == before:
+        assert child.exitcode is None, f"the child stopped by itself with exit code {child.exitcode}"
+        assert time.monotonic() < deadline, "the child acknowledged nothing in 60 s"
+        time.sleep(0.005)
+
+
 def _check_store(store: StoreSpec, side: Path, after: str) -> int:
     app = store.open(actor="checker")
     try:
@@ -129,6 +137,8 @@ def test_a_writer_killed_at_random_moments_loses_no_acknowledged_command(store: 
         child.start()
         if kill % 4 != 3:  # most kills land mid-loop; some may land while the store opens
             assert ready.wait(60), f"kill {kill}: the child never got ready (exit code {child.exitcode})"
+        if kill % 2 == 0:  # on a loaded machine the random delay alone may rarely let a command through
+            _wait_for_a_new_acknowledgement(side, len(_acknowledged(side)), child)
         delay = rng.uniform(0, MAX_DELAY)
         time.sleep(delay)
         if child.exitcode is not None:
@@ -139,4 +149,4 @@ def test_a_writer_killed_at_random_moments_loses_no_acknowledged_command(store: 
         acknowledged = _check_store(store, side, after=f"kill {kill} at {delay:.3f}s (seed {seed})")
     print(f"\n{store.backend}: {KILLS} kills, {acknowledged} acknowledged commands checked,"
           f" {time.perf_counter() - began:.1f}s")
-    assert acknowledged > KILLS, "the child hardly ever got a command through: the test proves little"
+    assert acknowledged > KILLS // 2, "the child hardly ever got a command through: the test proves little"
