@@ -70,11 +70,15 @@ class Config:
     postgres_clients: int | None = None
     records: int = 100_000  # verifactu export: the big chain of billing records...
     records_prefix: int = 10_000  # ...and the small one its peak RSS is compared with
+    encrypted_events: int = 50_000  # figures 7: an encrypted store against the same one plain...
+    encrypted_clients: int = 500
+    encrypted_big: tuple[int, int] | None = None  # ...and its scale: (events, clients); None: the big store's
 
 
 FULL = Config("full", 1_000_000, 10_000, 10_000)
 SMOKE = Config("smoke", 10_000, 100, 1_000, runs=1, warmup=0, long_events=60, pdf_runs=1, cache=False,
-               records=2_000, records_prefix=1_000)
+               records=2_000, records_prefix=1_000, encrypted_events=1_000, encrypted_clients=10,
+               encrypted_big=(3_000, 30))
 
 
 # ---------------------------------------------------------------- figures
@@ -221,6 +225,14 @@ def clean_env() -> dict[str, str]:
     return env
 
 
+def keyed_env(key: str) -> dict[str, str]:
+    """`clean_env()`, with TRATOS_ENCRYPTION_KEY set to `key` if there is one."""
+    env = clean_env()
+    if key:
+        env["TRATOS_ENCRYPTION_KEY"] = key
+    return env
+
+
 # ---------------------------------------------------------------- stores
 
 
@@ -233,19 +245,23 @@ class Store:
     events: int = 0
     generation: dict[str, Any] = field(default_factory=dict)
     clients: int = 0
+    key: str = ""  # TRATOS_ENCRYPTION_KEY of an encrypted store (ENCRYPTED_KEY), else none
 
     def env(self) -> dict[str, str]:
-        env = clean_env()
+        env = keyed_env(self.key)
         env["TRATOS_HOME"] = str(self.home)
         if self.url:
             env["TRATOS_DATABASE_URL"] = self.url
         return env
 
     def open(self) -> Any:
+        from domain.adapters.encryption import KEY_ENV
         from domain.services.application import Tratos
 
-        return Tratos(profile=UNTAXED_PROFILE, home=self.home, database_url=self.url,
-                      env=None if self.url else {"TRATOS_DATABASE_URL": ""})
+        env = {} if self.url else {"TRATOS_DATABASE_URL": ""}
+        if self.key:
+            env[KEY_ENV] = self.key
+        return Tratos(profile=UNTAXED_PROFILE, home=self.home, database_url=self.url, env=env or None)
 
     def tratos(self, *args: str, check: bool = True, rss: bool = False) -> Run:
         if args[:1] != ("init",):
@@ -284,7 +300,7 @@ def generate(store: Store, events: int, clients: int, long: dict[int, int] | Non
         argv += ["--database-url", store.url]
     for n, count in (long or {}).items():
         argv += ["--long", f"{n}:{count}"]
-    result = run(argv, clean_env())
+    result = run(argv, keyed_env(store.key))
     report = json.loads(result.output.strip().splitlines()[-1])
     store.events, store.clients = report["events"], report["clients"]
     store.generation = {**report, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -329,18 +345,24 @@ def _fresh_dir(path: Path) -> Path:
     return path
 
 
+def _tag(key: str) -> str:
+    """Names a cached store: encrypted ones (always with ENCRYPTED_KEY) apart from plain ones."""
+    return "enc-" if key else ""
+
+
 class SQLitePlace:
-    """Stores under .bench/: fresh ones in work/, the big one cached in <schema key>/ and copied."""
+    """Stores under .bench/: fresh ones in work/, the big ones cached in <schema key>/ and copied."""
 
     backend = "sqlite"
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, part: str = "") -> None:
         self.config = config
-        self.work = _fresh_dir(BENCH_DIR / "work" / config.name / "sqlite")
+        self.work = _fresh_dir(BENCH_DIR / "work" / config.name / (f"sqlite-{part}" if part else "sqlite"))
         self.made_now = False
 
-    def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None) -> Store:
-        store = Store(name, "sqlite", _fresh_dir(self.work / name))
+    def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None,
+              key: str = "") -> Store:
+        store = Store(name, "sqlite", _fresh_dir(self.work / name), key=key)
         generate(store, events, clients, long)
         return store
 
@@ -349,19 +371,19 @@ class SQLitePlace:
         copy_prefix(big, store, events)
         return store
 
-    def _cached(self, events: int, clients: int) -> Path:
-        return BENCH_DIR / schema_key() / f"sqlite-{events}x{clients}"
+    def _cached(self, events: int, clients: int, key: str = "") -> Path:
+        return BENCH_DIR / schema_key() / f"sqlite-{_tag(key)}{events}x{clients}"
 
-    def ensure_cached(self, events: int, clients: int) -> bool:
+    def ensure_cached(self, events: int, clients: int, key: str = "") -> bool:
         """Generate the big store into the cache if it is not there; True if it was generated now."""
-        cached = self._cached(events, clients)
+        cached = self._cached(events, clients, key)
         if (cached / "generation.json").exists():
             return False
         for old in BENCH_DIR.glob("g*-rm*-ev*"):  # stores of other schema versions are no use any more
             if old.is_dir() and old.name != schema_key():
                 shutil.rmtree(old, ignore_errors=True)
         building = _fresh_dir(cached.with_name(cached.name + ".building"))
-        store = Store("big", "sqlite", building)
+        store = Store("big", "sqlite", building, key=key)
         generate(store, events, clients)
         (building / "generation.json").write_text(json.dumps(store.generation))
         if cached.exists():
@@ -370,36 +392,38 @@ class SQLitePlace:
         self.made_now = True
         return True
 
-    def big(self, events: int, clients: int) -> Store:
+    def big(self, events: int, clients: int, key: str = "", name: str = "big") -> Store:
         if not self.config.cache:
-            return self.fresh("big", events, clients)
-        self.ensure_cached(events, clients)
-        cached = self._cached(events, clients)
-        copy = self.work / "big"
+            return self.fresh(name, events, clients, key=key)
+        made_now = self.ensure_cached(events, clients, key)
+        cached = self._cached(events, clients, key)
+        copy = self.work / name
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(cached, copy)
         generation = json.loads((cached / "generation.json").read_text())
-        return Store("big", "sqlite", copy, events=generation["events"],
-                     generation={**generation, "cached": not self.made_now})
+        return Store(name, "sqlite", copy, events=generation["events"], key=key,
+                     generation={**generation, "cached": not (made_now or self.made_now and name == "big")})
 
     def close(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
 class PostgresPlace:
-    """The big store cached as a database, copied per run (CREATE DATABASE … TEMPLATE); fresh
-    stores are schemas of that work database."""
+    """The big stores cached as databases (with their homes, which hold an encrypted store's read
+    models), copied per run (CREATE DATABASE … TEMPLATE); fresh stores are schemas of that work
+    database."""
 
     backend = "postgres"
 
-    def __init__(self, config: Config, server: str) -> None:
+    def __init__(self, config: Config, server: str, part: str = "") -> None:
         self.config = config
         self.server = server
-        self.work_db = f"{WORK_DATABASE}_{config.name}"
-        self.homes = _fresh_dir(BENCH_DIR / "work" / config.name / "postgres")
+        self.work_db = f"{WORK_DATABASE}_{config.name}" + (f"_{part}" if part else "")
+        self.homes = _fresh_dir(BENCH_DIR / "work" / config.name / (f"postgres-{part}" if part else "postgres"))
         self._drop(self.work_db)
         self.work_ready = False
         self.made_now = False
+        self.copies: list[str] = []  # the work databases of big stores other than "big"
 
     def url(self, database: str, schema: str | None = None) -> str:
         from backends import with_schema
@@ -434,9 +458,11 @@ class PostgresPlace:
                 connection.execute(f'CREATE DATABASE "{self.work_db}"{source}')
             self.work_ready = True
 
-    def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None) -> Store:
+    def fresh(self, name: str, events: int, clients: int, long: dict[int, int] | None = None,
+              key: str = "") -> Store:
         self._ensure_work()
-        store = Store(name, "postgres", _fresh_dir(self.homes / name), self.url(self.work_db, f"bench_{name}"))
+        store = Store(name, "postgres", _fresh_dir(self.homes / name), self.url(self.work_db, f"bench_{name}"),
+                      key=key)
         generate(store, events, clients, long)
         return store
 
@@ -446,52 +472,81 @@ class PostgresPlace:
         copy_prefix(big, store, events)
         return store
 
-    def big(self, events: int, clients: int) -> Store:
+    def big(self, events: int, clients: int, key: str = "", name: str = "big") -> Store:
+        """A copy of the cached store (`big`: in the work database, which it replaces; any other
+        name: in a work database of its own, beside it)."""
         if not self.config.cache:
+            if name != "big":
+                return self.fresh(name, events, clients, key=key)
             self._ensure_work()
-            store = Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db))
+            store = Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db), key=key)
             generate(store, events, clients)
             return store
-        cached, meta = self._cached(events, clients)
-        self.ensure_cached(events, clients)
-        self._drop(self.work_db)
-        self.work_ready = False
-        self._ensure_work(template=cached)
+        cached, meta = self._cached(events, clients, key)
+        made_now = self.ensure_cached(events, clients, key)
+        home = self.homes / name
+        if name == "big":
+            self._drop(self.work_db)
+            self.work_ready = False
+            self._ensure_work(template=cached)
+            database = self.work_db
+        else:
+            database = f"{self.work_db}_{name}".replace("-", "_")
+            self._drop(database)
+            with self.admin() as connection:
+                connection.execute(f'CREATE DATABASE "{database}" TEMPLATE "{cached}"')
+            self.copies.append(database)
+        shutil.rmtree(home, ignore_errors=True)
+        kept = self._home(meta)
+        if kept.exists():  # the read models of an encrypted store, and its identity
+            shutil.copytree(kept, home)
+        else:
+            _fresh_dir(home)
         generation = json.loads(meta.read_text())
-        return Store("big", "postgres", _fresh_dir(self.homes / "big"), self.url(self.work_db),
-                     events=generation["events"], generation={**generation, "cached": not self.made_now})
+        return Store(name, "postgres", home, self.url(database), events=generation["events"], key=key,
+                     generation={**generation, "cached": not (made_now or self.made_now and name == "big")})
 
-    def _cached(self, events: int, clients: int) -> tuple[str, Path]:
-        database = f"tratos_bench_{schema_key()}_{events}x{clients}".lower().replace("-", "_")
-        return database, BENCH_DIR / schema_key() / f"postgres-{events}x{clients}.json"
+    def _cached(self, events: int, clients: int, key: str = "") -> tuple[str, Path]:
+        tag = _tag(key)
+        database = f"tratos_bench_{schema_key()}_{tag}{events}x{clients}".lower().replace("-", "_")
+        return database, BENCH_DIR / schema_key() / f"postgres-{tag}{events}x{clients}.json"
 
-    def ensure_cached(self, events: int, clients: int) -> bool:
+    @staticmethod
+    def _home(meta: Path) -> Path:
+        return meta.with_name(meta.stem + "-home")
+
+    def ensure_cached(self, events: int, clients: int, key: str = "") -> bool:
         """Generate the big store into its cached database if it is not there; True if generated now."""
-        cached, meta = self._cached(events, clients)
+        cached, meta = self._cached(events, clients, key)
         if self._exists(cached) and meta.exists():
             return False
-        building = cached[:50] + "_building"
+        building = f"tratos_bench_building_{hashlib.sha256(cached.encode()).hexdigest()[:12]}"
         with self.admin() as connection:  # stores of other schema versions are no use any more
             stale = [row[0] for row in connection.execute(
                 "SELECT datname FROM pg_database WHERE datname LIKE 'tratos\\_bench\\_g%'")]
         for database in stale:
-            if not database.startswith(cached[:50]):
+            if not database.startswith(f"tratos_bench_{schema_key()}".lower().replace("-", "_")[:50]):
                 self._drop(database)
         self._drop(building)
         with self.admin() as connection:
             connection.execute(f'CREATE DATABASE "{building}"')
-        store = Store("big", "postgres", _fresh_dir(self.homes / "building"), self.url(building))
+        store = Store("big", "postgres", _fresh_dir(self.homes / f"building-{cached}"), self.url(building), key=key)
         generate(store, events, clients)
         self._drop(cached)
         with self.admin() as connection:
             connection.execute(f'ALTER DATABASE "{building}" RENAME TO "{cached}"')
         meta.parent.mkdir(parents=True, exist_ok=True)
+        home = self._home(meta)
+        shutil.rmtree(home, ignore_errors=True)
+        if key:  # an encrypted store's read models are in its home (ADR-57): cached with it
+            shutil.copytree(store.home, home)
         meta.write_text(json.dumps({**store.generation, "database": cached}))
         self.made_now = True
         return True
 
     def close(self) -> None:
-        self._drop(self.work_db)
+        for database in (self.work_db, *self.copies):
+            self._drop(database)
         shutil.rmtree(self.homes, ignore_errors=True)
 
 
@@ -839,7 +894,7 @@ def postgres_server_problem(url: str) -> str:
     return ""
 
 
-PARTS = ("sqlite", "postgres", "documents", "verifactu")
+PARTS = ("sqlite", "postgres", "encrypted", "documents", "verifactu")
 PACKAGES = ("domain", "projections", "cli", "documents")
 
 
@@ -875,6 +930,12 @@ def run_all(config: Config, *, postgres_url: str | None, log: Callable[[str], No
                 place.close()
     if postgres is None and "postgres" in parts:
         bench.skip_backend("postgres", skip_postgres or "no server")
+    if "encrypted" in parts:
+        from encrypted import run_part, skip
+
+        run_part(bench, postgres_url)
+        if not postgres_url:
+            skip(bench, "postgres", skip_postgres or "no server")
     if "documents" in parts:
         bench.documents()
     if "verifactu" in parts:
