@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from generate import secrets
 from harness import (
     ON,
     Bench,
@@ -44,21 +45,6 @@ ENCRYPTED_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
     ("encrypted.scale.note", "7. note, encrypted: big / small store", ("<=", 1.1)),
 ]
 CLEAR_FIGURE = ("encrypted.in_clear", "7. secrets in clear in the encrypted home's files", ("<=", 0.0))
-
-
-def secrets(clients: int) -> list[bytes]:
-    """20 things the generator's store says that its encrypted events hide (generate.py)."""
-    last, middle = clients - 1, clients // 2
-    found = [f"Client {n} SL" for n in (1, middle, last)]
-    found += [f"admin@client{n}.example" for n in (1, last)]
-    found += [f"B{middle:08d}", f"Calle {1 % 97 + 1}, Madrid"]
-    found += ["Retainer 2026", "Monthly design and development retainer.", "Add a newsletter template",
-              "The contact form wrote to an old address.", "Staging configuration copied.",
-              "Sorry, fixing it today.", "Check the recipients after every deploy.",
-              "with client 1 about the", "Release 3 work item", "Confidential for 5 years.",
-              "12000.00", "1000.00", "600.00"]
-    assert len(found) == 20
-    return [text.encode() for text in found]
 
 
 def in_clear(home: Path, wanted: list[bytes]) -> list[bytes]:
