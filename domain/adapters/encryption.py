@@ -71,6 +71,8 @@ def read_model_key(key: str) -> bytes:
     under its own label: never the store's key itself, so that neither key opens what the other
     locks. `key` has been checked by `encryption_settings`."""
     material = base64.b64decode(key, validate=True)
+    if len(material) != KEY_BYTES:
+        raise KeyProblem(f"{KEY_ENV} is not a base64-encoded {KEY_BYTES}-byte key")
     extracted = hmac.new(b"\0" * hashlib.sha256().digest_size, material, hashlib.sha256).digest()
     return hmac.new(extracted, READ_MODELS_LABEL + b"\x01", hashlib.sha256).digest()  # one block: 32 bytes
 
