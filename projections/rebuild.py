@@ -272,9 +272,9 @@ def _helper() -> None:
     channel = Channel(sys.stdin.buffer, sys.stdout.buffer)
     sys.stdout = sys.stderr  # nothing printed may mix with the messages
     try:
-        from eventsourcing.application import Application
-
         from pathlib import Path
+
+        from eventsourcing.application import Application
 
         from domain.services.application import Tratos
         from projections.models import ReadModels

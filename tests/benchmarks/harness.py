@@ -77,8 +77,8 @@ class Config:
 
 FULL = Config("full", 1_000_000, 10_000, 10_000)
 SMOKE = Config("smoke", 10_000, 100, 1_000, runs=1, warmup=0, long_events=60, pdf_runs=1, cache=False,
-               records=2_000, records_prefix=1_000, encrypted_events=1_000, encrypted_clients=10,
-               encrypted_big=(3_000, 30))
+               records=2_000, records_prefix=1_000, encrypted_events=400, encrypted_clients=4,
+               encrypted_big=(1_000, 10))
 
 
 # ---------------------------------------------------------------- figures
