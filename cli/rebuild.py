@@ -29,8 +29,7 @@ def rebuild(session: Session) -> None:
     from projections import ReadModels
     from projections.heads import StreamHeads
 
-    # An encrypted store's read models live in memory (ADR-12): rebuilding them checks the log reads.
-    models = ReadModels.scratch(session.app) if session.app.encrypted else ReadModels(session.app)
+    models = ReadModels(session.app)  # an encrypted store's in their encrypted file (ADR-57)
     started = time.perf_counter()
     heads = StreamHeads(session.app)
     heads.reset()

@@ -121,14 +121,13 @@ class Session:
     def models(self) -> Any:
         """The read models, caught up with the log before anything is read from them.
 
-        An encrypted store keeps them in memory, rebuilt from the log on each call: on
-        disk they would show the names, texts and amounts the events hide (ADR-12).
-        The stream heads (ids, versions, digests only) are caught up on disk either way.
+        An encrypted store's are in their own encrypted file, caught up the same way (ADR-57).
+        The stream heads (ids, versions, digests only) are caught up beside the events.
         """
         from projections import ReadModels
         from projections.heads import StreamHeads
 
-        models = ReadModels.scratch(self.app) if self.app.encrypted else ReadModels(self.app)
+        models = ReadModels(self.app)
         models.catch_up()
         StreamHeads(self.app).catch_up()
         return models
@@ -178,7 +177,7 @@ class Session:
 
         try:
             models = self.__dict__.get("models") or self._projecting
-            if models is None and not self.app.encrypted:  # an encrypted store's live in memory (ADR-12)
+            if models is None:
                 models = self._projecting = ReadModels(self.app)
             if models is not None:
                 models.catch_up()

@@ -118,8 +118,11 @@ def _catch_up(session: Session, progress: Any, events: int) -> bool:
     try:
         heads = StreamHeads(app)
         heads.reset()
-        if not app.encrypted:  # an encrypted store's read models live in memory (ADR-12)
-            ReadModels(app).rebuild(progress, heads=heads)  # one read of the log for both
+        models = ReadModels(app)  # an encrypted store's in their encrypted file (ADR-57)
+        try:
+            models.rebuild(progress, heads=heads)  # one read of the log for both
+        finally:
+            models.close()
         heads.catch_up()
     except Exception as error:  # noqa: BLE001 - the import stands; say why the read side lags
         from domain.adapters.storage import reason_of

@@ -4,8 +4,9 @@ The store's own witness against truncation: `tratos audit verify` checks that
 the log still holds every head recorded here (and the notification the read
 models' tracking stands at). It is kept apart from the business read models
 (own table `stream_heads`, own tracking position `stream_heads`) because it
-holds nothing but stream ids, versions and digests, so it stays on disk even
-for encrypted stores, whose business read models live in memory (ADR-12).
+holds nothing but stream ids, versions and digests, so it stays in the events'
+database even for encrypted stores, whose business read models live in their
+own encrypted file (ADR-12, ADR-57).
 
 Like the read models it is caught up page by page, each page's rows and its
 tracking record in one transaction; `reset()` forgets it (`tratos rebuild`).
@@ -23,7 +24,7 @@ from eventsourcing.persistence import Tracking
 
 from domain.adapters.library_internals import insert_tracking, max_tracking_id
 from projections.schema import TRACKING_NAME, Table
-from projections.store import ReadModelRecorder, open_recorder
+from projections.store import ReadModelRecorder, log_recorder, open_recorder, read_models_file
 
 if TYPE_CHECKING:  # imported by witness() only: status and every catch-up do without the audit module
     from domain.adapters.audit import Witness
@@ -42,7 +43,7 @@ class StreamHeads:
     def __init__(self, app: Any, *, page_size: int = PAGE_SIZE) -> None:
         self.app = app
         self.page_size = page_size
-        self.recorder: ReadModelRecorder = open_recorder(app)
+        self.recorder: ReadModelRecorder = log_recorder(app)
         self._ready = False
 
     def _ensure(self) -> None:
@@ -158,8 +159,8 @@ def known_handles(app: Any, streams: Iterable[UUID]) -> dict[UUID, str]:
     no schema change): names streams whose first event is gone; empty without read models on disk.
     """
     wanted = [stream.hex for stream in streams]
-    if not wanted:
-        return {}
+    if not wanted or (app.encrypted and not read_models_file(app).exists()):
+        return {}  # (an encrypted store's read models are not made here)
     recorder = open_recorder(app)
     found: dict[UUID, str] = {}
     try:

@@ -1,6 +1,7 @@
 """`ReadModels`: the read side of tratos, caught up from the event log on demand.
 
     models = ReadModels(app)   # tables in the same database as the events, created on first use
+                               # (an encrypted store's: in their own SQLCipher file, ADR-57)
     models.catch_up()          # applies what is new, page by page, exactly once
     models.status("acme")      # dicts ready for --json
 

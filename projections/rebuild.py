@@ -27,7 +27,7 @@ on from where that process got.
 On PostgreSQL the server does the writing in its own processes. SQLite's engine runs in this
 process but lets go of the GIL while it works; the writer sends many rows a statement
 (`Writer.upsert`), since taking the GIL back after every row would make it wait on the
-projecting thread each time. In-memory read models (encrypted stores) are written on the
+projecting thread each time. In-memory read models (scratch stores) are written on the
 calling thread, and projected by this process alone: SQLite's shared in-memory cache makes a
 writer wait for every reader, and no other process can open it.
 """
@@ -220,7 +220,8 @@ class Channel:
 @contextmanager
 def _helper_of(models: ReadModels, events: int) -> Iterator[Channel | None]:
     """The channel to a helper process (None for a small log, one core, or in-memory read
-    models); the helper is stopped on the way out, whatever happened."""
+    models; an encrypted store's helper reads its read-model file too); the helper is stopped on
+    the way out, whatever happened."""
     if models.recorder.in_memory or events < HELPER_FROM or _cores() < 2:
         yield None
         return
@@ -233,7 +234,8 @@ def _helper_of(models: ReadModels, events: int) -> Iterator[Channel | None]:
     helper = Channel(process.stdout, process.stdin)
     try:
         _order(helper, sys.path)
-        _order(helper, (dict(models.app.env), models.page_size, 1))
+        sealed = getattr(models.recorder, "path", None)  # an encrypted store's read-model file (ADR-57)
+        _order(helper, (dict(models.app.env), models.page_size, 1, None if sealed is None else str(sealed)))
         yield helper
         _order(helper, None)
     finally:
@@ -270,22 +272,27 @@ def _helper() -> None:
     channel = Channel(sys.stdin.buffer, sys.stdout.buffer)
     sys.stdout = sys.stderr  # nothing printed may mix with the messages
     try:
+        from pathlib import Path
+
         from eventsourcing.application import Application
 
         from domain.services.application import Tratos
         from projections.models import ReadModels
+        from projections.store import SealedReadModelRecorder
 
         class Log(Application):
             name = Tratos.name  # the tables' prefix; settings (mapper, persistence) all come with `env`
 
-        env, page_size, parity = channel.receive()
+        env, page_size, parity, sealed = channel.receive()
         app = Log(env=env)
-        models = ReadModels(app, page_size=page_size)
+        recorder = None if sealed is None else SealedReadModelRecorder.at(Path(sealed), app)
+        models = ReadModels(app, page_size=page_size, recorder=recorder)
         carried: Batch | None = None
         while (order := channel.receive()) is not None:
             start, stop, fresh = order
             _, carried, heads = _project(models, start, stop, None if fresh else carried, parity)
             channel.send((carried.tuples(), heads))
+        models.close()
         app.close()
     except (KeyboardInterrupt, EOFError, BrokenPipeError):  # Ctrl-C, or the main process is gone
         pass

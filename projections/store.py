@@ -24,6 +24,7 @@ See ADR-14 and ADR-17.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -35,6 +36,7 @@ from contextlib import contextmanager
 from functools import cache
 from itertools import chain
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import PersistenceError, Tracking
@@ -44,7 +46,7 @@ from eventsourcing.sqlite import (
 )
 
 from domain.adapters.library_internals import insert_tracking, max_tracking_id
-from domain.adapters.storage import reopen_durably
+from domain.adapters.storage import READ_MODELS_FILE, reopen_durably
 from projections.schema import (
     SCHEMA_VERSION,
     TABLES,
@@ -388,6 +390,7 @@ class ReadModelRecorder:
     """What both backends' read-model recorders offer to `ReadModels`."""
 
     dialect: Dialect
+    writer_class: type[Writer] = Writer
     in_memory = False  # a scratch store: this process's alone, its readers and writer exclude each other
 
     def position(self) -> int:
@@ -504,7 +507,7 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
             try:
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Writer(cursor, self.dialect, self)
+                    yield self.writer_class(cursor, self.dialect, self)
                 except BaseException:
                     connection.rollback()
                     raise
@@ -627,10 +630,98 @@ _POSTGRES_CLASS: type | None = None
 
 
 def open_recorder(app: Any) -> ReadModelRecorder:
-    """The read-model recorder on the same database (and connection pool) as the app's events."""
+    """The read models' recorder: in the events' own database, or, for an encrypted store, in its
+    SQLCipher file (ADR-57). The one place that chooses: every command, rebuild, import and the
+    benchmark generator write an encrypted store's read models where nothing is in clear."""
+    if app.mapper.cipher is not None:
+        return SealedReadModelRecorder.of(app)
+    return log_recorder(app)
+
+
+def log_recorder(app: Any) -> ReadModelRecorder:
+    """A tracking recorder on the same database (and connection pool) as the app's events: the
+    plain store's read models, and every store's stream heads (ids, versions, digests)."""
     factory = app.factory
     if isinstance(factory.datastore, SQLiteDatastore):
         return SQLiteReadModelRecorder(factory.datastore)
     cls = postgres_recorder_class()
     prefix = factory.env.name.lower() or "notification"
     return cls(factory.datastore, tracking_table_name=f"{prefix}_tracking")
+
+
+# ------------------------------------------------------------ encrypted stores (ADR-57)
+
+
+def read_models_file(app: Any) -> Path:
+    """Where an encrypted store keeps its read models: beside its SQLite file, or, on PostgreSQL,
+    in the home as well (the server never sees them)."""
+    return Path(app.home) / READ_MODELS_FILE
+
+
+class SealedWriter(Writer):
+    """Writes, with each position, the mark of the log's record at it (`SealedReadModelRecorder`)."""
+
+    recorder: SealedReadModelRecorder
+
+    def track(self, notification_id: int) -> None:
+        super().track(notification_id)
+        self.execute("INSERT INTO read_model_meta (key, value) VALUES ('follows', ?)"
+                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                     (self.recorder.mark(notification_id),))
+
+
+class SealedReadModelRecorder(SQLiteReadModelRecorder):
+    """An encrypted store's read models: the same tables, catch-up and rebuild as a plain SQLite
+    store's, in their own SQLCipher database (`domain.adapters.storage.sealed_datastore`).
+
+    Being another file than the log, they could follow another log than the one beside them (a
+    store file restored from a backup, a PostgreSQL database replaced, an import into a home
+    that had a store): with every position they record a mark of the log's record at it (its
+    notification id and the SHA-256 of its stored, encrypted state), and a log that no longer
+    holds that record gets its read models rebuilt rather than caught up from a position that
+    means nothing in it.
+    """
+
+    writer_class = SealedWriter
+
+    def __init__(self, datastore: SQLiteDatastore, log: Any, path: Path) -> None:
+        super().__init__(datastore)
+        self.log = log  # the app's recorder of the events
+        self.path = path
+
+    @classmethod
+    def of(cls, app: Any) -> SealedReadModelRecorder:
+        """The read models of `app`'s encrypted store, in its home."""
+        return cls.at(read_models_file(app), app)
+
+    @classmethod
+    def at(cls, path: Path, app: Any) -> SealedReadModelRecorder:
+        """The read models in the file at `path`, keyed from `app`'s store key (a rebuild's helper
+        process has the log's settings, not its home)."""
+        from domain.adapters.encryption import read_model_key
+        from domain.adapters.storage import STORE_WAIT, sealed_datastore
+
+        wait = getattr(app, "store_wait", None) or int(app.env.get("SQLITE_LOCK_TIMEOUT") or STORE_WAIT)
+        key = read_model_key(app.env.get("CIPHER_KEY") or "")
+        return cls(sealed_datastore(path, key, wait), app.recorder, path)
+
+    def mark(self, position: int) -> str:
+        """The log's record at `position`, as the read models remember it."""
+        found = self.log.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            return f"{position}:"  # no record there (a gap in the ids a rebuild's range ended on)
+        return f"{position}:{hashlib.sha256(bytes(found[0].state)).hexdigest()}"
+
+    def ensure_schema(self) -> None:
+        super().ensure_schema()
+        if not self._follow_the_log():
+            self.reset()
+
+    def _follow_the_log(self) -> bool:
+        with self.reading() as reader:
+            position = max_tracking_id(self, TRACKING_NAME, reader.cursor) or 0
+            row = reader.one("SELECT value FROM read_model_meta WHERE key = 'follows'")
+        return position == 0 or (row is not None and row["value"] == self.mark(position))
+
+    def close(self) -> None:
+        self.datastore.close()

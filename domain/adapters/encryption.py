@@ -10,14 +10,17 @@ A store is encrypted or not from its first event on. Opening it with no key,
 the wrong key, or a key for a plain store is refused with one line (exit 2)
 before anything is read or written. The hash chain covers the decrypted JSON,
 so digests do not depend on the key (export/import between a plain and an
-encrypted store keeps them). Business read models of an encrypted store are
-kept in memory, never on disk (ADR-12); evidence files stay as they are.
+encrypted store keeps them). Business read models of an encrypted store live in
+their own SQLCipher file, encrypted whole with a key derived from this one
+(`read_model_key`, ADR-57); evidence files stay as they are.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -29,6 +32,8 @@ KEY_ENV = "TRATOS_ENCRYPTION_KEY"
 KEY_BYTES = 32
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
 COMPRESSOR_TOPIC = "eventsourcing.compressor:ZlibCompressor"
+# HKDF's "info": what the derived key is for. Another use of the store's key gets another label.
+READ_MODELS_LABEL = b"tratos read models v1"
 
 
 class KeyProblem(BadInput):
@@ -59,6 +64,17 @@ def encryption_settings(key: str) -> dict[str, str]:
         raise KeyProblem(f"{KEY_ENV} is not a base64-encoded {KEY_BYTES}-byte key:"
                          " make one with `tratos audit keygen`")
     return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key, "COMPRESSOR_TOPIC": COMPRESSOR_TOPIC}
+
+
+def read_model_key(key: str) -> bytes:
+    """The read models' key (32 bytes), derived from the store's key with HKDF-SHA256 (RFC 5869)
+    under its own label: never the store's key itself, so that neither key opens what the other
+    locks. `key` has been checked by `encryption_settings`."""
+    material = base64.b64decode(key, validate=True)
+    if len(material) != KEY_BYTES:
+        raise KeyProblem(f"{KEY_ENV} is not a base64-encoded {KEY_BYTES}-byte key")
+    extracted = hmac.new(b"\0" * hashlib.sha256().digest_size, material, hashlib.sha256).digest()
+    return hmac.new(extracted, READ_MODELS_LABEL + b"\x01", hashlib.sha256).digest()  # one block: 32 bytes
 
 
 def check_key(recorder: Any, mapper: Any) -> None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +69,9 @@ def _statement_caching_pool() -> type[SQLiteConnectionPool]:
     class StatementCachingSQLitePool(SQLiteConnectionPool):
         """eventsourcing's pool (WAL mode), with a synchronous level and a statement cache."""
 
+        driver: Any = sqlite3  # the DB-API module connections are opened with
+        connection_class: Any = SQLiteConnection
+
         def __init__(self, *, db_name: str, lock_timeout: int | None, statement_cache: int,
                      synchronous: str) -> None:
             self.statement_cache = statement_cache
@@ -75,20 +79,29 @@ def _statement_caching_pool() -> type[SQLiteConnectionPool]:
             super().__init__(db_name=db_name, lock_timeout=lock_timeout)
 
         def _create_connection(self) -> SQLiteConnection:
+            driver = self.driver
             try:  # as eventsourcing 9.5.6's SQLiteConnectionPool._create_connection, but for the cache
-                connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False,
-                                             isolation_level=None, cached_statements=self.statement_cache,
-                                             timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
-            except (sqlite3.Error, TypeError) as error:
+                connection = driver.connect(self.db_name, uri=True, check_same_thread=False,
+                                            isolation_level=None, cached_statements=self.statement_cache,
+                                            timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT)
+            except (driver.Error, TypeError) as error:
                 raise InterfaceError(error) from error
-            connection.row_factory = sqlite3.Row
-            if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
-                if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    connection.execute("PRAGMA journal_mode=WAL")
-                    self.journal_mode_was_changed_to_wal = True
-                self.is_journal_mode_wal = True
-            connection.execute(f"PRAGMA synchronous={self.synchronous}")
-            return SQLiteConnection(sqlite_conn=connection, max_age=self.max_age)
+            connection.row_factory = driver.Row
+            try:
+                self._unlock(connection)
+                if not self.is_sqlite_memory_mode and not self.is_journal_mode_wal:
+                    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                        connection.execute("PRAGMA journal_mode=WAL")
+                        self.journal_mode_was_changed_to_wal = True
+                    self.is_journal_mode_wal = True
+                connection.execute(f"PRAGMA synchronous={self.synchronous}")
+            except BaseException:
+                connection.close()
+                raise
+            return self.connection_class(sqlite_conn=connection, max_age=self.max_age)
+
+        def _unlock(self, connection: Any) -> None:
+            """What a connection needs before its first read (a key)."""
 
     return StatementCachingSQLitePool
 
@@ -110,6 +123,72 @@ def replace_sqlite_pool(datastore: SQLiteDatastore, *, statement_cache: int, syn
         db_name=plain.db_name, lock_timeout=plain.lock_timeout,
         statement_cache=statement_cache, synchronous=synchronous)
     plain.close()
+
+
+# ------------------------------------------------------- SQLCipher connections
+
+
+@cache
+def _sealed_pool() -> type[SQLiteConnectionPool]:
+    """The pool of an SQLCipher database: eventsourcing's SQLite code on `sqlcipher3` connections."""
+    import sqlcipher3.dbapi2 as sqlcipher
+    from eventsourcing.sqlite import SQLiteConnection
+
+    class SealedSQLiteConnection(SQLiteConnection):
+        """eventsourcing's SQLite connection, whose transactions raise eventsourcing's errors for
+        `sqlcipher3`'s as they do for `sqlite3`'s (its `SQLiteTransaction` only knows those)."""
+
+        @contextmanager
+        def transaction(self, *, commit: bool) -> Iterator[Any]:
+            try:
+                with super().transaction(commit=commit) as cursor:
+                    yield cursor
+            except sqlcipher.Error as error:
+                raise persistence_error(error) from error
+
+    class SealedSQLitePool(_statement_caching_pool()):  # type: ignore[misc, valid-type]
+        """Connections keyed before their first read, SQLCipher's own log to stderr silenced."""
+
+        driver = sqlcipher
+        connection_class = SealedSQLiteConnection
+
+        def __init__(self, *, key: bytes, **kwargs: Any) -> None:
+            self.key = key
+            super().__init__(**kwargs)
+
+        def _create_connection(self) -> SQLiteConnection:
+            try:
+                return super()._create_connection()
+            except sqlcipher.Error as error:  # not a database for this key, locked, unreadable
+                raise persistence_error(error) from error
+
+        def _unlock(self, connection: Any) -> None:
+            connection.execute("PRAGMA cipher_log_level = NONE")  # else a wrong key logs to stderr
+            connection.execute(f"PRAGMA key = \"x'{self.key.hex()}'\"")  # a raw key: no PBKDF2
+
+    return SealedSQLitePool
+
+
+def seal_sqlite_pool(datastore: SQLiteDatastore, *, key: bytes, statement_cache: int,
+                     synchronous: str) -> None:
+    """Give `datastore` (made for an SQLCipher file) a pool of `sqlcipher3` connections keyed with
+    `key` (32 raw bytes), as `replace_sqlite_pool` does for `sqlite3` (same private names)."""
+    plain = datastore.pool
+    datastore.pool = _sealed_pool()(
+        db_name=plain.db_name, lock_timeout=plain.lock_timeout, key=key,
+        statement_cache=statement_cache, synchronous=synchronous)
+    plain.close()
+
+
+def persistence_error(error: BaseException) -> BaseException:
+    """eventsourcing's exception for a DB-API error of another driver than `sqlite3`, by its name
+    (`OperationalError` for `OperationalError`...), as eventsourcing wraps `sqlite3`'s."""
+    from eventsourcing import persistence
+
+    wrapper = getattr(persistence, type(error).__name__, None)
+    if not (isinstance(wrapper, type) and issubclass(wrapper, persistence.PersistenceError)):
+        wrapper = persistence.PersistenceError
+    return wrapper(error)
 
 
 # ---------------------------------------------------- events, one transaction

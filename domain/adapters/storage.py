@@ -43,11 +43,15 @@ from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFa
 from eventsourcing.utils import Environment, EnvType
 
 from domain.adapters.files import PRIVATE, narrow, private_folder
-from domain.adapters.library_internals import replace_sqlite_pool
+from domain.adapters.library_internals import replace_sqlite_pool, seal_sqlite_pool
 from domain.model.errors import BadInput, ConcurrencyConflict, TratosError
 
 DATABASE_URL = "TRATOS_DATABASE_URL"
 SQLITE_FILE = "tratos.sqlite"
+# An encrypted store's read models: an SQLCipher database in the home, whatever the backend (ADR-57).
+READ_MODELS_FILE = "read-models.sqlite"
+# SQLite's answer to a file that is not a database, as SQLCipher gives it for another key's file.
+_NOT_A_DATABASE = 26
 URL_FORM = "postgresql://user:password@host:port/dbname[?schema=NAME]"
 # FULL: in WAL mode the log is fsynced at every commit, so an acknowledged
 # command survives a power cut, not only a killed process (NORMAL would
@@ -113,11 +117,13 @@ def classify(error: BaseException) -> str | None:
     while seen is not None and len(chain) < 8 and seen not in chain:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
-    if not any(isinstance(found, PersistenceError | sqlite3.Error) or _from_psycopg(found) for found in chain):
+    if not any(isinstance(found, PersistenceError | sqlite3.Error) or _from_psycopg(found)
+               or _from_sqlcipher(found) for found in chain):
         return None  # an error of a file or of the code, not of the store
     for found in chain:
         code = getattr(found, "sqlite_errorcode", None)
-        if isinstance(found, sqlite3.Error) and isinstance(code, int) and code & 0xFF in _SQLITE_CODES:
+        if (isinstance(found, sqlite3.Error) or _from_sqlcipher(found)) and isinstance(code, int) \
+                and code & 0xFF in _SQLITE_CODES:
             return _SQLITE_CODES[code & 0xFF]
         sqlstate = getattr(found, "sqlstate", None)
         if isinstance(sqlstate, str) and (sqlstate in _SQLSTATES or sqlstate.startswith("53")):
@@ -135,6 +141,11 @@ def classify(error: BaseException) -> str | None:
 
 def _from_psycopg(error: BaseException) -> bool:
     return type(error).__module__.startswith("psycopg")
+
+
+def _from_sqlcipher(error: BaseException) -> bool:
+    """An error of `sqlcipher3` (the read models of an encrypted store): SQLite's, by another module."""
+    return type(error).__module__.startswith("sqlcipher3")
 
 
 def storage_failure(error: BaseException, where: str) -> TratosError | None:
@@ -212,6 +223,53 @@ class DurableSQLiteFactory(SQLiteFactory):
 
 
 SQLITE_FACTORY_TOPIC = f"{__name__}:DurableSQLiteFactory"
+
+
+def sealed_datastore(path: Path, key: bytes, lock_timeout: int) -> SQLiteDatastore:
+    """The SQLCipher database at `path`, encrypted whole with `key` (32 raw bytes): every page,
+    its WAL and its -shm included. Made private (0600 in a 0700 folder) before SQLCipher opens it.
+
+    What it holds is derived from the log and rebuilt from it: a file there that does not open
+    with `key` (left by a store re-encrypted with another key, or not a database at all) is
+    removed and made again, empty. Its connections commit with `synchronous=NORMAL`: a power
+    cut can only lose the last commits, rows and position together, which the next catch-up
+    re-applies.
+    """
+    try:
+        private_folder(path.parent)
+        if _opens_with(path, key) is False:
+            for stale in (path, *(path.with_name(path.name + tail) for tail in ("-wal", "-shm"))):
+                with suppress(FileNotFoundError):
+                    stale.unlink()
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+    except OSError as error:
+        raise StoreUnavailable(f"cannot open the read models {path}: {error.strerror}") from error
+    for made in (path, *(path.with_name(path.name + tail) for tail in ("-wal", "-shm"))):
+        narrow(made)
+    datastore = SQLiteDatastore(str(path), lock_timeout=lock_timeout, single_row_tracking=True)
+    seal_sqlite_pool(datastore, key=key, statement_cache=STATEMENT_CACHE, synchronous="NORMAL")
+    return datastore
+
+
+def _opens_with(path: Path, key: bytes) -> bool | None:
+    """Whether the SQLCipher file at `path` opens with `key`: None if there is no file to open, or
+    it could not be read for another reason (locked, unreadable) that opening it will report."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    connection = sqlcipher.connect(str(path), isolation_level=None)
+    try:
+        connection.execute("PRAGMA cipher_log_level = NONE")
+        connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) == _NOT_A_DATABASE:
+            return False
+        return None
+    finally:
+        connection.close()
+    return True
 
 
 # ------------------------------------------------------------ PostgreSQL

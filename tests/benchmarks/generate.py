@@ -154,6 +154,22 @@ def generate(app, *, events: int, clients: int, batch: int = 250, long: dict[int
     return recorded
 
 
+def secrets(clients: int) -> list[bytes]:
+    """20 things a store of `clients` clients (4 or more, 76 events or more each) says that its
+    encrypted events hide: names, addresses, texts and amounts, as a search of its files would
+    find them in a plain store (tests/benchmarks/encrypted.py, tests/integrity/test_encryption.py)."""
+    last, middle = clients - 1, clients // 2
+    found = [f"Client {n} SL" for n in (1, middle, last)]
+    found += [f"admin@client{n}.example" for n in (1, last)]
+    found += [f"B{middle:08d}", f"Calle {1 % 97 + 1}, Madrid"]
+    found += ["Retainer 2026", "Monthly design and development retainer.", "Add a newsletter template",
+              "The contact form wrote to an old address.", "Staging configuration copied.",
+              "Sorry, fixing it today.", "Check the recipients after every deploy.",
+              "with client 1 about the", "Release 3 work item", "Confidential for 5 years.",
+              "12000.00", "1000.00", "600.00"]
+    return [text.encode() for text in found]
+
+
 def catch_up(app) -> None:
     from projections import ReadModels
     from projections.heads import StreamHeads

@@ -15,6 +15,7 @@ import os
 
 import pytest
 from backends import server_url
+from encrypted import CLEAR_FIGURE, ENCRYPTED_FIGURES
 from harness import (
     BACKEND_FIGURES,
     BENCH_DIR,
@@ -65,10 +66,13 @@ def test_smoke() -> None:
     results = write_results(bench, BENCH_DIR / "smoke-results.json")
     produced = {(f.key, f.backend) for f in bench.figures if f.value is not None}
     backends = ["sqlite"] + (["postgres"] if url else [])
-    expected = {(key, backend) for key, _, _ in BACKEND_FIGURES for backend in backends}
-    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *VERIFACTU_FIGURES]}
+    expected = {(key, backend) for key, _, _ in [*BACKEND_FIGURES, *ENCRYPTED_FIGURES] for backend in backends}
+    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *VERIFACTU_FIGURES, CLEAR_FIGURE[0]]}
     assert expected <= produced, f"figures not produced: {sorted(expected - produced)}"
-    assert all(f.value > 0 for f in bench.figures if f.value is not None)
+    assert all(f.value > 0 for f in bench.figures if f.value is not None and f.key != CLEAR_FIGURE[0])
+    in_clear = [f for f in bench.figures if f.key == CLEAR_FIGURE[0]]
+    assert [f.value for f in in_clear] == [0], in_clear  # and the plain control found them all:
+    assert len(bench.raw["sqlite.encrypted.in_clear"]["plain"]) == 20
     assert results["figures"] and (BENCH_DIR / "smoke-results.json").exists()
     if not url:
         pytest.skip(f"PostgreSQL figures not produced: server not reachable ({problem})")

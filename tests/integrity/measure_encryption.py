@@ -1,4 +1,6 @@
-"""Measures what keeping read models in memory costs an encrypted store (ADR-12 in docs/decisions.md).
+"""Measures what encryption costs a store's commands (ADR-12 in docs/decisions.md; since ADR-57 an
+encrypted store's read models are kept in their own encrypted file, and figures 7 of `make bench`
+measure them against a plain store's).
 
 Not a test (pytest does not collect it): run it by hand,
 
@@ -7,8 +9,8 @@ Not a test (pytest does not collect it): run it by hand,
 For each size it writes a store of that many events (ten clients, each opened
 then noted; recorded through the aggregate and the recorder in bulk), once
 plain and once encrypted, and times the real `tratos` script: `status CLIENT`
-(plain: read models already on disk and caught up; encrypted: rebuilt in
-memory on every call), `audit verify`, and `rebuild`. Times are wall-clock
+(read models on disk and caught up, in the encrypted file for the encrypted
+store), `audit verify`, and `rebuild`. Times are wall-clock
 seconds of one run each, start-up included.
 """
 

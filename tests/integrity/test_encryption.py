@@ -64,6 +64,7 @@ def test_the_sqlite_file_and_its_wal_hold_nothing_in_clear(sqlite_store, tmp_pat
     commands = [("status",), ("status", ACME), ("--json", "status", ACME), ("timeline", ACME), ("lessons",),
                 ("check",), ("client", "list"), ("client", "show", ACME), ("audit", "verify"),
                 ("audit", "anchor"), ("note", ACME, "Second call", "--on", "2026-02-04"),
+                ("status", ACME, "--as-of", "2026-01-20"), ("timeline", ACME, "--as-of", "2026-02-03"),
                 ("export", str(tmp_path / "out.jsonl")), ("rebuild",), ("status", ACME)]
     for command in commands:
         outcome = tratos(sqlite_store, *command, env=keyed)
@@ -153,6 +154,7 @@ def test_encrypted_postgres_store(store, backend, tmp_path):
         assert tratos(store, *command, env=keyed).code == 0, command
     assert tratos(store, "--json", "status", ACME, env=keyed).json()["name"] == ACME_NAME
     assert tratos(store, "status", ACME).code == 2
+    assert (Path(store.home) / "read-models.sqlite").exists()
     if backend == "postgres":
         import psycopg
 
@@ -160,7 +162,7 @@ def test_encrypted_postgres_store(store, backend, tmp_path):
         with psycopg.connect(store.database_url.split("?")[0], autocommit=True) as connection:
             tables = [name for (name,) in connection.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))]
-            assert "relationships" not in tables  # read models of an encrypted store live in memory
+            assert "relationships" not in tables  # an encrypted store's read models are in its home (ADR-57)
             dump = b"".join(
                 str(row).encode() + b"".join(bytes(v) for v in row if isinstance(v, bytes | memoryview))
                 for table in tables
@@ -169,3 +171,61 @@ def test_encrypted_postgres_store(store, backend, tmp_path):
         assert len(dump) > 1000
     else:
         assert in_clear(Path(store.home)) == []
+
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _benchmark_store(home: Path, key: str | None) -> list[bytes]:
+    """A small store written by the benchmark generator (tests/benchmarks/generate.py), as `make
+    bench` writes its stores, read models and stream heads caught up; what it hides, listed by it."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in (KEY_ENV, "TRATOS_DATABASE_URL", "TRATOS_HOME")}
+    if key:
+        env[KEY_ENV] = key
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "generate.py"), "--events", "304", "--clients", "4",
+                           "--home", str(home)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    spec = importlib.util.spec_from_file_location("bench_generate", BENCHMARKS / "generate.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    return generator.secrets(4)
+
+
+def _searched_while_open(home: Path, key: str | None, wanted: list[bytes]) -> tuple[list[bytes], list[str]]:
+    """Every file of the home searched for `wanted` while a process holds the store open, a note
+    just recorded and projected (the events' and the read models' WAL and shm are there)."""
+    from projections import ReadModels
+    from projections.heads import StreamHeads
+
+    app = Tratos(profile=UNTAXED_PROFILE, home=home, env={KEY_ENV: key or "", "TRATOS_DATABASE_URL": ""})
+    try:
+        app.record_note("acme", "A note for the WAL", on=date(2026, 12, 20))
+        with ReadModels(app) as models:
+            models.catch_up()
+            heads = StreamHeads(app)
+            heads.catch_up()
+            files = sorted(p.name for p in home.rglob("*") if p.is_file())
+            data = b"".join(p.read_bytes() for p in sorted(home.rglob("*")) if p.is_file())
+    finally:
+        app.close()
+    return [secret for secret in wanted if secret in data], files
+
+
+def test_the_benchmark_generators_encrypted_store_holds_nothing_in_clear(tmp_path, monkeypatch):
+    """Its 20 names, texts and amounts in no file of the home: database, WAL, shm, read models
+    (issue 24: the generator used to write them in clear). The plain store, the control, holds all."""
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    key = new_key()
+    wanted = _benchmark_store(tmp_path / "vault", key)
+    found, files = _searched_while_open(tmp_path / "vault", key, wanted)
+    assert found == []
+    assert {"tratos.sqlite", "tratos.sqlite-wal", "tratos.sqlite-shm", "read-models.sqlite",
+            "read-models.sqlite-wal", "read-models.sqlite-shm"} <= set(files)
+    plain = _benchmark_store(tmp_path / "plain", None)
+    assert len(set(plain)) == 20
+    assert _searched_while_open(tmp_path / "plain", None, plain)[0] == plain

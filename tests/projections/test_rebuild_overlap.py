@@ -143,7 +143,7 @@ def test_a_failed_write_stops_the_rebuild_and_a_catch_up_completes_it(app, monke
 
 
 def test_in_memory_read_models_are_written_on_the_calling_thread(app, monkeypatch):
-    """A shared in-memory SQLite cache (encrypted stores' read models) lets no reader beside a
+    """A shared in-memory SQLite cache (time travel's scratch read models) lets no reader beside a
     writer: overlapping there would only make the writer time out waiting for the reader."""
     _story(app)
     write = rebuilding._write
