@@ -223,28 +223,28 @@ def mail(session: Session, host: str | None, port: int | None, security: str | N
     from domain.adapters.smtp import DEFAULT_PORTS, KEYS, MailSettings
     from domain.model.errors import BadInput, Refused
 
-    if not session.identity:
+    known = session.identity_as_written()  # a damaged port or security is mended here, so not read first
+    if not known:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
-    known = session.identity
-    old = MailSettings.from_identity(known) if known.get(KEYS["host"]) else None
-    security = security or (old.security if old else "starttls")
-    if trust is not None:
+    first = not known.get(KEYS["host"])
+    changed = dict(known)
+    given = {"host": host, "user": user, "from_address": from_address, "from_name": from_name,
+             "security": security, "bcc_self": None if bcc_self is None else ("yes" if bcc_self else "no")}
+    if trust is not None:  # certificates, now: not a file found unreadable when a message is sent
+        from domain.adapters.certificates import certificates_file
+
         path = Path(trust).expanduser()
-        if not path.is_file():
-            raise BadInput(f"no certificate file {trust}")
-        trust = str(path.resolve())
-    settings = MailSettings(
-        host=host or (old.host if old else ""),
-        port=port or (old.port if old and not (security and old.security != security) else DEFAULT_PORTS[security]),
-        security=security, user=user if user is not None else (old.user if old else ""),
-        from_address=from_address or (old.from_address if old else known.get("email", "")),
-        from_name=from_name or (old.from_name if old else known.get("name", "")),
-        bcc_self=bcc_self if bcc_self is not None else (old.bcc_self if old else False),
-        trust=trust if trust is not None else (old.trust if old else ""))
-    if not settings.host:
+        certificates_file(path, "the certificates file to trust")
+        given["trust"] = str(path.resolve())
+    if port is not None:
+        given["port"] = str(port)
+    elif first or (security is not None and security != known.get(KEYS["security"], "starttls")):
+        given["port"] = str(DEFAULT_PORTS[security or "starttls"])  # the new security's usual port
+    changed.update({KEYS[field]: value for field, value in given.items() if value is not None})
+    if not changed.get(KEYS["host"]):
         raise BadInput("--host is needed the first time: the SMTP server to send through")
-    settings.checked()
-    changed = {**known, **settings.as_identity()}
+    settings = MailSettings.from_identity(session.checked_identity(changed))
+    changed.update(settings.as_identity())
     _write_json(session.home / IDENTITY_FILE, changed)
     session.__dict__["identity"] = changed
     if session.as_json:
@@ -284,11 +284,10 @@ def tsa(session: Session, url: str, trust: str | None, lta: bool | None) -> None
         URL_SETTING,
         Timestamping,
         check_url,
-        read_certificates,
         request_token,
         trusted_roots,
     )
-    from domain.adapters.files import read_regular
+    from domain.adapters.certificates import certificates_file
     from domain.model.errors import BadInput, Refused
 
     if not session.identity:
@@ -302,7 +301,7 @@ def tsa(session: Session, url: str, trust: str | None, lta: bool | None) -> None
         _write_json(session.home / IDENTITY_FILE, changed)
         _report_tsa(session, None, [], False, None)
         return
-    roots = (read_certificates(read_regular(trust, "the trusted roots file"), trust) if trust is not None
+    roots = (certificates_file(trust, "the trusted roots file") if trust is not None
              else trusted_roots(session.home))
     long_term = lta if lta is not None else changed.get(LTA_SETTING) == "yes"
     if long_term and not roots:
