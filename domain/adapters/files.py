@@ -37,11 +37,12 @@ class CannotWrite(TratosError):
     exit_code = 1
 
 
-def shareable(target: str | Path | None = None, home: Path | None = None) -> int:
-    """The mode of a file meant to be sent (a document): what the umask allows, like any new file;
-    private (and its new folders too) when it is written inside tratos's `home`, which is its
-    owner's alone whatever the umask (ADR-30)."""
-    if target is not None and home is not None and _inside(destination(target), home):
+def shareable(target: str | Path, home: Path) -> int:
+    """The mode of a file meant to be sent (a document, a calendar, a message): what the umask
+    allows, like any new file; private (and its new folders too) when it is written inside tratos's
+    `home`, which is its owner's alone whatever the umask (ADR-30). Both are required: every
+    output that is not private always says where it goes and whose home it must stay out of."""
+    if _inside(destination(target), home):
         return PRIVATE
     mask = os.umask(0)
     os.umask(mask)
@@ -265,8 +266,9 @@ def output_folder(target: str | Path) -> Path:
     return Path(target)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
+def _inside(path: str | Path, folder: Path) -> bool:
+    """Whether `path` lies in `folder`, however either is spelled (relative, through symlinks)."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
 @contextmanager
