@@ -71,10 +71,14 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         note = _anchor_note(anchor_file)
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
-    from domain.adapters.verifactu_xml import verify_store
+    from domain.adapters.verifactu_xml import Unreadable, verify_store
+    from domain.model.errors import UnreadableRecord
 
-    report = run_audit(session, handle, anchors)
-    records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
+    try:
+        report = run_audit(session, handle, anchors)
+        records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
+    except UnreadableRecord as error:  # every other reader sends the user here: say what to do instead
+        raise _refused(error.restore()) from None
     if session.as_json:
         from cli.output import print_json
 
@@ -90,7 +94,9 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         raise _refused(f"the store does not verify: {_what_broke(report)}")
     broken = next((c for c in records if not c.ok), None)
     if broken is not None:
-        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+        restore = ("; the store is damaged: restore it from your latest export (`tratos import` into an empty"
+                   " store) or from a backup") if isinstance(broken.broken, Unreadable) else ""
+        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}{restore}")
     if stamp is not None and not stamp.ok:
         raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 
