@@ -99,6 +99,21 @@ def _missing(what: str, source: Path) -> str:
     return f"no {what.removeprefix('the ')} {visible(str(source))}"
 
 
+def folder_to_read(path: str | Path, what: str = "folder") -> Path:
+    """`path` if it is a folder (through symlinks) that exists; else `BadInput` saying what it is
+    (a FIFO, a device, a file): the same words as for a file named where a folder is expected."""
+    source = Path(path)
+    try:
+        found = os.stat(source)
+    except FileNotFoundError:
+        raise BadInput(_missing(what, source)) from None
+    except OSError as error:
+        raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a folder")
+    return source
+
+
 def is_regular(path: str | Path) -> bool:
     """Whether `path` is a regular file (through symlinks), without opening it."""
     try:
