@@ -185,6 +185,11 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     finally:
         session.__dict__.pop("identity", None)
     changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
+    if verifactu_mode is not None and profile.issuer.tax_id:
+        from cli.pdf import verifactu_mode as mode_of
+
+        if mode_of(written) != verifactu_mode:  # only then is the store opened
+            session.app.check_mode_change(profile.issuer.tax_id, mode_of(written), verifactu_mode)
     _write_json(session.home / IDENTITY_FILE, changed)
     if session.as_json:
         print_json({"invoicing": changed})
