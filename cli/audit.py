@@ -71,8 +71,8 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         note = _anchor_note(anchor_file)
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
-    from domain.adapters.verifactu_xml import Unreadable, verify_store
-    from domain.model.errors import UnreadableRecord
+    from domain.adapters.verifactu_xml import verify_store
+    from domain.model.errors import RESTORE, UnreadableRecord
 
     try:
         report = run_audit(session, handle, anchors)
@@ -90,13 +90,11 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         if stamp is not None:
             click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
                        f" by {stamp.authority}, {stamp.verdict}")
-    if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1)
-        raise _refused(f"the store does not verify: {_what_broke(report)}")
+    if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1), and what to do
+        raise _refused(f"the store does not verify: {_what_broke(report)}; {RESTORE}")
     broken = next((c for c in records if not c.ok), None)
     if broken is not None:
-        restore = ("; the store is damaged: restore it from your latest export (`tratos import` into an empty"
-                   " store) or from a backup") if isinstance(broken.broken, Unreadable) else ""
-        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}{restore}")
+        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}; {RESTORE}")
     if stamp is not None and not stamp.ok:
         raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 

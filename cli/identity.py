@@ -182,14 +182,10 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     session.__dict__["identity"] = changed
     try:
         profile = session.tax_profile()  # every value checked as an invoice will use it
+        changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
+        _check_mode_change(session, written, verifactu_mode, profile.issuer.tax_id)
     finally:
         session.__dict__.pop("identity", None)
-    changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
-    if verifactu_mode is not None and profile.issuer.tax_id:
-        from cli.pdf import verifactu_mode as mode_of
-
-        if mode_of(written) != verifactu_mode:  # only then is the store opened
-            session.app.check_mode_change(profile.issuer.tax_id, mode_of(written), verifactu_mode)
     _write_json(session.home / IDENTITY_FILE, changed)
     if session.as_json:
         print_json({"invoicing": changed})
@@ -197,6 +193,17 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         withheld = f", withholding {profile.withholding.normalize():f}%" if profile.withholding else ""
         click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
                    f" VAT {profile.vat_rate.normalize():f}%{withheld}, series {profile.series}/{profile.corrective_series}")
+
+
+def _check_mode_change(session: Session, written: dict[str, Any], mode: str | None, tax_id: str) -> None:
+    """A Verifactu mode switched is refused while the year has billing records (ADR-61); one that
+    was damaged (not a mode) is mended, and only a real switch opens the store."""
+    from cli.pdf import verifactu_mode
+    from domain.model.billing_records import MODES
+
+    old = verifactu_mode(written)
+    if mode is not None and tax_id and old in MODES and old != mode:
+        session.app.check_mode_change(tax_id, old, mode)
 
 
 @identity.command("mail")

@@ -59,8 +59,11 @@ class UnreadableRecord(Refused):
         return f"the record {self.stream} v{self.version} cannot be read ({self.why})"
 
     def restore(self) -> str:
-        return (f"{self.what}: the store is damaged; restore it from your latest export (`tratos import`"
-                " into an empty store) or from a backup")
+        return f"{self.what}: the store is damaged; {RESTORE}"
+
+
+# What to do with a store that does not verify: said by the audit, never "run the audit".
+RESTORE = "restore it from your latest export (`tratos import` into an empty store) or from a backup"
 
 
 class ImpossibleHistory(Refused):
