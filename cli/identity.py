@@ -302,20 +302,22 @@ def tsa(session: Session, url: str, trust: str | None, lta: bool | None) -> None
     from domain.adapters.certificates import certificates_file
     from domain.model.errors import BadInput, Refused
 
-    if not session.identity:
+    written = session.identity_as_written()  # a damaged tsa_lta is mended here, so it is not read first
+    if not written:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
-    changed = dict(session.identity)
+    changed = dict(written)
     if url.strip().lower() == "none":
         if trust is not None or lta:
             raise BadInput("`tratos identity tsa none` takes no --trust or --lta: it stops timestamping")
         changed.pop(URL_SETTING, None)
         changed.pop(LTA_SETTING, None)
-        _write_json(session.home / IDENTITY_FILE, changed)
+        _write_json(session.home / IDENTITY_FILE, session.checked_identity(changed))
         _report_tsa(session, None, [], False, None)
         return
     roots = (certificates_file(trust, "the trusted roots file") if trust is not None
              else trusted_roots(session.home))
     long_term = lta if lta is not None else changed.get(LTA_SETTING) == "yes"
+    session.checked_identity({**changed, LTA_SETTING: "yes" if long_term else "no"})  # before asking the TSA
     if long_term and not roots:
         raise BadInput("--lta embeds the data that validates the TSA's certificate: give its root with --trust")
     timestamping = Timestamping(check_url(url), tuple(roots), long_term)

@@ -231,6 +231,18 @@ def test_the_command_the_line_names_mends_the_field(acme: Path, field: str, valu
     assert run(acme, "status").stderr == ""
 
 
+@pytest.mark.parametrize(("field", "value", "mend"), [
+    ("tsa_lta", "1", ("identity", "tsa", "none")),
+    ("name", "", ("init", "--force", "--name", "Ana García", "--email", "ana@example.com")),
+    ("lang", "fr", ("init", "--force", "--name", "Ana García", "--email", "ana@example.com", "--lang", "en")),
+], ids=["tsa", "name", "lang"])
+def test_the_other_setting_commands_mend_their_fields_too(acme: Path, field: str, value: str, mend) -> None:
+    edit_identity(acme, **{field: value})
+    refused(acme, ("status",), 1, f"(its {field} ")
+    ok(acme, *mend, env=KEYED)
+    assert run(acme, "status").stderr == ""
+
+
 def test_a_mending_command_names_what_it_does_not_mend(acme: Path) -> None:
     edit_identity(acme, vat_rate="1e999999999", smtp_host="smtp.example.com", smtp_port="587")
     refused(acme, ("identity", "mail", "--port", "25"), 1, "(its vat_rate is not a Spanish VAT rate")
