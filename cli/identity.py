@@ -165,14 +165,17 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     from domain.model.errors import Refused
     from domain.model.tax_ids import spanish_nif
     from domain.model.taxes import check_vat_rate, check_withholding
+    from domain.model.values import check_series
 
     written = session.identity_as_written()  # a damaged rate is mended here, so it is not read first
     if not written:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
     changed = dict(written)
     given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"), "address": address, "iban": iban,
-             "payment_method": payment_method, "series": series, "corrective_series": corrective_series,
-             "verifactu_mode": verifactu_mode}
+             "payment_method": payment_method, "verifactu_mode": verifactu_mode,
+             # typed, so bad input (exit 2), before the file's fields are checked as damage (exit 1)
+             "series": series and check_series(series),
+             "corrective_series": corrective_series and check_series(corrective_series)}
     if vat_rate is not None:
         given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic"))  # 10, never 1E+1
     if withholding is not None:
