@@ -42,7 +42,8 @@ def calendar(session: Session, handle: str | None, output: str | None, lang: str
     found.sort(key=lambda d: (d.day, d.uid))
     name = f"tratos: {handle}" if handle else "tratos"
     content = calendar_file(found, name=name, stamp=session.today())
-    path = write_atomically(Path(output or (f"{handle}.ics" if handle else DEFAULT_FILE)), content, mode=shareable())
+    target = Path(output or (f"{handle}.ics" if handle else DEFAULT_FILE))
+    path = write_atomically(target, content, mode=shareable(target, session.home))
     if session.as_json:
         from cli.output import print_json
 

@@ -72,9 +72,13 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
     from domain.adapters.verifactu_xml import verify_store
+    from domain.model.errors import RESTORE, UnreadableRecord
 
-    report = run_audit(session, handle, anchors)
-    records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
+    try:
+        report = run_audit(session, handle, anchors)
+        records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
+    except UnreadableRecord as error:  # every other reader sends the user here: say what to do instead
+        raise _refused(error.restore()) from None
     if session.as_json:
         from cli.output import print_json
 
@@ -86,11 +90,11 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         if stamp is not None:
             click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
                        f" by {stamp.authority}, {stamp.verdict}")
-    if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1)
-        raise _refused(f"the store does not verify: {_what_broke(report)}")
+    if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1), and what to do
+        raise _refused(f"the store does not verify: {_what_broke(report)}; {RESTORE}")
     broken = next((c for c in records if not c.ok), None)
     if broken is not None:
-        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}; {RESTORE}")
     if stamp is not None and not stamp.ok:
         raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 

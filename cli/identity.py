@@ -165,14 +165,17 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     from domain.model.errors import Refused
     from domain.model.tax_ids import spanish_nif
     from domain.model.taxes import check_vat_rate, check_withholding
+    from domain.model.values import check_series
 
     written = session.identity_as_written()  # a damaged rate is mended here, so it is not read first
     if not written:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
     changed = dict(written)
     given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"), "address": address, "iban": iban,
-             "payment_method": payment_method, "series": series, "corrective_series": corrective_series,
-             "verifactu_mode": verifactu_mode}
+             "payment_method": payment_method, "verifactu_mode": verifactu_mode,
+             # typed, so bad input (exit 2), before the file's fields are checked as damage (exit 1)
+             "series": series and check_series(series),
+             "corrective_series": corrective_series and check_series(corrective_series)}
     if vat_rate is not None:
         given["vat_rate"] = str(check_vat_rate(parse_percent(vat_rate), "domestic"))  # 10, never 1E+1
     if withholding is not None:
@@ -182,9 +185,10 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     session.__dict__["identity"] = changed
     try:
         profile = session.tax_profile()  # every value checked as an invoice will use it
+        changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
+        _check_mode_change(session, written, verifactu_mode, profile.issuer.tax_id)
     finally:
         session.__dict__.pop("identity", None)
-    changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
     _write_json(session.home / IDENTITY_FILE, changed)
     if session.as_json:
         print_json({"invoicing": changed})
@@ -192,6 +196,17 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         withheld = f", withholding {profile.withholding.normalize():f}%" if profile.withholding else ""
         click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
                    f" VAT {profile.vat_rate.normalize():f}%{withheld}, series {profile.series}/{profile.corrective_series}")
+
+
+def _check_mode_change(session: Session, written: dict[str, Any], mode: str | None, tax_id: str) -> None:
+    """A Verifactu mode switched is refused while the year has billing records (ADR-61); one that
+    was damaged (not a mode) is mended, and only a real switch opens the store."""
+    from cli.pdf import verifactu_mode
+    from domain.model.billing_records import MODES
+
+    old = verifactu_mode(written)
+    if mode is not None and tax_id and old in MODES and old != mode:
+        session.app.check_mode_change(tax_id, old, mode)
 
 
 @identity.command("mail")
@@ -223,28 +238,28 @@ def mail(session: Session, host: str | None, port: int | None, security: str | N
     from domain.adapters.smtp import DEFAULT_PORTS, KEYS, MailSettings
     from domain.model.errors import BadInput, Refused
 
-    if not session.identity:
+    known = session.identity_as_written()  # a damaged port or security is mended here, so not read first
+    if not known:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
-    known = session.identity
-    old = MailSettings.from_identity(known) if known.get(KEYS["host"]) else None
-    security = security or (old.security if old else "starttls")
-    if trust is not None:
+    first = not known.get(KEYS["host"])
+    changed = dict(known)
+    given = {"host": host, "user": user, "from_address": from_address, "from_name": from_name,
+             "security": security, "bcc_self": None if bcc_self is None else ("yes" if bcc_self else "no")}
+    if trust is not None:  # certificates, now: not a file found unreadable when a message is sent
+        from domain.adapters.certificates import certificates_file
+
         path = Path(trust).expanduser()
-        if not path.is_file():
-            raise BadInput(f"no certificate file {trust}")
-        trust = str(path.resolve())
-    settings = MailSettings(
-        host=host or (old.host if old else ""),
-        port=port or (old.port if old and not (security and old.security != security) else DEFAULT_PORTS[security]),
-        security=security, user=user if user is not None else (old.user if old else ""),
-        from_address=from_address or (old.from_address if old else known.get("email", "")),
-        from_name=from_name or (old.from_name if old else known.get("name", "")),
-        bcc_self=bcc_self if bcc_self is not None else (old.bcc_self if old else False),
-        trust=trust if trust is not None else (old.trust if old else ""))
-    if not settings.host:
+        certificates_file(path, "the certificates file to trust")
+        given["trust"] = str(path.resolve())
+    if port is not None:
+        given["port"] = str(port)
+    elif first or (security is not None and security != known.get(KEYS["security"], "starttls")):
+        given["port"] = str(DEFAULT_PORTS[security or "starttls"])  # the new security's usual port
+    changed.update({KEYS[field]: value for field, value in given.items() if value is not None})
+    if not changed.get(KEYS["host"]):
         raise BadInput("--host is needed the first time: the SMTP server to send through")
-    settings.checked()
-    changed = {**known, **settings.as_identity()}
+    settings = MailSettings.from_identity(session.checked_identity(changed))
+    changed.update(settings.as_identity())
     _write_json(session.home / IDENTITY_FILE, changed)
     session.__dict__["identity"] = changed
     if session.as_json:
@@ -284,27 +299,28 @@ def tsa(session: Session, url: str, trust: str | None, lta: bool | None) -> None
         URL_SETTING,
         Timestamping,
         check_url,
-        read_certificates,
         request_token,
         trusted_roots,
     )
-    from domain.adapters.files import read_regular
+    from domain.adapters.certificates import certificates_file
     from domain.model.errors import BadInput, Refused
 
-    if not session.identity:
+    written = session.identity_as_written()  # a damaged tsa_lta is mended here, so it is not read first
+    if not written:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
-    changed = dict(session.identity)
+    changed = dict(written)
     if url.strip().lower() == "none":
         if trust is not None or lta:
             raise BadInput("`tratos identity tsa none` takes no --trust or --lta: it stops timestamping")
         changed.pop(URL_SETTING, None)
         changed.pop(LTA_SETTING, None)
-        _write_json(session.home / IDENTITY_FILE, changed)
+        _write_json(session.home / IDENTITY_FILE, session.checked_identity(changed))
         _report_tsa(session, None, [], False, None)
         return
-    roots = (read_certificates(read_regular(trust, "the trusted roots file"), trust) if trust is not None
+    roots = (certificates_file(trust, "the trusted roots file") if trust is not None
              else trusted_roots(session.home))
     long_term = lta if lta is not None else changed.get(LTA_SETTING) == "yes"
+    session.checked_identity({**changed, LTA_SETTING: "yes" if long_term else "no"})  # before asking the TSA
     if long_term and not roots:
         raise BadInput("--lta embeds the data that validates the TSA's certificate: give its root with --trust")
     timestamping = Timestamping(check_url(url), tuple(roots), long_term)

@@ -26,7 +26,9 @@ def import_(session: Session, source: str, client: str | None, dry_run: bool, on
     An email from the client is recorded as received, one from your address as sent, with its
     From, To, Date, Subject and Message-ID; the message and its attachments are kept in the
     evidence folder. An email already on the record (the same Message-ID) is skipped; one that
-    matches no client is listed, never dropped. Running it again files only what is new.
+    matches no client is listed, never dropped. What is not an email (empty, no headers, no
+    From) is listed as `not a message` with a warning and never filed; a source holding
+    nothing else is refused (exit 2). Running it again files only what is new.
 
     \b
     Example:
@@ -44,6 +46,19 @@ def import_(session: Session, source: str, client: str | None, dry_run: bool, on
     clients = {} if client else session.models.addresses()
     report = file_messages(session.app, messages(source), ours=ours, clients=clients, client=client, on=day,
                            dry_run=dry_run)
+    if report.only_not_messages:  # named by mistake (a PDF, an empty file): nothing in it was filed
+        from domain.model.errors import BadInput
+
+        first = report.not_messages[0]
+        what = (f"{source} is not an email" if len(report.not_messages) == 1
+                else f"none of the {len(report.not_messages)} messages in {source} is an email")
+        raise BadInput(f"{what} ({first['problem']}): nothing was filed")
+    if report.not_messages:
+        from cli.output import warn
+
+        count = len(report.not_messages)
+        warn(f"{count} of the messages in {source} {'is' if count == 1 else 'are'} not email"
+             " (listed as `not a message`): not filed")
     if session.as_json:
         from cli.output import print_json
 
@@ -53,7 +68,12 @@ def import_(session: Session, source: str, client: str | None, dry_run: bool, on
     verb = "Would file" if dry_run else "Filed"
     click.echo(f"{verb} {report.total} emails" + (f" ({per_client})" if per_client else "")
                + f"; {len(report.skipped)} already on the record; {len(report.unmatched)} matched no client"
+               + (f"; {len(report.not_messages)} not email" if report.not_messages else "")
                + ("; nothing was recorded" if dry_run else ""))
     for message in report.unmatched:
         click.echo(f"unmatched: {message['message_id'] or message['sha256']} from {message['from'] or '?'},"
                    f" \"{message['subject']}\" ({message['date'] or 'no date'})")
+    for junk in report.not_messages:
+        click.echo(f"not a message: number {junk['number']} of {source} ({junk['size']} bytes,"
+                   f" SHA-256 {junk['sha256'][:16]}…): {junk['problem']}")
+

@@ -112,13 +112,18 @@ def parse_rate(text: str, default_currency: str) -> Money:
     return money
 
 
+PERCENT_DECIMALS = 2  # 21%, 33.33%, an ECB rate of 2.15%
+
+
 def parse_percent(text: str) -> Decimal:
     base = plain(text or "", "a percentage").strip()
     if not base.endswith("%"):
         raise BadInput(f"not a percentage: {text!r} (try 50%)")
-    value = parse_number(base[:-1], "a percentage")
+    value = parse_number(base[:-1], "a percentage", grouping=False)  # at most 100: never thousands
     if value < 0 or value > 100:
         raise BadInput(f"a percentage must be between 0% and 100%: {text!r}")
+    if value.as_tuple().exponent < -PERCENT_DECIMALS:  # no rate, share or fee needs more; none is rounded away
+        raise BadInput(f"a percentage has at most {PERCENT_DECIMALS} decimals: {text!r}")
     return value
 
 

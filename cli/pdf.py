@@ -232,7 +232,8 @@ def verify(session: Session, file: str) -> None:
 
     Exit 0 when every signature is intact and known to the store, the first
     signed revision is a document this store recorded as issued, and the chain
-    head it prints is still on the client's hash chain; 1 otherwise. Each
+    head it prints is still on the client's hash chain; 1 otherwise. Bytes after
+    the file's last %%EOF (in no revision, under no signature) are a warning. Each
     signature's timestamp (PAdES B-T) and a B-LTA file's document timestamps are
     shown with their authority and time, and whether they hold and are trusted
     (through the roots set with `tratos identity tsa --trust`).
@@ -260,6 +261,10 @@ def verify(session: Session, file: str) -> None:
         from domain.model.errors import Refused
 
         raise Refused(f"{file} does not verify: {report.problems[0]}")
+    for warning in report.warnings:  # it verifies, and yet it is not the file issued
+        from cli.output import warn
+
+        warn(f"{file}: {warning}")
 
 
 def _trusted_certificates(session: Session) -> list[Any]:

@@ -48,11 +48,19 @@ class Session:
     def identity(self) -> dict[str, Any]:
         """The freelancer's identity from `tratos init` (empty before it).
 
-        A damaged file (not JSON, not an object of texts, unreadable, a VAT rate or withholding
-        that is not a number) is one `error:` line saying how to write it again, never a
-        JSONDecodeError or an InvalidOperation, whichever command reads it first.
+        A damaged file (not JSON, not an object of texts, unreadable, a field holding what no
+        tratos writes: cli/identity_fields.py) is one `error:` line naming what and saying how to
+        write it again, never a JSONDecodeError or an Overflow, whichever command reads it first.
         """
-        return _numbers_checked(self.identity_as_written(), self.home / IDENTITY_FILE)
+        return self.checked_identity(self.identity_as_written())
+
+    def checked_identity(self, identity: dict[str, Any]) -> dict[str, Any]:
+        """`identity` if every field holds a value tratos writes; else the damaged-file refusal
+        naming the field (also for what `identity invoicing` or `identity mail` is about to write)."""
+        from cli.identity_fields import checked
+
+        checked(identity, self.home / IDENTITY_FILE)
+        return identity
 
     def identity_as_written(self) -> dict[str, Any]:
         """identity.json as an object of texts, its values not checked further: for the command
@@ -94,7 +102,7 @@ class Session:
 
         from domain.model.values import Issuer, TaxProfile
 
-        found = _numbers_checked(self.identity, self.home / IDENTITY_FILE)  # as `identity invoicing` changed it
+        found = self.checked_identity(self.identity)  # as `identity invoicing` changed it
         if not found.get("name"):
             return None
         issuer = Issuer(name=found["name"], email=found.get("email", ""), tax_id=found.get("tax_id", ""),
@@ -191,21 +199,7 @@ class Session:
                 raise
 
 
-def _numbers_checked(identity: dict[str, Any], path: Path) -> dict[str, Any]:
-    """`identity`, if its VAT rate and withholding are numbers; else the damaged-file refusal."""
-    from decimal import Decimal, InvalidOperation
-
-    from domain.model.errors import Refused
-
-    try:
-        numbers = [Decimal(identity[key]) for key in ("vat_rate", "withholding") if key in identity]
-    except InvalidOperation:
-        numbers = [Decimal("NaN")]
-    if not all(number.is_finite() for number in numbers):
-        raise Refused(_damaged(path, "its VAT rate or withholding is not a number"))
-    return identity
-
-
 def _damaged(path: Path, reason: str) -> str:
-    return (f"{path} is damaged ({reason}): restore it from a backup, or write it again with"
-            " `tratos init --force --name NAME --email EMAIL` (the signing key is kept)")
+    from cli.identity_fields import damaged
+
+    return damaged(path, reason)

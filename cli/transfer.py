@@ -57,7 +57,7 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="FILE.jsonl")
-@click.option("--with-evidence", "evidence_dir", type=click.Path(exists=True, file_okay=False), metavar="DIR",
+@click.option("--with-evidence", "evidence_dir", metavar="DIR",
               help="Copy the evidence files from DIR (as written by export --with-evidence) into the store.")
 @pass_session
 def import_(session: Session, file: str, evidence_dir: str | None) -> None:
@@ -76,10 +76,11 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
         tratos --home new-store import backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
     from domain.adapters.evidence_import import ImportedEvidence
+    from domain.adapters.files import folder_to_read
     from domain.adapters.transfer import import_store
 
     source = Path(file)
-    folder = Path(evidence_dir) if evidence_dir else None
+    folder = folder_to_read(evidence_dir, "the evidence folder") if evidence_dir is not None else None
     evidence = ImportedEvidence(folder, session.home) if folder else None
     with progress_bar(session, "Importing") as progress:
         done = import_store(session.app, source, progress=progress, evidence=evidence)

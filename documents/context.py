@@ -39,6 +39,8 @@ REQUIRED_ID = {
     "reminder": "an invoice number such as F-2026-001",
     "invoice": "an invoice number such as F-2026-001 (or R-2026-001 for a corrective one)",
 }
+# What covers the whole relationship: an id given with it would be ignored, so it is refused.
+NO_ID = {"closing": "the end of the relationship", "dossier": "the whole relationship"}
 STREAM_FORMAT = "tratos-stream/1"
 
 
@@ -191,6 +193,8 @@ def build_document(snapshot: StreamSnapshot, kind: str, ref: str | None = None, 
         raise BadInput(f"unknown document kind {kind!r}: use one of {', '.join(KINDS)}")
     if kind in REQUIRED_ID and not ref:
         raise BadInput(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} document needs {REQUIRED_ID[kind]}")
+    if kind in NO_ID and ref is not None:
+        raise BadInput(f"a {kind} takes no id, not {ref!r}: it covers {NO_ID[kind]}; leave the id out")
     relationship = snapshot.relationship
     if kind == "invoice":  # printed from what the invoice recorded, not from today's identity
         from documents.invoice_pdf import invoice_document

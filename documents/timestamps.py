@@ -93,23 +93,9 @@ def trusted_roots(home: Path) -> list[x509.Certificate]:
     path = home / ROOTS_FILE
     if not path.exists():
         return []
-    from domain.adapters.files import read_regular
+    from domain.adapters.certificates import certificates_file
 
-    return read_certificates(read_regular(path, ROOTS_FILE), str(path))
-
-
-def read_certificates(data: bytes, source: str) -> list[x509.Certificate]:
-    """Every certificate in a PEM file (or the one in a DER file); none is bad input."""
-    from cryptography import x509
-
-    try:
-        found = (x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
-                 else [x509.load_der_x509_certificate(data)])
-    except ValueError:
-        raise BadInput(f"{source} holds no readable certificate (PEM or DER X.509)") from None
-    if not found:
-        raise BadInput(f"{source} holds no certificate")
-    return found
+    return certificates_file(path, ROOTS_FILE)
 
 
 def check_url(url: str) -> str:

@@ -46,6 +46,7 @@ class VerificationReport:
     chain_detail: str = ""
     problems: list[str] = field(default_factory=list)
     document_timestamps: list[dict[str, Any]] = field(default_factory=list)  # B-LTA's, oldest first
+    trailing_bytes: int = 0  # after the file's last %%EOF: in no revision, under no signature (ADR-61)
 
     @property
     def ok(self) -> bool:
@@ -58,8 +59,18 @@ class VerificationReport:
             "signatures": self.signatures, "issued_by_store": self.issued is not None,
             "issued": self.issued, "first_revision_sha256": self.issued_sha256,
             "chain_ok": self.chain_ok, "chain_detail": self.chain_detail, "problems": self.problems,
-            "document_timestamps": self.document_timestamps,
+            "document_timestamps": self.document_timestamps, "trailing_bytes": self.trailing_bytes,
+            "warnings": self.warnings,
         }
+
+    @property
+    def warnings(self) -> list[str]:
+        """What holds but is not as issued: bytes a reader never shows, which may carry anything."""
+        if not self.trailing_bytes:
+            return []
+        return [f"{self.trailing_bytes} bytes follow the file's last %%EOF: no signature covers them and no"
+                " PDF reader shows them, so the document shown is the one signed, but the file is not the"
+                " one issued (ask for it again, or print it again from the store)"]
 
     def lines(self) -> list[str]:
         what = f"{self.kind} {self.document_id} of {self.handle}" if self.handle else "not a tratos document"
@@ -83,6 +94,8 @@ class VerificationReport:
             out.append("Issued by this store: no")
         out.append(f"Chain head still on the chain: {'yes' if self.chain_ok else 'no'}"
                    + (f" ({self.chain_detail})" if self.chain_detail else ""))
+        if self.trailing_bytes:
+            out.append(f"After the last %%EOF: {self.trailing_bytes} bytes, in no revision and under no signature")
         out.append("Verdict: OK" if self.ok else "Verdict: NOT OK: " + "; ".join(self.problems))
         from domain.model.values import visible
 
@@ -111,7 +124,7 @@ def verify_document(app: Tratos, data: bytes, trusted: list[Any] = (),
     """
     from documents.signing import verify_document_timestamps, verify_pdf
 
-    report = VerificationReport()
+    report = VerificationReport(trailing_bytes=_trailing_bytes(data))
     signed_revisions = _signed_revision_ends(data)
     first_revision = data[:signed_revisions[0]] if signed_revisions else data
     meta = _tratos_metadata(first_revision)
@@ -232,6 +245,20 @@ def _revision_ends(data: bytes) -> list[int]:
     import re
 
     return [match.end() for match in re.finditer(rb"%%EOF(\r\n|\r|\n)?", data)]
+
+
+def _trailing_bytes(data: bytes) -> int:
+    """How many bytes follow the last revision's %%EOF (and its end of line), blanks aside.
+
+    A PDF reader starts from the end and skips them; pyHanko still says the last signature covers
+    its whole revision, which is true. They are no incremental update (that would end in %%EOF
+    itself), so nothing a reader shows changed, but a file carrying them is not the file issued:
+    `verify` keeps its verdict and warns (ADR-61). Blanks and NULs are padding some tools add."""
+    ends = _revision_ends(data)
+    if not ends:
+        return 0
+    rest = data[ends[-1]:]
+    return len(rest) if rest.strip(b" \t\r\n\f\x00") else 0
 
 
 def _tratos_metadata(data: bytes) -> dict[str, str]:

@@ -85,6 +85,11 @@ def check_key(recorder: Any, mapper: Any) -> None:
     data = bytes(first[0].state)
     plain = _is_plain_json(data)
     if mapper.cipher is None:
+        if not plain and _is_text(data):  # a plain store whose first record was damaged, not a cipher
+            from domain.model.errors import Refused, UnreadableRecord
+
+            damaged = UnreadableRecord(first[0].originator_id, first[0].originator_version, "not JSON")
+            raise Refused(damaged.restore())  # the audit cannot open it either: no `run audit verify`
         if not plain:
             raise KeyProblem(f"this store is encrypted: set {KEY_ENV} to its key")
         return
@@ -95,6 +100,15 @@ def check_key(recorder: Any, mapper: Any) -> None:
         mapper.decode_state(data)
     except Exception:  # noqa: BLE001 - any failure to open the first event means the key is not this store's
         raise KeyProblem(f"{KEY_ENV} does not open this store: it was encrypted with another key") from None
+
+
+def _is_text(data: bytes) -> bool:
+    """Whether `data` reads as UTF-8 text: a cipher's output (random bytes behind a nonce) never does."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_plain_json(data: bytes) -> bool:

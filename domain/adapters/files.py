@@ -37,11 +37,12 @@ class CannotWrite(TratosError):
     exit_code = 1
 
 
-def shareable(target: str | Path | None = None, home: Path | None = None) -> int:
-    """The mode of a file meant to be sent (a document): what the umask allows, like any new file;
-    private (and its new folders too) when it is written inside tratos's `home`, which is its
-    owner's alone whatever the umask (ADR-30)."""
-    if target is not None and home is not None and _inside(destination(target), home):
+def shareable(target: str | Path, home: Path) -> int:
+    """The mode of a file meant to be sent (a document, a calendar, a message): what the umask
+    allows, like any new file; private (and its new folders too) when it is written inside tratos's
+    `home`, which is its owner's alone whatever the umask (ADR-30). Both are required: every
+    output that is not private always says where it goes and whose home it must stay out of."""
+    if _inside(destination(target), home):
         return PRIVATE
     mask = os.umask(0)
     os.umask(mask)
@@ -96,6 +97,21 @@ def _missing(what: str, source: Path) -> str:
     from domain.model.values import visible
 
     return f"no {what.removeprefix('the ')} {visible(str(source))}"
+
+
+def folder_to_read(path: str | Path, what: str = "folder") -> Path:
+    """`path` if it is a folder (through symlinks) that exists; else `BadInput` saying what it is
+    (a FIFO, a device, a file): the same words as for a file named where a folder is expected."""
+    source = Path(path)
+    try:
+        found = os.stat(source)
+    except FileNotFoundError:
+        raise BadInput(_missing(what, source)) from None
+    except OSError as error:
+        raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
+    if not stat.S_ISDIR(found.st_mode):
+        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a folder")
+    return source
 
 
 def is_regular(path: str | Path) -> bool:
@@ -265,8 +281,9 @@ def output_folder(target: str | Path) -> Path:
     return Path(target)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
+def _inside(path: str | Path, folder: Path) -> bool:
+    """Whether `path` lies in `folder`, however either is spelled (relative, through symlinks)."""
+    return Path(os.path.realpath(path)).is_relative_to(os.path.realpath(folder))
 
 
 @contextmanager

@@ -41,6 +41,7 @@ class ReadMessage:
     subject: str
     evidence: list[Evidence]
     contents: list[bytes]  # in the order of `evidence`
+    problem: str | None = None  # why it is no email at all (`not_an_email`): then it is listed, never filed
 
     @property
     def sha256(self) -> str:
@@ -97,7 +98,22 @@ def read_message(raw: bytes, number: int) -> ReadMessage:
         message_id=_header(message, "Message-ID"), sender=_header(message, "From"),
         sender_address=senders[0] if senders else "", to=_addresses(message, "To"),
         cc=_addresses(message, "Cc"), sent_at=_date(message), subject=_header(message, "Subject"),
-        evidence=evidence, contents=contents)
+        evidence=evidence, contents=contents, problem=not_an_email(raw, message, senders))
+
+
+def not_an_email(raw: bytes, message: email.message.Message, senders: list[str]) -> str | None:
+    """Why `raw` is no email at all, or None. An email has headers, and a From with an address
+    (RFC 5322 3.6: every message has one), which is also what files it with a client: an empty
+    file, a PDF, random bytes or a text without headers named by mistake is not filed as evidence
+    of anything (ADR-61). A message that is an email but matches no client is another case:
+    it is listed as unmatched."""
+    if not raw.strip():
+        return "it is empty"
+    if not message.keys():
+        return "it has no email headers"
+    if not senders:
+        return "it has no From address"
+    return None
 
 
 def _attachments(message: email.message.Message) -> Iterator[email.message.Message]:

@@ -72,7 +72,7 @@ def unreadable(stream: Any, version: int, error: BaseException) -> Exception:
     from json import JSONDecodeError
     from zlib import error as ZlibError
 
-    from domain.model.errors import Refused
+    from domain.model.errors import UnreadableRecord
 
     if isinstance(error, JSONDecodeError | UnicodeDecodeError):
         why = "not JSON"
@@ -82,7 +82,7 @@ def unreadable(stream: Any, version: int, error: BaseException) -> Exception:
         why = str(error)
     else:
         why = "not an event tratos wrote"
-    return Refused(f"the record {stream} v{version} cannot be read ({why}): run `tratos audit verify`")
+    return UnreadableRecord(stream, version, why)
 
 
 def event_from_state(topic: str, state: dict[str, Any], originator_id: Any, originator_version: int) -> Any:

@@ -14,7 +14,6 @@ import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.values import check_email, check_text
@@ -81,12 +80,10 @@ class MailSettings:
         """The settings `tratos identity mail` saved; refused (exit 1) when there are none yet."""
         if not identity.get(KEYS["host"]):
             raise Refused("no mail settings yet: run `tratos identity mail --host HOST --user USER` first")
-        try:
-            port = int(identity.get(KEYS["port"], ""))
-        except ValueError:
-            raise Refused(f"the SMTP port in identity.json is not a number: {identity.get(KEYS['port'])!r};"
-                          " set it again with `tratos identity mail --port N`") from None
-        return cls(host=identity[KEYS["host"]], port=port, security=identity.get(KEYS["security"], "starttls"),
+        security = identity.get(KEYS["security"], "starttls")
+        text = identity.get(KEYS["port"], "")  # checked as identity.json is read (cli/identity_fields.py)
+        port = int(text) if text.isascii() and text.isdigit() and len(text) <= 5 else DEFAULT_PORTS.get(security, 0)
+        return cls(host=identity[KEYS["host"]], port=port, security=security,
                    user=identity.get(KEYS["user"], ""),
                    from_address=identity.get(KEYS["from_address"]) or identity.get("email", ""),
                    from_name=identity.get(KEYS["from_name"]) or identity.get("name", ""),
@@ -131,12 +128,17 @@ def _keyring_password(settings: MailSettings) -> str | None:
 
 def _tls_context(settings: MailSettings) -> ssl.SSLContext:
     context = ssl.create_default_context()
-    if settings.trust:
+    if settings.trust:  # read as when it was set (a regular file of certificates), PEM or DER alike
+        from domain.adapters.certificates import as_pem, certificates_file
+
         try:
-            context.load_verify_locations(cafile=str(Path(settings.trust)))
-        except (OSError, ssl.SSLError) as error:
-            raise SendFailed(f"cannot read the certificates to trust in {settings.trust}:"
-                             f" {getattr(error, 'strerror', None) or error}; nothing was sent") from None
+            certificates = certificates_file(settings.trust, "the certificates file to trust")
+            context.load_verify_locations(cadata=as_pem(certificates))
+        except BadInput as error:  # changed since `tratos identity mail --trust` read it
+            raise SendFailed(f"{error}; nothing was sent") from None
+        except ssl.SSLError as error:
+            raise SendFailed(f"cannot use the certificates to trust in {settings.trust}: {error};"
+                             " nothing was sent") from None
     return context
 
 

@@ -18,7 +18,7 @@ from uuid import UUID
 from xml.sax.saxutils import escape
 
 from domain.model.billing_records import texts_of
-from domain.model.errors import BadInput, Refused
+from domain.model.errors import BadInput, Refused, UnreadableRecord
 from domain.model.fingerprints import RecordBreak, RecordTexts, first_break
 
 LR = "https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/SuministroLR.xsd"
@@ -268,7 +268,7 @@ class ChainCheck:
     source: str
     records: int
     last: str
-    broken: RecordBreak | None
+    broken: RecordBreak | Unreadable | None
 
     @property
     def ok(self) -> bool:
@@ -286,10 +286,31 @@ def verify_store(app: Any) -> list[ChainCheck]:
                 seen[:] = [record]
                 yield record
 
-        count, broken = first_break(kept(store_texts(app, stream)), chained_from="")
+        read = [0]
+
+        def counted(records: Iterable[RecordTexts], read: list[int] = read) -> Iterator[RecordTexts]:
+            for record in records:
+                read[0] += 1
+                yield record
+
+        try:
+            count, broken = first_break(kept(counted(store_texts(app, stream))), chained_from="")
+        except UnreadableRecord as error:  # a broken chain like any other, not an error of the audit
+            count, broken = read[0], Unreadable(read[0] + 1, error.why)
         nif = seen[0].issuer_nif if seen else str(stream)
         checks.append(ChainCheck(f"records:{nif}", count, seen[0].fingerprint if seen else "", broken))
     return checks
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A stored record of the chain that cannot be read at all: the chain is broken there."""
+
+    position: int
+    why: str
+
+    def __str__(self) -> str:
+        return f"record {self.position}: it cannot be read ({self.why})"
 
 
 def verify_files(paths: list[Path]) -> ChainCheck:

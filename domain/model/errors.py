@@ -42,6 +42,30 @@ class ConcurrencyConflict(Refused):
     """Another process kept changing the same stream; the command gave up."""
 
 
+class UnreadableRecord(Refused):
+    """A stored record that cannot be read (not JSON, not decryptable, not an event tratos wrote).
+
+    Every reader says so naming the record and points at `tratos audit verify`, which shows what
+    else is damaged; the audit itself, and whatever cannot get that far, says what to do instead
+    (`restore`): an advice never names the command that gave it (ADR-61).
+    """
+
+    def __init__(self, stream: object, version: int, why: str) -> None:
+        self.stream, self.version, self.why = stream, version, why
+        super().__init__(f"{self.what}: run `tratos audit verify`")
+
+    @property
+    def what(self) -> str:
+        return f"the record {self.stream} v{self.version} cannot be read ({self.why})"
+
+    def restore(self) -> str:
+        return f"{self.what}: the store is damaged; {RESTORE}"
+
+
+# What to do with a store that does not verify: said by the audit, never "run the audit".
+RESTORE = "restore it from your latest export (`tratos import` into an empty store) or from a backup"
+
+
 class ImpossibleHistory(Refused):
     """A stored history the domain could never have made; the message names the stream and version."""
 

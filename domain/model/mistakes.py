@@ -45,8 +45,14 @@ class Mistake:
     lesson: str = ""
 
     def _require(self, states: tuple[str, ...], doing: str) -> None:
+        self._not_resolved(f"cannot {doing}")
         if self.state not in states:
             raise Refused(f"mistake {self.id} is {self.state.replace('_', ' ')}: cannot {doing}")
+
+    def _not_resolved(self, then: str) -> None:
+        """A resolved mistake is closed: said with the day it was, whatever was asked of it."""
+        if self.state == "resolved":
+            raise Refused(f"mistake {self.id} was already resolved on {self.resolved_on}: {then}")
 
     def check_acknowledgeable(self) -> None:
         self._require(("reported",), "acknowledge it again")
@@ -70,6 +76,7 @@ class Mistake:
         self._require(("remedy_proposed",), "choose another remedy")
 
     def check_resolvable(self) -> None:
+        self._not_resolved("there is nothing left to resolve")
         if self.state != "remedy_chosen":
             raise Refused(
                 f"mistake {self.id} is {self.state.replace('_', ' ')}: choose a remedy before resolving it"

@@ -25,7 +25,7 @@ from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
 from domain.model.contracts import Contract, Signature, check_hours, check_schedule
 from domain.model.correspondence import Correspondence
-from domain.model.errors import BadInput, Refused, unknown
+from domain.model.errors import BadInput, Refused, UnknownReference, unknown
 from domain.model.follow_up import Schedule
 from domain.model.invoices import Invoice
 from domain.model.invoicing import Invoicing
@@ -186,6 +186,10 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         return self.mistakes[mistake_id]
 
     def invoice(self, number: str) -> Invoice:
+        if number in self.corrections:  # it changes what is payable on the invoice it corrects (ADR-34)
+            corrected = self.corrections[number].corrects
+            raise UnknownReference(f"{number} is a corrective invoice of {corrected}: payments, reminders and"
+                                   f" further corrections go to the invoice it corrects, {corrected}")
         if number not in self.invoices:
             raise unknown(self.handle, "invoice", number, self.invoices, empty="an invoice number is empty")
         return self.invoices[number]

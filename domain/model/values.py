@@ -303,6 +303,13 @@ def _valid_iban(value: str) -> bool:
     return iban.is_valid(value)
 
 
+def check_series(value: str) -> str:
+    """An invoice series' prefix: 1 to 5 capital letters (F, R, FAC)."""
+    if not re.fullmatch(r"[A-Z]{1,5}", value or ""):
+        raise BadInput(f"an invoice series is 1 to 5 capital letters, not {value!r}")
+    return value
+
+
 class TaxProfile(Value):
     """What the freelancer's invoices need beyond their identity: the defaults they are issued with."""
 
@@ -315,9 +322,7 @@ class TaxProfile(Value):
     @field_validator("series", "corrective_series")
     @classmethod
     def _series(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{1,5}", value or ""):
-            raise BadInput(f"an invoice series is 1 to 5 capital letters, not {value!r}")
-        return value
+        return check_series(value)
 
     @model_validator(mode="after")
     def _two_series(self) -> "TaxProfile":

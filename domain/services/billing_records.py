@@ -57,6 +57,20 @@ class BillingRecordsKeeping:
             return BillingRecords(key)
         return BillingRecords.resume(self.mapper.to_domain_event(last[0]))
 
+    def check_mode_change(self, issuer_nif: str, mode: str, new_mode: str) -> None:
+        """The Verifactu mode holds for a calendar year (ADR-61): a change is refused while the issuer's
+        chain holds records generated in the year the next record would be (the record clock's), as the
+        Orden has a system keep its mode through the year, and the invoices of that year would print
+        the other mode's QR code and legend when printed again (ADR-51). From 1 January it is free."""
+        if mode == new_mode:
+            return
+        year = self.record_clock().year
+        last = self.recorder.select_events(records_id(issuer_nif), desc=True, limit=1)
+        if last and self.mapper.to_domain_event(last[0]).generated_at.startswith(f"{year:04d}-"):
+            raise Refused(f"the Verifactu mode holds for a calendar year: your billing records of {year} were"
+                          f" made in {mode} mode, and their invoices print its QR code; switch to {new_mode}"
+                          f" from 1 January {year + 1}")
+
     def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
         """tratos as the records name it (SistemaInformatico): a freelancer running their own copy
         of free software is taken as its producer (docs/verifactu.md says what that means)."""

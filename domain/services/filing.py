@@ -5,9 +5,10 @@ address (its From for an email received, its To/Cc for one we sent; `--client` n
 kept in the evidence folder with its attachments, and recorded as `MessageReceived` or
 `MessageSent` in saves of up to `BATCH` messages per relationship. One already on the record
 (the same Message-ID, or the same bytes when it has none; also a message tratos sent) is
-skipped; one that matches no client is listed, never dropped silently. A batch that fails to
-record takes back the files it kept; batches recorded before it stay, and running the import
-again files only what is missing (ADR-47).
+skipped; one that matches no client is listed, never dropped silently; what is no email at all
+(empty, no headers, no From: `mailboxes.not_an_email`) is listed with why and never filed. A
+batch that fails to record takes back the files it kept; batches recorded before it stay, and
+running the import again files only what is missing (ADR-47).
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ BATCH = 200  # messages a save records: a few saves for a big mailbox, a bounded
 
 @dataclass
 class Filing:
-    """What an import did: filed (per client), skipped as already filed, and matched no client."""
+    """What an import did: filed (per client), skipped as already filed, matched no client, and
+    what was no email at all (listed with why, never filed)."""
 
     filed: dict[str, int] = field(default_factory=dict)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, Any]] = field(default_factory=list)
+    not_messages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -42,7 +45,12 @@ class Filing:
 
     def as_dict(self) -> dict[str, Any]:
         return {"filed": self.total, "by_client": self.filed, "skipped": self.skipped,
-                "unmatched": self.unmatched}
+                "unmatched": self.unmatched, "not_messages": self.not_messages}
+
+    @property
+    def only_not_messages(self) -> bool:
+        """Whether everything read was no email: the source was named by mistake."""
+        return bool(self.not_messages) and not (self.filed or self.skipped or self.unmatched)
 
 
 class _Pending:
@@ -65,6 +73,10 @@ def file_messages(app: Tratos, raw_messages: Iterable[bytes], *, ours: set[str],
         app.relationship(client)  # an unknown --client is refused before any message is read
     for number, raw in enumerate(raw_messages, start=1):
         message = read_message(raw, number)
+        if message.problem is not None:
+            report.not_messages.append({"number": number, "sha256": message.sha256, "size": len(raw),
+                                        "problem": message.problem})
+            continue
         direction = "sent" if message.sender_address in ours else "received"
         handle = client or _match(message, direction, clients)
         if handle is None:

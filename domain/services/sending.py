@@ -138,7 +138,8 @@ def send_document(app: Tratos, print_document: Printer, compose: Composer, deliv
     _decide_first(relationship, kind, document, facts, on)  # a dry run refuses what a send would
     eml_path = None
     if output is not None or deliver is None:
-        eml_path = write_atomically(output or Path(eml_name), composed.content, mode=shareable())
+        target = output or Path(eml_name)
+        eml_path = write_atomically(target, composed.content, mode=shareable(target, app.home))
 
     def result(reply: str | None, recorded: Recorded | None) -> Sent:
         return Sent(handle, kind, document_id, to, cc, bcc, composed.subject, composed.message_id,

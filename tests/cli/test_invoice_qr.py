@@ -8,6 +8,7 @@ issuer's NIF, the number, the issue date dd-mm-yyyy and ImporteTotal (base plus 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -87,7 +88,9 @@ def test_a_corrective_invoice_carries_its_own_code(home, tmp_path):
 
 
 def test_in_verifactu_mode_the_code_goes_to_the_agencys_register_with_the_legend(home, tmp_path):
-    ok(home, "identity", "invoicing", "--verifactu-mode", "verifactu")
+    # the mode holds for a year (ADR-61): chosen before the year's first record, as if set in January
+    identity = json.loads((home / "identity.json").read_text(encoding="utf-8"))
+    (home / "identity.json").write_text(json.dumps({**identity, "verifactu_mode": "verifactu"}), encoding="utf-8")
     pdf = printed(home, "F-2026-001", tmp_path)
     [code] = codes(pdf)
     assert code.text == f"{VERIFACTU}?nif=12345678Z&numserie=F-2026-001&fecha=15-01-2026&importe=4000.00"

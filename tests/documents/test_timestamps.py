@@ -19,7 +19,8 @@ import pytest
 
 from documents import identity as ids
 from documents import signing
-from documents.timestamps import Timestamping, check_token, read_certificates, request_token
+from documents.timestamps import Timestamping, check_token, request_token
+from domain.adapters.certificates import read_certificates
 from domain.model.errors import BadInput
 
 PASSPHRASE = "correct horse battery staple"

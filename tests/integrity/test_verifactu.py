@@ -185,7 +185,9 @@ class TestVerify:
         outcome = tratos(store, "verifactu", "verify", str(out))
         assert outcome.code == 1
         assert outcome.stderr == ("error: the billing records do not verify: verifactu-2026.xml record 2, the"
-                                  " registration record of F-2026-002: its fingerprint does not match its content\n")
+                                  " registration record of F-2026-002: its fingerprint does not match its content;"
+                                  " restore it from your latest export (`tratos import` into an empty store) or from"
+                                  " a backup\n")
 
     def test_a_record_taken_out_of_the_file_breaks_the_chain_at_the_next(self, billed, store, tmp_path):
         out = tmp_path / "verifactu-2026.xml"
@@ -251,7 +253,9 @@ class TestAudit:
         outcome = tratos(store, "audit", "verify")
         assert outcome.code == 1
         assert outcome.stderr == ("error: the billing records do not verify: records:12345678Z record 2, the"
-                                  " registration record of F-2026-002: its fingerprint does not match its content\n")
+                                  " registration record of F-2026-002: its fingerprint does not match its content;"
+                                  " restore it from your latest export (`tratos import` into an empty store) or from"
+                                  " a backup\n")
         assert tratos(store, "verifactu", "verify").code == 1
 
 

@@ -1,0 +1,98 @@
+"""What identity.json may hold: each field tratos reads from it, the values some tratos wrote there,
+and the command that writes it again.
+
+The file is the freelancer's, and may be edited by hand or damaged. A value no tratos ever wrote (a
+withholding of `1e999999999`, a Verifactu mode `bogus`, an empty name) is refused by every command
+that reads the file, in one line naming the field and the command that sets it (exit 1), before
+any of it is used: a number that overflows or prints its thousand digits, a mode that prints
+the wrong QR code, or "no identity yet" for a name left empty would each say less (ADR-61).
+
+Plain strings and Decimals only: `status` reads the file too and builds no pydantic model (ADR-16).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+INIT = "`tratos init --force --name NAME --email EMAIL` (the signing key is kept)"
+# the values some tratos wrote: before ADR-54, a rate was written as normalize() gives it (10 as 1E+1, 0 as -0)
+_SHORT_NUMBER = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,2})?|[0-9]E\+[0-9]")
+
+
+def _not_blank(value: str) -> str | None:
+    return "is empty" if not value.strip() else None
+
+
+def _rate(allowed: tuple[int, ...], what: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            number = Decimal(value) if _SHORT_NUMBER.fullmatch(value) else None
+        except InvalidOperation:
+            number = None
+        if number is None or number not in allowed:
+            return f"is not {what}: {', '.join(map(str, allowed[:-1]))} or {allowed[-1]}"
+        return None
+    return check
+
+
+def _one_of(*values: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in values else f"is not one of {', '.join(values)}"
+    return check
+
+
+def _series(value: str) -> str | None:
+    return None if re.fullmatch(r"[A-Z]{1,5}", value) else "is not 1 to 5 capital letters"
+
+
+def _port(value: str) -> str | None:
+    return None if re.fullmatch(r"[0-9]{1,5}", value) and 1 <= int(value) <= 65535 else "is not a port (1 to 65535)"
+
+
+def _currency(value: str) -> str | None:
+    from domain.model.currencies import CURRENCIES
+
+    return None if value in CURRENCIES else "is not an ISO 4217 currency code"
+
+
+# field: (its rule, the command that sets it again)
+FIELDS: dict[str, tuple[Callable[[str], str | None], str]] = {
+    "name": (_not_blank, INIT),
+    "email": (_not_blank, INIT),
+    "currency": (_currency, INIT.replace("EMAIL`", "EMAIL --currency EUR`")),
+    "lang": (_one_of("es", "en"), INIT.replace("EMAIL`", "EMAIL --lang es`")),
+    "vat_rate": (_rate((21, 10, 4, 0), "a Spanish VAT rate"), "`tratos identity invoicing --vat 21%`"),
+    "withholding": (_rate((15, 7, 0), "a professional withholding rate"),
+                    "`tratos identity invoicing --withholding 15%` (or none)"),
+    "series": (_series, "`tratos identity invoicing --series F`"),
+    "corrective_series": (_series, "`tratos identity invoicing --corrective-series R`"),
+    "verifactu_mode": (_one_of("no-verifactu", "verifactu"), "`tratos identity invoicing --verifactu-mode no-verifactu`"),
+    "smtp_port": (_port, "`tratos identity mail --port N`"),
+    "smtp_security": (_one_of("starttls", "ssl", "none"), "`tratos identity mail --security starttls`"),
+    "mail_bcc_self": (_one_of("yes", "no"), "`tratos identity mail --bcc-self` (or --no-bcc-self)"),
+    "tsa_lta": (_one_of("yes", "no"), "`tratos identity tsa URL --lta` (or --no-lta)"),
+}
+
+
+def checked(identity: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    """`identity` (an object of texts, as read), if every field tratos reads holds a value tratos
+    writes and it has a name; else the damaged-identity refusal naming the first field that does not."""
+    from domain.model.errors import Refused
+
+    if identity and "name" not in identity:
+        raise Refused(damaged(path, "it has no name", INIT))
+    for field, (rule, mend) in FIELDS.items():
+        if field in identity:
+            problem = rule(identity[field])
+            if problem is not None:
+                raise Refused(damaged(path, f"its {field} {problem}", mend))
+    return identity
+
+
+def damaged(path: Path, reason: str, mend: str = INIT) -> str:
+    """The one line a damaged identity.json says: where, which field or why, and how to mend it."""
+    return f"{path} is damaged ({reason}): restore it from a backup, or write it again with {mend}"
