@@ -8,14 +8,20 @@ the fonts are the DejaVu files shipped in `documents/fonts`, not whatever the
 machine has. PDFs are PDF/A-3b, so the dossier can carry its event stream as
 an embedded JSON file and still be signed.
 
+A long appendix (the dossier's timeline) is laid out a part at a time and printed onto the
+document's own pages (documents/pages.py, ADR-58): what WeasyPrint holds at once stays the
+size of a part, however long the relationship.
+
 WeasyPrint is imported inside `render_pdf` only: importing this module is cheap.
 """
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -30,6 +36,27 @@ from projections.sentences import describe_event
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = TEMPLATES / "print.css"
 PDF_VARIANT = "pdf/a-3b"
+# Pseudo-elements of WeasyPrint's user-agent stylesheet that no tratos document uses (ADR-58).
+UNUSED_PSEUDO_ELEMENTS = ("::footnote-call", "::footnote-marker", "::note-call", "::note-marker",
+                          "::note-callback")
+# Rows of an appendix laid out at a time (ADR-58): some six pages of the dossier's timeline.
+PART_ROWS = 300
+# The bookmark level of an appendix row (templates/print.css): says which rows a part's last page
+# holds. It is never an outline entry of the PDF.
+ROW_MARK_LEVEL = 9
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """A document's appendix laid out apart: its template, the document value it lists, and the id
+    of the element holding its blank pages in the document."""
+
+    template: str
+    rows: str
+    anchor: str
+
+
+APPENDICES = {"dossier": Appendix("dossier_timeline.html", "timeline", "timeline")}
 
 
 @cache
@@ -50,10 +77,20 @@ def _environment(lang: str) -> Environment:
     return environment
 
 
-def render_html(document: Document) -> str:
-    """The document as HTML, in its language, with every value escaped."""
+def render_html(document: Document, appendix_pages: int = 1) -> str:
+    """The document as HTML, in its language, with every value escaped; an appendix laid out
+    apart (`APPENDICES`) has `appendix_pages` blank pages in it."""
+    return _render(document, f"{document.kind}.html", appendix_pages=appendix_pages)
+
+
+def render_part(document: Document, rows: Sequence[Any], *, first: bool) -> str:
+    """One part of the document's appendix, as HTML: its `rows` (the appendix's heading if `first`)."""
+    return _render(document, APPENDICES[document.kind].template, rows=rows, first=first)
+
+
+def _render(document: Document, template_name: str, **more: Any) -> str:
     fmt = Formatter(document.lang)
-    template = _environment(document.lang).get_template(f"{document.kind}.html")
+    template = _environment(document.lang).get_template(template_name)
     me = document.values["me"]
     kind_label = fmt.t(document.values.get("label_key", f"kind.{document.kind}"))
     contact = [f"{fmt.t('tax_id')} {me.tax_id}" if me.tax_id else "", me.address, me.email]
@@ -66,18 +103,21 @@ def render_html(document: Document) -> str:
         created=_w3c(document.head.recorded_at),
         contact_line=" · ".join(part for part in contact if part),
         attachment_name=document.attachment.name if document.attachment else "",
+        **more,
     )
 
 
 def render_pdf(document: Document) -> bytes:
     """The unsigned PDF/A-3b, byte-identical for the same document."""
-    from weasyprint import CSS, HTML, Attachment
+    from weasyprint import CSS, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
-    html = render_html(document)
+    from documents import pages
+
     moment = document.head.recorded_at.astimezone(UTC).replace(microsecond=0)
-    with _source_date_epoch(moment):
+    with _source_date_epoch(moment), _fewer_collections():
         fonts = FontConfiguration()
+        stylesheets = [CSS(filename=str(STYLESHEET), font_config=fonts)]
         attachments, xmp = [], b""
         if document.attachment is not None:
             embedded = document.attachment
@@ -87,11 +127,105 @@ def render_pdf(document: Document) -> bytes:
             ))
             if embedded.xmp is not None:
                 xmp = embedded.xmp.read_bytes()
-        return HTML(string=html, base_url=str(TEMPLATES) + os.sep).write_pdf(
-            stylesheets=[CSS(filename=str(STYLESHEET), font_config=fonts)],
-            font_config=fonts, pdf_variant=PDF_VARIANT, attachments=attachments,
-            custom_metadata=True, finisher=_with_xmp(xmp) if xmp else None,
-        )
+        layout = {"stylesheets": stylesheets, "pdf_variant": PDF_VARIANT, "custom_metadata": True}
+        used_fonts: dict[Any, Any] = {}
+        appendix = [pages.record(page, used_fonts) for page in _appendix_pages(document, fonts, layout)]
+        html = render_html(document, appendix_pages=len(appendix))
+        options = {**layout, "attachments": attachments}
+        laid_out = _page_class()(string=html, base_url=str(TEMPLATES) + os.sep).render(
+            font_config=fonts, **options)
+        if appendix:
+            first = len(laid_out.pages) - len(appendix)
+            anchor = APPENDICES[document.kind].anchor
+            if anchor not in laid_out.pages[first].anchors or anchor in laid_out.pages[first - 1].anchors:
+                raise ValueError("the appendix's blank pages are not the document's last pages")
+            overlaid = [pages.overlaid(page, recorded)
+                        for page, recorded in zip(laid_out.pages[first:], appendix, strict=True)]
+            laid_out = laid_out.copy([*laid_out.pages[:first], *overlaid])
+        laid_out.fonts = used_fonts
+        return laid_out.write_pdf(finisher=_with_xmp(xmp) if xmp else None, **options)
+
+
+def _appendix_pages(document: Document, fonts: Any, options: dict[str, Any]) -> Iterator[Any]:
+    """The appendix's pages, laid out `PART_ROWS` rows at a time, each part from a fresh page.
+
+    A part's last page, unless it is the appendix's last, goes back: its rows begin the next
+    part, so only the appendix's last page is not full. Each page is yielded while its part is
+    the only one WeasyPrint holds.
+    """
+    appendix = APPENDICES.get(document.kind)
+    if appendix is None:
+        return
+    rows = document.values[appendix.rows]
+    start = 0
+    while start < len(rows):
+        part = rows[start:start + PART_ROWS]
+        html = render_part(document, part, first=start == 0)
+        laid_out = _page_class()(string=html, base_url=str(TEMPLATES) + os.sep).render(
+            font_config=fonts, **options).pages
+        end = start + len(part)
+        if end < len(rows) and len(laid_out) > 1:
+            carried = _rows_begun_on(laid_out[-1])
+            if carried and not carried & _rows_begun_on(laid_out[-2]):  # a row split over pages stays
+                end = start + next(i for i, row in enumerate(part) if str(row.version) in carried)
+                laid_out = laid_out[:-1]
+        for page in laid_out:
+            page.bookmarks[:] = [b for b in page.bookmarks if b[0] != ROW_MARK_LEVEL]
+            yield page
+        del laid_out
+        start = end
+
+
+def _rows_begun_on(page: Any) -> set[str]:
+    return {label for level, label, *_ in page.bookmarks if level == ROW_MARK_LEVEL}
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector, run less often while WeasyPrint builds its boxes.
+
+    Laying out allocates millions of objects and frees few: at the default threshold (700) the
+    collector ran some 2,000 times over a long dossier and took a quarter of its time (ADR-58).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@cache
+def _page_class() -> Any:
+    """WeasyPrint's `HTML`, with its user-agent stylesheet less the rules that style a
+    pseudo-element of every element (ADR-58).
+
+    WeasyPrint 70's stylesheet styles `::marker`, `::footnote-call`, `::footnote-marker`,
+    `::note-call`, `::note-marker` and `::note-callback` of any element, so it computes six
+    styles for each element of the page besides its own, none of them shared: a third of the
+    time and memory of a long dossier. tratos prints no footnotes or CSS notes, and markers
+    only on list items: those rules are dropped and `::marker` kept for `li`. The documents
+    are the same bytes with either stylesheet (tests/documents/test_render.py).
+    `_ua_stylesheets` is the hook WeasyPrint's own tests override.
+    """
+    from importlib.resources import files
+
+    import weasyprint.css
+    from weasyprint import CSS, HTML
+    from weasyprint.css.counters import CounterStyle
+
+    rules = []
+    for line in (files(weasyprint.css) / "html5_ua.css").read_text("utf-8").splitlines():
+        if line.startswith(UNUSED_PSEUDO_ELEMENTS):
+            continue
+        rules.append("li" + line if line.startswith("::marker") else line)
+    user_agent = CSS(string="\n".join(rules), counter_style=CounterStyle())
+
+    class Page(HTML):
+        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
+            return [user_agent, *super()._ua_stylesheets(forms)[1:]]
+
+    return Page
 
 
 def _with_xmp(descriptions: bytes) -> Callable[[Any, Any], None]:

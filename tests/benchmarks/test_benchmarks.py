@@ -19,6 +19,7 @@ from harness import (
     BACKEND_FIGURES,
     BENCH_DIR,
     DOCUMENT_FIGURES,
+    DOSSIER_FIGURES,
     FULL,
     PARTS,
     SMOKE,
@@ -44,7 +45,7 @@ def _log(line: str) -> None:
 
 def test_bench() -> None:
     url, problem = _postgres()
-    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=sqlite,documents while working on one part
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=sqlite,documents or BENCH_ONLY=dossier
     parts = tuple(p.strip() for p in only.split(",")) if only else PARTS
     bench = run_all(FULL, postgres_url=url, skip_postgres=problem, log=_log, parts=parts)
     results = write_results(bench, BENCH_DIR / "results.json")
@@ -66,7 +67,7 @@ def test_smoke() -> None:
     produced = {(f.key, f.backend) for f in bench.figures if f.value is not None}
     backends = ["sqlite"] + (["postgres"] if url else [])
     expected = {(key, backend) for key, _, _ in BACKEND_FIGURES for backend in backends}
-    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *VERIFACTU_FIGURES]}
+    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *DOSSIER_FIGURES, *VERIFACTU_FIGURES]}
     assert expected <= produced, f"figures not produced: {sorted(expected - produced)}"
     assert all(f.value > 0 for f in bench.figures if f.value is not None)
     assert results["figures"] and (BENCH_DIR / "smoke-results.json").exists()
