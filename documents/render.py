@@ -9,7 +9,7 @@ machine has. PDFs are PDF/A-3b, so the dossier can carry its event stream as
 an embedded JSON file and still be signed.
 
 A long appendix (the dossier's timeline) is laid out a part at a time and printed onto the
-document's own pages (documents/pages.py, ADR-58): what WeasyPrint holds at once stays the
+document's own pages (documents/layout.py, ADR-58): what WeasyPrint holds at once stays the
 size of a part, however long the relationship.
 
 WeasyPrint is imported inside `render_pdf` only: importing this module is cheap.
@@ -29,6 +29,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from documents import layout
 from documents.context import KINDS, Document
 from documents.i18n import Formatter, catalog
 from projections.sentences import describe_event
@@ -36,11 +37,10 @@ from projections.sentences import describe_event
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = TEMPLATES / "print.css"
 PDF_VARIANT = "pdf/a-3b"
-# Pseudo-elements of WeasyPrint's user-agent stylesheet that no tratos document uses (ADR-58).
-UNUSED_PSEUDO_ELEMENTS = ("::footnote-call", "::footnote-marker", "::note-call", "::note-marker",
-                          "::note-callback")
 # Rows of an appendix laid out at a time (ADR-58): some six pages of the dossier's timeline.
 PART_ROWS = 300
+ROW_GROUP = 40  # rows of an appendix table's row group (`tbody`): short, as WeasyPrint walks a
+                # group's every row on each page the group reaches
 # The bookmark level of an appendix row (templates/print.css): says which rows a part's last page
 # holds. It is never an outline entry of the PDF.
 ROW_MARK_LEVEL = 9
@@ -48,8 +48,9 @@ ROW_MARK_LEVEL = 9
 
 @dataclass(frozen=True)
 class Appendix:
-    """A document's appendix laid out apart: its template, the document value it lists, and the id
-    of the element holding its blank pages in the document."""
+    """A document's appendix laid out apart: its template, the document value it lists (rows with
+    a `version`, which the template marks, templates/print.css), and the id of the element
+    holding its blank pages in the document."""
 
     template: str
     rows: str
@@ -83,9 +84,17 @@ def render_html(document: Document, appendix_pages: int = 1) -> str:
     return _render(document, f"{document.kind}.html", appendix_pages=appendix_pages)
 
 
-def render_part(document: Document, rows: Sequence[Any], *, first: bool) -> str:
-    """One part of the document's appendix, as HTML: its `rows` (the appendix's heading if `first`)."""
-    return _render(document, APPENDICES[document.kind].template, rows=rows, first=first)
+def render_part(document: Document, rows: Sequence[Any], *, start: int) -> str:
+    """One part of the document's appendix, as HTML: its `rows`, which begin at row `start` (and
+    with the appendix's heading if that is the first). The rows go in groups (`tbody`) of
+    `ROW_GROUP` counted from the appendix's first row, as one layout of the whole would have them:
+    WeasyPrint breaks a page before a group's last row a little sooner than inside a group."""
+    groups: list[list[Any]] = []
+    for index, row in enumerate(rows, start=start):
+        if not groups or index % ROW_GROUP == 0:
+            groups.append([])
+        groups[-1].append(row)
+    return _render(document, APPENDICES[document.kind].template, groups=groups, first=start == 0)
 
 
 def _render(document: Document, template_name: str, **more: Any) -> str:
@@ -112,8 +121,6 @@ def render_pdf(document: Document) -> bytes:
     from weasyprint import CSS, Attachment
     from weasyprint.text.fonts import FontConfiguration
 
-    from documents import pages
-
     moment = document.head.recorded_at.astimezone(UTC).replace(microsecond=0)
     with _source_date_epoch(moment), _fewer_collections():
         fonts = FontConfiguration()
@@ -127,19 +134,19 @@ def render_pdf(document: Document) -> bytes:
             ))
             if embedded.xmp is not None:
                 xmp = embedded.xmp.read_bytes()
-        layout = {"stylesheets": stylesheets, "pdf_variant": PDF_VARIANT, "custom_metadata": True}
+        laying_out = {"stylesheets": stylesheets, "pdf_variant": PDF_VARIANT, "custom_metadata": True}
         used_fonts: dict[Any, Any] = {}
-        appendix = [pages.record(page, used_fonts) for page in _appendix_pages(document, fonts, layout)]
+        appendix = [layout.record(page, used_fonts) for page in _appendix_pages(document, fonts, laying_out)]
         html = render_html(document, appendix_pages=len(appendix))
-        options = {**layout, "attachments": attachments}
-        laid_out = _page_class()(string=html, base_url=str(TEMPLATES) + os.sep).render(
+        options = {**laying_out, "attachments": attachments}
+        laid_out = layout.page_class()(string=html, base_url=str(TEMPLATES) + os.sep).render(
             font_config=fonts, **options)
         if appendix:
             first = len(laid_out.pages) - len(appendix)
             anchor = APPENDICES[document.kind].anchor
-            if anchor not in laid_out.pages[first].anchors or anchor in laid_out.pages[first - 1].anchors:
+            if first < 1 or anchor not in laid_out.pages[first].anchors or anchor in laid_out.pages[first - 1].anchors:
                 raise ValueError("the appendix's blank pages are not the document's last pages")
-            overlaid = [pages.overlaid(page, recorded)
+            overlaid = [layout.overlaid(page, recorded)
                         for page, recorded in zip(laid_out.pages[first:], appendix, strict=True)]
             laid_out = laid_out.copy([*laid_out.pages[:first], *overlaid])
         laid_out.fonts = used_fonts
@@ -160,15 +167,16 @@ def _appendix_pages(document: Document, fonts: Any, options: dict[str, Any]) -> 
     start = 0
     while start < len(rows):
         part = rows[start:start + PART_ROWS]
-        html = render_part(document, part, first=start == 0)
-        laid_out = _page_class()(string=html, base_url=str(TEMPLATES) + os.sep).render(
+        html = render_part(document, part, start=start)
+        laid_out = layout.page_class()(string=html, base_url=str(TEMPLATES) + os.sep).render(
             font_config=fonts, **options).pages
         end = start + len(part)
         if end < len(rows) and len(laid_out) > 1:
             carried = _rows_begun_on(laid_out[-1])
             if carried and not carried & _rows_begun_on(laid_out[-2]):  # a row split over pages stays
-                end = start + next(i for i, row in enumerate(part) if str(row.version) in carried)
-                laid_out = laid_out[:-1]
+                first_carried = next(i for i, row in enumerate(part) if str(row.version) in carried)
+                if first_carried > 0:
+                    end, laid_out = start + first_carried, laid_out[:-1]
         for page in laid_out:
             page.bookmarks[:] = [b for b in page.bookmarks if b[0] != ROW_MARK_LEVEL]
             yield page
@@ -193,39 +201,6 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
-
-
-@cache
-def _page_class() -> Any:
-    """WeasyPrint's `HTML`, with its user-agent stylesheet less the rules that style a
-    pseudo-element of every element (ADR-58).
-
-    WeasyPrint 70's stylesheet styles `::marker`, `::footnote-call`, `::footnote-marker`,
-    `::note-call`, `::note-marker` and `::note-callback` of any element, so it computes six
-    styles for each element of the page besides its own, none of them shared: a third of the
-    time and memory of a long dossier. tratos prints no footnotes or CSS notes, and markers
-    only on list items: those rules are dropped and `::marker` kept for `li`. The documents
-    are the same bytes with either stylesheet (tests/documents/test_render.py).
-    `_ua_stylesheets` is the hook WeasyPrint's own tests override.
-    """
-    from importlib.resources import files
-
-    import weasyprint.css
-    from weasyprint import CSS, HTML
-    from weasyprint.css.counters import CounterStyle
-
-    rules = []
-    for line in (files(weasyprint.css) / "html5_ua.css").read_text("utf-8").splitlines():
-        if line.startswith(UNUSED_PSEUDO_ELEMENTS):
-            continue
-        rules.append("li" + line if line.startswith("::marker") else line)
-    user_agent = CSS(string="\n".join(rules), counter_style=CounterStyle())
-
-    class Page(HTML):
-        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
-            return [user_agent, *super()._ua_stylesheets(forms)[1:]]
-
-    return Page
 
 
 def _with_xmp(descriptions: bytes) -> Callable[[Any, Any], None]:
