@@ -87,8 +87,8 @@ def render_html(document: Document, appendix_pages: int = 1) -> str:
 def render_part(document: Document, rows: Sequence[Any], *, start: int) -> str:
     """One part of the document's appendix, as HTML: its `rows`, which begin at row `start` (and
     with the appendix's heading if that is the first). The rows go in groups (`tbody`) of
-    `ROW_GROUP` counted from the appendix's first row, as one layout of the whole would have them:
-    WeasyPrint breaks a page before a group's last row a little sooner than inside a group."""
+    `ROW_GROUP` counted from the appendix's first row, as one layout of the whole has them: a
+    part's boxes are those of the whole, so it paginates as the whole would."""
     groups: list[list[Any]] = []
     for index, row in enumerate(rows, start=start):
         if not groups or index % ROW_GROUP == 0:
