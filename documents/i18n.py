@@ -132,6 +132,11 @@ class Formatter:
         return format_datetime(value.astimezone(UTC), "d MMM y, HH:mm:ss", tzinfo=UTC,
                                locale=self.locale) + " UTC"
 
+    def stamp(self, value: datetime) -> str:
+        """A recorded time as an ISO 8601 stamp in UTC (`2026-03-31 10:15:00`), for the dossier's
+        ledger of events, whose heading says UTC: the same in every language, and as wide."""
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
     def number(self, value: Decimal | int | None) -> str:
         if value is None:
             return self.t("dash")
@@ -191,7 +196,7 @@ class Formatter:
     def filters(self) -> dict[str, Any]:
         return {
             "money": self.money, "date": self.date, "short_date": self.short_date,
-            "moment": self.moment, "number": self.number, "percent": self.percent,
+            "moment": self.moment, "stamp": self.stamp, "number": self.number, "percent": self.percent,
             "hours": self.hours, "days": self.days, "size": self.size,
             "payment_method": self.payment_method, "amount": self.amount, "country": self.country,
         }

@@ -63,8 +63,10 @@ class Config:
     small_events: int = 100
     runs: int = 15
     warmup: int = 2
-    long_events: int = 2000
+    long_events: int = 2000  # a long relationship: note (figure 2'), and the dossier's events
     pdf_runs: int = 5
+    dossier_runs: int = 3  # the dossier against a plain table, in turns (some 10 s each)
+    dossier_small_events: int = 200  # the dossier whose peak RSS the long one's is compared with
     cache: bool = True
     postgres_events: int | None = None  # None: the same as big_events
     postgres_clients: int | None = None
@@ -78,7 +80,7 @@ class Config:
 FULL = Config("full", 1_000_000, 10_000, 10_000)
 SMOKE = Config("smoke", 10_000, 100, 1_000, runs=1, warmup=0, long_events=60, pdf_runs=1, cache=False,
                records=2_000, records_prefix=1_000, encrypted_events=400, encrypted_clients=4,
-               encrypted_big=(1_000, 10))
+               encrypted_big=(1_000, 10), dossier_runs=1, dossier_small_events=40)
 
 
 # ---------------------------------------------------------------- figures
@@ -770,11 +772,8 @@ class Bench:
             _fresh_dir(place)
             small = Store("pdf-small", "sqlite", place / "small")
             generate(small, c.small_events, 1)
-            long = Store("pdf-long", "sqlite", place / "long")
-            generate(long, c.long_events, 1)
-            for store in (small, long):
-                store.tratos("init", "--name", "Ana García", "--email", "ana@example.com", "--lang", "en")
-            result = run([PYTHON, str(PDF_TIMING), "--home", str(small.home), "--long-home", str(long.home),
+            small.tratos("init", "--name", "Ana García", "--email", "ana@example.com", "--lang", "en")
+            result = run([PYTHON, str(PDF_TIMING), "--home", str(small.home),
                           "--runs", str(c.pdf_runs), "--warmup", str(min(c.warmup + 1, 2))], clean_env())
             shutil.rmtree(place, ignore_errors=True)
         report = json.loads(result.output.strip().splitlines()[-1])
@@ -787,15 +786,51 @@ class Bench:
                  report["invoice_seconds"] / report["invoice_weasyprint_seconds"], ("<=", 1.5),
                  f"{report['invoice_seconds'] * 1000:.0f} ms / {report['invoice_weasyprint_seconds'] * 1000:.0f} ms,"
                  " invoice_pdf() in-process after warm-up")
-        self.add("pdf.dossier", "sqlite", f"5. pdf dossier of {report['dossier_events']:,} events: seconds",
-                 report["dossier_seconds"], unit="s",
-                 detail=f"{report['dossier_pages']} pages, {report['dossier_bytes'] / 1024:.0f} KB")
-        self.add("pdf.dossier_pages", "sqlite", "5. pdf dossier: pages", report["dossier_pages"], unit="pages")
         self.add("pdf.timestamped", "sqlite", "5+. pdf contract B-T with a local TSA / B-B (TSA's own time out)",
                  report["timestamped_net_seconds"] / report["untimestamped_seconds"], ("<=", 1.3),
                  f"{report['timestamped_net_seconds'] * 1000:.0f} ms / {report['untimestamped_seconds'] * 1000:.0f} ms;"
                  f" {report['timestamped_seconds'] * 1000:.0f} ms with the TSA's"
                  f" {report['tsa_seconds_per_answer'] * 1000:.0f} ms per answer, in-process after warm-up")
+
+    # -- item 5, the dossier (issue 24, ADR-58)
+
+    def dossier(self) -> None:
+        """`pdf dossier` of a long relationship against bare WeasyPrint laying out a plain table of as
+        many rows (in turns, in one process), and its peak RSS against a short relationship's
+        (whole processes). Each relationship has exactly its number of events: the stores' invoice
+        series adds its own."""
+        c = self.config
+        long_events, short_events = c.long_events, c.dossier_small_events
+        with self.phase("dossier"):
+            place = _fresh_dir(BENCH_DIR / "work" / c.name / "dossier")
+            stores = {}
+            for name, events in (("long", long_events), ("short", short_events)):
+                store = stores[name] = Store(f"dossier-{name}", "sqlite", place / name)
+                generate(store, events + SERIES_EVENTS, 1)
+                store.tratos("init", "--name", "Ana García", "--email", "ana@example.com", "--lang", "en")
+            peaks = {name: store.tratos("pdf", "dossier", "acme", "-o", str(place / f"{name}.pdf"), rss=True)
+                     for name, store in stores.items()}
+            result = run([PYTHON, str(PDF_TIMING), "--dossier-home", str(stores["long"].home),
+                          "--table-rows", str(long_events), "--runs", str(c.dossier_runs),
+                          "--warmup", str(min(c.warmup, 1))], clean_env())
+            shutil.rmtree(place, ignore_errors=True)
+        report = json.loads(result.output.strip().splitlines()[-1])
+        long, short = peaks["long"], peaks["short"]
+        self.raw["dossier"] = {**report, "events": long_events, "short_events": short_events,
+                               "rss_kb": long.rss_kb, "short_rss_kb": short.rss_kb,
+                               "process_seconds": round(long.seconds, 3),
+                               "short_process_seconds": round(short.seconds, 3)}
+        self.add("pdf.dossier", "sqlite", f"5. pdf dossier of {long_events:,} events / bare WeasyPrint,"
+                 f" plain {report['table_rows']:,}-row table",
+                 report["dossier_seconds"] / report["table_seconds"], ("<=", 1.5),
+                 f"{report['dossier_seconds']:.1f} s / {report['table_seconds']:.1f} s;"
+                 f" {report['dossier_pages']} pages, {report['dossier_bytes'] / 1024:.0f} KB, signed;"
+                 f" table {report['table_pages']} pages; in-process after warm-up")
+        self.add("pdf.dossier_rss", "sqlite", f"5. pdf dossier peak RSS: {long_events:,} / {short_events:,} events",
+                 long.rss_kb / short.rss_kb, ("<=", 1.5),
+                 f"{long.rss_kb / 1024:.0f} MB / {short.rss_kb / 1024:.0f} MB (whole processes,"
+                 f" {long.seconds:.1f} s / {short.seconds:.1f} s)")
+        self.add("pdf.dossier_pages", "sqlite", "5. pdf dossier: pages", report["dossier_pages"], unit="pages")
 
     # -- item 6
 
@@ -861,7 +896,8 @@ BACKEND_FIGURES: list[tuple[str, str, tuple[str, float] | None]] = [
     ("audit.rss", "4. audit peak RSS: big store / its first events", ("<=", 1.2)),
     ("audit.rss_wide", "4'. audit peak RSS: big / same clients, opened only", None),
 ]
-DOCUMENT_FIGURES = ["pdf.contract", "pdf.invoice", "pdf.dossier", "pdf.dossier_pages", "pdf.timestamped"]
+DOCUMENT_FIGURES = ["pdf.contract", "pdf.invoice", "pdf.timestamped"]
+DOSSIER_FIGURES = ["pdf.dossier", "pdf.dossier_rss", "pdf.dossier_pages"]
 VERIFACTU_FIGURES = ["verifactu.rate", "verifactu.rss"]
 
 
@@ -894,7 +930,7 @@ def postgres_server_problem(url: str) -> str:
     return ""
 
 
-PARTS = ("sqlite", "postgres", "encrypted", "documents", "verifactu")
+PARTS = ("sqlite", "postgres", "encrypted", "documents", "dossier", "verifactu")
 PACKAGES = ("domain", "projections", "cli", "documents")
 
 
@@ -938,6 +974,8 @@ def run_all(config: Config, *, postgres_url: str | None, log: Callable[[str], No
             skip(bench, "postgres", skip_postgres or "no server")
     if "documents" in parts:
         bench.documents()
+    if "dossier" in parts:
+        bench.dossier()
     if "verifactu" in parts:
         bench.verifactu()
     return bench

@@ -20,6 +20,7 @@ from harness import (
     BACKEND_FIGURES,
     BENCH_DIR,
     DOCUMENT_FIGURES,
+    DOSSIER_FIGURES,
     FULL,
     PARTS,
     SMOKE,
@@ -45,7 +46,7 @@ def _log(line: str) -> None:
 
 def test_bench() -> None:
     url, problem = _postgres()
-    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=sqlite,documents while working on one part
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=sqlite,documents or BENCH_ONLY=dossier
     parts = tuple(p.strip() for p in only.split(",")) if only else PARTS
     bench = run_all(FULL, postgres_url=url, skip_postgres=problem, log=_log, parts=parts)
     results = write_results(bench, BENCH_DIR / "results.json")
@@ -67,7 +68,8 @@ def test_smoke() -> None:
     produced = {(f.key, f.backend) for f in bench.figures if f.value is not None}
     backends = ["sqlite"] + (["postgres"] if url else [])
     expected = {(key, backend) for key, _, _ in [*BACKEND_FIGURES, *ENCRYPTED_FIGURES] for backend in backends}
-    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *VERIFACTU_FIGURES, CLEAR_FIGURE[0]]}
+    expected |= {(key, "sqlite") for key in [*DOCUMENT_FIGURES, *DOSSIER_FIGURES, *VERIFACTU_FIGURES,
+                                             CLEAR_FIGURE[0]]}
     assert expected <= produced, f"figures not produced: {sorted(expected - produced)}"
     assert all(f.value > 0 for f in bench.figures if f.value is not None and f.key != CLEAR_FIGURE[0])
     in_clear = [f for f in bench.figures if f.key == CLEAR_FIGURE[0]]
