@@ -234,14 +234,14 @@ def sent(session: Session, file: str, reference: str, on: str | None) -> None:
     import io
 
     from domain.adapters.files import open_regular
-    from domain.adapters.verifactu_xml import read_records
+    from domain.adapters.verifactu_xml import read_sent
 
     _sending(session)
     nif = _issuer_nif(session, "record what you sent")
     path = Path(file)
     with open_regular(path, "the file sent") as source:
         content = source.read()
-    records = list(read_records(io.BytesIO(content), path.name))
+    records = read_sent(io.BytesIO(content), path.name)
     done = session.app.record_sent(nif, records, file_sha256=hashlib.sha256(content).hexdigest(),
                                    reference=reference, on=business_date(session, on))
     event = done.event

@@ -86,10 +86,15 @@ def write_document(out: IO[str], records: list[Any], issuer_name: str,
               "</sf:ObligadoEmision></sfLR:Cabecera>\n")
     for record in records:
         out.write("<sfLR:RegistroFactura>")
-        text = _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
+        text = record_xml(record)
         out.write(sign(text) if sign is not None else text)
         out.write("</sfLR:RegistroFactura>\n")
     out.write("</sfLR:RegFactuSistemaFacturacion>\n")
+
+
+def record_xml(record: Any) -> str:
+    """A stored record as the agency's XML (`<sf:RegistroAlta>…`, the `sf` prefix declared by its document)."""
+    return _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
 
 
 def _el(name: str, text: str) -> str:
@@ -176,28 +181,100 @@ def read_records(source: IO[bytes], name: str) -> Iterator[RecordTexts]:
     """The records of an exported document, in order, as their chain states them (streamed)."""
     from xml.etree.ElementTree import ParseError, iterparse
 
-    def text(element: Any, path: str) -> str:
+    try:
+        for _, element in iterparse(source, events=("end",)):
+            if element.tag in RECORD_TAGS:
+                yield texts_of_element(element)
+                element.clear()
+    except ParseError as error:
+        raise BadInput(f"{name} is not a readable XML document ({error})") from None
+
+
+RECORD_TAGS = (f"{{{SF}}}RegistroAlta", f"{{{SF}}}RegistroAnulacion")
+
+
+def texts_of_element(element: Any) -> RecordTexts:
+    """What a RegistroAlta or RegistroAnulacion element's chain rests on."""
+
+    def text(path: str) -> str:
         found = element.find(path, {"sf": SF})
         return (found.text or "").strip() if found is not None else ""
 
+    cancellation = element.tag.endswith("RegistroAnulacion")
+    suffix = "Anulada" if cancellation else ""
+    return RecordTexts(
+        cancellation=cancellation, issuer_nif=text(f"sf:IDFactura/sf:IDEmisorFactura{suffix}"),
+        number=text(f"sf:IDFactura/sf:NumSerieFactura{suffix}"),
+        issued_on=text(f"sf:IDFactura/sf:FechaExpedicionFactura{suffix}"),
+        invoice_type=text("sf:TipoFactura"), tax_total=text("sf:CuotaTotal"), total=text("sf:ImporteTotal"),
+        previous=text("sf:Encadenamiento/sf:RegistroAnterior/sf:Huella"),
+        previous_number=text("sf:Encadenamiento/sf:RegistroAnterior/sf:NumSerieFactura"),
+        generated_at=text("sf:FechaHoraHusoGenRegistro"), fingerprint=text("sf:Huella"))
+
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """A record of a file sent to the agency: what its chain rests on, and every field it states
+    (`fields_of`), to be compared with the stored record it claims to be."""
+
+    texts: RecordTexts
+    fields: tuple[tuple[str, str], ...]
+
+
+def read_sent(source: IO[bytes], name: str) -> list[SentRecord]:
+    """The records of a submission file (at most 1,000, read whole), each with every field it states."""
+    from xml.etree.ElementTree import ParseError, parse
+
     try:
-        for _, element in iterparse(source, events=("end",)):
-            if element.tag not in (f"{{{SF}}}RegistroAlta", f"{{{SF}}}RegistroAnulacion"):
-                continue
-            cancellation = element.tag.endswith("RegistroAnulacion")
-            suffix = "Anulada" if cancellation else ""
-            yield RecordTexts(
-                cancellation=cancellation, issuer_nif=text(element, f"sf:IDFactura/sf:IDEmisorFactura{suffix}"),
-                number=text(element, f"sf:IDFactura/sf:NumSerieFactura{suffix}"),
-                issued_on=text(element, f"sf:IDFactura/sf:FechaExpedicionFactura{suffix}"),
-                invoice_type=text(element, "sf:TipoFactura"), tax_total=text(element, "sf:CuotaTotal"),
-                total=text(element, "sf:ImporteTotal"),
-                previous=text(element, "sf:Encadenamiento/sf:RegistroAnterior/sf:Huella"),
-                previous_number=text(element, "sf:Encadenamiento/sf:RegistroAnterior/sf:NumSerieFactura"),
-                generated_at=text(element, "sf:FechaHoraHusoGenRegistro"), fingerprint=text(element, "sf:Huella"))
-            element.clear()
+        root = parse(source).getroot()
     except ParseError as error:
         raise BadInput(f"{name} is not a readable XML document ({error})") from None
+    return [SentRecord(texts_of_element(e), fields_of(e)) for e in root.iter() if e.tag in RECORD_TAGS]
+
+
+def fields_of(element: Any) -> tuple[tuple[str, str], ...]:
+    """Every field a record element states, in order, as (path, text): `RegistroAlta/Desglose/
+    DetalleDesglose/BaseImponibleOimporteNoSujeto`, `100.00`. Its signature is left out; an element
+    of another namespace than the agency's keeps its namespace in its name, an attribute its `@`."""
+    found: list[tuple[str, str]] = []
+
+    def name(tag: str) -> str:
+        return tag.removeprefix(f"{{{SF}}}")
+
+    def walk(node: Any, path: str) -> None:
+        for attribute, value in sorted(node.attrib.items()):
+            found.append((f"{path}@{name(attribute)}", value))
+        children = [c for c in node if isinstance(c.tag, str) and c.tag != f"{{{DS}}}Signature"]
+        if not children:
+            found.append((path, (node.text or "").strip()))
+        for child in children:
+            walk(child, f"{path}/{name(child.tag)}")
+
+    walk(element, name(element.tag))
+    return tuple(found)
+
+
+def stored_fields(record: Any) -> tuple[tuple[str, str], ...]:
+    """Every field of a stored record as `write_document` writes it (see `fields_of`)."""
+    from xml.etree.ElementTree import fromstring
+
+    return fields_of(fromstring(f'<w xmlns:sf="{SF}">{record_xml(record)}</w>')[0])
+
+
+def first_field_difference(given: tuple[tuple[str, str], ...], kept: tuple[tuple[str, str], ...]) -> str | None:
+    """Where a record read from a file first states otherwise than the stored one (None: nowhere)."""
+    for (path, text), (kept_path, kept_text) in zip(given, kept, strict=False):
+        if path != kept_path:
+            return f"it has {path.rpartition('/')[2]} where yours has {kept_path.rpartition('/')[2]}"
+        if text != kept_text:
+            return f"its {path.partition('/')[2] or path} is {text!r} where yours is {kept_text!r}"
+    if len(given) != len(kept):
+        more, path = ("more", given[len(kept)][0]) if len(given) > len(kept) else ("less", kept[len(given)][0])
+        return f"it states {more} than yours ({path.partition('/')[2] or path})"
+    return None
 
 
 def store_texts(app: Any, stream: UUID) -> Iterator[RecordTexts]:

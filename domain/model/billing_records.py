@@ -141,6 +141,58 @@ def registration_of(invoice: ev.InvoiceIssued | ev.InvoiceCorrected, *, issuer_n
     }
 
 
+def software_of(issuer_nif: str, issuer_name: str, version: str) -> SoftwareSystem:
+    """tratos as a record names it (SistemaInformatico): a freelancer running their own copy of free
+    software is taken as its producer (docs/verifactu.md says what that means), one installation."""
+    return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=version,
+                          installation=f"{issuer_nif}-1")
+
+
+def registration_disagrees(record: ev.InvoiceRegistered, invoice: ev.InvoiceIssued | ev.InvoiceCorrected,
+                           corrected_on: date | None) -> str | None:
+    """What a registration record states otherwise than its invoice makes it, or None.
+
+    The record is made again from the invoice (`registration_of`, as `issue_invoice` made it):
+    every field derived from the invoice must be the one stated (the breakdown, the description,
+    the recipient, the totals, the invoice it corrects, the software). What the invoice does not
+    say is taken from the record: the issuer of an invoice recorded without one, a corrective
+    invoice's legal ground (R1..R4, typed when it was issued), tratos' version.
+    """
+    issuer_nif = invoice.issuer.tax_id if invoice.issuer else record.issuer_nif
+    issuer_name = invoice.issuer.name if invoice.issuer else record.issuer_name
+    corrective = isinstance(invoice, ev.InvoiceCorrected)
+    if corrective and corrected_on is None:
+        return f"records {invoice.invoice_number}, which corrects {invoice.corrects}, an invoice no client issued"
+    ground = record.invoice_type if corrective and record.invoice_type in CORRECTION_GROUNDS else DEFAULT_GROUND
+    expected = registration_of(invoice, issuer_nif=issuer_nif, issuer_name=issuer_name, corrected_on=corrected_on,
+                               ground=ground)
+    expected["system"] = software_of(issuer_nif, issuer_name, record.system.version)
+    for name, made in expected.items():
+        found = _difference(name, getattr(record, name), made)
+        if found:
+            return found
+    return None
+
+
+def _difference(name: str, stated: Any, made: Any) -> str | None:
+    """The first place where `stated` is not `made`: `breakdown[1].base "10.00" where its invoice makes "100.00"`."""
+    from domain.model.wording import shown
+
+    if stated == made:
+        return None
+    if isinstance(stated, list) and isinstance(made, list) and len(stated) == len(made):
+        for n, (one, other) in enumerate(zip(stated, made, strict=True), 1):
+            found = _difference(f"{name}[{n}]", one, other)
+            if found:
+                return found
+    if type(stated) is type(made) and hasattr(stated, "model_fields"):
+        for field in type(stated).model_fields:
+            found = _difference(f"{name}.{field}", getattr(stated, field), getattr(made, field))
+            if found:
+                return found
+    return f"states {name} {shown(stated)} where its invoice makes {shown(made)}"
+
+
 class BillingRecords(ChainedAggregate):
     """One issuer's chain of billing records: each record's fingerprint covers the one before it.
 

@@ -58,12 +58,10 @@ class BillingRecordsKeeping:
         return BillingRecords.resume(self.mapper.to_domain_event(last[0]))
 
     def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
-        """tratos as the records name it (SistemaInformatico): a freelancer running their own copy
-        of free software is taken as its producer (docs/verifactu.md says what that means)."""
-        from domain.model.record_values import SoftwareSystem
+        """tratos, this version, as the records name it (SistemaInformatico)."""
+        from domain.model.billing_records import software_of
 
-        return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=_tratos_version(),
-                              installation=f"{issuer_nif}-1")
+        return software_of(issuer_nif, issuer_name, _tratos_version())
 
     def _register(self, invoice: Any, on: date, warnings: list[str], *, corrected_on: date | None = None,
                   ground: str = "R1") -> list[BillingRecords]:
@@ -103,8 +101,11 @@ class BillingRecordsKeeping:
 
     def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
                     on: date) -> Recorded:
-        """Note that the agency accepted the batch of records `sent` (`fingerprints.RecordTexts`, as read
-        from the file sent): it must be the next run of the chain, record for record."""
+        """Note that the agency accepted the batch of records `sent` (`verifactu_xml.SentRecord`, as read
+        from the file sent): it must be the next run of the chain, record for record and field for
+        field, the fields outside the fingerprint too (a description, a breakdown edited after
+        `submission` wrote the file is not what the chain holds)."""
+        from domain.adapters.verifactu_xml import first_field_difference, stored_fields
         from domain.model.billing_records import Submissions, texts_of
         from domain.model.streams import submissions_id
 
@@ -124,16 +125,21 @@ class BillingRecordsKeeping:
             chain = [self.mapper.to_domain_event(e) for e in
                      self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
             for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
-                if texts_of(kept) != given:
+                if texts_of(kept) != given.texts:
                     raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
-                                  f" ({given.number}) is not record {place} of your chain ({kept.invoice_number});"
+                                  f" ({given.texts.number}) is not record {place} of your chain"
+                                  f" ({kept.invoice_number}); write the next batch with `tratos verifactu submission`")
+                edited = first_field_difference(given.fields, stored_fields(kept))
+                if edited:
+                    raise Refused(f"the file is not the batch tratos wrote: its record {place - first + 1}"
+                                  f" ({given.texts.number}) differs from record {place} of your chain: {edited};"
                                   " write the next batch with `tratos verifactu submission`")
             if len(chain) < len(sent):
                 already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""
                 raise Refused(f"the file holds {len(sent)} records, and only {len(chain)} are waiting to be"
                               f" sent{already}")
             submissions.record_sent(issuer_nif=issuer_nif, first=first, last=first + len(sent) - 1,
-                                    last_fingerprint=sent[-1].fingerprint, file_sha256=file_sha256,
+                                    last_fingerprint=sent[-1].texts.fingerprint, file_sha256=file_sha256,
                                     reference=reference, occurred_on=on, actor=self.actor)
 
         with self.stream_locks.hold(key):

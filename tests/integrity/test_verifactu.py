@@ -331,6 +331,41 @@ class TestSubmission:
         assert tratos(store, "verifactu", "sent", str(second), "--csv", "A-TEST0000000003").code == 0
         assert tratos(store, "audit", "verify").code == 0
 
+    @pytest.mark.parametrize(("written", "edited", "said"), [
+        ("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>",
+         "<sf:DescripcionOperacion>Consulting</sf:DescripcionOperacion>",
+         "its record 1 (F-2026-001) differs from record 1 of your chain: its DescripcionOperacion is 'Consulting'"
+         " where yours is 'Support hours'"),
+        ("<sf:BaseImponibleOimporteNoSujeto>250.50</sf:BaseImponibleOimporteNoSujeto>",
+         "<sf:BaseImponibleOimporteNoSujeto>2.50</sf:BaseImponibleOimporteNoSujeto>",
+         "its record 2 (F-2026-002) differs from record 2 of your chain: its"
+         " Desglose/DetalleDesglose/BaseImponibleOimporteNoSujeto is '2.50' where yours is '250.50'"),
+        ("<sf:NombreRazonEmisor>Ana García</sf:NombreRazonEmisor>", "",
+         "its record 1 (F-2026-001) differs from record 1 of your chain: it has TipoFactura where yours has"
+         " NombreRazonEmisor"),
+        ("<sf:CuotaTotal>0.00</sf:CuotaTotal>",
+         "<sf:CuotaTotal>0.00</sf:CuotaTotal><sf:Macrodato>S</sf:Macrodato>",
+         "its record 1 (F-2026-001) differs from record 1 of your chain: it has Macrodato where yours has"
+         " ImporteTotal"),
+    ])
+    def test_a_batch_edited_outside_the_fingerprint_is_refused(self, billed, store, home, tmp_path, written, edited,
+                                                               said):
+        """Every field of every record is compared with the stored record, not only the fingerprinted ones."""
+        identity_file(home, verifactu_mode="verifactu")
+        batch = tmp_path / "batch-1.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(batch)).code == 0
+        text = batch.read_text()
+        assert written in text
+        batch.write_text(text.replace(written, edited, 1))
+        assert tratos(store, "verifactu", "verify", str(batch)).code == 0  # every fingerprint still holds
+        outcome = tratos(store, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001")
+        assert (outcome.code, outcome.stderr) == (
+            1, f"error: the file is not the batch tratos wrote: {said}; write the next batch with"
+               " `tratos verifactu submission`\n")
+        again = tmp_path / "batch-again.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(again)).stdout.startswith(
+            f"Wrote records 1 to 6 of {NIF} (6)")  # nothing was marked as sent
+
     def test_records_kept_here_are_not_sent(self, billed, store, home, tmp_path):
         identity_file(home)
         outcome = tratos(store, "verifactu", "submission", "-o", str(tmp_path / "batch.xml"))
@@ -341,48 +376,114 @@ def recomputed_from_xml_body(path: Path) -> list[str]:
     return [r.find(f"{SF}IDFactura")[1].text for r in ET.parse(path).getroot().iter() if r.tag == SF + "RegistroAlta"]
 
 
+def forged_export(store, tmp_path: Path, edit, *, refingerprint: bool = False) -> Path:
+    """The store exported, its chain of records edited by `edit(states)` (a list of the record events'
+    stored states, in order), then tratos' own chain resealed: a forger with the export file in hand.
+    `refingerprint` recomputes every record's fingerprint and link as well, so the agency's chain
+    holds too and only a comparison with the invoices can tell."""
+    import json
+
+    from forger import seal
+
+    from domain.model.chain import canonical_json
+    from domain.model.fingerprints import cancellation_fingerprint, registration_fingerprint
+    from domain.model.streams import records_id
+
+    exported = tmp_path / "store.jsonl"
+    assert tratos(store, "export", str(exported)).code == 0
+    lines = exported.read_bytes().splitlines()
+    rows = [json.loads(line) for line in lines[1:-1]]
+    ours = [r for r in rows if r["stream"] == str(records_id(NIF))]
+    edit([r["state"] for r in ours])
+    previous = None
+    for row in ours if refingerprint else ():
+        state = row["state"]
+        if previous is not None:
+            state["previous"]["fingerprint"] = previous
+        fields = dict(issuer_nif=state["issuer_nif"], number=state["invoice_number"], issued_on=state["issued_on"],
+                      previous=previous or "", generated_at=state["generated_at"])
+        state["fingerprint"] = (cancellation_fingerprint(**fields) if row["topic"].endswith("Cancelled") else
+                                registration_fingerprint(**fields, invoice_type=state["invoice_type"],
+                                                         tax_total=state["tax_total"], total=state["total"]))
+        previous = state["fingerprint"]
+    resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
+    for row, (_, _, state) in zip(ours, resealed, strict=True):
+        row["state"] = state
+    exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
+    return exported
+
+
+def refused_import(target, exported: Path, *expected: str) -> None:
+    """`import` says no (exit 1) with all of `expected` in its one line, and writes nothing."""
+    outcome = tratos(target, "import", str(exported))
+    assert outcome.code == 1, outcome.stderr
+    assert outcome.stderr.count("\n") == 1 and outcome.stderr.endswith("; nothing was imported\n")
+    for words in expected:
+        assert words in outcome.stderr
+    app = target.open()
+    try:
+        assert not app.recorder.max_notification_id()  # the store is as empty as it was
+    finally:
+        app.close()
+
+
 class TestImport:
-    """Import re-decides the chain of records like any stream: each fingerprint computed again."""
+    """Import re-decides the chain of records like any stream (each fingerprint computed again), and
+    makes each record again from its invoice."""
 
-    def test_the_records_go_through_export_and_import(self, billed, store, home, tmp_path):
-        from backends import StoreSpec
-
+    def test_the_records_go_through_export_and_import(self, billed, store, home, empty_store, tmp_path):
         identity_file(home, verifactu_mode="verifactu")
         batch = tmp_path / "batch.xml"
         tratos(store, "verifactu", "submission", "-o", str(batch))
         assert tratos(store, "verifactu", "sent", str(batch), "--csv", "A-1").code == 0
         exported = tmp_path / "store.jsonl"
         assert tratos(store, "export", str(exported)).code == 0
-        target = StoreSpec("sqlite", str(tmp_path / "imported"))
-        imported = tratos(target, "import", str(exported))
+        imported = tratos(empty_store, "import", str(exported))
         assert imported.code == 0, imported.stderr
-        assert tratos(target, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
-        assert tratos(target, "audit", "verify").code == 0
+        assert tratos(empty_store, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        assert tratos(empty_store, "audit", "verify").code == 0
 
-    def test_a_record_whose_amount_was_changed_and_resealed_is_refused(self, billed, store, tmp_path):
-        import json
+    def test_a_record_whose_amount_was_changed_and_resealed_is_refused(self, billed, store, empty_store, tmp_path):
+        def edit(states):
+            states[1]["total"] = "25.05"  # north's 250.50, its fingerprint left as it was
 
-        from backends import StoreSpec
-        from forger import seal
+        refused_import(empty_store, forged_export(store, tmp_path, edit), "InvoiceRegistered records fingerprint")
 
-        from domain.model.chain import canonical_json
-        from domain.model.streams import records_id
+    def test_a_whole_chain_rewritten_consistently_still_disagrees_with_its_invoice(self, billed, store, empty_store,
+                                                                                tmp_path):
+        """A forger who changes a record's total and recomputes every fingerprint after it, and tratos'
+        own chain, leaves a chain that verifies: import compares each record with its invoice."""
+        def edit(states):
+            states[1]["total"] = "25.05"
 
-        exported = tmp_path / "store.jsonl"
-        assert tratos(store, "export", str(exported)).code == 0
-        lines = exported.read_bytes().splitlines()
-        chain = str(records_id(NIF))
-        rows = [json.loads(line) for line in lines[1:-1]]
-        ours = [r for r in rows if r["stream"] == chain]
-        ours[1]["state"]["total"] = "25.05"  # north's 250.50, its fingerprint left as it was
-        resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
-        for row, (_, _, state) in zip(ours, resealed, strict=True):
-            row["state"] = state
-        exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
-        target = StoreSpec("sqlite", str(tmp_path / "imported"))
-        outcome = tratos(target, "import", str(exported))
-        assert outcome.code == 1
-        assert "InvoiceRegistered records fingerprint" in outcome.stderr and "nothing was imported" in outcome.stderr
+        refused_import(empty_store, forged_export(store, tmp_path, edit, refingerprint=True),
+                       'records:12345678Z version 2: the billing record of F-2026-002 states total "25.05" where'
+                       ' its invoice makes "250.50"')
+
+    def test_a_breakdown_outside_the_fingerprint_that_differs_from_its_invoice_is_refused(
+            self, billed, store, empty_store, tmp_path):
+        """The breakdown is in no fingerprint: the chains all hold, the record is made again from the invoice."""
+        def edit(states):
+            assert states[0]["breakdown"][0]["base"] == "1000.00"
+            states[0]["breakdown"][0]["base"] = "100.00"
+
+        refused_import(empty_store, forged_export(store, tmp_path, edit),
+                       "records:12345678Z version 1: the billing record of F-2026-001 states breakdown[1].base"
+                       ' "100.00" where its invoice makes "1000.00"')
+
+    @pytest.mark.parametrize(("field", "value", "said"), [
+        ("description", "Consulting", 'description "Consulting" where its invoice makes "Support hours"'),
+        ("recipient", None, "recipient none where its invoice makes"),
+        ("issuer_name", "Someone Else", 'issuer_name "Someone Else" where its invoice makes "Ana García"'),
+        ("invoice_type", "R4", 'invoice_type "R4" where its invoice makes "F1"'),
+    ])
+    def test_any_field_derived_from_the_invoice_is_compared(self, billed, store, empty_store, tmp_path,
+                                                             field, value, said):
+        def edit(states):
+            states[3][field] = value  # F-2026-003, the record cancelled later
+
+        refused_import(empty_store, forged_export(store, tmp_path, edit, refingerprint=True),
+                       f"records:12345678Z version 4: the billing record of F-2026-003 states {said}")
 
 
 class TestSignedRecords:
@@ -439,43 +540,3 @@ class TestSignedRecords:
         assert outcome.code == 1
         assert outcome.stdout.startswith("signed.xml  6 records  OK\n5 of 6 record signatures valid")
         assert outcome.stderr.startswith("error: the signature of record 1 (F-2026-001) does not verify:")
-
-
-def test_a_whole_chain_rewritten_consistently_still_disagrees_with_its_invoice(billed, store, tmp_path):
-    """A forger who changes a record's total and recomputes every fingerprint after it, and tratos'
-    own chain, leaves a chain that verifies: import compares each record with its invoice."""
-    import json
-
-    from backends import StoreSpec
-    from forger import seal
-
-    from domain.model.chain import canonical_json
-    from domain.model.fingerprints import cancellation_fingerprint, registration_fingerprint
-    from domain.model.streams import records_id
-
-    exported = tmp_path / "store.jsonl"
-    assert tratos(store, "export", str(exported)).code == 0
-    lines = exported.read_bytes().splitlines()
-    rows = [json.loads(line) for line in lines[1:-1]]
-    ours = [r for r in rows if r["stream"] == str(records_id(NIF))]
-    ours[1]["state"]["total"] = "25.05"
-    previous = None
-    for row in ours:
-        state = row["state"]
-        if previous is not None:
-            state["previous"]["fingerprint"] = previous
-        fields = dict(issuer_nif=state["issuer_nif"], number=state["invoice_number"], issued_on=state["issued_on"],
-                      previous=previous or "", generated_at=state["generated_at"])
-        state["fingerprint"] = (cancellation_fingerprint(**fields) if row["topic"].endswith("Cancelled") else
-                                registration_fingerprint(**fields, invoice_type=state["invoice_type"],
-                                                         tax_total=state["tax_total"], total=state["total"]))
-        previous = state["fingerprint"]
-    resealed = seal(records_id(NIF), [(r["version"], r["topic"], r["state"]) for r in ours])
-    for row, (_, _, state) in zip(ours, resealed, strict=True):
-        row["state"] = state
-    exported.write_bytes(b"\n".join([lines[0], *(canonical_json(r) for r in rows), lines[-1]]) + b"\n")
-    target = StoreSpec("sqlite", str(tmp_path / "imported"))
-    outcome = tratos(target, "import", str(exported))
-    assert outcome.code == 1
-    assert "the billing record of F-2026-002 states another total than the invoice (25.05 where it has" \
-           " 250.50); nothing was imported" in outcome.stderr
