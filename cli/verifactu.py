@@ -81,7 +81,8 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
 
     checks = [verify_files([Path(f) for f in files])] if files else verify_store(session.app)
     signatures = _signatures([Path(f) for f in files])
-    report(session, checks, signatures)
+    stored = [] if files else stored_signatures(session)
+    report(session, checks, signatures, stored)
     broken = next((c for c in checks if not c.ok), None)
     if broken is not None:
         raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
@@ -89,6 +90,24 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
     if forged is not None:
         raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
                       f" {forged.problem}")
+    refuse_forged_signatures(stored)
+
+
+def stored_signatures(session: Session) -> list[Any]:
+    """The signatures of every chain in the store, checked (`record_signing.check_chains`)."""
+    from documents.record_signing import check_chains
+
+    return check_chains(session.app)
+
+
+def refuse_forged_signatures(stored: list[Any]) -> None:
+    """Exit 1 naming the first record whose signature does not verify (unsigned records pass)."""
+    from domain.model.errors import Refused
+
+    forged = next((c for c in stored if not c.ok), None)
+    if forged is not None:
+        raise Refused(f"the billing records do not verify: {forged.source} record {forged.broken.position}"
+                      f" ({forged.broken.number}): its signature does not verify ({forged.broken.problem})")
 
 
 def _signatures(paths: list[Path]) -> list[Any]:
@@ -106,23 +125,27 @@ def _signatures(paths: list[Path]) -> list[Any]:
     return found
 
 
-def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = ()) -> None:
-    """Each chain checked, in a line, then the records' signatures if they carry any (or --json)."""
+def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (), stored: list[Any] = ()) -> None:
+    """Each chain checked, in a line, and its records' signatures in the store (`stored`) or in the
+    file (`signatures`, those that carry one), or --json."""
     if session.as_json:
         from cli.output import print_json
 
-        print_json({"ok": all(c.ok for c in checks) and all(s.ok for s in signatures), "chains": [
+        print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored)), "chains": [
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
              "broken": None if c.ok else {"record": c.broken.position, "number": c.broken.record.number,
                                           "problem": c.broken.problem}} for c in checks],
             "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
-                            "problem": s.problem or None} for s in signatures]})
+                            "problem": s.problem or None} for s in signatures],
+            "stored_signatures": [signatures_dict(c) for c in stored]})
         return
     if not checks:
         click.echo("No billing records yet: the chain starts at the next invoice.")
     for check in checks:
         state = "OK" if check.ok else f"BROKEN at {check.broken}"
         click.echo(f"{check.source}  {check.records} records  {state}")
+    for chain in stored:
+        click.echo(f"{chain.source}  signatures: {chain}")
     if signatures:
         valid = [s for s in signatures if s.ok]
         signers = sorted({s.signer for s in valid})
@@ -146,14 +169,20 @@ def cancel(session: Session, number: str, on: str | None) -> None:
         tratos verifactu cancel F-2026-007
     """
     nif = _issuer_nif(session, "cancel one")
+    from cli.output import warn
+
     done = session.app.cancel_record(nif, number, on=business_date(session, on))
+    event = done.event
     if session.as_json:
         from cli.output import print_json
 
-        event = done.event
-        print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint})
-        return
-    click.echo(f"Cancelled the billing record of {number} (fingerprint {done.event.fingerprint[:16]}…)")
+        print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint,
+                    "signed": bool(event.signature), "warnings": done.warnings})
+    else:
+        click.echo(f"Cancelled the billing record of {number} (fingerprint {event.fingerprint[:16]}…"
+                   f"{', signed' if event.signature else ''})")
+    for warning in done.warnings:
+        warn(warning)
 
 
 def _issuer_nif(session: Session, doing: str) -> str:
@@ -165,6 +194,13 @@ def _issuer_nif(session: Session, doing: str) -> str:
         raise BadInput(f"your billing records are kept under your tax id: set it with"
                        f" `tratos identity invoicing --tax-id NIF` before you {doing}")
     return spanish_nif(profile.issuer.tax_id, "your tax id")
+
+
+def signatures_dict(chain: Any) -> dict[str, Any]:
+    broken = chain.broken
+    return {"source": chain.source, "valid": chain.valid, "unsigned": chain.unsigned, "signers": list(chain.signers),
+            "ok": chain.ok, "broken": None if broken is None else {
+                "record": broken.position, "number": broken.number, "problem": broken.problem}}
 
 
 def _sending(session: Session) -> None:

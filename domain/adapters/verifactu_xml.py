@@ -78,7 +78,8 @@ def batches(records: Iterable[Any]) -> Iterator[list[Any]]:
 def write_document(out: IO[str], records: list[Any], issuer_name: str,
                    sign: Callable[[str], str] | None = None) -> None:
     """One RegFactuSistemaFacturacion: the issuer (Cabecera) and its records (RegistroFactura), each
-    signed by `sign` if given (it takes a record's XML and returns it with its ds:Signature)."""
+    with the signature it was made with (ADR-59), or else signed now by `sign` if given (it takes a
+    record's XML and returns it with its ds:Signature)."""
     first = records[0]
     out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sfLR:RegFactuSistemaFacturacion xmlns:sfLR="{LR}"'
               f' xmlns:sf="{SF}">\n')
@@ -87,7 +88,11 @@ def write_document(out: IO[str], records: list[Any], issuer_name: str,
     for record in records:
         out.write("<sfLR:RegistroFactura>")
         text = record_xml(record)
-        out.write(sign(text) if sign is not None else text)
+        if record.signature:
+            text = with_signature(text, record.signature)
+        elif sign is not None:
+            text = sign(text)
+        out.write(text)
         out.write("</sfLR:RegistroFactura>\n")
     out.write("</sfLR:RegFactuSistemaFacturacion>\n")
 
@@ -95,6 +100,13 @@ def write_document(out: IO[str], records: list[Any], issuer_name: str,
 def record_xml(record: Any) -> str:
     """A stored record as the agency's XML (`<sf:RegistroAlta>…`, the `sf` prefix declared by its document)."""
     return _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
+
+
+def with_signature(record: str, signature: str) -> str:
+    """A record's XML (`<sf:RegistroAlta>…</sf:RegistroAlta>`) with its ds:Signature as its last child,
+    where the schema puts it."""
+    closing = record.rindex("</")
+    return record[:closing] + signature + record[closing:]
 
 
 def _el(name: str, text: str) -> str:

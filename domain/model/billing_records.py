@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import singledispatchmethod
@@ -52,6 +53,9 @@ BY_DIFFERENCES = "I"
 _EXEMPTIONS = {"20": "E1", "21": "E2", "22": "E3", "23": "E4", "24": "E4", "25": "E5"}
 _ARTICLE = re.compile(r"\bart(?:[íi]culo|\.)?\s*(\d+)", re.IGNORECASE)
 DESCRIPTION_LIMIT = 500  # DescripcionOperacion, TextMax500Type
+# Signs a record as it will be saved (unsigned) and gives its XAdES ds:Signature as XML text; given by
+# the caller (documents/record_signing.py), since the model holds no key and writes no XML.
+Signing = Callable[[Any], str]
 
 
 def check_ground(ground: str) -> str:
@@ -227,8 +231,10 @@ class BillingRecords(ChainedAggregate):
                  invoice_type: str, description: str, breakdown: list[TaxDetail], tax_total: str, total: str,
                  generated_at: str, system: SoftwareSystem, corrected: list[RecordedInvoice] = (),
                  recipient: RecordRecipient | None = None, currency: str = "EUR", occurred_on: date,
-                 actor: str = "") -> ev.InvoiceRegistered:
-        """Record an invoice's registration, chained to the last record of its issuer."""
+                 actor: str = "", sign: Signing | None = None, signature: str | None = None) -> ev.InvoiceRegistered:
+        """Record an invoice's registration, chained to the last record of its issuer; signed by `sign`
+        (it gets the record as it will be saved, unsigned, and gives its signature), or carrying the
+        `signature` it was made with (a record re-decided on import), else unsigned."""
         self._check_issuer(issuer_nif)
         if invoice_number in self.registered:
             raise Refused(f"{invoice_number} has a registration record already")
@@ -238,16 +244,19 @@ class BillingRecords(ChainedAggregate):
             issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
             tax_total=tax_total, total=total, previous=self.last.fingerprint if self.last else "",
             generated_at=generated_at)
-        return self._record(ev.InvoiceRegistered, occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif,
-                            issuer_name=issuer_name, invoice_number=invoice_number, issued_on=issued_on,
-                            invoice_type=invoice_type, corrected=list(corrected), description=description,
-                            recipient=recipient, breakdown=list(breakdown), tax_total=tax_total, total=total,
-                            currency=currency, previous=self.last, system=system, generated_at=generated_at,
-                            fingerprint=fingerprint)
+        fields = dict(occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif, issuer_name=issuer_name,
+                      invoice_number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
+                      corrected=list(corrected), description=description, recipient=recipient,
+                      breakdown=list(breakdown), tax_total=tax_total, total=total, currency=currency,
+                      previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint)
+        return self._record(ev.InvoiceRegistered, **fields,
+                            signature=self._signature(ev.InvoiceRegistered, fields, sign, signature))
 
     def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, occurred_on: date,
-               actor: str = "") -> ev.InvoiceRegistrationCancelled:
-        """Cancel the registration of an invoice issued in error: a record after it, never a deletion."""
+               actor: str = "", sign: Signing | None = None,
+               signature: str | None = None) -> ev.InvoiceRegistrationCancelled:
+        """Cancel the registration of an invoice issued in error: a record after it, never a deletion
+        (signed as `register` says)."""
         if not invoice_number.strip():
             raise BadInput("an invoice number is empty")
         if self.last is None:  # a number that names nothing is bad input (exit 2), as everywhere
@@ -261,9 +270,21 @@ class BillingRecords(ChainedAggregate):
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
                                                previous=self.last.fingerprint, generated_at=generated_at)
-        return self._record(ev.InvoiceRegistrationCancelled, occurred_on=occurred_on, actor=actor,
-                            issuer_nif=issuer_nif, invoice_number=invoice_number, issued_on=issued_on,
-                            previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint)
+        fields = dict(occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif, invoice_number=invoice_number,
+                      issued_on=issued_on, previous=self.last, system=system, generated_at=generated_at,
+                      fingerprint=fingerprint)
+        return self._record(ev.InvoiceRegistrationCancelled, **fields,
+                            signature=self._signature(ev.InvoiceRegistrationCancelled, fields, sign, signature))
+
+    def _signature(self, kind: type, fields: dict[str, Any], sign: Signing | None, given: str | None) -> str:
+        """The signature a new record is saved with: the one it carries when re-decided, else `sign`'s
+        over the record as it will be saved (its fields, without a signature), else none."""
+        if given is not None:
+            return given
+        if sign is None:
+            return ""
+        return sign(kind.model_construct(originator_id=self.id, originator_version=self.version + 1,
+                                         **fields, signature=""))
 
     @singledispatchmethod
     def when(self, event: object) -> None:

@@ -437,7 +437,13 @@ class CorrectiveNumberAssigned(InvoiceNumberAssigned):
 
 class InvoiceRegistered(DomainEvent):
     """A registration record (registro de alta) of an invoice or a corrective invoice, chained to the
-    issuer's previous record by its fingerprint (huella)."""
+    issuer's previous record by its fingerprint (huella).
+
+    v2 added `signature`: the record's XAdES-enveloped ds:Signature (its XML), made with the
+    freelancer's key when the record was generated (no-VERI*FACTU mode, ADR-59), or "" for a
+    record kept unsigned (VERI*FACTU mode, no signing key, or written by v1)."""
+
+    class_version: ClassVar[int] = 2
 
     issuer_nif: str
     issuer_name: str
@@ -456,11 +462,18 @@ class InvoiceRegistered(DomainEvent):
     generated_at: str  # FechaHoraHusoGenRegistro, ISO 8601 with its offset
     fingerprint_type: str = "01"
     fingerprint: str
+    signature: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["signature"] = ""  # v1 never signed a record when it made it
 
 
 class InvoiceRegistrationCancelled(DomainEvent):
     """A cancellation record (registro de anulación): the invoice's registration stays in the chain,
-    this record after it says it was issued in error."""
+    this record after it says it was issued in error. v2 added `signature`, as InvoiceRegistered."""
+
+    class_version: ClassVar[int] = 2
 
     issuer_nif: str
     invoice_number: str
@@ -470,6 +483,11 @@ class InvoiceRegistrationCancelled(DomainEvent):
     generated_at: str
     fingerprint_type: str = "01"
     fingerprint: str
+    signature: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["signature"] = ""
 
 
 class BillingRecordsSent(DomainEvent):

@@ -10,6 +10,8 @@ their own on the chain and on what was sent of it (ADR-52).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,9 +20,25 @@ from domain.model.errors import BadInput, Refused
 from domain.model.streams import records_id
 
 if TYPE_CHECKING:
-    from domain.model.billing_records import BillingRecords
+    from domain.model.billing_records import BillingRecords, Signing
     from domain.model.record_values import SoftwareSystem
     from domain.services.application import Recorded
+
+
+@dataclass(frozen=True)
+class RecordSigning:
+    """How the records of a command are signed: by `sign`, or unsigned, for the reason said with each
+    record made so (`unsigned_because`, "" when unsigned is as it should be: VERI*FACTU mode)."""
+
+    sign: Signing | None = None
+    unsigned_because: str = ""
+
+    def warnings(self) -> list[str]:
+        return [self.unsigned_because] if self.sign is None and self.unsigned_because else []
+
+
+class SigningNeeded(Exception):  # noqa: N818 - not an error: the key is to be opened, then the command runs again
+    """A record is about to be signed and the key is not open yet (see `_sign_record`)."""
 
 
 class BillingRecordsKeeping:
@@ -37,6 +55,37 @@ class BillingRecordsKeeping:
             return (records_id(spanish_nif(self.profile.issuer.tax_id, "your tax id")),)
         except (BadInput, Refused):
             return ()  # the invoice is refused for it; nothing to lock
+
+    def _sign_record(self, record: Any) -> str:
+        """The signature of a record about to be saved (`BillingRecords.register`'s `sign`), "" unsigned.
+
+        The key is opened once a command, and only once the record is decided (what the command
+        refuses, it refuses without asking for a passphrase), but never under a lock: the first
+        call raises `SigningNeeded`, which `_signing_records` catches outside the locks, opens
+        the key (`Tratos(record_signer=…)`, which may ask for its passphrase) and runs again.
+        """
+        signing = self._record_signing()
+        if signing is None:
+            raise SigningNeeded
+        return signing.sign(record) if signing.sign is not None else ""
+
+    def _record_signing(self) -> RecordSigning | None:
+        """How this command signs its records; None until asked for (`_signing_records`)."""
+        if "_signing" not in self.__dict__ and self.record_signer is None:
+            self._signing = RecordSigning()
+        return self.__dict__.get("_signing")
+
+    def _signing_records(self, command: Callable[[], Recorded]) -> Recorded:
+        """Run a command that makes a record; again, once the key is open, if it needs one to sign."""
+        try:
+            return command()
+        except SigningNeeded:
+            self._signing = self.record_signer()
+            return command()
+
+    def _unsigned_warnings(self) -> list[str]:
+        signing = self._record_signing()
+        return signing.warnings() if signing is not None else []
 
     def records(self, issuer_nif: str) -> BillingRecords:
         """An issuer's whole chain of billing records (empty if none was kept)."""
@@ -83,7 +132,9 @@ class BillingRecordsKeeping:
         chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
                                          corrected_on=corrected_on, ground=ground),
                        generated_at=record_time(self.record_clock()),
-                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor)
+                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor,
+                       sign=self._sign_record)
+        warnings.extend(self._unsigned_warnings())
         return [chain]
 
     def _new_chain(self, issuer_nif: str) -> list[str]:
@@ -156,11 +207,15 @@ class BillingRecordsKeeping:
         def decide(chain: BillingRecords) -> None:
             issuer_name = self.profile.issuer.name if self.profile else issuer_nif
             chain.cancel(number, generated_at=record_time(self.record_clock()),
-                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor)
+                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor,
+                         sign=self._sign_record)
+            chain.warnings.extend(self._unsigned_warnings())
 
-        with self.stream_locks.hold(key):
-            recorded = self._decide_and_save(issuer_nif, decide, self.records)
-        return self._recorded(recorded)
+        def cancel() -> Recorded:
+            with self.stream_locks.hold(key):
+                return self._decide_and_save(issuer_nif, decide, self.records)
+
+        return self._recorded(self._signing_records(cancel))
 
 
 @functools.cache

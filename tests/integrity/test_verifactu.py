@@ -107,6 +107,10 @@ def valid(path: Path) -> None:
 
 @pytest.fixture
 def billed(app, store):
+    return bill(app)
+
+
+def bill(app):
     """Two clients; an invoice each, a corrective invoice, one record cancelled, one more invoice."""
     app.record_clock = Ticking()
     client(app, "acme")
@@ -170,7 +174,8 @@ class TestVerify:
     def test_the_store_and_its_export_verify(self, billed, store, tmp_path):
         out = tmp_path / "verifactu-2026.xml"
         tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out))
-        assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        assert tratos(store, "verifactu", "verify").stdout == ("records:12345678Z  6 records  OK\n"
+                                                                "records:12345678Z  signatures: 0 valid, 6 unsigned\n")
         outcome = tratos(store, "verifactu", "verify", str(out))
         assert (outcome.code, outcome.stdout) == (0, "verifactu-2026.xml  6 records  OK\n")
 
@@ -271,7 +276,8 @@ class TestCancel:
         assert unknown.code == 2 and unknown.stderr.startswith("error: F-2026-099 has no registration record")
         empty = tratos(store, "verifactu", "cancel", "")
         assert (empty.code, empty.stderr) == (2, "error: an invoice number is empty\n")
-        assert tratos(store, "verifactu", "verify").stdout == "records:12345678Z  7 records  OK\n"
+        assert tratos(store, "verifactu", "verify").stdout == ("records:12345678Z  7 records  OK\n"
+                                                               "records:12345678Z  signatures: 0 valid, 7 unsigned\n")
 
     def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
         outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
@@ -440,7 +446,8 @@ class TestImport:
         assert tratos(store, "export", str(exported)).code == 0
         imported = tratos(empty_store, "import", str(exported))
         assert imported.code == 0, imported.stderr
-        assert tratos(empty_store, "verifactu", "verify").stdout == "records:12345678Z  6 records  OK\n"
+        assert tratos(empty_store, "verifactu", "verify").stdout == (
+            "records:12345678Z  6 records  OK\nrecords:12345678Z  signatures: 0 valid, 6 unsigned\n")
         assert tratos(empty_store, "audit", "verify").code == 0
 
     def test_a_record_whose_amount_was_changed_and_resealed_is_refused(self, billed, store, empty_store, tmp_path):
