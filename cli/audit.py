@@ -71,30 +71,31 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         note = _anchor_note(anchor_file)
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
-    from cli.verifactu import refuse_forged_signatures, signatures_dict, stored_signatures
-    from domain.adapters.verifactu_xml import verify_store
+    from cli.verifactu import check_store, log_dict, signatures_dict
 
     report = run_audit(session, handle, anchors)
-    records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
-    signed = stored_signatures(session) if handle is None else []
+    verifactu = check_store(session) if handle is None else None  # the issuer's, not one client's
+    records, signed = (verifactu.records, verifactu.signed + verifactu.log_signed) if verifactu else ([], [])
+    logs = verifactu.logs if verifactu else []
     if session.as_json:
         from cli.output import print_json
 
         print_json(report.as_dict() | {"billing_records": [
             {"source": c.source, "records": c.records, "ok": c.ok, "broken": None if c.ok else str(c.broken)}
-            for c in records], "record_signatures": [signatures_dict(c) for c in signed]}
+            for c in records], "record_signatures": [signatures_dict(c) for c in signed],
+            "event_logs": [log_dict(c) for c in logs]}
             | ({"anchor_timestamp": stamp.as_dict()} if stamp else {}))
     else:
-        _print_report(report, records, signed)
+        _print_report(report, records, signed, logs)
         if stamp is not None:
             click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
                        f" by {stamp.authority}, {stamp.verdict}")
+    if verifactu is not None:
+        verifactu.log(session)  # the Verifactu checks run, in the event log (no-verifactu mode)
     if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1)
         raise _refused(f"the store does not verify: {_what_broke(report)}")
-    broken = next((c for c in records if not c.ok), None)
-    if broken is not None:
-        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}")
-    refuse_forged_signatures(signed)
+    if verifactu is not None:
+        verifactu.refuse()
     if stamp is not None and not stamp.ok:
         raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 
@@ -351,7 +352,8 @@ def _what_broke(report: AuditReport) -> str:
     return ", ".join(broken) or "see the report above"
 
 
-def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: list[Any] = ()) -> None:
+def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: list[Any] = (),
+                  logs: list[Any] = ()) -> None:
     """The streams, then the Verifactu fingerprints and signatures of each issuer's billing records,
     then the verdict."""
     width = max((len(s.label) for s in report.streams), default=0)
@@ -370,6 +372,9 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
     for check in records:
         click.echo(f"Verifactu {check.source}: {check.records} fingerprints"
                    f" {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+    for check in logs:
+        click.echo(f"Verifactu {check.source}: {check.events} fingerprints"
+                   f" {'OK' if check.ok else f'BROKEN at {check.broken}'}")
     for chain in signed:
         click.echo(f"Verifactu {chain.source}: signatures {chain}")
     if not report.streams:
@@ -377,7 +382,7 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
     click.echo(f"Checked {report.records} records, {report.documents} document anchors,"
                f" {report.evidence_files} evidence files, {report.positions_checked} read-model positions.")
     broken = sum(not s.ok for s in report.streams)
-    forged = len({c.source for c in (*records, *signed) if not c.ok})
+    forged = len({c.source.partition(":")[2] for c in (*records, *signed, *logs) if not c.ok})
     if report.ok and not forged:
         click.echo("Verdict: OK, every chain holds")
     else:

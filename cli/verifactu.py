@@ -67,30 +67,82 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
 def verify(session: Session, files: tuple[str, ...]) -> None:
     """Recompute every fingerprint of the billing records and their chain, in the store or in FILEs.
 
-    Without FILE, every issuer's chain in the store, from its first record; with FILEs (an
-    export, its parts in order), the chain they hold. Names the first record that does not
-    hold and exits 1; exit 0 when all hold.
+    Without FILE, every issuer's chain in the store, from its first record, each record's
+    signature (no-verifactu mode), and the event log, its fingerprints and signatures; the
+    checks and what they found are logged in that log. With FILEs (an export, its parts in
+    order), the chain they hold and the signatures it carries. Names the first record that does
+    not hold and exits 1; exit 0 when all hold (a record without a signature is counted as
+    unsigned, not as broken).
 
     \b
     Example:
         tratos verifactu verify
         tratos verifactu verify verifactu-2026.xml
     """
-    from domain.adapters.verifactu_xml import verify_files, verify_store
+    from domain.adapters.verifactu_xml import verify_files
     from domain.model.errors import Refused
 
-    checks = [verify_files([Path(f) for f in files])] if files else verify_store(session.app)
-    signatures = _signatures([Path(f) for f in files])
-    stored = [] if files else stored_signatures(session)
-    report(session, checks, signatures, stored)
-    broken = next((c for c in checks if not c.ok), None)
-    if broken is not None:
-        raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
-    forged = next((s for s in signatures if not s.ok), None)
-    if forged is not None:
-        raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
-                      f" {forged.problem}")
-    refuse_forged_signatures(stored)
+    if files:
+        checks = [verify_files([Path(f) for f in files])]
+        signatures = _signatures([Path(f) for f in files])
+        report(session, checks, signatures)
+        broken = next((c for c in checks if not c.ok), None)
+        if broken is not None:
+            raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+        forged = next((s for s in signatures if not s.ok), None)
+        if forged is not None:
+            raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
+                          f" {forged.problem}")
+        return
+    store = check_store(session)
+    report(session, store.records, (), store.signed, store.logs, store.log_signed)
+    store.log_and_refuse(session)
+
+
+class StoreCheck:
+    """Every Verifactu check of the store: the chains of records and their signatures, the event logs
+    and theirs. Run by `verifactu verify` and `audit verify`, which log it (`log_and_refuse`)."""
+
+    def __init__(self, session: Session) -> None:
+        from documents.record_signing import check_chains, check_logs
+        from domain.adapters.verifactu_events import verify_logs
+        from domain.adapters.verifactu_xml import verify_store
+
+        app = session.app
+        self.records = verify_store(app)
+        self.signed = check_chains(app)
+        self.logs = verify_logs(app)
+        self.log_signed = check_logs(app)
+
+    def log_and_refuse(self, session: Session) -> None:
+        self.log(session)
+        self.refuse()
+
+    def log(self, session: Session) -> None:
+        """Log the checks run and what they found in the issuer's event log (no-verifactu mode)."""
+        from cli.verifactu_log import check_entries, log, logging_issuer
+
+        issuer = logging_issuer(session)
+        if issuer is not None:
+            log(session, check_entries(issuer[0], self.records, self.signed, self.logs, self.log_signed),
+                "this check")
+
+    def refuse(self) -> None:
+        """Exit 1 naming the first check that failed: a chain, a signature, an event log, its signatures."""
+        from domain.model.errors import Refused
+
+        broken = next((c for c in self.records if not c.ok), None)
+        if broken is not None:
+            raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+        refuse_forged_signatures(self.signed)
+        torn = next((c for c in self.logs if not c.ok), None)
+        if torn is not None:
+            raise Refused(f"the event log does not verify: {torn.source} {torn.broken}")
+        refuse_forged_signatures(self.log_signed)
+
+
+def check_store(session: Session) -> StoreCheck:
+    return StoreCheck(session)
 
 
 def stored_signatures(session: Session) -> list[Any]:
@@ -106,7 +158,8 @@ def refuse_forged_signatures(stored: list[Any]) -> None:
 
     forged = next((c for c in stored if not c.ok), None)
     if forged is not None:
-        raise Refused(f"the billing records do not verify: {forged.source} record {forged.broken.position}"
+        what = "the event log does" if forged.unit == "entry" else "the billing records do"
+        raise Refused(f"{what} not verify: {forged.source} {forged.unit} {forged.broken.position}"
                       f" ({forged.broken.number}): its signature does not verify ({forged.broken.problem})")
 
 
@@ -125,19 +178,22 @@ def _signatures(paths: list[Path]) -> list[Any]:
     return found
 
 
-def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (), stored: list[Any] = ()) -> None:
+def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (), stored: list[Any] = (),
+           logs: list[Any] = (), log_signed: list[Any] = ()) -> None:
     """Each chain checked, in a line, and its records' signatures in the store (`stored`) or in the
-    file (`signatures`, those that carry one), or --json."""
+    file (`signatures`, those that carry one); each event log and its signatures; or --json."""
     if session.as_json:
         from cli.output import print_json
 
-        print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored)), "chains": [
+        print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored, *logs, *log_signed)), "chains": [
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
              "broken": None if c.ok else {"record": c.broken.position, "number": c.broken.record.number,
                                           "problem": c.broken.problem}} for c in checks],
             "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
                             "problem": s.problem or None} for s in signatures],
-            "stored_signatures": [signatures_dict(c) for c in stored]})
+            "stored_signatures": [signatures_dict(c) for c in stored],
+            "event_logs": [log_dict(c) for c in logs],
+            "event_log_signatures": [signatures_dict(c) for c in log_signed]})
         return
     if not checks:
         click.echo("No billing records yet: the chain starts at the next invoice.")
@@ -146,11 +202,20 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
         click.echo(f"{check.source}  {check.records} records  {state}")
     for chain in stored:
         click.echo(f"{chain.source}  signatures: {chain}")
+    for check in logs:
+        click.echo(f"{check.source}  {check.events} events  {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+    for chain in log_signed:
+        click.echo(f"{chain.source}  signatures: {chain}")
     if signatures:
         valid = [s for s in signatures if s.ok]
         signers = sorted({s.signer for s in valid})
         click.echo(f"{len(valid)} of {len(signatures)} record signatures valid"
                    f"{' (signed by ' + '; '.join(signers) + ')' if signers else ''}")
+
+
+def log_dict(check: Any) -> dict[str, Any]:
+    return {"source": check.source, "events": check.events, "last_fingerprint": check.last, "ok": check.ok,
+            "broken": None if check.ok else {"event": check.broken.position, "problem": check.broken.problem}}
 
 
 @verifactu.command()

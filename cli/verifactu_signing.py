@@ -38,7 +38,7 @@ def record_signing(session: Session) -> RecordSigning:
     if identity is None:
         return RecordSigning(unsigned_because=f"no signing key in {session.home / KEY_FILE}: the Verifactu record"
                              " is kept unsigned, which the no-verifactu mode does not allow (set one up with"
-                             " `tratos init` or `tratos identity import`)")
+                             " `tratos init` or `tratos identity import`)", keeps_log=True)
     from documents.record_signing import record_signature
 
-    return RecordSigning(record_signature(identity))
+    return RecordSigning(record_signature(identity), keeps_log=True)

@@ -17,7 +17,7 @@ checks it so; a record whose event was edited is no longer what its signature co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ SF = ("https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/ap
       "SuministroInformacion.xsd")
 RECORDS = (f"{{{SF}}}RegistroAlta", f"{{{SF}}}RegistroAnulacion")
 DS = "http://www.w3.org/2000/09/xmldsig#"
+XADES = "http://uri.etsi.org/01903/v1.3.2#"
 
 
 def _c14n() -> Any:
@@ -37,9 +38,15 @@ def _c14n() -> Any:
 
 def record_signer(identity: Identity) -> Callable[[str], str]:
     """A function that signs one record's XML text (`<sf:RegistroAlta>…`) and returns it signed."""
+    sign = _element_signer(identity)
+    return lambda record: record_signer_text(sign, record)
+
+
+def _element_signer(identity: Identity) -> Callable[[Any], Any]:
+    """A function that signs a standalone XML document (an lxml element) XAdES-enveloped with the key:
+    its ds:Signature the last child of the root, or put where a placeholder signature stands."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from lxml import etree
     from signxml import DigestAlgorithm, SignatureMethod
 
     _Signer = _signer_class()  # noqa: N806 - a class
@@ -49,11 +56,8 @@ def record_signer(identity: Identity) -> Callable[[str], str]:
     signer = _Signer(signature_algorithm=method, digest_algorithm=DigestAlgorithm.SHA256, c14n_algorithm=_c14n())
     certificate = identity.certificate.public_bytes(serialization.Encoding.PEM).decode()
 
-    def sign(record: str) -> str:
-        name = record[1:record.index(">")]
-        standalone = record.replace(f"<{name}>", f'<{name} xmlns:sf="{SF}">', 1)
-        signed = signer.sign(etree.fromstring(standalone.encode()), key=identity.private_key, cert=[certificate])
-        return etree.tostring(signed, encoding="unicode")
+    def sign(root: Any) -> Any:
+        return signer.sign(root, key=identity.private_key, cert=[certificate])
 
     return sign
 
@@ -84,23 +88,46 @@ def _signer_class() -> type:
 
 
 def record_signature(identity: Identity) -> Callable[[Any], str]:
-    """A function that signs a record as it is about to be saved (an unsigned `InvoiceRegistered` or
-    `InvoiceRegistrationCancelled`) and gives its ds:Signature, as XML text, to keep in the event."""
+    """A function that signs a record or an entry of the event log as it is about to be saved (an
+    unsigned `InvoiceRegistered`, `InvoiceRegistrationCancelled` or `SystemEventLogged`) and gives its
+    ds:Signature, as XML text, to keep in the event."""
+    import secrets
+
     from lxml import etree
 
+    from domain.adapters.verifactu_events import event_document
     from domain.adapters.verifactu_xml import record_xml
 
-    sign = record_signer(identity)
+    sign = _element_signer(identity)
 
     def signature(record: Any) -> str:
-        signed = etree.fromstring(sign(record_xml(record)).encode())
-        found = signed[-1]
+        if _is_log_entry(record):  # the schema puts it in the Evento, where the placeholder stands
+            signed = sign(etree.fromstring(event_document(record, placeholder=True).encode()))
+            found = signed.find(f".//{{{DS}}}Signature")
+            name = f"Signature-{secrets.token_hex(4).upper()}"  # signxml keeps the placeholder's Id;
+            found.set("Id", name)  # neither it nor the Target naming it is digested
+            found.find(f".//{{{XADES}}}QualifyingProperties").set("Target", f"#{name}")
+        else:
+            signed = etree.fromstring(record_signer_text(sign, record_xml(record)).encode())
+            found = signed[-1]
         assert found.tag == f"{{{DS}}}Signature", found.tag
-        signed.remove(found)  # detached from the record, it keeps only the namespaces it uses
+        found.getparent().remove(found)  # detached, it keeps only the namespaces it uses
         etree.cleanup_namespaces(found)
         return etree.tostring(found, encoding="unicode")
 
     return signature
+
+
+def record_signer_text(sign: Callable[[Any], Any], record: str) -> str:
+    from lxml import etree
+
+    name = record[1:record.index(">")]
+    standalone = record.replace(f"<{name}>", f'<{name} xmlns:sf="{SF}">', 1)
+    return etree.tostring(sign(etree.fromstring(standalone.encode())), encoding="unicode")
+
+
+def _is_log_entry(record: Any) -> bool:
+    return type(record).__name__ == "SystemEventLogged"
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,7 @@ class SignatureCheck:
     signer: str  # the certificate's subject, as the signature carries it
     problem: str = ""
     signed: bool = True  # False: the record carries no signature (checked as such, not broken)
+    subject: Any = None  # the stored record or log entry checked (None: read from a file)
 
     @property
     def ok(self) -> bool:
@@ -136,23 +164,29 @@ def check_stored(records: Iterable[Any]) -> Iterator[SignatureCheck]:
     or a signature edited since it was signed does not verify."""
     from lxml import etree
 
+    from domain.adapters.verifactu_events import event_document
     from domain.adapters.verifactu_xml import record_xml, with_signature
 
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
     for position, record in enumerate(records, 1):
         signature = getattr(record, "signature", "")
+        entry = _is_log_entry(record)
+        number = f"{record.event_type} of {record.generated_at}" if entry else record.invoice_number
         if not signature:
-            yield SignatureCheck(position, record.invoice_number, "", signed=False)
+            yield SignatureCheck(position, number, "", signed=False, subject=record)
             continue
-        text = with_signature(record_xml(record), signature)
-        name = text[1:text.index(">")]
-        standalone = text.replace(f"<{name}>", f'<{name} xmlns:sf="{SF}">', 1)
+        if entry:
+            standalone = event_document(record)
+        else:
+            text = with_signature(record_xml(record), signature)
+            name = text[1:text.index(">")]
+            standalone = text.replace(f"<{name}>", f'<{name} xmlns:sf="{SF}">', 1)
         try:
             element = etree.fromstring(standalone.encode(), parser)
         except etree.XMLSyntaxError as error:
-            yield SignatureCheck(position, record.invoice_number, "", f"its signature is not XML ({error})")
+            yield SignatureCheck(position, number, "", f"its signature is not XML ({error})", subject=record)
             continue
-        yield _checked(position, record.invoice_number, element)
+        yield replace(_checked(position, number, element), subject=record)
 
 
 def _checked(position: int, number: str, element: Any) -> SignatureCheck:
@@ -204,25 +238,41 @@ class ChainSignatures:
     def ok(self) -> bool:
         return self.broken is None
 
+    @property
+    def unit(self) -> str:
+        return "entry" if self.source.startswith("events:") else "record"
+
     def __str__(self) -> str:
         if self.broken is not None:
-            return (f"BROKEN at record {self.broken.position} ({self.broken.number}): its signature does not"
+            return (f"BROKEN at {self.unit} {self.broken.position} ({self.broken.number}): its signature does not"
                     f" verify ({self.broken.problem})")
         signed = f" (signed by {'; '.join(self.signers)})" if self.signers else ""
         return f"{self.valid} valid{signed}, {self.unsigned} unsigned"
+
+
+def check_logs(app: Any) -> list[ChainSignatures]:
+    """Every issuer's event log in the store, each entry's signature checked (`check_stored`)."""
+    from domain.adapters.verifactu_events import log_entries, logs
+
+    return _check_streams(app, logs(app), log_entries, "events")
 
 
 def check_chains(app: Any) -> list[ChainSignatures]:
     """Every issuer's chain of records in the store, each signature checked (`check_stored`)."""
     from domain.adapters.verifactu_xml import chain_records, chains
 
+    return _check_streams(app, chains(app), chain_records, "records")
+
+
+def _check_streams(app: Any, streams: list[Any], read: Callable[[Any, Any], Iterable[Any]],
+                   kind: str) -> list[ChainSignatures]:
     found = []
-    for stream in chains(app):
+    for stream in streams:
         valid = unsigned = 0
         signers: set[str] = set()
         broken = None
         issuer = ""
-        for check, record in _with_records(chain_records(app, stream)):
+        for check, record in _with_records(read(app, stream)):
             issuer = issuer or record.issuer_nif
             if not check.signed:
                 unsigned += 1
@@ -231,7 +281,7 @@ def check_chains(app: Any) -> list[ChainSignatures]:
                 signers.add(check.signer)
             elif broken is None:
                 broken = check
-        found.append(ChainSignatures(f"records:{issuer or stream}", valid, unsigned, tuple(sorted(signers)), broken))
+        found.append(ChainSignatures(f"{kind}:{issuer or stream}", valid, unsigned, tuple(sorted(signers)), broken))
     return found
 
 

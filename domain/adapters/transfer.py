@@ -36,7 +36,7 @@ from domain.adapters.library_internals import event_inserter, inserts_with_notif
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
-from domain.model.streams import NUMBERINGS, RECORDS, SUBMISSIONS
+from domain.model.streams import EVENT_LOG, NUMBERINGS, RECORDS, SUBMISSIONS
 from domain.model.wording import validation_reason
 
 if TYPE_CHECKING:
@@ -333,6 +333,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     stored event only if the command's rules accept it and it would record it field for field.
     """
     from domain.model.billing_records import BillingRecords, Submissions
+    from domain.model.event_log import EventLog
     from domain.model.invoices import InvoiceSeries
     from domain.model.relationship import Relationship
     from domain.model.replay import redecide
@@ -341,7 +342,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     if aggregate is None:
         kind = event_type(record.topic)
         kind = (InvoiceSeries if kind in NUMBERINGS else BillingRecords if kind in RECORDS
-                else Submissions if kind in SUBMISSIONS else Relationship)
+                else Submissions if kind in SUBMISSIONS else EventLog if kind in EVENT_LOG else Relationship)
         aggregate = folds[record.stream] = kind(record.stream)
     try:
         redecide(aggregate, event)

@@ -25,9 +25,14 @@ from domain.model.currencies import to_minor_units
 from domain.model.late_fees import V1_REFERENCE_RATE
 from domain.model.money import Money
 from domain.model.record_values import (
+    Anomaly,
+    AnomalyScan,
+    EventsExport,
+    PreviousEvent,
     PreviousRecord,
     RecordedInvoice,
     RecordRecipient,
+    RecordsExport,
     SoftwareSystem,
     TaxDetail,
 )
@@ -501,6 +506,32 @@ class BillingRecordsSent(DomainEvent):
     last_fingerprint: str
     file_sha256: str
     reference: str
+
+
+# The event log of a system that keeps its records (no-VERI*FACTU, Orden HAC/1177/2024, EventosSIF.xsd):
+# one stream per issuer NIF, each entry chained by its own fingerprint and signed (ADR-60).
+
+
+class SystemEventLogged(DomainEvent):
+    """An entry of the event log (registro de evento): what happened (TipoEvento, L2E: 01 the system
+    started working as no-VERI*FACTU, 02 it stopped, 03/05 the billing records/the log checked for
+    anomalies, 04/06 an anomaly found, 07 a backup restored, 08/09 records/the log exported), its
+    details, chained to the entry before it by its fingerprint (huella) and signed like the records."""
+
+    issuer_nif: str
+    issuer_name: str
+    system: SoftwareSystem
+    event_type: str
+    generated_at: str  # FechaHoraHusoGenEvento, ISO 8601 with its offset
+    scan: AnomalyScan | None = None
+    anomaly: Anomaly | None = None
+    records_export: RecordsExport | None = None
+    events_export: EventsExport | None = None
+    other: str = ""  # OtrosDatosEvento, at most 100 characters
+    previous: PreviousEvent | None = None
+    fingerprint_type: str = "01"
+    fingerprint: str
+    signature: str
 
 
 STORED_MODULE = "domain.events"  # where these classes lived when the first stores were written

@@ -43,6 +43,7 @@ from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, series_id, stream_id
 from domain.services.billing_records import BillingRecordsKeeping
+from domain.services.event_log import EventLogKeeping
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
     from domain.model.billing import Line
@@ -75,7 +76,7 @@ class Recorded:
         return public_id(self.event)
 
 
-class Tratos(BillingRecordsKeeping, Application):
+class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
     """A freelancer's client relationships, recorded as hash-chained event streams."""
 
     name = "tratos"

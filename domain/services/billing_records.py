@@ -32,6 +32,7 @@ class RecordSigning:
 
     sign: Signing | None = None
     unsigned_because: str = ""
+    keeps_log: bool = False  # the identity keeps its records (no-VERI*FACTU): it keeps the event log too
 
     def warnings(self) -> list[str]:
         return [self.unsigned_because] if self.sign is None and self.unsigned_because else []
@@ -46,15 +47,18 @@ class BillingRecordsKeeping:
     profile and `_decide_and_save`."""
 
     def _chain_lock(self) -> tuple[UUID, ...]:
-        """The stream of the issuer's billing records, to lock before the series (if the NIF reads)."""
+        """The streams of the issuer's billing records and event log, to lock in this order before the
+        series (if the NIF reads)."""
+        from domain.model.streams import events_id
         from domain.model.tax_ids import spanish_nif
 
         if self.profile is None or not self.profile.issuer.tax_id:
             return ()
         try:
-            return (records_id(spanish_nif(self.profile.issuer.tax_id, "your tax id")),)
+            nif = spanish_nif(self.profile.issuer.tax_id, "your tax id")
         except (BadInput, Refused):
             return ()  # the invoice is refused for it; nothing to lock
+        return records_id(nif), events_id(nif)
 
     def _sign_record(self, record: Any) -> str:
         """The signature of a record about to be saved (`BillingRecords.register`'s `sign`), "" unsigned.
@@ -135,7 +139,7 @@ class BillingRecordsKeeping:
                        system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor,
                        sign=self._sign_record)
         warnings.extend(self._unsigned_warnings())
-        return [chain]
+        return [chain, *self._log_started(issuer.tax_id, issuer.name, on)]
 
     def _new_chain(self, issuer_nif: str) -> list[str]:
         """What to say when an issuer's first record is made while records of another NIF exist: the
@@ -204,15 +208,18 @@ class BillingRecordsKeeping:
         _check_actor(self.actor)
         key = records_id(issuer_nif)
 
-        def decide(chain: BillingRecords) -> None:
+        def decide(chain: BillingRecords) -> list[Any]:
             issuer_name = self.profile.issuer.name if self.profile else issuer_nif
             chain.cancel(number, generated_at=record_time(self.record_clock()),
                          system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor,
                          sign=self._sign_record)
             chain.warnings.extend(self._unsigned_warnings())
+            return self._log_started(issuer_nif, issuer_name, on)
 
         def cancel() -> Recorded:
-            with self.stream_locks.hold(key):
+            from domain.model.streams import events_id
+
+            with self.stream_locks.hold(key), self.stream_locks.hold(events_id(issuer_nif)):
                 return self._decide_and_save(issuer_nif, decide, self.records)
 
         return self._recorded(self._signing_records(cancel))

@@ -276,8 +276,11 @@ class TestCancel:
         assert unknown.code == 2 and unknown.stderr.startswith("error: F-2026-099 has no registration record")
         empty = tratos(store, "verifactu", "cancel", "")
         assert (empty.code, empty.stderr) == (2, "error: an invoice number is empty\n")
+        # this store keeps its records without a key: the cancellation started the event log, unsigned
         assert tratos(store, "verifactu", "verify").stdout == ("records:12345678Z  7 records  OK\n"
-                                                               "records:12345678Z  signatures: 0 valid, 7 unsigned\n")
+                                                               "records:12345678Z  signatures: 0 valid, 7 unsigned\n"
+                                                               "events:12345678Z  1 events  OK\n"
+                                                               "events:12345678Z  signatures: 0 valid, 1 unsigned\n")
 
     def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
         outcome = tratos(store, "verifactu", "cancel", "F-2026-004")

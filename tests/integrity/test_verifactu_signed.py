@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from support import tratos
+from support import tratos as run_tratos
 from test_verifactu import NIF, SF, bill, identity_file, valid
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -25,6 +25,13 @@ XADES = "{http://uri.etsi.org/01903/v1.3.2#}"
 PASSPHRASE = "a long passphrase for tests"
 KEYED = {"TRATOS_KEY_PASSPHRASE": PASSPHRASE}
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "records-v1.sqlite"
+UNKEYED = {"TRATOS_KEY_PASSPHRASE": None}
+
+
+def tratos(store, *args: str, env: dict | None = None):
+    """`tratos` with the key's passphrase at hand (TRATOS_KEY_PASSPHRASE), as a freelancer who keeps it
+    in their environment: the checks and exports log themselves in the signed event log (ADR-60)."""
+    return run_tratos(store, *args, env={**KEYED, **(env or {})})
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def signed(app, key, home):
     from domain.services.billing_records import RecordSigning
 
     identity_file(home)  # no-verifactu, the default
-    app.record_signer = lambda: RecordSigning(record_signature(key))
+    app.record_signer = lambda: RecordSigning(record_signature(key), keeps_log=True)
     return bill(app)
 
 
@@ -85,7 +92,9 @@ class TestSignedWhenGenerated:
         assert all(r.signature.count("<xades:SigningTime>") == 1 for r in records)
         outcome = tratos(store, "verifactu", "verify")
         assert (outcome.code, outcome.stdout) == (0, "records:12345678Z  6 records  OK\nrecords:12345678Z  signatures:"
-                                                     " 6 valid (signed by CN=Ana García, E=ana@example.com), 0 unsigned\n")
+                                                     " 6 valid (signed by CN=Ana García, E=ana@example.com), 0 unsigned\n"
+                                                     "events:12345678Z  1 events  OK\nevents:12345678Z  signatures:"
+                                                     " 1 valid (signed by CN=Ana García, E=ana@example.com), 0 unsigned\n")
         audit = tratos(store, "audit", "verify")
         assert audit.code == 0, audit.stderr
         assert "Verifactu records:12345678Z: signatures 6 valid (signed by CN=Ana García, E=ana@example.com)," \
@@ -246,7 +255,9 @@ class TestOldRecords:
         checked = tratos(golden, "verifactu", "verify")
         assert (checked.code, checked.stdout) == (0, "records:12345678Z  7 records  OK\nrecords:12345678Z  signatures:"
                                                      " 1 valid (signed by CN=Ana García, E=ana@example.com),"
-                                                     " 6 unsigned\n")
+                                                     " 6 unsigned\nevents:12345678Z  1 events  OK\nevents:12345678Z"
+                                                     "  signatures: 1 valid (signed by CN=Ana García,"
+                                                     " E=ana@example.com), 0 unsigned\n")  # the cancellation started it
         out = tmp_path / "golden.xml"
         assert tratos(golden, "verifactu", "export", "--year", "2026", "-o", str(out)).code == 0
         valid(out)
@@ -279,7 +290,7 @@ class TestTheCommandLine:
 
     def test_without_the_passphrase_nothing_is_recorded(self, acme, store):
         before = len(stored_records(acme))
-        outcome = tratos(store, "invoice", "issue", "acme", "--amount", "70EUR", "--on", "2026-03-02")
+        outcome = tratos(store, "invoice", "issue", "acme", "--amount", "70EUR", "--on", "2026-03-02", env=UNKEYED)
         assert (outcome.code, outcome.stderr) == (
             2, "error: no passphrase for the signing key: set TRATOS_KEY_PASSPHRASE (there is no terminal to ask on)\n")
         assert len(stored_records(acme)) == before
@@ -288,12 +299,12 @@ class TestTheCommandLine:
         assert wrong.code != 0 and len(stored_records(acme)) == before
 
     def test_an_invoice_refused_is_refused_before_the_key_is_asked_for(self, acme, store):
-        outcome = tratos(store, "invoice", "issue", "acme", "--amount", "70EUR", "--vat", "7%")
+        outcome = tratos(store, "invoice", "issue", "acme", "--amount", "70EUR", "--vat", "7%", env=UNKEYED)
         assert (outcome.code, outcome.stderr) == (2, "error: 7% is not a Spanish VAT rate (use 21%, 10%, 4%, 0%)\n")
 
     def test_in_verifactu_mode_the_records_are_sent_not_signed(self, acme, store, home):
         identity_file(home, email="ana@example.com", verifactu_mode="verifactu")
-        outcome = tratos(store, "invoice", "issue", "acme", "--amount", "70EUR", "--on", "2026-03-02")
+        outcome = tratos(store, "invoice", "issue", "acme", "--amount", "70EUR", "--on", "2026-03-02", env=UNKEYED)
         assert (outcome.code, outcome.stderr) == (0, "")  # no key asked for, nothing said
         assert stored_records(acme)[-1].signature == ""
 
