@@ -185,13 +185,34 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     finally:
         session.__dict__.pop("identity", None)
     changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
+    switched = _mode_switch(session, written, changed)
     _write_json(session.home / IDENTITY_FILE, changed)
+    session.__dict__.pop("identity", None)
+    if switched is not None:
+        switched()
     if session.as_json:
         print_json({"invoicing": changed})
     else:
         withheld = f", withholding {profile.withholding.normalize():f}%" if profile.withholding else ""
         click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
                    f" VAT {profile.vat_rate.normalize():f}%{withheld}, series {profile.series}/{profile.corrective_series}")
+
+
+def _mode_switch(session: Session, before: dict[str, Any], after: dict[str, Any]) -> Any:
+    """A change of Verifactu mode is an event of the log the no-verifactu mode keeps (ADR-60): the end
+    of the work as no-VERI*FACTU (02) is logged now, under the mode it ends; its start (01) once the
+    new mode is written (returned, to call then)."""
+    from cli.pdf import verifactu_mode
+    from cli.verifactu_log import log
+    from domain.model.event_log import START, STOP
+
+    old, new = verifactu_mode(before), verifactu_mode(after)
+    if old == new:
+        return None
+    if new == "verifactu":
+        log(session, [{"event_type": STOP}], "the end of the no-verifactu mode")
+        return None
+    return lambda: log(session, [{"event_type": START}], "the start of the no-verifactu mode")
 
 
 @identity.command("mail")

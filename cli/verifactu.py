@@ -59,6 +59,11 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
         print_json({"year": year, "records": done.records, "files": [str(f) for f in done.files]})
     elif done.files:
         click.echo(f"Exported {done.records} billing records of {year} to {', '.join(map(str, done.files))}")
+    from cli.verifactu_log import log, logging_issuer, records_exported
+
+    issuer = logging_issuer(session)
+    if issuer is not None and issuer[0] in done.tallies:
+        log(session, [records_exported(year, done.tallies[issuer[0]])], "this export")
 
 
 @verifactu.command()
@@ -248,6 +253,43 @@ def cancel(session: Session, number: str, on: str | None) -> None:
                    f"{', signed' if event.signature else ''})")
     for warning in done.warnings:
         warn(warning)
+
+
+@verifactu.command()
+@click.option("--year", type=click.IntRange(1900, 2999), required=True, help="The year the entries were logged in.")
+@click.option("-o", "--output", "folder", metavar="FOLDER", required=True,
+              help="Write the entries into FOLDER, one file each (made if it is not there).")
+@pass_session
+def events(session: Session, year: int, folder: str) -> None:
+    """Write the event log of a year (no-verifactu mode) as the agency's XML: one RegistroEvento each.
+
+    The log records what the system did as one that keeps its records: when it started, the
+    checks run (`verifactu verify`, `audit verify`) and what they found, the exports, a backup
+    restored (`import`). The agency's schema (EventosSIF.xsd) holds one entry per document, so
+    FOLDER gets one file per entry, named by its place in the log (evento-000001.xml); an
+    export of the same entries writes the same files again. This export is logged too.
+    A year without entries writes nothing and exits 1.
+
+    \b
+    Example:
+        tratos verifactu events --year 2026 -o eventos-2026
+    """
+    from cli.verifactu_log import events_exported, log
+    from domain.adapters.files import output_folder
+    from domain.adapters.verifactu_events import export_events
+
+    nif = _issuer_nif(session, "export its event log")
+    target = output_folder(folder)
+    target.mkdir(exist_ok=True)
+    done = export_events(session.app, nif, year, target)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"year": year, "events": len(done.files), "folder": str(target),
+                    "files": [str(f) for f in done.files]})
+    else:
+        click.echo(f"Exported {len(done.files)} entries of the event log of {nif} of {year} to {target}")
+    log(session, [events_exported(year, done)], "this export")
 
 
 def _issuer_nif(session: Session, doing: str) -> str:

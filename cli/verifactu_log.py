@@ -111,3 +111,36 @@ def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: 
 
 def _short(text: str) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
+
+
+def period(year: int) -> tuple[str, str]:
+    """A year from its first to its last second, as the records' times are written (Europe/Madrid)."""
+    return f"{year:04d}-01-01T00:00:00+01:00", f"{year:04d}-12-31T23:59:59+01:00"
+
+
+def records_exported(year: int, tally: Any) -> dict[str, Any]:
+    """The entry of an export of billing records (08): the period, its first and last records, counts, sums."""
+    from domain.model.event_log import RECORDS_EXPORTED
+    from domain.model.fingerprints import record_amount
+    from domain.model.record_values import PreviousRecord, RecordsExport
+
+    def named(record: Any) -> PreviousRecord:
+        return PreviousRecord(issuer_nif=record.issuer_nif, number=record.invoice_number, issued_on=record.issued_on,
+                              fingerprint=record.fingerprint)
+
+    start, end = period(year)
+    return {"event_type": RECORDS_EXPORTED, "records_export": RecordsExport(
+        period_start=start, period_end=end, first=named(tally.first), last=named(tally.last),
+        registrations=tally.registrations, tax_total=record_amount(tally.tax_total),
+        total=record_amount(tally.total), cancellations=tally.cancellations)}
+
+
+def events_exported(year: int, done: Any) -> dict[str, Any]:
+    """The entry of an export of the event log (09): the period, its first and last entries, the count."""
+    from domain.model.event_log import LOG_EXPORTED, as_named
+    from domain.model.record_values import EventsExport
+
+    start, end = period(year)
+    return {"event_type": LOG_EXPORTED, "events_export": EventsExport(
+        period_start=start, period_end=end, first=as_named(done.first), last=as_named(done.last),
+        events=len(done.files))}

@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -301,6 +302,35 @@ def store_texts(app: Any, stream: UUID) -> Iterator[RecordTexts]:
 class Exported:
     files: list[Path]
     records: int
+    tallies: dict[str, Tally] = field(default_factory=dict)  # per issuer NIF: what the event log says of it
+
+
+@dataclass
+class Tally:
+    """The records of one issuer an export wrote, as ExportacionRegFacturacionPeriodo counts them."""
+
+    first: Any = None
+    last: Any = None
+    registrations: int = 0
+    cancellations: int = 0
+    tax_total: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
+
+    def add(self, record: Any) -> None:
+        self.first = self.first or record
+        self.last = record
+        if type(record).__name__ == "InvoiceRegistered":
+            self.registrations += 1
+            self.tax_total += Decimal(record.tax_total)
+            self.total += Decimal(record.total)
+        else:
+            self.cancellations += 1
+
+
+def _tallied(records: Iterable[Any], tallies: dict[str, Tally]) -> Iterator[Any]:
+    for record in records:
+        tallies.setdefault(record.issuer_nif, Tally()).add(record)
+        yield record
 
 
 def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | None = None,
@@ -310,7 +340,8 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
     writes nothing: an empty RegFactuSistemaFacturacion is not valid (RegistroFactura minOccurs 1)."""
     from domain.adapters.files import atomic_file
 
-    documents = batches(records_of_year(app, year))
+    tallies: dict[str, Tally] = {}
+    documents = batches(_tallied(records_of_year(app, year), tallies))
     first = next(documents, None)
     if first is None:
         raise Refused(f"no billing records were generated in {year}: nothing to export")
@@ -318,10 +349,10 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
     if second is None:
         if target is None:
             _write(stdout, first, sign)
-            return Exported([], len(first))
+            return Exported([], len(first), tallies)
         with atomic_file(target) as out:
             _write(out, first, sign)
-        return Exported([target], len(first))
+        return Exported([target], len(first), tallies)
     if target is None:
         raise BadInput(f"{year} has more billing records than one document holds (1,000 of one issuer):"
                        " name a file with -o, and they are written as FILE-001.xml, FILE-002.xml, ...")
@@ -332,7 +363,7 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
             _write(out, batch, sign)
         files.append(path)
         records += len(batch)
-    return Exported(files, records)
+    return Exported(files, records, tallies)
 
 
 def _write(out: IO[bytes] | None, batch: list[Any], sign: Callable[[str], str] | None = None) -> None:

@@ -9,53 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from support import tratos
-
-from domain.model.billing import Line
-from domain.model.money import Money
-from domain.model.values import Installment, Party, Scope
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "verifactu"
-SF = ("{https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/"
-      "SuministroInformacion.xsd}")
-NIF = "12345678Z"  # the test profile's issuer
-MADRID = timezone(timedelta(hours=1))
-
-
-def eur(amount: str | int) -> Money:
-    return Money(amount=Decimal(amount), currency="EUR")
-
-
-class Ticking:
-    """A clock that moves one second per record."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, 9, 0, 0, tzinfo=MADRID)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
-def client(app, handle: str) -> None:
-    app.open_relationship(handle, Party(name=f"{handle.title()} SL", tax_id="B12345674", country="ES"),
-                          on=date(2026, 1, 2))
-    app.draft_contract(handle, title="Support", scope=Scope(description="Support"), price=eur(100000),
-                       start=date(2026, 1, 5), end=date(2026, 12, 31),
-                       installments=[Installment(n=1, amount=eur(100000), due=date(2026, 12, 31))],
-                       on=date(2026, 1, 3))
-    app.sign_contract(handle, party="us", signer="Ana", method="typed", on=date(2026, 1, 4))
-    app.sign_contract(handle, party="client", signer="Laura", method="typed", on=date(2026, 1, 4))
-
-
-def invoice(app, handle: str, on: date, amount: str) -> str:
-    return app.issue_invoice(handle, on=on, lines=[Line("Support hours", Decimal(1), eur(amount))]).event.invoice_number
+from verifactu_story import NIF, SF, Ticking, client, identity_file, invoice, schema, valid
 
 
 def recomputed_from_xml(path: Path) -> list[tuple[str, str, str]]:
@@ -93,35 +53,6 @@ def recomputed_from_xml(path: Path) -> list[tuple[str, str, str]]:
         found.append((number, stated, digest))
         previous = stated
     return found
-
-
-def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(FIXTURES / "SuministroLR.xsd")))
-
-
-def valid(path: Path) -> None:
-    check = schema()
-    document = etree.parse(str(path))
-    assert check.validate(document), check.error_log
-
-
-@pytest.fixture
-def billed(app, store):
-    return bill(app)
-
-
-def bill(app):
-    """Two clients; an invoice each, a corrective invoice, one record cancelled, one more invoice."""
-    app.record_clock = Ticking()
-    client(app, "acme")
-    client(app, "north")
-    first = invoice(app, "acme", date(2026, 1, 10), "1000")
-    invoice(app, "north", date(2026, 1, 11), "250.50")
-    app.correct_invoice("acme", first, on=date(2026, 1, 12), reason="Hours billed twice", amount=eur("-100"))
-    cancelled = invoice(app, "north", date(2026, 1, 13), "99.99")
-    app.cancel_record(NIF, cancelled, on=date(2026, 1, 13))
-    invoice(app, "acme", date(2026, 1, 14), "10")
-    return app
 
 
 class TestExport:
@@ -285,14 +216,6 @@ class TestCancel:
     def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
         outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
         assert outcome.code == 2 and outcome.stderr.startswith("error: your billing records are kept under your tax id")
-
-
-def identity_file(home: Path, **more: str) -> None:
-    import json
-
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "identity.json").write_text(json.dumps({"name": "Ana García", "tax_id": NIF,
-                                                    "address": "Calle Mayor 1, 28013 Madrid"} | more))
 
 
 SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"

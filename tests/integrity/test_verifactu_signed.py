@@ -17,49 +17,22 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from support import tratos as run_tratos
-from test_verifactu import NIF, SF, bill, identity_file, valid
+from verifactu_story import (
+    GOLDEN_RECORDS,
+    KEYED,
+    NIF,
+    PASSPHRASE,
+    SF,
+    UNKEYED,
+    identity_file,
+    valid,
+)
+from verifactu_story import keyed_tratos as tratos
+
+GOLDEN = GOLDEN_RECORDS
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 XADES = "{http://uri.etsi.org/01903/v1.3.2#}"
-PASSPHRASE = "a long passphrase for tests"
-KEYED = {"TRATOS_KEY_PASSPHRASE": PASSPHRASE}
-GOLDEN = Path(__file__).parents[1] / "fixtures" / "records-v1.sqlite"
-UNKEYED = {"TRATOS_KEY_PASSPHRASE": None}
-
-
-def tratos(store, *args: str, env: dict | None = None):
-    """`tratos` with the key's passphrase at hand (TRATOS_KEY_PASSPHRASE), as a freelancer who keeps it
-    in their environment: the checks and exports log themselves in the signed event log (ADR-60)."""
-    return run_tratos(store, *args, env={**KEYED, **(env or {})})
-
-
-@pytest.fixture
-def billed(app, store):
-    """The Verifactu tests' story (test_verifactu.py), its records unsigned."""
-    return bill(app)
-
-
-@pytest.fixture
-def key(home):
-    """The freelancer's signing key and certificate (identity.p12), as `tratos init` makes them."""
-    from documents.identity import create_identity, load_identity
-
-    home.mkdir(parents=True, exist_ok=True)
-    create_identity(home, name="Ana García", email="ana@example.com", passphrase=PASSPHRASE,
-                    not_before=date(2026, 1, 1))
-    return load_identity(home / "identity.p12", PASSPHRASE)
-
-
-@pytest.fixture
-def signed(app, key, home):
-    """The Verifactu tests' story, each record signed with the key when it is made."""
-    from documents.record_signing import record_signature
-    from domain.services.billing_records import RecordSigning
-
-    identity_file(home)  # no-verifactu, the default
-    app.record_signer = lambda: RecordSigning(record_signature(key), keeps_log=True)
-    return bill(app)
 
 
 def stored_records(app) -> list:
@@ -184,9 +157,11 @@ class TestSignedWhenGenerated:
         assert outcome.code == 0 and "signatures: 6 valid" in outcome.stdout
 
 
-def xmlsec_verifies(records: list, key, tmp_path: Path) -> None:
-    """Each exported record verified by the xmlsec1 command line against the freelancer's certificate:
-    no tratos code, no signxml (skipped when xmlsec1 is not installed)."""
+def xmlsec_verifies(records: list, key, tmp_path: Path, *, edit: tuple[str, str] = ("Support hours", "Consulting"),
+                    nth: int = 1) -> None:
+    """Each exported record (or log entry) verified by the xmlsec1 command line against the freelancer's
+    certificate: no tratos code, no signxml (skipped when xmlsec1 is not installed); then the `nth`
+    one, edited (`edit`), must fail."""
     exe = shutil.which("xmlsec1")
     if exe is None:
         pytest.skip("xmlsec1 is not installed (apt install xmlsec1)")
@@ -201,8 +176,9 @@ def xmlsec_verifies(records: list, key, tmp_path: Path) -> None:
                                "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
                                str(alone)], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0 and "OK" in done.stderr, done.stderr
-    tampered = tmp_path / "record-1.xml"
-    tampered.write_text(tampered.read_text().replace("Support hours", "Consulting", 1))
+    tampered = tmp_path / f"record-{nth}.xml"
+    assert edit[0] in tampered.read_text()
+    tampered.write_text(tampered.read_text().replace(*edit, 1))
     done = subprocess.run([exe, "--verify", "--pubkey-cert-pem", str(certificate),
                            "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties", str(tampered)],
                           capture_output=True, text=True, timeout=60)
