@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from support import tratos
-from verifactu_story import NIF, SF, Ticking, client, identity_file, invoice, schema, valid
+from verifactu_story import KEYED, NIF, SF, Ticking, client, identity_file, invoice, schema, valid
 
 
 def recomputed_from_xml(path: Path) -> list[tuple[str, str, str]]:
@@ -419,37 +419,30 @@ class TestImport:
                        f"records:12345678Z version 4: the billing record of F-2026-003 states {said}")
 
 
-class TestSignedRecords:
-    """no-VERI*FACTU: each record signed XAdES-enveloped, checked alone from the file."""
-
-    PASSPHRASE = "a long passphrase for tests"
+class TestSignedExport:
+    """Records made unsigned (before ADR-59, or without a key) signed XAdES-enveloped by `export --sign`,
+    each checked alone from the file."""
 
     @pytest.fixture
-    def signed(self, billed, store, home, tmp_path) -> Path:
-        from documents.identity import create_identity
-
-        home.mkdir(parents=True, exist_ok=True)
-        create_identity(home, name="Ana García", email="ana@example.com", passphrase=self.PASSPHRASE,
-                        not_before=date(2026, 1, 1))
+    def exported(self, billed, store, key, tmp_path) -> Path:
         out = tmp_path / "signed.xml"
-        outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out), "--sign",
-                         env={"TRATOS_KEY_PASSPHRASE": self.PASSPHRASE})
+        outcome = tratos(store, "verifactu", "export", "--year", "2026", "-o", str(out), "--sign", env=KEYED)
         assert outcome.code == 0, outcome.stderr
         return out
 
-    def test_every_record_carries_a_valid_signature_and_the_schemas_accept_it(self, signed, store):
-        valid(signed)
+    def test_every_record_carries_a_valid_signature_and_the_schemas_accept_it(self, exported, store):
+        valid(exported)
         from signxml import CanonicalizationMethod
         from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
-        document = etree.parse(str(signed))
+        document = etree.parse(str(exported))
         records = [r for r in document.iter(SF + "RegistroAlta", SF + "RegistroAnulacion")]
         assert len(records) == 6
         for record in records:
             signature = record[-1]
             assert signature.tag == "{http://www.w3.org/2000/09/xmldsig#}Signature"
             assert signature.find(".//{http://uri.etsi.org/01903/v1.3.2#}SigningTime") is not None  # XAdES
-        outcome = tratos(store, "verifactu", "verify", str(signed))
+        outcome = tratos(store, "verifactu", "verify", str(exported))
         assert (outcome.code, outcome.stdout) == (
             0, "signed.xml  6 records  OK\n6 of 6 record signatures valid (signed by CN=Ana García,"
                " E=ana@example.com)\n")
@@ -464,12 +457,12 @@ class TestSignedRecords:
                                    expect_config=XAdESSignatureConfiguration(
                                        default_reference_c14n_method=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0))
 
-    def test_a_description_edited_outside_the_fingerprint_breaks_the_signature(self, signed, store):
-        text = signed.read_text()
+    def test_a_description_edited_outside_the_fingerprint_breaks_the_signature(self, exported, store):
+        text = exported.read_text()
         assert text.count("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>") == 4  # and R-2026-001
-        signed.write_text(text.replace("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>",
+        exported.write_text(text.replace("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>",
                                        "<sf:DescripcionOperacion>Consulting</sf:DescripcionOperacion>", 1))
-        outcome = tratos(store, "verifactu", "verify", str(signed))
+        outcome = tratos(store, "verifactu", "verify", str(exported))
         assert outcome.code == 1
         assert outcome.stdout.startswith("signed.xml  6 records  OK\n5 of 6 record signatures valid")
         assert outcome.stderr.startswith("error: the signature of record 1 (F-2026-001) does not verify:")
