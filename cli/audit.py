@@ -369,14 +369,12 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
             click.echo(f"    v{problem.version} {problem.kind}: {problem.detail}")
     for problem in report.store_problems:
         click.echo(f"store: {problem}")
-    for check in records:
-        click.echo(f"Verifactu {check.source}: {check.records} fingerprints"
-                   f" {'OK' if check.ok else f'BROKEN at {check.broken}'}")
-    for check in logs:
-        click.echo(f"Verifactu {check.source}: {check.events} fingerprints"
-                   f" {'OK' if check.ok else f'BROKEN at {check.broken}'}")
-    for chain in signed:
-        click.echo(f"Verifactu {chain.source}: signatures {chain}")
+    signatures = {chain.source: chain for chain in signed}
+    for check in (*records, *logs):  # each chain of records, then each event log: fingerprints, signatures
+        count = getattr(check, "records", None) or getattr(check, "events", 0)
+        click.echo(f"Verifactu {check.source}: {count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+        if check.source in signatures:
+            click.echo(f"Verifactu {check.source}: signatures {signatures[check.source]}")
     if not report.streams:
         click.echo("The store holds no events yet.")
     click.echo(f"Checked {report.records} records, {report.documents} document anchors,"

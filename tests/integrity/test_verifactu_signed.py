@@ -293,3 +293,24 @@ class TestTheCommandLine:
                                   " `tratos init` or `tratos identity import`)\n")
         assert stored_records(billed)[-1].signature == ""
 
+
+
+def test_records_and_entries_signed_by_this_version_still_verify():
+    """tests/fixtures/verifactu/signed-v2.json holds a registration, a cancellation and an entry of the
+    event log as stored by the tratos of ADR-59 and ADR-60, signed. A signature covers the XML written
+    again from the event: a writer that came to write a record otherwise would fail it here."""
+    from uuid import uuid4
+
+    from documents.record_signing import check_stored
+    from domain.adapters.mapper import event_from_state
+
+    states = json.loads((Path(__file__).parents[1] / "fixtures" / "verifactu" / "signed-v2.json").read_text())
+    events = [event_from_state(f"domain.events:{kind}", state, uuid4(), 1) for kind, state in states.items()]
+    checks = list(check_stored(events))
+    assert [(c.number, c.signed, c.problem, c.signer) for c in checks] == [
+        ("R-2026-001", True, "", "CN=Ana García, E=ana@example.com"),
+        ("F-2026-003", True, "", "CN=Ana García, E=ana@example.com"),
+        (f"01 of {events[2].generated_at}", True, "", "CN=Ana García, E=ana@example.com")]
+    edited = events[0].model_copy(update={"description": "Hours billed once"})
+    [check] = check_stored([edited])
+    assert check.problem  # and the check can fail
