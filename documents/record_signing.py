@@ -69,7 +69,9 @@ def _signer_class() -> type:
     signxml 5.2 digests them with the signer's c14n (exclusive here) but writes no Transforms, and a
     reference without one is read by every other verifier with Canonical XML 1.0, the default of
     XMLDSig (xmlsec1 fails them: "data and digest do not match"). An explicit exc-c14n Transform
-    says what was done, and signxml's own verifier applies it as well.
+    says what was done, and signxml's own verifier applies it as well. It overrides a method of
+    signxml's own (`_add_reference_to_signed_info`, signxml 5.2): a test signs and verifies with
+    xmlsec1, so a signxml that changes it fails there.
     """
     from lxml.etree import SubElement
     from signxml.util import ds_tag
@@ -78,7 +80,7 @@ def _signer_class() -> type:
     class Signer(XAdESSigner):
         def _add_reference_to_signed_info(self, sig_root: Any, node_to_reference: Any, **attrs: Any) -> None:
             super()._add_reference_to_signed_info(sig_root, node_to_reference, **attrs)
-            reference = self._find(sig_root, "SignedInfo")[-1]
+            reference = sig_root.find(ds_tag("SignedInfo"))[-1]
             transforms = SubElement(reference, ds_tag("Transforms"), nsmap=self.namespaces)
             SubElement(transforms, ds_tag("Transform"), nsmap=self.namespaces, Algorithm=self.c14n_alg.value)
             reference.remove(transforms)

@@ -37,10 +37,6 @@ class EventLogKeeping:
             return EventLog(key)
         return EventLog.resume(self.mapper.to_domain_event(last[0]))
 
-    def keeps_event_log(self, issuer_nif: str) -> bool:
-        """Whether the issuer's log has been started (its first entry is there)."""
-        return bool(self.recorder.select_events(events_id(issuer_nif), limit=1))
-
     def log_events(self, issuer_nif: str, issuer_name: str, entries: list[dict[str, Any]], *,
                    on: date) -> Recorded:
         """Log `entries` (each an event type and its details, as `EventLog.log` takes them), in one save:
@@ -59,7 +55,8 @@ class EventLogKeeping:
                 if kind == START and log.running:
                     continue
                 self._log(log, issuer_nif, issuer_name, entry, on)
-            log.warnings.extend(self._unsigned_warnings())
+            # Without a key, entries are kept unsigned without a word: each invoice says it already,
+            # and `verify` counts them; a warning on every check would bury the checks' own lines.
 
         def run() -> Recorded:
             with self.stream_locks.hold(key):
