@@ -62,7 +62,10 @@ class EventLogKeeping:
             with self.stream_locks.hold(key):
                 return self._decide_and_save(issuer_nif, decide, lambda _: self._last_events(issuer_nif))
 
-        return self._recorded(self._signing_records(run))
+        # Not `_recorded`: no read model shows the log, and the read side's catch-up after a check or
+        # an export would project whatever the store holds unprojected (a whole imported or generated
+        # store); the next reading command catches up, as after any command.
+        return self._signing_records(run)
 
     def _log_started(self, issuer_nif: str, issuer_name: str, on: date) -> list[EventLog]:
         """The log's start (01), if the identity keeps its records and the log is not running: saved
