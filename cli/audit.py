@@ -71,30 +71,38 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         note = _anchor_note(anchor_file)
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
-    from domain.adapters.verifactu_xml import verify_store
-    from domain.model.errors import RESTORE, UnreadableRecord
+    from cli.verifactu import check_store, log_dict, signatures_dict
+    from domain.model.errors import RESTORE, Refused, UnreadableRecord
 
     try:
         report = run_audit(session, handle, anchors)
-        records = verify_store(session.app) if handle is None else []  # the issuer's, not one client's
+        verifactu = check_store(session) if handle is None else None  # the issuer's, not one client's
     except UnreadableRecord as error:  # every other reader sends the user here: say what to do instead
         raise _refused(error.restore()) from None
+    records, signed = (verifactu.records, verifactu.signed + verifactu.log_signed) if verifactu else ([], [])
+    logs = verifactu.logs if verifactu else []
     if session.as_json:
         from cli.output import print_json
 
         print_json(report.as_dict() | {"billing_records": [
             {"source": c.source, "records": c.records, "ok": c.ok, "broken": None if c.ok else str(c.broken)}
-            for c in records]} | ({"anchor_timestamp": stamp.as_dict()} if stamp else {}))
+            for c in records], "record_signatures": [signatures_dict(c) for c in signed],
+            "event_logs": [log_dict(c) for c in logs]}
+            | ({"anchor_timestamp": stamp.as_dict()} if stamp else {}))
     else:
-        _print_report(report, records)
+        _print_report(report, records, signed, logs)
         if stamp is not None:
             click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
                        f" by {stamp.authority}, {stamp.verdict}")
+    if verifactu is not None:
+        verifactu.log(session)  # the Verifactu checks run, in the event log (no-verifactu mode)
     if not report.ok:  # the report says where; the one `error:` line says that it failed (exit 1), and what to do
         raise _refused(f"the store does not verify: {_what_broke(report)}; {RESTORE}")
-    broken = next((c for c in records if not c.ok), None)
-    if broken is not None:
-        raise _refused(f"the billing records do not verify: {broken.source} {broken.broken}; {RESTORE}")
+    if verifactu is not None:
+        try:
+            verifactu.refuse()
+        except Refused as broken:
+            raise _refused(f"{broken}; {RESTORE}") from None
     if stamp is not None and not stamp.ok:
         raise _refused(f"the anchor note's timestamp does not hold: {stamp.problem}")
 
@@ -351,8 +359,10 @@ def _what_broke(report: AuditReport) -> str:
     return ", ".join(broken) or "see the report above"
 
 
-def _print_report(report: AuditReport, records: list[ChainCheck] = ()) -> None:
-    """The streams, then the Verifactu fingerprints of each issuer's billing records, then the verdict."""
+def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: list[Any] = (),
+                  logs: list[Any] = ()) -> None:
+    """The streams, then the Verifactu fingerprints and signatures of each issuer's billing records,
+    then the verdict."""
     width = max((len(s.label) for s in report.streams), default=0)
     for stream in report.streams:
         head = f"head v{stream.head_version} {stream.head_digest[:16]}…"
@@ -366,15 +376,18 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = ()) -> None:
             click.echo(f"    v{problem.version} {problem.kind}: {problem.detail}")
     for problem in report.store_problems:
         click.echo(f"store: {problem}")
-    for check in records:
-        click.echo(f"Verifactu {check.source}: {check.records} fingerprints"
-                   f" {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+    signatures = {chain.source: chain for chain in signed}
+    for check in (*records, *logs):  # each chain of records, then each event log: fingerprints, signatures
+        count = getattr(check, "records", None) or getattr(check, "events", 0)
+        click.echo(f"Verifactu {check.source}: {count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+        if check.source in signatures:
+            click.echo(f"Verifactu {check.source}: signatures {signatures[check.source]}")
     if not report.streams:
         click.echo("The store holds no events yet.")
     click.echo(f"Checked {report.records} records, {report.documents} document anchors,"
                f" {report.evidence_files} evidence files, {report.positions_checked} read-model positions.")
     broken = sum(not s.ok for s in report.streams)
-    forged = sum(not c.ok for c in records)
+    forged = len({c.source.partition(":")[2] for c in (*records, *signed, *logs) if not c.ok})
     if report.ok and not forged:
         click.echo("Verdict: OK, every chain holds")
     else:

@@ -189,7 +189,11 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         _check_mode_change(session, written, verifactu_mode, profile.issuer.tax_id)
     finally:
         session.__dict__.pop("identity", None)
+    switched = _mode_switch(session, written, changed)
     _write_json(session.home / IDENTITY_FILE, changed)
+    session.__dict__.pop("identity", None)
+    if switched is not None:
+        switched()
     if session.as_json:
         print_json({"invoicing": changed})
     else:
@@ -207,6 +211,24 @@ def _check_mode_change(session: Session, written: dict[str, Any], mode: str | No
     old = verifactu_mode(written)
     if mode is not None and tax_id and old in MODES and old != mode:
         session.app.check_mode_change(tax_id, old, mode)
+
+
+def _mode_switch(session: Session, before: dict[str, Any], after: dict[str, Any]) -> Any:
+    """A change of Verifactu mode is an event of the log the no-verifactu mode keeps (ADR-60): the end
+    of the work as no-VERI*FACTU (02) is logged now, under the mode it ends; its start (01) once the
+    new mode is written (returned, to call then)."""
+    from cli.pdf import verifactu_mode
+    from cli.verifactu_log import log
+    from domain.model.billing_records import MODES
+    from domain.model.event_log import START, STOP
+
+    old, new = verifactu_mode(before), verifactu_mode(after)
+    if old == new or old not in MODES:  # a damaged mode mended is no switch (ADR-61)
+        return None
+    if new == "verifactu":
+        log(session, [{"event_type": STOP}], "the end of the no-verifactu mode")
+        return None
+    return lambda: log(session, [{"event_type": START}], "the start of the no-verifactu mode")
 
 
 @identity.command("mail")

@@ -186,12 +186,16 @@ def load_signing_identity(session: Session) -> Identity | None:
 
     Whether its certificate may still sign is checked where it signs (`documents.signing.sign_pdf`).
     """
+    if "signing_identity" in session.__dict__:  # opened once a command: one passphrase for its PDF and records
+        return session.__dict__["signing_identity"]
     path = session.home / KEY_FILE
     if not path.exists():
         return None
     from documents.identity import load_identity
 
-    return load_identity(path, key_passphrase("Passphrase of your signing key"))
+    identity = load_identity(path, key_passphrase("Passphrase of your signing key"))
+    session.__dict__["signing_identity"] = identity
+    return identity
 
 
 def report_issued(session: Session, issued: Issued, made: PdfPrinter | None = None) -> None:

@@ -115,9 +115,11 @@ class Session:
     @property
     def app(self) -> Tratos:
         if self._app is None:
+            from cli.verifactu_signing import record_signing
             from domain.services.application import Tratos
 
-            kwargs: dict[str, Any] = {"home": self.home, "actor": self.actor, "profile": self.tax_profile}
+            kwargs: dict[str, Any] = {"home": self.home, "actor": self.actor, "profile": self.tax_profile,
+                                      "record_signer": lambda: record_signing(self)}
             if self.database_url:
                 kwargs["database_url"] = self.database_url
             self._app = Tratos(**kwargs)

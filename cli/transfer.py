@@ -95,10 +95,19 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
 
         print_json({"file": str(source), "events": done.events, "streams": done.streams,
                     "evidence_copied": copied, "evidence_absent": absent})
-        return
-    also = f" and {copied} evidence files" if folder else ""
-    click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source}"
-               + ("; read models rebuilt" if rebuilt else ""))
+    else:
+        also = f" and {copied} evidence files" if folder else ""
+        click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source}"
+                   + ("; read models rebuilt" if rebuilt else ""))
+    _log_restored(session, done.events)
+
+
+def _log_restored(session: Session, events: int) -> None:
+    """A backup tratos restored is an event of the Verifactu log (07, no-verifactu mode, ADR-60)."""
+    from cli.verifactu_log import log
+    from domain.model.event_log import RESTORED
+
+    log(session, [{"event_type": RESTORED, "other": f"tratos import of {events} events"}], "this import")
 
 
 # -------------------------------------------------------------- plumbing

@@ -59,6 +59,11 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
         print_json({"year": year, "records": done.records, "files": [str(f) for f in done.files]})
     elif done.files:
         click.echo(f"Exported {done.records} billing records of {year} to {', '.join(map(str, done.files))}")
+    from cli.verifactu_log import log, logging_issuer, records_exported
+
+    issuer = logging_issuer(session)
+    if issuer is not None and issuer[0] in done.tallies:
+        log(session, [records_exported(year, done.tallies[issuer[0]])], "this export")
 
 
 @verifactu.command()
@@ -67,28 +72,100 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
 def verify(session: Session, files: tuple[str, ...]) -> None:
     """Recompute every fingerprint of the billing records and their chain, in the store or in FILEs.
 
-    Without FILE, every issuer's chain in the store, from its first record; with FILEs (an
-    export, its parts in order), the chain they hold. Names the first record that does not
-    hold and exits 1; exit 0 when all hold.
+    Without FILE, every issuer's chain in the store, from its first record, each record's
+    signature (no-verifactu mode), and the event log, its fingerprints and signatures; the
+    checks and what they found are logged in that log. With FILEs (an export, its parts in
+    order), the chain they hold and the signatures it carries. Names the first record that does
+    not hold and exits 1; exit 0 when all hold (a record without a signature is counted as
+    unsigned, not as broken).
 
     \b
     Example:
         tratos verifactu verify
         tratos verifactu verify verifactu-2026.xml
     """
-    from domain.adapters.verifactu_xml import verify_files, verify_store
+    from domain.adapters.verifactu_xml import verify_files
     from domain.model.errors import Refused
 
-    checks = [verify_files([Path(f) for f in files])] if files else verify_store(session.app)
-    signatures = _signatures([Path(f) for f in files])
-    report(session, checks, signatures)
-    broken = next((c for c in checks if not c.ok), None)
-    if broken is not None:
-        raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
-    forged = next((s for s in signatures if not s.ok), None)
+    if files:
+        checks = [verify_files([Path(f) for f in files])]
+        signatures = _signatures([Path(f) for f in files])
+        report(session, checks, signatures)
+        broken = next((c for c in checks if not c.ok), None)
+        if broken is not None:
+            raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+        forged = next((s for s in signatures if not s.ok), None)
+        if forged is not None:
+            raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
+                          f" {forged.problem}")
+        return
+    store = check_store(session)
+    report(session, store.records, (), store.signed, store.logs, store.log_signed)
+    store.log_and_refuse(session)
+
+
+class StoreCheck:
+    """Every Verifactu check of the store: the chains of records and their signatures, the event logs
+    and theirs. Run by `verifactu verify` and `audit verify`, which log it (`log_and_refuse`)."""
+
+    def __init__(self, session: Session) -> None:
+        from documents.record_signing import check_chains, check_logs
+        from domain.adapters.verifactu_events import verify_logs
+        from domain.adapters.verifactu_xml import verify_store
+
+        app = session.app
+        self.records = verify_store(app)
+        self.signed = check_chains(app)
+        self.logs = verify_logs(app)
+        self.log_signed = check_logs(app)
+
+    def log_and_refuse(self, session: Session) -> None:
+        self.log(session)
+        self.refuse()
+
+    def log(self, session: Session) -> None:
+        """Log the checks run and what they found in the issuer's event log (no-verifactu mode)."""
+        from cli.verifactu_log import check_entries, log, logging_issuer
+
+        issuer = logging_issuer(session)
+        if issuer is not None:
+            log(session, check_entries(issuer[0], self.records, self.signed, self.logs, self.log_signed),
+                "this check")
+
+    def refuse(self) -> None:
+        """Exit 1 naming the first check that failed: a chain, a signature, an event log, its signatures."""
+        from domain.model.errors import Refused
+
+        broken = next((c for c in self.records if not c.ok), None)
+        if broken is not None:
+            raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
+        refuse_forged_signatures(self.signed)
+        torn = next((c for c in self.logs if not c.ok), None)
+        if torn is not None:
+            raise Refused(f"the event log does not verify: {torn.source} {torn.broken}")
+        refuse_forged_signatures(self.log_signed)
+
+
+def check_store(session: Session) -> StoreCheck:
+    return StoreCheck(session)
+
+
+def stored_signatures(session: Session) -> list[Any]:
+    """The signatures of every chain in the store, checked (`record_signing.check_chains`)."""
+    from documents.record_signing import check_chains
+
+    return check_chains(session.app)
+
+
+def refuse_forged_signatures(stored: list[Any]) -> None:
+    """Exit 1 naming the first record whose signature does not verify (unsigned records pass)."""
+    from domain.model.errors import Refused
+
+    forged = next((c for c in stored if not c.ok), None)
     if forged is not None:
-        raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
-                      f" {forged.problem}")
+        what = "the event log does" if forged.unit == "entry" else "the billing records do"
+        raise Refused(f"{what} not verify: {forged.source} {forged.unit} {forged.broken.position}"
+                      f" ({forged.broken.number}): its signature does not verify ({forged.broken.problem})")
 
 
 def _signatures(paths: list[Path]) -> list[Any]:
@@ -106,28 +183,44 @@ def _signatures(paths: list[Path]) -> list[Any]:
     return found
 
 
-def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = ()) -> None:
-    """Each chain checked, in a line, then the records' signatures if they carry any (or --json)."""
+def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (), stored: list[Any] = (),
+           logs: list[Any] = (), log_signed: list[Any] = ()) -> None:
+    """Each chain checked, in a line, and its records' signatures in the store (`stored`) or in the
+    file (`signatures`, those that carry one); each event log and its signatures; or --json."""
     if session.as_json:
         from cli.output import print_json
 
-        print_json({"ok": all(c.ok for c in checks) and all(s.ok for s in signatures), "chains": [
+        print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored, *logs, *log_signed)), "chains": [
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
              "broken": None if c.ok else {"record": c.broken.position, "number": c.broken.record.number,
                                           "problem": c.broken.problem}} for c in checks],
             "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
-                            "problem": s.problem or None} for s in signatures]})
+                            "problem": s.problem or None} for s in signatures],
+            "stored_signatures": [signatures_dict(c) for c in stored],
+            "event_logs": [log_dict(c) for c in logs],
+            "event_log_signatures": [signatures_dict(c) for c in log_signed]})
         return
     if not checks:
         click.echo("No billing records yet: the chain starts at the next invoice.")
     for check in checks:
         state = "OK" if check.ok else f"BROKEN at {check.broken}"
         click.echo(f"{check.source}  {check.records} records  {state}")
+    for chain in stored:
+        click.echo(f"{chain.source}  signatures: {chain}")
+    for check in logs:
+        click.echo(f"{check.source}  {check.events} events  {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+    for chain in log_signed:
+        click.echo(f"{chain.source}  signatures: {chain}")
     if signatures:
         valid = [s for s in signatures if s.ok]
         signers = sorted({s.signer for s in valid})
         click.echo(f"{len(valid)} of {len(signatures)} record signatures valid"
                    f"{' (signed by ' + '; '.join(signers) + ')' if signers else ''}")
+
+
+def log_dict(check: Any) -> dict[str, Any]:
+    return {"source": check.source, "events": check.events, "last_fingerprint": check.last, "ok": check.ok,
+            "broken": None if check.ok else {"event": check.broken.position, "problem": check.broken.problem}}
 
 
 @verifactu.command()
@@ -146,14 +239,57 @@ def cancel(session: Session, number: str, on: str | None) -> None:
         tratos verifactu cancel F-2026-007
     """
     nif = _issuer_nif(session, "cancel one")
+    from cli.output import warn
+
     done = session.app.cancel_record(nif, number, on=business_date(session, on))
+    event = done.event
     if session.as_json:
         from cli.output import print_json
 
-        event = done.event
-        print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint})
-        return
-    click.echo(f"Cancelled the billing record of {number} (fingerprint {done.event.fingerprint[:16]}…)")
+        print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint,
+                    "signed": bool(event.signature), "warnings": done.warnings})
+    else:
+        click.echo(f"Cancelled the billing record of {number} (fingerprint {event.fingerprint[:16]}…"
+                   f"{', signed' if event.signature else ''})")
+    for warning in done.warnings:
+        warn(warning)
+
+
+@verifactu.command()
+@click.option("--year", type=click.IntRange(1900, 2999), required=True, help="The year the entries were logged in.")
+@click.option("-o", "--output", "folder", metavar="FOLDER", required=True,
+              help="Write the entries into FOLDER, one file each (made if it is not there).")
+@pass_session
+def events(session: Session, year: int, folder: str) -> None:
+    """Write the event log of a year (no-verifactu mode) as the agency's XML: one RegistroEvento each.
+
+    The log records what the system did as one that keeps its records: when it started, the
+    checks run (`verifactu verify`, `audit verify`) and what they found, the exports, a backup
+    restored (`import`). The agency's schema (EventosSIF.xsd) holds one entry per document, so
+    FOLDER gets one file per entry, named by its place in the log (evento-000001.xml); an
+    export of the same entries writes the same files again. This export is logged too.
+    A year without entries writes nothing and exits 1.
+
+    \b
+    Example:
+        tratos verifactu events --year 2026 -o eventos-2026
+    """
+    from cli.verifactu_log import events_exported, log
+    from domain.adapters.files import output_folder
+    from domain.adapters.verifactu_events import export_events
+
+    nif = _issuer_nif(session, "export its event log")
+    target = output_folder(folder)
+    target.mkdir(exist_ok=True)
+    done = export_events(session.app, nif, year, target)
+    if session.as_json:
+        from cli.output import print_json
+
+        print_json({"year": year, "events": len(done.files), "folder": str(target),
+                    "files": [str(f) for f in done.files]})
+    else:
+        click.echo(f"Exported {len(done.files)} entries of the event log of {nif} of {year} to {target}")
+    log(session, [events_exported(year, done)], "this export")
 
 
 def _issuer_nif(session: Session, doing: str) -> str:
@@ -165,6 +301,13 @@ def _issuer_nif(session: Session, doing: str) -> str:
         raise BadInput(f"your billing records are kept under your tax id: set it with"
                        f" `tratos identity invoicing --tax-id NIF` before you {doing}")
     return spanish_nif(profile.issuer.tax_id, "your tax id")
+
+
+def signatures_dict(chain: Any) -> dict[str, Any]:
+    broken = chain.broken
+    return {"source": chain.source, "valid": chain.valid, "unsigned": chain.unsigned, "signers": list(chain.signers),
+            "ok": chain.ok, "broken": None if broken is None else {
+                "record": broken.position, "number": broken.number, "problem": broken.problem}}
 
 
 def _sending(session: Session) -> None:
@@ -234,14 +377,14 @@ def sent(session: Session, file: str, reference: str, on: str | None) -> None:
     import io
 
     from domain.adapters.files import open_regular
-    from domain.adapters.verifactu_xml import read_records
+    from domain.adapters.verifactu_xml import read_sent
 
     _sending(session)
     nif = _issuer_nif(session, "record what you sent")
     path = Path(file)
     with open_regular(path, "the file sent") as source:
         content = source.read()
-    records = list(read_records(io.BytesIO(content), path.name))
+    records = read_sent(io.BytesIO(content), path.name)
     done = session.app.record_sent(nif, records, file_sha256=hashlib.sha256(content).hexdigest(),
                                    reference=reference, on=business_date(session, on))
     event = done.event

@@ -147,6 +147,14 @@ def store(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         yield spec
 
 
+@pytest.fixture
+def empty_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StoreSpec]:
+    """Another empty store of the test's backend (to import into), dropped after the test."""
+    server = request.getfixturevalue("postgres_server") if backend == "postgres" else None
+    with new_store(backend, tmp_path / "empty-store", server) as spec:
+        yield spec
+
+
 @pytest.fixture(scope="module")
 def module_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, str], StoreSpec]]:
     """module_store(backend, name) -> a store kept for the whole module (made on first use):

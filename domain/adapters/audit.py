@@ -40,9 +40,11 @@ from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
 from domain.model.invoices import series_id
 from domain.model.streams import (
+    EVENT_LOG,
     NUMBERINGS,
     RECORDS,
     SUBMISSIONS,
+    events_id,
     impossible_record,
     records_id,
     submissions_id,
@@ -68,8 +70,9 @@ _ANCHOR_LINE = re.compile(r"tratos-anchor v([0-9]{1,9}) (\S+) ([0-9]{1,18}) ([0-
 SERIES_PREFIX = "invoices:"
 RECORDS_PREFIX = "records:"  # an issuer's chain of Verifactu billing records, by NIF
 SENT_PREFIX = "sent:"  # what an issuer sent the agency of them
-# The labels of streams that are not a client's (series, records, submissions, unnamed ones).
-NOT_A_CLIENT = (SERIES_PREFIX, RECORDS_PREFIX, SENT_PREFIX, "stream:")
+EVENTS_PREFIX = "events:"  # an issuer's Verifactu event log (no-VERI*FACTU)
+# The labels of streams that are not a client's (series, records, submissions, event logs, unnamed ones).
+NOT_A_CLIENT = (SERIES_PREFIX, RECORDS_PREFIX, SENT_PREFIX, EVENTS_PREFIX, "stream:")
 
 Progress = Callable[[int, int], None]
 
@@ -507,6 +510,8 @@ def label_of(kind: str, state: dict[str, Any]) -> str:
         return f"{RECORDS_PREFIX}{state.get('issuer_nif')}"
     if kind in SUBMISSIONS:
         return f"{SENT_PREFIX}{state.get('issuer_nif')}"
+    if kind in EVENT_LOG:
+        return f"{EVENTS_PREFIX}{state.get('issuer_nif')}"
     return ""
 
 
@@ -520,6 +525,8 @@ def stream_of_label(label: str) -> UUID:
         return records_id(label.removeprefix(RECORDS_PREFIX))
     if label.startswith(SENT_PREFIX):
         return submissions_id(label.removeprefix(SENT_PREFIX))
+    if label.startswith(EVENTS_PREFIX):
+        return events_id(label.removeprefix(EVENTS_PREFIX))
     if label.startswith(SERIES_PREFIX):
         series, _, year = label.removeprefix(SERIES_PREFIX).rpartition("-")
         if series and year.isascii() and year.isdigit():

@@ -36,7 +36,7 @@ from domain.adapters.library_internals import event_inserter, inserts_with_notif
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
-from domain.model.streams import NUMBERINGS, RECORDS, SUBMISSIONS
+from domain.model.streams import EVENT_LOG, NUMBERINGS, RECORDS, SUBMISSIONS
 from domain.model.wording import validation_reason
 
 if TYPE_CHECKING:
@@ -161,7 +161,7 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
     folds: dict[UUID, ChainedAggregate] = {}
     handles: dict[str, UUID] = {}
     labels: dict[UUID, str] = {}
-    numbers = _Numbers()
+    numbers = _Numbers(path)
     header: dict[str, Any] = {}
     done, digest = Transferred(), hashlib.sha256()
     for record in _records(path, digest, progress, size, 0, 2 * size, header):
@@ -179,7 +179,7 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
         if holds:  # else a version is missing: the chain names it when the stream ends
             _claim_handle(path, record, event, handles)
             _replay(path, record, event, folds)
-            numbers.note(record, event, folds[record.stream])
+            numbers.note(record, event, folds[record.stream], labels.get(record.stream, str(record.stream)))
         _collect_evidence(record.state, done.evidence)
         done.events += 1
     for stream, chain in chains.items():
@@ -245,15 +245,16 @@ class _Numbers:
     north-wind folds as well as the true one: here both sides must agree, number by number.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self.assigned: dict[str, tuple[str, int]] = {}  # number -> (handle, line)
         self.issued: dict[str, tuple[str, int]] = {}
         self.dates: dict[tuple[str, str], Any] = {}  # (side, number) -> business date
         self.kinds: dict[tuple[str, str], bool] = {}  # (side, number) -> corrective?
         self.invoices: dict[str, Any] = {}  # number -> the event that issued it
-        self.records: dict[str, tuple[Any, int]] = {}  # number -> its billing record, line
+        self.unissued: dict[str, str] = {}  # number -> where a billing record names it, issued before it or not
 
-    def note(self, record: _Record, event: Any, aggregate: Any) -> None:
+    def note(self, record: _Record, event: Any, aggregate: Any, label: str) -> None:
         kind = event_type(record.topic)
         if kind in NUMBERINGS:
             self.assigned[event.invoice_number] = (event.handle, record.line)
@@ -265,7 +266,7 @@ class _Numbers:
             self.kinds["issued", event.invoice_number] = kind == "InvoiceCorrected"
             self.invoices[event.invoice_number] = event
         elif kind == "InvoiceRegistered":
-            self.records[event.invoice_number] = (event, record.line)
+            self._check_record(record, event, label)
 
     def check(self, path: Path) -> None:
         for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
@@ -290,33 +291,27 @@ class _Numbers:
             if number not in self.assigned:
                 raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"
                               " assigned; nothing was imported")
-        for number, (registered, line) in sorted(self.records.items(), key=lambda item: item[1][1]):
-            wrong = _record_disagrees(registered, self.invoices.get(number))
-            if wrong:
-                raise Refused(f"{path.name} line {line}: the billing record of {number} {wrong}; nothing was imported")
+        for number, where in self.unissued.items():
+            raise Refused(f"{where}: the billing record of {number} records an invoice no client issued before"
+                          " it; nothing was imported")
 
+    def _check_record(self, record: _Record, registered: Any, label: str) -> None:
+        """A billing record is made again from its invoice, which was saved before it in the same
+        transaction (`billing_records.registration_disagrees`): each chain is re-decided on its own,
+        like each client's stream, so a record forged with its fingerprints and tratos' digests
+        recomputed would otherwise fold."""
+        from domain.model.billing_records import registration_disagrees
 
-def _record_disagrees(registered: Any, invoice: Any) -> str | None:
-    """What a billing record states otherwise than the invoice it records (None: it agrees).
-
-    Each chain is re-decided on its own, like each client's stream: here the record of an invoice
-    must say what the invoice says (its date, its kind, its totals), as `registration_of` made it.
-    """
-    from domain.model.billing_records import INVOICE
-    from domain.model.fingerprints import record_amount, record_date
-
-    if invoice is None:
-        return "records an invoice no client issued"
-    corrective = event_type(type(invoice).__name__) == "InvoiceCorrected"
-    vat = sum((t.vat.amount for t in invoice.taxes), 0)
-    stated = {"issue date": (registered.issued_on, record_date(invoice.occurred_on)),
-              "total": (registered.total, record_amount(invoice.total.amount)),
-              "VAT": (registered.tax_total, record_amount(vat)),
-              "kind": (registered.invoice_type == INVOICE, not corrective)}
-    for name, (recorded, issued) in stated.items():
-        if recorded != issued:
-            return f"states another {name} than the invoice ({recorded} where it has {issued})"
-    return None
+        invoice = self.invoices.get(registered.invoice_number)
+        where = f"{self.path.name} line {record.line}: {label} version {record.version}"
+        if invoice is None:  # said once every chain is known to hold: a chain broken before it comes first
+            self.unissued.setdefault(registered.invoice_number, where)
+            return
+        corrects = getattr(invoice, "corrects", None)
+        corrected = self.invoices.get(corrects) if corrects else None
+        wrong = registration_disagrees(registered, invoice, corrected.occurred_on if corrected else None)
+        if wrong:
+            raise Refused(f"{where}: the billing record of {registered.invoice_number} {wrong}; nothing was imported")
 
 
 def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UUID]) -> None:
@@ -338,6 +333,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     stored event only if the command's rules accept it and it would record it field for field.
     """
     from domain.model.billing_records import BillingRecords, Submissions
+    from domain.model.event_log import EventLog
     from domain.model.invoices import InvoiceSeries
     from domain.model.relationship import Relationship
     from domain.model.replay import redecide
@@ -346,7 +342,7 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
     if aggregate is None:
         kind = event_type(record.topic)
         kind = (InvoiceSeries if kind in NUMBERINGS else BillingRecords if kind in RECORDS
-                else Submissions if kind in SUBMISSIONS else Relationship)
+                else Submissions if kind in SUBMISSIONS else EventLog if kind in EVENT_LOG else Relationship)
         aggregate = folds[record.stream] = kind(record.stream)
     try:
         redecide(aggregate, event)

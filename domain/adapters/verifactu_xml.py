@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -78,7 +79,8 @@ def batches(records: Iterable[Any]) -> Iterator[list[Any]]:
 def write_document(out: IO[str], records: list[Any], issuer_name: str,
                    sign: Callable[[str], str] | None = None) -> None:
     """One RegFactuSistemaFacturacion: the issuer (Cabecera) and its records (RegistroFactura), each
-    signed by `sign` if given (it takes a record's XML and returns it with its ds:Signature)."""
+    with the signature it was made with (ADR-59), or else signed now by `sign` if given (it takes a
+    record's XML and returns it with its ds:Signature)."""
     first = records[0]
     out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sfLR:RegFactuSistemaFacturacion xmlns:sfLR="{LR}"'
               f' xmlns:sf="{SF}">\n')
@@ -86,10 +88,26 @@ def write_document(out: IO[str], records: list[Any], issuer_name: str,
               "</sf:ObligadoEmision></sfLR:Cabecera>\n")
     for record in records:
         out.write("<sfLR:RegistroFactura>")
-        text = _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
-        out.write(sign(text) if sign is not None else text)
+        text = record_xml(record)
+        if record.signature:
+            text = with_signature(text, record.signature)
+        elif sign is not None:
+            text = sign(text)
+        out.write(text)
         out.write("</sfLR:RegistroFactura>\n")
     out.write("</sfLR:RegFactuSistemaFacturacion>\n")
+
+
+def record_xml(record: Any) -> str:
+    """A stored record as the agency's XML (`<sf:RegistroAlta>…`, the `sf` prefix declared by its document)."""
+    return _registration(record) if type(record).__name__ == "InvoiceRegistered" else _cancellation(record)
+
+
+def with_signature(record: str, signature: str) -> str:
+    """A record's XML (`<sf:RegistroAlta>…</sf:RegistroAlta>`) with its ds:Signature as its last child,
+    where the schema puts it."""
+    closing = record.rindex("</")
+    return record[:closing] + signature + record[closing:]
 
 
 def _el(name: str, text: str) -> str:
@@ -176,28 +194,100 @@ def read_records(source: IO[bytes], name: str) -> Iterator[RecordTexts]:
     """The records of an exported document, in order, as their chain states them (streamed)."""
     from xml.etree.ElementTree import ParseError, iterparse
 
-    def text(element: Any, path: str) -> str:
+    try:
+        for _, element in iterparse(source, events=("end",)):
+            if element.tag in RECORD_TAGS:
+                yield texts_of_element(element)
+                element.clear()
+    except ParseError as error:
+        raise BadInput(f"{name} is not a readable XML document ({error})") from None
+
+
+RECORD_TAGS = (f"{{{SF}}}RegistroAlta", f"{{{SF}}}RegistroAnulacion")
+
+
+def texts_of_element(element: Any) -> RecordTexts:
+    """What a RegistroAlta or RegistroAnulacion element's chain rests on."""
+
+    def text(path: str) -> str:
         found = element.find(path, {"sf": SF})
         return (found.text or "").strip() if found is not None else ""
 
+    cancellation = element.tag.endswith("RegistroAnulacion")
+    suffix = "Anulada" if cancellation else ""
+    return RecordTexts(
+        cancellation=cancellation, issuer_nif=text(f"sf:IDFactura/sf:IDEmisorFactura{suffix}"),
+        number=text(f"sf:IDFactura/sf:NumSerieFactura{suffix}"),
+        issued_on=text(f"sf:IDFactura/sf:FechaExpedicionFactura{suffix}"),
+        invoice_type=text("sf:TipoFactura"), tax_total=text("sf:CuotaTotal"), total=text("sf:ImporteTotal"),
+        previous=text("sf:Encadenamiento/sf:RegistroAnterior/sf:Huella"),
+        previous_number=text("sf:Encadenamiento/sf:RegistroAnterior/sf:NumSerieFactura"),
+        generated_at=text("sf:FechaHoraHusoGenRegistro"), fingerprint=text("sf:Huella"))
+
+
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """A record of a file sent to the agency: what its chain rests on, and every field it states
+    (`fields_of`), to be compared with the stored record it claims to be."""
+
+    texts: RecordTexts
+    fields: tuple[tuple[str, str], ...]
+
+
+def read_sent(source: IO[bytes], name: str) -> list[SentRecord]:
+    """The records of a submission file (at most 1,000, read whole), each with every field it states."""
+    from xml.etree.ElementTree import ParseError, parse
+
     try:
-        for _, element in iterparse(source, events=("end",)):
-            if element.tag not in (f"{{{SF}}}RegistroAlta", f"{{{SF}}}RegistroAnulacion"):
-                continue
-            cancellation = element.tag.endswith("RegistroAnulacion")
-            suffix = "Anulada" if cancellation else ""
-            yield RecordTexts(
-                cancellation=cancellation, issuer_nif=text(element, f"sf:IDFactura/sf:IDEmisorFactura{suffix}"),
-                number=text(element, f"sf:IDFactura/sf:NumSerieFactura{suffix}"),
-                issued_on=text(element, f"sf:IDFactura/sf:FechaExpedicionFactura{suffix}"),
-                invoice_type=text(element, "sf:TipoFactura"), tax_total=text(element, "sf:CuotaTotal"),
-                total=text(element, "sf:ImporteTotal"),
-                previous=text(element, "sf:Encadenamiento/sf:RegistroAnterior/sf:Huella"),
-                previous_number=text(element, "sf:Encadenamiento/sf:RegistroAnterior/sf:NumSerieFactura"),
-                generated_at=text(element, "sf:FechaHoraHusoGenRegistro"), fingerprint=text(element, "sf:Huella"))
-            element.clear()
+        root = parse(source).getroot()
     except ParseError as error:
         raise BadInput(f"{name} is not a readable XML document ({error})") from None
+    return [SentRecord(texts_of_element(e), fields_of(e)) for e in root.iter() if e.tag in RECORD_TAGS]
+
+
+def fields_of(element: Any) -> tuple[tuple[str, str], ...]:
+    """Every field a record element states, in order, as (path, text): `RegistroAlta/Desglose/
+    DetalleDesglose/BaseImponibleOimporteNoSujeto`, `100.00`. Its signature is left out; an element
+    of another namespace than the agency's keeps its namespace in its name, an attribute its `@`."""
+    found: list[tuple[str, str]] = []
+
+    def name(tag: str) -> str:
+        return tag.removeprefix(f"{{{SF}}}")
+
+    def walk(node: Any, path: str) -> None:
+        for attribute, value in sorted(node.attrib.items()):
+            found.append((f"{path}@{name(attribute)}", value))
+        children = [c for c in node if isinstance(c.tag, str) and c.tag != f"{{{DS}}}Signature"]
+        if not children:
+            found.append((path, (node.text or "").strip()))
+        for child in children:
+            walk(child, f"{path}/{name(child.tag)}")
+
+    walk(element, name(element.tag))
+    return tuple(found)
+
+
+def stored_fields(record: Any) -> tuple[tuple[str, str], ...]:
+    """Every field of a stored record as `write_document` writes it (see `fields_of`)."""
+    from xml.etree.ElementTree import fromstring
+
+    return fields_of(fromstring(f'<w xmlns:sf="{SF}">{record_xml(record)}</w>')[0])
+
+
+def first_field_difference(given: tuple[tuple[str, str], ...], kept: tuple[tuple[str, str], ...]) -> str | None:
+    """Where a record read from a file first states otherwise than the stored one (None: nowhere)."""
+    for (path, text), (kept_path, kept_text) in zip(given, kept, strict=False):
+        if path != kept_path:
+            return f"it has {path.rpartition('/')[2]} where yours has {kept_path.rpartition('/')[2]}"
+        if text != kept_text:
+            return f"its {path.partition('/')[2] or path} is {text!r} where yours is {kept_text!r}"
+    if len(given) != len(kept):
+        more, path = ("more", given[len(kept)][0]) if len(given) > len(kept) else ("less", kept[len(given)][0])
+        return f"it states {more} than yours ({path.partition('/')[2] or path})"
+    return None
 
 
 def store_texts(app: Any, stream: UUID) -> Iterator[RecordTexts]:
@@ -212,6 +302,35 @@ def store_texts(app: Any, stream: UUID) -> Iterator[RecordTexts]:
 class Exported:
     files: list[Path]
     records: int
+    tallies: dict[str, Tally] = field(default_factory=dict)  # per issuer NIF: what the event log says of it
+
+
+@dataclass
+class Tally:
+    """The records of one issuer an export wrote, as ExportacionRegFacturacionPeriodo counts them."""
+
+    first: Any = None
+    last: Any = None
+    registrations: int = 0
+    cancellations: int = 0
+    tax_total: Decimal = Decimal(0)
+    total: Decimal = Decimal(0)
+
+    def add(self, record: Any) -> None:
+        self.first = self.first or record
+        self.last = record
+        if type(record).__name__ == "InvoiceRegistered":
+            self.registrations += 1
+            self.tax_total += Decimal(record.tax_total)
+            self.total += Decimal(record.total)
+        else:
+            self.cancellations += 1
+
+
+def _tallied(records: Iterable[Any], tallies: dict[str, Tally]) -> Iterator[Any]:
+    for record in records:
+        tallies.setdefault(record.issuer_nif, Tally()).add(record)
+        yield record
 
 
 def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | None = None,
@@ -221,7 +340,8 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
     writes nothing: an empty RegFactuSistemaFacturacion is not valid (RegistroFactura minOccurs 1)."""
     from domain.adapters.files import atomic_file
 
-    documents = batches(records_of_year(app, year))
+    tallies: dict[str, Tally] = {}
+    documents = batches(_tallied(records_of_year(app, year), tallies))
     first = next(documents, None)
     if first is None:
         raise Refused(f"no billing records were generated in {year}: nothing to export")
@@ -229,10 +349,10 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
     if second is None:
         if target is None:
             _write(stdout, first, sign)
-            return Exported([], len(first))
+            return Exported([], len(first), tallies)
         with atomic_file(target) as out:
             _write(out, first, sign)
-        return Exported([target], len(first))
+        return Exported([target], len(first), tallies)
     if target is None:
         raise BadInput(f"{year} has more billing records than one document holds (1,000 of one issuer):"
                        " name a file with -o, and they are written as FILE-001.xml, FILE-002.xml, ...")
@@ -243,7 +363,7 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
             _write(out, batch, sign)
         files.append(path)
         records += len(batch)
-    return Exported(files, records)
+    return Exported(files, records, tallies)
 
 
 def _write(out: IO[bytes] | None, batch: list[Any], sign: Callable[[str], str] | None = None) -> None:

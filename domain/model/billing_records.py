@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import singledispatchmethod
@@ -52,6 +53,9 @@ BY_DIFFERENCES = "I"
 _EXEMPTIONS = {"20": "E1", "21": "E2", "22": "E3", "23": "E4", "24": "E4", "25": "E5"}
 _ARTICLE = re.compile(r"\bart(?:[íi]culo|\.)?\s*(\d+)", re.IGNORECASE)
 DESCRIPTION_LIMIT = 500  # DescripcionOperacion, TextMax500Type
+# Signs a record as it will be saved (unsigned) and gives its XAdES ds:Signature as XML text; given by
+# the caller (documents/record_signing.py), since the model holds no key and writes no XML.
+Signing = Callable[[Any], str]
 
 
 def check_ground(ground: str) -> str:
@@ -141,6 +145,58 @@ def registration_of(invoice: ev.InvoiceIssued | ev.InvoiceCorrected, *, issuer_n
     }
 
 
+def software_of(issuer_nif: str, issuer_name: str, version: str) -> SoftwareSystem:
+    """tratos as a record names it (SistemaInformatico): a freelancer running their own copy of free
+    software is taken as its producer (docs/verifactu.md says what that means), one installation."""
+    return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=version,
+                          installation=f"{issuer_nif}-1")
+
+
+def registration_disagrees(record: ev.InvoiceRegistered, invoice: ev.InvoiceIssued | ev.InvoiceCorrected,
+                           corrected_on: date | None) -> str | None:
+    """What a registration record states otherwise than its invoice makes it, or None.
+
+    The record is made again from the invoice (`registration_of`, as `issue_invoice` made it):
+    every field derived from the invoice must be the one stated (the breakdown, the description,
+    the recipient, the totals, the invoice it corrects, the software). What the invoice does not
+    say is taken from the record: the issuer of an invoice recorded without one, a corrective
+    invoice's legal ground (R1..R4, typed when it was issued), tratos' version.
+    """
+    issuer_nif = invoice.issuer.tax_id if invoice.issuer else record.issuer_nif
+    issuer_name = invoice.issuer.name if invoice.issuer else record.issuer_name
+    corrective = isinstance(invoice, ev.InvoiceCorrected)
+    if corrective and corrected_on is None:
+        return f"records {invoice.invoice_number}, which corrects {invoice.corrects}, an invoice no client issued"
+    ground = record.invoice_type if corrective and record.invoice_type in CORRECTION_GROUNDS else DEFAULT_GROUND
+    expected = registration_of(invoice, issuer_nif=issuer_nif, issuer_name=issuer_name, corrected_on=corrected_on,
+                               ground=ground)
+    expected["system"] = software_of(issuer_nif, issuer_name, record.system.version)
+    for name, made in expected.items():
+        found = _difference(name, getattr(record, name), made)
+        if found:
+            return found
+    return None
+
+
+def _difference(name: str, stated: Any, made: Any) -> str | None:
+    """The first place where `stated` is not `made`: `breakdown[1].base "10.00" where its invoice makes "100.00"`."""
+    from domain.model.wording import shown
+
+    if stated == made:
+        return None
+    if isinstance(stated, list) and isinstance(made, list) and len(stated) == len(made):
+        for n, (one, other) in enumerate(zip(stated, made, strict=True), 1):
+            found = _difference(f"{name}[{n}]", one, other)
+            if found:
+                return found
+    if type(stated) is type(made) and hasattr(stated, "model_fields"):
+        for field in type(stated).model_fields:
+            found = _difference(f"{name}.{field}", getattr(stated, field), getattr(made, field))
+            if found:
+                return found
+    return f"states {name} {shown(stated)} where its invoice makes {shown(made)}"
+
+
 class BillingRecords(ChainedAggregate):
     """One issuer's chain of billing records: each record's fingerprint covers the one before it.
 
@@ -175,8 +231,10 @@ class BillingRecords(ChainedAggregate):
                  invoice_type: str, description: str, breakdown: list[TaxDetail], tax_total: str, total: str,
                  generated_at: str, system: SoftwareSystem, corrected: list[RecordedInvoice] = (),
                  recipient: RecordRecipient | None = None, currency: str = "EUR", occurred_on: date,
-                 actor: str = "") -> ev.InvoiceRegistered:
-        """Record an invoice's registration, chained to the last record of its issuer."""
+                 actor: str = "", sign: Signing | None = None, signature: str | None = None) -> ev.InvoiceRegistered:
+        """Record an invoice's registration, chained to the last record of its issuer; signed by `sign`
+        (it gets the record as it will be saved, unsigned, and gives its signature), or carrying the
+        `signature` it was made with (a record re-decided on import), else unsigned."""
         self._check_issuer(issuer_nif)
         if invoice_number in self.registered:
             raise Refused(f"{invoice_number} has a registration record already")
@@ -186,16 +244,19 @@ class BillingRecords(ChainedAggregate):
             issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
             tax_total=tax_total, total=total, previous=self.last.fingerprint if self.last else "",
             generated_at=generated_at)
-        return self._record(ev.InvoiceRegistered, occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif,
-                            issuer_name=issuer_name, invoice_number=invoice_number, issued_on=issued_on,
-                            invoice_type=invoice_type, corrected=list(corrected), description=description,
-                            recipient=recipient, breakdown=list(breakdown), tax_total=tax_total, total=total,
-                            currency=currency, previous=self.last, system=system, generated_at=generated_at,
-                            fingerprint=fingerprint)
+        fields = dict(occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif, issuer_name=issuer_name,
+                      invoice_number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
+                      corrected=list(corrected), description=description, recipient=recipient,
+                      breakdown=list(breakdown), tax_total=tax_total, total=total, currency=currency,
+                      previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint)
+        return self._record(ev.InvoiceRegistered, **fields,
+                            signature=self._signature(ev.InvoiceRegistered, fields, sign, signature))
 
     def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, occurred_on: date,
-               actor: str = "") -> ev.InvoiceRegistrationCancelled:
-        """Cancel the registration of an invoice issued in error: a record after it, never a deletion."""
+               actor: str = "", sign: Signing | None = None,
+               signature: str | None = None) -> ev.InvoiceRegistrationCancelled:
+        """Cancel the registration of an invoice issued in error: a record after it, never a deletion
+        (signed as `register` says)."""
         if not invoice_number.strip():
             raise BadInput("an invoice number is empty")
         if self.last is None:  # a number that names nothing is bad input (exit 2), as everywhere
@@ -209,9 +270,21 @@ class BillingRecords(ChainedAggregate):
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
                                                previous=self.last.fingerprint, generated_at=generated_at)
-        return self._record(ev.InvoiceRegistrationCancelled, occurred_on=occurred_on, actor=actor,
-                            issuer_nif=issuer_nif, invoice_number=invoice_number, issued_on=issued_on,
-                            previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint)
+        fields = dict(occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif, invoice_number=invoice_number,
+                      issued_on=issued_on, previous=self.last, system=system, generated_at=generated_at,
+                      fingerprint=fingerprint)
+        return self._record(ev.InvoiceRegistrationCancelled, **fields,
+                            signature=self._signature(ev.InvoiceRegistrationCancelled, fields, sign, signature))
+
+    def _signature(self, kind: type, fields: dict[str, Any], sign: Signing | None, given: str | None) -> str:
+        """The signature a new record is saved with: the one it carries when re-decided, else `sign`'s
+        over the record as it will be saved (its fields, without a signature), else none."""
+        if given is not None:
+            return given
+        if sign is None:
+            return ""
+        return sign(kind.model_construct(originator_id=self.id, originator_version=self.version + 1,
+                                         **fields, signature=""))
 
     @singledispatchmethod
     def when(self, event: object) -> None:

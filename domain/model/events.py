@@ -25,9 +25,14 @@ from domain.model.currencies import to_minor_units
 from domain.model.late_fees import V1_REFERENCE_RATE
 from domain.model.money import Money
 from domain.model.record_values import (
+    Anomaly,
+    AnomalyScan,
+    EventsExport,
+    PreviousEvent,
     PreviousRecord,
     RecordedInvoice,
     RecordRecipient,
+    RecordsExport,
     SoftwareSystem,
     TaxDetail,
 )
@@ -437,7 +442,13 @@ class CorrectiveNumberAssigned(InvoiceNumberAssigned):
 
 class InvoiceRegistered(DomainEvent):
     """A registration record (registro de alta) of an invoice or a corrective invoice, chained to the
-    issuer's previous record by its fingerprint (huella)."""
+    issuer's previous record by its fingerprint (huella).
+
+    v2 added `signature`: the record's XAdES-enveloped ds:Signature (its XML), made with the
+    freelancer's key when the record was generated (no-VERI*FACTU mode, ADR-59), or "" for a
+    record kept unsigned (VERI*FACTU mode, no signing key, or written by v1)."""
+
+    class_version: ClassVar[int] = 2
 
     issuer_nif: str
     issuer_name: str
@@ -456,11 +467,18 @@ class InvoiceRegistered(DomainEvent):
     generated_at: str  # FechaHoraHusoGenRegistro, ISO 8601 with its offset
     fingerprint_type: str = "01"
     fingerprint: str
+    signature: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["signature"] = ""  # v1 never signed a record when it made it
 
 
 class InvoiceRegistrationCancelled(DomainEvent):
     """A cancellation record (registro de anulación): the invoice's registration stays in the chain,
-    this record after it says it was issued in error."""
+    this record after it says it was issued in error. v2 added `signature`, as InvoiceRegistered."""
+
+    class_version: ClassVar[int] = 2
 
     issuer_nif: str
     invoice_number: str
@@ -470,6 +488,11 @@ class InvoiceRegistrationCancelled(DomainEvent):
     generated_at: str
     fingerprint_type: str = "01"
     fingerprint: str
+    signature: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["signature"] = ""
 
 
 class BillingRecordsSent(DomainEvent):
@@ -483,6 +506,32 @@ class BillingRecordsSent(DomainEvent):
     last_fingerprint: str
     file_sha256: str
     reference: str
+
+
+# The event log of a system that keeps its records (no-VERI*FACTU, Orden HAC/1177/2024, EventosSIF.xsd):
+# one stream per issuer NIF, each entry chained by its own fingerprint and signed (ADR-60).
+
+
+class SystemEventLogged(DomainEvent):
+    """An entry of the event log (registro de evento): what happened (TipoEvento, L2E: 01 the system
+    started working as no-VERI*FACTU, 02 it stopped, 03/05 the billing records/the log checked for
+    anomalies, 04/06 an anomaly found, 07 a backup restored, 08/09 records/the log exported), its
+    details, chained to the entry before it by its fingerprint (huella) and signed like the records."""
+
+    issuer_nif: str
+    issuer_name: str
+    system: SoftwareSystem
+    event_type: str
+    generated_at: str  # FechaHoraHusoGenEvento, ISO 8601 with its offset
+    scan: AnomalyScan | None = None
+    anomaly: Anomaly | None = None
+    records_export: RecordsExport | None = None
+    events_export: EventsExport | None = None
+    other: str = ""  # OtrosDatosEvento, at most 100 characters
+    previous: PreviousEvent | None = None
+    fingerprint_type: str = "01"
+    fingerprint: str
+    signature: str
 
 
 STORED_MODULE = "domain.events"  # where these classes lived when the first stores were written

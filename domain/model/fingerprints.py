@@ -21,6 +21,11 @@ REGISTRATION_FIELDS = ("IDEmisorFactura", "NumSerieFactura", "FechaExpedicionFac
                        "CuotaTotal", "ImporteTotal", "Huella", "FechaHoraHusoGenRegistro")
 CANCELLATION_FIELDS = ("IDEmisorFacturaAnulada", "NumSerieFacturaAnulada", "FechaExpedicionFacturaAnulada",
                        "Huella", "FechaHoraHusoGenRegistro")
+# An entry of the event log (registro de evento, section 3 of the same specification): the software's
+# producer (NIF, or its other ID), the software, the issuer (both named `NIF`), the event's type, the
+# previous entry's fingerprint and the time. The specification gives the text of its example, no digest.
+EVENT_FIELDS = ("NIF", "ID", "IdSistemaInformatico", "Version", "NumeroInstalacion", "NIF", "TipoEvento",
+                "HuellaEvento", "FechaHoraHusoGenEvento")
 FINGERPRINT_TYPE = "01"  # TipoHuella L12: SHA-256, the only one the Orden defines
 
 
@@ -46,6 +51,13 @@ def cancellation_fingerprint(*, issuer_nif: str, number: str, issued_on: str, pr
                              generated_at: str) -> str:
     """The huella of a cancellation record (registro de anulación) of the invoice `number`."""
     return sha256_upper(hashed_text(CANCELLATION_FIELDS, (issuer_nif, number, issued_on, previous, generated_at)))
+
+
+def event_fingerprint(*, producer_nif: str, producer_id: str = "", system_id: str, version: str, installation: str,
+                      issuer_nif: str, event_type: str, previous: str, generated_at: str) -> str:
+    """The huella of an entry of the event log; `previous` "" on the log's first entry."""
+    return sha256_upper(hashed_text(EVENT_FIELDS, (producer_nif, producer_id, system_id, version, installation,
+                                                   issuer_nif, event_type, previous, generated_at)))
 
 
 def record_date(day: date) -> str:
@@ -106,6 +118,7 @@ class RecordBreak:
     position: int  # 1 for the first record read
     record: RecordTexts
     problem: str
+    anomaly: str = "01"  # its type in the agency's list L1E: 01 the fingerprint, 08 the link, 04 the record named
 
     def __str__(self) -> str:
         return f"record {self.position}, {self.record.name}: {self.problem}"
@@ -123,9 +136,61 @@ def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = No
         expected = before.fingerprint if before else chained_from
         if expected is not None and record.previous != expected:
             said = f"the record before it ({before.number})" if before else "the start of the chain"
-            return count, RecordBreak(count, record, f"it is not chained to {said}")
+            return count, RecordBreak(count, record, f"it is not chained to {said}", "08")
         if before is not None and record.previous_number != before.number:
             return count, RecordBreak(count, record, f"it names {record.previous_number} as the record before it,"
-                                                     f" not {before.number}")
+                                                     f" not {before.number}", "04")
         before = record
+    return count, None
+
+
+@dataclass(frozen=True)
+class EventTexts:
+    """What an entry of the event log's fingerprint and chain rest on, as written in it."""
+
+    producer_nif: str
+    system_id: str
+    version: str
+    installation: str
+    issuer_nif: str
+    event_type: str
+    generated_at: str
+    previous: str  # the fingerprint its EventoAnterior names, "" on the first entry
+    previous_type: str
+    previous_at: str
+    fingerprint: str
+
+    def computed(self) -> str:
+        return event_fingerprint(producer_nif=self.producer_nif, system_id=self.system_id, version=self.version,
+                                 installation=self.installation, issuer_nif=self.issuer_nif,
+                                 event_type=self.event_type, previous=self.previous, generated_at=self.generated_at)
+
+    @property
+    def name(self) -> str:
+        return f"the event {self.event_type} of {self.generated_at}"
+
+
+@dataclass(frozen=True)
+class EventBreak:
+    position: int
+    event: EventTexts
+    problem: str
+    anomaly: str  # its type in the agency's list L1E: 01 the fingerprint, 08 the link to the entry before
+
+    def __str__(self) -> str:
+        return f"event {self.position}, {self.event.name}: {self.problem}"
+
+
+def first_event_break(events: Iterable[EventTexts]) -> tuple[int, EventBreak | None]:
+    """Recompute every entry's fingerprint and its link to the entry before it (the first one's empty)."""
+    before: EventTexts | None = None
+    count = 0
+    for count, event in enumerate(events, 1):
+        if event.computed() != event.fingerprint:
+            return count, EventBreak(count, event, "its fingerprint does not match its content", "01")
+        expected = (before.fingerprint, before.event_type, before.generated_at) if before else ("", "", "")
+        if (event.previous, event.previous_type, event.previous_at) != expected:
+            said = f"the entry before it ({before.name})" if before else "the start of the log"
+            return count, EventBreak(count, event, f"it is not chained to {said}", "08")
+        before = event
     return count, None

@@ -59,3 +59,58 @@ class SoftwareSystem(Value):
     verifactu_only: str = "N"  # TipoUsoPosibleSoloVerifactu
     multiple_taxpayers: str = "N"  # TipoUsoPosibleMultiOT
     several_taxpayers: str = "N"  # IndicadorMultiplesOT
+
+
+# The values an entry of the event log of a no-VERI*FACTU system states (EventosSIF.xsd, ADR-60).
+
+
+class PreviousEvent(Value):
+    """An event of the log as another names it (EventoAnterior, RegEventoType): its type, when it was
+    generated and its fingerprint."""
+
+    event_type: str
+    generated_at: str
+    fingerprint: str
+
+
+class AnomalyScan(Value):
+    """A check of the records (or of the log itself) for anomalies (LanzamientoProcesoDeteccionAnomalias…):
+    how many records each process went through, None for a process that was not run."""
+
+    fingerprints: int | None = None  # IntegridadHuellas
+    signatures: int | None = None  # IntegridadFirmas
+    chain: int | None = None  # TrazabilidadCadena
+    dates: int | None = None  # TrazabilidadFechas
+
+
+class Anomaly(Value):
+    """An anomaly found (DeteccionAnomalias…): its type (L1E: 01 a fingerprint, 02 a signature, 08 a
+    link to the record before...), what tratos says of it, and the record or the event it is in."""
+
+    anomaly_type: str
+    detail: str = ""  # OtrosDatosAnomalia, at most 100 characters
+    record: RecordedInvoice | None = None  # RegistroFacturacionAnomalo
+    event: PreviousEvent | None = None  # RegEventoAnomalo
+
+
+class RecordsExport(Value):
+    """The billing records of a period written out (ExportacionRegFacturacionPeriodo)."""
+
+    period_start: str
+    period_end: str
+    first: PreviousRecord
+    last: PreviousRecord
+    registrations: int
+    tax_total: str  # SumaCuotaTotalAlta
+    total: str  # SumaImporteTotalAlta
+    cancellations: int
+
+
+class EventsExport(Value):
+    """The entries of the event log of a period written out (ExportacionRegEventoPeriodo)."""
+
+    period_start: str
+    period_end: str
+    first: PreviousEvent
+    last: PreviousEvent
+    events: int

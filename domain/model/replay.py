@@ -146,9 +146,16 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         issuer_nif=e.issuer_nif, issuer_name=e.issuer_name, invoice_number=e.invoice_number, issued_on=e.issued_on,
         invoice_type=e.invoice_type, description=e.description, breakdown=e.breakdown, tax_total=e.tax_total,
         total=e.total, generated_at=e.generated_at, system=e.system, corrected=e.corrected, recipient=e.recipient,
-        currency=e.currency, occurred_on=e.occurred_on, actor=e.actor),  # its fingerprint computed again
+        currency=e.currency, occurred_on=e.occurred_on, actor=e.actor,
+        signature=e.signature),  # its fingerprint computed again; its signature is checked by `audit verify`
     ev.InvoiceRegistrationCancelled: lambda c, e: c.cancel(
-        e.invoice_number, generated_at=e.generated_at, system=e.system, occurred_on=e.occurred_on, actor=e.actor),
+        e.invoice_number, generated_at=e.generated_at, system=e.system, occurred_on=e.occurred_on, actor=e.actor,
+        signature=e.signature),
+    ev.SystemEventLogged: lambda log, e: log.log(
+        e.event_type, issuer_nif=e.issuer_nif, issuer_name=e.issuer_name, system=e.system,
+        generated_at=e.generated_at, occurred_on=e.occurred_on, actor=e.actor, scan=e.scan, anomaly=e.anomaly,
+        records_export=e.records_export, events_export=e.events_export, other=e.other,
+        signature=e.signature),  # its fingerprint computed again, its place in the log checked
     ev.BillingRecordsSent: lambda s, e: s.record_sent(
         issuer_nif=e.issuer_nif, first=e.first, last=e.last, last_fingerprint=e.last_fingerprint,
         file_sha256=e.file_sha256, reference=e.reference, occurred_on=e.occurred_on, actor=e.actor),
@@ -160,7 +167,7 @@ WRITTEN_UNDER_THE_TEXT_POLICY = frozenset({
     ev.ClientDetailsChanged, ev.InvoiceCorrected, ev.CorrectiveNumberAssigned, ev.AnchorTimestamped,
     ev.DocumentSent, ev.MessageReceived, ev.MessageSent, ev.FollowUpScheduled, ev.FollowUpClaimed,
     ev.FollowUpSent, ev.FollowUpFailed, ev.InvoiceRegistered, ev.InvoiceRegistrationCancelled,
-    ev.BillingRecordsSent})
+    ev.BillingRecordsSent, ev.SystemEventLogged})
 
 
 def redecide(aggregate: ChainedAggregate, event: Any) -> None:

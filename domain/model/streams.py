@@ -46,15 +46,23 @@ def submissions_id(issuer_nif: str) -> uuid.UUID:
     return uuid.uuid5(TRATOS_NAMESPACE, f"billing-submissions:{issuer_nif}")
 
 
+def events_id(issuer_nif: str) -> uuid.UUID:
+    """The stream of an issuer's Verifactu event log (no-VERI*FACTU): one per NIF, like the records."""
+    return uuid.uuid5(TRATOS_NAMESPACE, f"verifactu-events:{issuer_nif}")
+
+
 # The event that opens each kind of stream, and what that kind of stream is called in messages.
 OPENINGS = {"RelationshipOpened": "relationship", "InvoiceNumberAssigned": "invoice series",
             "CorrectiveNumberAssigned": "corrective invoice series",
             "InvoiceRegistered": "chain of billing records",
-            "BillingRecordsSent": "record of billing records sent"}
+            "BillingRecordsSent": "record of billing records sent",
+            "SystemEventLogged": "Verifactu event log"}
 # The events of an issuer's chain of billing records (Verifactu), and nothing else in that stream.
 RECORDS = frozenset({"InvoiceRegistered", "InvoiceRegistrationCancelled"})
 # What was sent of them, in a stream of its own: the chain holds the agency's records only.
 SUBMISSIONS = frozenset({"BillingRecordsSent"})
+# The entries of an issuer's Verifactu event log (no-VERI*FACTU), in a stream of their own.
+EVENT_LOG = frozenset({"SystemEventLogged"})
 # The events that take the next number of a series: each series and year numbers one kind only.
 NUMBERINGS = frozenset({"InvoiceNumberAssigned", "CorrectiveNumberAssigned"})
 
@@ -76,7 +84,7 @@ def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mappin
         return f"the stream begins with {kind}, not with RelationshipOpened"
     if opened_by is not None and (kind in NUMBERINGS) != (opened_by in NUMBERINGS):
         return f"a {kind} in the stream of a {OPENINGS.get(opened_by, opened_by)}"
-    for family in (RECORDS, SUBMISSIONS):
+    for family in (RECORDS, SUBMISSIONS, EVENT_LOG):
         if opened_by is not None and (kind in family) != (opened_by in family):
             return f"a {kind} in the stream of a {OPENINGS.get(opened_by, opened_by)}"
     if opened_by in NUMBERINGS and kind != opened_by:
@@ -89,9 +97,9 @@ def impossible_record(stream: uuid.UUID, version: int, kind: str, fields: Mappin
         series, year = fields.get("series"), fields.get("year")
         if not isinstance(series, str) or not isinstance(year, int) or series_id(series, year) != stream:
             return f"the number belongs to the series {series}-{year}, whose stream is not this one"
-    if kind in RECORDS or kind in SUBMISSIONS:
+    if kind in RECORDS or kind in SUBMISSIONS or kind in EVENT_LOG:
         nif = fields.get("issuer_nif")
-        home = records_id if kind in RECORDS else submissions_id
+        home = records_id if kind in RECORDS else submissions_id if kind in SUBMISSIONS else events_id
         if not isinstance(nif, str) or home(nif) != stream:
             return f"the record belongs to the issuer {nif!r}, whose stream is not this one"
     return None

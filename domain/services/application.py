@@ -43,6 +43,7 @@ from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, series_id, stream_id
 from domain.services.billing_records import BillingRecordsKeeping
+from domain.services.event_log import EventLogKeeping
 
 if TYPE_CHECKING:  # imported where a command decides: opening the store needs none of them (ADR-16)
     from domain.model.billing import Line
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # imported where a command decides: opening the store needs n
     from domain.model.notebook import Notebook
     from domain.model.relationship import Relationship
     from domain.model.values import Evidence, Installment, Party, Scope, TaxProfile, Terms
+    from domain.services.billing_records import RecordSigning
 
 ATTEMPTS = 20
 BACKOFF_BASE = 0.005  # seconds: first retry waits up to 5 ms, doubling up to the cap
@@ -74,7 +76,7 @@ class Recorded:
         return public_id(self.event)
 
 
-class Tratos(BillingRecordsKeeping, Application):
+class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
     """A freelancer's client relationships, recorded as hash-chained event streams."""
 
     name = "tratos"
@@ -87,9 +89,14 @@ class Tratos(BillingRecordsKeeping, Application):
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None,
                  actor: str = "", database_url: str | None = None,
                  profile: TaxProfile | Callable[[], TaxProfile | None] | None = None,
-                 record_clock: Callable[[], datetime] | None = None) -> None:
+                 record_clock: Callable[[], datetime] | None = None,
+                 record_signer: Callable[[], RecordSigning] | None = None) -> None:
         """Open the store: PostgreSQL if `database_url` (or $TRATOS_DATABASE_URL) is given,
         else the SQLite file in `home` (see domain/adapters/storage.py and ADR-9).
+
+        `record_signer` says how the billing records a command makes are signed (no-VERI*FACTU
+        mode): asked once, when a command is about to make one, before it takes any lock (opening
+        a key may ask for its passphrase); without it they are unsigned.
 
         Raises `StoreUnavailable` (a BadInput, exit 2) with one plain line when the
         store cannot be opened.
@@ -99,6 +106,7 @@ class Tratos(BillingRecordsKeeping, Application):
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
         self.record_clock = record_clock or record_moment  # when a billing record is generated (Verifactu)
+        self.record_signer = record_signer
         self.location = locate_store(self.home, env, database_url)
         self.store_wait = store_wait(env)  # the most a command waits for a store kept locked
         # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
@@ -379,7 +387,8 @@ class Tratos(BillingRecordsKeeping, Application):
         # Every invoice of the year takes the next number of one series, so invoices take turns
         # on it, and every invoice of the issuer the next record of their chain. The chain is
         # always locked first, then the series, then a relationship, never in another order: no deadlock.
-        return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
+        return self._signing_records(lambda: self._update(handle, decide, first_locks=self._chain_lock(),
+                                                          first_lock=series_id(series, on.year)))
 
     def correct_invoice(self, handle: str, number: str, *, on: date, reason: str, lines: list[Line] | None = None,
                         amount: Money | None = None, void: bool = False, ground: str = "R1") -> Recorded:
@@ -399,7 +408,8 @@ class Tratos(BillingRecordsKeeping, Application):
             return [numbering, *self._register(invoice, on, relationship.warnings, corrected_on=corrected_on,
                                                ground=ground)]
 
-        return self._update(handle, decide, first_locks=self._chain_lock(), first_lock=series_id(series, on.year))
+        return self._signing_records(lambda: self._update(handle, decide, first_locks=self._chain_lock(),
+                                                          first_lock=series_id(series, on.year)))
 
     def change_client_details(self, handle: str, client: Party, *, on: date) -> Recorded:
         return self._update(handle, lambda r: _one(r.change_client_details(client, on=on, actor=self.actor)))

@@ -10,6 +10,8 @@ their own on the chain and on what was sent of it (ADR-52).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,9 +20,26 @@ from domain.model.errors import BadInput, Refused
 from domain.model.streams import records_id
 
 if TYPE_CHECKING:
-    from domain.model.billing_records import BillingRecords
+    from domain.model.billing_records import BillingRecords, Signing
     from domain.model.record_values import SoftwareSystem
     from domain.services.application import Recorded
+
+
+@dataclass(frozen=True)
+class RecordSigning:
+    """How the records of a command are signed: by `sign`, or unsigned, for the reason said with each
+    record made so (`unsigned_because`, "" when unsigned is as it should be: VERI*FACTU mode)."""
+
+    sign: Signing | None = None
+    unsigned_because: str = ""
+    keeps_log: bool = False  # the identity keeps its records (no-VERI*FACTU): it keeps the event log too
+
+    def warnings(self) -> list[str]:
+        return [self.unsigned_because] if self.sign is None and self.unsigned_because else []
+
+
+class SigningNeeded(Exception):  # noqa: N818 - not an error: the key is to be opened, then the command runs again
+    """A record is about to be signed and the key is not open yet (see `_sign_record`)."""
 
 
 class BillingRecordsKeeping:
@@ -28,15 +47,49 @@ class BillingRecordsKeeping:
     profile and `_decide_and_save`."""
 
     def _chain_lock(self) -> tuple[UUID, ...]:
-        """The stream of the issuer's billing records, to lock before the series (if the NIF reads)."""
+        """The streams of the issuer's billing records and event log, to lock in this order before the
+        series (if the NIF reads)."""
+        from domain.model.streams import events_id
         from domain.model.tax_ids import spanish_nif
 
         if self.profile is None or not self.profile.issuer.tax_id:
             return ()
         try:
-            return (records_id(spanish_nif(self.profile.issuer.tax_id, "your tax id")),)
+            nif = spanish_nif(self.profile.issuer.tax_id, "your tax id")
         except (BadInput, Refused):
             return ()  # the invoice is refused for it; nothing to lock
+        return records_id(nif), events_id(nif)
+
+    def _sign_record(self, record: Any) -> str:
+        """The signature of a record about to be saved (`BillingRecords.register`'s `sign`), "" unsigned.
+
+        The key is opened once a command, and only once the record is decided (what the command
+        refuses, it refuses without asking for a passphrase), but never under a lock: the first
+        call raises `SigningNeeded`, which `_signing_records` catches outside the locks, opens
+        the key (`Tratos(record_signer=…)`, which may ask for its passphrase) and runs again.
+        """
+        signing = self._record_signing()
+        if signing is None:
+            raise SigningNeeded
+        return signing.sign(record) if signing.sign is not None else ""
+
+    def _record_signing(self) -> RecordSigning | None:
+        """How this command signs its records; None until asked for (`_signing_records`)."""
+        if "_signing" not in self.__dict__ and self.record_signer is None:
+            self._signing = RecordSigning()
+        return self.__dict__.get("_signing")
+
+    def _signing_records(self, command: Callable[[], Recorded]) -> Recorded:
+        """Run a command that makes a record; again, once the key is open, if it needs one to sign."""
+        try:
+            return command()
+        except SigningNeeded:
+            self._signing = self.record_signer()
+            return command()
+
+    def _unsigned_warnings(self) -> list[str]:
+        signing = self._record_signing()
+        return signing.warnings() if signing is not None else []
 
     def records(self, issuer_nif: str) -> BillingRecords:
         """An issuer's whole chain of billing records (empty if none was kept)."""
@@ -72,12 +125,10 @@ class BillingRecordsKeeping:
                           f" from 1 January {year + 1}")
 
     def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
-        """tratos as the records name it (SistemaInformatico): a freelancer running their own copy
-        of free software is taken as its producer (docs/verifactu.md says what that means)."""
-        from domain.model.record_values import SoftwareSystem
+        """tratos, this version, as the records name it (SistemaInformatico)."""
+        from domain.model.billing_records import software_of
 
-        return SoftwareSystem(producer_name=issuer_name[:120], producer_nif=issuer_nif, version=_tratos_version(),
-                              installation=f"{issuer_nif}-1")
+        return software_of(issuer_nif, issuer_name, _tratos_version())
 
     def _register(self, invoice: Any, on: date, warnings: list[str], *, corrected_on: date | None = None,
                   ground: str = "R1") -> list[BillingRecords]:
@@ -99,8 +150,10 @@ class BillingRecordsKeeping:
         chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
                                          corrected_on=corrected_on, ground=ground),
                        generated_at=record_time(self.record_clock()),
-                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor)
-        return [chain]
+                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor,
+                       sign=self._sign_record)
+        warnings.extend(self._unsigned_warnings())
+        return [chain, *self._log_started(issuer.tax_id, issuer.name, on)]
 
     def _new_chain(self, issuer_nif: str) -> list[str]:
         """What to say when an issuer's first record is made while records of another NIF exist: the
@@ -117,8 +170,11 @@ class BillingRecordsKeeping:
 
     def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
                     on: date) -> Recorded:
-        """Note that the agency accepted the batch of records `sent` (`fingerprints.RecordTexts`, as read
-        from the file sent): it must be the next run of the chain, record for record."""
+        """Note that the agency accepted the batch of records `sent` (`verifactu_xml.SentRecord`, as read
+        from the file sent): it must be the next run of the chain, record for record and field for
+        field, the fields outside the fingerprint too (a description, a breakdown edited after
+        `submission` wrote the file is not what the chain holds)."""
+        from domain.adapters.verifactu_xml import first_field_difference, stored_fields
         from domain.model.billing_records import Submissions, texts_of
         from domain.model.streams import submissions_id
 
@@ -138,16 +194,21 @@ class BillingRecordsKeeping:
             chain = [self.mapper.to_domain_event(e) for e in
                      self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
             for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
-                if texts_of(kept) != given:
+                if texts_of(kept) != given.texts:
                     raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
-                                  f" ({given.number}) is not record {place} of your chain ({kept.invoice_number});"
+                                  f" ({given.texts.number}) is not record {place} of your chain"
+                                  f" ({kept.invoice_number}); write the next batch with `tratos verifactu submission`")
+                edited = first_field_difference(given.fields, stored_fields(kept))
+                if edited:
+                    raise Refused(f"the file is not the batch tratos wrote: its record {place - first + 1}"
+                                  f" ({given.texts.number}) differs from record {place} of your chain: {edited};"
                                   " write the next batch with `tratos verifactu submission`")
             if len(chain) < len(sent):
                 already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""
                 raise Refused(f"the file holds {len(sent)} records, and only {len(chain)} are waiting to be"
                               f" sent{already}")
             submissions.record_sent(issuer_nif=issuer_nif, first=first, last=first + len(sent) - 1,
-                                    last_fingerprint=sent[-1].fingerprint, file_sha256=file_sha256,
+                                    last_fingerprint=sent[-1].texts.fingerprint, file_sha256=file_sha256,
                                     reference=reference, occurred_on=on, actor=self.actor)
 
         with self.stream_locks.hold(key):
@@ -161,14 +222,21 @@ class BillingRecordsKeeping:
         _check_actor(self.actor)
         key = records_id(issuer_nif)
 
-        def decide(chain: BillingRecords) -> None:
+        def decide(chain: BillingRecords) -> list[Any]:
             issuer_name = self.profile.issuer.name if self.profile else issuer_nif
             chain.cancel(number, generated_at=record_time(self.record_clock()),
-                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor)
+                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor,
+                         sign=self._sign_record)
+            chain.warnings.extend(self._unsigned_warnings())
+            return self._log_started(issuer_nif, issuer_name, on)
 
-        with self.stream_locks.hold(key):
-            recorded = self._decide_and_save(issuer_nif, decide, self.records)
-        return self._recorded(recorded)
+        def cancel() -> Recorded:
+            from domain.model.streams import events_id
+
+            with self.stream_locks.hold(key), self.stream_locks.hold(events_id(issuer_nif)):
+                return self._decide_and_save(issuer_nif, decide, self.records)
+
+        return self._recorded(self._signing_records(cancel))
 
 
 @functools.cache

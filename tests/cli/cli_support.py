@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,20 @@ from cli.main import main
 
 TODAY = "2026-03-31"
 HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+# The signing key's passphrase `run` gives when a test names none (`passphrase_by_default`).
+_PASSPHRASE: ContextVar[str | None] = ContextVar("passphrase", default=None)
+
+
+@contextmanager
+def passphrase_by_default(passphrase: str) -> Iterator[None]:
+    """Within it, `run` sets TRATOS_KEY_PASSPHRASE unless the call says otherwise: as a freelancer
+    who keeps it in their environment, for the modules whose store has a signing key, where every
+    invoice signs its billing record (no-verifactu mode, ADR-59)."""
+    token = _PASSPHRASE.set(passphrase)
+    try:
+        yield
+    finally:
+        _PASSPHRASE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,7 @@ def run(home: Path, *args: str, env: dict[str, str | None] | None = None) -> Out
     """`tratos --home HOME ARGS…` in-process; returns exit code, stdout and stderr."""
     settings: dict[str, str | None] = {
         "TRATOS_TODAY": TODAY, "TRATOS_DATABASE_URL": database_of(home), "TRATOS_HOME": None,
-        "TRATOS_DEBUG": None, "TRATOS_KEY_PASSPHRASE": None,
+        "TRATOS_DEBUG": None, "TRATOS_KEY_PASSPHRASE": _PASSPHRASE.get(),
     }
     settings.update(env or {})
     with CliRunner().isolation(env=settings) as (out, err, _):

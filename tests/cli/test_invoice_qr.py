@@ -82,7 +82,7 @@ def test_the_code_is_30_to_40_mm_wide_at_the_top_of_the_page(home, tmp_path):
 
 def test_a_corrective_invoice_carries_its_own_code(home, tmp_path):
     ok(home, "invoice", "correct", "acme", "F-2026-001", "--reason", "Hours billed twice", "--amount", "-100EUR",
-       "--on", "2026-03-20")
+       "--on", "2026-03-20", env=KEYED)  # its billing record is signed with the key (ADR-59)
     [code] = codes(printed(home, "R-2026-001", tmp_path))
     assert code.text == f"{NO_VERIFACTU}?nif=12345678Z&numserie=R-2026-001&fecha=20-03-2026&importe=-100.00"
 

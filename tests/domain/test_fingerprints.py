@@ -107,3 +107,25 @@ class TestTheValidationUrl:
                               mode="no-verifactu") == (
             "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQRNoVerifactu?nif=12345678Z"
             "&numserie=F-2026-001&fecha=15-01-2026&importe=4840.00")
+
+
+# The event log's entry (section 3 of the same specification): the document gives the text of its
+# example, not a digest; the digest below is that text's SHA-256 by hashlib, not by tratos.
+EVENT_TEXT = ("NIF=89890001K&ID=&IdSistemaInformatico=77&Version=1.0.03&NumeroInstalacion=383&NIF=89890002E"
+              "&TipoEvento=01&HuellaEvento=&FechaHoraHusoGenEvento=2024-01-01T19:20:30+01:00")
+
+
+def test_an_event_is_hashed_over_the_agencys_nine_fields_in_its_order():
+    import hashlib
+
+    from domain.model.fingerprints import EVENT_FIELDS, event_fingerprint
+
+    values = ("89890001K", "", "77", "1.0.03", "383", "89890002E", "01", "", "2024-01-01T19:20:30+01:00")
+    assert hashed_text(EVENT_FIELDS, values) == EVENT_TEXT
+    expected = hashlib.sha256(EVENT_TEXT.encode()).hexdigest().upper()
+    assert event_fingerprint(producer_nif="89890001K", system_id="77", version="1.0.03", installation="383",
+                             issuer_nif="89890002E", event_type="01", previous="",
+                             generated_at="2024-01-01T19:20:30+01:00") == expected
+    assert event_fingerprint(producer_nif="89890001K", system_id="77", version="1.0.03", installation="383",
+                             issuer_nif="89890002E", event_type="01", previous=expected,
+                             generated_at="2024-01-01T19:20:30+01:00") != expected  # chained to the one before

@@ -21,6 +21,7 @@ from tax_profile import UNTAXED_PROFILE
 from domain.model import events as ev
 from domain.model.billing_records import BillingRecords, Submissions, registration_of
 from domain.model.chain import GENESIS, RawRecord, digest_of, event_type, stored_state, verify_chain
+from domain.model.event_log import EventLog
 from domain.model.invoices import InvoiceSeries, series_id
 from domain.model.record_values import SoftwareSystem
 from domain.model.relationship import Relationship
@@ -93,11 +94,14 @@ def whole_story() -> tuple[Relationship, InvoiceSeries, InvoiceSeries]:
     return r, series, corrective
 
 
+SYSTEM = SoftwareSystem(producer_name="Ana García", producer_nif="12345678Z", version="0.1.0",
+                        installation="12345678Z-1")
+
+
 def billing_records(relationship: Relationship) -> BillingRecords:
     """The issuer's chain of billing records for the story's invoices, the last one cancelled."""
     chain = BillingRecords.of("12345678Z")
-    system = SoftwareSystem(producer_name="Ana García", producer_nif="12345678Z", version="0.1.0",
-                            installation="12345678Z-1")
+    system = SYSTEM
     billed = [e for e in relationship._pending if isinstance(e, ev.InvoiceIssued | ev.InvoiceCorrected)]
     for second, invoice in enumerate(billed, 1):
         corrected_on = relationship.invoice(invoice.corrects).issued_on if isinstance(invoice, ev.InvoiceCorrected) \
@@ -129,7 +133,10 @@ class TestWholeStory:
         sent = Submissions.of("12345678Z")
         sent.record_sent(issuer_nif="12345678Z", first=1, last=records.version, last_fingerprint=records.last.fingerprint,
                          file_sha256="e" * 64, reference="A-TEST0000000001", occurred_on=date(2026, 3, 31))
-        recorded = {type(e) for aggregate in (relationship, series, corrective, records, sent)
+        log = EventLog.of("12345678Z")
+        log.log("01", issuer_nif="12345678Z", issuer_name="Ana García", system=SYSTEM,
+                generated_at="2026-03-31T12:00:00+02:00", occurred_on=date(2026, 3, 31))
+        recorded = {type(e) for aggregate in (relationship, series, corrective, records, sent, log)
                     for e in aggregate._pending}
         declared = {cls for cls in _all_event_classes(ev.DomainEvent) if cls.__module__ == ev.__name__}
         declared -= {ev.RelationshipEvent}

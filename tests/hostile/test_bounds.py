@@ -21,6 +21,7 @@ from cli_support import (  # noqa: E402
     copied,
     given,
     ok,
+    passphrase_by_default,
     refused,
     run,
     snapshot,
@@ -42,6 +43,13 @@ HISTORY = IN_FORCE + [
 ]
 OUT_OF_RANGE = "is out of range: tratos keeps dates from 1900 to 2999"
 _recorded: set[str] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keyed() -> Iterator[None]:
+    """The store has a signing key: each invoice signs its billing record with it (ADR-59)."""
+    with passphrase_by_default(KEYED["TRATOS_KEY_PASSPHRASE"]):
+        yield
 
 
 def template(module_store, backend: str):

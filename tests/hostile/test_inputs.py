@@ -262,7 +262,19 @@ def test_an_empty_signer_is_not_the_default_signer(acme: Path, signer: str) -> N
     (f"tratos-anchor v1 ghost 3 {HEX}", "ghost broken at v1"),
 ], ids=["version-beyond-the-log", "unknown-client"])
 def test_an_anchor_the_store_does_not_hold_fails_with_an_error_line(acme: Path, anchor: str, broken: str) -> None:
-    refused(acme, ("audit", "verify", "--anchor", anchor), 1, f"the store does not verify: {broken}")
+    """Nothing of the record changes; the Verifactu checks the audit ran are logged (no-verifactu, ADR-60)."""
+    from domain.model.streams import events_id
+
+    def recorded() -> list:
+        return [row for row in store_rows(acme) if str(row[0]).replace("-", "") != events_id("12345678Z").hex]
+
+    before, logged = recorded(), len(store_rows(acme)) - len(recorded())
+    outcome = run(acme, "audit", "verify", "--anchor", anchor)
+    assert (outcome.code, outcome.stderr) == (1, f"error: the store does not verify: {broken}"
+                                                 f"{outcome.stderr.partition(broken)[2]}")
+    assert len(outcome.stderr_lines) == 1
+    assert recorded() == before
+    assert len(store_rows(acme)) - len(before) == logged + 2  # the records' check (03) and the log's (05)
 
 
 # --------------------------------------------------------------- 15: invoices beyond the contract
@@ -271,11 +283,17 @@ def test_an_invoice_far_above_the_contract_is_recorded_with_a_warning(acme: Path
     before = len(store_rows(acme))
     outcome = run(acme, "invoice", "issue", "acme", "--amount", "99999999EUR")
     assert outcome.code == 0, outcome.stderr
-    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: invoices of K1 now total")
+    contract, unsigned = outcome.stderr_lines  # this store has no signing key (UNSIGNED below)
+    assert contract.startswith("warning: invoices of K1 now total") and unsigned == UNSIGNED.format(acme)
     assert "beyond its total of 8000.00 EUR" in outcome.stderr
     assert len(store_rows(acme)) > before
 
 
+# This store was made without a signing key: each billing record is kept unsigned, and says so (ADR-59).
+UNSIGNED = ("warning: no signing key in {}/identity.p12: the Verifactu record is kept unsigned, which the"
+            " no-verifactu mode does not allow (set one up with `tratos init` or `tratos identity import`)")
+
+
 def test_invoicing_up_to_the_contract_total_says_nothing(acme: Path) -> None:
     outcome = run(acme, "invoice", "issue", "acme", "--installment", "2")
-    assert outcome.code == 0 and outcome.stderr == ""
+    assert outcome.code == 0 and outcome.stderr_lines == [UNSIGNED.format(acme)]  # nothing of the contract

@@ -25,6 +25,7 @@ from cli_support import (
     copied,
     given,
     ok,
+    passphrase_by_default,
     refused,
     run,
     snapshot,
@@ -49,6 +50,13 @@ TAXED = [
     ("hours", "log", "acme", "2", "--note", "Call", "--on", "2026-01-20"),
 ]
 _recorded: set[str] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keyed() -> Iterator[None]:
+    """The store has a signing key: each invoice signs its billing record with it (ADR-59)."""
+    with passphrase_by_default(KEY["TRATOS_KEY_PASSPHRASE"]):
+        yield
 
 
 @pytest.fixture

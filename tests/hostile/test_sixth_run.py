@@ -17,6 +17,7 @@ from cli_support import (
     copied,
     given,
     ok,
+    passphrase_by_default,
     refused,
     run,
     snapshot,
@@ -28,6 +29,13 @@ HISTORY = IN_FORCE + [
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),        # F-2026-001
 ]
 _recorded: set[str] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keyed() -> Iterator[None]:
+    """The store has a signing key: each invoice signs its billing record with it (ADR-59)."""
+    with passphrase_by_default(KEYED["TRATOS_KEY_PASSPHRASE"]):
+        yield
 
 
 def template(module_store, backend: str):

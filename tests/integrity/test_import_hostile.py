@@ -823,11 +823,20 @@ def as_written_by_0_1(state, concept):
     state["concept"] = concept
 
 
+def without_billing_records(records):
+    """tratos 0.1 kept no Verifactu records: a record made from a 0.1 invoice would not be the one
+    the invoice makes today (import makes each record again from its invoice), so there is none."""
+    records[:] = [r for r in records if kind_of(r) not in ("InvoiceRegistered", "InvoiceRegistrationCancelled",
+                                                           "BillingRecordsSent")]
+
+
 def tab_in_an_invoice_concept(records):
+    without_billing_records(records)
     as_written_by_0_1(event(records, "InvoiceIssued", nth=1)["state"], "Installment\t2")
 
 
 def line_break_in_an_invoice_concept(records):
+    without_billing_records(records)
     as_written_by_0_1(event(records, "InvoiceIssued", nth=1)["state"], "Second\ninstallment")
 
 

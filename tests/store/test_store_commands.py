@@ -39,13 +39,18 @@ class TestEveryCommandRoundTrips:
         kinds |= {type(e) for series in ("F", "R") for e in app.repository.event_store.get(series_id(series, 2026))}
         app.cancel_record("12345678Z", "F-2026-002", on=date(2026, 3, 31))  # the billing records' command
         kinds |= {type(e) for e in app.repository.event_store.get(records_id("12345678Z"))}
+        from domain.adapters.verifactu_xml import SentRecord, stored_fields
         from domain.model.billing_records import texts_of
-        from domain.model.streams import submissions_id
+        from domain.model.record_values import AnomalyScan
+        from domain.model.streams import events_id, submissions_id
 
         chain = list(app.repository.event_store.get(records_id("12345678Z")))
-        app.record_sent("12345678Z", [texts_of(r) for r in chain], file_sha256="e" * 64, reference="A-1",
-                        on=date(2026, 3, 31))
+        app.record_sent("12345678Z", [SentRecord(texts_of(r), stored_fields(r)) for r in chain], file_sha256="e" * 64,
+                        reference="A-1", on=date(2026, 3, 31))
         kinds |= {type(e) for e in app.repository.event_store.get(submissions_id("12345678Z"))}
+        app.log_events("12345678Z", "Ana García", [{"event_type": "03", "scan": AnomalyScan(fingerprints=3)}],
+                       on=date(2026, 3, 31))  # the event log's command (no-VERI*FACTU)
+        kinds |= {type(e) for e in app.repository.event_store.get(events_id("12345678Z"))}
         declared = {c for c in vars(ev).values()
                     if isinstance(c, type) and issubclass(c, ev.DomainEvent)
                     and c not in (ev.DomainEvent, ev.RelationshipEvent)}

@@ -1,0 +1,146 @@
+"""What the commands log in the Verifactu event log (no-VERI*FACTU mode), and how it is checked.
+
+The log is the identity's issuer's: kept while the identity keeps its records (no-verifactu mode),
+once the issuer has billing records or a log (ADR-60). A command whose work is done logs it after:
+`verifactu verify` and `audit verify` log the checks they ran and what they found (03 and 04 on
+the billing records, 05 and 06 on the log itself), `verifactu export` the records written (08),
+`verifactu events` the log written (09), `import` the backup restored (07), `identity invoicing
+--verifactu-mode` the start (01) or the end (02) of the work as no-VERI*FACTU. What fails to be
+logged (no passphrase for the key, a store that cannot be written) is a warning: the work is done.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cli.output import warn
+from cli.session import Session
+
+if TYPE_CHECKING:
+    from domain.adapters.verifactu_events import LogCheck
+    from domain.adapters.verifactu_xml import ChainCheck
+
+
+def logging_issuer(session: Session, *, started: bool = True) -> tuple[str, str] | None:
+    """(NIF, name) of the issuer whose log this command writes, or None: the identity does not keep
+    its records, names no valid tax id, or (`started`) its issuer has neither records nor a log yet."""
+    from cli.verifactu_signing import records_signed
+    from domain.model.errors import TratosError
+    from domain.model.streams import events_id, records_id
+    from domain.model.tax_ids import spanish_nif
+
+    try:
+        if not records_signed(session):
+            return None
+        profile = session.tax_profile()
+        if profile is None or not profile.issuer.tax_id:
+            return None
+        nif = spanish_nif(profile.issuer.tax_id, "your tax id")
+    except TratosError:
+        return None
+    recorder = session.app.recorder
+    if started and not any(recorder.select_events(s(nif), limit=1) for s in (records_id, events_id)):
+        return None
+    return nif, profile.issuer.name
+
+
+def log(session: Session, entries: list[dict[str, Any]], doing: str, *, started: bool = True) -> None:
+    """Log `entries` in the issuer's log (`Tratos.log_events`); a failure is said, not raised."""
+    from domain.model.errors import TratosError
+
+    issuer = logging_issuer(session, started=started)
+    if issuer is None or not entries:
+        return
+    try:
+        done = session.app.log_events(*issuer, entries, on=session.today())
+    except TratosError as error:
+        warn(f"{doing} is not in the Verifactu event log: {error}")
+        return
+    for warning in done.warnings:
+        warn(warning)
+
+
+def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: list[LogCheck],
+                  log_signed: list[Any]) -> list[dict[str, Any]]:
+    """What a check of the store logs: the processes run on the issuer's records (03) and on the log (05),
+    each with how many it went through, and each anomaly found (04, 06), the first of each process."""
+    from domain.model.event_log import (
+        LOG_ANOMALY,
+        LOG_CHECKED,
+        RECORDS_ANOMALY,
+        RECORDS_CHECKED,
+        as_named,
+    )
+    from domain.model.record_values import Anomaly, AnomalyScan, PreviousEvent, RecordedInvoice
+
+    source, entries = f"records:{nif}", []
+    chain = next((c for c in records if c.source == source), None)
+    signatures = next((c for c in signed if c.source == source), None)
+    if chain is not None:
+        entries.append({"event_type": RECORDS_CHECKED, "scan": AnomalyScan(
+            fingerprints=chain.records, signatures=chain.records if signatures else None, chain=chain.records)})
+        if chain.broken is not None:
+            record = chain.broken.record
+            entries.append({"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
+                anomaly_type=chain.broken.anomaly, detail=_short(chain.broken.problem),
+                record=RecordedInvoice(issuer_nif=record.issuer_nif, number=record.number,
+                                       issued_on=record.issued_on))})
+    if signatures is not None and signatures.broken is not None:
+        record = signatures.broken.subject
+        entries.append({"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
+            anomaly_type="02", detail="its signature does not verify",
+            record=RecordedInvoice(issuer_nif=record.issuer_nif, number=record.invoice_number,
+                                   issued_on=record.issued_on))})
+    source = f"events:{nif}"
+    own = next((c for c in logs if c.source == source), None)
+    own_signatures = next((c for c in log_signed if c.source == source), None)
+    if own is not None:
+        entries.append({"event_type": LOG_CHECKED, "scan": AnomalyScan(
+            fingerprints=own.events, signatures=own.events if own_signatures else None, chain=own.events)})
+        if own.broken is not None:
+            event = own.broken.event
+            entries.append({"event_type": LOG_ANOMALY, "anomaly": Anomaly(
+                anomaly_type=own.broken.anomaly, detail=_short(own.broken.problem), event=PreviousEvent(
+                    event_type=event.event_type, generated_at=event.generated_at, fingerprint=event.fingerprint))})
+    if own_signatures is not None and own_signatures.broken is not None:
+        entries.append({"event_type": LOG_ANOMALY, "anomaly": Anomaly(
+            anomaly_type="02", detail="its signature does not verify",
+            event=as_named(own_signatures.broken.subject))})
+    return entries
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 100 else text[:99] + "…"
+
+
+def period(year: int) -> tuple[str, str]:
+    """A year from its first to its last second, as the records' times are written (Europe/Madrid)."""
+    return f"{year:04d}-01-01T00:00:00+01:00", f"{year:04d}-12-31T23:59:59+01:00"
+
+
+def records_exported(year: int, tally: Any) -> dict[str, Any]:
+    """The entry of an export of billing records (08): the period, its first and last records, counts, sums."""
+    from domain.model.event_log import RECORDS_EXPORTED
+    from domain.model.fingerprints import record_amount
+    from domain.model.record_values import PreviousRecord, RecordsExport
+
+    def named(record: Any) -> PreviousRecord:
+        return PreviousRecord(issuer_nif=record.issuer_nif, number=record.invoice_number, issued_on=record.issued_on,
+                              fingerprint=record.fingerprint)
+
+    start, end = period(year)
+    return {"event_type": RECORDS_EXPORTED, "records_export": RecordsExport(
+        period_start=start, period_end=end, first=named(tally.first), last=named(tally.last),
+        registrations=tally.registrations, tax_total=record_amount(tally.tax_total),
+        total=record_amount(tally.total), cancellations=tally.cancellations)}
+
+
+def events_exported(year: int, done: Any) -> dict[str, Any]:
+    """The entry of an export of the event log (09): the period, its first and last entries, the count."""
+    from domain.model.event_log import LOG_EXPORTED, as_named
+    from domain.model.record_values import EventsExport
+
+    start, end = period(year)
+    return {"event_type": LOG_EXPORTED, "events_export": EventsExport(
+        period_start=start, period_end=end, first=as_named(done.first), last=as_named(done.last),
+        events=len(done.files))}
