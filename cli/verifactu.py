@@ -234,6 +234,10 @@ def cancel(session: Session, number: str, on: str | None) -> None:
     issued to the client is corrected instead (tratos invoice correct). Refused for an invoice
     without a record or cancelled already.
 
+    --on is the day the cancellation is decided, kept in the relationship's history; it cannot
+    be before the invoice's date. The record itself carries the moment it is generated, as the
+    regulation requires (FechaHoraHusoGenRegistro), not --on.
+
     \b
     Example:
         tratos verifactu cancel F-2026-007

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import singledispatchmethod
 from typing import Any
 
 from domain.model import events as ev
+from domain.model.calendar import not_before
 from domain.model.chain import ChainedAggregate
 from domain.model.errors import BadInput, Refused, UnknownReference
 from domain.model.fingerprints import (
@@ -267,6 +268,7 @@ class BillingRecords(ChainedAggregate):
         if issued_on is None:
             raise UnknownReference(f"{invoice_number} has no registration record to cancel (invoices issued before"
                           " tratos kept billing records have none)")
+        not_before(occurred_on, datetime.strptime(issued_on, "%d-%m-%Y").date(), f"{invoice_number} was issued")
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
                                                previous=self.last.fingerprint, generated_at=generated_at)

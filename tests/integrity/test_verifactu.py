@@ -215,6 +215,23 @@ class TestCancel:
                                                                "events:12345678Z  1 events  OK\n"
                                                                "events:12345678Z  signatures: 0 valid, 1 unsigned\n")
 
+    def test_a_cancellation_cannot_be_dated_before_its_invoice(self, billed, store, home):
+        import json
+
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "identity.json").write_text(json.dumps({"name": "Ana García", "tax_id": "12345678Z",
+                                                        "address": "Calle Mayor 1, 28013 Madrid"}))
+        def records() -> list[str]:
+            return [line for line in tratos(store, "verifactu", "verify").stdout.splitlines()
+                    if line.startswith("records:")]
+
+        before = records()
+        early = tratos(store, "verifactu", "cancel", "F-2026-004", "--on", "2026-01-13")
+        assert (early.code, early.stderr) == (1, "error: 2026-01-13 is before F-2026-004 was issued (2026-01-14)\n")
+        assert records() == before  # nothing recorded
+        same_day = tratos(store, "verifactu", "cancel", "F-2026-004", "--on", "2026-01-14")
+        assert same_day.code == 0, same_day.stderr
+
     def test_without_a_tax_id_there_is_no_chain_to_cancel_in(self, billed, store):
         outcome = tratos(store, "verifactu", "cancel", "F-2026-004")
         assert outcome.code == 2 and outcome.stderr.startswith("error: your billing records are kept under your tax id")
