@@ -189,19 +189,30 @@ class BillingRecordsKeeping:
                 submissions.apply(self.mapper.to_domain_event(stored))
             return submissions
 
+        def refuse_if_sent_already(texts: Any, first: int) -> None:
+            """A file of records sent already is named as such, not as a mismatch with the next one."""
+            if first == 1:
+                return
+            for stored in self.recorder.select_events(records_id(issuer_nif), lte=first - 1):
+                if texts_of(self.mapper.to_domain_event(stored)) == texts:
+                    raise Refused(f"the file starts with record {stored.originator_version} of your chain"
+                                  f" ({texts.name}), sent already (records 1 to {first - 1} were); write the"
+                                  " next batch with `tratos verifactu submission`")
+
         def decide(submissions: Submissions) -> None:
             first = submissions.sent_through + 1
             chain = [self.mapper.to_domain_event(e) for e in
                      self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
             for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
                 if texts_of(kept) != given.texts:
+                    refuse_if_sent_already(given.texts, first)
                     raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
-                                  f" ({given.texts.number}) is not record {place} of your chain"
-                                  f" ({kept.invoice_number}); write the next batch with `tratos verifactu submission`")
+                                  f" ({given.texts.name}) is not record {place} of your chain"
+                                  f" ({texts_of(kept).name}); write the next batch with `tratos verifactu submission`")
                 edited = first_field_difference(given.fields, stored_fields(kept))
                 if edited:
                     raise Refused(f"the file is not the batch tratos wrote: its record {place - first + 1}"
-                                  f" ({given.texts.number}) differs from record {place} of your chain: {edited};"
+                                  f" ({given.texts.name}) differs from record {place} of your chain: {edited};"
                                   " write the next batch with `tratos verifactu submission`")
             if len(chain) < len(sent):
                 already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""

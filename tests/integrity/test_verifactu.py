@@ -254,6 +254,18 @@ class TestSubmission:
         [request] = envelope.find(SOAP + "Body")
         assert schema().validate(etree.ElementTree(request)), schema().error_log
 
+    def test_a_batch_sent_already_is_named_so_when_a_cancellation_of_its_invoice_follows(self, billed, store, home,
+                                                                                          tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        first = tmp_path / "batch-1.xml"
+        tratos(store, "verifactu", "submission", "-o", str(first))
+        assert tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000001").code == 0
+        assert tratos(store, "verifactu", "cancel", "F-2026-001", "--on", "2026-01-20").code == 0
+        again = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000002")
+        assert (again.code, again.stderr) == (
+            1, "error: the file starts with record 1 of your chain (the registration record of F-2026-001), sent"
+               " already (records 1 to 6 were); write the next batch with `tratos verifactu submission`\n")
+
     def test_what_was_sent_is_not_sent_again_and_the_next_batch_follows_on(self, billed, store, home, tmp_path):
         identity_file(home, verifactu_mode="verifactu")
         first = tmp_path / "batch-1.xml"
@@ -276,28 +288,28 @@ class TestSubmission:
         year = tmp_path / "year.xml"
         tratos(store, "verifactu", "export", "--year", "2026", "-o", str(year))
         wrong = tratos(store, "verifactu", "sent", str(year), "--csv", "A-TEST0000000003")
-        assert (wrong.code, wrong.stderr) == (1, "error: the file is not the next batch to send: its record 1"
-                                                 " (F-2026-001) is not record 7 of your chain (F-2026-005); write"
-                                                 " the next batch with `tratos verifactu submission`\n")
+        assert (wrong.code, wrong.stderr) == (1, "error: the file starts with record 1 of your chain (the"
+                                                 " registration record of F-2026-001), sent already (records 1 to 6"
+                                                 " were); write the next batch with `tratos verifactu submission`\n")
         assert tratos(store, "verifactu", "sent", str(second), "--csv", "A-TEST0000000003").code == 0
         assert tratos(store, "audit", "verify").code == 0
 
     @pytest.mark.parametrize(("written", "edited", "said"), [
         ("<sf:DescripcionOperacion>Support hours</sf:DescripcionOperacion>",
          "<sf:DescripcionOperacion>Consulting</sf:DescripcionOperacion>",
-         "its record 1 (F-2026-001) differs from record 1 of your chain: its DescripcionOperacion is 'Consulting'"
-         " where yours is 'Support hours'"),
+         "its record 1 (the registration record of F-2026-001) differs from record 1 of your chain: its"
+         " DescripcionOperacion is 'Consulting' where yours is 'Support hours'"),
         ("<sf:BaseImponibleOimporteNoSujeto>250.50</sf:BaseImponibleOimporteNoSujeto>",
          "<sf:BaseImponibleOimporteNoSujeto>2.50</sf:BaseImponibleOimporteNoSujeto>",
-         "its record 2 (F-2026-002) differs from record 2 of your chain: its"
+         "its record 2 (the registration record of F-2026-002) differs from record 2 of your chain: its"
          " Desglose/DetalleDesglose/BaseImponibleOimporteNoSujeto is '2.50' where yours is '250.50'"),
         ("<sf:NombreRazonEmisor>Ana García</sf:NombreRazonEmisor>", "",
-         "its record 1 (F-2026-001) differs from record 1 of your chain: it has TipoFactura where yours has"
-         " NombreRazonEmisor"),
+         "its record 1 (the registration record of F-2026-001) differs from record 1 of your chain: it has"
+         " TipoFactura where yours has NombreRazonEmisor"),
         ("<sf:CuotaTotal>0.00</sf:CuotaTotal>",
          "<sf:CuotaTotal>0.00</sf:CuotaTotal><sf:Macrodato>S</sf:Macrodato>",
-         "its record 1 (F-2026-001) differs from record 1 of your chain: it has Macrodato where yours has"
-         " ImporteTotal"),
+         "its record 1 (the registration record of F-2026-001) differs from record 1 of your chain: it has"
+         " Macrodato where yours has ImporteTotal"),
     ])
     def test_a_batch_edited_outside_the_fingerprint_is_refused(self, billed, store, home, tmp_path, written, edited,
                                                                said):
@@ -316,6 +328,18 @@ class TestSubmission:
         again = tmp_path / "batch-again.xml"
         assert tratos(store, "verifactu", "submission", "-o", str(again)).stdout.startswith(
             f"Wrote records 1 to 6 of {NIF} (6)")  # nothing was marked as sent
+
+    def test_a_batch_of_other_records_names_each_record_by_its_kind_and_invoice(self, billed, store, home,
+                                                                                tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        batch = tmp_path / "batch-1.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(batch)).code == 0
+        batch.write_text(batch.read_text().replace("F-2026-001", "F-2026-009"))
+        outcome = tratos(store, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001")
+        assert (outcome.code, outcome.stderr) == (
+            1, "error: the file is not the next batch to send: its record 1 (the registration record of F-2026-009)"
+               " is not record 1 of your chain (the registration record of F-2026-001); write the next batch with"
+               " `tratos verifactu submission`\n")
 
     def test_records_kept_here_are_not_sent(self, billed, store, home, tmp_path):
         identity_file(home)
