@@ -237,7 +237,8 @@ def verify(session: Session, file: str) -> None:
     Exit 0 when every signature is intact and known to the store, the first
     signed revision is a document this store recorded as issued, and the chain
     head it prints is still on the client's hash chain; 1 otherwise. Bytes after
-    the file's last %%EOF (in no revision, under no signature) are a warning. Each
+    the document's last revision (in none, under no signature: junk, a second copy,
+    a lone %%EOF) are a warning. Each
     signature's timestamp (PAdES B-T) and a B-LTA file's document timestamps are
     shown with their authority and time, and whether they hold and are trusted
     (through the roots set with `tratos identity tsa --trust`).

@@ -46,7 +46,7 @@ class VerificationReport:
     chain_detail: str = ""
     problems: list[str] = field(default_factory=list)
     document_timestamps: list[dict[str, Any]] = field(default_factory=list)  # B-LTA's, oldest first
-    trailing_bytes: int = 0  # after the file's last %%EOF: in no revision, under no signature (ADR-61)
+    trailing_bytes: int = 0  # after the document's last revision: in none, under no signature (ADR-61)
 
     @property
     def ok(self) -> bool:
@@ -68,7 +68,7 @@ class VerificationReport:
         """What holds but is not as issued: bytes a reader never shows, which may carry anything."""
         if not self.trailing_bytes:
             return []
-        return [f"{self.trailing_bytes} bytes follow the file's last %%EOF: no signature covers them and no"
+        return [f"{self.trailing_bytes} bytes follow the document's last revision: no signature covers them and no"
                 " PDF reader shows them, so the document shown is the one signed, but the file is not the"
                 " one issued (ask for it again, or print it again from the store)"]
 
@@ -95,7 +95,8 @@ class VerificationReport:
         out.append(f"Chain head still on the chain: {'yes' if self.chain_ok else 'no'}"
                    + (f" ({self.chain_detail})" if self.chain_detail else ""))
         if self.trailing_bytes:
-            out.append(f"After the last %%EOF: {self.trailing_bytes} bytes, in no revision and under no signature")
+            out.append(f"After the document's last revision: {self.trailing_bytes} bytes, in no revision and under"
+                       " no signature")
         out.append("Verdict: OK" if self.ok else "Verdict: NOT OK: " + "; ".join(self.problems))
         from domain.model.values import visible
 
@@ -124,7 +125,9 @@ def verify_document(app: Tratos, data: bytes, trusted: list[Any] = (),
     """
     from documents.signing import verify_document_timestamps, verify_pdf
 
-    report = VerificationReport(trailing_bytes=_trailing_bytes(data))
+    end = _document_end(data)
+    data, tail = data[:end], data[end:]
+    report = VerificationReport(trailing_bytes=len(tail) if tail.strip(b" \t\r\n\f\x00") else 0)
     signed_revisions = _signed_revision_ends(data)
     first_revision = data[:signed_revisions[0]] if signed_revisions else data
     meta = _tratos_metadata(first_revision)
@@ -247,18 +250,24 @@ def _revision_ends(data: bytes) -> list[int]:
     return [match.end() for match in re.finditer(rb"%%EOF(\r\n|\r|\n)?", data)]
 
 
-def _trailing_bytes(data: bytes) -> int:
-    """How many bytes follow the last revision's %%EOF (and its end of line), blanks aside.
+def _document_end(data: bytes) -> int:
+    """Where the document a PDF reader shows ends: after the trailer of the revision the file's
+    last `startxref` points to (the first `startxref N %%EOF` at or after offset N that names N).
 
-    A PDF reader starts from the end and skips them; pyHanko still says the last signature covers
-    its whole revision, which is true. They are no incremental update (that would end in %%EOF
-    itself), so nothing a reader shows changed, but a file carrying them is not the file issued:
-    `verify` keeps its verdict and warns (ADR-61). Blanks and NULs are padding some tools add."""
-    ends = _revision_ends(data)
-    if not ends:
-        return 0
-    rest = data[ends[-1]:]
-    return len(rest) if rest.strip(b" \t\r\n\f\x00") else 0
+    A reader starts from the end and follows that offset; what comes after that revision's own
+    %%EOF is in no revision and under no signature: junk, a second copy of the file, a lone
+    `%%EOF`. pyHanko and poppler disagree on some of those tails (a lone %%EOF is "startxref not
+    found" to one, nothing to the other), so `verify` reads the document without them and warns
+    of them (ADR-61), blanks and NULs aside: padding some tools add. A linearized file's first-page
+    trailer (`startxref 0`) names no offset of its own and is passed over; a last `startxref` naming
+    nothing leaves the file whole, for the reader to refuse, as poppler does."""
+    import re
+
+    blocks = list(re.finditer(rb"startxref\s+(\d+)\s+%%EOF(\r\n|\r|\n)?", data))
+    if not blocks:
+        return len(data)  # not a PDF a reader can start from: the reader says so
+    offset = int(blocks[-1].group(1))
+    return next((b.end() for b in blocks if b.start() >= offset and int(b.group(1)) == offset), len(data))
 
 
 def _tratos_metadata(data: bytes) -> dict[str, str]:

@@ -11,7 +11,9 @@ import json
 import mailbox
 import os
 import random
+import shutil
 import stat
+import subprocess
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -519,10 +521,36 @@ def test_bytes_after_the_last_eof_are_a_warning_the_verdict_stands(acme: Path, s
     signed_terms.write_bytes(signed_terms.read_bytes() + tail)
     before = snapshot(acme)
     line = warned(acme, "verify", str(signed_terms))
-    assert f"{len(tail)} bytes follow the file's last %%EOF" in line and "not the one issued" in line
+    assert f"{len(tail)} bytes follow the document's last revision" in line and "not the one issued" in line
     outcome = run(acme, "--json", "verify", str(signed_terms))
     report = json.loads(outcome.stdout)
     assert report["ok"] and report["trailing_bytes"] == len(tail) and len(report["warnings"]) == 1
+    assert snapshot(acme) == before
+
+
+@pytest.mark.parametrize("tail", ["copy", b"\n%%EOF\n", b"%%EOF"], ids=["second-copy", "lone-eof", "bare-eof"])
+def test_what_follows_the_document_a_reader_shows_is_the_same_warning(acme: Path, signed_terms: Path, tail) -> None:
+    """pdfsig reads each of these files as the document signed; so does verify, and it warns of the rest."""
+    issued = signed_terms.read_bytes()
+    tail = issued if tail == "copy" else tail
+    signed_terms.write_bytes(issued + tail)
+    before = snapshot(acme)
+    line = warned(acme, "verify", str(signed_terms))
+    assert f"{len(tail)} bytes follow the document's last revision" in line
+    report = json.loads(run(acme, "--json", "verify", str(signed_terms)).stdout)
+    assert report["ok"] and report["trailing_bytes"] == len(tail) and report["issued_by_store"]
+    assert snapshot(acme) == before
+    if shutil.which("pdfsig"):  # the independent reader reads the signature of the same document
+        read = subprocess.run(["pdfsig", str(signed_terms)], capture_output=True, text=True)
+        assert "Signature Validation: Signature is Valid." in read.stdout, read.stdout + read.stderr
+
+
+def test_a_last_startxref_naming_nothing_is_no_readable_pdf(acme: Path, signed_terms: Path) -> None:
+    """pdfsig cannot read it either ("Couldn't read xref table"): no document to warn about."""
+    signed_terms.write_bytes(signed_terms.read_bytes() + b"startxref\n0\n%%EOF\n")
+    before = snapshot(acme)
+    outcome = run(acme, "verify", str(signed_terms))
+    assert outcome.code == 2 and outcome.stderr.startswith("error: not a readable PDF")
     assert snapshot(acme) == before
 
 
@@ -530,4 +558,4 @@ def test_bytes_after_the_last_eof_are_a_warning_the_verdict_stands(acme: Path, s
 def test_blank_padding_after_the_last_eof_is_no_warning(acme: Path, signed_terms: Path, tail) -> None:
     signed_terms.write_bytes(signed_terms.read_bytes() + tail)
     outcome = run(acme, "verify", str(signed_terms))
-    assert outcome.code == 0 and outcome.stderr == "" and "After the last %%EOF" not in outcome.stdout
+    assert outcome.code == 0 and outcome.stderr == "" and "After the document's last revision" not in outcome.stdout
