@@ -114,10 +114,11 @@ class StoreCheck:
         from domain.adapters.verifactu_xml import verify_store
 
         app = session.app
-        self.records = verify_store(app)
-        self.signed = check_chains(app)
-        self.logs = verify_logs(app)
-        self.log_signed = check_logs(app)
+        nifs = _own_nif(session)
+        self.records = verify_store(app, nifs)
+        self.signed = check_chains(app, nifs)
+        self.logs = verify_logs(app, nifs)
+        self.log_signed = check_logs(app, nifs)
 
     def log_and_refuse(self, session: Session) -> None:
         self.log(session)
@@ -144,6 +145,18 @@ class StoreCheck:
         if torn is not None:
             raise Refused(f"the event log does not verify: {torn.source} {torn.broken}")
         refuse_forged_signatures(self.log_signed)
+
+
+def _own_nif(session: Session) -> list[str]:
+    """The identity's tax id, to name a chain none of whose records can be read (none if it has none)."""
+    from domain.model.errors import TratosError
+    from domain.model.tax_ids import spanish_nif
+
+    try:
+        profile = session.tax_profile()
+        return [spanish_nif(profile.issuer.tax_id, "your tax id")] if profile and profile.issuer.tax_id else []
+    except TratosError:
+        return []
 
 
 def check_store(session: Session) -> StoreCheck:
@@ -192,7 +205,8 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
 
         print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored, *logs, *log_signed)), "chains": [
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
-             "broken": None if c.ok else {"record": c.broken.position, "number": c.broken.record.number,
+             "broken": None if c.ok else {"record": c.broken.position,
+                                          "number": c.broken.record and c.broken.record.number,
                                           "problem": c.broken.problem}} for c in checks],
             "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
                             "problem": s.problem or None} for s in signatures],
@@ -310,7 +324,7 @@ def _issuer_nif(session: Session, doing: str) -> str:
 def signatures_dict(chain: Any) -> dict[str, Any]:
     broken = chain.broken
     return {"source": chain.source, "valid": chain.valid, "unsigned": chain.unsigned, "signers": list(chain.signers),
-            "ok": chain.ok, "broken": None if broken is None else {
+            "ok": chain.ok, "unread_from": chain.unread_from, "broken": None if broken is None else {
                 "record": broken.position, "number": broken.number, "problem": broken.problem}}
 
 

@@ -80,11 +80,11 @@ def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: 
         entries.append({"event_type": RECORDS_CHECKED, "scan": AnomalyScan(
             fingerprints=chain.records, signatures=chain.records if signatures else None, chain=chain.records)})
         if chain.broken is not None:
-            record = chain.broken.record
+            record = chain.broken.record  # None: a record that cannot be read names no invoice
             entries.append({"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
                 anomaly_type=chain.broken.anomaly, detail=_short(chain.broken.problem),
-                record=RecordedInvoice(issuer_nif=record.issuer_nif, number=record.number,
-                                       issued_on=record.issued_on))})
+                record=record and RecordedInvoice(issuer_nif=record.issuer_nif, number=record.number,
+                                                  issued_on=record.issued_on))})
     if signatures is not None and signatures.broken is not None:
         record = signatures.broken.subject
         entries.append({"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
@@ -100,7 +100,7 @@ def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: 
         if own.broken is not None:
             event = own.broken.event
             entries.append({"event_type": LOG_ANOMALY, "anomaly": Anomaly(
-                anomaly_type=own.broken.anomaly, detail=_short(own.broken.problem), event=PreviousEvent(
+                anomaly_type=own.broken.anomaly, detail=_short(own.broken.problem), event=event and PreviousEvent(
                     event_type=event.event_type, generated_at=event.generated_at, fingerprint=event.fingerprint))})
     if own_signatures is not None and own_signatures.broken is not None:
         entries.append({"event_type": LOG_ANOMALY, "anomaly": Anomaly(

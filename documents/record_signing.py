@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any
 
+from domain.model.errors import UnreadableRecord
+
 if TYPE_CHECKING:
     from documents.identity import Identity
 
@@ -235,6 +237,7 @@ class ChainSignatures:
     unsigned: int
     signers: tuple[str, ...]
     broken: SignatureCheck | None
+    unread_from: int | None = None  # a record that cannot be read stops the check: the chain's check says so
 
     @property
     def ok(self) -> bool:
@@ -249,41 +252,48 @@ class ChainSignatures:
             return (f"BROKEN at {self.unit} {self.broken.position} ({self.broken.number}): its signature does not"
                     f" verify ({self.broken.problem})")
         signed = f" (signed by {'; '.join(self.signers)})" if self.signers else ""
-        return f"{self.valid} valid{signed}, {self.unsigned} unsigned"
+        unread = f", not checked from {self.unit} {self.unread_from} on (it cannot be read)" if self.unread_from else ""
+        return f"{self.valid} valid{signed}, {self.unsigned} unsigned{unread}"
 
 
-def check_logs(app: Any) -> list[ChainSignatures]:
+def check_logs(app: Any, nifs: Iterable[str] = ()) -> list[ChainSignatures]:
     """Every issuer's event log in the store, each entry's signature checked (`check_stored`)."""
     from domain.adapters.verifactu_events import log_entries, logs
+    from domain.model.streams import events_id
 
-    return _check_streams(app, logs(app), log_entries, "events")
+    return _check_streams(app, logs(app), log_entries, "events", {events_id(nif): nif for nif in nifs})
 
 
-def check_chains(app: Any) -> list[ChainSignatures]:
+def check_chains(app: Any, nifs: Iterable[str] = ()) -> list[ChainSignatures]:
     """Every issuer's chain of records in the store, each signature checked (`check_stored`)."""
     from domain.adapters.verifactu_xml import chain_records, chains
+    from domain.model.streams import records_id
 
-    return _check_streams(app, chains(app), chain_records, "records")
+    return _check_streams(app, chains(app), chain_records, "records", {records_id(nif): nif for nif in nifs})
 
 
 def _check_streams(app: Any, streams: list[Any], read: Callable[[Any, Any], Iterable[Any]],
-                   kind: str) -> list[ChainSignatures]:
+                   kind: str, streams_of: dict[Any, str]) -> list[ChainSignatures]:
     found = []
     for stream in streams:
         valid = unsigned = 0
         signers: set[str] = set()
-        broken = None
+        broken = unread_from = None
         issuer = ""
-        for check, record in _with_records(read(app, stream)):
-            issuer = issuer or record.issuer_nif
-            if not check.signed:
-                unsigned += 1
-            elif check.ok:
-                valid += 1
-                signers.add(check.signer)
-            elif broken is None:
-                broken = check
-        found.append(ChainSignatures(f"{kind}:{issuer or stream}", valid, unsigned, tuple(sorted(signers)), broken))
+        try:
+            for check, record in _with_records(read(app, stream)):
+                issuer = issuer or record.issuer_nif
+                if not check.signed:
+                    unsigned += 1
+                elif check.ok:
+                    valid += 1
+                    signers.add(check.signer)
+                elif broken is None:
+                    broken = check
+        except UnreadableRecord as error:
+            unread_from = error.version
+        found.append(ChainSignatures(f"{kind}:{issuer or streams_of.get(stream, stream)}", valid, unsigned, tuple(sorted(signers)), broken,
+                                     unread_from))
     return found
 
 

@@ -9,13 +9,14 @@ event whenever it is needed, as a billing record's is (`verifactu_xml.record_xml
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 from xml.sax.saxutils import escape
 
+from domain.adapters.chain_walk import Unreadable, source_name, walk
 from domain.model.errors import Refused
 from domain.model.fingerprints import EventBreak, first_event_break
 
@@ -188,27 +189,24 @@ class LogCheck:
     issuer_nif: str
     events: int
     last: str
-    broken: EventBreak | None
+    broken: EventBreak | Unreadable | None
 
     @property
     def ok(self) -> bool:
         return self.broken is None
 
 
-def verify_logs(app: Any) -> list[LogCheck]:
-    """Every issuer's event log in the store, each fingerprint and link recomputed from the first entry."""
+def verify_logs(app: Any, nifs: Iterable[str] = ()) -> list[LogCheck]:
+    """Every issuer's event log in the store, each fingerprint and link recomputed from the first entry;
+    `nifs` name a log whose first entry cannot be read."""
     from domain.model.event_log import event_texts
+    from domain.model.streams import events_id
 
+    streams_of = {events_id(nif): nif for nif in nifs}
     checks = []
     for stream in logs(app):
-        seen: list[Any] = []
-
-        def texts(seen: list[Any] = seen, stream: UUID = stream) -> Iterator[Any]:
-            for event in log_entries(app, stream):
-                seen[:] = [event]
-                yield event_texts(event)
-
-        count, broken = first_event_break(texts())
-        nif = seen[0].issuer_nif if seen else str(stream)
-        checks.append(LogCheck(f"events:{nif}", nif, count, seen[0].fingerprint if seen else "", broken))
+        walked = walk(log_entries(app, stream), lambda events: first_event_break(map(event_texts, events)), "entry")
+        source = source_name("events", stream, walked, streams_of)
+        checks.append(LogCheck(source, source.partition(":")[2], walked.count,
+                               walked.last.fingerprint if walked.last else "", walked.broken))
     return checks

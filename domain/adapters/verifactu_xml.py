@@ -18,8 +18,9 @@ from typing import IO, Any
 from uuid import UUID
 from xml.sax.saxutils import escape
 
+from domain.adapters.chain_walk import Unreadable, source_name, walk
 from domain.model.billing_records import texts_of
-from domain.model.errors import BadInput, Refused, UnreadableRecord
+from domain.model.errors import BadInput, Refused
 from domain.model.fingerprints import RecordBreak, RecordTexts, first_break
 
 LR = "https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/SuministroLR.xsd"
@@ -395,42 +396,18 @@ class ChainCheck:
         return self.broken is None
 
 
-def verify_store(app: Any) -> list[ChainCheck]:
-    """Every issuer's chain in the store, each fingerprint recomputed, the first starting from nothing."""
+def verify_store(app: Any, nifs: Iterable[str] = ()) -> list[ChainCheck]:
+    """Every issuer's chain in the store, each fingerprint recomputed, the first starting from nothing;
+    `nifs` name a chain whose first record cannot be read."""
+    from domain.model.streams import records_id
+
+    streams_of = {records_id(nif): nif for nif in nifs}
     checks = []
     for stream in chains(app):
-        seen: list[RecordTexts] = []
-
-        def kept(records: Iterable[RecordTexts], seen: list[RecordTexts] = seen) -> Iterator[RecordTexts]:
-            for record in records:
-                seen[:] = [record]
-                yield record
-
-        read = [0]
-
-        def counted(records: Iterable[RecordTexts], read: list[int] = read) -> Iterator[RecordTexts]:
-            for record in records:
-                read[0] += 1
-                yield record
-
-        try:
-            count, broken = first_break(kept(counted(store_texts(app, stream))), chained_from="")
-        except UnreadableRecord as error:  # a broken chain like any other, not an error of the audit
-            count, broken = read[0], Unreadable(read[0] + 1, error.why)
-        nif = seen[0].issuer_nif if seen else str(stream)
-        checks.append(ChainCheck(f"records:{nif}", count, seen[0].fingerprint if seen else "", broken))
+        walked = walk(store_texts(app, stream), lambda records: first_break(records, chained_from=""))
+        checks.append(ChainCheck(source_name("records", stream, walked, streams_of), walked.count,
+                                 walked.last.fingerprint if walked.last else "", walked.broken))
     return checks
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A stored record of the chain that cannot be read at all: the chain is broken there."""
-
-    position: int
-    why: str
-
-    def __str__(self) -> str:
-        return f"record {self.position}: it cannot be read ({self.why})"
 
 
 def verify_files(paths: list[Path]) -> ChainCheck:

@@ -393,10 +393,29 @@ def test_an_unreadable_billing_record_says_restore_not_run_the_audit(acme: Path,
     from domain.model.streams import records_id
 
     damage(acme, records_id(NIF), version)
-    said = refused(acme, ("audit", "verify"), 1, f"v{version} cannot be read (not JSON): the store is damaged;"
-                                                 " restore it from your latest export (`tratos import` into an empty"
-                                                 " store) or from a backup")
-    assert "run `tratos audit verify`" not in said
+    audit = run(acme, "audit", "verify", env=KEYED)  # the check and its anomaly are logged (ADR-60)
+    assert audit.code == 1 and len(audit.stderr_lines) == 1, audit.stderr
+    assert audit.stderr.endswith(f"broken at v{version} (content changed); restore it from your latest export"
+                                 " (`tratos import` into an empty store) or from a backup\n")
+    assert "run `tratos audit verify`" not in audit.stderr
+    # the report goes on past the record, to what else holds
+    assert f"BROKEN at record {version}: it cannot be read (not JSON)" in audit.stdout
+    assert f"not checked from record {version} on (it cannot be read)" in audit.stdout
+    assert f"events:{NIF}: " in audit.stdout
+    verify = run(acme, "verifactu", "verify", env=KEYED)
+    assert verify.code == 1 and verify.stdout.count("it cannot be read") == 2, verify.stdout
+
+
+def test_an_unreadable_log_entry_breaks_the_log_there(acme: Path) -> None:
+    from domain.model.streams import events_id
+
+    damage(acme, events_id(NIF), 1)
+    verify = run(acme, "verifactu", "verify", env=KEYED)
+    assert verify.code == 1, verify.stderr
+    assert f"events:{NIF}  0 events  BROKEN at entry 1: it cannot be read (not JSON)" in verify.stdout
+    warning, error = verify.stderr_lines  # a log that cannot be read takes no entry: the check says so
+    assert warning.startswith("warning: this check is not in the Verifactu event log: the record ")
+    assert error.startswith(f"error: the event log does not verify: events:{NIF} entry 1: it cannot be read")
 
 
 def test_other_readers_still_send_the_user_to_the_audit(acme: Path, tmp_path: Path) -> None:
