@@ -378,8 +378,7 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
         click.echo(f"store: {problem}")
     signatures = {chain.source: chain for chain in signed}
     for check in (*records, *logs):  # each chain of records, then each event log: fingerprints, signatures
-        count = getattr(check, "records", None) or getattr(check, "events", 0)
-        click.echo(f"Verifactu {check.source}: {count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+        click.echo(f"Verifactu {check.source}: {check.count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
         if check.source in signatures:
             click.echo(f"Verifactu {check.source}: signatures {signatures[check.source]}")
     if not report.streams:

@@ -11,6 +11,7 @@ logged (no passphrase for the key, a store that cannot be written) is a warning:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cli.output import warn
@@ -71,41 +72,45 @@ def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: 
         RECORDS_CHECKED,
         as_named,
     )
-    from domain.model.record_values import Anomaly, AnomalyScan, PreviousEvent, RecordedInvoice
+    from domain.model.record_values import PreviousEvent, RecordedInvoice
 
-    source, entries = f"records:{nif}", []
-    chain = next((c for c in records if c.source == source), None)
-    signatures = next((c for c in signed if c.source == source), None)
+    def record(texts: Any) -> dict[str, Any]:  # a record as its chain check read it (None: unreadable)
+        return {"record": texts and RecordedInvoice(issuer_nif=texts.issuer_nif, number=texts.number,
+                                                    issued_on=texts.issued_on)}
+
+    def signed_record(event: Any) -> dict[str, Any]:
+        return {"record": RecordedInvoice(issuer_nif=event.issuer_nif, number=event.invoice_number,
+                                          issued_on=event.issued_on)}
+
+    def entry(texts: Any) -> dict[str, Any]:
+        return {"event": texts and PreviousEvent(event_type=texts.event_type, generated_at=texts.generated_at,
+                                                 fingerprint=texts.fingerprint)}
+
+    def chain_of(checks: list[Any], kind: str) -> Any:
+        return next((c for c in checks if c.source == f"{kind}:{nif}"), None)
+
+    return (_process(RECORDS_CHECKED, RECORDS_ANOMALY, chain_of(records, "records"), chain_of(signed, "records"),
+                     lambda broken: record(broken.record), signed_record)
+            + _process(LOG_CHECKED, LOG_ANOMALY, chain_of(logs, "events"), chain_of(log_signed, "events"),
+                       lambda broken: entry(broken.event), lambda event: {"event": as_named(event)}))
+
+
+def _process(checked: str, anomalous: str, chain: Any, signatures: Any, named: Callable[[Any], dict[str, Any]],
+             signed: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    """One process's entries: that it ran (over how many), the first break of the chain, the first
+    signature that does not verify; `named` and `signed` say which record or entry each is in."""
+    from domain.model.record_values import Anomaly, AnomalyScan
+
+    entries: list[dict[str, Any]] = []
     if chain is not None:
-        entries.append({"event_type": RECORDS_CHECKED, "scan": AnomalyScan(
-            fingerprints=chain.records, signatures=chain.records if signatures else None, chain=chain.records)})
+        entries.append({"event_type": checked, "scan": AnomalyScan(
+            fingerprints=chain.count, signatures=chain.count if signatures else None, chain=chain.count)})
         if chain.broken is not None:
-            record = chain.broken.record  # None: a record that cannot be read names no invoice
-            entries.append({"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
-                anomaly_type=chain.broken.anomaly, detail=_short(chain.broken.problem),
-                record=record and RecordedInvoice(issuer_nif=record.issuer_nif, number=record.number,
-                                                  issued_on=record.issued_on))})
+            entries.append({"event_type": anomalous, "anomaly": Anomaly(
+                anomaly_type=chain.broken.anomaly, detail=_short(chain.broken.problem), **named(chain.broken))})
     if signatures is not None and signatures.broken is not None:
-        record = signatures.broken.subject
-        entries.append({"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
-            anomaly_type="02", detail="its signature does not verify",
-            record=RecordedInvoice(issuer_nif=record.issuer_nif, number=record.invoice_number,
-                                   issued_on=record.issued_on))})
-    source = f"events:{nif}"
-    own = next((c for c in logs if c.source == source), None)
-    own_signatures = next((c for c in log_signed if c.source == source), None)
-    if own is not None:
-        entries.append({"event_type": LOG_CHECKED, "scan": AnomalyScan(
-            fingerprints=own.events, signatures=own.events if own_signatures else None, chain=own.events)})
-        if own.broken is not None:
-            event = own.broken.event
-            entries.append({"event_type": LOG_ANOMALY, "anomaly": Anomaly(
-                anomaly_type=own.broken.anomaly, detail=_short(own.broken.problem), event=event and PreviousEvent(
-                    event_type=event.event_type, generated_at=event.generated_at, fingerprint=event.fingerprint))})
-    if own_signatures is not None and own_signatures.broken is not None:
-        entries.append({"event_type": LOG_ANOMALY, "anomaly": Anomaly(
-            anomaly_type="02", detail="its signature does not verify",
-            event=as_named(own_signatures.broken.subject))})
+        entries.append({"event_type": anomalous, "anomaly": Anomaly(
+            anomaly_type="02", detail="its signature does not verify", **signed(signatures.broken.subject))})
     return entries
 
 

@@ -195,6 +195,10 @@ class LogCheck:
     def ok(self) -> bool:
         return self.broken is None
 
+    @property
+    def count(self) -> int:
+        return self.events
+
 
 def verify_logs(app: Any, nifs: Iterable[str] = ()) -> list[LogCheck]:
     """Every issuer's event log in the store, each fingerprint and link recomputed from the first entry;

@@ -395,6 +395,10 @@ class ChainCheck:
     def ok(self) -> bool:
         return self.broken is None
 
+    @property
+    def count(self) -> int:
+        return self.records
+
 
 def verify_store(app: Any, nifs: Iterable[str] = ()) -> list[ChainCheck]:
     """Every issuer's chain in the store, each fingerprint recomputed, the first starting from nothing;

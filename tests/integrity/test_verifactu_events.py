@@ -9,7 +9,6 @@ only: the files stand on their own as the agency would read them.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -181,19 +180,11 @@ class TestTheExportedLog:
 
 
 def forge_log(app, version: int, edit) -> None:
-    """Edit the stored state of the log's entry `version` and reseal tratos' own chain after it."""
-    from forger import Forger, seal
+    from forger import forge_state
 
     from domain.model.streams import events_id
 
-    forger = Forger(app)
-    stream = events_id(NIF)
-    entries = forger.records(stream)
-    at, topic, state = entries[version - 1]
-    state = json.loads(json.dumps(state))
-    edit(state)
-    entries[version - 1] = (at, topic, state)
-    forger.replace_stream(stream, seal(stream, entries))
+    forge_state(app, events_id(NIF), version, edit)
 
 
 class TestAnEditedLog:

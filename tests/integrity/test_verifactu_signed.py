@@ -43,19 +43,11 @@ def stored_records(app) -> list:
 
 
 def forge(app, version: int, edit) -> None:
-    """Edit the stored state of the chain's record `version` and reseal tratos' own chain after it."""
-    from forger import Forger, seal
+    from forger import forge_state
 
     from domain.model.streams import records_id
 
-    forger = Forger(app)
-    stream = records_id(NIF)
-    records = forger.records(stream)
-    at, topic, state = records[version - 1]
-    state = json.loads(json.dumps(state))
-    edit(state)
-    records[version - 1] = (at, topic, state)
-    forger.replace_stream(stream, seal(stream, records))
+    forge_state(app, records_id(NIF), version, edit)
 
 
 class TestSignedWhenGenerated:
