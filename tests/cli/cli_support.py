@@ -205,3 +205,24 @@ IN_FORCE = OPENED + [
 def given(home: Path, steps: list[tuple[str, ...]]) -> None:
     for step in steps:
         ok(home, *step)
+
+
+_TEMPLATES: set[str] = set()  # the homes of the module templates recorded so far
+
+
+def recorded_template(module_store, backend: str, name: str, history: list[tuple[str, ...]],
+                      keyed: dict[str, str] | None = None):  # -> backends.StoreSpec
+    """The module's template store `name` on `backend`, `history` recorded in it the first time it
+    is asked for; tests copy it (`copied`). With `keyed`, the first step (`init`) makes a signing key
+    under its passphrase, and the others run with it, as invoices sign their records (ADR-59)."""
+    spec = module_store(backend, name)
+    if spec.home not in _TEMPLATES:
+        with use_database(Path(spec.home), spec.database_url) as home:
+            if keyed is None:
+                given(home, history)
+            else:
+                ok(home, *history[0], env=keyed)
+                with passphrase_by_default(keyed["TRATOS_KEY_PASSPHRASE"]):
+                    given(home, history[1:])
+        _TEMPLATES.add(spec.home)
+    return spec

@@ -16,12 +16,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_support import (  # noqa: E402
+from cli_support import (
     IN_FORCE,
     copied,
     given,
     ok,
     passphrase_by_default,
+    recorded_template,  # noqa: E402
     refused,
     run,
     snapshot,
@@ -42,7 +43,6 @@ HISTORY = IN_FORCE + [
     ("change", "request", "acme", "More pages", "--on", "2026-01-20"),              # C1
 ]
 OUT_OF_RANGE = "is out of range: tratos keeps dates from 1900 to 2999"
-_recorded: set[str] = set()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -54,13 +54,7 @@ def _keyed() -> Iterator[None]:
 
 def template(module_store, backend: str):
     """acme in force with a signing key, one invoice, one change requested: once per backend."""
-    spec = module_store(backend, "hostile-bounds")
-    if backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            ok(home, *HISTORY[0], env=KEYED)  # init with a key: documents can be signed
-            given(home, HISTORY[1:])
-        _recorded.add(backend)
-    return spec
+    return recorded_template(module_store, backend, "hostile-bounds", HISTORY, KEYED)
 
 
 @pytest.fixture
@@ -68,10 +62,6 @@ def acme(module_store, store) -> Iterator[Path]:
     """The template's private copy per test and backend."""
     with copied(template(module_store, store.backend), store) as home:
         yield home
-
-
-
-
 
 
 # --------------------------------------------------------------- D1, D4: the calendar's edges

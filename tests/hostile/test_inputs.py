@@ -15,17 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import (  # noqa: E402
+from cli_support import (
     IN_FORCE,
     TODAY,
     copied,
-    given,
+    recorded_template,  # noqa: E402
     refused,
     run,
     snapshot,
     store_args,
     store_rows,
-    use_database,
 )
 
 HISTORY = IN_FORCE + [
@@ -35,23 +34,13 @@ HISTORY = IN_FORCE + [
 ]
 AFTER_TODAY = "is after today (2026-03-31 on this machine)"
 HEX = "ab" * 32
-_recorded: set[str] = set()
 
 
 @pytest.fixture
 def acme(module_store, store) -> Iterator[Path]:
     """acme in force, one invoice, one change, one mistake: a private copy per test and backend."""
-    spec = module_store(store.backend, "hostile-inputs")
-    if store.backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            given(home, HISTORY)
-        _recorded.add(store.backend)
-    with copied(spec, store) as home:
+    with copied(recorded_template(module_store, store.backend, "hostile-inputs", HISTORY), store) as home:
         yield home
-
-
-
-
 
 
 # --------------------------------------------------------------- 3: business dates after today

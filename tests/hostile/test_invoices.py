@@ -23,13 +23,12 @@ import pytest
 from cli_support import (
     IN_FORCE,
     copied,
-    given,
     ok,
     passphrase_by_default,
+    recorded_template,
     refused,
     run,
     snapshot,
-    use_database,
 )
 
 KEY = {"TRATOS_KEY_PASSPHRASE": "s3cret"}
@@ -49,7 +48,6 @@ TAXED = [
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),   # F-2026-001: 4240.00 payable
     ("hours", "log", "acme", "2", "--note", "Call", "--on", "2026-01-20"),
 ]
-_recorded: set[str] = set()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -62,16 +60,9 @@ def _keyed() -> Iterator[None]:
 @pytest.fixture
 def taxed(module_store, store) -> Iterator[Path]:
     """acme (a Spanish business) invoiced once at 21 % VAT with 15 % IRPF; nord, a German business."""
-    spec = module_store(store.backend, "hostile-invoices")
-    if store.backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            ok(home, *IN_FORCE[0], env=KEY)
-            given(home, TAXED)
-        _recorded.add(store.backend)
+    spec = recorded_template(module_store, store.backend, "hostile-invoices", [IN_FORCE[0], *TAXED], KEY)
     with copied(spec, store) as home:
         yield home
-
-
 
 
 BAD = [

@@ -18,12 +18,12 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from cli_support import (  # noqa: E402
+from cli_support import (
     IN_FORCE,
     TODAY,
     copied,
     evidence_files,
-    given,
+    recorded_template,  # noqa: E402
     run,
     store_args,
     store_rows,
@@ -34,17 +34,11 @@ from forger import seal  # noqa: E402
 HISTORY = IN_FORCE + [
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),  # F-2026-001, 4000 EUR
 ]
-_recorded: set[str] = set()
 
 
 def template(module_store, backend: str):
     """acme in force with one invoice, recorded once per backend for the module."""
-    spec = module_store(backend, "hostile-output")
-    if backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            given(home, HISTORY)
-        _recorded.add(backend)
-    return spec
+    return recorded_template(module_store, backend, "hostile-output", HISTORY)
 
 
 @pytest.fixture

@@ -22,10 +22,9 @@ import pytest
 from cli_support import (
     IN_FORCE,
     copied,
-    given,
     ok,
     open_store,
-    passphrase_by_default,
+    recorded_template,
     refused,
     run,
     snapshot,
@@ -46,19 +45,11 @@ HISTORY = IN_FORCE + [
     ("mistake", "choose", "acme", "M1", "O1", "--agreed", "--on", "2026-02-04"),
     ("mistake", "resolve", "acme", "M1", "--on", "2026-02-05"),
 ]
-_recorded: set[str] = set()
 
 
 def template(module_store, backend: str):
     """acme in force with a signing key, an invoice, its correction and a resolved mistake: once per backend."""
-    spec = module_store(backend, "hostile-seventh-run")
-    if backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            ok(home, *HISTORY[0], env=KEYED)
-            with passphrase_by_default(KEYED["TRATOS_KEY_PASSPHRASE"]):  # the invoice signs its record (ADR-59)
-                given(home, HISTORY[1:])
-        _recorded.add(backend)
-    return spec
+    return recorded_template(module_store, backend, "hostile-seventh-run", HISTORY, KEYED)
 
 
 @pytest.fixture

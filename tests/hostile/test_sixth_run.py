@@ -15,9 +15,9 @@ import pytest
 from cli_support import (
     IN_FORCE,
     copied,
-    given,
     ok,
     passphrase_by_default,
+    recorded_template,
     refused,
     run,
     snapshot,
@@ -28,7 +28,6 @@ KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 HISTORY = IN_FORCE + [
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),        # F-2026-001
 ]
-_recorded: set[str] = set()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,13 +39,7 @@ def _keyed() -> Iterator[None]:
 
 def template(module_store, backend: str):
     """acme in force with a signing key and one invoice: once per backend."""
-    spec = module_store(backend, "hostile-sixth-run")
-    if backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            ok(home, *HISTORY[0], env=KEYED)
-            given(home, HISTORY[1:])
-        _recorded.add(backend)
-    return spec
+    return recorded_template(module_store, backend, "hostile-sixth-run", HISTORY, KEYED)
 
 
 @pytest.fixture

@@ -14,35 +14,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import (  # noqa: E402
+from cli_support import (
     IN_FORCE,
     copied,
     evidence_files,
     given,
     ok,
+    recorded_template,  # noqa: E402
     refused,
     run,
     store_rows,
-    use_database,
 )
 
 HEX = "ab" * 32
-_recorded: set[str] = set()
 
 
 @pytest.fixture
 def acme(module_store, store) -> Iterator[Path]:
     """acme in force: a private copy per test and backend."""
-    spec = module_store(store.backend, "hostile-strict")
-    if store.backend not in _recorded:
-        with use_database(Path(spec.home), spec.database_url) as home:
-            given(home, IN_FORCE)
-        _recorded.add(store.backend)
-    with copied(spec, store) as home:
+    with copied(recorded_template(module_store, store.backend, "hostile-strict", IN_FORCE), store) as home:
         yield home
-
-
-
 
 
 # --------------------------------------------------------------- A: a handle is valid whole
