@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -31,6 +30,7 @@ from harness import (
     PostgresPlace,
     SQLitePlace,
     Store,
+    in_parallel,
     median,
     rounds,
 )
@@ -88,23 +88,13 @@ def ensure_cached(bench: Bench, places: list[SQLitePlace | PostgresPlace]) -> No
     """The cached stores of this part, both backends at once (two cores): the encrypted big and
     mid-sized stores and the plain mid-sized one."""
     wanted = sizes(bench.config)
-    errors: list[BaseException] = []
 
     def make(place: SQLitePlace | PostgresPlace) -> None:
-        try:
-            place.ensure_cached(*wanted["big"], key=ENCRYPTED_KEY)
-            place.ensure_cached(*wanted["mid"], key=ENCRYPTED_KEY)
-            place.ensure_cached(*wanted["mid"])
-        except BaseException as error:  # re-raised below, in this thread
-            errors.append(error)
+        place.ensure_cached(*wanted["big"], key=ENCRYPTED_KEY)
+        place.ensure_cached(*wanted["mid"], key=ENCRYPTED_KEY)
+        place.ensure_cached(*wanted["mid"])
 
-    threads = [threading.Thread(target=make, args=(place,)) for place in places]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    in_parallel(places, make)
 
 
 def measure(bench: Bench, place: SQLitePlace | PostgresPlace) -> None:

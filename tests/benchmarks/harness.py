@@ -590,6 +590,26 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+
+def in_parallel(places: list[Any], make: Callable[[Any], None]) -> None:
+    """`make(place)` for every place at once, a thread each (two cores: both backends' stores are
+    generated side by side); the first error is raised again here."""
+    errors: list[BaseException] = []
+
+    def run(place: Any) -> None:
+        try:
+            make(place)
+        except BaseException as error:  # re-raised below, in this thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(place,)) for place in places]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
 class Bench:
     """One benchmark run: measure the backends and documents, then print and save the figures."""
 
@@ -622,21 +642,7 @@ class Bench:
         c = self.config
         sizes = {"sqlite": (c.big_events, c.big_clients),
                  "postgres": (c.postgres_events or c.big_events, c.postgres_clients or c.big_clients)}
-        errors: list[BaseException] = []
-
-        def make(place: SQLitePlace | PostgresPlace) -> None:
-            try:
-                place.ensure_cached(*sizes[place.backend])
-            except BaseException as error:  # re-raised below, in this thread
-                errors.append(error)
-
-        threads = [threading.Thread(target=make, args=(place,)) for place in places]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
+        in_parallel(places, lambda place: place.ensure_cached(*sizes[place.backend]))
 
     def skip_backend(self, backend: str, reason: str) -> None:
         for key, label, target in BACKEND_FIGURES:
