@@ -9,7 +9,10 @@ database even for encrypted stores, whose business read models live in their
 own encrypted file (ADR-12, ADR-57).
 
 Like the read models it is caught up page by page, each page's rows and its
-tracking record in one transaction; `reset()` forgets it (`tratos rebuild`).
+tracking record in one transaction. `tratos rebuild` makes it what the log holds
+(`settle`, from the rebuild's own read of the log, once the read models are
+rebuilt): only what differs is written, so a rebuild never writes the events'
+database for a failure of the read models, nor when the witness was right (ADR-63).
 A local store's owner can of course rewrite this table too: it catches
 careless edits of the log, external witnesses catch the rest (docs/audit.md).
 """

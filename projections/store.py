@@ -415,32 +415,44 @@ class ReadModelRecorder:
 
     def schema_is_current(self) -> bool:
         """Whether the tables are this version's, as they were made (`_state`)."""
-        try:
-            with self.reading() as reader:
-                return self._state(reader) != STALE
-        except (sqlite3.Error, PersistenceError):
-            return False
+        return self._state_read() != STALE
 
     def ensure_schema(self) -> None:
         """Create the tables on first use; drop and recreate them if their schema is older, or if
         they are no longer as they were made (a table dropped or altered, a trigger added: ADR-63):
         the read models are rebuilt from the log then."""
-        if self.schema_is_current_and_shaped():
+        if self._state_read() == CURRENT:
             return
         self._create_tracking_table()
         with self.writing() as writer:
-            state = self._state(writer)
+            state = self._state_locked(writer)
             if state == UNSHAPED:
                 self._keep_shape(writer)
             elif state == STALE:
                 self._recreate(writer)
 
-    def schema_is_current_and_shaped(self) -> bool:
+    def _state_read(self) -> str:
         try:
             with self.reading() as reader:
-                return self._state(reader) == CURRENT
+                return self._state(reader)
         except (sqlite3.Error, PersistenceError):
-            return False
+            return STALE
+
+    def _state_locked(self, writer: Writer) -> str:
+        """`_state` under the write lock: tables too altered to be read (their meta table's
+        columns) are STALE; the machine's errors, and a damaged file (`damage`), are raised."""
+        from domain.adapters.storage import CONFLICT, FAILED, classify
+
+        writer.execute("SAVEPOINT tratos_read_model_state")  # (PostgreSQL: an error ends the transaction)
+        try:
+            state = self._state(writer)
+        except Exception as error:
+            if classify(error) not in (FAILED, CONFLICT) or self.damage(error) is not None:
+                raise
+            writer.execute("ROLLBACK TO SAVEPOINT tratos_read_model_state")
+            state = STALE
+        writer.execute("RELEASE SAVEPOINT tratos_read_model_state")
+        return state
 
     def _state(self, reader: Reader) -> str:
         """CURRENT: this schema version's tables, their shape (`_shape`) the one recorded when they
@@ -709,7 +721,7 @@ def postgres_recorder_class() -> type:
             def _catalogue(self, reader: Reader) -> list[Any]:
                 """Each table's columns (name, type, NOT NULL), each index's definition, each trigger's."""
                 names, schema = list(OUR_NAMES), self.datastore.schema
-                return reader.tuples(_PG_CATALOGUE, (schema, names, schema, names, schema, names))
+                return reader.tuples(_PG_CATALOGUE, (schema, names))
 
             def _in_the_way(self, reader: Reader) -> list[str]:
                 rows = reader.tuples("SELECT c.relname, c.relkind::text FROM pg_class c WHERE c.relnamespace ="
@@ -738,18 +750,18 @@ _MARKS = ", ".join("?" * len(OUR_NAMES))
 _PG_KINDS = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
              "i": "INDEX", "I": "INDEX", "S": "SEQUENCE"}
 _PG_CATALOGUE = """
+WITH ours AS (SELECT c.oid, c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = ?) AND c.relname = ANY(?))
 SELECT c.relname, c.relkind::text, CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid) ELSE
     (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
                        || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum)
      FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) END
-FROM pg_class c
-WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = ?) AND (c.relname = ANY(?) OR c.oid IN (
-    SELECT i.indexrelid FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-    WHERE t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = ?) AND t.relname = ANY(?)))
+FROM (SELECT oid, relname, relkind FROM ours UNION
+      SELECT x.oid, x.relname, x.relkind FROM ours JOIN pg_index i ON i.indrelid = ours.oid
+      JOIN pg_class x ON x.oid = i.indexrelid) c
 UNION ALL
-SELECT g.tgname, 'trigger', pg_get_triggerdef(g.oid) FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
-WHERE t.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = ?) AND t.relname = ANY(?)
-    AND NOT g.tgisinternal
+SELECT g.tgname, 'trigger', pg_get_triggerdef(g.oid) FROM ours JOIN pg_trigger g ON g.tgrelid = ours.oid
+WHERE NOT g.tgisinternal
 """
 
 

@@ -298,6 +298,9 @@ class ReadModelsFile:
 
 
 OURS, NONE, FOREIGN, DAMAGED = "ours", "none", "foreign", "damaged"
+# Opening the read models' file to make it: a link or a FIFO swapped in since it was looked at is
+# neither followed nor waited on (POSIX flags; 0 where the system has none).
+_NOT_FOLLOWED = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def read_model_damage(error: BaseException) -> str:
@@ -348,7 +351,8 @@ def _kind_of(path: Path, mode: int) -> str:
     return "not a regular file"
 
 
-def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *, check: bool = True) -> tuple[SQLiteDatastore, str]:
+def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *,
+                     check: bool = True) -> tuple[SQLiteDatastore, str]:
     """The SQLCipher database at `path`, encrypted whole with `key` (32 raw bytes): every page,
     its WAL and its -shm included. Made private (0600 in a 0700 folder) before SQLCipher opens it.
 
@@ -370,7 +374,7 @@ def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *, check: bool =
                 place.discard()
                 removed = why if verdict == DAMAGED else ""
         place.check_kind()
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, PRIVATE))
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | _NOT_FOLLOWED, PRIVATE))
     except OSError as error:
         raise StoreUnavailable(f"cannot open the read models {path}: {error.strerror}") from error
     for made in place.files:

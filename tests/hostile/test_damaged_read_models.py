@@ -312,6 +312,7 @@ PLAIN_DAMAGES: dict[str, Callable[[Path], None]] = {
     "a view where a table was": lambda home: _sql(home, "DROP TABLE {s}timeline",
                                                    "CREATE VIEW {s}timeline AS SELECT 1 AS x"),
     "a trigger refusing rows": _trigger,
+    "their own table altered": lambda home: _sql(home, "ALTER TABLE {s}read_model_meta DROP COLUMN value"),
     "the position deleted": lambda home: _sql(
         home, f"DELETE FROM {{s}}{_tracking(home)} WHERE application_name = 'read_models'"),
 }
