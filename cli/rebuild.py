@@ -26,13 +26,16 @@ def rebuild(session: Session) -> None:
     Example:
         tratos rebuild
     """
+    from cli.output import warn
     from projections import ReadModels
     from projections.heads import StreamHeads
 
-    models = ReadModels(session.app)  # an encrypted store's in their encrypted file (ADR-57)
+    # An encrypted store's in their encrypted file (ADR-57), thrown away if damaged (ADR-63); the
+    # stream heads are settled once the read models are rebuilt: a rebuild that fails leaves the
+    # events' database untouched.
+    models = ReadModels(session.app, warn=warn)
     started = time.perf_counter()
     heads = StreamHeads(session.app)
-    heads.reset()
     with progress_bar(session, "Rebuilding") as progress:
         count = models.rebuild(progress, heads=heads)  # one read of the log for both
     heads.catch_up()  # events recorded meanwhile

@@ -134,10 +134,11 @@ class Session:
         An encrypted store's are in their own encrypted file, caught up the same way (ADR-57).
         The stream heads (ids, versions, digests only) are caught up beside the events.
         """
+        from cli.output import warn
         from projections import ReadModels
         from projections.heads import StreamHeads
 
-        models = ReadModels(self.app)
+        models = ReadModels(self.app, warn=warn)  # damaged ones are thrown away and rebuilt (ADR-63)
         models.catch_up()
         StreamHeads(self.app).catch_up()
         return models
@@ -182,13 +183,14 @@ class Session:
         effort: the events are saved already, and whatever is not projected here is projected
         by the next command that reads.
         """
+        from cli.output import warn
         from projections import ReadModels
         from projections.heads import StreamHeads
 
         try:
             models = self.__dict__.get("models") or self._projecting
             if models is None:
-                models = self._projecting = ReadModels(self.app)
+                models = self._projecting = ReadModels(self.app, warn=warn)
             if models is not None:
                 models.catch_up()
             heads = StreamHeads(self.app)

@@ -126,9 +126,8 @@ def _catch_up(session: Session, progress: Any, events: int) -> bool:
 
     app = session.app
     try:
-        heads = StreamHeads(app)
-        heads.reset()
-        models = ReadModels(app)  # an encrypted store's in their encrypted file (ADR-57)
+        heads = StreamHeads(app)  # settled from the rebuild's pass: leftovers are made what the log says
+        models = ReadModels(app, warn=warn)  # an encrypted store's in their encrypted file (ADR-57)
         try:
             models.rebuild(progress, heads=heads)  # one read of the log for both
         finally:

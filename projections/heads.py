@@ -9,7 +9,10 @@ database even for encrypted stores, whose business read models live in their
 own encrypted file (ADR-12, ADR-57).
 
 Like the read models it is caught up page by page, each page's rows and its
-tracking record in one transaction; `reset()` forgets it (`tratos rebuild`).
+tracking record in one transaction. `tratos rebuild` makes it what the log holds
+(`settle`, from the rebuild's own read of the log, once the read models are
+rebuilt): only what differs is written, so a rebuild never writes the events'
+database for a failure of the read models, nor when the witness was right (ADR-63).
 A local store's owner can of course rewrite this table too: it catches
 careless edits of the log, external witnesses catch the rest (docs/audit.md).
 """
@@ -82,22 +85,63 @@ class StreamHeads:
             if len(page) < self.page_size:
                 return read
 
-    def feed(self, start: int, last: int, heads: Mapping[str, tuple[int, str]]) -> bool:
-        """Record `heads` (stream hex -> version, digest), read from the notifications after
-        `start` up to `last`.
+    def settle(self, seen: HeadsSeen) -> None:
+        """Make the heads those of the log a rebuild has just read (`seen`), writing only what
+        differs from the heads recorded: a rebuild whose log still holds what the witness saw
+        leaves the events' database as it was, and one that fails before this leaves the witness
+        as it was (ADR-63). A pass with a gap (another process projected part of it) is settled by
+        a reset and a catch-up instead, a second read of the log.
 
-        A rebuild reads and decodes the whole log for the read models; fed from that pass, the
+        A rebuild reads and decodes the whole log for the read models; settled from that pass, the
         heads need no second read of it (a sixth of a rebuild's time on a million events). The
-        digest is the event's own `digest` field, the one in its stored JSON. Applied only if the
-        heads stand at `start`; else another process is ahead, and `catch_up()` does the rest.
+        digest is the event's own `digest` field, the one in its stored JSON.
         """
         self._ensure()
-        with self.recorder.writing() as writer:
-            if (max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0) != start:
-                return False
-            writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])
-            insert_tracking(self.recorder, writer.cursor, Tracking(HEADS_NAME, last))
-        return True
+        if not seen.whole:
+            self.reset()
+            self.catch_up()
+            return
+        heads, last, shorter = dict(seen.heads), seen.upto, False
+        while True:
+            last = self._read_after(last, heads)  # what was recorded since the pass read the log
+            with self.recorder.writing() as writer:
+                position = max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0
+                if position <= last or shorter:
+                    self._write_differences(writer, heads, position, last)
+                    return
+            # The heads stand beyond what was read: recorded and caught up by another process
+            # meanwhile (read that too), or the log holds less than they saw (settle it as it is).
+            shorter = (self.app.recorder.max_notification_id() or 0) <= last
+
+    def _read_after(self, position: int, heads: dict[str, tuple[int, str]]) -> int:
+        decode = self.app.mapper.decode_state
+        while True:
+            page = self.app.recorder.select_notifications(start=position, limit=self.page_size,
+                                                          inclusive_of_start=False)
+            for notification in page:
+                heads[_hex(notification.originator_id)] = (notification.originator_version,
+                                                           _digest(decode, notification.state))
+            if page:
+                position = page[-1].id
+            if len(page) < self.page_size:
+                return position
+
+    def _write_differences(self, writer: Any, heads: dict[str, tuple[int, str]], position: int,
+                           last: int) -> None:
+        recorded = {stream: (int(version), digest) for stream, version, digest in
+                    writer.tuples("SELECT stream, version, digest FROM {t}stream_heads")}
+        gone = sorted(stream for stream in recorded if stream not in heads)
+        for start in range(0, len(gone), PAGE_SIZE):
+            part = gone[start:start + PAGE_SIZE]
+            writer.execute(f"DELETE FROM {{t}}stream_heads WHERE stream IN ({', '.join('?' * len(part))})", part)
+        writer.upsert(HEADS, [(stream, version, digest) for stream, (version, digest) in sorted(heads.items())
+                              if recorded.get(stream) != (version, digest)])
+        if position != last:
+            if position > last:  # the log holds less than the witness saw: it is now what it holds
+                writer.execute(f"DELETE FROM {self.recorder.tracking_table} WHERE application_name = ?",
+                               (HEADS_NAME,))
+            if last:
+                insert_tracking(self.recorder, writer.cursor, Tracking(HEADS_NAME, last))
 
     def reset(self) -> None:
         """Forget every head (the next catch-up starts from the beginning of the log)."""
@@ -144,6 +188,22 @@ class StreamHeads:
         self.recorder.close()
 
 
+class HeadsSeen:
+    """The heads a rebuild's pass read, transaction by transaction (`feed`), for `settle`."""
+
+    def __init__(self) -> None:
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.upto = 0  # the last notification the pass covered
+        self.whole = True  # from the start of the log, without a gap
+
+    def feed(self, start: int, last: int, heads: Mapping[str, tuple[int, str]]) -> None:
+        """The heads of the notifications after `start` up to `last`, just written to the read models."""
+        if start != self.upto:
+            self.whole = False  # another process projected what lies between
+        self.heads.update(heads)
+        self.upto = last
+
+
 class _Heads:
     """The heads, read anew each time they are iterated (never all held in memory)."""
 
@@ -161,9 +221,10 @@ def known_handles(app: Any, streams: Iterable[UUID]) -> dict[UUID, str]:
     wanted = [stream.hex for stream in streams]
     if not wanted or (app.encrypted and not read_models_file(app).exists()):
         return {}  # (an encrypted store's read models are not made here)
-    recorder = open_recorder(app)
+    recorder = None
     found: dict[UUID, str] = {}
     try:
+        recorder = open_recorder(app)  # (read models in the way: nothing to name them with)
         with recorder.reading() as reader:
             for start in range(0, len(wanted), PAGE_SIZE):
                 part = wanted[start:start + PAGE_SIZE]
@@ -172,10 +233,11 @@ def known_handles(app: Any, streams: Iterable[UUID]) -> dict[UUID, str]:
                         f"SELECT stream, handle FROM {{t}}relationships WHERE stream IN ({marks})", part):
                     if handle:
                         found[UUID(stream)] = handle
-    except Exception:  # noqa: BLE001 - no read models (yet, or in memory): nothing to name
+    except Exception:  # noqa: BLE001 - no read models (yet, damaged, in the way): nothing to name
         return {}
     finally:
-        recorder.close()
+        if recorder is not None:
+            recorder.close()
     return found
 
 

@@ -45,11 +45,14 @@ class ReadModels:
     """Read models of one store: catch-up, rebuild and the queries the CLI and documents use."""
 
     def __init__(self, app: Any, *, page_size: int = PAGE_SIZE,
-                 recorder: ReadModelRecorder | None = None) -> None:
+                 recorder: ReadModelRecorder | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.app = app
         self.page_size = page_size
+        self.warn = warn  # says that damaged read models were thrown away (ADR-63)
         self.recorder = recorder if recorder is not None else open_recorder(app)
         self._ready = getattr(self.recorder, "owns_datastore", False)  # scratch: copied from the template
+        self._mending = False
+        self._removed(getattr(self.recorder, "removed", ""))
 
     @classmethod
     def scratch(cls, app: Any, *, page_size: int = PAGE_SIZE) -> ReadModels:
@@ -70,9 +73,53 @@ class ReadModels:
             self.recorder.ensure_schema()
             self._ready = True
 
+    # ------------------------------------------------------------- damage (ADR-63)
+
+    def _guarded(self, operation: Callable[..., Any], *args: Any, rebuilds: bool = False) -> Any:
+        """`operation(*args)`, on read models that are a cache of the log: if it finds them damaged
+        (`recorder.damage`: an encrypted store's file that SQLite no longer reads), they are thrown
+        away and made again from the log, and it runs once more (`rebuilds`: it projects the whole
+        log itself). Whatever else their database says is said naming them (`recorder.failure`)."""
+        if self._mending:
+            return operation(*args)
+        try:
+            try:
+                return operation(*args)
+            except Exception as error:
+                why = self.recorder.damage(error)
+                if why is None:
+                    raise
+            self._mend(why, catch_up=not rebuilds)
+            return operation(*args)
+        except Exception as error:
+            failure = self.recorder.failure(error)
+            if failure is None:
+                raise
+            raise failure from error
+
+    def _mend(self, why: str, *, catch_up: bool) -> None:
+        self._mending = True
+        try:
+            self.recorder = self.recorder.discarded()  # type: ignore[attr-defined]
+            self._ready = False
+            self._removed(why)
+            if catch_up:
+                self.catch_up()
+        finally:
+            self._mending = False
+
+    def _removed(self, why: str) -> None:
+        if why and self.warn is not None:
+            where = getattr(self.recorder, "path", "the read models")
+            self.warn(f"{where} was damaged ({why}): it was removed and is rebuilt from the log")
+
     # ------------------------------------------------------------- writing
 
     def catch_up(self) -> int:
+        """Apply every notification recorded since the last catch-up (`_catch_up`)."""
+        return self._guarded(self._catch_up)
+
+    def _catch_up(self) -> int:
         """Apply every notification recorded since the last catch-up, a page per transaction;
         returns how many. Only one page of events is ever in memory.
 
@@ -142,23 +189,36 @@ class ReadModels:
 
     def rebuild(self, progress: Progress | None = None, *, heads: Any = None) -> int:
         """Drop every read model and project the whole log again; returns the events applied.
+        Read models too damaged to be dropped (an encrypted store's file) are thrown away first.
 
-        `heads` (a `StreamHeads`, reset by the caller) is fed the same decoded events, so one read
-        of the log rebuilds both; call its `catch_up()` afterwards for whatever it was not fed.
+        `heads` (a `StreamHeads`) are settled from the same decoded events once the read models
+        are rebuilt, so one read of the log rebuilds both, and a rebuild that fails leaves them as
+        they were (ADR-63); call its `catch_up()` afterwards for whatever was recorded meanwhile.
         `progress(done, total)` is called as transactions are written.
         """
+        return self._guarded(self._rebuild, progress, heads, rebuilds=True)
+
+    def _rebuild(self, progress: Progress | None, heads: Any) -> int:
         from projections import rebuild
+        from projections.heads import HeadsSeen
 
         self.recorder.reset()
         self._ready = True
         total = self.app.recorder.max_notification_id() or 0
         if progress is not None:
             progress(0, total)
-        return rebuild.rebuild(self, progress, total, heads.feed if heads is not None else None)
+        seen = HeadsSeen()
+        count = rebuild.rebuild(self, progress, total, seen.feed if heads is not None else None)
+        if heads is not None:
+            heads.settle(seen)
+        return count
 
     # ------------------------------------------------------------- reading
 
     def _read(self, function: Callable[..., Any], *args: Any) -> Any:
+        return self._guarded(self._read_now, function, *args)
+
+    def _read_now(self, function: Callable[..., Any], *args: Any) -> Any:
         self._ensure()
         with self.recorder.reading() as reader:
             return function(reader, *args)

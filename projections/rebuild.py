@@ -285,7 +285,7 @@ def _helper() -> None:
 
         env, page_size, parity, sealed = channel.receive()
         app = Log(env=env)
-        recorder = None if sealed is None else SealedReadModelRecorder.at(Path(sealed), app)
+        recorder = None if sealed is None else SealedReadModelRecorder.at(Path(sealed), app, check=False)
         models = ReadModels(app, page_size=page_size, recorder=recorder)
         carried: Batch | None = None
         while (order := channel.receive()) is not None:

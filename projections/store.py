@@ -48,6 +48,7 @@ from eventsourcing.sqlite import (
 from domain.adapters.library_internals import insert_tracking, max_tracking_id
 from domain.adapters.storage import READ_MODELS_FILE, reopen_durably
 from projections.schema import (
+    INDEXES,
     SCHEMA_VERSION,
     TABLES,
     TRACKING_NAME,
@@ -57,6 +58,10 @@ from projections.schema import (
 )
 
 Rows = dict[str, list[tuple[Any, ...]]]  # table -> rows in column order
+CURRENT, UNSHAPED, STALE = "current", "unshaped", "stale"  # the read models' tables (`_state`)
+# Every name the read models' tables and indexes take in their database.
+OUR_NAMES = (*TABLES, "read_model_meta", *(name for name, *_ in INDEXES))
+OUR_TABLES = (*TABLES, "read_model_meta")
 
 
 class Reader:
@@ -409,26 +414,84 @@ class ReadModelRecorder:
         yield  # pragma: no cover
 
     def schema_is_current(self) -> bool:
-        try:
-            with self.reading() as reader:
-                if not self._meta_exists(reader):
-                    return False
-                row = reader.one("SELECT value FROM {t}read_model_meta WHERE key = 'schema'")
-        except (sqlite3.Error, PersistenceError):
-            return False
-        return row is not None and row["value"] == str(SCHEMA_VERSION)
+        """Whether the tables are this version's, as they were made (`_state`)."""
+        return self._state_read() != STALE
 
     def ensure_schema(self) -> None:
-        """Create the tables on first use; drop and recreate them if their schema is older."""
-        if self.schema_is_current():
+        """Create the tables on first use; drop and recreate them if their schema is older, or if
+        they are no longer as they were made (a table dropped or altered, a trigger added: ADR-63):
+        the read models are rebuilt from the log then."""
+        if self._state_read() == CURRENT:
             return
         self._create_tracking_table()
         with self.writing() as writer:
-            if self._meta_exists(writer):
-                row = writer.one("SELECT value FROM {t}read_model_meta WHERE key = 'schema'")
-                if row is not None and row["value"] == str(SCHEMA_VERSION):
-                    return
-            self._recreate(writer)
+            state = self._state_locked(writer)
+            if state == UNSHAPED:
+                self._keep_shape(writer)
+            elif state == STALE:
+                self._recreate(writer)
+
+    def _state_read(self) -> str:
+        try:
+            with self.reading() as reader:
+                return self._state(reader)
+        except (sqlite3.Error, PersistenceError):
+            return STALE
+
+    def _state_locked(self, writer: Writer) -> str:
+        """`_state` under the write lock: tables too altered to be read (their meta table's
+        columns) are STALE; the machine's errors, and a damaged file (`damage`), are raised."""
+        from domain.adapters.storage import CONFLICT, FAILED, classify
+
+        writer.execute("SAVEPOINT tratos_read_model_state")  # (PostgreSQL: an error ends the transaction)
+        try:
+            state = self._state(writer)
+        except Exception as error:
+            if classify(error) not in (FAILED, CONFLICT) or self.damage(error) is not None:
+                raise
+            writer.execute("ROLLBACK TO SAVEPOINT tratos_read_model_state")
+            state = STALE
+        writer.execute("RELEASE SAVEPOINT tratos_read_model_state")
+        return state
+
+    def _state(self, reader: Reader) -> str:
+        """CURRENT: this schema version's tables, their shape (`_shape`) the one recorded when they
+        were made, and a position unless they are empty; UNSHAPED: the same, made before shapes
+        were recorded (ADR-63); STALE: anything else (to drop and make again)."""
+        if not self._meta_exists(reader):
+            return STALE
+        meta = dict(reader.tuples("SELECT key, value FROM {t}read_model_meta WHERE key IN ('schema', 'shape')"))
+        if meta.get("schema") != str(SCHEMA_VERSION):
+            return STALE
+        if meta.get("shape") not in (None, self._shape(reader)):
+            return STALE
+        if not (max_tracking_id(self, TRACKING_NAME, reader.cursor) or 0) and \
+                reader.tuples("SELECT 1 FROM {t}timeline LIMIT 1"):
+            return STALE  # rows without a position: a catch-up would apply every event again
+        if meta.get("shape") is None:  # made before shapes were recorded: as this version makes them?
+            expected = self._made_shape()
+            return UNSHAPED if expected is None or expected == self._shape(reader) else STALE
+        return CURRENT
+
+    def _made_shape(self) -> str | None:
+        """The shape of freshly made read models, where it can be known apart from the store."""
+        return None
+
+    def _shape(self, reader: Reader) -> str:
+        """A digest of the read models' tables, columns, indexes and triggers, as the database
+        describes them."""
+        return _digest_of(self._catalogue(reader))
+
+    def _catalogue(self, reader: Reader) -> list[Any]:
+        raise NotImplementedError
+
+    def _in_the_way(self, reader: Reader) -> list[str]:
+        """DROP statements for whatever holds the read models' names (a view where a table was)."""
+        raise NotImplementedError
+
+    def _keep_shape(self, writer: Writer) -> None:
+        writer.execute("INSERT INTO {t}read_model_meta (key, value) VALUES ('shape', ?)"
+                       " ON CONFLICT (key) DO UPDATE SET value = excluded.value", (self._shape(writer),))
 
     def reset(self) -> None:
         """Drop every read model and its position: the next catch-up rebuilds from the start."""
@@ -448,11 +511,21 @@ class ReadModelRecorder:
                 time.sleep(0.05)
 
     def _recreate(self, writer: Writer) -> None:
-        for statement in drop_statements("{t}") + create_statements("{t}"):
+        for statement in self._in_the_way(writer) + drop_statements("{t}") + create_statements("{t}"):
             writer.execute(statement)
         writer.execute(f"DELETE FROM {self.tracking_table} WHERE application_name = ?", (TRACKING_NAME,))
         writer.execute("INSERT INTO {t}read_model_meta (key, value) VALUES ('schema', ?)",
                        (str(SCHEMA_VERSION),))
+        self._keep_shape(writer)
+
+    def damage(self, error: BaseException) -> str | None:
+        """Why `error` shows these read models damaged (to throw away and make again), or None.
+        A plain store's are checked when opened instead (`_state`): its errors are its log's too."""
+        return None
+
+    def failure(self, error: BaseException) -> Any:
+        """`error` as one line naming these read models, or None to name the store (`storage_failure`)."""
+        return None
 
     @property
     def tracking_table(self) -> str:
@@ -484,6 +557,17 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
     def _meta_exists(self, reader: Reader) -> bool:
         return reader.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'read_model_meta'") \
             is not None
+
+    def _made_shape(self) -> str | None:
+        return _sqlite_shape()
+
+    def _catalogue(self, reader: Reader) -> list[Any]:
+        return _sqlite_catalogue(reader)
+
+    def _in_the_way(self, reader: Reader) -> list[str]:
+        return [f"DROP {kind.upper()} IF EXISTS {_quoted(name)}" for kind, name in reader.tuples(
+            f"SELECT type, name FROM sqlite_master WHERE name IN ({_MARKS})"
+            " AND type IN ('view', 'index', 'table')", OUR_NAMES) if name not in OUR_TABLES or kind != "table"]
 
     @contextmanager
     def statements(self) -> Iterator[Reader]:
@@ -560,6 +644,29 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
             self.keeper.close()
 
 
+def _sqlite_catalogue(reader: Reader) -> list[Any]:
+    """SQLite keeps each table's, index's and trigger's CREATE statement: an ALTER rewrites it."""
+    return reader.tuples(f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name IN ({_MARKS})"
+                         f" OR tbl_name IN ({_MARKS})", (*OUR_NAMES, *OUR_NAMES))
+
+
+@cache
+def _sqlite_shape() -> str:
+    """The shape (`ReadModelRecorder._shape`) of read models made in an empty SQLite database."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        for statement in create_statements(""):
+            connection.execute(statement)
+        return _digest_of(_sqlite_catalogue(Reader(connection.cursor(), SQLiteReadModelRecorder.dialect)))
+    finally:
+        connection.close()
+
+
+def _digest_of(catalogue: list[Any]) -> str:
+    rows = sorted((tuple(row) for row in catalogue), key=repr)
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
 SPARE_SCRATCH_STORES = 4
 _SPARE: list[SQLiteReadModelRecorder] = []
 _SPARE_LOCK = threading.Lock()
@@ -611,6 +718,18 @@ def postgres_recorder_class() -> type:
                                  (f"{self.dialect.qualify}read_model_meta",))
                 return row is not None and row["name"] is not None
 
+            def _catalogue(self, reader: Reader) -> list[Any]:
+                """Each table's columns (name, type, NOT NULL), each index's definition, each trigger's."""
+                names, schema = list(OUR_NAMES), self.datastore.schema
+                return reader.tuples(_PG_CATALOGUE, (schema, names))
+
+            def _in_the_way(self, reader: Reader) -> list[str]:
+                rows = reader.tuples("SELECT c.relname, c.relkind::text FROM pg_class c WHERE c.relnamespace ="
+                                     " (SELECT oid FROM pg_namespace WHERE nspname = ?) AND c.relname = ANY(?)",
+                                     (self.datastore.schema, list(OUR_NAMES)))
+                return [f"DROP {_PG_KINDS[kind]} IF EXISTS {self.dialect.qualify}{_quoted(name)}"
+                        for name, kind in rows if kind in _PG_KINDS and (name not in OUR_TABLES or kind != "r")]
+
             @contextmanager
             def statements(self) -> Iterator[Reader]:
                 with self.datastore.cursor() as cursor:  # the pool's connections are in autocommit
@@ -627,6 +746,28 @@ def postgres_recorder_class() -> type:
 
 
 _POSTGRES_CLASS: type | None = None
+_MARKS = ", ".join("?" * len(OUR_NAMES))
+_PG_KINDS = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW",
+             "i": "INDEX", "I": "INDEX", "S": "SEQUENCE"}
+_PG_CATALOGUE = """
+WITH ours AS (SELECT c.oid, c.relname, c.relkind FROM pg_class c
+              WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = ?) AND c.relname = ANY(?))
+SELECT c.relname, c.relkind::text, CASE WHEN c.relkind IN ('i', 'I') THEN pg_get_indexdef(c.oid) ELSE
+    (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY a.attnum)
+     FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) END
+FROM (SELECT oid, relname, relkind FROM ours UNION
+      SELECT x.oid, x.relname, x.relkind FROM ours JOIN pg_index i ON i.indrelid = ours.oid
+      JOIN pg_class x ON x.oid = i.indexrelid) c
+UNION ALL
+SELECT g.tgname, 'trigger', pg_get_triggerdef(g.oid) FROM ours JOIN pg_trigger g ON g.tgrelid = ours.oid
+WHERE NOT g.tgisinternal
+"""
+
+
+def _quoted(name: str) -> str:
+    """An SQL identifier, quoted (names found in the database may be anyone's)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def open_recorder(app: Any) -> ReadModelRecorder:
@@ -683,11 +824,13 @@ class SealedReadModelRecorder(SQLiteReadModelRecorder):
     """
 
     writer_class = SealedWriter
+    removed = ""  # why the file found on opening was removed, if it was damaged (ADR-63)
 
-    def __init__(self, datastore: SQLiteDatastore, log: Any, path: Path) -> None:
+    def __init__(self, datastore: SQLiteDatastore, log: Any, path: Path, app: Any = None) -> None:
         super().__init__(datastore)
         self.log = log  # the app's recorder of the events
         self.path = path
+        self.app = app
 
     @classmethod
     def of(cls, app: Any) -> SealedReadModelRecorder:
@@ -695,15 +838,40 @@ class SealedReadModelRecorder(SQLiteReadModelRecorder):
         return cls.at(read_models_file(app), app)
 
     @classmethod
-    def at(cls, path: Path, app: Any) -> SealedReadModelRecorder:
+    def at(cls, path: Path, app: Any, *, check: bool = True) -> SealedReadModelRecorder:
         """The read models in the file at `path`, keyed from `app`'s store key (a rebuild's helper
-        process has the log's settings, not its home)."""
+        process has the log's settings, not its home, and `check=False`: the file it is sent was
+        checked and made by the process that sent it)."""
         from domain.adapters.encryption import read_model_key
         from domain.adapters.storage import STORE_WAIT, sealed_datastore
 
         wait = getattr(app, "store_wait", None) or int(app.env.get("SQLITE_LOCK_TIMEOUT") or STORE_WAIT)
         key = read_model_key(app.env.get("CIPHER_KEY") or "")
-        return cls(sealed_datastore(path, key, wait), app.recorder, path)
+        datastore, removed = sealed_datastore(path, key, wait, check=check)
+        recorder = cls(datastore, app.recorder, path, app)
+        recorder.removed = removed
+        return recorder
+
+    def damage(self, error: BaseException) -> str | None:
+        """Why `error`, from this file's SQLCipher database, shows it damaged, or None (another
+        database's error, or the machine's: full, read-only, locked)."""
+        from domain.adapters.storage import NONE, read_model_damage, reason_of
+
+        return None if read_model_damage(error) == NONE else reason_of(error)
+
+    def failure(self, error: BaseException) -> Any:
+        """An error of this file's database as one line naming it, not the store (ADR-63)."""
+        from domain.adapters.storage import from_read_models, storage_failure
+
+        return storage_failure(error, str(self.path), "the read models") if from_read_models(error) else None
+
+    def discarded(self) -> SealedReadModelRecorder:
+        """This file thrown away and made again, empty (closed first): the read models to rebuild."""
+        from domain.adapters.storage import ReadModelsFile
+
+        self.close()
+        ReadModelsFile(self.path).discard()
+        return type(self).at(self.path, self.app)
 
     def mark(self, position: int) -> str:
         """The log's record at `position`, as the read models remember it."""

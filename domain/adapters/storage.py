@@ -30,6 +30,7 @@ import os
 import random
 import re
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -113,10 +114,7 @@ def classify(error: BaseException) -> str | None:
     """
     from eventsourcing.persistence import IntegrityError, PersistenceError
 
-    chain, seen = [], error
-    while seen is not None and len(chain) < 8 and seen not in chain:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
+    chain = _chain(error)
     if not any(isinstance(found, PersistenceError | sqlite3.Error) or _from_psycopg(found)
                or _from_sqlcipher(found) for found in chain):
         return None  # an error of a file or of the code, not of the store
@@ -148,27 +146,28 @@ def _from_sqlcipher(error: BaseException) -> bool:
     return type(error).__module__.startswith("sqlcipher3")
 
 
-def storage_failure(error: BaseException, where: str) -> TratosError | None:
+def storage_failure(error: BaseException, where: str, what: str = "the store") -> TratosError | None:
     """The one-line error for a storage error that is not worth retrying, or None.
 
     Full and read-only stores say so (exit 1); another database error says what the driver said;
-    a lock held too long or a conflict is `StoreBusy` / `ConcurrencyConflict` (exit 1).
+    a lock held too long or a conflict is `StoreBusy` / `ConcurrencyConflict` (exit 1). `what`
+    names the database: the store, or an encrypted store's read models (ADR-63).
     """
     if isinstance(error, TratosError):
         return None
     meaning = classify(error)
     if meaning == FULL:
-        return StoreFailure(f"the store at {where} is full: nothing was recorded")
+        return StoreFailure(f"{what} at {where} is full: nothing was recorded")
     if meaning == READ_ONLY:
-        return StoreFailure(f"the store at {where} is read-only: nothing was recorded")
+        return StoreFailure(f"{what} at {where} is read-only: nothing was recorded")
     if meaning == BUSY:
-        return StoreBusy(f"the store at {where} stayed locked by another process: nothing was recorded,"
+        return StoreBusy(f"{what} at {where} stayed locked by another process: nothing was recorded,"
                          " try again")
     if meaning == CONFLICT:
-        return ConcurrencyConflict(f"the store at {where} kept changing under this command: nothing was"
+        return ConcurrencyConflict(f"{what} at {where} kept changing under this command: nothing was"
                                    " recorded, try again")
     if meaning == FAILED:
-        return StoreFailure(f"the store at {where} failed: {reason_of(error)}; nothing was recorded")
+        return StoreFailure(f"{what} at {where} failed: {reason_of(error)}; nothing was recorded")
     return None
 
 
@@ -225,51 +224,164 @@ class DurableSQLiteFactory(SQLiteFactory):
 SQLITE_FACTORY_TOPIC = f"{__name__}:DurableSQLiteFactory"
 
 
-def sealed_datastore(path: Path, key: bytes, lock_timeout: int) -> SQLiteDatastore:
+class ReadModelsInTheWay(TratosError):
+    """Something tratos never makes (a folder, a FIFO, a link, a device) where an encrypted store's
+    read models belong: not opened, not removed; the user moves it (ADR-63)."""
+
+    exit_code = 1
+
+
+class ReadModelsFile:
+    """An encrypted store's read models on disk: `read-models.sqlite` and its -wal and -shm, a cache
+    of the log that tratos may throw away and make again at any time (ADR-57, ADR-63)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path, *(self.path.with_name(self.path.name + tail) for tail in ("-wal", "-shm")))
+
+    def check_kind(self) -> None:
+        """Refuse, without opening anything, what is not a regular file of ours at these names: a
+        FIFO would block SQLite, a link would be followed to a device or to another file."""
+        for path in self.files:
+            try:
+                found = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise ReadModelsInTheWay(f"cannot look at the read models {path}: {error.strerror}") from error
+            if not stat.S_ISREG(found.st_mode):
+                raise ReadModelsInTheWay(
+                    f"{path} is {_kind_of(path, found.st_mode)}, not the read models tratos keeps there:"
+                    " move it out of the way and run the command again (they are rebuilt from the log)")
+
+    def verdict(self, key: bytes) -> tuple[str, str]:
+        """Whether the file opens with `key` and reads as a database: (OURS | NONE | FOREIGN |
+        DAMAGED, why). FOREIGN: not a database for this key (another key's, not a database at
+        all, a header overwritten); DAMAGED: it opens, but SQLite finds it malformed or cannot read
+        it; NONE: no file yet, or a reason opening it again will report (locked, full, not ours
+        to read)."""
+        self.check_kind()
+        try:
+            if self.path.stat().st_size == 0:
+                return NONE, ""
+        except FileNotFoundError:
+            return NONE, ""
+        import sqlcipher3.dbapi2 as sqlcipher
+
+        try:
+            connection = sqlcipher.connect(str(self.path), isolation_level=None)
+        except sqlcipher.Error as error:
+            return NONE, reason_of(error)
+        try:
+            connection.execute("PRAGMA cipher_log_level = NONE")
+            connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError as error:
+            return read_model_damage(error), reason_of(error)
+        finally:
+            connection.close()
+        return OURS, ""
+
+    def discard(self) -> None:
+        """Remove the file and its -wal and -shm (regular files only: `check_kind` first)."""
+        self.check_kind()
+        try:
+            for path in self.files:
+                with suppress(FileNotFoundError):
+                    path.unlink()
+        except OSError as error:
+            raise StoreFailure(f"the read models {self.path} are damaged and cannot be removed:"
+                               f" {error.strerror}; remove them and run the command again") from error
+
+
+OURS, NONE, FOREIGN, DAMAGED = "ours", "none", "foreign", "damaged"
+# Opening the read models' file to make it: a link or a FIFO swapped in since it was looked at is
+# neither followed nor waited on (POSIX flags; 0 where the system has none).
+_NOT_FOLLOWED = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def read_model_damage(error: BaseException) -> str:
+    """What an error of the read models' SQLCipher database says of the file: FOREIGN (not a
+    database for this key), DAMAGED (malformed, unreadable, not as tratos made it), or NONE (the
+    machine's: full, read-only, locked), as `classify` reads the driver's code."""
+    if not from_read_models(error):
+        return NONE
+    meaning = classify(error)
+    if meaning in (FULL, READ_ONLY, BUSY) or meaning is None:
+        return NONE
+    for found in _chain(error):
+        code = getattr(found, "sqlite_errorcode", None)
+        if isinstance(code, int) and code & 0xFF == _NOT_A_DATABASE:
+            return FOREIGN
+    return DAMAGED
+
+
+def from_read_models(error: BaseException) -> bool:
+    """Whether `error` comes from an encrypted store's read models (`sqlcipher3`: nothing else uses it)."""
+    return any(_from_sqlcipher(found) for found in _chain(error))
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and len(chain) < 8 and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
+
+
+def _kind_of(path: Path, mode: int) -> str:
+    """What a non-regular file is, as people say it (a link: where it points)."""
+    if stat.S_ISLNK(mode):
+        try:
+            return f"a symbolic link (to {os.readlink(path)})"
+        except OSError:
+            return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *,
+                     check: bool = True) -> tuple[SQLiteDatastore, str]:
     """The SQLCipher database at `path`, encrypted whole with `key` (32 raw bytes): every page,
     its WAL and its -shm included. Made private (0600 in a 0700 folder) before SQLCipher opens it.
 
-    What it holds is derived from the log and rebuilt from it: a file there that does not open
-    with `key` (left by a store re-encrypted with another key, or not a database at all) is
-    removed and made again, empty. Its connections commit with `synchronous=NORMAL`: a power
+    What it holds is derived from the log and rebuilt from it (ADR-63): something else than a
+    regular file there is refused (`ReadModelsInTheWay`); a file that does not open with `key`
+    (left by a store re-encrypted with another key, or not a database at all) is removed and made
+    again, empty, and so is one that SQLite finds damaged: the second value says why it was (""
+    when it was not, or was not ours). Its connections commit with `synchronous=NORMAL`: a power
     cut can only lose the last commits, rows and position together, which the next catch-up
-    re-applies.
+    re-applies. `check=False`: the file was checked by the process that asks (a rebuild's helper).
     """
+    place = ReadModelsFile(path)
+    removed = ""
     try:
         private_folder(path.parent)
-        if _opens_with(path, key) is False:
-            for stale in (path, *(path.with_name(path.name + tail) for tail in ("-wal", "-shm"))):
-                with suppress(FileNotFoundError):
-                    stale.unlink()
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+        if check:
+            verdict, why = place.verdict(key)
+            if verdict in (FOREIGN, DAMAGED):
+                place.discard()
+                removed = why if verdict == DAMAGED else ""
+        place.check_kind()
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | _NOT_FOLLOWED, PRIVATE))
     except OSError as error:
         raise StoreUnavailable(f"cannot open the read models {path}: {error.strerror}") from error
-    for made in (path, *(path.with_name(path.name + tail) for tail in ("-wal", "-shm"))):
+    for made in place.files:
         narrow(made)
     datastore = SQLiteDatastore(str(path), lock_timeout=lock_timeout, single_row_tracking=True)
     seal_sqlite_pool(datastore, key=key, statement_cache=STATEMENT_CACHE, synchronous="NORMAL")
-    return datastore
-
-
-def _opens_with(path: Path, key: bytes) -> bool | None:
-    """Whether the SQLCipher file at `path` opens with `key`: None if there is no file to open, or
-    it could not be read for another reason (locked, unreadable) that opening it will report."""
-    if not path.exists() or path.stat().st_size == 0:
-        return None
-    import sqlcipher3.dbapi2 as sqlcipher
-
-    connection = sqlcipher.connect(str(path), isolation_level=None)
-    try:
-        connection.execute("PRAGMA cipher_log_level = NONE")
-        connection.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher.DatabaseError as error:
-        if getattr(error, "sqlite_errorcode", None) == _NOT_A_DATABASE:
-            return False
-        return None
-    finally:
-        connection.close()
-    return True
+    return datastore, removed
 
 
 # ------------------------------------------------------------ PostgreSQL
