@@ -34,7 +34,7 @@ def calendar(session: Session, handle: str | None, output: str | None, lang: str
     """
     from documents.agenda import calendar_file, dues
     from documents.i18n import Formatter
-    from domain.adapters.files import shareable, write_atomically
+    from domain.adapters.files import write_output
 
     fmt = Formatter(lang or session.lang)
     handles = [handle] if handle else session.models.handles()
@@ -43,7 +43,7 @@ def calendar(session: Session, handle: str | None, output: str | None, lang: str
     name = f"tratos: {handle}" if handle else "tratos"
     content = calendar_file(found, name=name, stamp=session.today())
     target = Path(output or (f"{handle}.ics" if handle else DEFAULT_FILE))
-    path = write_atomically(target, content, mode=shareable(target, session.home))
+    path = write_output(target, content, session.home, shared=True)
     if session.as_json:
         from cli.output import print_json
 

@@ -194,9 +194,9 @@ def anchor(session: Session, handle: str | None, timestamp: bool, output: str | 
     if timestamping is not None:
         stamped = _stamp_anchor(session, report, text.encode("utf-8") + b"\n", target, timestamping)
     elif target is not None:
-        from domain.adapters.files import write_atomically
+        from domain.adapters.files import write_output
 
-        write_atomically(target, text.encode("utf-8") + b"\n")
+        write_output(target, text.encode("utf-8") + b"\n", session.home)
     if session.as_json:
         from cli.output import print_json
 
@@ -255,7 +255,7 @@ def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, times
     from documents.timestamps import TOKEN_SUFFIX, request_token
     from domain.adapters.audit import NOT_A_CLIENT
     from domain.adapters.evidence import EvidenceFolder
-    from domain.adapters.files import write_atomically
+    from domain.adapters.files import write_output
     from domain.model.values import Evidence
 
     answer, token = request_token(timestamping, note)  # BadInput: nothing written or recorded
@@ -269,8 +269,8 @@ def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, times
     folder = EvidenceFolder.of(session.home)
     kept: list[Path] = []
     try:
-        written.append(write_atomically(target, note))
-        written.append(write_atomically(token_path, answer))
+        written.append(write_output(target, note, session.home))
+        written.append(write_output(token_path, answer, session.home))
         kept = [path for path in map(folder.keep, (note, answer)) if path is not None]
         day = session.today()
         for stream in report.streams:

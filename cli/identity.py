@@ -13,9 +13,9 @@ from cli.options import not_empty, pass_session
 from cli.output import print_json, table, warn
 from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
+from domain.adapters.home import KEY_FILE
 
 LANGUAGES = ("es", "en")
-KEY_FILE = "identity.p12"
 
 
 @click.command()

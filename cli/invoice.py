@@ -184,7 +184,7 @@ def book(session: Session, year: int, output: str | None) -> None:
     from cli.output import print_json
     from documents.invoice_book import as_json, book_rows, file_name, write_csv, write_xlsx
     from documents.invoice_view import issued_in
-    from domain.adapters.files import output_path, write_atomically
+    from domain.adapters.files import output_path, write_output
     from domain.model.errors import BadInput
 
     if session.as_json and output:
@@ -206,7 +206,8 @@ def book(session: Session, year: int, output: str | None) -> None:
         binary = io.BytesIO()
         write_xlsx(rows, binary)
         content = binary.getvalue()
-    write_atomically(output_path(target), content)  # private, like an export: every client's tax data
+    # private, like an export: every client's tax data
+    write_output(output_path(target, home=session.home), content, session.home)
     session.written = str(target)
     invoices = len({(row.get("series"), row.get("number")) for row in rows})
     click.echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")

@@ -218,7 +218,11 @@ def main(argv: list[str] | None = None) -> None:
             # The context is kept (not `tratos.main`) so that when writing the output fails, the
             # session says whether the command had recorded already.
             with tratos.make_context("tratos", args) as context:
-                code = tratos.invoke(context)
+                try:
+                    code = tratos.invoke(context)
+                except BaseException as error:
+                    _note_refused(context, error)
+                    raise
             _flush_output()
         except click.exceptions.Exit as done:  # --help, --version, ctx.exit(n)
             code = done.exit_code
@@ -236,6 +240,15 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as error:  # a bug or an environment problem: still one line
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _note_refused(context: click.Context, error: BaseException) -> None:
+    """A command that ends in an error leaves the home as it found it: its session, closed as the
+    context ends, takes back an empty store it made (`Session.close`, ADR-62)."""
+    if isinstance(error, click.exceptions.Exit) and not error.exit_code:
+        return  # --help, --version: done
+    if isinstance(context.obj, Session):
+        context.obj.refused = True
 
 
 def _complete_if_asked() -> None:

@@ -16,6 +16,7 @@ from cli.options import business_date, handle_argument, on_option, pass_session
 from cli.output import warn
 from cli.passphrase import key_passphrase
 from cli.session import Session
+from domain.adapters.home import KEY_FILE
 
 if TYPE_CHECKING:
     from documents.context import Document
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 KINDS = ("terms", "contract", "change", "incident", "reminder", "closing", "dossier", "invoice")
 LANGUAGES = ("es", "en")
-KEY_FILE = "identity.p12"
 # The kinds the client signs too: an empty `Client` field is added next to ours.
 COUNTERSIGNED = ("contract", "change")
 FREELANCER_FIELD = "Freelancer"
@@ -47,13 +47,13 @@ def document_options(function: Any) -> Any:
 
 def _writable_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     """-o is checked before anything is printed or recorded (`files.output_path`: a name that shows
-    as it is, an existing folder, a regular file or nothing yet, not `-`); the write itself checks
-    again (domain/adapters/files.py, ADR-30)."""
+    as it is, none of the home's own files, an existing folder, a regular file or nothing yet, not
+    `-`); the write itself checks again (domain/adapters/files.py, ADR-30, ADR-62)."""
     if value is not None:
         from domain.adapters.files import output_path
 
         session = ctx.find_object(Session)
-        output_path(value, home=session.home if session else None)
+        output_path(value, home=session.home)
     return value
 
 

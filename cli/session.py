@@ -9,10 +9,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.adapters.home import IDENTITY_FILE, HomeAsFound
+
 if TYPE_CHECKING:
     from domain.services.application import Tratos
 
-IDENTITY_FILE = "identity.json"
 IDENTITY_LIMIT = 1 << 20  # a few hundred bytes in practice
 
 
@@ -28,6 +29,8 @@ class Session:
         self._projecting: Any = None  # read models opened only to project what this command recorded
         self.recorded = False  # whether this command committed events (a failed confirmation is then a warning)
         self.written: str | None = None  # the file a command that records nothing wrote (export, the book)
+        self.refused = False  # the command did not succeed: the home is left as it was found (`close`)
+        self._as_found: HomeAsFound | None = None  # the home before anything of this command touched it
 
     @cached_property
     def home(self) -> Path:
@@ -39,10 +42,13 @@ class Session:
             raise BadInput("--home is empty (or TRATOS_HOME is set but empty): name the store's folder,"
                            " or leave it out for the default one")
         if self._home:
-            return Path(self._home)
-        from domain.adapters.storage import default_home
+            home = Path(self._home)
+        else:
+            from domain.adapters.storage import default_home
 
-        return default_home()
+            home = default_home()
+        self._as_found = HomeAsFound.look(home)  # asked for before anything opens or makes it
+        return home
 
     @cached_property
     def identity(self) -> dict[str, Any]:
@@ -168,9 +174,20 @@ class Session:
                     opened.close()
         finally:
             self._projecting = None
-            if self._app is not None:
-                self._app.close()
-                self._app = None
+            try:
+                if self._app is not None:
+                    self._app.close()
+                    self._app = None
+            finally:
+                self._leave_as_found()
+
+    def _leave_as_found(self) -> None:
+        """A command that was refused and recorded nothing takes back the store it made: an empty
+        store file (and its companions, the read models, the home folder it made) is not left in a
+        new home (ADR-62). What holds an event, or another process has open, stays."""
+        if self.refused and not self.recorded and self._as_found is not None:
+            found, self._as_found = self._as_found, None
+            found.restore()
 
     def _note_recorded(self) -> None:
         self.recorded = True

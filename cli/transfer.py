@@ -30,13 +30,13 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.adapters.files import atomic_file, output_folder, output_path
+    from domain.adapters.files import output_file, output_folder, output_path
     from domain.adapters.transfer import export_store
 
     target = output_path(file, home=session.home)
     if evidence_dir:
-        output_folder(evidence_dir)  # before the export: a failed copy must not follow a written export
-    with progress_bar(session, "Exporting") as progress, atomic_file(target) as out:
+        output_folder(evidence_dir, home=session.home)  # before the export: a failed copy must not follow a written export
+    with progress_bar(session, "Exporting") as progress, output_file(target, session.home) as out:
         done = export_store(session.app, out, progress=progress)
         # Inside: if copying the evidence fails, the export is not put in place (nor an earlier one replaced).
         copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)
@@ -146,7 +146,7 @@ def _catch_up(session: Session, progress: Any, events: int) -> bool:
 def _export_evidence(home: Path, folder: Path, wanted: set[str]) -> tuple[int, list[str]]:
     from domain.adapters.evidence import EvidenceFolder
 
-    kept, copy = EvidenceFolder.of(home), EvidenceFolder(folder)
+    kept, copy = EvidenceFolder.of(home), EvidenceFolder(folder, written_for=home)
     copied, missing = 0, []
     for sha256 in sorted(wanted):
         if not kept.holds(sha256):

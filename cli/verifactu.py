@@ -52,7 +52,7 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
             raise BadInput(f"no signing key in {session.home}: set one up with `tratos init` or"
                            " `tratos identity import` to sign the records")
         signer = record_signer(identity)
-    done = export_year(session.app, year, target, click.get_binary_stream("stdout"), sign=signer)
+    done = export_year(session.app, year, target, click.get_binary_stream("stdout"), sign=signer, home=session.home)
     if session.as_json:
         from cli.output import print_json
 
@@ -297,9 +297,9 @@ def events(session: Session, year: int, folder: str) -> None:
     from domain.adapters.verifactu_events import export_events
 
     nif = _issuer_nif(session, "export its event log")
-    target = output_folder(folder)
+    target = output_folder(folder, home=session.home)
     target.mkdir(exist_ok=True)
-    done = export_events(session.app, nif, year, target)
+    done = export_events(session.app, nif, year, target, home=session.home)
     if session.as_json:
         from cli.output import print_json
 
@@ -354,17 +354,17 @@ def submission(session: Session, output: str) -> None:
     Example:
         tratos verifactu submission -o batch-1.xml
     """
-    from domain.adapters.files import atomic_file, output_path
+    from domain.adapters.files import output_file, output_path
     from domain.adapters.verifactu_xml import pending, write_submission
     from domain.model.errors import Refused
 
+    target = output_path(output, home=session.home)
     _sending(session)
     nif = _issuer_nif(session, "send them")
-    target = output_path(output, home=session.home)
     first, records = pending(session.app, nif)
     if not records:
         raise Refused(f"nothing to send: every billing record of {nif} was sent ({first - 1} records)")
-    with atomic_file(target) as out:
+    with output_file(target, session.home) as out:
         write_submission(out, records)
     if session.as_json:
         from cli.output import print_json

@@ -31,9 +31,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from domain.adapters.files import PRIVATE, read_regular, write_atomically
+from domain.adapters.home import CERTIFICATE_FILE, CERTIFICATES_FOLDER, KEY_FILE
 from domain.model.errors import BadInput, Refused
 
-IDENTITY_FILE = "identity.p12"
+IDENTITY_FILE = KEY_FILE  # the signing key's file (home.py names the home's files)
 VALIDITY_YEARS = 10
 MIN_RSA_BITS = 2048
 EXPIRY_WARNING_DAYS = 30
@@ -309,8 +310,7 @@ def _moment(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-CERTIFICATE_FILE = "certificate.pem"
-CERTIFICATES_DIR = "certificates"
+CERTIFICATES_DIR = CERTIFICATES_FOLDER
 
 
 def _target(folder: Path, overwrite: bool) -> Path:

@@ -25,12 +25,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from domain.adapters.home import TSA_ROOTS_FILE
 from domain.model.errors import BadInput
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-ROOTS_FILE = "tsa-roots.pem"  # in the store's folder, beside identity.json
+ROOTS_FILE = TSA_ROOTS_FILE  # in the store's folder, beside identity.json (home.py names it)
 TOKEN_SUFFIX = ".tsr"
 TIMEOUT_SECONDS = 10
 URL_SETTING, LTA_SETTING = "tsa_url", "tsa_lta"  # keys of identity.json (texts, like every value there)

@@ -45,8 +45,9 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
+from domain.adapters.home import READ_MODELS_FILE
 from domain.adapters.library_internals import insert_tracking, max_tracking_id
-from domain.adapters.storage import READ_MODELS_FILE, reopen_durably
+from domain.adapters.storage import reopen_durably
 from projections.schema import (
     INDEXES,
     SCHEMA_VERSION,

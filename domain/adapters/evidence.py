@@ -32,11 +32,13 @@ from domain.adapters.files import (
     read_regular,
     sweep_partials,
     write_atomically,
+    write_output,
 )
+from domain.adapters.home import EVIDENCE_FOLDER
 from domain.model.errors import BadInput
 from domain.model.values import Evidence, check_text, visible
 
-FOLDER = "evidence"
+FOLDER = EVIDENCE_FOLDER  # home.py names the home's files
 EML_HEADERS = ("From", "To", "Date", "Subject")
 HEADER_LIMIT = 1000  # characters of one header an event cites (a To of many people is cut)
 EML_HEAD = 256 * 1024  # an email's headers are read from its first bytes only
@@ -62,9 +64,11 @@ def sha256_of(path: Path) -> str:
 class EvidenceFolder:
     """A folder of files named by their SHA-256: the store's (`home/evidence`) or an export's copy."""
 
-    def __init__(self, root: Path, *, private: bool = False) -> None:
+    def __init__(self, root: Path, *, private: bool = False, written_for: Path | None = None) -> None:
         self.root = Path(root)
         self.private = private  # the store's own: its folders are its owner's alone (ADR-30)
+        # An export's copy, written for the store in this home: never into the home's own files (ADR-62).
+        self.written_for = written_for
 
     @classmethod
     def of(cls, home: Path) -> EvidenceFolder:
@@ -106,6 +110,8 @@ class EvidenceFolder:
         self._narrow(target)
         if target.exists():
             return None
+        if self.written_for is not None:
+            return write_output(target, content, self.written_for)
         return write_atomically(target, content)
 
     def _narrow(self, target: Path) -> None:

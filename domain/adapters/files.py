@@ -3,7 +3,10 @@ written whole or not at all (a temporary file beside the target, fsync, then ren
 
 A crash or a full disk never leaves half a PDF, half an export or half a key behind; a FIFO, a
 device or a folder named where a file is expected is refused before it is opened for reading, and
-an output path that is a symlink is written through to its target (ADR-30).
+an output path that is a symlink is written through to its target (ADR-30). A file the user names
+for tratos to write is never one of the home's own files, however it is reached (ADR-62): it is
+checked when it is named (`output_path`, `output_folder`) and again when it is written
+(`output_file`, `write_output`), which every user-named output goes through.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, BinaryIO
 
+from domain.adapters.home import OWN_FOLDERS, own_file
 from domain.model.errors import BadInput, TratosError
 
 PRIVATE = 0o600  # keys, identities, evidence, exports: for the freelancer's eyes only
@@ -228,13 +232,32 @@ def destination(target: str | Path) -> Path:
     return Path(os.path.realpath(target)) if os.path.islink(target) else target
 
 
-def output_path(target: str | Path, *, home: Path | None = None) -> Path:
+def not_the_homes(target: str | Path, home: Path, *, into: bool = False) -> None:
+    """Refuse (exit 2) a `target` to write (`into`: a folder to write files into) that is one of
+    `home`'s own files or folders, or in one of its folders (home.py `own_file`: through symlinks,
+    `..`, the working folder and hard links)."""
+    own = own_file(target, home)
+    if own is None:
+        return
+    from domain.model.values import visible
+
+    folder = own.path.name in OWN_FOLDERS
+    kind = "folders" if folder else "files"
+    where = "is in" if folder and os.path.realpath(target) != os.path.realpath(own.path) else "is"
+    doing = "write into" if into else "write"
+    raise BadInput(f"cannot {doing} {visible(str(target))}: it {where} {own.what} ({visible(str(own.path))}),"
+                   f" one of the tratos home's own {kind}; name another"
+                   f" {'folder' if into else 'file'}, nothing was written")
+
+
+def output_path(target: str | Path, *, home: Path) -> Path:
     """A file the user names for tratos to write (`pdf -o`, `remind -o`, `export`), checked before
     anything is recorded or printed: a name that shows as it is (no control, line break, bidi or
-    invisible character: it is echoed in the confirmation), in a folder that exists (a typo in a
-    folder is not a reason to create one; inside tratos's own `home` it makes what it needs, as
-    the demo's pdf/), at a regular file or nothing yet (`destination`; a dangling symlink still
-    creates its target). `-` is not standard output here: tratos writes a file and says so."""
+    invisible character: it is echoed in the confirmation), none of the `home`'s own files
+    (`not_the_homes`), in a folder that exists (a typo in a folder is not a reason to create one;
+    inside tratos's own `home` it makes what it needs, as the demo's pdf/), at a regular file or
+    nothing yet (`destination`; a dangling symlink still creates its target). `-` is not standard
+    output here: tratos writes a file and says so."""
     from domain.model.values import visible
 
     text = str(target)
@@ -246,17 +269,20 @@ def output_path(target: str | Path, *, home: Path | None = None) -> Path:
     if visible(text) != text:
         raise BadInput(f"cannot write {visible(text)}: the name holds a control, line break, bidirectional or"
                        " invisible character; choose another name, nothing was written")
+    not_the_homes(target, home)
     folder = destination(target).parent  # a symlink's target's folder: a dangling link creates no folders
-    if not folder.is_dir() and not (home is not None and _inside(folder, home)):
+    if not folder.is_dir() and not _inside(folder, home):
         raise BadInput(f"cannot write {text}: there is no folder {visible(str(folder))}; create it first,"
                        " nothing was written")
     return Path(target)
 
 
-def output_folder(target: str | Path) -> Path:
+def output_folder(target: str | Path, *, home: Path) -> Path:
     """A folder the user names for tratos to write files into (`export --with-evidence`), checked
-    before anything is written: a name that shows as it is, a folder already or nothing yet in a
-    folder that exists (as `output_path`), never a file, a device or a path through a file."""
+    before anything is written: a name that shows as it is, none of the `home`'s own (its evidence
+    or certificates, or in them), a folder already or nothing yet in a folder that exists (as
+    `output_path`), never a file, a device or a path through a file. Each file written into it is
+    checked again (`output_file`)."""
     from domain.model.values import visible
 
     text = str(target)
@@ -265,6 +291,7 @@ def output_folder(target: str | Path) -> Path:
     if visible(text) != text:
         raise BadInput(f"cannot write into {visible(text)}: the name holds a control, line break, bidirectional"
                        " or invisible character; choose another name, nothing was written")
+    not_the_homes(target, home, into=True)
     try:
         found = os.stat(target)
     except FileNotFoundError:
@@ -288,7 +315,8 @@ def _inside(path: str | Path, folder: Path) -> bool:
 
 @contextmanager
 def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
-    """A binary file that appears at `target` only when the block ends without an error.
+    """A binary file that appears at `target` only when the block ends without an error: the home's
+    own files, and what `output_file` has checked (a file the user names goes through that).
 
     A symlink at `target` is written through (its target replaced atomically, the link kept); a
     device, FIFO, socket or folder there is refused. Folders created for a private file are
@@ -317,6 +345,24 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+@contextmanager
+def output_file(target: str | Path, home: Path, *, shared: bool = False) -> Iterator[IO[bytes]]:
+    """A file the user named, written whole (`atomic_file`), never one of `home`'s own: checked
+    again here, where it is written, so no way of reaching it (a symlink planted since, a file
+    among many written into a folder) overwrites the store, the key or the evidence. `shared`: a
+    document meant to be sent, with the umask's mode outside the home (`shareable`); else private."""
+    not_the_homes(target, home)
+    with atomic_file(Path(target), mode=shareable(target, home) if shared else PRIVATE) as out:
+        yield out
+
+
+def write_output(target: str | Path, content: bytes, home: Path, *, shared: bool = False) -> Path:
+    """`content` written to the file the user named, as `output_file`; returns the path written to."""
+    with output_file(target, home, shared=shared) as out:
+        out.write(content)
+    return destination(target)
 
 
 def sweep_partials(folder: Path, pattern: str = f"{PARTIAL}*") -> None:
@@ -363,7 +409,8 @@ def narrow(path: Path) -> None:
 
 def write_atomically(target: Path, content: bytes, *, mode: int = PRIVATE) -> Path:
     """Write `content` to `target` whole, replacing what was there; returns the path written to
-    (a symlink's target: the file to take back if what it was written for fails)."""
+    (a symlink's target: the file to take back if what it was written for fails). For the home's
+    own files: a file the user names is written with `write_output`."""
     final = destination(target)
     with atomic_file(final, mode=mode) as out:
         out.write(content)

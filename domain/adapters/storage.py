@@ -44,13 +44,12 @@ from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFa
 from eventsourcing.utils import Environment, EnvType
 
 from domain.adapters.files import PRIVATE, narrow, private_folder
+from domain.adapters.home import COMPANIONS, EVIDENCE_FOLDER, STORE_FILE
 from domain.adapters.library_internals import replace_sqlite_pool, seal_sqlite_pool
 from domain.model.errors import BadInput, ConcurrencyConflict, TratosError
 
 DATABASE_URL = "TRATOS_DATABASE_URL"
-SQLITE_FILE = "tratos.sqlite"
-# An encrypted store's read models: an SQLCipher database in the home, whatever the backend (ADR-57).
-READ_MODELS_FILE = "read-models.sqlite"
+SQLITE_FILE = STORE_FILE  # the names of the home's files are home.py's
 # SQLite's answer to a file that is not a database, as SQLCipher gives it for another key's file.
 _NOT_A_DATABASE = 26
 URL_FORM = "postgresql://user:password@host:port/dbname[?schema=NAME]"
@@ -591,14 +590,22 @@ def _lock_key(stream: UUID | str) -> int:
     return int.from_bytes(UUID(str(stream)).bytes[:8], "big", signed=True)
 
 
+# The byte of the locks file every process that has the store open holds a shared lock on, for as
+# long as it has it open: past every stream's byte (40 bits). `unused_store` asks for it alone.
+OPEN_BYTE = 1 << 40
+
+
 class FileRangeLocks(StreamLocks):
-    """SQLite: one byte of `tratos.sqlite-locks` per stream, locked with fcntl (POSIX record lock)."""
+    """SQLite: one byte of `tratos.sqlite-locks` per stream, locked with fcntl (POSIX record lock);
+    and `OPEN_BYTE`, held shared from before SQLite opens the store until it is closed."""
 
     def __init__(self, path: Path) -> None:
         import fcntl
 
         self._fcntl = fcntl
         self._fd: int | None = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        with suppress(OSError):  # a file system without record locks: the store is then never taken as unused
+            fcntl.lockf(self._fd, fcntl.LOCK_SH, 1, OPEN_BYTE)
 
     @contextmanager
     def hold(self, stream: UUID) -> Iterator[None]:
@@ -628,6 +635,32 @@ class FileRangeLocks(StreamLocks):
         if self._fd is not None:
             os.close(self._fd)  # releases every lock this process holds on the file
             self._fd = None
+
+
+@contextmanager
+def unused_store(database: Path) -> Iterator[bool]:
+    """Whether no other process has the SQLite store at `database` open, held true for the block:
+    another one opening it meanwhile waits (ADR-62: a refused command removes the store it made only
+    then). False when it cannot be told (no fcntl, no locks file, a lock refused)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield False
+        return
+    try:
+        descriptor = os.open(database.with_name(database.name + "-locks"), os.O_RDWR)
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, OPEN_BYTE)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(descriptor)
 
 
 class AdvisoryLocks(StreamLocks):
@@ -805,8 +838,8 @@ def _private_sqlite_file(home: Path, database: Path) -> None:
         os.close(os.open(database, os.O_RDWR | os.O_CREAT, PRIVATE))
     except OSError as error:
         raise StoreUnavailable(f"cannot create the store {database}: {error.strerror}") from error
-    for path in (database, *(database.with_name(database.name + tail) for tail in ("-wal", "-shm", "-locks")),
-                 home / "evidence"):  # the evidence folder too: the home itself is left as it is (ADR-30)
+    for path in (database, *(database.with_name(database.name + tail) for tail in COMPANIONS),
+                 home / EVIDENCE_FOLDER):  # the evidence folder too: the home itself is left as it is (ADR-30)
         narrow(path)
 
 

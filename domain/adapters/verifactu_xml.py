@@ -8,6 +8,7 @@ several documents, FILE-001.xml, FILE-002.xml..., the chain running on from one 
 
 from __future__ import annotations
 
+import glob
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -335,11 +336,13 @@ def _tallied(records: Iterable[Any], tallies: dict[str, Tally]) -> Iterator[Any]
 
 
 def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | None = None,
-                sign: Callable[[str], str] | None = None) -> Exported:
+                sign: Callable[[str], str] | None = None, *, home: Path) -> Exported:
     """Write the records generated in `year` to `target` (or `stdout`): one document when they fit in
     one (1,000 records of one issuer), else TARGET-001.xml, TARGET-002.xml... A year without records
-    writes nothing: an empty RegFactuSistemaFacturacion is not valid (RegistroFactura minOccurs 1)."""
-    from domain.adapters.files import atomic_file
+    writes nothing: an empty RegFactuSistemaFacturacion is not valid (RegistroFactura minOccurs 1).
+    No file written is one of `home`'s own (ADR-62): the numbered ones there already are checked
+    before the first is written."""
+    from domain.adapters.files import not_the_homes, output_file
 
     tallies: dict[str, Tally] = {}
     documents = batches(_tallied(records_of_year(app, year), tallies))
@@ -351,16 +354,19 @@ def export_year(app: Any, year: int, target: Path | None, stdout: IO[bytes] | No
         if target is None:
             _write(stdout, first, sign)
             return Exported([], len(first), tallies)
-        with atomic_file(target) as out:
+        with output_file(target, home) as out:
             _write(out, first, sign)
         return Exported([target], len(first), tallies)
     if target is None:
         raise BadInput(f"{year} has more billing records than one document holds (1,000 of one issuer):"
                        " name a file with -o, and they are written as FILE-001.xml, FILE-002.xml, ...")
+    suffix = target.suffix or ".xml"
+    for found in target.parent.glob(f"{glob.escape(target.stem)}-[0-9][0-9][0-9]*{glob.escape(suffix)}"):
+        not_the_homes(found, home)  # a link left there into the home: refused before any is written
     files, records = [], 0
     for number, batch in enumerate(itertools.chain([first, second], documents), 1):
-        path = target.with_name(f"{target.stem}-{number:03d}{target.suffix or '.xml'}")
-        with atomic_file(path) as out:
+        path = target.with_name(f"{target.stem}-{number:03d}{suffix}")
+        with output_file(path, home) as out:
             _write(out, batch, sign)
         files.append(path)
         records += len(batch)

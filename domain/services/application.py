@@ -107,10 +107,12 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
         self._after_recording: list[Callable[[], None]] = []
         self.record_clock = record_clock or record_moment  # when a billing record is generated (Verifactu)
         self.record_signer = record_signer
+        # A malformed key is refused before anything is opened or made (ADR-12, ADR-62); a wrong one
+        # right after it is opened.
+        encryption = encryption_settings(configured_key(env))
         self.location = locate_store(self.home, env, database_url)
         self.store_wait = store_wait(env)  # the most a command waits for a store kept locked
-        # A malformed key is refused before anything is opened; a wrong one right after (ADR-12).
-        settings = {**self.location.settings, **encryption_settings(configured_key(env))}
+        settings = {**self.location.settings, **encryption}
         self.stream_locks = self.location.stream_locks()
         try:
             with self.stream_locks.opening():

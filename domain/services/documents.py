@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from domain.adapters.evidence import EvidenceFolder
-from domain.adapters.files import shareable, write_atomically
+from domain.adapters.files import write_output
 
 if TYPE_CHECKING:
     from domain.services.application import Recorded, Tratos
@@ -84,7 +84,7 @@ def issue_document(app: Tratos, print_document: Printer, handle: str, kind: str,
             return app.issue_document(handle, printed.kind, on=on, **facts)
 
     target = output or Path(printed.filename)
-    path = write_atomically(target, printed.content, mode=shareable(target, app.home))
+    path = write_output(target, printed.content, app.home, shared=True)
     digest = hashlib.sha256(printed.content).hexdigest()
     try:
         with EvidenceFolder.of(app.home).keeping([printed.content]):

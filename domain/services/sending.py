@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.adapters.evidence import EvidenceFolder, describe
-from domain.adapters.files import shareable, write_atomically
+from domain.adapters.files import write_output
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.mailing import check_recipients
 from domain.model.values import check_text
@@ -139,7 +139,7 @@ def send_document(app: Tratos, print_document: Printer, compose: Composer, deliv
     eml_path = None
     if output is not None or deliver is None:
         target = output or Path(eml_name)
-        eml_path = write_atomically(target, composed.content, mode=shareable(target, app.home))
+        eml_path = write_output(target, composed.content, app.home, shared=True)
 
     def result(reply: str | None, recorded: Recorded | None) -> Sent:
         return Sent(handle, kind, document_id, to, cc, bcc, composed.subject, composed.message_id,

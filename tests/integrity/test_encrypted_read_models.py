@@ -18,7 +18,7 @@ from support import ACME, ACME_NAME, NOTE_TEXT, record_story, tratos
 from tax_profile import UNTAXED_PROFILE
 
 from domain.adapters.encryption import KEY_ENV, new_key, read_model_key
-from domain.adapters.storage import READ_MODELS_FILE
+from domain.adapters.home import READ_MODELS_FILE
 from domain.services.application import Tratos
 from projections import ReadModels, projector
 from projections import rebuild as rebuilding
