@@ -189,13 +189,16 @@ def book(session: Session, year: int, output: str | None) -> None:
 
     if session.as_json and output:
         raise BadInput("--json prints the book; -o writes it to a file: give one of them")
+    target = None
+    if not session.as_json:  # the file is checked before the book is read
+        target = Path(output or file_name(year, session.identity.get("tax_id", ""), session.identity.get("name", "")))
+        if target.suffix.lower() not in (".xlsx", ".csv"):
+            raise BadInput(f"the book is written as .xlsx or .csv, not {target.suffix or 'a file without extension'}")
+        output_path(target, home=session.home)
     rows = book_rows(issued_in(session.app, session.models.handles(), year, session.lang), year)
-    if session.as_json:
+    if target is None:
         print_json({"year": year, "rows": as_json(rows)})
         return
-    target = Path(output or file_name(year, session.identity.get("tax_id", ""), session.identity.get("name", "")))
-    if target.suffix.lower() not in (".xlsx", ".csv"):
-        raise BadInput(f"the book is written as .xlsx or .csv, not {target.suffix or 'a file without extension'}")
     import io
 
     if target.suffix.lower() == ".csv":
@@ -206,8 +209,7 @@ def book(session: Session, year: int, output: str | None) -> None:
         binary = io.BytesIO()
         write_xlsx(rows, binary)
         content = binary.getvalue()
-    # private, like an export: every client's tax data
-    write_output(output_path(target, home=session.home), content, session.home)
+    write_output(target, content, session.home)  # private, like an export: every client's tax data
     session.written = str(target)
     invoices = len({(row.get("series"), row.get("number")) for row in rows})
     click.echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")
