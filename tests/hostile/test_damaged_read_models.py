@@ -28,7 +28,7 @@ import pytest
 from cli_support import IN_FORCE, copied, database_of, given, ok, run, store_rows, use_database
 
 from domain.adapters.encryption import KEY_ENV, new_key, read_model_key
-from domain.adapters.storage import READ_MODELS_FILE
+from domain.adapters.home import READ_MODELS_FILE
 
 PASSPHRASE = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 KEY = new_key()

@@ -24,6 +24,7 @@ from cli_support import (
     copied,
     ok,
     open_store,
+    recorded_template,
     refused,
     run,
     store_rows,
@@ -34,22 +35,15 @@ KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 HISTORY = IN_FORCE + [
     ("client", "update", "acme", "--email", "laura@acme.test", "--on", "2026-01-12"),
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),  # F-2026-001, late by 2026-03-31
-    ("note", "acme", "Laura confirmed the kick-off", "--evidence", "{evidence}", "--on", "2026-01-16"),
 ]
-_recorded: set[str] = set()
 
 
 def template(module_store, backend: str, folder: Path):
     """acme in force with a signing key, an invoice and a note with evidence: once per backend."""
-    spec = module_store(backend, "hostile-home-outputs")
-    if backend not in _recorded:
-        evidence = folder / "kick-off.txt"
-        evidence.write_text("Agreed: we start on Monday.\n", encoding="utf-8")
-        with use_database(Path(spec.home), spec.database_url) as home:
-            for step in HISTORY:
-                ok(home, *(arg.format(evidence=evidence) for arg in step), env=KEYED)
-        _recorded.add(backend)
-    return spec
+    evidence = folder / "kick-off.txt"
+    evidence.write_text("Agreed: we start on Monday.\n", encoding="utf-8")
+    note = ("note", "acme", "Laura confirmed the kick-off", "--evidence", str(evidence), "--on", "2026-01-16")
+    return recorded_template(module_store, backend, "hostile-home-outputs", [*HISTORY, note], KEYED)
 
 
 @pytest.fixture
