@@ -30,6 +30,42 @@ class Unreadable:
 
 
 @dataclass(frozen=True)
+class ChainCheck:
+    """One chain verified (an issuer's billing records, its event log, or exported files): whose,
+    how many entries held, the last fingerprint, and the first break (a RecordBreak, an EventBreak,
+    an Unreadable)."""
+
+    source: str  # records:NIF, events:NIF, or the files read
+    count: int
+    last: str
+    broken: Any
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+    @property
+    def records(self) -> int:
+        return self.count
+
+    @property
+    def events(self) -> int:
+        return self.count
+
+
+def check_streams(kind: str, streams: Iterable[Any], read: Callable[[Any], Iterable[Any]],
+                  first_break: Callable[[Iterator[Any]], tuple[int, Any]], unit: str,
+                  streams_of: dict[Any, str]) -> list[ChainCheck]:
+    """Each stream's chain walked (`walk`) and named (`source_name`)."""
+    checks = []
+    for stream in streams:
+        walked = walk(read(stream), first_break, unit)
+        checks.append(ChainCheck(source_name(kind, stream, walked, streams_of), walked.count,
+                                 walked.last.fingerprint if walked.last else "", walked.broken))
+    return checks
+
+
+@dataclass(frozen=True)
 class Walked:
     """How many entries held, the first break, and the last entry read (None for an empty chain)."""
 

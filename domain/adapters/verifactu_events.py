@@ -16,9 +16,9 @@ from typing import Any
 from uuid import UUID
 from xml.sax.saxutils import escape
 
-from domain.adapters.chain_walk import Unreadable, source_name, walk
+from domain.adapters.chain_walk import ChainCheck, check_streams
 from domain.model.errors import Refused
-from domain.model.fingerprints import EventBreak, first_event_break
+from domain.model.fingerprints import first_event_break
 
 EV = ("https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/"
       "EventosSIF.xsd")
@@ -183,23 +183,7 @@ def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: P
 # ------------------------------------------------------------------ checking
 
 
-@dataclass(frozen=True)
-class LogCheck:
-    """One issuer's event log verified: how many entries, its last fingerprint, the first break."""
-
-    source: str  # events:NIF
-    issuer_nif: str
-    events: int
-    last: str
-    broken: EventBreak | Unreadable | None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-    @property
-    def count(self) -> int:
-        return self.events
+LogCheck = ChainCheck  # an issuer's event log verified (events:NIF)
 
 
 def verify_logs(app: Any, nifs: Iterable[str] = ()) -> list[LogCheck]:
@@ -208,11 +192,6 @@ def verify_logs(app: Any, nifs: Iterable[str] = ()) -> list[LogCheck]:
     from domain.model.event_log import event_texts
     from domain.model.streams import events_id
 
-    streams_of = {events_id(nif): nif for nif in nifs}
-    checks = []
-    for stream in logs(app):
-        walked = walk(log_entries(app, stream), lambda events: first_event_break(map(event_texts, events)), "entry")
-        source = source_name("events", stream, walked, streams_of)
-        checks.append(LogCheck(source, source.partition(":")[2], walked.count,
-                               walked.last.fingerprint if walked.last else "", walked.broken))
-    return checks
+    return check_streams("events", logs(app), lambda stream: log_entries(app, stream),
+                         lambda events: first_event_break(map(event_texts, events)), "entry",
+                         {events_id(nif): nif for nif in nifs})

@@ -19,10 +19,10 @@ from typing import IO, Any
 from uuid import UUID
 from xml.sax.saxutils import escape
 
-from domain.adapters.chain_walk import Unreadable, source_name, walk
+from domain.adapters.chain_walk import ChainCheck, check_streams
 from domain.model.billing_records import texts_of
 from domain.model.errors import BadInput, Refused
-from domain.model.fingerprints import RecordBreak, RecordTexts, first_break
+from domain.model.fingerprints import RecordTexts, first_break
 
 LR = "https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/SuministroLR.xsd"
 SF = ("https://www2.agenciatributaria.gob.es/static_files/common/internet/dep/aplicaciones/es/aeat/tike/cont/ws/"
@@ -388,36 +388,14 @@ def _issuer_name(batch: list[Any]) -> str:
     return named or batch[0].system.producer_name
 
 
-@dataclass(frozen=True)
-class ChainCheck:
-    """One chain verified: whose, how many records, its last fingerprint, and the first break."""
-
-    source: str
-    records: int
-    last: str
-    broken: RecordBreak | Unreadable | None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-    @property
-    def count(self) -> int:
-        return self.records
-
-
 def verify_store(app: Any, nifs: Iterable[str] = ()) -> list[ChainCheck]:
     """Every issuer's chain in the store, each fingerprint recomputed, the first starting from nothing;
     `nifs` name a chain whose first record cannot be read."""
     from domain.model.streams import records_id
 
-    streams_of = {records_id(nif): nif for nif in nifs}
-    checks = []
-    for stream in chains(app):
-        walked = walk(store_texts(app, stream), lambda records: first_break(records, chained_from=""))
-        checks.append(ChainCheck(source_name("records", stream, walked, streams_of), walked.count,
-                                 walked.last.fingerprint if walked.last else "", walked.broken))
-    return checks
+    return check_streams("records", chains(app), lambda stream: store_texts(app, stream),
+                         lambda records: first_break(records, chained_from=""), "record",
+                         {records_id(nif): nif for nif in nifs})
 
 
 def verify_files(paths: list[Path]) -> ChainCheck:
