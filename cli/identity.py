@@ -162,17 +162,22 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
             --iban ES9121000418450200051332 --vat 21% --withholding 15%
     """
     from cli.notation import parse_percent, parse_withholding
+    from domain.model.bank_accounts import check_iban
     from domain.model.errors import Refused
     from domain.model.tax_ids import spanish_nif
     from domain.model.taxes import check_vat_rate, check_withholding
+    from domain.model.texts import check_text
     from domain.model.values import check_series
 
     written = session.identity_as_written()  # a damaged rate is mended here, so it is not read first
     if not written:
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E`")
     changed = dict(written)
-    given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"), "address": address, "iban": iban,
-             "payment_method": payment_method, "verifactu_mode": verifactu_mode,
+    given = {"tax_id": tax_id and spanish_nif(tax_id, "your tax id"),
+             "address": address and check_text(address, "your address", limit=300),
+             "iban": iban and check_iban(iban),
+             "payment_method": payment_method and check_text(payment_method, "payment method", limit=200),
+             "verifactu_mode": verifactu_mode,
              # typed, so bad input (exit 2), before the file's fields are checked as damage (exit 1)
              "series": series and check_series(series),
              "corrective_series": corrective_series and check_series(corrective_series)}
@@ -181,7 +186,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
     if withholding is not None:
         given["withholding"] = str(check_withholding(parse_withholding(withholding), "domestic", True))
     changed.update({key: value for key, value in given.items() if value is not None})
-    changed.setdefault("country", "ES")
+    changed["country"] = "ES"  # tratos invoices from Spain: a country edited in identity.json is mended here
     session.__dict__["identity"] = changed
     try:
         profile = session.tax_profile()  # every value checked as an invoice will use it

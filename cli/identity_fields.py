@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 INIT = "`tratos init --force --name NAME --email EMAIL` (the signing key is kept)"
+ADDRESS = '`tratos identity invoicing --address "Calle Mayor 1, 28013 Madrid"`'
+TAX_ID = "`tratos identity invoicing --tax-id 12345678Z`"
+IBAN = "`tratos identity invoicing --iban ES9121000418450200051332`"
 # the values some tratos wrote: before ADR-54, a rate was written as normalize() gives it (10 as 1E+1, 0 as -0)
 _SHORT_NUMBER = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,2})?|[0-9]E\+[0-9]")
 
@@ -53,6 +56,55 @@ def _port(value: str) -> str | None:
     return None if re.fullmatch(r"[0-9]{1,5}", value) and 1 <= int(value) <= 65535 else "is not a port (1 to 65535)"
 
 
+def _refusing(check: Callable[[str], object], problem: str) -> Callable[[str], str | None]:
+    """A field's rule as the command that sets it checks it (domain/model), `problem` if refused."""
+    def rule(value: str) -> str | None:
+        from domain.model.errors import BadInput
+
+        try:
+            check(value)
+        except BadInput:
+            return problem
+        return None
+    return rule
+
+
+def _email(value: str) -> None:
+    from domain.model.errors import BadInput
+    from domain.model.texts import check_email
+
+    if not check_email(value):  # "" is no email: every identity has one (`init --email`)
+        raise BadInput("empty")
+
+
+def _one_line(limit: int) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        from domain.model.texts import check_text
+
+        check_text(value, "text", required=False, limit=limit)
+    return check
+
+
+def _country(value: str) -> None:
+    """tratos invoices from Spain: `identity invoicing` writes ES (older identities have none)."""
+    from domain.model.errors import BadInput
+
+    if value != "ES":
+        raise BadInput(value)
+
+
+def _tax_id_form(value: str) -> None:
+    from domain.model.tax_ids import typed_tax_id
+
+    typed_tax_id(value, "tax id")
+
+
+def _iban_form(value: str) -> None:
+    from domain.model.bank_accounts import iban_form
+
+    iban_form(value)
+
+
 def _currency(value: str) -> str | None:
     from domain.model.currencies import CURRENCIES
 
@@ -62,7 +114,15 @@ def _currency(value: str) -> str | None:
 # field: (its rule, the command that sets it again)
 FIELDS: dict[str, tuple[Callable[[str], str | None], str]] = {
     "name": (_not_blank, INIT),
-    "email": (_not_blank, INIT),
+    "email": (_refusing(_email, "is not an email address"), INIT),
+    "address": (_refusing(_one_line(300), "is not one line of text (at most 300 characters, no control characters)"),
+                ADDRESS),
+    "country": (_refusing(_country, "is not ES: tratos invoices as a freelancer established in Spain"),
+                "`tratos identity invoicing` (which writes ES)"),
+    "tax_id": (_refusing(_tax_id_form, "is not a Spanish NIF (the letters A-Z and the digits 0-9)"), TAX_ID),
+    "iban": (_refusing(_iban_form, "is not an IBAN (the letters A-Z and the digits 0-9)"), IBAN),
+    "payment_method": (_refusing(_one_line(200), "is not one line of text (at most 200 characters, no control"
+                                                 " characters)"), "`tratos identity invoicing --payment-method TEXT`"),
     "currency": (_currency, INIT.replace("EMAIL`", "EMAIL --currency EUR`")),
     "lang": (_one_of("es", "en"), INIT.replace("EMAIL`", "EMAIL --lang es`")),
     "vat_rate": (_rate((21, 10, 4, 0), "a Spanish VAT rate"), "`tratos identity invoicing --vat 21%`"),
@@ -90,6 +150,26 @@ def checked(identity: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
             problem = rule(identity[field])
             if problem is not None:
                 raise Refused(damaged(path, f"its {field} {problem}", mend))
+    return identity
+
+
+def checked_for_invoices(identity: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    """`identity` if its tax id and IBAN also pass their check digits, as `identity invoicing` checks
+    them; else the damaged-identity refusal. Apart from `checked` because python-stdnum's import is
+    half a `status`: this runs where the identity becomes an invoice's issuer (`Session.tax_profile`)."""
+    from domain.model.bank_accounts import check_iban
+    from domain.model.errors import BadInput, Refused
+    from domain.model.tax_ids import spanish_nif
+
+    checked(identity, path)
+    for field, check, problem, mend in (("tax_id", spanish_nif, "is not a valid Spanish NIF", TAX_ID),
+                                        ("iban", check_iban, "is not a valid IBAN", IBAN)):
+        if identity.get(field):
+            try:
+                check(identity[field])
+            except BadInput as error:
+                reason = str(error).partition(": ")[2] or str(error)
+                raise Refused(damaged(path, f"its {field} {problem}: {reason}", mend)) from None
     return identity
 
 

@@ -106,9 +106,11 @@ class Session:
         """The invoicing settings of identity.json as a `TaxProfile`, or None without an identity."""
         from decimal import Decimal
 
+        from cli.identity_fields import checked_for_invoices
         from domain.model.values import Issuer, TaxProfile
 
-        found = self.checked_identity(self.identity)  # as `identity invoicing` changed it
+        # as `identity invoicing` changed it, the tax id's and IBAN's check digits too (ADR-65)
+        found = checked_for_invoices(self.identity, self.home / IDENTITY_FILE)
         if not found.get("name"):
             return None
         issuer = Issuer(name=found["name"], email=found.get("email", ""), tax_id=found.get("tax_id", ""),

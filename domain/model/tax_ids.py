@@ -19,7 +19,7 @@ EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU 
                          " SE SI SK".split())
 
 
-def _typed(number: str, whose: str) -> str:
+def typed_tax_id(number: str, whose: str) -> str:
     """The characters of a tax id as typed: A-Z, 0-9 and the separators people write (space - . /);
     anything else (a full-width digit, an invisible character) is refused, not silently dropped."""
     other = next((c for c in number if not (c.isascii() and (c.isalnum() or c in " -./"))), None)
@@ -38,7 +38,7 @@ def spanish_nif(number: str, whose: str = "tax id") -> str:
     from stdnum import exceptions
     from stdnum.es import nif
 
-    compact = _typed(number, whose)
+    compact = typed_tax_id(number, whose)
     if compact.startswith("ES"):
         compact = compact[2:]
     try:
@@ -54,13 +54,13 @@ def spanish_nif(number: str, whose: str = "tax id") -> str:
 
 def foreign_tax_id(number: str, whose: str = "tax id") -> str:
     """A tax id of a country outside the EU, as typed but compacted: A-Z and 0-9 only."""
-    return _typed(number, whose)
+    return typed_tax_id(number, whose)
 
 
 def eu_vat_number(number: str, whose: str = "VAT number", country: str = "") -> str:
     """`number` as a valid EU VAT number with its country prefix (DE123456788), compacted; with
     `country`, the prefix must be that country's (EL for Greece)."""
-    compact = _typed(number, whose)
+    compact = typed_tax_id(number, whose)
     if country and compact[:2] != vat_prefix(country):
         raise BadInput(f"{whose} {number!r} is not a VAT number of {country}: it must start with"
                        f" {vat_prefix(country)}")
