@@ -7,6 +7,7 @@ import importlib
 import io
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
 
     _replacing_what_cannot_be_shown()
     context: click.Context | None = None
+    args: list[str] = []
     with _libraries_quiet():
         try:
             args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
@@ -236,10 +238,26 @@ def main(argv: list[str] | None = None) -> None:
         except (click.exceptions.Abort, EOFError, KeyboardInterrupt):
             _fail(None, "aborted", 1)
         except click.ClickException as error:
-            _fail(error, error.format_message(), 2)
+            _fail(error, _negative_number(error, args) or error.format_message(), 2)
         except Exception as error:  # a bug or an environment problem: still one line
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# A number typed with a minus sign: an amount, hours, a quantity (-10, -1,5, -3h, -1:30, -10EUR, -€10).
+_NEGATIVE = re.compile(r"-(?:[€$£¥₹₽]|[A-Za-z]{3})?\s*[0-9][0-9.,:' ]*\s*(?:h|%|/h|[A-Za-z]{3}|[€$£¥₹₽])?")
+
+
+def _negative_number(error: click.ClickException, args: list[str]) -> str | None:
+    """The line for a negative number typed as an argument, which click reads as short options
+    ("No such option '-1'" for `payment record acme F-2026-001 -10`): said once here, for every
+    command (ADR-65). An option's value (`--amount -100`) is its option's to judge, as before."""
+    if not isinstance(error, click.exceptions.NoSuchOption):
+        return None
+    typed = next((arg for arg in args if arg.startswith(error.option_name) and _NEGATIVE.fullmatch(arg)), None)
+    if typed is None:
+        return None
+    return f"{typed} is negative: amounts, hours and quantities are positive numbers"
 
 
 def _note_refused(context: click.Context, error: BaseException) -> None:

@@ -43,12 +43,15 @@ def plain(text: str, what: str) -> str:
     return text
 
 
-def parse_number(text: str, what: str = "a number", *, grouping: bool = True) -> Decimal:
-    """'8.000,50' and '8,000.50' and '8000.5' alike; a lone separator before 3 digits groups thousands.
+def parse_number(text: str, what: str = "a number") -> Decimal:
+    """The one notation of every number typed (ADR-65): quantities, hours, percentages, amounts.
 
-    Only after a first group that can be one (1 to 3 digits, not a 0): "0.005" and "1234.567" are
-    decimals, never 5 and 1234567. `grouping=False` reads a lone separator as decimals always,
-    where thousands make no sense (the hours of one day: "1.999" is not 1999 hours).
+    '8.000,50', '8,000.50', '1.000.000', '8 000' and '8000.5' alike: a separator that occurs twice,
+    or before the other one, groups thousands, and the last separator of two kinds is the decimal
+    one. A lone `.` or `,` before anything but three digits is the decimal one ('3,5', '0.25',
+    '1234.567' and '0.005', whose first part cannot begin a grouped number). A lone separator
+    before exactly three digits, after one to three digits not starting with 0 ('1,250', '8.000'),
+    is refused: it reads 1250 to some and 1.25 to others, and tratos read it both ways once.
     """
     raw = plain(text, what).strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
     if not re.fullmatch(r"[-+]?[0-9][0-9.,]*", raw):
@@ -59,24 +62,31 @@ def parse_number(text: str, what: str = "a number", *, grouping: bool = True) ->
         group_sep = "," if decimal_sep == "." else "."
         if raw.count(decimal_sep) > 1:
             raise BadInput(f"not {what}: {text!r}")
-        raw = raw.replace(group_sep, "").replace(decimal_sep, ".")
+        raw = _ungrouped(raw.partition(decimal_sep)[0], group_sep, text, what) + "." + raw.partition(decimal_sep)[2]
     elif dots + commas:
         sep = "." if dots else ","
         parts = raw.split(sep)
-        first = parts[0].lstrip("+-")
-        grouped = grouping and (len(parts) > 2 or (len(parts[-1]) == 3 and _first_group(first)))
-        if grouped:
-            if not _first_group(first) or any(len(p) != 3 for p in parts[1:]):
-                raise BadInput(f"not {what}: {text!r}")
-            raw = "".join(parts)
-        elif len(parts) > 2:
-            raise BadInput(f"not {what}: {text!r}")
+        if len(parts) > 2:
+            raw = _ungrouped(raw, sep, text, what)
+        elif len(parts[1]) == 3 and _first_group(parts[0].lstrip("+-")):
+            sign, digits = ("-" if parts[0].startswith("-") else ""), parts[0].lstrip("+-")
+            decimals = parts[1].rstrip("0")
+            raise BadInput(f"{text.strip()!r} is ambiguous (a thousands separator or a decimal point?): write"
+                           f" {sign}{digits}{parts[1]} or {sign}{digits}{'.' + decimals if decimals else ''}")
         else:
             raw = raw.replace(",", ".")
     try:
         return Decimal(raw)
     except InvalidOperation:
         raise BadInput(f"not {what}: {text!r}") from None
+
+
+def _ungrouped(whole: str, sep: str, text: str, what: str) -> str:
+    """`whole` ('1.000.000', '-8,000') without its thousands separators, if grouped by three."""
+    parts = whole.split(sep)
+    if len(parts) > 1 and (not _first_group(parts[0].lstrip("+-")) or any(len(p) != 3 for p in parts[1:])):
+        raise BadInput(f"not {what}: {text!r}")
+    return "".join(parts)
 
 
 def _first_group(digits: str) -> bool:
@@ -119,7 +129,7 @@ def parse_percent(text: str) -> Decimal:
     base = plain(text or "", "a percentage").strip()
     if not base.endswith("%"):
         raise BadInput(f"not a percentage: {text!r} (try 50%)")
-    value = parse_number(base[:-1], "a percentage", grouping=False)  # at most 100: never thousands
+    value = parse_number(base[:-1], "a percentage")
     if value < 0 or value > 100:
         raise BadInput(f"a percentage must be between 0% and 100%: {text!r}")
     if value.as_tuple().exponent < -PERCENT_DECIMALS:  # no rate, share or fee needs more; none is rounded away
@@ -159,8 +169,8 @@ def _bad_date(text: str) -> date:
 def parse_hours(text: str) -> Decimal:
     """3.5, 3,5, 3h or 3:30 (minutes become hours to the hundredth: 0:20 is 0.33).
 
-    A lone separator is always the decimal one here: a day has at most 24 hours, so "1.500" is
-    1.5 hours, not 1500. The precision of what is logged is the domain's (`check_hours`).
+    Numbers are read as every other (`parse_number`): "1,250" is refused as ambiguous, as it is
+    for a quantity or an amount. The precision of what is logged is the domain's (`check_hours`).
     """
     from domain.model.contracts import hours_and_minutes
 
@@ -171,7 +181,7 @@ def parse_hours(text: str) -> Decimal:
             raise BadInput(f"not a duration: {text!r}")
         value = hours_and_minutes(int(hours), int(minutes))
     else:
-        value = parse_number(base, "a number of hours", grouping=False)
+        value = parse_number(base, "a number of hours")
     if value <= 0:
         raise BadInput(f"hours must be positive: {text!r}")
     return value

@@ -65,7 +65,9 @@ LOCK_WAIT = 10
 # and the bound on the Application's retries of a busy store); TRATOS_LOCK_TIMEOUT sets it (tests).
 STORE_WAIT = 30
 STORE_WAIT_VARIABLE = "TRATOS_LOCK_TIMEOUT"
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+# A schema tratos keeps a store in: lowercase, as PostgreSQL folds an unquoted name, so that `Demo1`
+# is not a second store beside `demo1`; never PostgreSQL's own (pg_catalog, pg_toast, information_schema).
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 # eventsourcing.postgres, every connection waiting a bounded time for a lock (postgres_factory.py).
@@ -386,6 +388,20 @@ def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *,
 # ------------------------------------------------------------ PostgreSQL
 
 
+def _schema(value: str) -> str:
+    """`?schema=NAME`'s name, if tratos may keep a store there (ADR-65); else one line saying why."""
+    if value.startswith("pg_") or value == "information_schema":
+        raise StoreUnavailable(f"invalid schema name {value!r}: schemas named pg_… and information_schema are"
+                               " PostgreSQL's own; name one of yours (created on first use)")
+    if not _IDENTIFIER.fullmatch(value):
+        lower = value.lower()
+        hint = (f" (write {lower!r}: PostgreSQL reads unquoted names in lowercase, and {value!r} would be a"
+                " second store beside it)" if lower != value and _IDENTIFIER.fullmatch(lower) else "")
+        raise StoreUnavailable(f"invalid schema name {value!r}: use lowercase letters, digits and underscores,"
+                               f" starting with a letter, at most 63 characters{hint}")
+    return value
+
+
 @dataclass(frozen=True)
 class PostgresLocation:
     """A PostgreSQL store parsed from a database URL (the password never shows in messages)."""
@@ -418,11 +434,7 @@ class PostgresLocation:
                 raise StoreUnavailable(
                     f"unknown option {key!r} in the database URL: only ?schema=NAME is understood"
                     " (libpq settings such as PGSSLMODE can be set as environment variables)")
-            if not _IDENTIFIER.fullmatch(value):
-                raise StoreUnavailable(
-                    f"invalid schema name {value!r}: use letters, digits and underscores,"
-                    " starting with a letter, at most 63 characters")
-            schema = value
+            schema = _schema(value)
         return cls(host=host, port=port, dbname=dbname, user=unquote(user),
                    password=unquote(password), schema=schema)
 
