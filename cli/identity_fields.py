@@ -86,10 +86,10 @@ def _one_line(limit: int) -> Callable[[str], None]:
 
 
 def _country(value: str) -> None:
-    """tratos invoices from Spain: `identity invoicing` writes ES (older identities have none)."""
+    """tratos invoices from Spain: `init` and `identity invoicing` write ES ("" reads as ES, as in a Party)."""
     from domain.model.errors import BadInput
 
-    if value != "ES":
+    if value not in ("ES", ""):
         raise BadInput(value)
 
 
