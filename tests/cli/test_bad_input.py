@@ -92,7 +92,8 @@ CASES = [
     ("money-three-decimals", ("payment", "record", "acme", "F-2026-002", "1.000,125€"), 2, "at most 2 decimals"),
     ("money-four-decimals", ("payment", "record", "acme", "F-2026-002", "10.1234EUR"), 2, "at most 2 decimals"),
     ("money-negative", ("payment", "record", "acme", "F-2026-002", "--", "-5EUR"), 2, "positive"),
-    ("money-negative-unescaped", ("payment", "record", "acme", "F-2026-002", "-5EUR"), 2, "No such option"),
+    ("money-negative-unescaped", ("payment", "record", "acme", "F-2026-002", "-5EUR"), 2,
+     "-5EUR is negative: amounts, hours and quantities are positive numbers"),  # ADR-65
     ("money-zero-payment", ("payment", "record", "acme", "F-2026-002", "0EUR"), 2, "positive"),
     ("money-bad-grouping", DRAFT + ("--price", "8.000.5EUR"), 2, "not an amount"),
     ("money-two-currencies", DRAFT + ("--price", "EUR8000USD"), 2, "two currencies"),

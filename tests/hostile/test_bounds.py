@@ -166,11 +166,19 @@ def test_a_pdf_whose_appended_revision_breaks_the_parser_is_not_readable(acme: P
 # --------------------------------------------------------------- D6: numbers read as meant
 
 @pytest.mark.parametrize("text, value", [
-    ("8.000", "8000"), ("8,000", "8000"), ("1.234.567", "1234567"), ("8.000,50", "8000.50"),
+    ("1.234.567", "1234567"), ("8.000,50", "8000.50"),
     ("0.005", "0.005"), ("0,125", "0.125"), ("1234.567", "1234.567"), ("00.001", "0.001"), ("8000,5", "8000.5"),
 ])
 def test_a_lone_separator_groups_thousands_only_after_a_first_group(text: str, value: str) -> None:
     assert parse_number(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["8.000", "8,000", "1.500"])
+def test_a_lone_separator_before_three_digits_after_a_first_group_is_ambiguous(text: str) -> None:
+    """Thousands to some, decimals to others: refused in every number (ADR-65)."""
+    for read in (parse_number, parse_hours):
+        with pytest.raises(BadInput, match="is ambiguous"):
+            read(text)
 
 
 @pytest.mark.parametrize("text", ["0.123.456", "1.2.3", "12.34.567"])
@@ -179,7 +187,7 @@ def test_a_grouping_that_is_none_is_refused(text: str) -> None:
         parse_number(text)
 
 
-@pytest.mark.parametrize("text, hours", [("1.500", "1.5"), ("3:30", "3.5"), ("0:01", "0.02"), ("0:20", "0.33"),
+@pytest.mark.parametrize("text, hours", [("1.50", "1.50"), ("3:30", "3.5"), ("0:01", "0.02"), ("0:20", "0.33"),
                                          ("10:00", "10"), ("1,5", "1.5"), ("2.50h", "2.50")])
 def test_hours_of_one_day_never_group_thousands(text: str, hours: str) -> None:
     assert parse_hours(text) == Decimal(hours)
@@ -190,7 +198,7 @@ def test_hours_of_one_day_never_group_thousands(text: str, hours: str) -> None:
 NUMBERS = [
     (("hours", "log", "acme", "0.001"), "kept to the hundredth of an hour"),
     (("hours", "log", "acme", "0.004"), "kept to the hundredth of an hour"),
-    (("hours", "log", "acme", "1.999"), "kept to the hundredth of an hour"),
+    (("hours", "log", "acme", "1.999"), "'1.999' is ambiguous"),  # ADR-65
     (("hours", "log", "acme", "0,125"), "kept to the hundredth of an hour"),
     (("hours", "log", "acme", "0:00"), "hours must be positive"),
     (("payment", "record", "acme", "F-2026-001", "0.005"), "EUR amounts have at most 2 decimals"),
