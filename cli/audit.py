@@ -10,6 +10,7 @@ import click
 
 from cli.options import pass_session
 from cli.session import Session
+from domain.model.wording import counted
 
 if TYPE_CHECKING:
     from domain.adapters.audit import Anchor, AuditReport
@@ -208,7 +209,7 @@ def anchor(session: Session, handle: str | None, timestamp: bool, output: str | 
     if target is None:
         click.echo(text)
         return
-    click.echo(f"Wrote the anchor note ({len(lines)} chain head{'s' if len(lines) != 1 else ''}) to {target}")
+    click.echo(f"Wrote the anchor note ({counted(len(lines), 'chain head')}) to {target}")
     if stamped:
         click.echo(f"Timestamped {stamped['timestamp']['time']} by {stamped['timestamp']['authority']}:"
                    f" token in {stamped['token_file']}")
@@ -390,7 +391,7 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
     if report.ok and not forged:
         click.echo("Verdict: OK, every chain holds")
     else:
-        what = [f"{broken} stream{'s' if broken != 1 else ''} broken"] if broken else []
+        what = [f"{counted(broken, 'stream')} broken"] if broken else []
         what += ["the log lost events the read models saw"] if report.store_problems else []
-        what += [f"the billing records of {forged} issuer{'s' if forged != 1 else ''} broken"] if forged else []
+        what += [f"the billing records of {counted(forged, 'issuer')} broken"] if forged else []
         click.echo(f"Verdict: NOT OK, {' and '.join(what)}")

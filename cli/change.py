@@ -16,6 +16,7 @@ from cli.options import (
 )
 from cli.output import money, recorded
 from cli.session import Session
+from domain.model.wording import counted
 
 
 def change_argument(function):
@@ -80,7 +81,7 @@ def quote(session: Session, handle: str, change_id: str, price: str, hours: str 
     if event.hours is not None:
         impact.append(f"{event.hours} h")
     if event.days is not None:
-        impact.append(f"{event.days} days")
+        impact.append(counted(event.days, "day"))
     recorded(session, result, f"change {event.change_id} quoted ({', '.join(impact)})")
 
 

@@ -14,6 +14,7 @@ from cli.options import (
 from cli.output import money, recorded
 from cli.session import Session
 from domain.model.choices import SIGN_METHODS
+from domain.model.wording import counted
 
 
 @click.group()
@@ -72,7 +73,7 @@ def draft(session: Session, handle: str, title: str, scope: str, deliverables: t
         on=business_date(session, on))
     event = result.event
     plan = (f"no installments given, so one of 100% due on the end date ({event.end})"
-            if not installments else f"{len(event.installments)} installments")
+            if not installments else counted(len(event.installments), "installment"))
     superseding = f", superseding {event.supersedes}" if event.supersedes else ""
     recorded(session, result, f"contract {event.contract_id} \"{event.title}\" drafted for"
              f" {money(event.price)}, {plan}{superseding}")

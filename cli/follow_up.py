@@ -6,6 +6,7 @@ import click
 
 from cli.options import pass_session
 from cli.session import Session
+from domain.model.wording import counted
 
 
 @click.command("follow-up")
@@ -63,7 +64,7 @@ def _say(report, day, dry_run: bool) -> None:  # noqa: ANN001
 
 
 def _said(line: dict) -> str:
-    late = f" ({line['days_late']} days late, due {line['scheduled_on']})" if line["days_late"] else ""
+    late = f" ({counted(line['days_late'], 'day')} late, due {line['scheduled_on']})" if line["days_late"] else ""
     return f"{line['client']} {line['about']} {line['step']} ({line['tone']}){late}"
 
 

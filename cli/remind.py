@@ -10,6 +10,7 @@ from cli.options import business_date, handle_argument, on_option, pass_session
 from cli.output import warn
 from cli.pdf import document_options, printer, stamp_dict, stamp_words
 from cli.session import Session
+from domain.model.wording import counted
 
 
 @click.command()
@@ -53,7 +54,7 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
         })
         return
     fee_text = f", late fee {fee.amount} {fee.currency}" if fee else ""
-    click.echo(f"Recorded: reminder for {event.invoice_number}, {event.days_late} days late{fee_text},"
+    click.echo(f"Recorded: reminder for {event.invoice_number}, {counted(event.days_late, 'day')} late{fee_text},"
                f" on {day} ({handle})")
     signed = ("signed" + stamp_words(made)) if issued.signed else "NOT signed"
     click.echo(f"Wrote the reminder ({issued.lang}, {signed}) to {issued.path}; document issued,"

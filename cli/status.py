@@ -10,6 +10,7 @@ import click
 from cli.options import as_of_date, pass_session
 from cli.output import print_json, table
 from cli.session import Session
+from domain.model.wording import counted
 
 AS_OF_HELP = "Show it as it stood at the end of DATE (events after it are ignored)."
 
@@ -20,7 +21,7 @@ def amount(value: dict[str, str] | None) -> str:
 
 
 def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
+    return counted(n, "day")
 
 
 @click.command()

@@ -33,6 +33,7 @@ from cryptography.x509.oid import NameOID
 from domain.adapters.files import PRIVATE, read_regular, write_atomically
 from domain.adapters.home import CERTIFICATE_FILE, CERTIFICATES_FOLDER, KEY_FILE
 from domain.model.errors import BadInput, Refused
+from domain.model.wording import counted
 
 IDENTITY_FILE = KEY_FILE  # the signing key's file (home.py names the home's files)
 VALIDITY_YEARS = 10
@@ -302,7 +303,7 @@ def expiry_warning(certificate: x509.Certificate, at: datetime) -> str | None:
         return None
     days = max(left.days, 0)
     return (f"the certificate expires on {_moment(certificate.not_valid_after_utc)}"
-            f" (in {days} day{'s' if days != 1 else ''}): documents cannot be signed after that;"
+            f" (in {counted(days, 'day')}): documents cannot be signed after that;"
             " renew it and import the new one")
 
 

@@ -26,6 +26,7 @@ from domain.model.contracts import contract_total, current_end, hours_available,
 from domain.model.currencies import minor_units
 from domain.model.deadlines import answer_by
 from domain.model.late_fees import days_late, published_fee, uses_rate_table
+from domain.model.wording import counted
 from projections.store import Reader
 
 DEFAULT_CURRENCY = "EUR"
@@ -422,7 +423,7 @@ def actions(reader: Reader, today: date) -> list[dict[str, Any]]:
             "handle": row["handle"], "kind": "late_payment", "ref": row["number"], "date": row["due"],
             "amount": invoice["outstanding"], "late_fee": fee, "days": invoice["days_late"],
             "detail": f"{invoice['outstanding']['amount']} {row['currency']} unpaid,"
-                      f" {invoice['days_late']} days late" + (f", late fee {fee['amount']} {fee['currency']}"
+                      f" {counted(invoice['days_late'], 'day')} late" + (f", late fee {fee['amount']} {fee['currency']}"
                                                               if fee else ""),
         })
     for row in reader.rows(
@@ -464,7 +465,7 @@ def actions(reader: Reader, today: date) -> list[dict[str, Any]]:
             result.append({
                 "handle": row["handle"], "kind": "mistake_not_acknowledged", "ref": row["id"],
                 "date": row["reported_on"], "amount": None, "late_fee": None, "days": waited,
-                "detail": f"reported {waited} days ago, the terms promise an answer within"
+                "detail": f"reported {counted(waited, 'day')} ago, the terms promise an answer within"
                           f" {response_days}: {row['description']}",
             })
     for row in reader.rows(

@@ -45,6 +45,7 @@ from domain.model.values import (
     check_handle,
     check_text,
 )
+from domain.model.wording import counted
 
 # After the end, only what collects the balance or keeps the record may be recorded.
 ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
@@ -393,7 +394,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         took = (on - mistake.reported_on).days
         if latest and took > latest[1].response_days:
             self.warnings.append(
-                f"{mistake.id} was acknowledged after {took} days; the terms promise"
+                f"{mistake.id} was acknowledged after {counted(took, 'day')}; the terms promise"
                 f" {latest[1].response_days}"
             )
         return event

@@ -18,6 +18,11 @@ LIMIT = 120
 _WORDS = {"extra_forbidden": "a key tratos never writes", "missing": "missing"}
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 day', '3 days': a count with its noun, singular for one (nouns that take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def shown(value: Any) -> str:
     """A field's value in a message, as tratos prints it (cut short)."""
     text = _plain(value)

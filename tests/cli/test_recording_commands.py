@@ -172,6 +172,13 @@ class TestContract:
         assert (contract.our_duties, contract.client_duties) == (["Weekly report"], ["Answer within 3 days"])
         assert contract.state == "drafted"
 
+    def test_one_installment_is_said_in_the_singular(self, cli_home):
+        given(cli_home, OPENED)
+        outcome = ok(cli_home, "contract", "draft", "acme", "--title", "Audit", "--scope", "One page",
+                     "--price", "900EUR", "--start", "2026-01-15", "--end", "2026-01-20",
+                     "--installment", "100%@2026-01-20", "--on", "2026-01-08")
+        assert outcome.stdout == 'Recorded: contract K1 "Audit" drafted for 900.00 EUR, 1 installment on 2026-01-08 (acme)\n'
+
     def test_without_installments_the_whole_price_is_due_at_the_end_and_it_says_so(self, cli_home, read_back):
         given(cli_home, OPENED)
         outcome = ok(cli_home, "contract", "draft", "acme", "--title", "Logo", "--scope", "A logo",

@@ -74,3 +74,10 @@ def test_notes_through_the_application_read_two_events_and_chain_on(app) -> None
     with pytest.raises(UnknownClient):
         app.record_note("nobody", "x", on=date(2026, 1, 20))
     assert app.relationship(HANDLE).version == 33  # refused notes recorded nothing
+
+
+def test_a_count_of_one_takes_its_noun_in_the_singular() -> None:
+    from domain.model.wording import counted
+
+    assert [counted(n, "day") for n in (0, 1, 2)] == ["0 days", "1 day", "2 days"]
+    assert counted(1, "chain head") == "1 chain head" and counted(3, "installment") == "3 installments"
