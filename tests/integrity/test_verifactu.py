@@ -261,7 +261,7 @@ class TestSubmission:
         first = tmp_path / "batch-1.xml"
         tratos(store, "verifactu", "submission", "-o", str(first))
         assert tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000001").code == 0
-        assert tratos(store, "verifactu", "cancel", "F-2026-001", "--on", "2026-01-20").code == 0
+        assert tratos(store, "verifactu", "cancel", "F-2026-002", "--on", "2026-01-20").code == 0
         again = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000002")
         assert (again.code, again.stderr) == (
             1, "error: the file starts with record 1 of your chain (the registration record of F-2026-001), sent"
