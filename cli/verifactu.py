@@ -238,9 +238,12 @@ def log_dict(check: Any) -> dict[str, Any]:
 def cancel(session: Session, number: str, on: str | None) -> None:
     """Cancel the billing record of an invoice issued in error (registro de anulación).
 
-    The record stays in the chain; a cancellation record follows it. An invoice that was
-    issued to the client is corrected instead (tratos invoice correct). Refused for an invoice
-    without a record or cancelled already.
+    The record stays in the chain; a cancellation record follows it, and the invoice is void in
+    its client's relationship: no payment, reminder or correction of it, out of the balance. An
+    invoice that reached the client (a PDF of it or of a reminder issued, sent, a payment, a
+    reminder, a follow-up, a corrective invoice) is corrected instead (tratos invoice correct
+    --void): refused, exit 1, as is a corrective invoice, an invoice without a record and one
+    cancelled already.
 
     --on is the day the cancellation is decided, kept in the relationship's history; it cannot
     be before the invoice's date. The record itself carries the moment it is generated, as the
