@@ -94,7 +94,8 @@ def _relationship(s: dict[str, Any]) -> None:
     if s["invoices"]:
         table("Invoices", ["number", "amount", "due", "paid", "outstanding", "late", "late fee"],
               [(i["number"], amount(i["amount"]), i["due"], amount(i["paid"]), amount(i["outstanding"]),
-                _days(i["days_late"]) if i["late"] else "", amount(i["late_fee"])) for i in s["invoices"]])
+                f"cancelled {i['cancelled_on']}" if i.get("cancelled_on") else _days(i["days_late"]) if i["late"]
+                else "", amount(i["late_fee"])) for i in s["invoices"]])
     if s["changes"]:
         table("Changes", ["id", "state", "price", "hours", "days", "what"],
               [(c["id"], c["state"], amount(c["price"]), c["hours"] or "", c["days"] if c["days"] is not None

@@ -89,15 +89,12 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
 
     if files:
         checks = [verify_files([Path(f) for f in files])]
-        signatures = _signatures([Path(f) for f in files])
-        report(session, checks, signatures)
+        signatures, signed = _signatures([Path(f) for f in files])
+        report(session, checks, signatures, file_signed=signed)
         broken = next((c for c in checks if not c.ok), None)
         if broken is not None:
             raise Refused(f"the billing records do not verify: {broken.source} {broken.broken}")
-        forged = next((s for s in signatures if not s.ok), None)
-        if forged is not None:
-            raise Refused(f"the signature of record {forged.position} ({forged.number}) does not verify:"
-                          f" {forged.problem}")
+        refuse_forged_signatures(signed)
         return
     store = check_store(session)
     report(session, store.records, (), store.signed, store.logs, store.log_signed)
@@ -181,36 +178,38 @@ def refuse_forged_signatures(stored: list[Any]) -> None:
                       f" ({forged.broken.number}): its signature does not verify ({forged.broken.problem})")
 
 
-def _signatures(paths: list[Path]) -> list[Any]:
-    """The XAdES signatures of the records in FILEs, each checked (none for unsigned records)."""
+def _signatures(paths: list[Path]) -> tuple[list[Any], list[Any]]:
+    """The XAdES signatures of the records in FILEs, each checked (an unsigned record said so), and
+    each file's count of them (valid, unsigned, the first broken), as the store's chains are counted."""
+    from documents.record_signing import check_signatures, tally
     from domain.adapters.files import open_regular
 
-    if not paths:
-        return []
-    from documents.record_signing import check_signatures
-
-    found = []
+    found, counted = [], []
     for path in paths:
         with open_regular(path, "the Verifactu file", limit=None) as source:
-            found += list(check_signatures(source))
-    return found
+            checks = list(check_signatures(source))
+        found += checks
+        counted.append(tally(path.name, checks))
+    return found, counted
 
 
 def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (), stored: list[Any] = (),
-           logs: list[Any] = (), log_signed: list[Any] = ()) -> None:
-    """Each chain checked, in a line, and its records' signatures in the store (`stored`) or in the
-    file (`signatures`, those that carry one); each event log and its signatures; or --json."""
+           logs: list[Any] = (), log_signed: list[Any] = (), file_signed: list[Any] = ()) -> None:
+    """Each chain checked, in a line, and its records' signatures counted in the store (`stored`) or
+    in each file (`file_signed`; `signatures` each record's, for --json); each event log and its
+    signatures; or --json."""
     if session.as_json:
         from cli.output import print_json
 
-        print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored, *logs, *log_signed)), "chains": [
+        print_json({"ok": all(c.ok for c in (*checks, *signatures, *stored, *logs, *log_signed, *file_signed)), "chains": [
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
              "broken": None if c.ok else {"record": c.broken.position,
                                           "number": c.broken.record and c.broken.record.number,
                                           "problem": c.broken.problem}} for c in checks],
             "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
-                            "problem": s.problem or None} for s in signatures],
+                            "signed": s.signed, "problem": s.problem or None} for s in signatures],
             "stored_signatures": [signatures_dict(c) for c in stored],
+            "file_signatures": [signatures_dict(c) for c in file_signed],
             "event_logs": [log_dict(c) for c in logs],
             "event_log_signatures": [signatures_dict(c) for c in log_signed]})
         return
@@ -219,17 +218,12 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
     for check in checks:
         state = "OK" if check.ok else f"BROKEN at {check.broken}"
         click.echo(f"{check.source}  {check.records} records  {state}")
-    for chain in stored:
+    for chain in (*stored, *file_signed):
         click.echo(f"{chain.source}  signatures: {chain}")
     for check in logs:
         click.echo(f"{check.source}  {check.events} events  {'OK' if check.ok else f'BROKEN at {check.broken}'}")
     for chain in log_signed:
         click.echo(f"{chain.source}  signatures: {chain}")
-    if signatures:
-        valid = [s for s in signatures if s.ok]
-        signers = sorted({s.signer for s in valid})
-        click.echo(f"{len(valid)} of {len(signatures)} record signatures valid"
-                   f"{' (signed by ' + '; '.join(signers) + ')' if signers else ''}")
 
 
 def log_dict(check: Any) -> dict[str, Any]:
@@ -244,9 +238,12 @@ def log_dict(check: Any) -> dict[str, Any]:
 def cancel(session: Session, number: str, on: str | None) -> None:
     """Cancel the billing record of an invoice issued in error (registro de anulación).
 
-    The record stays in the chain; a cancellation record follows it. An invoice that was
-    issued to the client is corrected instead (tratos invoice correct). Refused for an invoice
-    without a record or cancelled already.
+    The record stays in the chain; a cancellation record follows it, and the invoice is void in
+    its client's relationship: no payment, reminder or correction of it, out of the balance. An
+    invoice that reached the client (a PDF of it or of a reminder issued, sent, a payment, a
+    reminder, a follow-up, a corrective invoice) is corrected instead (tratos invoice correct
+    --void): refused, exit 1, as is a corrective invoice, an invoice without a record and one
+    cancelled already.
 
     --on is the day the cancellation is decided, kept in the relationship's history; it cannot
     be before the invoice's date. The record itself carries the moment it is generated, as the

@@ -99,12 +99,14 @@ def _process(checked: str, anomalous: str, chain: Any, signatures: Any, named: C
              signed: Callable[[Any], dict[str, Any]]) -> list[dict[str, Any]]:
     """One process's entries: that it ran (over how many), the first break of the chain, the first
     signature that does not verify; `named` and `signed` say which record or entry each is in."""
+    from domain.model.event_log import RECORDS_CHECKED
     from domain.model.record_values import Anomaly, AnomalyScan
 
     entries: list[dict[str, Any]] = []
     if chain is not None:
         entries.append({"event_type": checked, "scan": AnomalyScan(
-            fingerprints=chain.count, signatures=chain.count if signatures else None, chain=chain.count)})
+            fingerprints=chain.count, signatures=chain.count if signatures else None, chain=chain.count,
+            dates=chain.count if checked == RECORDS_CHECKED else None)})  # the log's times are not checked
         if chain.broken is not None:
             entries.append({"event_type": anomalous, "anomaly": Anomaly(
                 anomaly_type=chain.broken.anomaly, detail=_short(chain.broken.problem), **named(chain.broken))})

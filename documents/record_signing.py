@@ -149,8 +149,9 @@ class SignatureCheck:
 
 
 def check_signatures(source: IO[bytes]) -> Iterator[SignatureCheck]:
-    """Each record of an export that carries a signature, checked alone against the certificate it
-    carries (whether that certificate is to be trusted is the reader's business, as with a PDF)."""
+    """Each record of an export, its signature checked alone against the certificate it carries
+    (whether that certificate is to be trusted is the reader's business, as with a PDF); a record
+    without one is said to be unsigned (`signed` False)."""
     from lxml import etree
 
     found = etree.iterparse(source, events=("end",), tag=RECORDS, resolve_entities=False, no_network=True)
@@ -159,6 +160,8 @@ def check_signatures(source: IO[bytes]) -> Iterator[SignatureCheck]:
                                                           f"{{{SF}}}NumSerieFacturaAnulada")), "")
         if element.find(f"{{{DS}}}Signature") is not None:
             yield _checked(position, number, element)
+        else:  # counted as unsigned, as in the store (records made before tratos signed them, VERI*FACTU mode)
+            yield SignatureCheck(position, number, "", signed=False)
         element.clear()
 
 
@@ -208,8 +211,30 @@ def _checked(position: int, number: str, element: Any) -> SignatureCheck:
     try:
         XAdESVerifier().verify(etree.tostring(element), x509_cert=certificate, expect_config=config)
     except (InvalidSignature, InvalidInput) as error:
-        return SignatureCheck(position, number, "", str(error) or type(error).__name__)
+        return SignatureCheck(position, number, "", what_failed(error))
     return SignatureCheck(position, number, name_text(certificate.subject))
+
+
+def what_failed(error: Exception) -> str:
+    """What a signature that does not verify means, in tratos' words rather than signxml's.
+
+    The signature covers three things (references): the record itself (URI ""), its signed
+    properties (signing time, the certificate's digest) and the certificate (KeyInfo). A digest
+    that differs for the record means the record was changed after it was signed; for the others,
+    or a signature value that does not match what it signs, the signature itself is damaged.
+    """
+    from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput
+
+    text = str(error)
+    if isinstance(error, InvalidDigest) and text.endswith("()"):
+        return "the record was changed after it was signed"
+    if isinstance(error, InvalidDigest):
+        return "the signature itself is damaged: its signing time or certificate was changed after it was signed"
+    if isinstance(error, InvalidCertificate):
+        return "the signature itself is damaged: the certificate it carries cannot be read"
+    if isinstance(error, InvalidInput):
+        return "the signature itself is damaged: it is not a signature tratos can read"
+    return "the signature itself is damaged: its value does not match what it signs"
 
 
 def _carried_certificate(record: Any) -> Any:
@@ -254,6 +279,23 @@ class ChainSignatures:
         signed = f" (signed by {'; '.join(self.signers)})" if self.signers else ""
         unread = f", not checked from {self.unit} {self.unread_from} on (it cannot be read)" if self.unread_from else ""
         return f"{self.valid} valid{signed}, {self.unsigned} unsigned{unread}"
+
+
+def tally(source: str, checks: Iterable[SignatureCheck]) -> ChainSignatures:
+    """The signatures of one file's records, counted as a chain's in the store are: valid, unsigned,
+    and the first that does not verify."""
+    valid = unsigned = 0
+    signers: set[str] = set()
+    broken = None
+    for check in checks:
+        if not check.signed:
+            unsigned += 1
+        elif check.ok:
+            valid += 1
+            signers.add(check.signer)
+        elif broken is None:
+            broken = check
+    return ChainSignatures(source, valid, unsigned, tuple(sorted(signers)), broken)
 
 
 def check_logs(app: Any, nifs: Iterable[str] = ()) -> list[ChainSignatures]:

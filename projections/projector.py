@@ -47,6 +47,7 @@ _LOOKUPS: dict[type, tuple[str, tuple[str, ...]]] = {
     ev.PaymentReceived: ("invoices", ("invoice_number",)),
     ev.InvoiceCorrected: ("invoices", ("corrects",)),
     ev.PaymentLate: ("invoices", ("invoice_number",)),
+    ev.InvoiceCancelled: ("invoices", ("invoice_number",)),
     ev.ReminderSent: ("invoices", ("invoice_number",)),
     ev.ChangeQuoted: ("changes", ("change_id",)),
     ev.ChangeApproved: ("changes", ("change_id",)),
@@ -447,6 +448,19 @@ def _paid(e: ev.PaymentReceived, b: Batch, s: str, r: dict | None) -> None:
     invoice["open"] = 1 if Decimal(invoice["paid"]) < Decimal(invoice["amount"]) else 0
     if r is not None:
         _add_balance(r, e.amount.currency, "paid", e.amount.amount)
+
+
+@handles(ev.InvoiceCancelled)
+def _cancelled(e: ev.InvoiceCancelled, b: Batch, s: str, r: dict | None) -> None:
+    """Issued in error, its billing record cancelled: void, it owes nothing and counts in no balance (ADR-66)."""
+    invoice = b.edit("invoices", s, e.invoice_number)
+    if invoice is None:
+        return
+    billing = json.loads(invoice["billing"])
+    billing["cancelled_on"] = e.occurred_on.isoformat()
+    if r is not None:
+        _add_balance(r, invoice["currency"], "invoiced", -Decimal(invoice["amount"]))
+    invoice.update(amount=_zero(invoice["currency"]), open=0, billing=json.dumps(billing, sort_keys=True))
 
 
 @handles(ev.PaymentLate)

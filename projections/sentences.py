@@ -31,7 +31,7 @@ SENTENCES = (
     N_("event.ChangeWithdrawn"), N_("event.MistakeReported"), N_("event.MistakeAcknowledged"),
     N_("event.MistakeDiagnosed"), N_("event.RemedyProposed"), N_("event.RemedyChosen"),
     N_("event.MistakeResolved"), N_("event.LessonRecorded"), N_("event.InvoiceIssued"),
-    N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"),
+    N_("event.PaymentReceived"), N_("event.PaymentLate"), N_("event.ReminderSent"), N_("event.InvoiceCancelled"),
     N_("event.HoursLogged"), N_("event.NoteRecorded"), N_("event.DocumentIssued"),
     N_("event.RelationshipEnded"), N_("event.InvoiceCorrected"), N_("event.ClientDetailsChanged"),
     N_("event.AnchorTimestamped"),

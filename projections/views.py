@@ -125,6 +125,7 @@ def invoice_view(row: dict[str, Any], terms: PublishedTerms | Callable[[], Publi
         "last_reminder_on": row["last_reminder_on"],
         "late_fee": fee, "terms_version": row["terms_version"],
         **_taxes(row.get("billing"), amount, currency),
+        "cancelled_on": json.loads(row["billing"]).get("cancelled_on") if row.get("billing") else None,
     }
 
 
@@ -206,8 +207,8 @@ def status(reader: Reader, stream: str, today: date) -> dict[str, Any] | None:
         if states.get(row["contract"]) == "superseded":
             continue
         invoice = by_number.get(row["invoice"]) if row["invoice"] else None
-        if invoice is not None and any(c["void"] for c in invoice["corrections"]):
-            invoice = None  # its invoice was voided: the installment is billable again
+        if invoice is not None and (any(c["void"] for c in invoice["corrections"]) or invoice["cancelled_on"]):
+            invoice = None  # its invoice was voided or cancelled: the installment is billable again
         if invoice is None:
             billable = states.get(row["contract"]) in LIVE and not ended
             state = "to_invoice" if billable and row["due"] <= today.isoformat() else "scheduled"

@@ -25,6 +25,7 @@ from domain.model.errors import BadInput, Refused, UnknownReference
 from domain.model.fingerprints import (
     RecordTexts,
     cancellation_fingerprint,
+    out_of_time,
     record_amount,
     record_date,
     registration_fingerprint,
@@ -208,6 +209,7 @@ class BillingRecords(ChainedAggregate):
     def __init__(self, id: uuid.UUID) -> None:
         super().__init__(id)
         self.last: PreviousRecord | None = None
+        self.last_made_at: str | None = None  # the last record's generation time (FechaHoraHusoGenRegistro)
         self.registered: dict[str, str] = {}  # number -> issue date, of the records folded
         self.cancelled: set[str] = set()
         self.warnings: list[str] = []
@@ -241,6 +243,7 @@ class BillingRecords(ChainedAggregate):
             raise Refused(f"{invoice_number} has a registration record already")
         if invoice_type != INVOICE:
             check_ground(invoice_type)
+        self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None)
         fingerprint = registration_fingerprint(
             issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
             tax_total=tax_total, total=total, previous=self.last.fingerprint if self.last else "",
@@ -269,6 +272,7 @@ class BillingRecords(ChainedAggregate):
             raise UnknownReference(f"{invoice_number} has no registration record to cancel (invoices issued before"
                           " tratos kept billing records have none)")
         not_before(occurred_on, datetime.strptime(issued_on, "%d-%m-%Y").date(), f"{invoice_number} was issued")
+        self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None)
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
                                                previous=self.last.fingerprint, generated_at=generated_at)
@@ -277,6 +281,22 @@ class BillingRecords(ChainedAggregate):
                       fingerprint=fingerprint)
         return self._record(ev.InvoiceRegistrationCancelled, **fields,
                             signature=self._signature(ev.InvoiceRegistrationCancelled, fields, sign, signature))
+
+    def _check_time(self, generated_at: str, invoice_number: str, issued_on: str, *, made_now: bool) -> None:
+        """A record is made after the record before it and, when it is made now (not re-decided on
+        import), not before its invoice's date (`fingerprints.out_of_time`): a record clock that says
+        otherwise is wrong, and the record would stand in the chain as one no clock could have made.
+        Records kept before this rule (ADR-66) may be dated before their invoice: they still import."""
+        untimely = out_of_time(generated_at, issued_on, self.last_made_at)
+        if untimely is None or (untimely[1] == "14" and not made_now):
+            return
+        if untimely[1] == "11":
+            raise Refused(f"this machine's clock ({generated_at}) is behind the time of your last billing record"
+                          f" ({self.last_made_at}, {self.last.number}): a record cannot be made before the one it"
+                          " follows; correct the clock, nothing was recorded")
+        raise Refused(f"{invoice_number} is dated {datetime.strptime(issued_on, '%d-%m-%Y').date()}, after this machine's clock"
+                      f" ({generated_at}), the time its billing record would carry: correct the clock,"
+                      " nothing was recorded")
 
     def _signature(self, kind: type, fields: dict[str, Any], sign: Signing | None, given: str | None) -> str:
         """The signature a new record is saved with: the one it carries when re-decided, else `sign`'s
@@ -305,6 +325,7 @@ class BillingRecords(ChainedAggregate):
     def _chain(self, event: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> None:
         self.last = PreviousRecord(issuer_nif=event.issuer_nif, number=event.invoice_number,
                                    issued_on=event.issued_on, fingerprint=event.fingerprint)
+        self.last_made_at = event.generated_at
 
 
 def texts_of(record: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> RecordTexts:

@@ -288,6 +288,14 @@ class ReminderSent(RelationshipEvent):
     late_fee: Money | None = None
 
 
+class InvoiceCancelled(RelationshipEvent):
+    """The invoice's billing record was cancelled (`verifactu cancel`, in the same transaction as its
+    registro de anulación): it was issued in error and never reached the client, so it is void in
+    the relationship, owing nothing (ADR-66)."""
+
+    invoice_number: str
+
+
 class HoursLogged(RelationshipEvent):
     contract_id: str
     hours: Decimal

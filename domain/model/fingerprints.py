@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 REGISTRATION_FIELDS = ("IDEmisorFactura", "NumSerieFactura", "FechaExpedicionFactura", "TipoFactura",
@@ -80,6 +80,43 @@ def record_time(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
 
 
+# The furthest ahead of UTC a clock on Earth is (Kiribati, UTC+14): a day has begun somewhere once
+# its midnight there has passed, so an invoice is never dated after that day.
+_EARLIEST_ZONE = timedelta(hours=14)
+
+
+def out_of_time(generated_at: str, issued_on: str, before: str | None) -> tuple[str, str] | None:
+    """Why a record's generation time cannot be, and its anomaly type (L1E), or None.
+
+    A record is made after the record before it in its chain (11: "fecha-hora anterior a la del
+    registro anterior"; the same second is allowed), and on or after its invoice's date (14:
+    an invoice dated a day that had begun nowhere on Earth when its record was made). Both times
+    are the record clock's (TRATOS_NOW, else noon of TRATOS_TODAY, else the machine's).
+    """
+    moment = _moment(generated_at)
+    if moment is None:
+        return f"its generation time {generated_at!r} is not a time with its zone", "14"
+    if before is not None:
+        earlier = _moment(before)
+        if earlier is not None and moment < earlier:
+            return f"it was made at {generated_at}, before the record before it ({before})", "11"
+    try:
+        day = datetime.strptime(issued_on, "%d-%m-%Y").date()
+    except ValueError:
+        return None  # a date the record cannot state is its fingerprint's business
+    if day > (moment.astimezone(UTC) + _EARLIEST_ZONE).date():
+        return f"its invoice is dated {issued_on}, after the record was made ({generated_at})", "14"
+    return None
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
 @dataclass(frozen=True)
 class RecordTexts:
     """What a billing record's chain rests on, as written in it (a stored event or an exported XML).
@@ -118,15 +155,16 @@ class RecordBreak:
     position: int  # 1 for the first record read
     record: RecordTexts
     problem: str
-    anomaly: str = "01"  # its type in the agency's list L1E: 01 the fingerprint, 08 the link, 04 the record named
+    anomaly: str = "01"  # its type in the agency's list L1E: 01 the fingerprint, 08 the link, 04 the record
+    # named, 11 made before the record before it
 
     def __str__(self) -> str:
         return f"record {self.position}, {self.record.name}: {self.problem}"
 
 
 def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = None) -> tuple[int, RecordBreak | None]:
-    """Recompute every record's fingerprint and its link to the record before it; the first that does
-    not hold, and how many records were read. The first record's previous fingerprint is taken as it
+    """Recompute every record's fingerprint and its link to the record before it, and that it was not
+    made before it (`out_of_time`); the first that does not hold, and how many records were read. The first record's previous fingerprint is taken as it
     is written unless `chained_from` says what it must be ("" for a chain's very first record)."""
     before: RecordTexts | None = None
     count = 0
@@ -140,6 +178,9 @@ def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = No
         if before is not None and record.previous_number != before.number:
             return count, RecordBreak(count, record, f"it names {record.previous_number} as the record before it,"
                                                      f" not {before.number}", "04")
+        untimely = out_of_time(record.generated_at, record.issued_on, before.generated_at if before else None)
+        if untimely is not None and untimely[1] == "11":  # a record made before its invoice's date is refused
+            return count, RecordBreak(count, record, *untimely)  # when made, not here: older stores hold some
         before = record
     return count, None
 

@@ -41,6 +41,7 @@ class Invoice:
     base: Money | None = None
     issued: Billed | None = None  # the event, as the documents print it
     corrections: list[InvoiceCorrected] = field(default_factory=list)
+    cancelled_on: date | None = None  # its billing record was cancelled: issued in error, void (ADR-66)
 
     @property
     def voided(self) -> bool:
@@ -48,6 +49,8 @@ class Invoice:
 
     @property
     def payable(self) -> Money:
+        if self.cancelled_on is not None:  # issued in error: it never owed anything
+            return Money.zero(self.amount.currency)
         total = self.amount
         for correction in self.corrections:
             total = total + correction.amount
@@ -56,6 +59,8 @@ class Invoice:
     @property
     def billed_base(self) -> Money:
         """The tax base billed, corrections included: what counts against a contract or a change."""
+        if self.cancelled_on is not None:
+            return Money.zero(self.amount.currency)
         total = self.base if self.base is not None else self.amount
         for correction in self.corrections:
             for vat in correction.taxes:
@@ -80,6 +85,22 @@ class Invoice:
     def is_overdue(self, on: date) -> bool:
         return is_overdue(self.due, self.outstanding.amount, on)
 
+    def check_live(self) -> None:
+        """A cancelled invoice is void: nothing is recorded against it any more."""
+        if self.cancelled_on is not None:
+            raise Refused(f"the billing record of {self.number} was cancelled on {self.cancelled_on}: the invoice"
+                          " is void, no payment, reminder or correction can be recorded against it")
+
+    def reached_client(self) -> str:
+        """How the relationship shows the invoice reached the client, "" if it does not (ADR-66)."""
+        if self.payments:
+            return f"a payment of it was received on {self.payments[0][0]}"
+        if self.reminders:
+            return f"a reminder of it was sent on {self.reminders[0]}"
+        if self.corrections:
+            return f"it is corrected by {self.corrections[0].invoice_number}"
+        return ""
+
     def check_payment(self, amount: Money, on: date) -> None:
         if amount.currency != self.amount.currency:
             raise CurrencyMismatch(
@@ -102,6 +123,7 @@ class Invoice:
             raise Refused(f"invoice {self.number} is not overdue on {on} (due {self.due})")
 
     def check_remindable(self, on: date) -> None:
+        self.check_live()
         if self.voided:
             raise Refused(f"invoice {self.number} was voided: no reminder to send")
         if not self.is_overdue(on):

@@ -44,7 +44,7 @@ class Invoicing:
             billed = contract.installment(installment)
             for invoice in self.invoices.values():
                 if invoice.contract_id == contract.id and invoice.installment == installment \
-                        and not invoice.voided:  # a voided invoice bills nothing: bill the installment anew
+                        and not invoice.voided and invoice.cancelled_on is None:  # it bills nothing: bill anew
                     raise Refused(f"installment {installment} of {contract.id} is already invoiced as {invoice.number}")
             return contract, billed.amount
         if amount is None:
@@ -175,6 +175,7 @@ class Invoicing:
                         void: bool = False, actor: str = "") -> ev.InvoiceCorrected:
         """A corrective invoice by differences: the only way to change or cancel an issued invoice."""
         invoice = self.invoice(invoice_number)
+        invoice.check_live()
         reason = check_text(reason, "reason", limit=500)
         if on < invoice.issued_on:
             raise Refused(f"a correction dated {on} would precede invoice {invoice.number} ({invoice.issued_on})")
@@ -219,13 +220,45 @@ class Invoicing:
             self._say_if_beyond(self.contracts[invoice.contract_id])
         return event
 
+    def cancel_invoice(self, number: str, *, on: date, actor: str = "") -> ev.InvoiceCancelled:
+        """An invoice issued in error is void once its billing record is cancelled, if it never reached
+        the client: a PDF of it issued, it sent, a payment, a reminder, a follow-up or a correction of
+        it. One that did is corrected instead (`invoice correct --void`), as the Orden has it (ADR-66)."""
+        if number in self.corrections:
+            corrected = self.corrections[number].corrects
+            raise Refused(f"{number} is a corrective invoice of {corrected}: a corrective invoice is not cancelled;"
+                          f" correct {corrected} again instead (`tratos invoice correct {self.handle} {corrected}`)")
+        invoice = self.invoice(number)
+        if invoice.cancelled_on is not None:
+            raise Refused(f"the record of {number} is cancelled already")
+        reached = invoice.reached_client() or self._delivered(number)
+        if reached:
+            raise Refused(f"{number} reached the client ({reached}): an invoice that reached the client is corrected,"
+                          f" not cancelled (`tratos invoice correct {self.handle} {number} --void --reason …`)")
+        not_before(on, invoice.issued_on, f"{number} was issued")
+        return self._emit(ev.InvoiceCancelled, on, actor, invoice_number=number)
+
+    def _delivered(self, number: str) -> str:
+        """A document of the invoice that left tratos: its PDF issued, it or a reminder sent, a follow-up."""
+        for document in self.documents:
+            if document.kind in ("invoice", "reminder") and document.document_id == number:
+                return f"a PDF of its {document.kind} was issued on {document.on}"
+        for sent in self.sent:
+            if sent.kind in ("invoice", "reminder") and sent.document_id == number:
+                return f"its {sent.kind} was sent on {sent.on}"
+        if any(key.startswith(f"{number}/") and state == "sent" for key, state in self.follow_ups.items()):
+            return "a follow-up about it was sent"
+        return ""
+
     def record_payment(self, number: str, amount: Money, *, on: date, actor: str = "") -> ev.PaymentReceived:
         invoice = self.invoice(number)
+        invoice.check_live()
         invoice.check_payment(amount, on)
         return self._emit(ev.PaymentReceived, on, actor, invoice_number=number, amount=amount)
 
     def mark_late(self, number: str, *, on: date, actor: str = "") -> ev.PaymentLate:
         invoice = self.invoice(number)
+        invoice.check_live()
         invoice.check_late(on)
         return self._emit(ev.PaymentLate, on, actor, invoice_number=number, due=invoice.due,
                           outstanding=invoice.outstanding)

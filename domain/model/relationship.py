@@ -48,7 +48,7 @@ from domain.model.values import (
 from domain.model.wording import counted
 
 # After the end, only what collects the balance or keeps the record may be recorded.
-ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
+ALLOWED_AFTER_END = (ev.InvoiceCorrected, ev.InvoiceCancelled, ev.PaymentReceived, ev.PaymentLate, ev.ReminderSent, ev.NoteRecorded,
                      ev.DocumentIssued, ev.AnchorTimestamped, ev.DocumentSent, ev.MessageReceived,
                      ev.MessageSent, ev.FollowUpClaimed, ev.FollowUpSent, ev.FollowUpFailed)
 
@@ -663,6 +663,10 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
     def _(self, e: ev.InvoiceCorrected) -> None:
         self.invoices[e.corrects].corrections.append(e)
         self.corrections[e.invoice_number] = e
+
+    @when.register
+    def _(self, e: ev.InvoiceCancelled) -> None:
+        self.invoices[e.invoice_number].cancelled_on = e.occurred_on
 
     @when.register
     def _(self, e: ev.ClientDetailsChanged) -> None:

@@ -107,6 +107,7 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
     ev.ClientDetailsChanged: lambda r, e: r.change_client_details(e.client, on=e.occurred_on, actor=e.actor),
     ev.PaymentReceived: lambda r, e: r.record_payment(e.invoice_number, e.amount, on=e.occurred_on,
                                                       actor=e.actor),
+    ev.InvoiceCancelled: lambda r, e: r.cancel_invoice(e.invoice_number, on=e.occurred_on, actor=e.actor),
     ev.PaymentLate: lambda r, e: r.mark_late(e.invoice_number, on=e.occurred_on, actor=e.actor),
     ev.ReminderSent: lambda r, e: r.send_reminder(e.invoice_number, on=e.occurred_on, late_fee=e.late_fee,
                                                   actor=e.actor),  # the claim the terms allowed then
@@ -167,7 +168,7 @@ WRITTEN_UNDER_THE_TEXT_POLICY = frozenset({
     ev.ClientDetailsChanged, ev.InvoiceCorrected, ev.CorrectiveNumberAssigned, ev.AnchorTimestamped,
     ev.DocumentSent, ev.MessageReceived, ev.MessageSent, ev.FollowUpScheduled, ev.FollowUpClaimed,
     ev.FollowUpSent, ev.FollowUpFailed, ev.InvoiceRegistered, ev.InvoiceRegistrationCancelled,
-    ev.BillingRecordsSent, ev.SystemEventLogged})
+    ev.BillingRecordsSent, ev.SystemEventLogged, ev.InvoiceCancelled})
 
 
 def redecide(aggregate: ChainedAggregate, event: Any) -> None:

@@ -227,27 +227,55 @@ class BillingRecordsKeeping:
         return self._recorded(recorded)
 
     def cancel_record(self, issuer_nif: str, number: str, *, on: date) -> Recorded:
-        """Cancel the billing record of an invoice issued in error (registro de anulación)."""
+        """Cancel the billing record of an invoice issued in error (registro de anulación), and void the
+        invoice in its client's relationship (`InvoiceCancelled`) in the same transaction: the
+        relationship decides whether it may be (it never reached the client), the chain whether its
+        record may be (ADR-66)."""
+        from contextlib import ExitStack
+
         from domain.model.fingerprints import record_time
+        from domain.model.streams import events_id, stream_id
 
         _check_actor(self.actor)
         key = records_id(issuer_nif)
+        handle = self._client_of(number)
 
         def decide(chain: BillingRecords) -> list[Any]:
             issuer_name = self.profile.issuer.name if self.profile else issuer_nif
+            voided = []
+            if handle is not None:  # first: what it refuses, it refuses without asking for the key
+                relationship = self.relationship(handle)
+                relationship.cancel_invoice(number, on=on, actor=self.actor)
+                voided = [relationship]
             chain.cancel(number, generated_at=record_time(self.record_clock()),
                          system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor,
                          sign=self._sign_record)
             chain.warnings.extend(self._unsigned_warnings())
-            return self._log_started(issuer_nif, issuer_name, on)
+            return [*voided, *self._log_started(issuer_nif, issuer_name, on)]
 
         def cancel() -> Recorded:
-            from domain.model.streams import events_id
-
-            with self.stream_locks.hold(key), self.stream_locks.hold(events_id(issuer_nif)):
+            with ExitStack() as locks:
+                for lock in (key, events_id(issuer_nif), *([stream_id(handle)] if handle else [])):
+                    locks.enter_context(self.stream_locks.hold(lock))
                 return self._decide_and_save(issuer_nif, decide, self.records)
 
         return self._recorded(self._signing_records(cancel))
+
+    def _client_of(self, number: str) -> str | None:
+        """The client an invoice number was assigned to, from its series (F-2026-007: the stream of F-2026,
+        whose 7th number it is); None when no series assigned it (the chain then says the number is unknown)."""
+        from domain.model.streams import series_id
+
+        series, _, rest = number.rpartition("-")
+        prefix, _, year = series.rpartition("-")
+        if not (prefix and year.isdigit() and rest.isdigit() and len(year) == 4):
+            return None
+        key, sequence = series_id(prefix, int(year)), int(rest)
+        for stored in (*self.recorder.select_events(key, gt=sequence - 1, limit=1), *self.recorder.select_events(key)):
+            assigned = self.mapper.to_domain_event(stored)
+            if assigned.invoice_number == number:
+                return assigned.handle
+        return None
 
 
 @functools.cache

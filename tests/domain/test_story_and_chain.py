@@ -13,6 +13,7 @@ from domain_builders import (
     acme_terms,
     draft,
     eur,
+    invoiced,
     opened,
     sign,
 )
@@ -136,7 +137,9 @@ class TestWholeStory:
         log = EventLog.of("12345678Z")
         log.log("01", issuer_nif="12345678Z", issuer_name="Ana García", system=SYSTEM,
                 generated_at="2026-03-31T12:00:00+02:00", occurred_on=date(2026, 3, 31))
-        recorded = {type(e) for aggregate in (relationship, series, corrective, records, sent, log)
+        voided = invoiced()  # an invoice issued in error, never sent: its record cancelled, it is void (ADR-66)
+        voided.cancel_invoice("F-2026-001", on=date(2026, 3, 31))
+        recorded = {type(e) for aggregate in (relationship, series, corrective, records, sent, log, voided)
                     for e in aggregate._pending}
         declared = {cls for cls in _all_event_classes(ev.DomainEvent) if cls.__module__ == ev.__name__}
         declared -= {ev.RelationshipEvent}

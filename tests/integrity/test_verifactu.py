@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -108,7 +108,8 @@ class TestVerify:
         assert tratos(store, "verifactu", "verify").stdout == ("records:12345678Z  6 records  OK\n"
                                                                 "records:12345678Z  signatures: 0 valid, 6 unsigned\n")
         outcome = tratos(store, "verifactu", "verify", str(out))
-        assert (outcome.code, outcome.stdout) == (0, "verifactu-2026.xml  6 records  OK\n")
+        assert (outcome.code, outcome.stdout) == (0, "verifactu-2026.xml  6 records  OK\n"
+                                                     "verifactu-2026.xml  signatures: 0 valid, 6 unsigned\n")
 
     def test_an_amount_edited_in_the_file_names_that_record(self, billed, store, tmp_path):
         out = tmp_path / "verifactu-2026.xml"
@@ -145,7 +146,7 @@ class TestVerify:
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_a_chain_of_1000_records_across_20_clients_verifies_from_the_xml_alone(app, store, tmp_path):
-    app.record_clock = Ticking()
+    app.record_clock = Ticking(datetime(2026, 10, 1, 9, tzinfo=timezone(timedelta(hours=1))))  # after the invoices
     handles = [f"client-{n:02d}" for n in range(20)]
     for handle in handles:
         client(app, handle)
@@ -260,7 +261,7 @@ class TestSubmission:
         first = tmp_path / "batch-1.xml"
         tratos(store, "verifactu", "submission", "-o", str(first))
         assert tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000001").code == 0
-        assert tratos(store, "verifactu", "cancel", "F-2026-001", "--on", "2026-01-20").code == 0
+        assert tratos(store, "verifactu", "cancel", "F-2026-002", "--on", "2026-01-20").code == 0
         again = tratos(store, "verifactu", "sent", str(first), "--csv", "A-TEST0000000002")
         assert (again.code, again.stderr) == (
             1, "error: the file starts with record 1 of your chain (the registration record of F-2026-001), sent"
@@ -487,8 +488,8 @@ class TestSignedExport:
             assert signature.find(".//{http://uri.etsi.org/01903/v1.3.2#}SigningTime") is not None  # XAdES
         outcome = tratos(store, "verifactu", "verify", str(exported))
         assert (outcome.code, outcome.stdout) == (
-            0, "signed.xml  6 records  OK\n6 of 6 record signatures valid (signed by CN=Ana García,"
-               " E=ana@example.com)\n")
+            0, "signed.xml  6 records  OK\nsigned.xml  signatures: 6 valid (signed by CN=Ana García,"
+               " E=ana@example.com), 0 unsigned\n")
         # and by signxml directly, each record taken out of the file alone
         import base64
 
@@ -507,5 +508,7 @@ class TestSignedExport:
                                        "<sf:DescripcionOperacion>Consulting</sf:DescripcionOperacion>", 1))
         outcome = tratos(store, "verifactu", "verify", str(exported))
         assert outcome.code == 1
-        assert outcome.stdout.startswith("signed.xml  6 records  OK\n5 of 6 record signatures valid")
-        assert outcome.stderr.startswith("error: the signature of record 1 (F-2026-001) does not verify:")
+        assert outcome.stdout == ("signed.xml  6 records  OK\nsigned.xml  signatures: BROKEN at record 1 (F-2026-001):"
+                                  " its signature does not verify (the record was changed after it was signed)\n")
+        assert outcome.stderr == ("error: the billing records do not verify: signed.xml record 1 (F-2026-001): its"
+                                  " signature does not verify (the record was changed after it was signed)\n")

@@ -74,7 +74,7 @@ class TestWhatIsLogged:
         start, records, log = logged(signed)
         assert (records.event_type, log.event_type) == ("03", "05")
         assert (records.scan.fingerprints, records.scan.signatures, records.scan.chain, records.scan.dates) == (
-            6, 6, 6, None)
+            6, 6, 6, 6)  # the dates' process: no record made before the one it follows (ADR-66)
         assert (log.scan.fingerprints, log.scan.chain) == (1, 1)  # the log as it was: its start
         assert log.previous.fingerprint == records.fingerprint and records.previous.fingerprint == start.fingerprint
         assert tratos(store, "audit", "verify").code == 0

@@ -76,8 +76,8 @@ class TestSignedWhenGenerated:
         assert [r[-1].find(f".//{XADES}SigningTime").text for r in records] == [
             etree.fromstring(k.signature.encode()).find(f".//{XADES}SigningTime").text for k in kept]
         checked = tratos(store, "verifactu", "verify", str(out))
-        assert (checked.code, checked.stdout) == (0, "verifactu-2026.xml  6 records  OK\n6 of 6 record signatures"
-                                                     " valid (signed by CN=Ana García, E=ana@example.com)\n")
+        assert (checked.code, checked.stdout) == (0, "verifactu-2026.xml  6 records  OK\nverifactu-2026.xml  signatures: 6"
+                                                     " valid (signed by CN=Ana García, E=ana@example.com), 0 unsigned\n")
         from signxml import CanonicalizationMethod
         from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 

@@ -31,10 +31,11 @@ def eur(amount: str | int) -> Money:
 
 
 class Ticking:
-    """A clock that moves one second per record."""
+    """A clock that moves one second per record, from a day after the stories' invoices (a record is
+    not made before its invoice's date, ADR-66)."""
 
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, 9, 0, 0, tzinfo=MADRID)
+    def __init__(self, start: datetime = datetime(2026, 3, 1, 9, 0, 0, tzinfo=MADRID)) -> None:
+        self.now = start
 
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)

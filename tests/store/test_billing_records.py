@@ -41,10 +41,11 @@ def stored_records(app) -> list:
 
 
 class Ticking:
-    """A clock that moves one second per record, from 2026-01-15 10:00:00+01:00."""
+    """A clock that moves one second per record, from 2026-06-01 10:00:00+01:00, after the invoices here
+    (a record is not made before its invoice's date, ADR-66)."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 1, 15, 10, 0, 0, tzinfo=MADRID)
+        self.now = datetime(2026, 6, 1, 10, 0, 0, tzinfo=MADRID)
 
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=1)
@@ -73,7 +74,7 @@ def test_an_invoice_is_registered_in_its_own_transaction_the_first_with_no_previ
     assert (detail.tax, detail.regime, detail.qualification, detail.rate, detail.base, detail.vat) == (
         "01", "01", "S1", "21.00", "4000.00", "840.00")
     assert record.recipient.nif == "B12345674" and record.recipient.name == "Acme SL"
-    assert record.previous is None and record.generated_at == "2026-01-15T10:00:01+01:00"
+    assert record.previous is None and record.generated_at == "2026-06-01T10:00:01+01:00"
     assert record.fingerprint_type == "01" and record.fingerprint == huella(record)
     assert record.system.name == "tratos" and record.system.producer_nif == NIF
 

@@ -37,8 +37,11 @@ class TestEveryCommandRoundTrips:
         assert stored == recorded
         kinds = {type(e) for e in stored}
         kinds |= {type(e) for series in ("F", "R") for e in app.repository.event_store.get(series_id(series, 2026))}
-        app.cancel_record("12345678Z", "F-2026-002", on=date(2026, 3, 31))  # the billing records' command
+        open_and_sign(app, "north", "North SL")  # an invoice issued in error, never sent: cancelled (ADR-66)
+        wrong = app.issue_invoice("north", installment=1, on=date(2026, 3, 31)).event.invoice_number
+        app.cancel_record("12345678Z", wrong, on=date(2026, 3, 31))  # the billing records' command
         kinds |= {type(e) for e in app.repository.event_store.get(records_id("12345678Z"))}
+        kinds |= {type(e) for e in app.repository.event_store.get(stream_id("north"))}
         from domain.adapters.verifactu_xml import SentRecord, stored_fields
         from domain.model.billing_records import texts_of
         from domain.model.record_values import AnomalyScan
