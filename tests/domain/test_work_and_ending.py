@@ -29,7 +29,7 @@ from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.errors import BadInput, Refused, UnknownReference
-from domain.model.values import Evidence
+from domain.model.values import Evidence, Installment
 
 WORKDAY = date(2026, 1, 20)
 ENDED = date(2026, 3, 1)
@@ -57,8 +57,8 @@ class TestLogHours:
         assert any("change request" in w and "120" in w for w in relationship.warnings)
 
     def test_an_approved_change_raises_the_budget(self):
-        relationship = with_quoted_change()  # +10 h
-        relationship.approve_change("C1", on=WORKDAY)
+        relationship = with_quoted_change()  # +10 h, quoted the day after WORKDAY
+        relationship.approve_change("C1", on=WORKDAY + timedelta(days=1))
         for day in range(5):
             relationship.log_hours(Decimal(24), on=WORKDAY + timedelta(days=day))
         relationship.log_hours(Decimal(10), on=WORKDAY + timedelta(days=5))
@@ -196,7 +196,8 @@ STILL_ALLOWED = {
 }
 REFUSED_AFTER_END = {
     "publish terms": (opened, lambda r: r.publish_terms(acme_terms(), AFTER)),
-    "draft": (with_terms, lambda r: draft(r, on=AFTER)),
+    "draft": (with_terms, lambda r: draft(r, on=AFTER, installments=[  # due once drafted (ADR-64)
+        Installment(n=1, amount=eur(8000), due=AFTER, percent=Decimal(100))])),
     "sign": (drafted, lambda r: r.sign_contract(party="us", signer="Ana", method="typed", on=AFTER)),
     "complete": (in_force, lambda r: r.complete_contract(AFTER)),
     "request change": (in_force, lambda r: r.request_change("x", requested_by="client", on=AFTER)),
