@@ -117,3 +117,22 @@ class TestContractStepsFollowTheDraft:
         relationship = in_force()
         with refuses(relationship, Refused, match="before"):
             relationship.issue_invoice("F-2026-001", installment=1, on=date(2026, 1, 11), profile=UNTAXED_PROFILE)
+
+
+class TestAHistoryRecordedBeforeTheRuleStillImports:
+    """Import re-decides every stored event; a step recorded before ADR-64 keeps its day."""
+
+    def test_an_approval_dated_before_its_quote_is_re_decided_as_recorded(self):
+        from domain.model import events as ev
+        from domain.model.relationship import Relationship
+        from domain.model.replay import redecide
+
+        relationship = with_quoted_change()
+        # as tratos recorded it before the rule: approved the day before it was quoted
+        relationship._emit(ev.ChangeApproved, ASKED, "", change_id="C1", evidence=[])
+        again = Relationship(relationship.id)
+        for event in relationship.collect_events():
+            redecide(again, event)
+        assert again.changes["C1"].state == "approved" and again.changes["C1"].decided_on == ASKED
+        with refuses(again, Refused, match="before the latest event recorded with acme"):
+            again.end(reason="x", ended_by="us", on=ASKED)  # a new decision is held to it
