@@ -293,10 +293,10 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         latest = self.latest_terms
         if latest:
             check_fee_currency(latest[1].late_fee, price.currency, "the contract's price")
-        for installment in installments:  # none falls due before the contract exists (ADR-64)
-            if self._expected is None and installment.due < on:
-                raise Refused(f"installment {installment.n} is due on {installment.due}, before the contract"
-                              f" is drafted ({on})")
+        for installment in installments:  # none falls due before the relationship existed (ADR-64)
+            if self._expected is None and self.opened_on and installment.due < self.opened_on:
+                raise Refused(f"installment {installment.n} is due on {installment.due}, before the relationship"
+                              f" with {self.handle} was opened ({self.opened_on})")
         current = self.current_contract
         supersedes = current.id if current and current.state not in ("in_force", "completed") else None
         if supersedes:

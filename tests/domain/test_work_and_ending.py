@@ -29,7 +29,7 @@ from tax_profile import UNTAXED_PROFILE
 
 from domain.model import events as ev
 from domain.model.errors import BadInput, Refused, UnknownReference
-from domain.model.values import Evidence, Installment
+from domain.model.values import Evidence
 
 WORKDAY = date(2026, 1, 20)
 ENDED = date(2026, 3, 1)
@@ -196,8 +196,7 @@ STILL_ALLOWED = {
 }
 REFUSED_AFTER_END = {
     "publish terms": (opened, lambda r: r.publish_terms(acme_terms(), AFTER)),
-    "draft": (with_terms, lambda r: draft(r, on=AFTER, installments=[  # due once drafted (ADR-64)
-        Installment(n=1, amount=eur(8000), due=AFTER, percent=Decimal(100))])),
+    "draft": (with_terms, lambda r: draft(r, on=AFTER)),
     "sign": (drafted, lambda r: r.sign_contract(party="us", signer="Ana", method="typed", on=AFTER)),
     "complete": (in_force, lambda r: r.complete_contract(AFTER)),
     "request change": (in_force, lambda r: r.request_change("x", requested_by="client", on=AFTER)),

@@ -1,7 +1,7 @@
 """The ninth adversarial run (issue 19), sections 1, 2, 8 and 11: each rule fixed where it lives (ADR-64).
 
 1. a step of a change, a mistake, a contract or the relationship is not dated before the step it follows;
-2. an installment is not due before its contract is drafted;
+2. an installment is not due before the relationship with the client was opened;
 8. nothing is decided, signed or recorded from a stream whose hash chain does not hold;
 11. both sides of a switch (`--agreed --not-agreed`) is a usage error, not the last one winning.
 
@@ -90,19 +90,19 @@ def test_a_step_on_the_day_of_the_step_it_follows_is_accepted(acme: Path) -> Non
     ok(acme, "end", "acme", "--reason", "Done", "--by", "us", "--on", "2026-03-31")
 
 
-# ------------------------------------------------- 2: an installment is not due before its contract is drafted
+# ------------------------------------------------- 2: an installment is not due before the relationship opened
 
-@pytest.mark.parametrize("due", ["1900-01-01", "2025-01-01", "2026-03-30"])
-def test_an_installment_due_before_the_draft_is_refused(acme: Path, due: str) -> None:
+@pytest.mark.parametrize("due", ["1900-01-01", "2025-01-01", "2026-01-04"])
+def test_an_installment_due_before_the_opening_is_refused(acme: Path, due: str) -> None:
     refused(acme, ("contract", "draft", "zeta", "--title", "T", "--scope", "S", "--price", "1000EUR",
-                   "--start", "2026-04-01", "--end", "2026-05-01", "--installment", f"100%@{due}",
-                   "--on", "2026-03-31"),
-            1, f"installment 1 is due on {due}, before the contract is drafted (2026-03-31)")
+                   "--start", "2026-04-01", "--end", "2026-05-01", "--installment", f"30%@{due}",
+                   "--installment", "70%@2026-05-01", "--on", "2026-03-31"),
+            1, f"installment 1 is due on {due}, before the relationship with zeta was opened (2026-01-05)")
 
 
-def test_an_installment_due_on_the_draft_day_is_accepted(acme: Path) -> None:
+def test_an_installment_due_on_the_opening_day_is_accepted(acme: Path) -> None:
     ok(acme, "contract", "draft", "zeta", "--title", "T", "--scope", "S", "--price", "1000EUR",
-       "--start", "2026-04-01", "--end", "2026-05-01", "--installment", "30%@2026-03-31",
+       "--start", "2026-04-01", "--end", "2026-05-01", "--installment", "30%@2026-01-05",
        "--installment", "70%@2026-05-01", "--on", "2026-03-31")
 
 
