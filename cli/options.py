@@ -128,7 +128,8 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 def refusing_empty(command: click.Command) -> click.Command:
     """`command` (and, for a group, every command in it) with every option that may be left out
-    refusing an empty value (`not_empty`), so that no option added later can forget it (ADR-54).
+    refusing an empty value (`not_empty`), so that no option added later can forget it (ADR-54),
+    and both sides of a switch given at once (`_refusing_both_sides`).
     An option's own callback runs after the check. A required option is never "not given": its
     value is checked by what reads it ("contract title is empty")."""
     if getattr(command, "_refusing_empty", False):
@@ -137,10 +138,41 @@ def refusing_empty(command: click.Command) -> click.Command:
         if (isinstance(param, click.Option) and not param.is_flag and not param.required
                 and param.callback is not not_empty):
             param.callback = _also_not_empty(param.callback)
+    _refusing_both_sides(command)
     command._refusing_empty = True  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():
         refusing_empty(sub)
     return command
+
+
+def _refusing_both_sides(command: click.Command) -> None:
+    """`--agreed --not-agreed`: both sides of an `--x/--no-x` switch given is a usage error (exit 2),
+    not the last one winning (ADR-64). Checked on the words typed, before click keeps only the last;
+    the word after an option that takes a value is that value, not a switch."""
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    switches = [p for p in options if p.is_flag and p.secondary_opts]
+    if not switches:
+        return
+    valued = {opt for p in options if not p.is_flag and not p.count for opt in p.opts + p.secondary_opts}
+    parse_args = command.parse_args
+
+    def checked(ctx: click.Context, args: list[str]) -> list[str]:
+        typed: list[str] = []
+        words = iter(args)
+        for word in words:
+            if word == "--":
+                break
+            typed.append(word)
+            if word in valued:
+                next(words, None)
+        for switch in switches:
+            on = [w for w in typed if w in switch.opts]
+            off = [w for w in typed if w in switch.secondary_opts]
+            if on and off:
+                raise click.UsageError(f"{on[0]} and {off[0]} contradict each other: give one of them", ctx)
+        return parse_args(ctx, args)
+
+    command.parse_args = checked  # type: ignore[method-assign]
 
 
 def _also_not_empty(callback: Callable | None) -> Callable:

@@ -21,7 +21,7 @@ from documents.i18n import N_
 from domain.adapters.evidence import EvidenceFolder
 from domain.model.chain import RawRecord, verify_chain
 from domain.model.contracts import contract_total, current_end
-from domain.model.errors import BadInput, Refused, UnknownClient
+from domain.model.errors import BadInput, Refused
 from domain.model.late_fees import STATUTORY_MARGIN, days_late, invoice_claim, late_fee_claim
 from domain.model.money import Money, total
 from domain.model.public_ids import public_id
@@ -157,14 +157,14 @@ class ChangeImpact:
 # ------------------------------------------------------------------ reading
 
 
-def read_stream(app: Tratos, handle: str) -> StreamSnapshot:
-    """Read a client's stream once and fold it: records, events, aggregate and head agree."""
+def read_stream(app: Tratos, handle: str, *, verified: bool = True) -> StreamSnapshot:
+    """Read a client's stream once and fold it: records, events, aggregate and head agree.
+
+    `verified`: a stream whose chain does not hold is refused (a document is not made from it);
+    `tratos verify` and the book read it as it is and say what they find.
+    """
     stream = stream_id(check_handle(handle))
-    stored = list(app.recorder.select_events(stream))
-    if not stored:
-        raise UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
-    records = [RawRecord(s.originator_version, s.topic, app.mapper.decode_state(s.state)) for s in stored]
-    events = [app.mapper.to_domain_event(s) for s in stored]
+    records, events = app.stream(handle, verified=verified)
     relationship = Relationship.project(None, events)
     head = ChainHead(str(stream), relationship.version, relationship.head_digest, events[-1].timestamp)
     return StreamSnapshot(handle, records, events, relationship, head)

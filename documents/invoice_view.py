@@ -86,6 +86,6 @@ def issued_in(app: Any, handles: list[str], year: int, lang: str) -> list[dict[s
 
     views = []
     for handle in handles:
-        relationship = read_stream(app, handle).relationship
+        relationship = read_stream(app, handle, verified=False).relationship
         views += [v for v in invoice_views(relationship, lang) if v["issued_on"].year == year]
     return views

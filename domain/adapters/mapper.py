@@ -55,11 +55,12 @@ class PydanticMapper(Mapper):
             data = self.compressor.decompress(data)
         return self.transcoder.decode(data)
 
-    def to_domain_event(self, stored: StoredEvent) -> Any:
-        """The event of a stored record; a record that is not JSON, not decryptable or not an event
-        of its class is one line naming it (every read path: rebuild, status, a client loaded)."""
+    def to_domain_event(self, stored: StoredEvent, state: dict[str, Any] | None = None) -> Any:
+        """The event of a stored record (`state`: its JSON, if already decoded); a record that is not
+        JSON, not decryptable or not an event of its class is one line naming it (every read path:
+        rebuild, status, a client loaded)."""
         try:
-            return event_from_state(stored.topic, self.decode_state(stored.state),
+            return event_from_state(stored.topic, self.decode_state(stored.state) if state is None else state,
                                     stored.originator_id, stored.originator_version)
         except TratosError:
             raise

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from domain.model.errors import ImpossibleHistory, TratosError
+from domain.model.errors import RESTORE, ImpossibleHistory, Refused, TratosError
 from domain.model.streams import impossible_record
 
 GENESIS = "0" * 64
@@ -115,6 +115,18 @@ def verify_chain(stream: UUID | str, records: Iterable[RawRecord]) -> ChainRepor
                                ChainBreak(record.version, "content does not match its digest"))
         previous, expected = stored, expected + 1
     return ChainReport(str(stream), count, expected - 1, previous, None)
+
+
+class BrokenChain(Refused):
+    """A stream whose hash chain does not hold: nothing is decided, signed or recorded on top of it."""
+
+
+def check_unbroken(handle: str, report: ChainReport) -> None:
+    """Refuse to decide from a stream that fails `verify_chain`: what it says may have been edited,
+    and a document or event built on it would carry the edit as true (ADR-64)."""
+    if report.broken is not None:
+        raise BrokenChain(f"the history of {handle} does not verify: broken at v{report.broken.version}"
+                          f" ({report.broken.problem}), nothing was recorded; {RESTORE}")
 
 
 class ChainedAggregate:

@@ -44,3 +44,10 @@ class Change:
     @property
     def is_open(self) -> bool:
         return self.state in ("requested", "quoted")
+
+    @property
+    def last_step(self) -> tuple[str, date]:
+        """What the next step follows, and its day: the quote, else the request."""
+        if self.quoted_on is not None:
+            return f"change {self.id} was quoted", self.quoted_on
+        return f"change {self.id} was requested", self.requested_on

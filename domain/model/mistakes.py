@@ -43,6 +43,15 @@ class Mistake:
     agreed: bool | None = None
     resolved_on: date | None = None
     lesson: str = ""
+    last_step: tuple[str, date] | None = None  # what the next step follows, and its day (`step`)
+
+    def __post_init__(self) -> None:
+        self.last_step = self.last_step or (f"mistake {self.id} was reported", self.reported_on)
+
+    def step(self, what: str, on: date) -> None:
+        """Fold a step of its life: the latest one is what the next must not be dated before."""
+        if self.last_step is None or on >= self.last_step[1]:
+            self.last_step = (what, on)
 
     def _require(self, states: tuple[str, ...], doing: str) -> None:
         self._not_resolved(f"cannot {doing}")

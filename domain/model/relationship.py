@@ -139,6 +139,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         self.follow_ups: dict[str, str] = {}  # step key (F-2026-001/after-7) -> claimed | sent
         self.filed: set[str] = set()  # Message-IDs (or .eml SHA-256) of every email filed or sent
         self.ending: Ending | None = None
+        self.latest_on: date | None = None  # the day of the latest event recorded (what `end` follows)
         self.warnings: list[str] = []
 
     # ----------------------------------------------------------------- queries
@@ -236,6 +237,17 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         self._check(event_class, on)
         return self._record(event_class, occurred_on=on, actor=actor, **fields)
 
+    def _follows(self, on: date, step: tuple[str, date] | None) -> None:
+        """A step is not dated before the step it follows (ADR-64). A new decision only: a stored
+        event re-decided on import keeps the day it was recorded with, from before this rule."""
+        if step is not None and self._expected is None:
+            not_before(on, step[1], step[0])
+
+    def apply(self, event: ev.RelationshipEvent) -> None:
+        super().apply(event)
+        if self.latest_on is None or event.occurred_on > self.latest_on:
+            self.latest_on = event.occurred_on
+
     @classmethod
     def open(cls, id: UUID, handle: str, client: Party, on: date, actor: str = "") -> Relationship:
         relationship = cls(id)
@@ -282,8 +294,14 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         latest = self.latest_terms
         if latest:
             check_fee_currency(latest[1].late_fee, price.currency, "the contract's price")
+        for installment in installments:  # none falls due before the relationship existed (ADR-64)
+            if self._expected is None and self.opened_on and installment.due < self.opened_on:
+                raise Refused(f"installment {installment.n} is due on {installment.due}, before the relationship"
+                              f" with {self.handle} was opened ({self.opened_on})")
         current = self.current_contract
         supersedes = current.id if current and current.state not in ("in_force", "completed") else None
+        if supersedes:
+            self._follows(on, (f"contract {current.id} was drafted", current.drafted_on))
         return self._emit(
             ev.ContractDrafted, on, actor,
             contract_id=f"K{len(self.contracts) + 1}", title=title, scope=scope, price=price,
@@ -352,6 +370,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         change = self.change(change_id)
         change.check_decidable("approve")
         not_before(on, change.requested_on, f"change {change.id} was requested")
+        self._follows(on, change.last_step)
         self.contracts[change.contract_id].check_in_force("approve a change to it")
         self.contracts[change.contract_id].check_extension(change.id, change.days)
         return self._emit(ev.ChangeApproved, on, actor, change_id=change.id, evidence=list(evidence))
@@ -361,6 +380,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         change = self.change(change_id)
         change.check_decidable("reject")
         not_before(on, change.requested_on, f"change {change.id} was requested")
+        self._follows(on, change.last_step)
         return self._emit(ev.ChangeRejected, on, actor, change_id=change.id, evidence=list(evidence))
 
     def withdraw_change(self, change_id: str, *, on: date, evidence: list[Evidence] = (),
@@ -368,6 +388,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         change = self.change(change_id)
         change.check_withdrawable()
         not_before(on, change.requested_on, f"change {change.id} was requested")
+        self._follows(on, change.last_step)
         return self._emit(ev.ChangeWithdrawn, on, actor, change_id=change.id, evidence=list(evidence))
 
     def report_mistake(self, description: str, *, reported_by: str, on: date,
@@ -405,6 +426,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         _check_choice(fault, ev.FAULTS, "fault")
         mistake.check_diagnosable()
         not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        self._follows(on, mistake.last_step)
         category = check_text(category, "category", required=False, limit=80).lower()
         event = self._emit(ev.MistakeDiagnosed, on, actor, mistake_id=mistake.id, fault=fault,
                            cause=check_text(cause, "cause", multiline=True), category=category)
@@ -420,6 +442,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         mistake = self.mistake(mistake_id)
         mistake.check_proposable()
         not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        self._follows(on, mistake.last_step)
         if cost is not None and cost.amount < 0:
             raise BadInput("a remedy's cost cannot be negative")
         if hours is not None:
@@ -434,18 +457,21 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         mistake = self.mistake(mistake_id)
         mistake.check_choosable(option_id)
         not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        self._follows(on, mistake.last_step)
         return self._emit(ev.RemedyChosen, on, actor, mistake_id=mistake.id, option_id=option_id, agreed=agreed)
 
     def resolve_mistake(self, mistake_id: str, *, on: date, actor: str = "") -> ev.MistakeResolved:
         mistake = self.mistake(mistake_id)
         mistake.check_resolvable()
         not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        self._follows(on, mistake.last_step)
         return self._emit(ev.MistakeResolved, on, actor, mistake_id=mistake.id)
 
     def record_lesson(self, mistake_id: str, lesson: str, *, on: date, actor: str = "") -> ev.LessonRecorded:
         mistake = self.mistake(mistake_id)
         mistake.check_lesson()
         not_before(on, mistake.reported_on, f"mistake {mistake.id} was reported")
+        self._follows(on, mistake.last_step)
         return self._emit(ev.LessonRecorded, on, actor, mistake_id=mistake.id, lesson=check_text(lesson, "lesson", multiline=True))
 
     def log_hours(self, hours: Decimal, *, on: date, note: str = "", contract_id: str | None = None,
@@ -529,6 +555,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         if self.ending:
             raise Refused(f"the relationship with {self.handle} already ended on {self.ending.on}")
         _check_choice(ended_by, SIDES, "ended by")
+        self._follows(on, (f"the latest event recorded with {self.handle}", self.latest_on) if self.latest_on else None)
         if not confidentiality:
             latest = self.latest_terms
             confidentiality = latest[1].confidentiality if latest else ""
@@ -623,31 +650,38 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
     def _(self, e: ev.MistakeAcknowledged) -> None:
         mistake = self.mistakes[e.mistake_id]
         mistake.state, mistake.acknowledged_on, mistake.apology = "acknowledged", e.occurred_on, e.apology
+        mistake.step(f"mistake {mistake.id} was acknowledged", e.occurred_on)
 
     @when.register
     def _(self, e: ev.MistakeDiagnosed) -> None:
         mistake = self.mistakes[e.mistake_id]
         mistake.state, mistake.fault, mistake.cause, mistake.category = "diagnosed", e.fault, e.cause, e.category
+        mistake.step(f"mistake {mistake.id} was diagnosed", e.occurred_on)
 
     @when.register
     def _(self, e: ev.RemedyProposed) -> None:
         mistake = self.mistakes[e.mistake_id]
         mistake.state = "remedy_proposed"
         mistake.options[e.option_id] = RemedyOption(e.option_id, e.description, e.cost, e.hours, e.occurred_on)
+        mistake.step(f"remedy {e.option_id} of mistake {mistake.id} was proposed", e.occurred_on)
 
     @when.register
     def _(self, e: ev.RemedyChosen) -> None:
         mistake = self.mistakes[e.mistake_id]
         mistake.state, mistake.chosen, mistake.agreed = "remedy_chosen", e.option_id, e.agreed
+        mistake.step(f"remedy {e.option_id} of mistake {mistake.id} was chosen", e.occurred_on)
 
     @when.register
     def _(self, e: ev.MistakeResolved) -> None:
         mistake = self.mistakes[e.mistake_id]
         mistake.state, mistake.resolved_on = "resolved", e.occurred_on
+        mistake.step(f"mistake {mistake.id} was resolved", e.occurred_on)
 
     @when.register
     def _(self, e: ev.LessonRecorded) -> None:
-        self.mistakes[e.mistake_id].lesson = e.lesson
+        mistake = self.mistakes[e.mistake_id]
+        mistake.lesson = e.lesson
+        mistake.step(f"the lesson of mistake {mistake.id} was recorded", e.occurred_on)
 
     @when.register
     def _(self, e: ev.InvoiceIssued) -> None:

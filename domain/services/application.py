@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.adapters.clock import record_moment
@@ -37,7 +37,7 @@ from domain.adapters.storage import (
     locate_store,
     store_wait,
 )
-from domain.model.chain import ChainReport, RawRecord, verify_chain
+from domain.model.chain import ChainReport, RawRecord, check_unbroken, verify_chain
 from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
 from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
 from domain.model.public_ids import public_id
@@ -167,12 +167,27 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
     # ---------------------------------------------------------------- reading
 
     def relationship(self, handle: str) -> Relationship:
+        """The client's relationship, as every decision loads it: from a stream whose chain holds."""
         from domain.model.relationship import Relationship
 
-        try:
-            return self.repository.get(stream_id(check_handle(handle)), projector_func=Relationship.project)
-        except AggregateNotFoundError:
-            raise _unknown(handle) from None
+        return Relationship.project(None, self.stream(handle)[1])
+
+    def stream(self, handle: str, *, verified: bool = True) -> tuple[list[RawRecord], list[Any]]:
+        """A client's records as stored and their events, from one read of the stream.
+
+        `verified`: the chain's digests are recomputed from the records already read (one SHA-256
+        an event) and a broken one is refused (`check_unbroken`, ADR-64): a command decides and
+        signs only from a history that is the one recorded. Readers that report on a broken chain
+        (`tratos verify`, the audit) ask for it unverified.
+        """
+        stream = stream_id(check_handle(handle))
+        stored = self.recorder.select_events(stream)
+        if not stored:
+            raise _unknown(handle)
+        records = [RawRecord(s.originator_version, s.topic, self.mapper.decode_state(s.state)) for s in stored]
+        if verified:
+            check_unbroken(handle, verify_chain(stream, records))
+        return records, [self.mapper.to_domain_event(s, r.state) for s, r in zip(stored, records, strict=True)]
 
     def exists(self, handle: str) -> bool:
         return bool(self.recorder.select_events(stream_id(check_handle(handle)), limit=1))

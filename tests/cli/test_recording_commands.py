@@ -57,8 +57,9 @@ class TestInitAndIdentity:
         assert json.loads((cli_home / "identity.json").read_text())["name"] == "Eve"
 
     def test_amounts_without_currency_use_the_identity_currency(self, cli_home, read_back):
+        # opened before the contract's one installment falls due (ADR-64), not today
         given(cli_home, [("init", "--name", "Ana", "--email", "a@b.test", "--currency", "USD"),
-                         ("client", "open", "acme", "--name", "Acme")])
+                         ("client", "open", "acme", "--name", "Acme", "--on", "2026-01-05")])
         ok(cli_home, "contract", "draft", "acme", "--title", "T", "--scope", "S", "--price", "600",
            "--start", "2026-01-15", "--end", "2026-01-31")
         assert read_back(cli_home).contracts["K1"].price == Money.of("600", "USD")

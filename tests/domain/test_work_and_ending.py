@@ -57,8 +57,8 @@ class TestLogHours:
         assert any("change request" in w and "120" in w for w in relationship.warnings)
 
     def test_an_approved_change_raises_the_budget(self):
-        relationship = with_quoted_change()  # +10 h
-        relationship.approve_change("C1", on=WORKDAY)
+        relationship = with_quoted_change()  # +10 h, quoted the day after WORKDAY
+        relationship.approve_change("C1", on=WORKDAY + timedelta(days=1))
         for day in range(5):
             relationship.log_hours(Decimal(24), on=WORKDAY + timedelta(days=day))
         relationship.log_hours(Decimal(10), on=WORKDAY + timedelta(days=5))
