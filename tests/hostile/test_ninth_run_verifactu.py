@@ -17,7 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, ok, recorded_template, refused, run, snapshot, use_database
+from cli_support import (
+    IN_FORCE,
+    copied,
+    ok,
+    recorded_template,
+    refused,
+    run,
+    snapshot,
+    use_database,
+)
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 SIGNER = "CN=Ana García, E=ana@example.com"
