@@ -82,13 +82,16 @@ def test_a_cancelled_invoice_is_void_in_the_relationship(acme):
     done = ok(acme, "verifactu", "cancel", "F-2026-005", env=KEYED)
     assert done.stdout.startswith("Cancelled the billing record of F-2026-005 (fingerprint ")
     void = ("the billing record of F-2026-005 was cancelled on 2026-03-31: the invoice is void, no payment,"
-            " reminder or correction can be recorded against it\n")
+            " reminder, correction or PDF can be recorded against it\n")
     refused(acme, ("payment", "record", "acme", "F-2026-005", "200"), 1, f"error: {void}")
     refused(acme, ("remind", "acme", "F-2026-005", "-o", str(acme.parent / "r.pdf")), 1, f"error: {void}")
     refused(acme, ("invoice", "correct", "acme", "F-2026-005", "--reason", "X", "--void"), 1, f"error: {void}",
             env=KEYED)
     refused(acme, ("verifactu", "cancel", "F-2026-005"), 1, "error: the record of F-2026-005 is cancelled already\n",
             env=KEYED)
+    refused(acme, ("pdf", "invoice", "acme", "F-2026-005", "-o", str(acme.parent / "f5.pdf")), 1, f"error: {void}",
+            env=KEYED)
+    assert not (acme.parent / "f5.pdf").exists()
     assert status_line(acme, "Balance:") == ("Balance: invoiced 8750.00 EUR, paid 100.00 EUR,"
                                              " outstanding 8650.00 EUR, overdue 8400.00 EUR")
     assert re.fullmatch(r"F-2026-005 +0\.00 EUR +2026-03-10 +0\.00 EUR +0\.00 EUR +cancelled 2026-03-31 *",
