@@ -253,6 +253,8 @@ class _Numbers:
         self.kinds: dict[tuple[str, str], bool] = {}  # (side, number) -> corrective?
         self.invoices: dict[str, Any] = {}  # number -> the event that issued it
         self.unissued: dict[str, str] = {}  # number -> where a billing record names it, issued before it or not
+        self.voided: dict[str, tuple[str, int]] = {}  # number -> (handle, line) of its InvoiceCancelled
+        self.records_cancelled: set[str] = set()  # numbers a cancellation record names
 
     def note(self, record: _Record, event: Any, aggregate: Any, label: str) -> None:
         kind = event_type(record.topic)
@@ -267,6 +269,10 @@ class _Numbers:
             self.invoices[event.invoice_number] = event
         elif kind == "InvoiceRegistered":
             self._check_record(record, event, label)
+        elif kind == "InvoiceCancelled":
+            self.voided[event.invoice_number] = (aggregate.handle, record.line)
+        elif kind == "InvoiceRegistrationCancelled":
+            self.records_cancelled.add(event.invoice_number)
 
     def check(self, path: Path) -> None:
         for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
@@ -291,6 +297,11 @@ class _Numbers:
             if number not in self.assigned:
                 raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"
                               " assigned; nothing was imported")
+        # an invoice is void only with its billing record cancelled, in the same transaction (ADR-66)
+        for number, (handle, line) in sorted(self.voided.items(), key=lambda item: item[1][1]):
+            if number not in self.records_cancelled:
+                raise Refused(f"{path.name} line {line}: {handle!r} cancels {number}, and no billing record"
+                              " cancels it; nothing was imported")
         for number, where in self.unissued.items():
             raise Refused(f"{where}: the billing record of {number} records an invoice no client issued before"
                           " it; nothing was imported")

@@ -89,7 +89,7 @@ class Invoice:
         """A cancelled invoice is void: nothing is recorded against it any more."""
         if self.cancelled_on is not None:
             raise Refused(f"the billing record of {self.number} was cancelled on {self.cancelled_on}: the invoice"
-                          " is void, no payment, reminder or correction can be recorded against it")
+                          " is void, no payment, reminder, correction or PDF can be recorded against it")
 
     def reached_client(self) -> str:
         """How the relationship shows the invoice reached the client, "" if it does not (ADR-66)."""

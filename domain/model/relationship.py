@@ -526,6 +526,8 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         since = self._existed_since(kind, document_id)
         if since is not None:
             not_before(on, since[1], since[0])
+        if kind in ("invoice", "reminder") and document_id in self.invoices:
+            self.invoices[document_id].check_live()  # a void invoice is not printed for the client
         return self._emit(ev.DocumentIssued, on, actor, kind=kind, document_id=document_id, sha256=sha256,
                           chain_version=chain_version, chain_digest=chain_digest, lang=lang)
 

@@ -17,7 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, ok, recorded_template, refused, run, snapshot
+from cli_support import (
+    IN_FORCE,
+    copied,
+    ok,
+    recorded_template,
+    refused,
+    run,
+    snapshot,
+    use_database,
+)
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 SIGNER = "CN=Ana García, E=ana@example.com"
@@ -73,18 +82,45 @@ def test_a_cancelled_invoice_is_void_in_the_relationship(acme):
     done = ok(acme, "verifactu", "cancel", "F-2026-005", env=KEYED)
     assert done.stdout.startswith("Cancelled the billing record of F-2026-005 (fingerprint ")
     void = ("the billing record of F-2026-005 was cancelled on 2026-03-31: the invoice is void, no payment,"
-            " reminder or correction can be recorded against it\n")
+            " reminder, correction or PDF can be recorded against it\n")
     refused(acme, ("payment", "record", "acme", "F-2026-005", "200"), 1, f"error: {void}")
     refused(acme, ("remind", "acme", "F-2026-005", "-o", str(acme.parent / "r.pdf")), 1, f"error: {void}")
     refused(acme, ("invoice", "correct", "acme", "F-2026-005", "--reason", "X", "--void"), 1, f"error: {void}",
             env=KEYED)
     refused(acme, ("verifactu", "cancel", "F-2026-005"), 1, "error: the record of F-2026-005 is cancelled already\n",
             env=KEYED)
+    refused(acme, ("pdf", "invoice", "acme", "F-2026-005", "-o", str(acme.parent / "f5.pdf")), 1, f"error: {void}",
+            env=KEYED)
+    assert not (acme.parent / "f5.pdf").exists()
     assert status_line(acme, "Balance:") == ("Balance: invoiced 8750.00 EUR, paid 100.00 EUR,"
                                              " outstanding 8650.00 EUR, overdue 8400.00 EUR")
     assert re.fullmatch(r"F-2026-005 +0\.00 EUR +2026-03-10 +0\.00 EUR +0\.00 EUR +cancelled 2026-03-31 *",
                         status_line(acme, "F-2026-005"))
     assert ok(acme, "audit", "verify", env=KEYED).stdout.endswith("Verdict: OK, every chain holds\n")
+
+
+def test_an_export_whose_cancelled_invoice_lost_its_cancellation_record_is_not_imported(acme, tmp_path, store,
+                                                                                       module_store):
+    """An invoice is void only with its billing record cancelled in the same transaction (ADR-66): an
+    export without the record (the last of its chain, so the chain still holds) is refused whole."""
+    import json
+
+    ok(acme, "verifactu", "cancel", "F-2026-005", env=KEYED)
+    export = tmp_path / "all.jsonl"
+    ok(acme, "export", str(export))
+    lines = export.read_bytes().splitlines()
+    kept = [line for line in lines if b":InvoiceRegistrationCancelled" not in line]
+    assert len(kept) == len(lines) - 1
+    end = json.loads(kept[-1])
+    kept[-1] = json.dumps({**end, "events": end["events"] - 1}, separators=(",", ":"), sort_keys=True).encode()
+    export.write_bytes(b"\n".join(kept) + b"\n")
+    target = module_store(store.backend, "ninth-run-import-target")  # empty: only this test imports into it
+    with use_database(Path(target.home), target.database_url) as home:
+        outcome = run(home, "import", str(export), env=KEYED)
+        assert outcome.code == 1 and len(outcome.stderr_lines) == 1, outcome.stderr
+        assert outcome.stderr.endswith("'acme' cancels F-2026-005, and no billing record cancels it; nothing was"
+                                       " imported\n"), outcome.stderr
+        assert "acme" not in run(home, "status").stdout
 
 
 def test_a_refused_cancellation_asks_for_no_passphrase(acme):
