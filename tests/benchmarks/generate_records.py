@@ -4,7 +4,8 @@
 
 Records only (the export reads the records' stream alone, never the invoices): each registered by
 the domain's `BillingRecords.register` (fingerprint and chaining computed), one second apart from
-2026-01-01T08:00:00+01:00, saved in transactions of 1,000. Prints one JSON line: records, seconds.
+2026-01-15T08:00:00+01:00 (the invoices' day: a record is not made before its invoice, ADR-66),
+saved in transactions of 1,000. Prints one JSON line: records, seconds.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def generate(app, records: int, batch: int = 1000) -> None:
     nif, name = "12345678Z", "Ana García"
     system = SoftwareSystem(producer_name=name, producer_nif=nif, version="bench", installation=f"{nif}-1")
     chain = BillingRecords.of(nif)
-    start = datetime(2026, 1, 1, 8, 0, 0, tzinfo=timezone(timedelta(hours=1)))
+    start = datetime(2026, 1, 15, 8, 0, 0, tzinfo=timezone(timedelta(hours=1)))
     for n in range(1, records + 1):
         base = Decimal(100 + n % 900)
         vat = (base * Decimal("0.21")).quantize(Decimal("0.01"))
