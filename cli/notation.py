@@ -43,7 +43,7 @@ def plain(text: str, what: str) -> str:
     return text
 
 
-def parse_number(text: str, what: str = "a number") -> Decimal:
+def parse_number(text: str, what: str = "a number", *, thousands: bool = True) -> Decimal:
     """The one notation of every number typed (ADR-65): quantities, hours, percentages, amounts.
 
     '8.000,50', '8,000.50', '1.000.000', '8 000' and '8000.5' alike: a separator that occurs twice,
@@ -51,9 +51,17 @@ def parse_number(text: str, what: str = "a number") -> Decimal:
     one. A lone `.` or `,` before anything but three digits is the decimal one ('3,5', '0.25',
     '1234.567' and '0.005', whose first part cannot begin a grouped number). A lone separator
     before exactly three digits, after one to three digits not starting with 0 ('1,250', '8.000'),
-    is refused: it reads 1250 to some and 1.25 to others, and tratos read it both ways once.
+    is refused: it reads 1250 to some and 1.25 to others, and tratos read it both ways once; not
+    where the number cannot reach a thousand (`thousands=False`: a percentage), where it is a
+    decimal point. Spaces (or ' ) group thousands only as the separators do: one to three digits,
+    then groups of three ('8 000'; '1 2' is no number).
     """
-    raw = plain(text, what).strip().replace("'", "").replace(" ", "").replace("\u00a0", "")
+    raw = re.sub(r"[ \u00a0']", " ", plain(text, what).strip())
+    if " " in raw:
+        head, tail = re.fullmatch(r"([-+]?[0-9 ]*)(.*)", raw).groups()
+        if " " in tail:
+            raise BadInput(f"not {what}: {text!r}")
+        raw = _ungrouped(head, " ", text, what) + tail
     if not re.fullmatch(r"[-+]?[0-9][0-9.,]*", raw):
         raise BadInput(f"not {what}: {text!r}")
     dots, commas = raw.count("."), raw.count(",")
@@ -68,11 +76,13 @@ def parse_number(text: str, what: str = "a number") -> Decimal:
         parts = raw.split(sep)
         if len(parts) > 2:
             raw = _ungrouped(raw, sep, text, what)
-        elif len(parts[1]) == 3 and _first_group(parts[0].lstrip("+-")):
+        elif thousands and len(parts[1]) == 3 and _first_group(parts[0].lstrip("+-")):
             sign, digits = ("-" if parts[0].startswith("-") else ""), parts[0].lstrip("+-")
             decimals = parts[1].rstrip("0")
+            # the decimal reading written so that it is not ambiguous: 1.25, or 1.3330 for three decimals
+            decimal = f"{digits}.{decimals}0" if len(decimals) == 3 else f"{digits}.{decimals}" if decimals else digits
             raise BadInput(f"{text.strip()!r} is ambiguous (a thousands separator or a decimal point?): write"
-                           f" {sign}{digits}{parts[1]} or {sign}{digits}{'.' + decimals if decimals else ''}")
+                           f" {sign}{digits}{parts[1]} or {sign}{decimal}")
         else:
             raw = raw.replace(",", ".")
     try:
@@ -129,7 +139,9 @@ def parse_percent(text: str) -> Decimal:
     base = plain(text or "", "a percentage").strip()
     if not base.endswith("%"):
         raise BadInput(f"not a percentage: {text!r} (try 50%)")
-    value = parse_number(base[:-1], "a percentage")
+    if "%" in base[:-1]:
+        raise BadInput(f"not a percentage: {text!r} (try 50%)")
+    value = parse_number(base[:-1], "a percentage", thousands=False)  # at most 100: a lone separator is a decimal point
     if value < 0 or value > 100:
         raise BadInput(f"a percentage must be between 0% and 100%: {text!r}")
     if value.as_tuple().exponent < -PERCENT_DECIMALS:  # no rate, share or fee needs more; none is rounded away

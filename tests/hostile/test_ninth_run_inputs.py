@@ -48,14 +48,14 @@ def edit_identity(home: Path, **fields: str) -> None:
 
 # ------------------------------------------------- 3: one notation for every number typed
 
-AMBIGUOUS = [("1,250", "write 1250 or 1.25"), ("1.333", "write 1333 or 1.333"), ("8.000", "write 8000 or 8"),
+AMBIGUOUS = [("1,250", "write 1250 or 1.25"), ("1.333", "write 1333 or 1.3330"), ("8.000", "write 8000 or 8"),
              ("12,500", "write 12500 or 12.5"), ("-1,250", "write -1250 or -1.25")]
 
 
 @pytest.mark.parametrize(("text", "says"), AMBIGUOUS)
 def test_a_lone_separator_before_three_digits_is_refused_by_every_reader_of_numbers(text: str, says: str) -> None:
     readers = [lambda t: parse_number(t, "a quantity"), parse_hours, lambda t: parse_money(t, "EUR"),
-               lambda t: parse_money(f"{t}EUR", "EUR"), lambda t: parse_percent(f"{t}%")]
+               lambda t: parse_money(f"{t}EUR", "EUR")]
     for read in readers:
         with pytest.raises(BadInput, match="is ambiguous") as refusal:
             read(text)
@@ -88,8 +88,7 @@ def test_every_other_form_is_read_the_same_as_a_quantity_hours_and_an_amount(tex
     ("invoice", "issue", "acme", "--line", "Work", "--quantity", "1.333", "--unit-price", "0.01", *ON),
     ("invoice", "issue", "acme", "--amount", "1,250EUR", *ON),
     ("payment", "record", "acme", "F-2026-001", "1.250", *ON),
-    ("invoice", "issue", "acme", "--line", "Work", "--quantity", "2", "--unit-price", "60", "--vat", "10.000%", *ON),
-], ids=["hours-comma", "hours-dot", "quantity-comma", "quantity-dot", "amount", "payment", "vat"])
+], ids=["hours-comma", "hours-dot", "quantity-comma", "quantity-dot", "amount", "payment"])
 def test_an_ambiguous_number_is_refused_by_every_command_and_nothing_is_recorded(acme: Path, args) -> None:
     refused(acme, args, 2, "is ambiguous (a thousands separator or a decimal point?): write ")
 
@@ -240,3 +239,40 @@ def test_a_lowercase_schema_of_ours_is_still_made_on_first_use(tmp_path: Path, p
     finally:
         with psycopg.connect(server_url(), autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# ------------------------------------------------- tenth run: spaces, the suggestion, percentages
+
+@pytest.mark.parametrize("text", ["1 2", "12 34", "1 00 000", "1 0 0", "8 00", "1 000 00", "8 000,5 0"])
+def test_spaces_group_thousands_only_as_the_separators_do(text: str) -> None:
+    for read in (lambda t: parse_number(t, "a quantity"), parse_hours, lambda t: parse_money(t, "EUR")):
+        with pytest.raises(BadInput, match="^not "):
+            read(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [("8 000", "8000"), ("1 000 000", "1000000"), ("8 000,50", "8000.50"),
+                                             ("-8 000", "-8000"), ("8\u00a0000", "8000"), ("8'000", "8000")])
+def test_spaces_grouped_by_three_are_thousands(text: str, value: str) -> None:
+    assert parse_number(text, "a quantity") == Decimal(value)
+
+
+def test_the_decimal_way_suggested_for_an_ambiguous_number_is_itself_accepted() -> None:
+    with pytest.raises(BadInput) as refusal:
+        parse_number("1.333", "a quantity")
+    suggested = str(refusal.value).rpartition(" or ")[2]
+    assert parse_number(suggested, "a quantity") == Decimal("1.333")
+
+
+@pytest.mark.parametrize(("text", "says"), [("33.333%", "a percentage has at most 2 decimals: '33.333%'"),
+                                            ("50%%", "not a percentage: '50%%'"), ("12,5%", None)])
+def test_a_percentage_is_never_thousands(text: str, says: str | None) -> None:
+    if says is None:
+        assert parse_percent(text) == Decimal("12.5")
+        return
+    with pytest.raises(BadInput) as refusal:
+        parse_percent(text)
+    assert says in str(refusal.value)
+
+
+def test_a_space_in_hours_is_refused_by_the_command(acme: Path) -> None:
+    refused(acme, ("hours", "log", "acme", "1 2", *ON), 2, "not a number of hours: '1 2'")
