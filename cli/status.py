@@ -48,12 +48,22 @@ def status(session: Session, handle: str | None, as_of: str | None) -> None:
             print_json(rows)
         else:
             _portfolio(rows, day)
+            _ahead(session, day)
         return
     result = models.status(handle, as_of=day)
     if session.as_json:
         print_json(result)
     else:
         _relationship(result)
+        _ahead(session, day)
+
+
+def _ahead(session: Session, day: Any) -> None:
+    """A day after today is a forecast, not a record: said under what it shows (a read may look
+    ahead, ADR-26), lest late fees that have not accrued be read as owed."""
+    if day is not None and day > session.today():
+        click.echo(f"{day} is after today ({session.today()}): this is a forecast, as things will stand then"
+                   " if nothing more is recorded")
 
 
 def _portfolio(rows: list[dict[str, Any]], as_of: Any) -> None:
@@ -136,6 +146,7 @@ def timeline(session: Session, handle: str, as_of: str | None) -> None:
         return
     table(f"Timeline of {handle}" + (f" as of {day}" if day else ""), ["#", "date", "what", "by"],
           [(r["version"], r["occurred_on"], r["sentence"], r["actor"]) for r in rows])
+    _ahead(session, day)
 
 
 @click.command()

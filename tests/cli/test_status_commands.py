@@ -122,6 +122,19 @@ def test_timeline_and_timeline_as_of(store, story):
     assert "Acme SL signs contract K1 (Laura, typed name)." in lines[-1]
 
 
+@pytest.mark.parametrize("command", [("status", "acme"), ("status",), ("timeline", "acme")])
+def test_a_day_after_today_is_shown_as_a_forecast(store, story, command):
+    """Reads may look ahead (ADR-26); what they show then is said to be a forecast, not a record."""
+    from cli_support import TODAY
+
+    ahead = tratos(store, *command, "--as-of", "2099-01-01")
+    assert ahead.code == 0, ahead.stderr
+    assert ahead.stdout.splitlines()[-1] == (f"2099-01-01 is after today ({TODAY}): this is a forecast, as things"
+                                             " will stand then if nothing more is recorded")
+    assert "forecast" not in tratos(store, *command, "--as-of", TODAY).stdout
+    assert "forecast" not in tratos(store, "--json", *command, "--as-of", "2099-01-01").stdout
+
+
 def test_lessons_flag_recurring_categories(store, story):
     app, _ = story
     in_force(app, "beta")
