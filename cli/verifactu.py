@@ -295,7 +295,6 @@ def events(session: Session, year: int, folder: str) -> None:
 
     nif = _issuer_nif(session, "export its event log")
     target = output_folder(folder, home=session.home)
-    target.mkdir(exist_ok=True)
     done = export_events(session.app, nif, year, target, home=session.home)
     if session.as_json:
         from cli.output import print_json

@@ -158,16 +158,19 @@ class EventsWritten:
 def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: Path) -> EventsWritten:
     """Write the entries of the issuer's log generated in `year` into `folder`, one RegistroEvento
     document each (`evento-000001.xml`, the entry's place in the log), every file written atomically.
-    A year without entries writes nothing. No file written is one of `home`'s own (ADR-62): every
+    A year without entries writes nothing, not even the folder. No file written is one of `home`'s own (ADR-62): every
     name is checked before the first file is written (a link left in the folder into the home)."""
     from domain.adapters.files import not_the_homes, output_file
     from domain.model.streams import events_id
 
     prefix = f"{year:04d}-"
     entries = [event for event in log_entries(app, events_id(issuer_nif)) if event.generated_at.startswith(prefix)]
+    if not entries:  # before the folder is made: a refused export leaves nothing behind
+        raise Refused(f"the event log of {issuer_nif} has no entry generated in {year}: nothing to export")
     paths = [folder / f"evento-{event.originator_version:06d}.xml" for event in entries]
     for path in paths:
         not_the_homes(path, home)
+    folder.mkdir(exist_ok=True)
     files: list[Path] = []
     first = last = None
     for event, path in zip(entries, paths, strict=True):
@@ -175,8 +178,6 @@ def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: P
             out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n' + event_document(event).encode() + b"\n")
         files.append(path)
         first, last = first or event, event
-    if not files:
-        raise Refused(f"the event log of {issuer_nif} has no entry generated in {year}: nothing to export")
     return EventsWritten(folder, files, first, last)
 
 
