@@ -331,8 +331,9 @@ def _sending(session: Session) -> None:
     from domain.model.errors import Refused
 
     if verifactu_mode(session.identity) != VERIFACTU:
-        raise Refused("your invoices say their records are kept here (no-verifactu): to send them to the"
-                      " agency, set `tratos identity invoicing --verifactu-mode verifactu` first")
+        raise Refused("your invoices say their records are kept here (no-verifactu): records are sent to the"
+                      " agency from a year in VERI*FACTU mode (`tratos identity invoicing --verifactu-mode"
+                      " verifactu`, from 1 January of a year whose records are not made yet)")
 
 
 @verifactu.command()

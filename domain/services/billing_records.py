@@ -204,12 +204,15 @@ class BillingRecordsKeeping:
             chain = [self.mapper.to_domain_event(e) for e in
                      self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
             for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
-                if texts_of(kept) != given.texts:
+                ours = texts_of(kept)
+                same_record = given.texts.name == ours.name  # the same invoice's registration or cancellation
+                if ours != given.texts and not same_record:
                     refuse_if_sent_already(given.texts, first)
                     raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
                                   f" ({given.texts.name}) is not record {place} of your chain"
-                                  f" ({texts_of(kept).name}); write the next batch with `tratos verifactu submission`")
-                edited = first_field_difference(given.fields, stored_fields(kept))
+                                  f" ({ours.name}); write the next batch with `tratos verifactu submission`")
+                edited = first_field_difference(given.fields, stored_fields(kept)) or (
+                    "its fingerprint differs" if ours != given.texts else "")
                 if edited:
                     raise Refused(f"the file is not the batch tratos wrote: its record {place - first + 1}"
                                   f" ({given.texts.name}) differs from record {place} of your chain: {edited};"
@@ -218,6 +221,10 @@ class BillingRecordsKeeping:
                 already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""
                 raise Refused(f"the file holds {len(sent)} records, and only {len(chain)} are waiting to be"
                               f" sent{already}")
+            made = chain[len(sent) - 1].generated_at[:10]  # the agency accepted them after they were made
+            if on.isoformat() < made:
+                raise Refused(f"{on} is before the batch's last record was made ({made}): the agency accepted"
+                              " it on the day its answer came, give that day with --on")
             submissions.record_sent(issuer_nif=issuer_nif, first=first, last=first + len(sent) - 1,
                                     last_fingerprint=sent[-1].texts.fingerprint, file_sha256=file_sha256,
                                     reference=reference, occurred_on=on, actor=self.actor)

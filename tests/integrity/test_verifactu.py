@@ -241,6 +241,12 @@ class TestCancel:
 SOAP = "{http://schemas.xmlsoap.org/soap/envelope/}"
 
 
+def recomputed_times(path) -> list[str]:
+    """Each record's FechaHoraHusoGenRegistro in the file, in order."""
+    return [e.text for e in etree.parse(str(path)).iter() if isinstance(e.tag, str)
+            and e.tag.endswith("}FechaHoraHusoGenRegistro")]
+
+
 class TestSubmission:
     """VERI*FACTU: the request body of each pending batch, and what the agency accepted."""
 
@@ -341,6 +347,32 @@ class TestSubmission:
             1, "error: the file is not the next batch to send: its record 1 (the registration record of F-2026-009)"
                " is not record 1 of your chain (the registration record of F-2026-001); write the next batch with"
                " `tratos verifactu submission`\n")
+
+    def test_a_record_edited_in_its_fingerprinted_fields_is_said_to_differ_not_to_be_another(self, billed, store,
+                                                                                               home, tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        batch = tmp_path / "batch-1.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(batch)).code == 0
+        text = batch.read_text()
+        total = "<sf:ImporteTotal>1000.00</sf:ImporteTotal>"
+        assert total in text
+        batch.write_text(text.replace(total, "<sf:ImporteTotal>1.00</sf:ImporteTotal>", 1))
+        outcome = tratos(store, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001")
+        assert (outcome.code, outcome.stderr) == (
+            1, "error: the file is not the batch tratos wrote: its record 1 (the registration record of F-2026-001)"
+               " differs from record 1 of your chain: its ImporteTotal is '1.00' where yours is '1000.00'; write"
+               " the next batch with `tratos verifactu submission`\n")
+
+    def test_the_agency_did_not_accept_a_batch_before_its_records_were_made(self, billed, store, home, tmp_path):
+        identity_file(home, verifactu_mode="verifactu")
+        batch = tmp_path / "batch-1.xml"
+        assert tratos(store, "verifactu", "submission", "-o", str(batch)).code == 0
+        made = recomputed_times(batch)[-1][:10]
+        early = tratos(store, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001", "--on", "2026-01-01")
+        assert (early.code, early.stderr) == (
+            1, f"error: 2026-01-01 is before the batch's last record was made ({made}): the agency accepted it on"
+               " the day its answer came, give that day with --on\n")
+        assert tratos(store, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001", "--on", made).code == 0
 
     def test_records_kept_here_are_not_sent(self, billed, store, home, tmp_path):
         identity_file(home)
