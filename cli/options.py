@@ -105,9 +105,24 @@ def kept_evidence(session: Session, paths: tuple[str, ...]) -> Any:
         return
     from domain.adapters.evidence import EvidenceFolder, gather
 
+    _not_the_homes_files(session, paths)
     files = gather(paths)  # described in a stream now, copied in a stream when kept
     with EvidenceFolder.of(session.home).keeping(files):
         yield [file.evidence for file in files]
+
+
+def _not_the_homes_files(session: Session, paths: tuple[str, ...]) -> None:
+    """The home's own files are no evidence (ADR-62's list): the signing key or the store would go
+    into the permanent record and every export of it. Evidence kept already may be cited again."""
+    from domain.adapters.home import EVIDENCE_FOLDER, own_file
+    from domain.model.errors import BadInput
+    from domain.model.values import visible
+
+    for path in paths:
+        own = own_file(path, session.home)
+        if own is not None and own.path.name != EVIDENCE_FOLDER:
+            raise BadInput(f"cannot keep {visible(path)} as evidence: it is {own.what} ({visible(str(own.path))}),"
+                           " one of the tratos home's own files; nothing was recorded")
 
 
 def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

@@ -327,3 +327,23 @@ def test_a_new_empty_store_another_process_has_open_is_not_taken_back(tmp_path: 
         assert unused
     found.restore()
     assert not home.exists()
+
+
+# ------------------------------------------------------------ the tenth run: the home's own files are no evidence
+
+@pytest.mark.parametrize(("name", "what"), [("identity.p12", "your signing key"), ("tratos.sqlite", "the store"),
+                                            ("identity.json", "your identity")])
+def test_the_homes_own_files_are_no_evidence(acme: Path, name: str, what: str) -> None:
+    if not (acme / name).exists():  # a PostgreSQL home has no tratos.sqlite
+        pytest.skip(f"{name} is not in this home")
+    before = home_files(acme)
+    outcome = run(acme, "note", "acme", "Proof", "--evidence", str(acme / name), "--on", "2026-01-20")
+    assert outcome.code == 2, outcome.stderr
+    assert outcome.stderr == (f"error: cannot keep {acme / name} as evidence: it is {what} ({acme / name}), one of"
+                              " the tratos home's own files; nothing was recorded\n")
+    assert home_files(acme) == before
+
+
+def test_evidence_kept_already_may_be_cited_again(acme: Path) -> None:
+    kept = next(p for p in (acme / "evidence").rglob("*") if p.is_file())
+    assert run(acme, "note", "acme", "The same proof", "--evidence", str(kept), "--on", "2026-01-20").code == 0
