@@ -57,8 +57,11 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     identity = {**party.model_dump(), "currency": check_currency(currency), "lang": lang}
     from documents.timestamps import LTA_SETTING, URL_SETTING, check_url
 
-    if tsa_url is not None:
+    if tsa_url is not None:  # asked once now, as `identity tsa` does: an authority that does not answer is no setting
+        from documents.timestamps import Timestamping, request_token
+
         identity[URL_SETTING] = check_url(tsa_url)
+        request_token(Timestamping(identity[URL_SETTING], (), False), b"tratos init")
     elif path.exists():  # --force keeps the TSA set before, as it keeps the signing key
         try:
             kept = session.identity

@@ -74,6 +74,13 @@ class TestIdentityTsa:
         outcome = run(cli_home, "identity", "tsa", tsa.url, "--lta")
         assert outcome.code == 2 and "give its root with --trust" in outcome.stderr
 
+    def test_init_asks_the_authority_before_it_keeps_it(self, cli_home):
+        outcome = run(cli_home, "init", "--name", "Ana García", "--email", "ana@example.com",
+                      "--tsa-url", "http://127.0.0.1:9/tsr", env=PASS)
+        assert outcome.code == 2 and len(outcome.stderr_lines) == 1, outcome.stderr
+        assert outcome.stderr.startswith("error: the time-stamping authority at http://127.0.0.1:9/tsr")
+        assert not (cli_home / "identity.json").exists() and not (cli_home / "identity.p12").exists()
+
     def test_init_takes_the_authority_too(self, cli_home, tsa):
         ok(cli_home, "init", "--name", "Ana García", "--email", "ana@example.com", "--tsa-url", tsa.url, env=PASS)
         assert json.loads((cli_home / "identity.json").read_text())["tsa_url"] == tsa.url
