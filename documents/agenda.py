@@ -62,7 +62,7 @@ def dues(status: dict[str, Any], fmt: Formatter) -> list[Due]:
         add("installment", f"{installment['contract']}-{installment['n']}", installment["due"], "cal.installment",
             n=installment["n"], contract=installment["contract"], amount=_money(fmt, installment["amount"]))
     for invoice in status["invoices"]:
-        if not any(c["void"] for c in invoice["corrections"]):
+        if not any(c["void"] for c in invoice["corrections"]) and not invoice.get("cancelled_on"):  # void: not due
             add("invoice-due", invoice["number"], invoice["due"], "cal.invoice_due", invoice=invoice["number"],
                 amount=_money(fmt, invoice["outstanding"]))
     for step in follow_up_steps(status):

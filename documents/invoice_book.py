@@ -6,7 +6,9 @@ their books hands them over as .xlsx or as CSV separated by semicolons. This mod
 unified book of issued invoices and income (sheet EXPEDIDAS_INGRESOS, book type U) from the
 plain invoice views the domain side gives: one row per invoice and VAT rate, as the layout has
 one row per tax rate. It reads nothing and decides no tax: every amount is the view's, signed as
-the view signs it (a corrective invoice by differences carries its own negative amounts).
+the view signs it (a corrective invoice by differences carries its own negative amounts). An
+invoice whose billing record was cancelled (void, ADR-66) keeps its row, as the series has no
+gaps, with zero amounts and "Anulada …" in the external reference (ADR-67).
 """
 
 from __future__ import annotations
@@ -183,15 +185,19 @@ def _invoice_rows(view: Mapping[str, Any], activity: Activity) -> list[dict[str,
         "exemption": exemption,
         "external_reference": _corrects(view),
     }
-    withholding = _money(view.get("withholding") or 0)
+    cancelled_on = view.get("cancelled_on")
+    if cancelled_on is not None:  # void: its number stays in the series, its amounts count for nothing
+        common["external_reference"] = f"Anulada: registro de facturación anulado el {cancelled_on:%d/%m/%Y}"
+    counted = _money if cancelled_on is None else _nothing
+    withholding = counted(view.get("withholding") or 0)
     rows = []
     for first, tax in zip([True] + [False] * (len(taxes) - 1), taxes, strict=True):
-        base = _money(tax["base"])
+        base = counted(tax["base"])
         row = dict.fromkeys(KEYS)
         row.update(common, income=base, base=base, vat_rate=_money(tax["rate"]),
-                   vat=_money(tax["vat"]))
+                   vat=counted(tax["vat"]))
         if first:
-            row["total"] = _money(view["total"])
+            row["total"] = counted(view["total"])
             if withholding:
                 row["withholding_rate"] = _money(view["withholding_rate"])
                 row["withholding"] = withholding
@@ -261,6 +267,11 @@ def _natural(number: str) -> tuple[Any, ...]:
 
 def _money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _nothing(value: Decimal | int | str) -> Decimal:
+    """What a void invoice counts in the book."""
+    return Decimal("0.00")
 
 
 def _csv_cell(key: str, value: Any) -> str:

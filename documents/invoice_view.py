@@ -25,13 +25,14 @@ def invoice_view(relationship: Relationship, number: str, lang: str) -> dict[str
     if number in relationship.invoices:
         invoice = relationship.invoices[number]
         billing, kind, due, corrects, reason = invoice.issued, "invoice", invoice.due, None, ""
+        cancelled_on = invoice.cancelled_on  # issued in error, its billing record cancelled: void (ADR-66)
         payments = [{"on": on, "amount": paid.amount} for on, paid in invoice.payments]
     elif number in relationship.corrections:
         billing = relationship.corrections[number]
         corrected = relationship.invoices[billing.corrects]
         kind, due, reason = "corrective", corrected.due, billing.reason
         corrects = {"number": corrected.number, "issued_on": corrected.issued_on}
-        payments = []
+        payments, cancelled_on = [], None
     else:
         known = sorted([*relationship.invoices, *relationship.corrections])
         raise UnknownReference(f"{relationship.handle} has no invoice {number}"
@@ -56,7 +57,7 @@ def invoice_view(relationship: Relationship, number: str, lang: str) -> dict[str
         "vat": sum((t.vat.amount for t in billing.taxes), Decimal(0)),
         "total": billing.total.amount, "payable": billing.amount.amount,
         "payment_method": issuer.payment_method if issuer else "", "iban": issuer.iban if issuer else "",
-        "payments": payments, "corrects": corrects, "reason": reason,
+        "payments": payments, "corrects": corrects, "reason": reason, "cancelled_on": cancelled_on,
     }
 
 

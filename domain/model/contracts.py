@@ -127,6 +127,18 @@ class Contract:
         return max(signature.on for signature in self.signatures.values())
 
     @property
+    def last_step(self) -> tuple[str, date]:
+        """What a contract drafted after it follows, and its day: its latest step (the draft, a
+        signature, the completion), so a new contract is not dated inside the old one's life (ADR-67)."""
+        if self.completed_on is not None:
+            return f"contract {self.id} was completed", self.completed_on
+        if self.in_force_on is not None:
+            return f"contract {self.id} came into force", self.in_force_on
+        steps = [(f"contract {self.id} was drafted", self.drafted_on)]
+        steps += [(f"contract {self.id} was signed by {_side(s.party)}", s.on) for s in self.signatures.values()]
+        return max(steps, key=lambda step: step[1])  # the draft on a tie: it came first
+
+    @property
     def is_open_for_work(self) -> bool:
         return self.state == "in_force"
 
@@ -193,6 +205,15 @@ def check_schedule(price: Money, installments: list[Installment]) -> None:
             f"installments add up to {scheduled} {price.currency}, {abs(gap)} {price.currency}"
             f" {direction} the price of {price}"
         )
+
+
+def check_due_order(installments: list[Installment]) -> None:
+    """Installments are numbered as they fall due: installment 2 is not due before installment 1 (ADR-67)."""
+    ordered = sorted(installments, key=lambda i: i.n)
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if later.due < earlier.due:
+            raise Refused(f"installment {later.n} is due on {later.due}, before installment {earlier.n}"
+                          f" ({earlier.due}): give the installments in the order they fall due")
 
 
 def _side(party: str) -> str:

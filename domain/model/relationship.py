@@ -23,7 +23,7 @@ from domain.model.calendar import check_day, not_before
 from domain.model.chain import ChainedAggregate
 from domain.model.changes import Change
 from domain.model.choices import DOCUMENT_KINDS, DOCUMENT_LANGUAGES, MAX_CHANGE_DAYS, MAX_HOURS
-from domain.model.contracts import Contract, Signature, check_hours, check_schedule
+from domain.model.contracts import Contract, Signature, check_due_order, check_hours, check_schedule
 from domain.model.correspondence import Correspondence
 from domain.model.errors import BadInput, Refused, UnknownReference, unknown
 from domain.model.follow_up import Schedule
@@ -125,6 +125,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         self.client: Party | None = None
         self.opened_on: date | None = None
         self.terms: dict[int, Terms] = {}
+        self.terms_published: dict[int, date] = {}  # the day each version was published (ADR-67)
         self.contracts: dict[str, Contract] = {}
         self.changes: dict[str, Change] = {}
         self.mistakes: dict[str, Mistake] = {}
@@ -272,6 +273,8 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
             if price is not None:
                 check_fee_currency(terms.late_fee, price.currency, what)
         version = max(self.terms, default=0) + 1
+        if version > 1 and version - 1 in self.terms_published:  # not before the version it follows (ADR-67)
+            self._follows(on, (f"terms v{version - 1} were published", self.terms_published[version - 1]))
         return self._emit(ev.TermsPublished, on, actor, terms_version=version, terms=terms)
 
     def draft_contract(self, *, title: str, scope: Scope, price: Money, start: date, end: date,
@@ -294,14 +297,19 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         latest = self.latest_terms
         if latest:
             check_fee_currency(latest[1].late_fee, price.currency, "the contract's price")
-        for installment in installments:  # none falls due before the relationship existed (ADR-64)
-            if self._expected is None and self.opened_on and installment.due < self.opened_on:
-                raise Refused(f"installment {installment.n} is due on {installment.due}, before the relationship"
-                              f" with {self.handle} was opened ({self.opened_on})")
+        if self._expected is None:  # new decisions only: import re-decides what was accepted before
+            if self.opened_on and start < self.opened_on:  # nothing of it before the relationship (ADR-67)
+                raise Refused(f"the contract starts on {start}, before the relationship with {self.handle}"
+                              f" was opened ({self.opened_on})")
+            for installment in installments:  # none falls due before the relationship existed (ADR-64)
+                if self.opened_on and installment.due < self.opened_on:
+                    raise Refused(f"installment {installment.n} is due on {installment.due}, before the"
+                                  f" relationship with {self.handle} was opened ({self.opened_on})")
+            check_due_order(installments)
         current = self.current_contract
         supersedes = current.id if current and current.state not in ("in_force", "completed") else None
-        if supersedes:
-            self._follows(on, (f"contract {current.id} was drafted", current.drafted_on))
+        if current is not None:  # after the latest step of the contract it follows (ADR-64, ADR-67)
+            self._follows(on, current.last_step)
         return self._emit(
             ev.ContractDrafted, on, actor,
             contract_id=f"K{len(self.contracts) + 1}", title=title, scope=scope, price=price,
@@ -584,6 +592,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
     @when.register
     def _(self, e: ev.TermsPublished) -> None:
         self.terms[e.terms_version] = e.terms
+        self.terms_published[e.terms_version] = e.occurred_on
 
     @when.register
     def _(self, e: ev.ContractDrafted) -> None:

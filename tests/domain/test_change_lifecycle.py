@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from domain_builders import (
     END,
+    SIGNED,
     draft,
     drafted,
     eur,
@@ -52,7 +53,7 @@ class TestRequestChange:
 
     def test_a_change_to_an_earlier_contract_names_it(self):
         relationship = in_force()
-        draft(relationship, title="Second project")
+        draft(relationship, title="Second project", on=SIGNED)
         event = relationship.request_change("More", requested_by="client", on=ASKED, contract_id="K1")
         assert event.contract_id == "K1"
 

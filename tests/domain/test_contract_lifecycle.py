@@ -124,7 +124,7 @@ class TestRedraft:
     def test_a_half_signed_draft_is_superseded_too(self):
         relationship = drafted()
         sign(relationship, "us")
-        assert draft(relationship).supersedes == "K1"
+        assert draft(relationship, on=SIGNED).supersedes == "K1"  # not before K1's signature (ADR-67)
         assert relationship.contracts["K1"].state == "superseded"
 
     def test_a_superseded_draft_can_no_longer_be_signed(self):
@@ -135,7 +135,7 @@ class TestRedraft:
 
     def test_a_new_draft_after_a_contract_in_force_is_a_new_project(self):
         relationship = in_force()
-        event = draft(relationship, title="Second project")
+        event = draft(relationship, title="Second project", on=SIGNED)
 
         assert (event.contract_id, event.supersedes) == ("K2", None)
         assert relationship.contracts["K1"].state == "in_force"
@@ -239,7 +239,7 @@ class TestCompleteContract:
 
     def test_an_earlier_contract_is_completed_by_its_id(self):
         relationship = in_force()
-        draft(relationship, title="Second project")
+        draft(relationship, title="Second project", on=SIGNED)
         relationship.complete_contract(date(2026, 3, 20), contract_id="K1")
         assert relationship.contracts["K1"].state == "completed"
         assert relationship.contracts["K2"].state == "drafted"

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from domain_builders import (
     MIDPOINT,
+    SIGNED,
     START,
     draft,
     drafted,
@@ -93,14 +94,14 @@ class TestIssueInvoice:
     def test_an_invoice_for_a_change_belongs_to_the_changes_contract(self):
         relationship = with_quoted_change()
         relationship.approve_change("C1", on=DECIDED)
-        draft(relationship, title="Second project")  # K2 is now the current contract
+        draft(relationship, title="Second project", on=SIGNED)  # K2 is now the current contract
         event = relationship.issue_invoice(NUMBER, amount=eur(600), change_id="C1", on=DECIDED, profile=UNTAXED_PROFILE)
         assert event.contract_id == "K1"
 
     def test_a_change_cannot_be_billed_on_another_contract(self):
         relationship = with_quoted_change()
         relationship.approve_change("C1", on=DECIDED)
-        draft(relationship, title="Second project")
+        draft(relationship, title="Second project", on=SIGNED)
         relationship.sign_contract(party="us", signer="Ana", method="typed", on=DECIDED)
         relationship.sign_contract(party="client", signer="Carlos", method="typed", on=DECIDED)
         with refuses(relationship, Refused, match="belongs to K1"):
