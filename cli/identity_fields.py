@@ -72,7 +72,18 @@ def _refusing(check: Callable[[str], object], problem: str) -> Callable[[str], s
 def _email(value: str) -> None:
     from domain.model.texts import check_email
 
+    from domain.model.errors import BadInput
+
+    if value != value.strip():  # as written is as used: a mail header would carry the space
+        raise BadInput("spaces around it")
     check_email(value)
+
+
+def _tsa_url(value: str) -> str | None:
+    """As `identity tsa` writes it (documents.timestamps.check_url): http(s), one line, nothing around."""
+    if value.lower().startswith(("http://", "https://")) and not any(c.isspace() or ord(c) < 32 for c in value):
+        return None
+    return "is not a time-stamping authority URL (http:// or https://, on one line)"
 
 
 def _one_line(limit: int) -> Callable[[str], None]:
@@ -133,6 +144,7 @@ FIELDS: dict[str, tuple[Callable[[str], str | None], str]] = {
     "smtp_security": (_one_of("starttls", "ssl", "none"), "`tratos identity mail --security starttls`"),
     "mail_bcc_self": (_one_of("yes", "no"), "`tratos identity mail --bcc-self` (or --no-bcc-self)"),
     "tsa_lta": (_one_of("yes", "no"), "`tratos identity tsa URL --lta` (or --no-lta)"),
+    "tsa_url": (_tsa_url, "`tratos identity tsa URL` (or `tratos identity tsa none`)"),
 }
 
 

@@ -115,6 +115,8 @@ DAMAGED = [
     ("tax_id", "1234５678Z", "its tax_id is not a Spanish NIF", "tratos identity invoicing --tax-id"),
     ("iban", "ES91 2100 0418 4502 0005 1332\u200b", "its iban is not an IBAN", "tratos identity invoicing --iban"),
     ("payment_method", "transfer\nto me", "its payment_method is not one line", "--payment-method"),
+    ("email", "ana@example.com ", "its email is not an email address", "tratos init --force"),  # tenth run
+    ("tsa_url", "javascript:x", "its tsa_url is not a time-stamping authority URL", "tratos identity tsa URL"),
 ]
 
 
