@@ -70,9 +70,8 @@ def _refusing(check: Callable[[str], object], problem: str) -> Callable[[str], s
 
 
 def _email(value: str) -> None:
-    from domain.model.texts import check_email
-
     from domain.model.errors import BadInput
+    from domain.model.texts import check_email
 
     if value != value.strip():  # as written is as used: a mail header would carry the space
         raise BadInput("spaces around it")
