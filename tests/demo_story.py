@@ -9,10 +9,11 @@ north-wind: a small contract delivered, paid and ended.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from domain.adapters.evidence import EvidenceFolder, read_evidence
 from domain.model.money import Money
@@ -75,6 +76,9 @@ def record_story(home: Path, store: StoreSpec | None = None) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     (home / "identity.json").write_text(json.dumps(IDENTITY, ensure_ascii=False))
     app = store.open(actor=IDENTITY["name"]) if store else Tratos(home=home, actor=IDENTITY["name"])
+    # its billing records made on the story's last day, as the CLI tests' pinned TRATOS_TODAY makes theirs
+    # (a record is never made before the one it follows, ADR-66): not on the machine's date
+    app.record_clock = lambda: datetime(2026, 3, 31, 12, tzinfo=ZoneInfo("Europe/Madrid"))
     # invoices name the freelancer as identity.json does; at 0 % VAT, so the story's amounts stand
     app.profile = TaxProfile(issuer=Issuer(**{k: IDENTITY[k] for k in ("name", "email", "tax_id", "address",
                                                                          "iban")}, country="ES"),
