@@ -15,7 +15,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, BinaryIO
@@ -83,14 +83,7 @@ def regular(path: str | Path, what: str = "file", *, limit: int | None = FILE_LI
     size (an export).
     """
     source = Path(path)
-    try:
-        found = os.stat(source)
-    except FileNotFoundError:
-        raise BadInput(_missing(what, source)) from None
-    except OSError as error:
-        raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
-    if not stat.S_ISREG(found.st_mode):
-        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a regular file")
+    found = _stat_as(source, what, stat.S_ISREG, "a regular file")
     if limit is not None:
         _check_size(found.st_size, what, source, limit)
     return source
@@ -107,15 +100,21 @@ def folder_to_read(path: str | Path, what: str = "folder") -> Path:
     """`path` if it is a folder (through symlinks) that exists; else `BadInput` saying what it is
     (a FIFO, a device, a file): the same words as for a file named where a folder is expected."""
     source = Path(path)
+    _stat_as(source, what, stat.S_ISDIR, "a folder")
+    return source
+
+
+def _stat_as(source: Path, what: str, is_kind: Callable[[int], bool], kind: str) -> os.stat_result:
+    """`source`'s stat (through symlinks) if it is of `kind`; else `BadInput` naming what it is."""
     try:
         found = os.stat(source)
     except FileNotFoundError:
         raise BadInput(_missing(what, source)) from None
     except OSError as error:
         raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
-    if not stat.S_ISDIR(found.st_mode):
-        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not a folder")
-    return source
+    if not is_kind(found.st_mode):
+        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not {kind}")
+    return found
 
 
 def is_regular(path: str | Path) -> bool:
