@@ -318,25 +318,22 @@ def _check_streams(app: Any, streams: list[Any], read: Callable[[Any, Any], Iter
                    kind: str, streams_of: dict[Any, str]) -> list[ChainSignatures]:
     found = []
     for stream in streams:
-        valid = unsigned = 0
-        signers: set[str] = set()
-        broken = unread_from = None
-        issuer = ""
-        try:
-            for check, record in _with_records(read(app, stream)):
-                issuer = issuer or record.issuer_nif
-                if not check.signed:
-                    unsigned += 1
-                elif check.ok:
-                    valid += 1
-                    signers.add(check.signer)
-                elif broken is None:
-                    broken = check
-        except UnreadableRecord as error:
-            unread_from = error.version
-        found.append(ChainSignatures(f"{kind}:{issuer or streams_of.get(stream, stream)}", valid, unsigned, tuple(sorted(signers)), broken,
-                                     unread_from))
+        said: dict[str, Any] = {}
+        counted = tally("", _stream_checks(read(app, stream), said))
+        found.append(replace(counted, source=f"{kind}:{said.get('issuer') or streams_of.get(stream, stream)}",
+                             unread_from=said.get("unread_from")))
     return found
+
+
+def _stream_checks(records: Iterable[Any], said: dict[str, Any]) -> Iterator[SignatureCheck]:
+    """Each stored record's signature checked; `said` notes the issuer its records name and where a
+    record that cannot be read stops the check (the chain's own check reports it as a break)."""
+    try:
+        for check, record in _with_records(records):
+            said["issuer"] = said.get("issuer") or record.issuer_nif
+            yield check
+    except UnreadableRecord as error:
+        said["unread_from"] = error.version
 
 
 def _with_records(records: Iterable[Any]) -> Iterator[tuple[SignatureCheck, Any]]:

@@ -60,7 +60,7 @@ def megabytes(size: int) -> str:
 # ------------------------------------------------------------------ reading
 
 
-def _kind(mode: int) -> str:
+def kind_of_file(mode: int) -> str:
     """What a non-regular file is, as people say it."""
     if stat.S_ISDIR(mode):
         return "a folder"
@@ -113,7 +113,7 @@ def _stat_as(source: Path, what: str, is_kind: Callable[[int], bool], kind: str)
     except OSError as error:
         raise BadInput(f"cannot read {what} {source}: {error.strerror or error}") from None
     if not is_kind(found.st_mode):
-        raise BadInput(f"cannot read {what} {source}: it is {_kind(found.st_mode)}, not {kind}")
+        raise BadInput(f"cannot read {what} {source}: it is {kind_of_file(found.st_mode)}, not {kind}")
     return found
 
 
@@ -144,7 +144,7 @@ def open_regular(path: str | Path, what: str = "file", *, limit: int | None = FI
     try:
         opened = os.fstat(descriptor)
         if not stat.S_ISREG(opened.st_mode):
-            raise BadInput(f"cannot read {what} {source}: it is {_kind(opened.st_mode)}, not a regular file")
+            raise BadInput(f"cannot read {what} {source}: it is {kind_of_file(opened.st_mode)}, not a regular file")
         if limit is not None:
             _check_size(opened.st_size, what, source, limit)
         if hasattr(os, "set_blocking"):
@@ -226,7 +226,7 @@ def destination(target: str | Path) -> Path:
     if found is not None and not stat.S_ISREG(found.st_mode):
         from domain.model.values import visible
 
-        raise BadInput(f"cannot write {visible(str(target))}: it is {_kind(found.st_mode)}, not a regular file;"
+        raise BadInput(f"cannot write {visible(str(target))}: it is {kind_of_file(found.st_mode)}, not a regular file;"
                        " nothing was written")
     return Path(os.path.realpath(target)) if os.path.islink(target) else target
 
@@ -298,7 +298,7 @@ def output_folder(target: str | Path, *, home: Path) -> Path:
     except OSError as error:  # a path through a file: "Not a directory"
         raise BadInput(f"cannot write into {visible(text)}: {error.strerror or error}; nothing was written") from None
     if found is not None and not stat.S_ISDIR(found.st_mode):
-        raise BadInput(f"cannot write into {visible(text)}: it is {_kind(found.st_mode)}, not a folder;"
+        raise BadInput(f"cannot write into {visible(text)}: it is {kind_of_file(found.st_mode)}, not a folder;"
                        " nothing was written")
     folder = Path(os.path.realpath(target)).parent
     if found is None and not folder.is_dir():

@@ -43,7 +43,7 @@ from uuid import UUID
 from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
 from eventsourcing.utils import Environment, EnvType
 
-from domain.adapters.files import PRIVATE, narrow, private_folder
+from domain.adapters.files import PRIVATE, kind_of_file, narrow, private_folder
 from domain.adapters.home import COMPANIONS, EVIDENCE_FOLDER, STORE_FILE
 from domain.adapters.library_internals import replace_sqlite_pool, seal_sqlite_pool
 from domain.model.errors import BadInput, ConcurrencyConflict, TratosError
@@ -341,15 +341,7 @@ def _kind_of(path: Path, mode: int) -> str:
             return f"a symbolic link (to {os.readlink(path)})"
         except OSError:
             return "a symbolic link"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+    return kind_of_file(mode)
 
 
 def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *,

@@ -202,6 +202,14 @@ IN_FORCE = OPENED + [
 ]
 
 
+def warned(home: Path, *args: str, env: dict | None = None) -> str:
+    """Run a command that must succeed with exactly one `warning:` line; return that line."""
+    outcome = run(home, *args, env=env)
+    assert outcome.code == 0, outcome.stderr
+    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: "), outcome.stderr
+    return outcome.stderr
+
+
 def given(home: Path, steps: list[tuple[str, ...]]) -> None:
     for step in steps:
         ok(home, *step)

@@ -29,6 +29,7 @@ from cli_support import (
     run,
     snapshot,
     use_database,
+    warned,
 )
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
@@ -57,14 +58,6 @@ def acme(module_store, store) -> Iterator[Path]:
     """The template's private copy per test and backend."""
     with copied(template(module_store, store.backend), store) as home:
         yield home
-
-
-def warned(home: Path, *args: str, env: dict | None = None) -> str:
-    """Run a command that must succeed with exactly one `warning:` line; return that line."""
-    outcome = run(home, *args, env=env)
-    assert outcome.code == 0, outcome.stderr
-    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: "), outcome.stderr
-    return outcome.stderr
 
 
 def edit_identity(home: Path, **fields: str | None) -> None:

@@ -22,6 +22,7 @@ from cli_support import (
     run,
     snapshot,
     use_database,
+    warned,
 )
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
@@ -47,14 +48,6 @@ def acme(module_store, store) -> Iterator[Path]:
     """The template's private copy per test and backend."""
     with copied(template(module_store, store.backend), store) as home:
         yield home
-
-
-def accepted(home: Path, *args: str, env: dict | None = None) -> str:
-    """Run a command that must succeed with exactly one `warning:` line; return that line."""
-    outcome = run(home, *args, env=env)
-    assert outcome.code == 0, outcome.stderr
-    assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: "), outcome.stderr
-    return outcome.stderr
 
 
 # ------------------------------------------------------------- 3: formulas in the book of invoices
@@ -339,9 +332,9 @@ def test_what_starts_a_store_still_makes_its_home(tmp_path: Path, args: tuple[st
 def test_more_than_24_hours_on_one_day_is_a_warning_not_a_refusal(acme: Path) -> None:
     outcome = ok(acme, "hours", "log", "acme", "24", "--on", "2026-03-02")
     assert outcome.stderr == ""
-    line = accepted(acme, "hours", "log", "acme", "24", "--on", "2026-03-02")
+    line = warned(acme, "hours", "log", "acme", "24", "--on", "2026-03-02")
     assert "48 h are now logged for acme on 2026-03-02, more than a day has" in line
-    assert accepted(acme, "hours", "log", "acme", "0:30", "--on", "2026-03-02").startswith("warning: 48.5 h")
+    assert warned(acme, "hours", "log", "acme", "0:30", "--on", "2026-03-02").startswith("warning: 48.5 h")
     assert ok(acme, "hours", "log", "acme", "8", "--on", "2026-03-03").stderr == ""
 
 
