@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, database_of, ok, recorded_template, refused, run, snapshot
+from cli_support import IN_FORCE, copied, ok, open_store, recorded_template, refused, run, snapshot
 
 HISTORY = IN_FORCE + [
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),           # F-2026-001, v6
@@ -110,31 +110,19 @@ def test_an_installment_due_on_the_opening_day_is_accepted(acme: Path) -> None:
 
 def edit_the_payment(home: Path) -> None:
     """A stored payment of 1000.00 made 100.00 behind tratos's back, its digest left as it was."""
-    url = database_of(home)
-    if url is None:
-        import sqlite3
+    from forger import Forger
 
-        with sqlite3.connect(home / "tratos.sqlite") as db:
-            rowid, state = db.execute("select rowid, state from stored_events where topic like '%PaymentReceived'"
-                                      " order by rowid limit 1").fetchone()
-            assert b'"1000.00"' in state
-            db.execute("update stored_events set state = ? where rowid = ?",
-                       (state.replace(b'"1000.00"', b'"100.00"'), rowid))
-        return
-    import psycopg
+    from domain.model.values import stream_id
 
-    from domain.adapters.storage import PostgresLocation
-
-    location = PostgresLocation.parse(url)
-    with psycopg.connect(**location.connect_kwargs(), autocommit=True) as connection:
-        schema = location.schema or "public"
-        [(table,)] = connection.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
-                                        " AND table_name LIKE %s", (schema, "%\\_events")).fetchall()
-        connection.execute(f'set search_path to "{schema}"')
-        changed = connection.execute(
-            f"""update "{table}" set state = convert_to(replace(convert_from(state, 'UTF8'), '"1000.00"',"""
-            """ '"100.00"'), 'UTF8') where topic like '%PaymentReceived'""").rowcount
-        assert changed == 1
+    app = open_store(home)
+    try:
+        forger = Forger(app)
+        version = forger.version_of(stream_id("acme"), "PaymentReceived")
+        state = forger.state(stream_id("acme"), version)
+        assert b'"1000.00"' in state
+        forger.write_state(stream_id("acme"), version, state.replace(b'"1000.00"', b'"100.00"'))
+    finally:
+        app.close()
 
 
 BROKEN = (f"error: the history of acme does not verify: broken at v{PAYMENT_VERSION} (content does not match"
