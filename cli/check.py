@@ -42,6 +42,7 @@ def check(session: Session, today: str | None) -> None:
     result = run_check(session.app, session.models, day)
     if session.as_json:
         print_json(result)
+        _refuse_broken(result)
         return
     for warning in result["warnings"]:
         warn(f"{warning['detail']}")
@@ -50,7 +51,20 @@ def check(session: Session, today: str | None) -> None:
     actions = result["actions"]
     if not actions:
         click.echo(f"Nothing needs action on {day}.")
-        return
-    table(f"Needs action on {day}", ["client", "what", "ref", "since", "detail"],
-          [(a["handle"], KINDS.get(a["kind"], a["kind"]), a["ref"], a["date"] or "", a["detail"])
-           for a in actions])
+    else:
+        table(f"Needs action on {day}", ["client", "what", "ref", "since", "detail"],
+              [(a["handle"], KINDS.get(a["kind"], a["kind"]), a["ref"], a["date"] or "", a["detail"])
+               for a in actions])
+    _refuse_broken(result)
+
+
+def _refuse_broken(result: dict) -> None:
+    """The list is shown, then the check fails (exit 1) if a client's late invoices could not be
+    marked because its history does not verify: one line for them all."""
+    from domain.model.errors import Refused
+
+    broken = result["broken"]
+    if broken:
+        first = broken[0]["detail"].replace(", nothing was recorded", "")
+        more = f" (and {', '.join(b['handle'] for b in broken[1:])}'s too)" if len(broken) > 1 else ""
+        raise Refused(f"{first}{more}: its late invoices were not marked; `tratos audit verify` says what broke")

@@ -121,7 +121,9 @@ def _currency(value: str) -> str | None:
 
 # field: (its rule, the command that sets it again)
 FIELDS: dict[str, tuple[Callable[[str], str | None], str]] = {
-    "name": (_not_blank, INIT),
+    "name": (lambda value: _not_blank(value) or _refusing(_one_line(200), "is not a name as `init` writes it (one line"
+                                                       " of at most 200 characters, no control or bidirectional"
+                                                       " characters)")(value), INIT),
     "email": (lambda value: _not_blank(value) or _refusing(_email, "is not an email address")(value), INIT),
     "address": (_refusing(_one_line(300), "is not one line of text (at most 300 characters, no control characters)"),
                 ADDRESS),

@@ -199,6 +199,10 @@ def book(session: Session, year: int, output: str | None) -> None:
     if target is None:
         print_json({"year": year, "rows": as_json(rows)})
         return
+    if not rows:  # a year mistyped, most likely: an empty book would be filed as "nothing invoiced"
+        from domain.model.errors import Refused
+
+        raise Refused(f"no invoice was issued in {year}: no book written")
     import io
 
     if target.suffix.lower() == ".csv":

@@ -19,6 +19,7 @@ without_pydantic_plugins()  # before anything imports pydantic
 
 import click  # noqa: E402
 
+from cli.options import given_once  # noqa: E402
 from cli.session import Session  # noqa: E402
 
 # command name -> (module, attribute, help section). Modules load only when run.
@@ -200,6 +201,9 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
     ctx.obj = Session(as_json=as_json, home=home, database_url=database_url)
     ctx.call_on_close(ctx.obj.close)
     _refuse_a_home_that_is_not_there(ctx)
+
+
+given_once(tratos)  # `--home A --home B`: which store was meant?
 
 
 COMPLETE_VAR = "_TRATOS_COMPLETE"

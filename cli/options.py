@@ -144,7 +144,7 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 def refusing_empty(command: click.Command) -> click.Command:
     """`command` (and, for a group, every command in it) with every option that may be left out
     refusing an empty value (`not_empty`), so that no option added later can forget it (ADR-54),
-    and both sides of a switch given at once (`_refusing_both_sides`).
+    and both sides of a switch given at once (`given_once`).
     An option's own callback runs after the check. A required option is never "not given": its
     value is checked by what reads it ("contract title is empty")."""
     if getattr(command, "_refusing_empty", False):
@@ -153,41 +153,50 @@ def refusing_empty(command: click.Command) -> click.Command:
         if (isinstance(param, click.Option) and not param.is_flag and not param.required
                 and param.callback is not not_empty):
             param.callback = _also_not_empty(param.callback)
-    _refusing_both_sides(command)
+    given_once(command)
     command._refusing_empty = True  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():
         refusing_empty(sub)
     return command
 
 
-def _refusing_both_sides(command: click.Command) -> None:
-    """`--agreed --not-agreed`: both sides of an `--x/--no-x` switch given is a usage error (exit 2),
-    not the last one winning (ADR-64). Checked on the words typed, before click keeps only the last;
-    the word after an option that takes a value is that value, not a switch."""
-    options = [p for p in command.params if isinstance(p, click.Option)]
-    switches = [p for p in options if p.is_flag and p.secondary_opts]
-    if not switches:
+def given_once(command: click.Command) -> None:
+    """An option given twice where it holds one value is a usage error (exit 2), not the last one
+    winning: `--agreed --not-agreed` (ADR-64), `--amount 5 --amount 5000` or `--on` twice (ADR-69).
+    The same side of a switch twice says one thing and is that side. Read by click's own parser
+    before the command's (`--on=D`, `-oFILE` and a value that looks like an option as click reads
+    them); a parse that fails is left to the command's, which says why."""
+    once = {p for p in command.params if isinstance(p, click.Option) and not p.multiple and not p.count}
+    if not once:
         return
-    valued = {opt for p in options if not p.is_flag and not p.count for opt in p.opts + p.secondary_opts}
     parse_args = command.parse_args
 
     def checked(ctx: click.Context, args: list[str]) -> list[str]:
-        typed: list[str] = []
-        words = iter(args)
-        for word in words:
-            if word == "--":
-                break
-            typed.append(word)
-            if word in valued:
-                next(words, None)
-        for switch in switches:
-            on = [w for w in typed if w in switch.opts]
-            off = [w for w in typed if w in switch.secondary_opts]
-            if on and off:
-                raise click.UsageError(f"{on[0]} and {off[0]} contradict each other: give one of them", ctx)
+        if not ctx.resilient_parsing:
+            try:
+                _, _, order = command.make_parser(ctx).parse_args(args=list(args))
+            except click.UsageError:
+                order = []
+            for param in once:
+                problem = _given_twice(param, args) if order.count(param) > 1 else ""
+                if problem:
+                    raise click.UsageError(problem, ctx)
         return parse_args(ctx, args)
 
     command.parse_args = checked  # type: ignore[method-assign]
+
+
+def _given_twice(param: click.Option, args: list[str]) -> str:
+    """What is wrong with `param` given more than once in `args`, or "" (one side of a switch)."""
+    names = max(param.opts, key=len)
+    if not param.is_flag:
+        return f"{names} is given twice: give it once"
+    typed = [word.partition("=")[0] for word in args]
+    on = next((w for w in typed if w in param.opts), None)
+    off = next((w for w in typed if w in param.secondary_opts), None)
+    if on and off:
+        return f"{on} and {off} contradict each other: give one of them"
+    return ""
 
 
 def _also_not_empty(callback: Callable | None) -> Callable:

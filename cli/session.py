@@ -100,7 +100,17 @@ class Session:
 
     @property
     def actor(self) -> str:
-        return self.identity.get("name", "") or os.environ.get("USER", "")
+        """Who records: identity.json's name, else (before `tratos init`) the account running tratos.
+
+        Never empty: an event that says nobody recorded it is no record. The account's name comes
+        from the system, not only from $USER, which a cron job or a container may not set."""
+        import getpass
+
+        try:
+            account = getpass.getuser()
+        except (KeyError, OSError):  # a uid with no account: a container's
+            account = f"uid {os.getuid()}"
+        return self.identity.get("name", "") or account
 
     def tax_profile(self) -> Any:
         """The invoicing settings of identity.json as a `TaxProfile`, or None without an identity."""

@@ -426,6 +426,8 @@ class PostgresLocation:
                 raise StoreUnavailable(
                     f"unknown option {key!r} in the database URL: only ?schema=NAME is understood"
                     " (libpq settings such as PGSSLMODE can be set as environment variables)")
+            if schema:
+                raise StoreUnavailable(f"the database URL {redact(url)!r} names its schema twice: give ?schema=NAME once")
             schema = _schema(value)
         return cls(host=host, port=port, dbname=dbname, user=unquote(user),
                    password=unquote(password), schema=schema)

@@ -168,11 +168,18 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
         live = [c for c in self.contracts.values() if c.state != "superseded"]
         return live[-1] if live else None
 
-    def contract(self, contract_id: str | None) -> Contract:
+    def contract(self, contract_id: str | None, *, to_sign: bool = False) -> Contract:
+        """The contract named, or the one a command means when none is named: the latest, except
+        that while the next contract is only being drafted or signed the one in force is still the
+        one invoiced, worked on, changed and completed (ADR-70); signing means the latest."""
         if contract_id is None:
             current = self.current_contract
             if current is None:
                 raise Refused(f"{self.handle} has no contract yet: draft one first")
+            if not to_sign and current.state not in ("in_force", "completed"):
+                in_force = [c for c in self.contracts.values() if c.state == "in_force"]
+                if in_force:
+                    return in_force[-1]
             return current
         if contract_id not in self.contracts:
             raise unknown(self.handle, "contract", contract_id, self.contracts, empty="a contract id is empty")
@@ -326,7 +333,7 @@ class Relationship(Invoicing, Correspondence, ChainedAggregate):
                       document_sha256: str = "", actor: str = "") -> ev.ContractSigned:
         _check_choice(party, SIDES, "party")
         _check_choice(method, ev.SIGN_METHODS, "signing method")
-        contract = self.contract(contract_id)
+        contract = self.contract(contract_id, to_sign=True)
         contract.check_signable(party)
         not_before(on, contract.drafted_on, f"contract {contract.id} was drafted")
         if method in ("email", "ink") and not evidence:

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
+from domain.model.chain import BrokenChain
 from domain.model.errors import Refused
 from domain.model.reference_rates import HALF_YEAR_RATES, LAST_HALF_YEAR, half_year_of
 
@@ -35,13 +36,20 @@ def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
 
     Idempotent: an invoice marked late is never marked again, so a second run on the same
     day records nothing. Events dated after `today` (an old store, an import) do not count.
+    A client whose chain does not verify is not marked (nothing is decided on an edited history,
+    ADR-64) and is named in `broken`, which the command says as its error: the list is still shown.
     """
-    marked = []
+    marked, broken = [], {}
     with models.as_it_stood(today) as record:
         overdue = record.unmarked_late(today)
     for item in overdue:
+        if item["handle"] in broken:
+            continue
         try:
             app.mark_late(item["handle"], item["invoice"], on=today)
+        except BrokenChain as error:
+            broken[item["handle"]] = str(error)
+            continue
         except Refused:  # another process marked it (or paid it) since the read models were read
             continue
         marked.append(item)
@@ -49,7 +57,8 @@ def run_check(app: Tratos, models: Outstanding, today: date) -> dict[str, Any]:
         models.catch_up()
     with models.as_it_stood(today) as record:
         return {"today": today.isoformat(), "marked_late": marked, "actions": record.actions(today),
-                "warnings": _rate_table_warnings(record, today) + _later_warnings(models)}
+                "warnings": _rate_table_warnings(record, today) + _later_warnings(models),
+                "broken": [{"handle": handle, "detail": detail} for handle, detail in broken.items()]}
 
 
 def _later_warnings(models: Outstanding) -> list[dict[str, Any]]:
