@@ -87,7 +87,7 @@ def draft(session: Session, handle: str, title: str, scope: str, deliverables: t
                    "  [default: typed without --file]")
 @click.option("--file", "file", metavar="F", help="The signed PDF, the acceptance email or the scan.")
 @click.option("--signer", metavar="NAME", help="Who signed (default: you, or the client's legal name).")
-@contract_option
+@contract_option(default="the latest, being drafted or signed")
 @on_option
 @pass_session
 def sign(session: Session, handle: str, party: str, method: str | None, file: str | None,

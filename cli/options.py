@@ -48,10 +48,13 @@ def evidence_option(function: Callable) -> Callable:
                         help="A file that proves it (email .eml, screenshot, PDF); repeatable.")(function)
 
 
-def contract_option(function: Callable) -> Callable:
-    """--contract K1: which contract of the client (default: the current one)."""
-    return click.option("--contract", "contract_id", metavar="K1",
-                        help="Which contract (default: the current one).")(function)
+def contract_option(function: Callable | None = None, *, default: str = "the one in force, else the latest"
+                    ) -> Callable:
+    """--contract K1: which contract of the client; by default the one a command means (ADR-70)."""
+    def option(function: Callable) -> Callable:
+        return click.option("--contract", "contract_id", metavar="K1",
+                            help=f"Which contract (default: {default}).")(function)
+    return option if function is None else option(function)
 
 
 def handle_argument(function: Callable) -> Callable:
