@@ -19,6 +19,7 @@ import pytest
 from cli_support import (
     IN_FORCE,
     copied,
+    database_of,
     given,
     ok,
     passphrase_by_default,
@@ -251,24 +252,32 @@ def test_a_date_is_written_without_spaces(acme: Path, day: str) -> None:
 
 # --------------------------------------------------------------- D11: empty is not the default
 
-def test_an_empty_home_is_not_the_default_home(acme: Path) -> None:
-    refused(acme, ("--home", "", "status"), 2, "--home is empty")
-    refused(acme, ("--home", "", "note", "acme", "x"), 2, "--home is empty")
-
-
-def test_an_empty_tratos_home_is_not_the_default_home(acme: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The variable, not the option: `run` passes --home, so call main without it."""
+def without_run_s_home(home: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """`tratos ARGS` as `run` would, but without the --home it passes; its exit code and stderr."""
     from click.testing import CliRunner
 
     from cli.main import main
 
-    before = snapshot(acme)
-    with CliRunner().isolation(env={"TRATOS_HOME": "", "TRATOS_TODAY": "2026-03-31"}) as (out, err, _):
+    before = snapshot(home)
+    settings = {"TRATOS_TODAY": "2026-03-31", "TRATOS_DATABASE_URL": database_of(home), **env}
+    with CliRunner().isolation(env=settings) as (out, err, _):
         with pytest.raises(SystemExit) as done:
-            main(["note", "acme", "x"])
+            main(list(args))  # click consumes the list it is given
         stderr = err.getvalue().decode()
-    assert done.value.code == 2 and stderr.splitlines() == [stderr.strip()] and "TRATOS_HOME is set but empty" in stderr
-    assert snapshot(acme) == before
+    assert stderr.splitlines() == [stderr.strip()] and stderr.startswith("error: "), stderr
+    assert snapshot(home) == before
+    return done.value.code, stderr
+
+
+@pytest.mark.parametrize("args", [["--home", "", "status"], ["--home", "", "note", "acme", "x"]])
+def test_an_empty_home_is_not_the_default_home(acme: Path, args: list[str]) -> None:
+    code, stderr = without_run_s_home(acme, args, {"TRATOS_HOME": str(acme)})
+    assert code == 2 and "--home is empty" in stderr
+
+
+def test_an_empty_tratos_home_is_not_the_default_home(acme: Path) -> None:
+    code, stderr = without_run_s_home(acme, ["note", "acme", "x"], {"TRATOS_HOME": ""})
+    assert code == 2 and "TRATOS_HOME is set but empty" in stderr
 
 
 # --------------------------------------------------------------- D13: nothing invisible

@@ -400,11 +400,12 @@ def test_identity_json_that_is_a_folder_is_one_error_line(with_terms):
 
 @pytest.mark.parametrize("name", ["Ana \u202eGarc\u00eda", "Ana\nGarcia"])
 def test_a_name_against_the_text_policy_records_nothing(with_terms, name):
-    """The name in identity.json is the actor of every event: refused before anything is recorded."""
+    """The name in identity.json is the actor of every event: a name `init` would not write is the
+    damaged file's line (ADR-70), before anything is recorded."""
     home = with_terms
     (home / "identity.json").write_text(json.dumps({"name": name, "email": "a@x.es"}), encoding="utf-8")
     before = store_rows(home)
-    refused(run(home, "note", "acme", "hello"), 2, "your name")
+    refused(run(home, "note", "acme", "hello"), 1, "identity.json is damaged (its name is not a name as `init` writes it")
     assert store_rows(home) == before
 
 
