@@ -113,6 +113,15 @@ class Forger:
                   (state, self._key(stream), version))
         assert self.state(stream, version) == state
 
+    def edit(self, stream: UUID, kind: str, old: bytes, new: bytes) -> int:
+        """`old` made `new` in the stored state of the stream's first `kind` event, its digest left
+        as it was (the chain breaks there); that event's version."""
+        version = self.version_of(stream, kind)
+        state = self.state(stream, version)
+        assert old in state, (kind, old)
+        self.write_state(stream, version, state.replace(old, new))
+        return version
+
     def delete(self, stream: UUID, *versions: int) -> None:
         key = self._key(stream)
         for version in versions:

@@ -116,11 +116,7 @@ def edit_the_payment(home: Path) -> None:
 
     app = open_store(home)
     try:
-        forger = Forger(app)
-        version = forger.version_of(stream_id("acme"), "PaymentReceived")
-        state = forger.state(stream_id("acme"), version)
-        assert b'"1000.00"' in state
-        forger.write_state(stream_id("acme"), version, state.replace(b'"1000.00"', b'"100.00"'))
+        Forger(app).edit(stream_id("acme"), "PaymentReceived", b'"1000.00"', b'"100.00"')
     finally:
         app.close()
 

@@ -103,11 +103,7 @@ def break_the_note(home: Path) -> int:
 
     app = open_store(home)
     try:
-        forger = Forger(app)
-        version = forger.version_of(stream_id("acme"), "NoteRecorded")
-        state = forger.state(stream_id("acme"), version)
-        forger.write_state(stream_id("acme"), version, state.replace(b"Called", b"Emailed"))
-        return version
+        return Forger(app).edit(stream_id("acme"), "NoteRecorded", b"Called", b"Emailed")
     finally:
         app.close()
 
