@@ -58,13 +58,25 @@ def chain_records(app: Any, stream: UUID) -> Iterator[Any]:
 
 
 def records_of_year(app: Any, year: int) -> Iterator[Any]:
-    """The records generated in `year` (FechaHoraHusoGenRegistro), chain after chain: a year's records
-    are one run of each chain, so they verify on their own, each chained to the one before it."""
+    """The records generated in `year` (FechaHoraHusoGenRegistro), chain after chain, and any record
+    between two of them: a year's records are one run of each chain, from its first record of the year
+    to its last, so they verify on their own, each chained to the one before it. A record made ahead of
+    the clock (anomaly 13, ADR-69) stands in the run of the year around it, and in its own year's."""
     prefix = f"{year:04d}-"
     for stream in chains(app):
+        gap: int | None = None  # the version of the first record read since the year's last one
+        started = False
         for record in chain_records(app, stream):
-            if record.generated_at.startswith(prefix):
-                yield record
+            if not record.generated_at.startswith(prefix):
+                if started and gap is None:
+                    gap = record.originator_version
+                continue
+            if gap is not None:  # read again, not kept: the gap may be long
+                for stored in app.recorder.select_events(stream, gt=gap - 1, lte=record.originator_version - 1):
+                    yield app.mapper.to_domain_event(stored)
+                gap = None
+            started = True
+            yield record
 
 
 def batches(records: Iterable[Any]) -> Iterator[list[Any]]:
