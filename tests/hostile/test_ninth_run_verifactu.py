@@ -166,11 +166,18 @@ def test_verify_warns_of_a_record_made_before_the_one_before_it(acme, tmp_path):
     tail = tail.replace(f"<sf:Huella>{last.fingerprint}<", f"<sf:Huella>{forged.computed()}<")  # re-digested
     out.write_text(head + tail, encoding="utf-8")
     before = snapshot(acme)
-    outcome = run(acme, "verifactu", "verify", str(out))
-    assert (outcome.code, outcome.stderr) == (
-        0, f"warning: v.xml record {len(records)}, the registration record of F-2026-005: it was made at"
-           f" 2026-01-01T10:00:00+01:00, before the record before it ({LAST_RECORD}) (anomaly 11 of the agency's"
-           " list: the chain holds)\n")
+    warning = (f"warning: v.xml record {len(records)}, the registration record of F-2026-005: it was made at"
+               f" 2026-01-01T10:00:00+01:00, before the record before it ({LAST_RECORD}) (anomaly 11 of the agency's"
+               " list: the chain holds)")
+    outcome = run(acme, "verifactu", "verify", str(out))  # re-digested, not signed again: the signature says
+    assert outcome.code == 1 and outcome.stderr_lines[0] == warning, outcome.stderr
+    assert outcome.stderr_lines[1].endswith("its signature does not verify (the record was changed after it was"
+                                            " signed)"), outcome.stderr
+    assert f"v.xml  {len(records)} records  OK" in outcome.stdout
+    unsigned = head + SIGNATURE.sub("", tail)
+    out.write_text(unsigned, encoding="utf-8")
+    outcome = run(acme, "verifactu", "verify", str(out))  # what a clock gone back leaves: a warning
+    assert (outcome.code, outcome.stderr_lines) == (0, [warning])
     assert f"v.xml  {len(records)} records  OK" in outcome.stdout
     assert snapshot(acme) == before
 
