@@ -77,7 +77,8 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
     checks and what they found are logged in that log. With FILEs (an export, its parts in
     order), the chain they hold and the signatures it carries. Names the first record that does
     not hold and exits 1; exit 0 when all hold (a record without a signature is counted as
-    unsigned, not as broken).
+    unsigned, not as broken). A record made after this machine's clock now (anomaly 13) or
+    before the record before it (11) is a warning, logged once, not a break.
 
     \b
     Example:

@@ -143,3 +143,28 @@ def test_a_chain_that_went_back_in_time_is_exported_and_imported(acme, tmp_path,
         checked = run(home, "verifactu", "verify", env=KEYED)
         assert checked.code == 0, checked.stderr
         assert "records:12345678Z  3 records  OK" in checked.stdout
+
+
+def test_a_time_going_back_is_noted_not_a_break_unless_the_record_before_is_logged_ahead():
+    from datetime import datetime
+
+    from domain.model.fingerprints import RecordTexts, first_break
+
+    def record(number: str, at: str, before: RecordTexts | None) -> RecordTexts:
+        texts = RecordTexts(False, "12345678Z", number, "31-03-2026", "F1", "0.00", "5.00",
+                            before.fingerprint if before else "", before.number if before else "", at, "")
+        return RecordTexts(**{**texts.__dict__, "fingerprint": texts.computed()})
+
+    first = record("F-2026-001", NOW, None)
+    ahead = record("F-2026-002", AHEAD, first)
+    back = record("F-2026-003", NOW, ahead)
+    now = datetime.fromisoformat("2026-04-01T00:00:00+02:00")
+    noted: list = []
+    assert first_break([first, ahead, back], chained_from="", noted=noted, now=now) == (3, None)
+    assert [(n.position, n.anomaly) for n in noted] == [(2, "13"), (3, "11")]
+    noted.clear()
+    assert first_break([first, ahead, back], noted=noted, now=now,
+                       logged_ahead={("F-2026-002", "31-03-2026")}) == (3, None)
+    assert [(n.position, n.anomaly) for n in noted] == [(2, "13")]  # found still, its 11 explained
+    edited = RecordTexts(**{**back.__dict__, "generated_at": "2026-03-31T12:00:01+02:00"})
+    assert first_break([first, ahead, edited])[1].anomaly == "01"  # an edited time is an edit
