@@ -49,10 +49,15 @@ def made_ahead(home: Path) -> None:
 
 
 def logged_anomalies(home: Path, folder: Path) -> list[tuple[str, str]]:
-    """(TipoAnomalia, NumSerieFactura) of every anomaly found in the event log's entries of 2026."""
+    """(TipoAnomalia, NumSerieFactura) of every anomaly found in the event log's entries of 2026, each
+    entry valid against the agency's EventosSIF.xsd."""
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).parents[1] / "fixtures" / "verifactu" / "EventosSIF.xsd")))
     ok(home, "verifactu", "events", "--year", "2026", "-o", str(folder), env=KEYED)
     found = []
     for path in sorted(folder.iterdir()):
+        assert schema.validate(etree.parse(str(path))), schema.error_log
         text = path.read_text(encoding="utf-8")
         for kind in re.findall(r"<[\w:]*TipoAnomalia>(\d+)<", text):
             number = re.search(r"<[\w:]*NumSerieFactura>([^<]+)<", text)
