@@ -106,6 +106,9 @@ def test_a_record_made_ahead_holds_the_next_one_until_verify_logs_it(acme, tmp_p
     assert audited.stderr_lines == checked.stderr_lines
     assert audited.stdout.endswith("Verdict: OK, every chain holds\n")
     assert logged_anomalies(acme, tmp_path / "log2") == [("13", "F-2026-002")]  # 11 of F-2026-003: explained
+    refused(acme, ("invoice", "issue", "acme", "--amount", "5EUR"), 1,  # before F-2026-003 too, not logged
+            "error: your last billing record (F-2026-003, made at 2026-03-31T12:00:00+02:00) is ahead of this"
+            " machine's clock (2026-03-31T11:00:00+02:00)", env={**KEYED, "TRATOS_NOW": "2026-03-31T11:00:00+02:00"})
 
 
 def test_a_record_made_ahead_and_not_logged_holds_every_command_that_makes_one(acme):
