@@ -72,7 +72,7 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         note = _anchor_note(anchor_file)
         anchors += parse_anchors(_utf8(note, anchor_file), f"the anchor note {anchor_file}")
         stamp = _anchor_stamp(session, anchor_file, note)
-    from cli.verifactu import check_store, log_dict, signatures_dict
+    from cli.verifactu import check_store, log_dict, noted_dict, signatures_dict, warn_noted
     from domain.model.errors import RESTORE, Refused, UnreadableRecord
 
     try:
@@ -86,11 +86,12 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         from cli.output import print_json
 
         print_json(report.as_dict() | {"billing_records": [
-            {"source": c.source, "records": c.records, "ok": c.ok, "broken": None if c.ok else str(c.broken)}
-            for c in records], "record_signatures": [signatures_dict(c) for c in signed],
+            {"source": c.source, "records": c.records, "ok": c.ok, "broken": None if c.ok else str(c.broken),
+             "anomalies": [noted_dict(n) for n in c.noted]} for c in records], "record_signatures": [signatures_dict(c) for c in signed],
             "event_logs": [log_dict(c) for c in logs]}
             | ({"anchor_timestamp": stamp.as_dict()} if stamp else {}))
     else:
+        warn_noted(records)
         _print_report(report, records, signed, logs)
         if stamp is not None:
             click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"

@@ -77,7 +77,8 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
     checks and what they found are logged in that log. With FILEs (an export, its parts in
     order), the chain they hold and the signatures it carries. Names the first record that does
     not hold and exits 1; exit 0 when all hold (a record without a signature is counted as
-    unsigned, not as broken).
+    unsigned, not as broken). A record made after this machine's clock now (anomaly 13) or
+    before the record before it (11) is a warning, logged once, not a break.
 
     \b
     Example:
@@ -88,7 +89,9 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
     from domain.model.errors import Refused
 
     if files:
-        checks = [verify_files([Path(f) for f in files])]
+        from domain.adapters.clock import latest_now
+
+        checks = [verify_files([Path(f) for f in files], now=latest_now())]
         signatures, signed = _signatures([Path(f) for f in files])
         report(session, checks, signatures, file_signed=signed)
         broken = next((c for c in checks if not c.ok), None)
@@ -107,12 +110,13 @@ class StoreCheck:
 
     def __init__(self, session: Session) -> None:
         from documents.record_signing import check_chains, check_logs
+        from domain.adapters.clock import latest_now
         from domain.adapters.verifactu_events import verify_logs
         from domain.adapters.verifactu_xml import verify_store
 
         app = session.app
         nifs = _own_nif(session)
-        self.records = verify_store(app, nifs)
+        self.records = verify_store(app, nifs, now=latest_now(), logged_ahead=app.logged_ahead)
         self.signed = check_chains(app, nifs)
         self.logs = verify_logs(app, nifs)
         self.log_signed = check_logs(app, nifs)
@@ -127,8 +131,8 @@ class StoreCheck:
 
         issuer = logging_issuer(session)
         if issuer is not None:
-            log(session, check_entries(issuer[0], self.records, self.signed, self.logs, self.log_signed),
-                "this check")
+            log(session, check_entries(issuer[0], self.records, self.signed, self.logs, self.log_signed,
+                                       session.app.logged_anomalies(issuer[0])), "this check")
 
     def refuse(self) -> None:
         """Exit 1 naming the first check that failed: a chain, a signature, an event log, its signatures."""
@@ -205,7 +209,8 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
             {"source": c.source, "records": c.records, "last_fingerprint": c.last, "ok": c.ok,
              "broken": None if c.ok else {"record": c.broken.position,
                                           "number": c.broken.record and c.broken.record.number,
-                                          "problem": c.broken.problem}} for c in checks],
+                                          "problem": c.broken.problem},
+             "anomalies": [noted_dict(n) for n in c.noted]} for c in checks],
             "signatures": [{"record": s.position, "number": s.number, "signer": s.signer, "ok": s.ok,
                             "signed": s.signed, "problem": s.problem or None} for s in signatures],
             "stored_signatures": [signatures_dict(c) for c in stored],
@@ -213,6 +218,7 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
             "event_logs": [log_dict(c) for c in logs],
             "event_log_signatures": [signatures_dict(c) for c in log_signed]})
         return
+    warn_noted(checks)
     if not checks:
         click.echo("No billing records yet: the chain starts at the next invoice.")
     for check in checks:
@@ -224,6 +230,21 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
         click.echo(f"{check.source}  {check.events} events  {'OK' if check.ok else f'BROKEN at {check.broken}'}")
     for chain in log_signed:
         click.echo(f"{chain.source}  signatures: {chain}")
+
+
+def warn_noted(checks: list[ChainCheck]) -> None:
+    """A `warning:` line for each traceability anomaly of a record's time (11, 13): the chain holds,
+    the clock that made it did not (ADR-69)."""
+    from cli.output import warn
+
+    for check in checks:
+        for noted in check.noted:
+            warn(f"{check.source} {noted} (anomaly {noted.anomaly} of the agency's list: the chain holds)")
+
+
+def noted_dict(noted: Any) -> dict[str, Any]:
+    return {"record": noted.position, "number": noted.record.number, "anomaly": noted.anomaly,
+            "problem": noted.problem}
 
 
 def log_dict(check: Any) -> dict[str, Any]:

@@ -62,9 +62,11 @@ def log(session: Session, entries: list[dict[str, Any]], doing: str, *, started:
 
 
 def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: list[LogCheck],
-                  log_signed: list[Any]) -> list[dict[str, Any]]:
+                  log_signed: list[Any], logged: set[tuple[str, str, str]] = frozenset()) -> list[dict[str, Any]]:
     """What a check of the store logs: the processes run on the issuer's records (03) and on the log (05),
-    each with how many it went through, and each anomaly found (04, 06), the first of each process."""
+    each with how many it went through, and each anomaly found (04, 06), the first of each process;
+    and each traceability anomaly of a record's time (11, 13), once: not when it is `logged` already
+    (type, number, date), ADR-69."""
     from domain.model.event_log import (
         LOG_ANOMALY,
         LOG_CHECKED,
@@ -72,7 +74,7 @@ def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: 
         RECORDS_CHECKED,
         as_named,
     )
-    from domain.model.record_values import PreviousEvent, RecordedInvoice
+    from domain.model.record_values import Anomaly, PreviousEvent, RecordedInvoice
 
     def record(texts: Any) -> dict[str, Any]:  # a record as its chain check read it (None: unreadable)
         return {"record": texts and RecordedInvoice(issuer_nif=texts.issuer_nif, number=texts.number,
@@ -89,8 +91,14 @@ def check_entries(nif: str, records: list[ChainCheck], signed: list[Any], logs: 
     def chain_of(checks: list[Any], kind: str) -> Any:
         return next((c for c in checks if c.source == f"{kind}:{nif}"), None)
 
-    return (_process(RECORDS_CHECKED, RECORDS_ANOMALY, chain_of(records, "records"), chain_of(signed, "records"),
+    chain = chain_of(records, "records")
+    untimely = [{"event_type": RECORDS_ANOMALY, "anomaly": Anomaly(
+                    anomaly_type=noted.anomaly, detail=_short(noted.problem), **record(noted.record))}
+                for noted in (chain.noted if chain else ())
+                if (noted.anomaly, noted.record.number, noted.record.issued_on) not in logged]
+    return (_process(RECORDS_CHECKED, RECORDS_ANOMALY, chain, chain_of(signed, "records"),
                      lambda broken: record(broken.record), signed_record)
+            + untimely
             + _process(LOG_CHECKED, LOG_ANOMALY, chain_of(logs, "events"), chain_of(log_signed, "events"),
                        lambda broken: entry(broken.event), lambda event: {"event": as_named(event)}))
 

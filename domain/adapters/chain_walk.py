@@ -33,12 +33,13 @@ class Unreadable:
 class ChainCheck:
     """One chain verified (an issuer's billing records, its event log, or exported files): whose,
     how many entries held, the last fingerprint, and the first break (a RecordBreak, an EventBreak,
-    an Unreadable)."""
+    an Unreadable), and the traceability anomalies noted on the way, which break nothing (ADR-69)."""
 
     source: str  # records:NIF, events:NIF, or the files read
     count: int
     last: str
     broken: Any
+    noted: tuple[Any, ...] = ()  # RecordBreaks of type 11 or 13
 
     @property
     def ok(self) -> bool:

@@ -64,3 +64,12 @@ def record_moment() -> datetime:
     if os.environ.get(TODAY_VARIABLE) is not None:
         return datetime.combine(business_today(), time(12), tzinfo=zone)
     return datetime.now(zone)
+
+
+def latest_now() -> datetime:
+    """The latest the record clock says it is now, what a record's time is checked against (anomaly 13,
+    ADR-69): `record_moment`, except that a TRATOS_TODAY pinned alone pins a day, not its noon, so a
+    record made that day at another hour is not after it: its last second."""
+    if os.environ.get(NOW_VARIABLE) is None and os.environ.get(TODAY_VARIABLE) is not None:
+        return record_moment().replace(hour=23, minute=59, second=59)
+    return record_moment()

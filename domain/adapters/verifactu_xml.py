@@ -11,15 +11,16 @@ from __future__ import annotations
 import glob
 import io
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 from xml.sax.saxutils import escape
 
-from domain.adapters.chain_walk import ChainCheck, check_streams
+from domain.adapters.chain_walk import ChainCheck
 from domain.model.billing_records import texts_of
 from domain.model.errors import BadInput, Refused
 from domain.model.fingerprints import RecordTexts, first_break
@@ -57,13 +58,25 @@ def chain_records(app: Any, stream: UUID) -> Iterator[Any]:
 
 
 def records_of_year(app: Any, year: int) -> Iterator[Any]:
-    """The records generated in `year` (FechaHoraHusoGenRegistro), chain after chain: a year's records
-    are one run of each chain, so they verify on their own, each chained to the one before it."""
+    """The records generated in `year` (FechaHoraHusoGenRegistro), chain after chain, and any record
+    between two of them: a year's records are one run of each chain, from its first record of the year
+    to its last, so they verify on their own, each chained to the one before it. A record made ahead of
+    the clock (anomaly 13, ADR-69) stands in the run of the year around it, and in its own year's."""
     prefix = f"{year:04d}-"
     for stream in chains(app):
+        gap: int | None = None  # the version of the first record read since the year's last one
+        started = False
         for record in chain_records(app, stream):
-            if record.generated_at.startswith(prefix):
-                yield record
+            if not record.generated_at.startswith(prefix):
+                if started and gap is None:
+                    gap = record.originator_version
+                continue
+            if gap is not None:  # read again, not kept: the gap may be long
+                for stored in app.recorder.select_events(stream, gt=gap - 1, lte=record.originator_version - 1):
+                    yield app.mapper.to_domain_event(stored)
+                gap = None
+            started = True
+            yield record
 
 
 def batches(records: Iterable[Any]) -> Iterator[list[Any]]:
@@ -388,22 +401,36 @@ def _issuer_name(batch: list[Any]) -> str:
     return named or batch[0].system.producer_name
 
 
-def verify_store(app: Any, nifs: Iterable[str] = ()) -> list[ChainCheck]:
+def verify_store(app: Any, nifs: Iterable[str] = (), now: datetime | None = None,
+                 logged_ahead: Callable[[str], Collection[tuple[str, str]]] = lambda nif: ()) -> list[ChainCheck]:
     """Every issuer's chain in the store, each fingerprint recomputed, the first starting from nothing;
-    `nifs` name a chain whose first record cannot be read."""
+    `nifs` name a chain whose first record cannot be read. A record made after `now`, or before the
+    record before it unless that one is among the issuer's `logged_ahead` (logged as 13), is noted."""
+    from domain.adapters.chain_walk import source_name, walk
     from domain.model.streams import records_id
 
-    return check_streams("records", chains(app), lambda stream: store_texts(app, stream),
-                         lambda records: first_break(records, chained_from=""), "record",
-                         {records_id(nif): nif for nif in nifs})
+    streams_of = {records_id(nif): nif for nif in nifs}
+    checks = []
+    for stream in chains(app):
+        noted: list[Any] = []
+        nif = streams_of.get(stream)
+        excused = logged_ahead(nif) if nif else ()
+        walked = walk(store_texts(app, stream), lambda records, noted=noted, excused=excused: first_break(
+            records, chained_from="", noted=noted, now=now, logged_ahead=excused), "record")
+        checks.append(ChainCheck(source_name("records", stream, walked, streams_of), walked.count,
+                                 walked.last.fingerprint if walked.last else "", walked.broken, tuple(noted)))
+    return checks
 
 
-def verify_files(paths: list[Path]) -> ChainCheck:
-    """The chain of exported documents, read in the order given (a year written in several follows on)."""
+def verify_files(paths: list[Path], now: datetime | None = None) -> ChainCheck:
+    """The chain of exported documents, read in the order given (a year written in several follows on);
+    a file carries no event log, so every record made before the one before it is noted (11), and
+    every one made after `now` (13)."""
     from domain.adapters.files import open_regular
 
     current = [""]
     seen: list[RecordTexts] = []
+    noted: list[Any] = []
 
     def records() -> Iterator[RecordTexts]:
         for path in paths:
@@ -413,11 +440,11 @@ def verify_files(paths: list[Path]) -> ChainCheck:
                     seen[:] = [record]
                     yield record
 
-    count, broken = first_break(records())
+    count, broken = first_break(records(), noted=noted, now=now)
     if count == 0:
         raise BadInput(f"{', '.join(p.name for p in paths)} holds no billing record (RegistroAlta, RegistroAnulacion)")
     return ChainCheck(current[0] if broken else ", ".join(p.name for p in paths), count,
-                      seen[0].fingerprint if seen else "", broken)
+                      seen[0].fingerprint if seen else "", broken, tuple(noted))
 
 
 def record_of(app: Any, issuer_nif: str, number: str, recorded_at: Any) -> Any | None:

@@ -234,16 +234,19 @@ class BillingRecords(ChainedAggregate):
                  invoice_type: str, description: str, breakdown: list[TaxDetail], tax_total: str, total: str,
                  generated_at: str, system: SoftwareSystem, corrected: list[RecordedInvoice] = (),
                  recipient: RecordRecipient | None = None, currency: str = "EUR", occurred_on: date,
-                 actor: str = "", sign: Signing | None = None, signature: str | None = None) -> ev.InvoiceRegistered:
+                 actor: str = "", sign: Signing | None = None, signature: str | None = None,
+                 ahead_logged: bool = False) -> ev.InvoiceRegistered:
         """Record an invoice's registration, chained to the last record of its issuer; signed by `sign`
         (it gets the record as it will be saved, unsigned, and gives its signature), or carrying the
-        `signature` it was made with (a record re-decided on import), else unsigned."""
+        `signature` it was made with (a record re-decided on import), else unsigned. `ahead_logged`:
+        the records made after `generated_at` are logged as made ahead of the clock (see `_check_time`)."""
         self._check_issuer(issuer_nif)
         if invoice_number in self.registered:
             raise Refused(f"{invoice_number} has a registration record already")
         if invoice_type != INVOICE:
             check_ground(invoice_type)
-        self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None)
+        self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None,
+                         ahead_logged=ahead_logged)
         fingerprint = registration_fingerprint(
             issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
             tax_total=tax_total, total=total, previous=self.last.fingerprint if self.last else "",
@@ -257,10 +260,10 @@ class BillingRecords(ChainedAggregate):
                             signature=self._signature(ev.InvoiceRegistered, fields, sign, signature))
 
     def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, occurred_on: date,
-               actor: str = "", sign: Signing | None = None,
-               signature: str | None = None) -> ev.InvoiceRegistrationCancelled:
+               actor: str = "", sign: Signing | None = None, signature: str | None = None,
+               ahead_logged: bool = False) -> ev.InvoiceRegistrationCancelled:
         """Cancel the registration of an invoice issued in error: a record after it, never a deletion
-        (signed as `register` says)."""
+        (signed, and `ahead_logged`, as `register` says)."""
         if not invoice_number.strip():
             raise BadInput("an invoice number is empty")
         if self.last is None:  # a number that names nothing is bad input (exit 2), as everywhere
@@ -272,7 +275,8 @@ class BillingRecords(ChainedAggregate):
             raise UnknownReference(f"{invoice_number} has no registration record to cancel (invoices issued before"
                           " tratos kept billing records have none)")
         not_before(occurred_on, datetime.strptime(issued_on, "%d-%m-%Y").date(), f"{invoice_number} was issued")
-        self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None)
+        self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None,
+                         ahead_logged=ahead_logged)
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
                                                previous=self.last.fingerprint, generated_at=generated_at)
@@ -282,18 +286,25 @@ class BillingRecords(ChainedAggregate):
         return self._record(ev.InvoiceRegistrationCancelled, **fields,
                             signature=self._signature(ev.InvoiceRegistrationCancelled, fields, sign, signature))
 
-    def _check_time(self, generated_at: str, invoice_number: str, issued_on: str, *, made_now: bool) -> None:
-        """A record is made after the record before it and, when it is made now (not re-decided on
-        import), not before its invoice's date (`fingerprints.out_of_time`): a record clock that says
-        otherwise is wrong, and the record would stand in the chain as one no clock could have made.
-        Records kept before this rule (ADR-66) may be dated before their invoice: they still import."""
+    def _check_time(self, generated_at: str, invoice_number: str, issued_on: str, *, made_now: bool,
+                    ahead_logged: bool) -> None:
+        """A record made now is made after the record before it and not before its invoice's date
+        (`fingerprints.out_of_time`): a record clock that says otherwise is wrong.
+
+        One way out (ADR-69): the records after this one's time were made by a clock that was ahead
+        (a machine whose date was wrong, a TRATOS_NOW), and `verifactu verify` logged each as anomaly 13
+        of the agency's list (`ahead_logged`): then the chain goes on from the right time, a time
+        going back that the log explains. Re-decided on import, a record is taken as it was made:
+        records kept before ADR-66 may be dated before their invoice, and a chain may go back in time
+        after a record made ahead (ADR-69)."""
         untimely = out_of_time(generated_at, issued_on, self.last_made_at)
-        if untimely is None or (untimely[1] == "14" and not made_now):
+        if untimely is None or not made_now or (untimely[1] == "11" and ahead_logged):
             return
         if untimely[1] == "11":
-            raise Refused(f"this machine's clock ({generated_at}) is behind the time of your last billing record"
-                          f" ({self.last_made_at}, {self.last.number}): a record cannot be made before the one it"
-                          " follows; correct the clock, nothing was recorded")
+            raise Refused(f"your last billing record ({self.last.number}, made at {self.last_made_at}) is ahead of"
+                          f" this machine's clock ({generated_at}): if the clock that made it was wrong,"
+                          " `tratos verifactu verify` logs it as anomaly 13 of the agency's list and the next"
+                          " record may follow it; else correct this clock. Nothing was recorded")
         raise Refused(f"{invoice_number} is dated {datetime.strptime(issued_on, '%d-%m-%Y').date()}, after this machine's clock"
                       f" ({generated_at}), the time its billing record would carry: correct the clock,"
                       " nothing was recorded")

@@ -12,7 +12,7 @@ So a record is hashed from its texts, never from numbers re-formatted on the way
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -156,16 +156,29 @@ class RecordBreak:
     record: RecordTexts
     problem: str
     anomaly: str = "01"  # its type in the agency's list L1E: 01 the fingerprint, 08 the link, 04 the record
-    # named, 11 made before the record before it
+    # named; as a traceability anomaly (not a break, ADR-69): 11 made before the record before it, 13 made
+    # after the clock now
 
     def __str__(self) -> str:
         return f"record {self.position}, {self.record.name}: {self.problem}"
 
 
-def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = None) -> tuple[int, RecordBreak | None]:
-    """Recompute every record's fingerprint and its link to the record before it, and that it was not
-    made before it (`out_of_time`); the first that does not hold, and how many records were read. The first record's previous fingerprint is taken as it
-    is written unless `chained_from` says what it must be ("" for a chain's very first record)."""
+def logged_key(record: RecordTexts) -> tuple[str, str]:
+    """How the event log names a record (RegistroFacturacionAnomalo: its invoice's number and date)."""
+    return record.number, record.issued_on
+
+
+def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = None,
+                noted: list[RecordBreak] | None = None, now: datetime | None = None,
+                logged_ahead: Collection[tuple[str, str]] = ()) -> tuple[int, RecordBreak | None]:
+    """Recompute every record's fingerprint and its link to the record before it; the first that does
+    not hold, and how many records were read. The first record's previous fingerprint is taken as it is
+    written unless `chained_from` says what it must be ("" for a chain's very first record).
+
+    A record's time is not a matter of integrity (it is inside the fingerprint, so an edit of it is a
+    01): a record made before the record before it (11), unless that one is `logged_ahead` (its
+    number and date logged as anomaly 13), and a record made after `now` (13) are traceability
+    anomalies, added to `noted` (ADR-69)."""
     before: RecordTexts | None = None
     count = 0
     for count, record in enumerate(records, 1):
@@ -178,11 +191,25 @@ def first_break(records: Iterable[RecordTexts], *, chained_from: str | None = No
         if before is not None and record.previous_number != before.number:
             return count, RecordBreak(count, record, f"it names {record.previous_number} as the record before it,"
                                                      f" not {before.number}", "04")
-        untimely = out_of_time(record.generated_at, record.issued_on, before.generated_at if before else None)
-        if untimely is not None and untimely[1] == "11":  # a record made before its invoice's date is refused
-            return count, RecordBreak(count, record, *untimely)  # when made, not here: older stores hold some
+        if noted is not None:
+            noted.extend(_untimely(count, record, before, now, logged_ahead))
         before = record
     return count, None
+
+
+def _untimely(position: int, record: RecordTexts, before: RecordTexts | None, now: datetime | None,
+              logged_ahead: Collection[tuple[str, str]]) -> list[RecordBreak]:
+    """The traceability anomalies of a record's time: 11 and 13 (a record made before its invoice's
+    date is refused when made, not noted here: older stores hold some)."""
+    found = []
+    untimely = out_of_time(record.generated_at, record.issued_on, before.generated_at if before else None)
+    if untimely is not None and untimely[1] == "11" and logged_key(before) not in logged_ahead:
+        found.append(RecordBreak(position, record, *untimely))
+    moment = _moment(record.generated_at)
+    if now is not None and moment is not None and moment > now:
+        found.append(RecordBreak(position, record, f"it was made at {record.generated_at}, after this machine's"
+                                                   f" clock now ({record_time(now)})", "13"))
+    return found
 
 
 @dataclass(frozen=True)

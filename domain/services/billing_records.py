@@ -139,7 +139,6 @@ class BillingRecordsKeeping:
         """
         from domain.model.billing import check_issuer
         from domain.model.billing_records import registration_of
-        from domain.model.fingerprints import record_time
 
         issuer = invoice.issuer or (check_issuer(self.profile) if self.profile else None)
         if issuer is None:
@@ -147,13 +146,55 @@ class BillingRecordsKeeping:
         chain = self._last_records(issuer.tax_id)
         if chain.last is None:
             warnings.extend(self._new_chain(issuer.tax_id))
+        made_at = self._record_moment()
         chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
                                          corrected_on=corrected_on, ground=ground),
-                       generated_at=record_time(self.record_clock()),
-                       system=self.software(issuer.tax_id, issuer.name), occurred_on=on, actor=self.actor,
-                       sign=self._sign_record)
+                       generated_at=made_at, system=self.software(issuer.tax_id, issuer.name), occurred_on=on,
+                       actor=self.actor, sign=self._sign_record,
+                       ahead_logged=self._ahead_logged(issuer.tax_id, chain, made_at))
         warnings.extend(self._unsigned_warnings())
         return [chain, *self._log_started(issuer.tax_id, issuer.name, on)]
+
+    def _record_moment(self) -> str:
+        """The record clock now, as a record states it; refused when it is more than a day ahead of
+        today's business date (ADR-69): a record made in the future would stand before every later one.
+        A day's leeway: the business date is the machine's calendar, the record clock Madrid's."""
+        from datetime import timedelta
+
+        from domain.adapters.clock import business_today
+        from domain.model.fingerprints import record_time
+
+        moment, today = self.record_clock(), business_today()
+        if moment.date() > today + timedelta(days=1):
+            raise Refused(f"the record clock ({record_time(moment)}) is ahead of today ({today}) by more than a day:"
+                          " a billing record is not made in the future; correct TRATOS_NOW or the clock, nothing"
+                          " was recorded")
+        return record_time(moment)
+
+    def _ahead_logged(self, issuer_nif: str, chain: BillingRecords, made_at: str) -> bool:
+        """Whether every record of the chain made after `made_at` is logged as made ahead of the clock
+        (anomaly 13, `logged_ahead`): then a record made at `made_at` may follow them (ADR-69). Read
+        from the chain's end back, only when its last record is after `made_at`."""
+        from datetime import datetime
+
+        if chain.last_made_at is None or datetime.fromisoformat(made_at) >= _moment(chain.last_made_at):
+            return False
+        logged = self.logged_ahead(issuer_nif)
+        if not logged:
+            return False
+        key, version = records_id(issuer_nif), None
+        while True:
+            page = self.recorder.select_events(key, desc=True, limit=50,
+                                               **({"lte": version - 1} if version is not None else {}))
+            for stored in page:
+                record = self.mapper.to_domain_event(stored)
+                if _moment(record.generated_at) <= datetime.fromisoformat(made_at):
+                    return True
+                if (record.invoice_number, record.issued_on) not in logged:
+                    return False
+            if len(page) < 50:
+                return True
+            version = page[-1].originator_version
 
     def _new_chain(self, issuer_nif: str) -> list[str]:
         """What to say when an issuer's first record is made while records of another NIF exist: the
@@ -240,7 +281,6 @@ class BillingRecordsKeeping:
         record may be (ADR-66)."""
         from contextlib import ExitStack
 
-        from domain.model.fingerprints import record_time
         from domain.model.streams import events_id, stream_id
 
         _check_actor(self.actor)
@@ -254,9 +294,10 @@ class BillingRecordsKeeping:
                 relationship = self.relationship(handle)
                 relationship.cancel_invoice(number, on=on, actor=self.actor)
                 voided = [relationship]
-            chain.cancel(number, generated_at=record_time(self.record_clock()),
-                         system=self.software(issuer_nif, issuer_name), occurred_on=on, actor=self.actor,
-                         sign=self._sign_record)
+            made_at = self._record_moment()
+            chain.cancel(number, generated_at=made_at, system=self.software(issuer_nif, issuer_name), occurred_on=on,
+                         actor=self.actor, sign=self._sign_record,
+                         ahead_logged=self._ahead_logged(issuer_nif, chain, made_at))
             chain.warnings.extend(self._unsigned_warnings())
             return [*voided, *self._log_started(issuer_nif, issuer_name, on)]
 
@@ -294,6 +335,17 @@ def _tratos_version() -> str:
         return version("tratos")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "unknown"
+
+
+def _moment(text: str) -> Any:
+    """A record's generation time as a time (a stored one that is not is taken as the earliest)."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=UTC)
+    return moment if moment.utcoffset() is not None else datetime.min.replace(tzinfo=UTC)
 
 
 def _check_actor(actor: str) -> None:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from domain.model.streams import events_id
 
+AHEAD = "13"  # L1E: a record whose generation time is after the system's time now
+
 if TYPE_CHECKING:
     from domain.model.event_log import EventLog
     from domain.services.application import Recorded
@@ -26,6 +28,28 @@ class EventLogKeeping:
         from domain.adapters.verifactu_events import log_entries
 
         return list(log_entries(self, events_id(issuer_nif)))
+
+    def logged_anomalies(self, issuer_nif: str, anomaly_type: str | None = None) -> set[tuple[str, str, str]]:
+        """The billing records the issuer's log says an anomaly was found in (04): (type, number, date),
+        of `anomaly_type` only if given. How `verify` logs an 11 or a 13 once, and knows a record made
+        ahead of the clock was logged so (ADR-69)."""
+        from domain.adapters.verifactu_events import log_entries
+        from domain.model.errors import UnreadableRecord
+        from domain.model.event_log import RECORDS_ANOMALY
+
+        found = set()
+        try:  # an entry that cannot be read ends what the log says: its own check names it
+            for e in log_entries(self, events_id(issuer_nif)):
+                if e.event_type == RECORDS_ANOMALY and e.anomaly is not None and e.anomaly.record is not None \
+                        and anomaly_type in (None, e.anomaly.anomaly_type):
+                    found.add((e.anomaly.anomaly_type, e.anomaly.record.number, e.anomaly.record.issued_on))
+        except UnreadableRecord:
+            pass
+        return found
+
+    def logged_ahead(self, issuer_nif: str) -> set[tuple[str, str]]:
+        """The records logged as made after the clock's time then (13): (number, date)."""
+        return {(number, day) for _, number, day in self.logged_anomalies(issuer_nif, AHEAD)}
 
     def _last_events(self, issuer_nif: str) -> EventLog:
         """The issuer's log from its last entry alone, enough to log the next."""

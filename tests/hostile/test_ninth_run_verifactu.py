@@ -3,7 +3,7 @@
 4. `verifactu cancel` of an invoice that reached the client is refused (correct it instead), and a
    cancelled invoice is void in its relationship: no payment, reminder or correction, no balance.
 5. A billing record is not made before the record it follows, nor before its invoice's date; a
-   file whose records go back in time is named by `verifactu verify`.
+   file whose records go back in time is named by `verifactu verify` (a warning since ADR-69).
 6. `verifactu verify FILE` counts unsigned records and says in tratos' words why a signature fails.
 
 Each refusal is one `error:` line, its exit code and the store unchanged, on both backends.
@@ -131,12 +131,13 @@ def test_a_refused_cancellation_asks_for_no_passphrase(acme):
 
 def test_a_clock_behind_the_last_record_makes_no_record(acme):
     clock = {**KEYED, "TRATOS_NOW": "2026-01-01T10:00:00+01:00"}
-    behind = (f"error: this machine's clock (2026-01-01T10:00:00+01:00) is behind the time of your last billing"
-              f" record ({LAST_RECORD}, F-2026-005): a record cannot be made before the one it follows; correct"
-              " the clock, nothing was recorded\n")
+    behind = (f"error: your last billing record (F-2026-005, made at {LAST_RECORD}) is ahead of this machine's clock"
+              " (2026-01-01T10:00:00+01:00): if the clock that made it was wrong, `tratos verifactu verify` logs it"
+              " as anomaly 13 of the agency's list and the next record may follow it; else correct this clock."
+              " Nothing was recorded\n")
     refused(acme, ("invoice", "issue", "acme", "--amount", "5EUR"), 1, behind, env=clock)
     refused(acme, ("verifactu", "cancel", "F-2026-005"), 1, behind, env=clock)
-    refused(acme, ("invoice", "issue", "acme", "--amount", "5EUR"), 1, "is behind the time of your last billing",
+    refused(acme, ("invoice", "issue", "acme", "--amount", "5EUR"), 1, "is ahead of this machine's clock",
             env={**KEYED, "TRATOS_NOW": "2026-03-31T11:59:59+02:00"})  # one second is enough
     ok(acme, "invoice", "issue", "acme", "--amount", "5EUR", env={**KEYED, "TRATOS_NOW": LAST_RECORD})  # the same
 
@@ -148,7 +149,8 @@ def test_an_invoice_dated_after_the_record_clock_makes_no_record(acme):
             env={**KEYED, "TRATOS_TODAY": "2026-04-10", "TRATOS_NOW": "2026-04-01T10:00:00+02:00"})
 
 
-def test_verify_names_a_record_made_before_the_one_before_it(acme, tmp_path):
+def test_verify_warns_of_a_record_made_before_the_one_before_it(acme, tmp_path):
+    """A time going back is a traceability anomaly (11), not a break (ADR-69): the fingerprint holds it."""
     from domain.adapters.verifactu_xml import read_records
 
     out = tmp_path / "v.xml"
@@ -164,10 +166,19 @@ def test_verify_names_a_record_made_before_the_one_before_it(acme, tmp_path):
     tail = tail.replace(f"<sf:Huella>{last.fingerprint}<", f"<sf:Huella>{forged.computed()}<")  # re-digested
     out.write_text(head + tail, encoding="utf-8")
     before = snapshot(acme)
-    outcome = run(acme, "verifactu", "verify", str(out))
-    assert (outcome.code, outcome.stderr) == (
-        1, f"error: the billing records do not verify: v.xml record {len(records)}, the registration record of"
-           f" F-2026-005: it was made at 2026-01-01T10:00:00+01:00, before the record before it ({LAST_RECORD})\n")
+    warning = (f"warning: v.xml record {len(records)}, the registration record of F-2026-005: it was made at"
+               f" 2026-01-01T10:00:00+01:00, before the record before it ({LAST_RECORD}) (anomaly 11 of the agency's"
+               " list: the chain holds)")
+    outcome = run(acme, "verifactu", "verify", str(out))  # re-digested, not signed again: the signature says
+    assert outcome.code == 1 and outcome.stderr_lines[0] == warning, outcome.stderr
+    assert outcome.stderr_lines[1].endswith("its signature does not verify (the record was changed after it was"
+                                            " signed)"), outcome.stderr
+    assert f"v.xml  {len(records)} records  OK" in outcome.stdout
+    unsigned = head + SIGNATURE.sub("", tail)
+    out.write_text(unsigned, encoding="utf-8")
+    outcome = run(acme, "verifactu", "verify", str(out))  # what a clock gone back leaves: a warning
+    assert (outcome.code, outcome.stderr_lines) == (0, [warning])
+    assert f"v.xml  {len(records)} records  OK" in outcome.stdout
     assert snapshot(acme) == before
 
 

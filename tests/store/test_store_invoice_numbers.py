@@ -74,12 +74,14 @@ class TestInvoiceNumbers:
             app.issue_invoice(HANDLE, installment=1, on=date(2026, 1, 15))
         assert app.issue_invoice("globex", installment=1, on=date(2026, 1, 15)).id == "F-2026-001"
 
-    def test_a_new_year_starts_a_new_series(self, two_clients):
+    def test_a_new_year_starts_a_new_series(self, two_clients, monkeypatch):
         from datetime import datetime
         from zoneinfo import ZoneInfo
 
         app = two_clients
-        # records made after the last invoice's date, whatever the machine's date (ADR-66)
+        # records made after the last invoice's date, whatever the machine's date (ADR-66), on the
+        # story's today: a record clock more than a day ahead of today makes none (ADR-69)
+        monkeypatch.setenv("TRATOS_TODAY", "2027-01-03")
         app.record_clock = lambda: datetime(2027, 1, 3, 12, tzinfo=ZoneInfo("Europe/Madrid"))
         assert app.issue_invoice(HANDLE, installment=1, on=date(2026, 12, 30)).id == "F-2026-001"
         assert app.issue_invoice("globex", installment=1, on=date(2027, 1, 2)).id == "F-2027-001"
