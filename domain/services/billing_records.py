@@ -151,7 +151,7 @@ class BillingRecordsKeeping:
                                          corrected_on=corrected_on, ground=ground),
                        generated_at=made_at, system=self.software(issuer.tax_id, issuer.name), occurred_on=on,
                        actor=self.actor, sign=self._sign_record,
-                       ahead_logged=self._ahead_logged(issuer.tax_id, chain, made_at))
+                       ahead_logged=self._ahead_logged(issuer.tax_id, chain, made_at, warnings))
         warnings.extend(self._unsigned_warnings())
         return [chain, *self._log_started(issuer.tax_id, issuer.name, on)]
 
@@ -171,7 +171,7 @@ class BillingRecordsKeeping:
                           " was recorded")
         return record_time(moment)
 
-    def _ahead_logged(self, issuer_nif: str, chain: BillingRecords, made_at: str) -> bool:
+    def _ahead_logged(self, issuer_nif: str, chain: BillingRecords, made_at: str, warnings: list[str]) -> bool:
         """Whether every record of the chain made after `made_at` is logged as made ahead of the clock
         (anomaly 13, `logged_ahead`): then a record made at `made_at` may follow them (ADR-69). Read
         from the chain's end back, only when its last record is after `made_at`."""
@@ -179,6 +179,11 @@ class BillingRecordsKeeping:
 
         if chain.last_made_at is None or datetime.fromisoformat(made_at) >= _moment(chain.last_made_at):
             return False
+        signing = self._record_signing()
+        if signing is None:  # whether a log is kept is known once the signing is: ask for it (rare: a time back)
+            raise SigningNeeded
+        if not signing.keeps_log:
+            return _far_behind(chain, made_at, warnings)
         logged = self.logged_ahead(issuer_nif)
         if not logged:
             return False
@@ -297,7 +302,7 @@ class BillingRecordsKeeping:
             made_at = self._record_moment()
             chain.cancel(number, generated_at=made_at, system=self.software(issuer_nif, issuer_name), occurred_on=on,
                          actor=self.actor, sign=self._sign_record,
-                         ahead_logged=self._ahead_logged(issuer_nif, chain, made_at))
+                         ahead_logged=self._ahead_logged(issuer_nif, chain, made_at, chain.warnings))
             chain.warnings.extend(self._unsigned_warnings())
             return [*voided, *self._log_started(issuer_nif, issuer_name, on)]
 
@@ -335,6 +340,27 @@ def _tratos_version() -> str:
         return version("tratos")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "unknown"
+
+
+def _far_behind(chain: BillingRecords, made_at: str, warnings: list[str]) -> bool:
+    """Without an event log (VERI*FACTU mode, ADR-60) no anomaly 13 can be logged to explain a time
+    going back; the agency, which receives every record as it is made, witnesses the times instead.
+    A last record more than a day ahead of the clock now was made by a clock that was wrong (a running
+    clock is not corrected by a day): the chain goes on, with a warning naming it. Less than a day
+    ahead, it is this clock that may be wrong: refused, and it passes within the day (ADR-69). False
+    never: what it does not allow, it refuses, with the way out of this mode."""
+    from datetime import datetime, timedelta
+
+    ahead = _moment(chain.last_made_at) - datetime.fromisoformat(made_at)
+    if ahead <= timedelta(days=1):
+        raise Refused(f"your last billing record ({chain.last.number}, made at {chain.last_made_at}) is ahead of"
+                      f" this machine's clock ({made_at}): a record cannot be made before the one it follows;"
+                      " correct this clock, or wait until it passes that time. Nothing was recorded")
+    warnings.append(f"your last billing record ({chain.last.number}, made at {chain.last_made_at}) is"
+                          f" {ahead.days} days ahead of this machine's clock ({made_at}): the clock that made it"
+                          " was wrong; this record follows it at the right time, and the agency will read a record"
+                          " made before the one before it (anomaly 11 of its list)")
+    return True
 
 
 def _moment(text: str) -> Any:

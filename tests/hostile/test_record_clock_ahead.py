@@ -176,3 +176,39 @@ def test_a_time_going_back_is_noted_not_a_break_unless_the_record_before_is_logg
     assert [(n.position, n.anomaly) for n in noted] == [(2, "13")]  # found still, its 11 explained
     edited = RecordTexts(**{**back.__dict__, "generated_at": "2026-03-31T12:00:01+02:00"})
     assert first_break([first, ahead, edited])[1].anomaly == "01"  # an edited time is an edit
+
+
+# ------------------------------------------------------------------ VERI*FACTU mode: no log to explain it
+
+IN_VERIFACTU_MODE = IN_FORCE + [
+    ("identity", "invoicing", "--verifactu-mode", "verifactu"),
+    ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),  # F-2026-001
+]
+
+
+@pytest.fixture
+def sent_as_made(module_store, store) -> Iterator[Path]:
+    with copied(recorded_template(module_store, store.backend, "hostile-record-clock-ahead-verifactu",
+                                  IN_VERIFACTU_MODE, KEYED), store) as home:
+        yield home
+
+
+def test_in_verifactu_mode_a_record_far_ahead_is_followed_with_a_warning(sent_as_made):
+    made_ahead(sent_as_made)
+    done = run(sent_as_made, "invoice", "issue", "acme", "--amount", "5EUR")
+    assert done.code == 0, done.stderr
+    assert "F-2026-003" in done.stdout
+    assert done.stderr_lines == [
+        f"warning: your last billing record (F-2026-002, made at {AHEAD}) is 26663 days ahead of this machine's"
+        f" clock ({NOW}): the clock that made it was wrong; this record follows it at the right time, and the"
+        " agency will read a record made before the one before it (anomaly 11 of its list)"]
+    checked = run(sent_as_made, "verifactu", "verify")
+    assert checked.code == 0 and "records:12345678Z  3 records  OK" in checked.stdout, checked.stderr
+
+
+def test_in_verifactu_mode_a_record_less_than_a_day_ahead_is_waited_for(sent_as_made):
+    ok(sent_as_made, "invoice", "issue", "acme", "--amount", "100EUR", env={"TRATOS_NOW": "2026-03-31T20:00:00+02:00"})
+    said = refused(sent_as_made, ("invoice", "issue", "acme", "--amount", "5EUR"), 1,
+            "error: your last billing record (F-2026-002, made at 2026-03-31T20:00:00+02:00) is ahead of this"
+            f" machine's clock ({NOW})")
+    assert said.endswith("correct this clock, or wait until it passes that time. Nothing was recorded\n")
