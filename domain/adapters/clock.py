@@ -67,9 +67,15 @@ def record_moment() -> datetime:
 
 
 def latest_now() -> datetime:
-    """The latest the record clock says it is now, what a record's time is checked against (anomaly 13,
-    ADR-69): `record_moment`, except that a TRATOS_TODAY pinned alone pins a day, not its noon, so a
-    record made that day at another hour is not after it: its last second."""
-    if os.environ.get(NOW_VARIABLE) is None and os.environ.get(TODAY_VARIABLE) is not None:
-        return record_moment().replace(hour=23, minute=59, second=59)
-    return record_moment()
+    """The latest it can be now, what a record's time is checked against (anomaly 13, ADR-69): TRATOS_NOW
+    when pinned; else the machine's clock, or the last second of a pinned TRATOS_TODAY if that is later.
+    Not TRATOS_TODAY alone: a day pinned in the past (a demo, a test's story) would find every record made
+    on the machine's clock since "made after now"."""
+    from zoneinfo import ZoneInfo
+
+    if os.environ.get(NOW_VARIABLE) is not None:
+        return record_moment()
+    machine = datetime.now(ZoneInfo(RECORD_ZONE))
+    if os.environ.get(TODAY_VARIABLE) is not None:
+        return max(machine, record_moment().replace(hour=23, minute=59, second=59))
+    return machine

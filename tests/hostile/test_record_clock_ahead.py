@@ -27,13 +27,13 @@ from cli_support import (
     use_database,
 )
 
-KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
+NOW = "2026-03-31T12:00:00+02:00"  # the record clock of every run: TRATOS_TODAY's noon, Madrid
+KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase", "TRATOS_NOW": NOW}  # verify's "now" too
 HISTORY = IN_FORCE + [
     ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15"),  # F-2026-001
 ]
-NOW = "2026-03-31T12:00:00+02:00"  # the record clock of every run: TRATOS_TODAY's noon, Madrid
 AHEAD = "2099-03-31T12:00:00+02:00"  # a machine whose date is wrong: both its clocks say 2099
-WRONG_MACHINE = {**KEYED, "TRATOS_TODAY": "2099-03-31"}
+WRONG_MACHINE = {**KEYED, "TRATOS_TODAY": "2099-03-31", "TRATOS_NOW": AHEAD}
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ WAY_OUT = (f"error: your last billing record (F-2026-002, made at {AHEAD}) is ah
            " if the clock that made it was wrong, `tratos verifactu verify` logs it as anomaly 13 of the agency's"
            " list and the next record may follow it; else correct this clock. Nothing was recorded\n")
 AHEAD_WARNING = (f"the registration record of F-2026-002: it was made at {AHEAD}, after this machine's clock now"
-                 " (2026-03-31T23:59:59+02:00) (anomaly 13 of the agency's list")
+                 f" ({NOW}) (anomaly 13 of the agency's list")
 
 
 def test_a_record_clock_a_year_ahead_of_today_makes_no_record(acme):
@@ -129,7 +129,7 @@ def test_the_exported_year_verifies_with_the_time_going_back_warned(acme, tmp_pa
     text = out.read_text(encoding="utf-8")
     assert re.findall(r"<sf:IDFactura>.*?<sf:NumSerieFactura>([^<]+)<", text, re.S) == [
         "F-2026-001", "F-2026-002", "F-2026-003"]  # the record of 2099 stands in the year's run
-    checked = run(acme, "verifactu", "verify", str(out))
+    checked = run(acme, "verifactu", "verify", str(out), env=KEYED)
     assert checked.code == 0, checked.stderr
     assert "v.xml  3 records  OK" in checked.stdout
     assert checked.stderr_lines == [
