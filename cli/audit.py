@@ -340,6 +340,12 @@ def run_audit(session: Session, handle: str | None, anchors: list[Anchor]) -> Au
         if not app.exists(handle) and not witnessed:
             raise UnknownClient(f"no client {handle!r}: open it with `tratos client open {handle}`", handle)
         streams = {stream}
+        if anchors and not any(a.stream == stream for a in anchors):  # else the note is checked against nothing
+            from domain.model.errors import BadInput
+
+            named = sorted({a.label or str(a.stream) for a in anchors})
+            raise BadInput(f"the anchor note names no version of {handle} (it names {', '.join(named)}):"
+                           f" check it without {handle}, or give {handle}'s note")
     with progress_bar(session, "Verifying") as progress:
         return audit_store(app, streams=streams, anchors=anchors, witness=witness,
                            evidence_file=EvidenceFolder.of(session.home).path,

@@ -149,13 +149,25 @@ FIELDS: dict[str, tuple[Callable[[str], str | None], str]] = {
 }
 
 
+# What else tratos writes there: the mail settings (domain/adapters/smtp.py KEYS) and the signing
+# key's file is not one of them; a key beyond these is a misspelt field whose value would be ignored
+# (`witholding`: an invoice without its withholding), ADR-74.
+OTHER_KEYS = {"smtp_host", "smtp_user", "smtp_trust", "mail_from", "mail_from_name"}
+
+
 def checked(identity: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
     """`identity` (an object of texts, as read), if every field tratos reads holds a value tratos
-    writes and it has a name; else the damaged-identity refusal naming the first field that does not."""
+    writes, it has a name and no field tratos does not read; else the damaged-identity refusal naming
+    the first field that does not."""
     from domain.model.errors import Refused
 
     if identity and "name" not in identity:
         raise Refused(damaged(path, "it has no name", INIT))
+    unknown = sorted(set(identity) - set(FIELDS) - OTHER_KEYS)
+    if unknown:
+        raise Refused(damaged(path, f"its field {unknown[0]!r} is not one tratos reads: a misspelt field's value"
+                                    " would be ignored", "the field's right name (`tratos identity show` lists"
+                                    " them), or `tratos init --force --name NAME --email EMAIL`"))
     for field, (rule, mend) in FIELDS.items():
         if field in identity:
             problem = rule(identity[field])

@@ -78,7 +78,8 @@ class Session:
         if not os.path.lexists(path):
             return {}
         try:  # a regular file, bounded: a FIFO or /dev/zero put in its place must not hang us
-            value = json.loads(read_regular(path, IDENTITY_FILE, limit=IDENTITY_LIMIT).decode("utf-8"))
+            value = json.loads(read_regular(path, IDENTITY_FILE, limit=IDENTITY_LIMIT).decode("utf-8"),
+                               object_pairs_hook=_once_each)
         except BadInput as error:
             raise Refused(_damaged(path, str(error))) from None
         except RecursionError as error:  # "[[[[…" nested beyond the parser's depth
@@ -236,3 +237,13 @@ def _damaged(path: Path, reason: str) -> str:
     from cli.identity_fields import damaged
 
     return damaged(path, reason)
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose every key is written once: `"name"` twice would take the last, unseen."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"its field {key!r} is written twice")
+        found[key] = value
+    return found

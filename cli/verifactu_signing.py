@@ -32,7 +32,9 @@ def record_signing(session: Session) -> RecordSigning:
     from cli.pdf import KEY_FILE, load_signing_identity
     from domain.services.billing_records import RecordSigning
 
-    if not records_signed(session):
+    keeps = records_signed(session)
+    _mode_held(session, keeps)  # before the key is opened: a refused command asks for no passphrase
+    if not keeps:
         return RecordSigning()
     identity = load_signing_identity(session)
     if identity is None:
@@ -42,3 +44,53 @@ def record_signing(session: Session) -> RecordSigning:
     from documents.record_signing import record_signature
 
     return RecordSigning(record_signature(identity), keeps_log=True)
+
+
+def _mode_held(session: Session, keeps: bool) -> None:
+    """The mode identity.json says is the one the year's records were made in (ADR-61, ADR-74).
+
+    `identity invoicing` refuses to switch it within a year; identity.json edited by hand would not
+    be: a no-verifactu record in a year sent to the agency (a cancellation that can never be sent),
+    or a batch for the agency holding the year's kept records. The event log says which mode ran:
+    it runs (01 logged, no 02) while the records are kept here, and `identity invoicing` stops it
+    (02) when the mode becomes VERI*FACTU. A store that started in VERI*FACTU mode has no log to
+    say so, and a hand edit to no-verifactu there starts one: not caught (ADR-74)."""
+    from datetime import datetime
+
+    from domain.model.errors import Refused, TratosError
+    from domain.model.event_log import STOP, EventLog
+    from domain.model.streams import events_id, records_id
+    from domain.model.tax_ids import spanish_nif
+
+    try:
+        profile = session.tax_profile()
+        nif = spanish_nif(profile.issuer.tax_id, "your tax id") if profile and profile.issuer.tax_id else None
+    except TratosError:
+        return  # the command says what is wrong with the identity
+    if nif is None:
+        return
+    app = session.app
+    last = app.recorder.select_events(records_id(nif), desc=True, limit=1)
+    year = app.record_clock().year
+    if not last:
+        return
+    made_at = app.mapper.to_domain_event(last[0]).generated_at
+    if not made_at.startswith(f"{year:04d}-"):
+        return
+    entry = app.recorder.select_events(events_id(nif), desc=True, limit=1)
+    log = EventLog.resume(app.mapper.to_domain_event(entry[0])) if entry else None
+    if keeps:
+        stopped = log is not None and log.last is not None and log.last.event_type == STOP
+        # a switch is refused once the year has records (`check_mode_change`): a record of the year as
+        # late as the stop, or later, was made after it
+        if not stopped or datetime.fromisoformat(made_at) < datetime.fromisoformat(log.last.generated_at):
+            return
+        written, made_in = "no-verifactu", "verifactu"
+    else:
+        if log is None or not log.running:
+            return
+        written, made_in = "verifactu", "no-verifactu"
+    raise Refused(f"{session.home / 'identity.json'} says {written} mode, but your billing records of {year} were"
+                  f" made in {made_in} mode, which holds for the calendar year: write \"verifactu_mode\":"
+                  f" \"{made_in}\" there again (switch from 1 January {year + 1} with `tratos identity invoicing"
+                  f" --verifactu-mode {written}`); nothing was recorded")

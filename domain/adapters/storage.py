@@ -725,6 +725,7 @@ class StoreLocation:
     settings: dict[str, str]
     postgres: PostgresLocation | None = None
     read_only: bool = False  # a SQLite file this process may not write, opened with ?mode=ro
+    full: bool = False  # ... because the disk holding it is full: a write is refused as "full"
 
     @property
     def description(self) -> str:
@@ -735,7 +736,10 @@ class StoreLocation:
         return unquote(name.removeprefix("file:").split("?")[0]) if name.startswith("file:") else name
 
     def failure(self, error: BaseException) -> TratosError | None:
-        """`storage_failure` for this store."""
+        """`storage_failure` for this store (a write refused on a full disk's store is "full")."""
+        if self.full and classify(error) in (READ_ONLY, FAILED):
+            return StoreFailure(f"the store at {self.description} is full (the disk holding it has less than"
+                                f" {FULL_MARGIN // 1024} KB free): nothing was recorded")
         return storage_failure(error, self.description)
 
     def stream_locks(self) -> StreamLocks:
@@ -812,13 +816,14 @@ def locate_store(home: Path, env: Mapping[str, str] | None = None,
     settings = {"SQLITE_LOCK_TIMEOUT": str(store_wait(env)), **explicit, "PERSISTENCE_MODULE": module}
     if "sqlite" in module.lower() and "SQLITE_DBNAME" not in settings:
         database = Path(home) / SQLITE_FILE
-        read_only = database.exists() and not writable(database)
+        full = database.exists() and nearly_full(database.parent)
+        read_only = database.exists() and (full or not writable(database))
         if read_only:
-            settings["SQLITE_DBNAME"] = _read_only_uri(database)
+            settings["SQLITE_DBNAME"] = _read_only_uri(database, full=full)
         else:
             _private_sqlite_file(Path(home), database)
             settings["SQLITE_DBNAME"] = str(database)
-        return StoreLocation(settings, read_only=read_only)
+        return StoreLocation(settings, read_only=read_only, full=full)
     if "sqlite" in module.lower():
         try:
             home.mkdir(parents=True, exist_ok=True)
@@ -849,11 +854,28 @@ def _private_sqlite_file(home: Path, database: Path) -> None:
         narrow(path)
 
 
-def _read_only_uri(database: Path) -> str:
-    """SQLite's URI for a store this process may only read. In a folder it may not write either,
-    with no -wal file left, `immutable=1` lets SQLite open it without creating its -shm file."""
+def _read_only_uri(database: Path, *, full: bool = False) -> str:
+    """SQLite's URI for a store this process may only read. In a folder it may not write either (or
+    on a full disk), with no -wal file left, `immutable=1` lets SQLite open it without creating its
+    -shm file."""
     uri = f"file:{quote(str(database.absolute()))}?mode=ro"
     log = database.with_name(database.name + "-wal")
-    if not os.access(database.parent, os.W_OK) and not log.exists():
+    if (full or not os.access(database.parent, os.W_OK)) and not log.exists():
         uri += "&immutable=1"
     return uri
+
+
+# Below this much free space SQLite cannot be relied on to make its -shm file or grow its log: it
+# says "disk I/O error", and even a reader fails. The store is then opened read-only, so it can
+# still be read, verified and exported to another disk, and a write is said to be refused as full.
+FULL_MARGIN = 256 << 10
+
+
+def nearly_full(folder: Path) -> bool:
+    """Whether the disk holding `folder` has less than FULL_MARGIN free (False if it cannot say)."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free < FULL_MARGIN
+    except OSError:
+        return False
