@@ -198,6 +198,12 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
         tratos init --name "Ana García" --email ana@example.com
         tratos client open acme --name "Acme Consulting SL"
     """
+    if database_url is not None and not database_url.strip() or database_url is None and os.environ.get(
+            "TRATOS_DATABASE_URL", "unset").strip() == "":  # an empty one is no default (ADR-74); click reads "" as unset
+        from domain.model.errors import BadInput
+
+        given = "--database-url is empty" if database_url is not None else "TRATOS_DATABASE_URL is set but empty"
+        raise BadInput(f"{given}: leave it out for the local store, or give postgresql://user:password@host:port/dbname")
     ctx.obj = Session(as_json=as_json, home=home, database_url=database_url)
     ctx.call_on_close(ctx.obj.close)
     _refuse_a_home_that_is_not_there(ctx)

@@ -48,14 +48,18 @@ def new_key() -> str:
 
 
 def configured_key(env: Mapping[str, str] | None = None) -> str:
-    """The key from an explicit env mapping, else from the process environment ('' if none).
+    """The key from an explicit env mapping ("" there: explicitly none), else from the process
+    environment ('' if unset).
 
-    Set but empty is bad input, not "no key": `TRATOS_ENCRYPTION_KEY=$KEY` with KEY unset in a script
-    would otherwise write the client's data in clear without a word (ADR-38's rule for empty values)."""
-    given = (env or {}).get(KEY_ENV) or os.environ.get(KEY_ENV)
-    if given is None and KEY_ENV not in os.environ and KEY_ENV not in (env or {}):
+    Set but empty in the process environment is bad input, not "no key": `TRATOS_ENCRYPTION_KEY=$KEY`
+    with KEY unset in a script would otherwise write the client's data in clear without a word
+    (ADR-38's rule for empty values, ADR-74)."""
+    if env and KEY_ENV in env:
+        return (env[KEY_ENV] or "").strip()
+    given = os.environ.get(KEY_ENV)
+    if given is None:
         return ""
-    if not (given or "").strip():
+    if not given.strip():
         raise KeyProblem(f"{KEY_ENV} is set but empty: set it to the store's key (`tratos audit keygen` makes"
                          " one for a new store), or unset it for a store kept in clear")
     return given.strip()

@@ -272,8 +272,8 @@ class BillingRecords(ChainedAggregate):
             raise Refused(f"the record of {invoice_number} is cancelled already")
         issued_on = self.registered.get(invoice_number)
         if issued_on is None:
-            raise UnknownReference(f"{invoice_number} has no registration record to cancel (invoices issued before"
-                          " tratos kept billing records have none)")
+            raise UnknownReference(f"{invoice_number} has no registration record to cancel: no such invoice, or one"
+                                   " issued before tratos kept billing records")
         not_before(occurred_on, datetime.strptime(issued_on, "%d-%m-%Y").date(), f"{invoice_number} was issued")
         self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None,
                          ahead_logged=ahead_logged)

@@ -175,7 +175,7 @@ def _peak_memory(home: Path, source: Path) -> int:
              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
     done = subprocess.run([sys.executable, "-c", probe, str(SCRIPT), "--home", str(home), "mail", "import",
                            str(source)], capture_output=True, text=True, check=True,
-                          env={"TRATOS_TODAY": "2026-03-31", "PATH": "/usr/bin:/bin", "TRATOS_DATABASE_URL": ""})
+                          env={"TRATOS_TODAY": "2026-03-31", "PATH": "/usr/bin:/bin"})
     return int(done.stdout)
 
 
