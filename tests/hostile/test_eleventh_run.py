@@ -53,6 +53,14 @@ def test_an_empty_encryption_key_makes_no_store(tmp_path: Path) -> None:
     assert not home.exists()
 
 
+@pytest.mark.parametrize("args, env, said", [
+    (("status",), {"TRATOS_DATABASE_URL": ""}, "TRATOS_DATABASE_URL is set but empty"),
+    (("--database-url", "", "note", "acme", "Hello"), {}, "--database-url is empty"),
+], ids=["variable", "option"])
+def test_an_empty_database_url_is_bad_input(acme: Path, args: tuple[str, ...], env: dict, said: str) -> None:
+    refused(acme, args, 2, f"{said}: leave it out for the local store", env=env)
+
+
 # ------------------------------------------------------------------ 7. identity.json's fields
 
 @pytest.mark.parametrize("field", ["witholding", "vat", "Name"])
