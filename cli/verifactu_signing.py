@@ -70,15 +70,16 @@ def _mode_held(session: Session, keeps: bool) -> None:
     if nif is None:
         return
     app = session.app
-    last = app.recorder.select_events(records_id(nif), desc=True, limit=1)
     year = app.record_clock().year
-    if not last:
-        return
-    made_at = app.mapper.to_domain_event(last[0]).generated_at
+    try:
+        last = app.recorder.select_events(records_id(nif), desc=True, limit=1)
+        made_at = app.mapper.to_domain_event(last[0]).generated_at if last else ""
+        entry = app.recorder.select_events(events_id(nif), desc=True, limit=1)
+        log = EventLog.resume(app.mapper.to_domain_event(entry[0])) if entry else None
+    except TratosError:
+        return  # a record that cannot be read: the chain's own check says so, and what to do
     if not made_at.startswith(f"{year:04d}-"):
         return
-    entry = app.recorder.select_events(events_id(nif), desc=True, limit=1)
-    log = EventLog.resume(app.mapper.to_domain_event(entry[0])) if entry else None
     if keeps:
         stopped = log is not None and log.last is not None and log.last.event_type == STOP
         # a switch is refused once the year has records (`check_mode_change`): a record of the year as
