@@ -32,6 +32,9 @@ class Count(click.IntRange):
                 plain(value, "a number")
             except BadInput as error:
                 self.fail(str(error), param, ctx)
+            if re.fullmatch(r"[0-9]{10,}", value):  # digits, but more than any range here admits
+                self.fail(f"{value} is too large" + (f": at most {self.max}" if self.max is not None else ""),
+                          param, ctx)
             if not re.fullmatch(r"[0-9]{1,9}", value):
                 self.fail(f"not a whole number written with the digits 0-9: {value!r}", param, ctx)
         return super().convert(value, param, ctx)
