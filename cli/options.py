@@ -142,6 +142,8 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if any(isinstance(v, str) and not v.strip() for v in values):
         from domain.model.errors import BadInput
 
+        if isinstance(param, click.Argument):  # a file's name: "" would be read as the folder "."
+            raise BadInput(f"{(param.metavar or param.name).strip('[].')} is empty: name a file")
         flag = max(getattr(param, "opts", None) or [f"--{param.name}"], key=len)  # --output, not -o
         raise BadInput(f"{flag} is empty: give it a value, or leave the option out")
     return value
@@ -159,6 +161,8 @@ def refusing_empty(command: click.Command) -> click.Command:
         if (isinstance(param, click.Option) and not param.is_flag and not param.required
                 and param.callback is not not_empty):
             param.callback = _also_not_empty(param.callback)
+        elif isinstance(param, click.Argument) and (param.metavar or "").lstrip("[").startswith("FILE"):
+            param.callback = _also_not_empty(param.callback)  # "" would be read as the folder "."
     given_once(command)
     command._refusing_empty = True  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():

@@ -169,3 +169,16 @@ def test_a_full_disk_still_reads_verifies_and_exports_and_names_itself_full(full
                  ("invoice", "issue", "acme", "--amount", "5EUR", "--on", "2026-03-01")):
         refused(full_disk, args, 1, f"the store at {full_disk / 'tratos.sqlite'} is full (the disk holding it has less"
                                     " than 256 KB free): nothing was recorded", env=KEYED)
+
+
+@pytest.mark.parametrize("args, said", [
+    (("verifactu", "verify", ""), "FILE.xml is empty: name a file"),
+    (("identity", "import", ""), "FILE.p12 is empty: name a file"),
+    (("mail", "import", ""), "is empty: name a file"),
+], ids=["verify", "identity", "mail"])
+def test_an_empty_file_name_is_not_the_folder_it_would_be_read_as(acme: Path, args, said: str) -> None:
+    refused(acme, args, 2, said)
+
+
+def test_a_count_of_ten_digits_is_too_large(acme: Path) -> None:
+    refused(acme, ("terms", "publish", "acme", "--payment-days", "99999999999"), 2, "99999999999 is too large: at most")
