@@ -40,7 +40,8 @@ class Invoicing:
         not_before(on, contract.in_force_on, f"contract {contract.id} came into force")
         if installment is not None:
             if amount is not None or change_id is not None:
-                raise BadInput("invoice either an installment or an amount, not both")
+                raise BadInput(f"invoice either an installment or {'an amount' if amount is not None else 'a change'},"
+                               " not both")
             billed = contract.installment(installment)
             for invoice in self.invoices.values():
                 if invoice.contract_id == contract.id and invoice.installment == installment \
