@@ -206,13 +206,11 @@ async def async_sign_pdf(
 
     if not field_name or "." in field_name:
         raise BadInput(f"not a usable signature field name: {field_name!r}")
-    from documents.identity import validity_problem
+    from documents.identity import refuse_to_sign_outside_validity
 
     _quiet_pyhanko()
     moment = (signing_time or datetime.now(UTC)).astimezone(UTC)
-    expired = validity_problem(identity.certificate, moment)
-    if expired:
-        raise Refused(f"cannot sign: {expired}; renew it and `tratos identity import` the new one")
+    refuse_to_sign_outside_validity(identity.certificate, moment)
     signer = signers.SimpleSigner(
         signing_cert=translate_pyca_cryptography_cert_to_asn1(identity.certificate),
         signing_key=translate_pyca_cryptography_key_to_asn1(identity.private_key),
