@@ -12,6 +12,9 @@ A record is signed when it is generated (`record_signature`, ADR-59): its ds:Sig
 the record's event, and the record's XML is written again from the event's fields whenever it is
 needed (`verifactu_xml.record_xml`), the signature put back as its last child. `check_stored`
 checks it so; a record whose event was edited is no longer what its signature covers.
+
+A certificate signs only inside its validity period, and a signature is checked at the signing time
+it states, so what was signed while the certificate was valid verifies after it expires (ADR-72).
 """
 
 from __future__ import annotations
