@@ -290,10 +290,19 @@ def validity_problem(certificate: x509.Certificate, at: datetime) -> str | None:
     start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     subject = name_text(certificate.subject) or "the certificate"
     if at > end:
-        return f"the certificate of {subject} expired on {_moment(end)} (at {_moment(at)})"
+        return f"the certificate of {subject} expired on {_moment(end, at)} (at {_moment(at, end)})"
     if at < start:
-        return f"the certificate of {subject} is valid only from {_moment(start)} (at {_moment(at)})"
+        return f"the certificate of {subject} is valid only from {_moment(start, at)} (at {_moment(at, start)})"
     return None
+
+
+def refuse_to_sign_outside_validity(certificate: x509.Certificate, at: datetime) -> None:
+    """Refuse (exit 1) a signature made with `certificate` at `at` outside its validity period: the
+    one rule every signature tratos makes goes through, a PDF's (`signing.sign_pdf`) as a billing
+    record's or an event-log entry's (`record_signing`), ADR-28 and ADR-72."""
+    problem = validity_problem(certificate, at)
+    if problem:
+        raise Refused(f"cannot sign: {problem}; renew it and `tratos identity import` the new one")
 
 
 def expiry_warning(certificate: x509.Certificate, at: datetime) -> str | None:
@@ -307,8 +316,12 @@ def expiry_warning(certificate: x509.Certificate, at: datetime) -> str | None:
             " renew it and import the new one")
 
 
-def _moment(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _moment(moment: datetime, beside: datetime | None = None) -> str:
+    """A moment to the minute; to the second when `beside` falls in the same minute (a certificate that
+    expired seconds before a signature)."""
+    minutes = "%Y-%m-%d %H:%M UTC"
+    same = beside is not None and moment.astimezone(UTC).strftime(minutes) == beside.astimezone(UTC).strftime(minutes)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if same else minutes)
 
 
 CERTIFICATES_DIR = CERTIFICATES_FOLDER

@@ -12,12 +12,16 @@ A record is signed when it is generated (`record_signature`, ADR-59): its ds:Sig
 the record's event, and the record's XML is written again from the event's fields whenever it is
 needed (`verifactu_xml.record_xml`), the signature put back as its last child. `check_stored`
 checks it so; a record whose event was edited is no longer what its signature covers.
+
+A certificate signs only inside its validity period, and a signature is checked at the signing time
+it states, so what was signed while the certificate was valid verifies after it expires (ADR-72).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any
 
 from domain.model.errors import UnreadableRecord
@@ -38,18 +42,31 @@ def _c14n() -> Any:
     return CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
 
 
-def record_signer(identity: Identity) -> Callable[[str], str]:
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_signer(identity: Identity, clock: Clock = _now) -> Callable[[str], str]:
     """A function that signs one record's XML text (`<sf:RegistroAlta>…`) and returns it signed."""
-    sign = _element_signer(identity)
+    sign = _element_signer(identity, clock)
     return lambda record: record_signer_text(sign, record)
 
 
-def _element_signer(identity: Identity) -> Callable[[Any], Any]:
+def _element_signer(identity: Identity, clock: Clock = _now) -> Callable[[Any], Any]:
     """A function that signs a standalone XML document (an lxml element) XAdES-enveloped with the key:
-    its ds:Signature the last child of the root, or put where a placeholder signature stands."""
+    its ds:Signature the last child of the root, or put where a placeholder signature stands.
+
+    Each signature is made at `clock()` (the machine's clock: certificates live on it, ADR-28), the
+    moment its certificate's validity is checked at and the SigningTime it states: outside the
+    validity period it is refused as a PDF's signature is (`Refused`, "cannot sign: …", ADR-72)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from signxml import DigestAlgorithm, SignatureMethod
+
+    from documents.identity import refuse_to_sign_outside_validity
 
     _Signer = _signer_class()  # noqa: N806 - a class
 
@@ -59,6 +76,9 @@ def _element_signer(identity: Identity) -> Callable[[Any], Any]:
     certificate = identity.certificate.public_bytes(serialization.Encoding.PEM).decode()
 
     def sign(root: Any) -> Any:
+        moment = clock().astimezone(UTC).replace(microsecond=0)  # as SigningTime states it
+        refuse_to_sign_outside_validity(identity.certificate, moment)
+        signer.signing_time = moment
         return signer.sign(root, key=identity.private_key, cert=[certificate])
 
     return sign
@@ -76,10 +96,17 @@ def _signer_class() -> type:
     xmlsec1, so a signxml that changes it fails there.
     """
     from lxml.etree import SubElement
-    from signxml.util import ds_tag
+    from signxml.util import ds_tag, xades_tag
     from signxml.xades import XAdESSigner
 
     class Signer(XAdESSigner):
+        signing_time: datetime | None = None  # the moment the signature is made at, checked before
+
+        def add_signing_time(self, signed_signature_properties: Any, sig_root: Any, signing_settings: Any) -> None:
+            moment = self.signing_time or _now()  # signxml writes its own now, second precision, UTC
+            SubElement(signed_signature_properties, xades_tag("SigningTime"), nsmap=self.namespaces).text = \
+                moment.astimezone(UTC).isoformat(timespec="seconds")
+
         def _add_reference_to_signed_info(self, sig_root: Any, node_to_reference: Any, **attrs: Any) -> None:
             super()._add_reference_to_signed_info(sig_root, node_to_reference, **attrs)
             reference = sig_root.find(ds_tag("SignedInfo"))[-1]
@@ -91,7 +118,7 @@ def _signer_class() -> type:
     return Signer
 
 
-def record_signature(identity: Identity) -> Callable[[Any], str]:
+def record_signature(identity: Identity, clock: Clock = _now) -> Callable[[Any], str]:
     """A function that signs a record or an entry of the event log as it is about to be saved (an
     unsigned `InvoiceRegistered`, `InvoiceRegistrationCancelled` or `SystemEventLogged`) and gives its
     ds:Signature, as XML text, to keep in the event."""
@@ -102,7 +129,7 @@ def record_signature(identity: Identity) -> Callable[[Any], str]:
     from domain.adapters.verifactu_events import event_document
     from domain.adapters.verifactu_xml import record_xml
 
-    sign = _element_signer(identity)
+    sign = _element_signer(identity, clock)
 
     def signature(record: Any) -> str:
         if _is_log_entry(record):  # the schema puts it in the Evento, where the placeholder stands
@@ -197,22 +224,50 @@ def check_stored(records: Iterable[Any]) -> Iterator[SignatureCheck]:
 
 
 def _checked(position: int, number: str, element: Any) -> SignatureCheck:
-    """One signed record element, checked against the certificate its signature carries."""
+    """One signed record element, checked against the certificate its signature carries, at the time
+    it was signed (its XAdES SigningTime, as a PDF's signature is checked at the time it claims,
+    ADR-28): a record signed while the certificate was valid still verifies once it has expired.
+
+    What it signs is checked first (at its signing time, or inside the certificate's period when
+    that time is outside it), so an edited signing time is named as damage; a signature that holds
+    but was made outside its certificate's period is named as such (ADR-72)."""
     from lxml import etree
     from signxml.exceptions import InvalidInput, InvalidSignature
     from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
-    from documents.identity import name_text
+    from documents.identity import name_text, validity_problem
 
     certificate = _carried_certificate(element)
     if certificate is None:
         return SignatureCheck(position, number, "", "the signature carries no certificate")
-    config = XAdESSignatureConfiguration(require_x509=True, default_reference_c14n_method=_c14n())
+    signed_at = _signing_time(element)
+    moment = signed_at if isinstance(signed_at, datetime) else _now()  # none stated: now, as for a PDF
+    out_of_period = validity_problem(certificate, moment)
+    config = XAdESSignatureConfiguration(
+        require_x509=True, default_reference_c14n_method=_c14n(),
+        verification_time=certificate.not_valid_before_utc if out_of_period else moment)
     try:
         XAdESVerifier().verify(etree.tostring(element), x509_cert=certificate, expect_config=config)
     except (InvalidSignature, InvalidInput) as error:
         return SignatureCheck(position, number, "", what_failed(error))
+    if signed_at == "":
+        return SignatureCheck(position, number, "", "its signing time cannot be read")
+    if out_of_period:
+        return SignatureCheck(position, number, "", f"signed outside its certificate's validity period: {out_of_period}")
     return SignatureCheck(position, number, name_text(certificate.subject))
+
+
+def _signing_time(element: Any) -> datetime | str | None:
+    """The XAdES SigningTime the element's signature states (UTC when it names no offset), None when
+    it states none, "" when it states one that cannot be read."""
+    found = element.find(f".//{{{XADES}}}SigningTime")
+    if found is None:
+        return None
+    try:
+        moment = datetime.fromisoformat((found.text or "").strip())
+    except ValueError:
+        return ""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def what_failed(error: Exception) -> str:
@@ -230,8 +285,8 @@ def what_failed(error: Exception) -> str:
         return "the record was changed after it was signed"
     if isinstance(error, InvalidDigest):
         return "the signature itself is damaged: its signing time or certificate was changed after it was signed"
-    if isinstance(error, InvalidCertificate):
-        return "the signature itself is damaged: the certificate it carries cannot be read"
+    if isinstance(error, InvalidCertificate):  # checked at its signing time, inside the period: not met
+        return "its certificate is not valid at the time it was signed"
     if isinstance(error, InvalidInput):
         return "the signature itself is damaged: it is not a signature tratos can read"
     return "the signature itself is damaged: its value does not match what it signs"

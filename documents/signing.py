@@ -206,13 +206,11 @@ async def async_sign_pdf(
 
     if not field_name or "." in field_name:
         raise BadInput(f"not a usable signature field name: {field_name!r}")
-    from documents.identity import validity_problem
+    from documents.identity import refuse_to_sign_outside_validity
 
     _quiet_pyhanko()
     moment = (signing_time or datetime.now(UTC)).astimezone(UTC)
-    expired = validity_problem(identity.certificate, moment)
-    if expired:
-        raise Refused(f"cannot sign: {expired}; renew it and `tratos identity import` the new one")
+    refuse_to_sign_outside_validity(identity.certificate, moment)
     signer = signers.SimpleSigner(
         signing_cert=translate_pyca_cryptography_cert_to_asn1(identity.certificate),
         signing_key=translate_pyca_cryptography_key_to_asn1(identity.private_key),
@@ -293,6 +291,45 @@ def _timed_pdf_signer(system_time: datetime, *args: Any, **kwargs: Any) -> Any:
 
 # -- verification ----------------------------------------------------------------------------
 
+# A signature whose bytes (a PDF's /Contents) were changed: the PDF opens, its signature does not verify.
+DAMAGED = "the signature is damaged: its signature data cannot be read"
+DAMAGED_CERTIFICATE = "the signature is damaged: the signer's certificate in it cannot be read or is not the one it names"
+
+
+@dataclass(frozen=True)
+class UnreadableSignature:
+    """A signature field whose signature data (CMS) cannot be read: the signature is damaged, the
+    PDF is not (pyHanko reads every signature as it opens them, and would call the file unreadable)."""
+
+    field_name: str
+    signed_revision: int
+    byte_range: Any
+
+
+def embedded_signatures(reader: Any, kind: str = "/Sig") -> list[Any]:
+    """The signatures of `kind` (`/Sig`, or `/DocTimeStamp`) in the PDF, in signing order, each a
+    pyHanko EmbeddedPdfSignature or, when its signature data cannot be read, an `UnreadableSignature`.
+
+    As pyHanko's `embedded_regular_signatures`, signature by signature: a signature with a SubFilter
+    pyHanko does not know is left out, as there."""
+    from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+    known = {sub.value for sub in SigSeedSubFilter}
+    found = []
+    for name, value, field_ in enumerate_sig_fields(reader, filled_status=True):
+        signature = value.get_object()
+        if signature.get("/SubFilter") not in known or signature.get("/Type", "/Sig") != kind:
+            continue
+        try:
+            found.append(EmbeddedPdfSignature(reader, field_, name))
+        except PARSER_FAULTS:  # asn1crypto's, of the CMS only: the field and its byte range were read
+            field_ = field_.get_object()
+            found.append(UnreadableSignature(str(name), reader.xrefs.get_last_change(field_.raw_get("/V").reference),
+                                             signature.raw_get("/ByteRange")))
+    return sorted(found, key=lambda sig: sig.signed_revision)
+
+
 
 def verify_pdf(
     pdf_bytes: bytes, trusted_certs: Iterable[x509.Certificate] = (),
@@ -326,11 +363,14 @@ async def async_verify_document_timestamps(
     _quiet_pyhanko()
     roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in tsa_roots]
     try:
-        stamps = PdfFileReader(io.BytesIO(pdf_bytes)).embedded_timestamp_signatures
+        stamps = embedded_signatures(PdfFileReader(io.BytesIO(pdf_bytes)), "/DocTimeStamp")
     except (PdfError, *PARSER_FAULTS) as exc:
         raise BadInput(f"not a readable PDF: {_one_line(exc)}") from exc
     reports = []
     for stamp in stamps:
+        if isinstance(stamp, UnreadableSignature):
+            reports.append(TokenReport("unknown authority", None, False, False, False, DAMAGED))
+            continue
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
             status = await async_validate_pdf_timestamp(stamp, context)
@@ -375,11 +415,14 @@ async def async_verify_pdf(
     stamp_roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in tsa_roots]
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes))
-        embedded = reader.embedded_regular_signatures
+        embedded = embedded_signatures(reader)
     except (PdfError, *PARSER_FAULTS) as exc:
         raise BadInput(f"not a readable PDF: {_one_line(exc)}") from exc
     reports = []
     for sig in embedded:
+        if isinstance(sig, UnreadableSignature):
+            reports.append(_broken(sig, "", "", DAMAGED))
+            continue
         # one context per signature: validation contexts cache what they saw
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         stamp_context = ValidationContext(trust_roots=stamp_roots, allow_fetching=False)
@@ -401,8 +444,8 @@ async def _report(sig: Any, context: Any, stamp_context: Any = None) -> Signatur
         certificate = x509.load_der_x509_certificate(der)
         subject = name_text(certificate.subject)
         signer_fingerprint = hashlib.sha256(der).hexdigest()
-    except Exception as exc:  # a signature whose CMS names no usable certificate
-        return _broken(sig, "", "", f"no signer certificate: {_one_line(exc)}")
+    except Exception:  # a signature whose CMS names no usable certificate: its bytes were changed
+        return _broken(sig, "", "", DAMAGED_CERTIFICATE)
     try:
         status = await async_validate_pdf_signature(
             sig,

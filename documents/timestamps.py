@@ -273,9 +273,14 @@ def _to_pyca(certificate: Any) -> x509.Certificate:
     return x509.load_der_x509_certificate(certificate.dump())
 
 
+NOT_A_RESPONSE = "it did not answer with a time-stamp response"
+
+
 def _reason(exc: BaseException) -> str:
     """What went wrong with the TSA, in a few words (never a class name alone, ADR-32)."""
     import asyncio
+
+    from aiohttp import ContentTypeError, ServerDisconnectedError
 
     seen: BaseException | None = exc
     while seen is not None:
@@ -283,9 +288,13 @@ def _reason(exc: BaseException) -> str:
             return f"no answer within {TIMEOUT_SECONDS} s"
         if isinstance(seen, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(seen, ServerDisconnectedError):
+            return "it closed the connection without an answer"
         status = getattr(seen, "status", None)
         if isinstance(status, int) and status >= 400:
             return f"HTTP {status}"
+        if isinstance(seen, (ContentTypeError, ValueError, TypeError)):  # asn1crypto's parse of its answer
+            return NOT_A_RESPONSE
         seen = seen.__cause__ or seen.__context__
     text = _one_line(exc)
     return text if text != "its structure is damaged" else "a malformed answer"

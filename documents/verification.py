@@ -195,6 +195,8 @@ def _check_chain(report: VerificationReport, snapshot: Any) -> None:
 
 def _check_signatures(report: VerificationReport, signatures: list[Any], relationship: Any,
                       issued_here: bool) -> None:
+    from documents.signing import DAMAGED, DAMAGED_CERTIFICATE
+
     if not signatures:
         report.problems.append("the PDF is not signed")
     # Our signature is part of the bytes recorded as issued; clients' certificates are recorded on signing.
@@ -206,7 +208,9 @@ def _check_signatures(report: VerificationReport, signatures: list[Any], relatio
         entry = signature.as_dict()
         entry["known"] = signature.trusted or signature.signer_fingerprint in known
         report.signatures.append(entry)
-        if not signature.sound:
+        if signature.problem in (DAMAGED, DAMAGED_CERTIFICATE):  # what explains the rest: named first
+            report.problems.insert(0, f"signature {n} {signature.problem.removeprefix('the signature ')}")
+        elif not signature.sound:
             report.problems.append(f"signature {n} does not hold: {signature.problem or 'not sound'}")
         elif signature.timestamp is not None and not (signature.timestamp.intact and signature.timestamp.valid):
             report.problems.append(f"the timestamp of signature {n} does not hold: {signature.timestamp.problem}")
@@ -219,12 +223,12 @@ def _signed_revision_ends(data: bytes) -> list[int]:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from documents.signing import PARSER_FAULTS, _one_line
+    from documents.signing import PARSER_FAULTS, _one_line, embedded_signatures
 
     try:
         reader = PdfFileReader(io.BytesIO(data))
         ends = []
-        for signature in reader.embedded_regular_signatures:
+        for signature in embedded_signatures(reader):
             start1, length1, start2, length2 = (int(x) for x in signature.byte_range)
             ends.append(start2 + length2)
         return ends
@@ -236,8 +240,10 @@ def _timestamp_ends(data: bytes) -> list[int]:
     """Where each document timestamp's revision ends (B-LTA)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    from documents.signing import embedded_signatures
+
     ends = []
-    for stamp in PdfFileReader(io.BytesIO(data)).embedded_timestamp_signatures:
+    for stamp in embedded_signatures(PdfFileReader(io.BytesIO(data)), "/DocTimeStamp"):
         start1, length1, start2, length2 = (int(x) for x in stamp.byte_range)
         ends.append(start2 + length2)
     return ends
