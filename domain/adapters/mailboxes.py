@@ -112,7 +112,7 @@ def not_an_email(raw: bytes, message: email.message.Message, senders: list[str])
     if not message.keys():
         return "it has no email headers"
     if not senders:
-        return "it has no From address"
+        return "its From header holds no address tratos can read" if message.get("From") else "it has no From address"
     return None
 
 
