@@ -16,7 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, ok, open_store, recorded_template, run, store_rows, use_database
+from cli_support import (
+    IN_FORCE,
+    copied,
+    ok,
+    open_store,
+    recorded_template,
+    run,
+    store_rows,
+    use_database,
+)
 from forger import Forger
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
