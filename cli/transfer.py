@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import click
 
@@ -11,6 +13,9 @@ from cli.options import pass_session
 from cli.output import warn
 from cli.rebuild import progress_bar
 from cli.session import Session
+
+if TYPE_CHECKING:
+    from domain.adapters.transfer import Closing
 
 
 @click.command()
@@ -69,7 +74,9 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     --with-evidence every evidence file present with its SHA-256); anything
     wrong refuses the import and nothing is written. Then the evidence files
     are copied, all events go in in one transaction (the evidence copied is
-    taken back if it fails), and the read models are rebuilt. With TRATOS_ENCRYPTION_KEY set the new store is encrypted.
+    taken back if it fails), with the import's entry in the Verifactu event
+    log when the identity keeps its records (no-verifactu mode: signed with
+    your key, so its passphrase is asked for), and the read models are rebuilt. With TRATOS_ENCRYPTION_KEY set the new store is encrypted.
 
     \b
     Example:
@@ -83,7 +90,8 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     folder = folder_to_read(evidence_dir, "the evidence folder") if evidence_dir is not None else None
     evidence = ImportedEvidence(folder, session.home) if folder else None
     with progress_bar(session, "Importing") as progress:
-        done = import_store(session.app, source, progress=progress, evidence=evidence)
+        done = import_store(session.app, source, progress=progress, evidence=evidence,
+                            closing=_restored(session))
         rebuilt = _catch_up(session, progress, done.events)
     copied = len(done.evidence) if folder else 0
     absent = [] if folder else _absent_evidence(session.home, done.evidence)
@@ -99,15 +107,34 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
         also = f" and {copied} evidence files" if folder else ""
         click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source}"
                    + ("; read models rebuilt" if rebuilt else ""))
-    _log_restored(session, done.events)
 
 
-def _log_restored(session: Session, events: int) -> None:
-    """A backup tratos restored is an event of the Verifactu log (07, no-verifactu mode, ADR-60)."""
-    from cli.verifactu_log import log
-    from domain.model.event_log import RESTORED
+def _restored(session: Session) -> Closing | None:
+    """A backup tratos restored is an event of the Verifactu log (07, no-verifactu mode, ADR-60), saved
+    in the import's own transaction (ADR-71): logged when the identity keeps its records and the
+    file holds its issuer's records or log (as `verifactu_log.logging_issuer` asks of a store). An
+    entry that cannot be made (no passphrase for the key) refuses the import: the store stays empty,
+    and the import can be run again, where an import without its entry could never be logged."""
+    from cli.verifactu_log import logging_issuer
+    from domain.model.errors import BadInput, Refused, TratosError
+    from domain.model.streams import events_id, records_id
 
-    log(session, [{"event_type": RESTORED, "other": f"tratos import of {events} events"}], "this import")
+    issuer = logging_issuer(session, started=False)
+    if issuer is None:
+        return None
+    nif, name = issuer
+
+    def closing(events: int, tails: Mapping[UUID, Any]) -> list[Any]:
+        if records_id(nif) not in tails and events_id(nif) not in tails:
+            return []
+        try:
+            return session.app.restored_entries(nif, name, events, tails.get(events_id(nif)), on=session.today())
+        except TratosError as error:
+            kind = BadInput if error.exit_code == BadInput.exit_code else Refused
+            raise kind(f"the import's entry in the Verifactu event log of {nif} cannot be made ({error});"
+                       " nothing was imported") from None
+
+    return closing
 
 
 # -------------------------------------------------------------- plumbing

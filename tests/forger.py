@@ -62,6 +62,10 @@ class Forger:
             db.commit()
             return rows
 
+    def execute(self, statement: str) -> None:
+        """Run a statement as the database's owner would (a trigger, a grant), committed."""
+        self._run(statement)
+
     def columns(self) -> list[str]:
         if self.postgres:
             rows = self._run("SELECT column_name FROM information_schema.columns"

@@ -18,7 +18,9 @@ finds the first version that does not hold and says what is wrong:
   no longer has its SHA-256;
 - impossible history: a record whose chain holds but that the domain could never
   have made (a second RelationshipOpened, an opening whose handle is not its
-  stream's: `domain.model.streams.impossible_record`), so it was sealed by hand.
+  stream's: `domain.model.streams.impossible_record`), so it was sealed by hand;
+  or an invoice issued after its issuer's first billing record that no record
+  registers (`record_keeping`: its record was taken off the end of the chain).
 
 The log order is the second witness besides the digests: within a stream,
 eventsourcing writes versions in increasing notification order, and records
@@ -36,6 +38,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.adapters.evidence import sha256_of
+from domain.adapters.record_keeping import RecordKeeping
 from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
 from domain.model.invoices import series_id
@@ -442,6 +445,7 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         name: position for name, position in witness.positions.items() if position > 0}
     wanted_positions, found_positions = set(positions.values()), set()
     evidence = _EvidenceCheck(evidence_file)
+    keeping = RecordKeeping() if wanted is None else None  # needs every invoice and record (ADR-71)
     report = AuditReport([])
     total = (recorder.max_notification_id() or 0) if progress else 0
     last_id = 0
@@ -460,6 +464,8 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         state = _decoded(decode, notification.state)
         if chain.feed(notification.originator_version, kind, state):
             chain.check_possible(notification.originator_version, kind, state)
+            if keeping is not None:
+                keeping.note(kind, state, (stream, notification.originator_version))
         if state is not None:
             if not chain.audit.label:
                 chain.audit.label = label_of(kind, state)
@@ -474,6 +480,11 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
             report.store_problems.append(
                 f"the {name.replace('_', ' ')} have seen notification {position}, which is not in the log"
                 f" any more{beyond}: events were removed after they were read")
+    for missing in keeping.unrecorded() if keeping is not None else ():
+        stream, version = missing.issued_at
+        chains[stream].audit.problems.append(Problem(version, IMPOSSIBLE, (
+            f"{missing.number} was issued after the billing records of {missing.issuer_nif} began, and no"
+            " billing record registers it")))
     unnamed = [stream for stream, chain in chains.items() if not chain.audit.label]
     names = names_of(unnamed) if names_of is not None and unnamed else {}
     for stream in sorted(chains, key=str):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,6 +34,7 @@ from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.files import megabytes, open_regular, regular
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
+from domain.adapters.record_keeping import RecordKeeping
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.streams import EVENT_LOG, NUMBERINGS, RECORDS, SUBMISSIONS
@@ -58,6 +59,9 @@ RECORDED_AFTER_EXPORT = timedelta(days=1)
 LINE_LIMIT = 16 * 1024 * 1024
 
 Progress = Callable[[int, int], None]
+# The events to save with the file's, in its transaction: given how many events the file holds and the
+# last event of each billing-records and event-log stream in it (the Verifactu log's 07 entry, ADR-71).
+Closing = Callable[[int, Mapping[UUID, Any]], list[Any]]
 
 
 @dataclass
@@ -129,7 +133,7 @@ class _Record:
 
 
 def import_store(app: Any, path: Path, *, progress: Progress | None = None,
-                 evidence: ImportedEvidence | None = None) -> Transferred:
+                 evidence: ImportedEvidence | None = None, closing: Closing | None = None) -> Transferred:
     """Re-record every record of the export file at `path` into the empty store of `app`.
 
     Refused (nothing written) if the file is not a regular file, the store has events,
@@ -137,27 +141,31 @@ def import_store(app: Any, path: Path, *, progress: Progress | None = None,
     does not hold, an event does not load, a stream's history is one its aggregate
     refuses, two clients claim one handle, the file lacks its end line, or (with
     `evidence`) a referenced evidence file is not there. The evidence files are kept
-    before the events are committed and taken back if the commit fails. Read models
-    are not touched: the caller rebuilds them.
+    before the events are committed and taken back if the commit fails. `closing`, once
+    the file is checked and before anything is written, decides the events saved after the
+    file's in the same transaction (the import's own entry in the Verifactu event log): what it
+    refuses refuses the import. Read models are not touched: the caller rebuilds them.
     """
     regular(path, "the export file", limit=None)
     if app.recorder.max_notification_id():
         raise Refused("the store is not empty: import only into an empty store"
                       " (a new --home folder, or an empty database schema)")
     size = path.stat().st_size
-    checked, fingerprint = _check_file(path, progress, size)
+    checked, fingerprint, tails = _check_file(path, progress, size)
+    if evidence is not None:
+        evidence.check(checked.evidence)
+    closed = [app.mapper.to_stored_event(event) for event in (closing(checked.events, tails) if closing else ())]
     if evidence is None:
-        _write(app, path, fingerprint, progress, size)
+        _write(app, path, fingerprint, progress, size, closed)
         return checked
-    evidence.check(checked.evidence)
     with evidence.kept(checked.evidence):
-        _write(app, path, fingerprint, progress, size)
+        _write(app, path, fingerprint, progress, size, closed)
     return checked
 
 
-
-def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Transferred, str]:
+def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Transferred, str, dict[UUID, Any]]:
     chains: dict[UUID, StreamChain] = {}
+    tails: dict[UUID, Any] = {}  # the last event of each billing-records and event-log stream
     folds: dict[UUID, ChainedAggregate] = {}
     handles: dict[str, UUID] = {}
     labels: dict[UUID, str] = {}
@@ -174,6 +182,8 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
         if record.stream not in labels and label_of(event_type(record.topic), record.state):
             labels[record.stream] = label_of(event_type(record.topic), record.state)
         event = _loaded(path, record)
+        if event_type(record.topic) in RECORDS | EVENT_LOG:
+            tails[record.stream] = event
         _complete(path, record, event)
         _recorded_before_export(path, record, event, header["exported_at"])
         if holds:  # else a version is missing: the chain names it when the stream ends
@@ -188,7 +198,7 @@ def _check_file(path: Path, progress: Progress | None, size: int) -> tuple[Trans
             _refuse_chain(path, labels.get(stream, str(stream)), chain)
     numbers.check(path)
     done.streams = len(chains)
-    return done, digest.hexdigest()
+    return done, digest.hexdigest(), tails
 
 
 def _refuse_chain(path: Path, label: str, chain: StreamChain) -> None:
@@ -255,9 +265,11 @@ class _Numbers:
         self.unissued: dict[str, str] = {}  # number -> where a billing record names it, issued before it or not
         self.voided: dict[str, tuple[str, int]] = {}  # number -> (handle, line) of its InvoiceCancelled
         self.records_cancelled: set[str] = set()  # numbers a cancellation record names
+        self.keeping = RecordKeeping()  # invoices after their issuer's first record need one (ADR-71)
 
     def note(self, record: _Record, event: Any, aggregate: Any, label: str) -> None:
         kind = event_type(record.topic)
+        self.keeping.note(kind, record.state, (record.line, getattr(aggregate, "handle", label)))
         if kind in NUMBERINGS:
             self.assigned[event.invoice_number] = (event.handle, record.line)
             self.dates["assigned", event.invoice_number] = event.occurred_on
@@ -305,6 +317,11 @@ class _Numbers:
         for number, where in self.unissued.items():
             raise Refused(f"{where}: the billing record of {number} records an invoice no client issued before"
                           " it; nothing was imported")
+        for missing in self.keeping.unrecorded():
+            (line, handle), (began, _) = missing.issued_at, missing.began_at
+            raise Refused(f"{path.name} line {line}: {handle!r} issued {missing.number} after the billing records"
+                          f" of {missing.issuer_nif} began (line {began}), and no billing record registers it;"
+                          " nothing was imported")
 
     def _check_record(self, record: _Record, registered: Any, label: str) -> None:
         """A billing record is made again from its invoice, which was saved before it in the same
@@ -366,7 +383,9 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
                       " nothing was imported") from None
 
 
-def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, size: int) -> None:
+def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, size: int,
+           closed: list[StoredEvent]) -> None:
+    """The file's records, then `closed`, in one transaction."""
     digest = hashlib.sha256()
     encode = app.mapper.encode_state
     with _one_transaction(app) as insert:
@@ -379,6 +398,8 @@ def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, si
                 chunk = []
         if chunk:
             insert(chunk)
+        if closed:
+            insert(closed)
         if digest.hexdigest() != fingerprint:
             raise Refused(f"{path.name} changed while it was being imported; nothing was imported")
 

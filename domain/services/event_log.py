@@ -65,22 +65,10 @@ class EventLogKeeping:
                    on: date) -> Recorded:
         """Log `entries` (each an event type and its details, as `EventLog.log` takes them), in one save:
         a start first if the log is not running; a stop only if it is."""
-        from domain.model.event_log import START, STOP
-
         key = events_id(issuer_nif)
 
         def decide(log: EventLog) -> None:
-            for entry in entries:
-                kind = entry["event_type"]
-                if kind == STOP and not log.running:
-                    continue
-                if not log.running and kind not in (START, STOP):
-                    self._log(log, issuer_nif, issuer_name, {"event_type": START}, on)
-                if kind == START and log.running:
-                    continue
-                self._log(log, issuer_nif, issuer_name, entry, on)
-            # Without a key, entries are kept unsigned without a word: each invoice says it already,
-            # and `verify` counts them; a warning on every check would bury the checks' own lines.
+            self._log_entries(log, issuer_nif, issuer_name, entries, on)
 
         def run() -> Recorded:
             with self.stream_locks.hold(key):
@@ -90,6 +78,42 @@ class EventLogKeeping:
         # an export would project whatever the store holds unprojected (a whole imported or generated
         # store); the next reading command catches up, as after any command.
         return self._signing_records(run)
+
+    def restored_entries(self, issuer_nif: str, issuer_name: str, events: int, last: Any | None, *,
+                         on: date) -> list[Any]:
+        """The entry of a backup restored (07, "tratos import of N events"), a start first if the log is
+        not running, decided on the imported log whose last entry is `last` (None: it has none) and
+        signed: the events `import` saves in the transaction of the events it restores, so that the
+        store holds both or neither (ADR-71). The key is opened here, before any transaction."""
+        from domain.model.event_log import RESTORED, EventLog
+        from domain.services.application import _check_actor
+
+        _check_actor(self.actor)
+
+        def decide() -> list[Any]:
+            log = EventLog.resume(last) if last is not None else EventLog.of(issuer_nif)
+            self._log_entries(log, issuer_nif, issuer_name,
+                              [{"event_type": RESTORED, "other": f"tratos import of {events} events"}], on)
+            return log.collect_events()
+
+        return self._signing_records(decide)  # type: ignore[arg-type, return-value]
+
+    def _log_entries(self, log: EventLog, issuer_nif: str, issuer_name: str, entries: list[dict[str, Any]],
+                     on: date) -> None:
+        """`entries` logged on `log`: a start first if it is not running; a stop only if it is."""
+        from domain.model.event_log import START, STOP
+
+        for entry in entries:
+            kind = entry["event_type"]
+            if kind == STOP and not log.running:
+                continue
+            if not log.running and kind not in (START, STOP):
+                self._log(log, issuer_nif, issuer_name, {"event_type": START}, on)
+            if kind == START and log.running:
+                continue
+            self._log(log, issuer_nif, issuer_name, entry, on)
+        # Without a key, entries are kept unsigned without a word: each invoice says it already,
+        # and `verify` counts them; a warning on every check would bury the checks' own lines.
 
     def _log_started(self, issuer_nif: str, issuer_name: str, on: date) -> list[EventLog]:
         """The log's start (01), if the identity keeps its records and the log is not running: saved
