@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from domain.adapters.library_internals import insert_tracking, max_tracking_id
+from domain.adapters.storage import catching_up, made_already
 from projections.schema import TRACKING_NAME, Table
 from projections.store import ReadModelRecorder, log_recorder, open_recorder, read_models_file
 
@@ -50,10 +51,15 @@ class StreamHeads:
         self._ready = False
 
     def _ensure(self) -> None:
+        """The table and its tracking table, created unless a role that may only read finds them
+        made (`made_already`, ADR-75): CREATE … IF NOT EXISTS is refused to it all the same."""
         if not self._ready:
-            self.recorder._create_tracking_table()
-            with self.recorder.writing() as writer:
-                writer.execute(_CREATE)
+            tables = (getattr(self.recorder, "tracking_table_name", ""), HEADS_NAME)
+            if not made_already(self.recorder.datastore, tables):  # type: ignore[attr-defined]
+                with catching_up(getattr(self.app, "location", None)):
+                    self.recorder._create_tracking_table()
+                    with self.recorder.writing() as writer:
+                        writer.execute(_CREATE)
             self._ready = True
 
     def position(self) -> int:
@@ -74,7 +80,7 @@ class StreamHeads:
             for notification in page:
                 heads[_hex(notification.originator_id)] = (notification.originator_version,
                                                            _digest(decode, notification.state))
-            with self.recorder.writing() as writer:
+            with catching_up(getattr(self.app, "location", None)), self.recorder.writing() as writer:
                 current = max_tracking_id(self.recorder, HEADS_NAME, writer.cursor) or 0
                 if current == position:
                     writer.upsert(HEADS, [(s, v, d) for s, (v, d) in sorted(heads.items())])

@@ -128,7 +128,8 @@ class ReadModels:
         pages a transaction, written while the next are projected, by two processes from
         `rebuild.HELPER_FROM` events (ADR-20).
         """
-        self._ensure()
+        with self._writing_to_catch_up():
+            self._ensure()
         decode = self.app.mapper.to_domain_event
         applied = 0
         position = self.recorder.position()
@@ -143,14 +144,25 @@ class ReadModels:
 
                 total = self.app.recorder.max_notification_id() or 0
                 if total - position >= rebuild.HELPER_FROM:
-                    return rebuild.rebuild(self, None, total, None)
-            if not self._apply_page(position, page[-1].id, [decode(n) for n in page]):
+                    with self._writing_to_catch_up():
+                        return rebuild.rebuild(self, None, total, None)
+            with self._writing_to_catch_up():
+                done = self._apply_page(position, page[-1].id, [decode(n) for n in page])
+            if not done:
                 position = self.recorder.position()  # another process applied it meanwhile: go on from there
                 continue
             applied += len(page)
             position = page[-1].id
             if len(page) < self.page_size:
                 return applied
+
+    def _writing_to_catch_up(self) -> Any:
+        """Where catching up writes: a store read-only for this role (or this process) says that
+        the read models are behind and who may bring them up to date (ADR-75), not only that it
+        is read-only. Reading them needs no write: caught-up read models are read by anyone."""
+        from domain.adapters.storage import catching_up
+
+        return catching_up(getattr(self.app, "location", None))
 
     def _apply_page(self, expected: int, last: int, events: Sequence[Any]) -> bool:
         """Project `events` and record `last` as the position, in one transaction; False if the read

@@ -698,10 +698,11 @@ def postgres_recorder_class() -> type:
     """Defined on demand, so SQLite users never import psycopg."""
     global _POSTGRES_CLASS
     if _POSTGRES_CLASS is None:
-        from eventsourcing.postgres import PostgresTrackingRecorder
+        from domain.adapters.postgres_factory import TrackingRecorder
 
-        class PostgresReadModelRecorder(ReadModelRecorder, PostgresTrackingRecorder):
-            """Read models in the PostgreSQL schema of the events."""
+        class PostgresReadModelRecorder(ReadModelRecorder, TrackingRecorder):
+            """Read models in the PostgreSQL schema of the events (its tracking table created only
+            where it is missing or the role may create it: ADR-75)."""
 
             def __init__(self, datastore: Any, **kwargs: Any) -> None:
                 super().__init__(datastore, **kwargs)

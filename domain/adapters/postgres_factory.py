@@ -1,22 +1,75 @@
-"""eventsourcing's PostgreSQL persistence, with every connection waiting a bounded time for a lock.
+"""eventsourcing's PostgreSQL persistence, with every connection waiting a bounded time for a lock,
+and tables created only by a role that may create them.
 
 eventsourcing 9.5.6 sets `lock_timeout` (POSTGRES_LOCK_TIMEOUT) only around its insert; the
 statements that set up its tables when an Application opens (CREATE TABLE / INDEX IF NOT EXISTS,
 which lock the events table) and the read models' own statements wait for ever on a table another
 session keeps locked. So every connection of the pool starts with `-c lock_timeout=N`, the same
 bounded wait (`storage.store_wait`, ADR-31): a command then fails with "stayed locked by another
-process" instead of hanging. Imported only by its topic, when a PostgreSQL store is opened (it
-needs psycopg, the postgres extra).
+process" instead of hanging.
+
+Those CREATE … IF NOT EXISTS statements are refused to a role that may not create in the schema
+even when the tables are there (PostgreSQL checks the privilege first): its recorders leave them out
+when `storage.made_already` says so, so a role granted SELECT only can open the store and read it
+(ADR-75). Imported only by its topic, when a PostgreSQL store is opened (it needs psycopg, the
+postgres extra).
 """
 
 from __future__ import annotations
 
-from eventsourcing.postgres import PostgresFactory
+from typing import Any
+
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresFactory,
+    PostgresProcessRecorder,
+    PostgresTrackingRecorder,
+)
 from eventsourcing.utils import Environment, EnvType
+
+from domain.adapters.storage import made_already
+
+
+class TablesIfAllowed:
+    """A recorder whose `create_table` is left out when its tables are there and this role may not
+    create in the schema (`storage.made_already`): only the composite types are then registered."""
+
+    datastore: Any
+
+    def create_table(self) -> None:
+        tables = [name for name in (getattr(self, "events_table_name", None),
+                                    getattr(self, "tracking_table_name", None)) if name]
+        if made_already(self.datastore, tables):
+            self.datastore.register_type_adapters()
+            return
+        super().create_table()  # type: ignore[misc]
+
+
+class AggregateRecorder(TablesIfAllowed, PostgresAggregateRecorder):
+    pass
+
+
+class ApplicationRecorder(TablesIfAllowed, PostgresApplicationRecorder):
+    pass
+
+
+class TrackingRecorder(TablesIfAllowed, PostgresTrackingRecorder):
+    pass
+
+
+class ProcessRecorder(TablesIfAllowed, PostgresProcessRecorder):
+    pass
 
 
 class BoundedPostgresFactory(PostgresFactory):
-    """`eventsourcing.postgres` whose connections wait at most POSTGRES_LOCK_TIMEOUT seconds for a lock."""
+    """`eventsourcing.postgres` whose connections wait at most POSTGRES_LOCK_TIMEOUT seconds for a
+    lock, and whose recorders create no table a read-only role finds made (`TablesIfAllowed`)."""
+
+    aggregate_recorder_class = AggregateRecorder
+    application_recorder_class = ApplicationRecorder
+    tracking_recorder_class = TrackingRecorder
+    process_recorder_class = ProcessRecorder
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)

@@ -32,7 +32,7 @@ import re
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,7 +160,8 @@ def storage_failure(error: BaseException, where: str, what: str = "the store") -
     if meaning == FULL:
         return StoreFailure(f"{what} at {where} is full: nothing was recorded")
     if meaning == READ_ONLY:
-        return StoreFailure(f"{what} at {where} is read-only: nothing was recorded")
+        whom = " for this role" if _denied_to_the_role(error) else ""
+        return StoreFailure(f"{what} at {where} is read-only{whom}: nothing was recorded")
     if meaning == BUSY:
         return StoreBusy(f"{what} at {where} stayed locked by another process: nothing was recorded,"
                          " try again")
@@ -170,6 +171,11 @@ def storage_failure(error: BaseException, where: str, what: str = "the store") -
     if meaning == FAILED:
         return StoreFailure(f"{what} at {where} failed: {reason_of(error)}; nothing was recorded")
     return None
+
+
+def _denied_to_the_role(error: BaseException) -> bool:
+    """PostgreSQL refused a privilege this role was not granted (42501: SELECT only, say)."""
+    return any(_from_psycopg(found) and getattr(found, "sqlstate", None) == "42501" for found in _chain(error))
 
 
 def said_to_a_reader(failure: TratosError) -> TratosError:
@@ -375,6 +381,67 @@ def sealed_datastore(path: Path, key: bytes, lock_timeout: int, *,
     datastore = SQLiteDatastore(str(path), lock_timeout=lock_timeout, single_row_tracking=True)
     seal_sqlite_pool(datastore, key=key, statement_cache=STATEMENT_CACHE, synchronous="NORMAL")
     return datastore, removed
+
+
+# ------------------------------------------------ a role that may only read (ADR-75)
+
+
+def made_already(datastore: Any, tables: Iterable[str]) -> bool:
+    """Whether the CREATE … IF NOT EXISTS statements of `tables` are to be left out: on PostgreSQL,
+    by a role that may not create in the store's schema, when every one of them is there already.
+
+    PostgreSQL checks the schema's CREATE privilege before it looks whether a table exists, so
+    IF NOT EXISTS alone refuses a role given SELECT only (an accountant, an auditor) as it opens
+    the store. A role that may create runs them as ever (asked once per connection pool); SQLite
+    always does (its read-only file is opened with `mode=ro`, ADR-31).
+    """
+    schema = getattr(datastore, "schema", None)
+    if isinstance(datastore, SQLiteDatastore) or not isinstance(schema, str):
+        return False
+    if getattr(datastore, _MAY_CREATE, False):
+        return False
+    names = list(tables)
+    with datastore.transaction(commit=False) as cursor:
+        row = cursor.execute(_MADE_ALREADY, (schema, schema, names)).fetchone()
+    may_create, found = (row["may_create"], row["found"]) if isinstance(row, Mapping) else row
+    if may_create:
+        setattr(datastore, _MAY_CREATE, True)
+        return False
+    return bool(found)
+
+
+_MAY_CREATE = "tratos_may_create"  # remembered on the datastore: the pool's role does not change
+_MADE_ALREADY = ("SELECT has_schema_privilege(%s, 'CREATE') AS may_create,"
+                 " coalesce(bool_and(to_regclass(format('%%I.%%I', %s::text, name)) IS NOT NULL), false) AS found"
+                 " FROM unnest(%s::text[]) AS name")
+
+
+def read_side_behind(error: BaseException, location: Any) -> TratosError | None:
+    """The one line for read models (or stream heads) a reader cannot bring up to date, because
+    the store is read-only for it (`error`, raised by their first write): which role may do it.
+    None for any other error, and for an encrypted store's own read-models file (ADR-63)."""
+    if isinstance(error, TratosError) or classify(error) != READ_ONLY or from_read_models(error):
+        return None
+    where = getattr(location, "description", "") or "this store"
+    if getattr(location, "postgres", None):
+        return StoreFailure(f"the read models of the store at {where} are behind its log and this role may"
+                            " only read it: have a role that may write run any command (`tratos status`)"
+                            " or `tratos rebuild`, then run this again")
+    return StoreFailure(f"the read models of the store at {where} are behind its log and the store is"
+                        " read-only here: run any command (`tratos status`) or `tratos rebuild` where it"
+                        " may be written, then run this again")
+
+
+@contextmanager
+def catching_up(location: Any) -> Iterator[None]:
+    """Around the writes of a read side catching up with the log: `read_side_behind`'s line."""
+    try:
+        yield
+    except Exception as error:
+        behind = read_side_behind(error, location)
+        if behind is None:
+            raise
+        raise behind from error
 
 
 # ------------------------------------------------------------ PostgreSQL
