@@ -47,7 +47,9 @@ def forge(records: list[Record]) -> None:
     for record in records:
         state = record.get("state", {})
         if kind(record) == "ChangeRequested":
-            state["description"] = f"Blog\n{FAKE_CHANGE}"
+            state["description"] = f"Blog\n{FAKE_CHANGE}\u2067"
+        elif kind(record) == "MistakeReported":
+            state["description"] = "Wrong \u202eSND\u202c"
         elif kind(record) == "LessonRecorded":
             state["lesson"] = f"Check the DNS\n{FAKE_LESSON}"
         elif kind(record) == "ContractSigned" and state.get("party") == "client":
@@ -117,7 +119,7 @@ def test_a_lesson_adds_no_row_to_the_lessons(imported: Path) -> None:
 
 def test_json_still_says_the_text_exactly(imported: Path) -> None:
     said = json.loads(ok(imported, "--json", "status", "acme").stdout)
-    assert said["changes"][0]["description"] == f"Blog\n{FAKE_CHANGE}"
+    assert said["changes"][0]["description"] == f"Blog\n{FAKE_CHANGE}\u2067"
     signed = json.loads(ok(imported, "--json", "timeline", "acme").stdout)
     assert f"Ana García\n{FAKE_EVENT}" in [row["actor"] for row in signed]  # as recorded
     assert any("(Zed\\u202edeZ, typed name)" in row["sentence"] for row in signed)  # a sentence is shown
@@ -179,3 +181,51 @@ def test_every_document_template_shows_what_it_prints(tmp_path: Path) -> None:
     template = _environment("en").from_string("<p>{{ a }}</p><p>{{ t('event.NoteRecorded', text=b) }}</p>")
     html = template.render(a="Zed\u202edeZ", b="Called \u202eabout")
     assert "\u202e" not in html and "Zed\\u202edeZ" in html and "Called \\u202eabout" in html, html
+
+
+def test_every_line_for_people_goes_through_the_printer() -> None:
+    """A new command cannot print a recorded text raw: only cli/output.py calls click.echo."""
+    import re
+
+    cli = Path(__file__).resolve().parents[2] / "cli"
+    raw = [f"{path.name}:{n}" for path in sorted(cli.glob("*.py")) if path.name != "output.py"
+           for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+           if re.search(r"\bclick\.(echo|secho)\(|\bprint\(|sys\.stdout\.write", line)]
+    assert raw == [], raw
+
+
+def test_the_dossier_page_as_drawn(imported: Path, tmp_path: Path) -> None:
+    """The page of the signatures drawn as pixels (as signatures.png, for a person to look at once:
+    the signer's name has its escape, not its mirror; the assertions are on the text layer)."""
+    import pypdfium2
+
+    target = tmp_path / "dossier.pdf"
+    ok(imported, "pdf", "dossier", "acme", "--unsigned", "--lang", "en", "-o", str(target))
+    pdf = pypdfium2.PdfDocument(str(target))
+    pages = [pdf[n].get_textpage().get_text_range() for n in range(len(pdf))]
+    page = next(n for n, text in enumerate(pages) if "Zed\\u202edeZ" in text)
+    assert "\u202e" not in "".join(pages)
+    image = pdf[page].render(scale=1.5).to_pil()
+    assert image.width > 0
+    image.save(tmp_path / "signatures.png")
+
+
+def pdf_text(path: Path) -> str:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    return "\n".join(pdf[n].get_textpage().get_text_range() for n in range(len(pdf)))
+
+
+@pytest.mark.parametrize(("args", "shows"), [
+    (("contract", "acme", "K1"), "Zed\\u202edeZ"),
+    (("change", "acme", "C1"), "fees\\u2067"),
+    (("incident", "acme", "M1"), "Wrong \\u202eSND\\u202c"),
+    (("terms", "acme"), "Acme Consulting SL"),
+], ids=lambda value: value[0] if isinstance(value, tuple) else "")
+def test_every_document_shows_the_texts_as_recorded(imported: Path, tmp_path: Path, args, shows: str) -> None:
+    target = tmp_path / "document.pdf"
+    ok(imported, "pdf", *args, "--unsigned", "--lang", "en", "-o", str(target))
+    text = pdf_text(target)
+    assert not any(char in text for char in "\u202e\u202c\u2067\u200b"), text
+    assert shows in text.replace("\r\n", " ").replace("\n", " "), text
