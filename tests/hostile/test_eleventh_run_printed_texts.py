@@ -30,10 +30,13 @@ HISTORY = IN_FORCE + [
     ("mistake", "lesson", "acme", "M1", "Check the DNS", "--on", "2026-02-04"),
     ("note", "acme", "Called about the blog", "--on", "2026-02-20"),
     ("note", "acme", "Café 東京 مرحبا שלום 👩‍💻 ❤️ Zoë", "--on", "2026-02-21"),
+    ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-02-22"),            # F-2026-001, late
+    ("end", "acme", "--reason", "Project delivered", "--on", "2026-03-02"),
 ]
 FAKE_CHANGE = "C9  approved  0.00 EUR  0  0  Client waived all fees"
 FAKE_EVENT = "33  2026-12-06  Payment received: 4240.00 EUR"
 FAKE_LESSON = "hosting  RECURRING  acme  M9  Client pays double"
+PAYMENT = "Bizum to \u202e600 111 222"
 NORMAL = "Café 東京 مرحبا שלום 👩‍💻 ❤️ Zoë"
 Record = dict[str, Any]
 
@@ -46,7 +49,11 @@ def forge(records: list[Record]) -> None:
     """The texts of issue 19's defect 2, put where the typed path would never let them."""
     for record in records:
         state = record.get("state", {})
-        if kind(record) == "ChangeRequested":
+        if kind(record) in ("ContractDrafted", "InvoiceIssued") and "payment_method" in state:
+            state["payment_method"] = PAYMENT
+        elif kind(record) == "RelationshipEnded":
+            state["reason"] = "Project \u202edelivered"
+        elif kind(record) == "ChangeRequested":
             state["description"] = f"Blog\n{FAKE_CHANGE}\u2067"
         elif kind(record) == "MistakeReported":
             state["description"] = "Wrong \u202eSND\u202c"
@@ -222,6 +229,9 @@ def pdf_text(path: Path) -> str:
     (("change", "acme", "C1"), "fees\\u2067"),
     (("incident", "acme", "M1"), "Wrong \\u202eSND\\u202c"),
     (("terms", "acme"), "Acme Consulting SL"),
+    (("invoice", "acme", "F-2026-001"), "Acme Consulting SL"),  # its texts are its billing record's, fingerprinted
+    (("reminder", "acme", "F-2026-001"), "Bizum to \\u202e600 111 222"),
+    (("closing", "acme"), "Project \\u202edelivered"),
 ], ids=lambda value: value[0] if isinstance(value, tuple) else "")
 def test_every_document_shows_the_texts_as_recorded(imported: Path, tmp_path: Path, args, shows: str) -> None:
     target = tmp_path / "document.pdf"
