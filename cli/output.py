@@ -5,7 +5,7 @@ text, so scripts and the benchmarks never pay for it.
 
 Every line for people goes through `echo`, `table` or `say`, which show each recorded text as it
 is recorded but on one line and with nothing hidden (ADR-73): a line break, a tab, a control, a
-bidirectional control or an invisible character is written as its escape (\\n, \\u202e), so no
+bidirectional control or an invisible character is written as its escape (\\x0a, \\u202e), so no
 text, however it came into the store (an import of an older store's), can add a row to a table
 or reorder a sentence. --json prints texts exactly, JSON-escaped.
 """
@@ -87,7 +87,7 @@ def echo(text: Any = "", *, err: bool = False, lines: bool = False) -> None:
     """A line for people on stdout (or stderr), every text in it shown as recorded (ADR-73).
 
     `lines`: the text is lines tratos composed itself (an anchor note, a verification report),
-    each shown on its own; otherwise the whole is one line, and a line break in it is `\\n`.
+    each shown on its own; otherwise the whole is one line, and a line break in it is `\\x0a`.
     """
     text = str(text)
     shown = "\n".join(map(visible, text.split("\n"))) if lines else visible(text)
