@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import pass_session
+from cli.output import echo
 from cli.pdf import LANGUAGES, _writable_output
 from cli.session import Session
 
@@ -49,4 +50,4 @@ def calendar(session: Session, handle: str | None, output: str | None, lang: str
 
         print_json({"file": str(path), "events": [due.as_dict() for due in found]})
         return
-    click.echo(f"Wrote {len(found)} events to {path}")
+    echo(f"Wrote {len(found)} events to {path}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import pass_session
+from cli.output import echo
 from cli.session import Session
 from domain.model.wording import counted
 
@@ -94,7 +95,7 @@ def verify(session: Session, handle: str | None, anchor_text: str | None, anchor
         warn_noted(records)
         _print_report(report, records, signed, logs)
         if stamp is not None:
-            click.echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
+            echo(f"Anchor note timestamp: {stamp.time.isoformat() if stamp.time else 'unknown time'}"
                        f" by {stamp.authority}, {stamp.verdict}")
     if verifactu is not None:
         verifactu.log(session)  # the Verifactu checks run, in the event log (no-verifactu mode)
@@ -208,13 +209,13 @@ def anchor(session: Session, handle: str | None, timestamp: bool, output: str | 
             "file": str(target) if target else None, **(stamped or {})})
         return
     if target is None:
-        click.echo(text)
+        echo(text, lines=True)
         return
-    click.echo(f"Wrote the anchor note ({counted(len(lines), 'chain head')}) to {target}")
+    echo(f"Wrote the anchor note ({counted(len(lines), 'chain head')}) to {target}")
     if stamped:
-        click.echo(f"Timestamped {stamped['timestamp']['time']} by {stamped['timestamp']['authority']}:"
+        echo(f"Timestamped {stamped['timestamp']['time']} by {stamped['timestamp']['authority']}:"
                    f" token in {stamped['token_file']}")
-        click.echo(f"Recorded: anchor timestamped in {', '.join(stamped['recorded']) or 'no client stream'}")
+        echo(f"Recorded: anchor timestamped in {', '.join(stamped['recorded']) or 'no client stream'}")
 
 
 def _timestamping(session: Session) -> Any:
@@ -315,8 +316,8 @@ def keygen(session: Session) -> None:
 
         print_json({"key": key, "variable": KEY_ENV})
         return
-    click.echo(key)
-    click.echo(f"Keep this key safe: set {KEY_ENV} to it; without it the store cannot be read.", err=True)
+    echo(key)
+    echo(f"Keep this key safe: set {KEY_ENV} to it; without it the store cannot be read.", err=True)
 
 
 # ----------------------------------------------------------------- running
@@ -377,28 +378,28 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
         line = f"{stream.label.ljust(width)}  {stream.events:>6} events  {head}"
         first = stream.first
         if first is None:
-            click.echo(f"{line}  OK")
+            echo(f"{line}  OK")
             continue
-        click.echo(f"{line}  BROKEN at v{first.version}: {first.kind}")
+        echo(f"{line}  BROKEN at v{first.version}: {first.kind}")
         for problem in sorted(stream.problems, key=lambda p: p.version):
-            click.echo(f"    v{problem.version} {problem.kind}: {problem.detail}")
+            echo(f"    v{problem.version} {problem.kind}: {problem.detail}")
     for problem in report.store_problems:
-        click.echo(f"store: {problem}")
+        echo(f"store: {problem}")
     signatures = {chain.source: chain for chain in signed}
     for check in (*records, *logs):  # each chain of records, then each event log: fingerprints, signatures
-        click.echo(f"Verifactu {check.source}: {check.count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+        echo(f"Verifactu {check.source}: {check.count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
         if check.source in signatures:
-            click.echo(f"Verifactu {check.source}: signatures {signatures[check.source]}")
+            echo(f"Verifactu {check.source}: signatures {signatures[check.source]}")
     if not report.streams:
-        click.echo("The store holds no events yet.")
-    click.echo(f"Checked {report.records} records, {report.documents} document anchors,"
+        echo("The store holds no events yet.")
+    echo(f"Checked {report.records} records, {report.documents} document anchors,"
                f" {report.evidence_files} evidence files, {report.positions_checked} read-model positions.")
     broken = sum(not s.ok for s in report.streams)
     forged = len({c.source.partition(":")[2] for c in (*records, *signed, *logs) if not c.ok})
     if report.ok and not forged:
-        click.echo("Verdict: OK, every chain holds")
+        echo("Verdict: OK, every chain holds")
     else:
         what = [f"{counted(broken, 'stream')} broken"] if broken else []
         what += ["the log lost events the read models saw"] if report.store_problems else []
         what += [f"the billing records of {counted(forged, 'issuer')} broken"] if forged else []
-        click.echo(f"Verdict: NOT OK, {' and '.join(what)}")
+        echo(f"Verdict: NOT OK, {' and '.join(what)}")

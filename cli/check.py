@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, pass_session
-from cli.output import print_json, table, warn
+from cli.output import echo, print_json, table, warn
 from cli.session import Session
 
 KINDS = {
@@ -47,10 +47,10 @@ def check(session: Session, today: str | None) -> None:
     for warning in result["warnings"]:
         warn(f"{warning['detail']}")
     for item in result["marked_late"]:
-        click.echo(f"Recorded: invoice {item['invoice']} of {item['handle']} is late on {day}")
+        echo(f"Recorded: invoice {item['invoice']} of {item['handle']} is late on {day}")
     actions = result["actions"]
     if not actions:
-        click.echo(f"Nothing needs action on {day}.")
+        echo(f"Nothing needs action on {day}.")
     else:
         table(f"Needs action on {day}", ["client", "what", "ref", "since", "detail"],
               [(a["handle"], KINDS.get(a["kind"], a["kind"]), a["ref"], a["date"] or "", a["detail"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, handle_argument, not_empty, on_option, pass_session
-from cli.output import money, print_json, recorded, table
+from cli.output import echo, money, print_json, recorded, table
 from cli.session import Session
 
 
@@ -87,7 +87,7 @@ def list_(session: Session) -> None:
         print_json(portfolio)
         return
     if not portfolio:
-        click.echo("No clients yet: open one with `tratos client open HANDLE --name NAME`.")
+        echo("No clients yet: open one with `tratos client open HANDLE --name NAME`.")
         return
     table("Clients", ["client", "name", "state", "contract total", "outstanding", "overdue"],
           [(row["handle"], row["name"], row["state"], money(row.get("contract_total")),

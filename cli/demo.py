@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from cli.options import pass_session
+from cli.output import echo
 from cli.session import Session
 
 DEMO_TODAY = "2026-03-31"
@@ -171,7 +172,7 @@ def demo(session: Session) -> None:
                 step_session.close()
             return
         for handle in ("acme", "northwind"):
-            click.echo()
+            echo()
             tratos.main(args=[*base, "status", handle], prog_name="tratos", standalone_mode=False)
 
 

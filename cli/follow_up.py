@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import pass_session
+from cli.output import echo
 from cli.session import Session
 from domain.model.wording import counted
 
@@ -50,15 +51,15 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
 
 def _say(report, day, dry_run: bool) -> None:  # noqa: ANN001
     for line in report.due:
-        click.echo(f"due:     {_said(line)}")
+        echo(f"due:     {_said(line)}")
     for line in report.sent:
-        click.echo(f"sent:    {_said(line)} to {', '.join(line['to'])}: {line['server_reply']}")
+        echo(f"sent:    {_said(line)} to {', '.join(line['to'])}: {line['server_reply']}")
     for line in report.skipped:
-        click.echo(f"skipped: {_said(line)}: {line['why']}")
+        echo(f"skipped: {_said(line)}: {line['why']}")
     for line in report.failed:
-        click.echo(f"failed:  {_said(line)}: {line['why']}")
+        echo(f"failed:  {_said(line)}: {line['why']}")
     verb = "due" if dry_run else "sent"
-    click.echo(f"Follow-up of {day}: {len(report.due if dry_run else report.sent)} {verb},"
+    echo(f"Follow-up of {day}: {len(report.due if dry_run else report.sent)} {verb},"
                f" {len(report.skipped)} skipped, {len(report.failed)} failed"
                + ("; nothing was sent or recorded" if dry_run else ""))
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cli.options import not_empty, pass_session
-from cli.output import print_json, table, warn
+from cli.output import echo, print_json, table, warn
 from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
 from domain.adapters.home import KEY_FILE
@@ -74,7 +74,7 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     if session.as_json:
         print_json({"identity": identity, "file": str(path)})
     else:
-        click.echo(f"Identity of {party.name} saved in {path} (currency {identity['currency']},"
+        echo(f"Identity of {party.name} saved in {path} (currency {identity['currency']},"
                    f" documents in {lang})")
 
 
@@ -206,7 +206,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         print_json({"invoicing": changed})
     else:
         withheld = f", withholding {profile.withholding.normalize():f}%" if profile.withholding else ""
-        click.echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
+        echo(f"Invoicing settings saved: {profile.issuer.tax_id or 'no tax id'},"
                    f" VAT {profile.vat_rate.normalize():f}%{withheld}, series {profile.series}/{profile.corrective_series}")
 
 
@@ -297,7 +297,7 @@ def mail(session: Session, host: str | None, port: int | None, security: str | N
     else:
         login = f", login {settings.user}" if settings.user else ", no login"
         bcc = ", Bcc to yourself" if settings.bcc_self else ""
-        click.echo(f"Mail settings saved: {settings.host}:{settings.port} ({settings.security}{login}),"
+        echo(f"Mail settings saved: {settings.host}:{settings.port} ({settings.security}{login}),"
                    f" From {settings.from_address}{bcc}")
 
 
@@ -374,12 +374,12 @@ def _report_tsa(session: Session, url: str | None, roots: list[Any], lta: bool, 
                     "answered": answer.as_dict() if answer else None})
         return
     if url is None:
-        click.echo("No time-stamping authority: signatures are PAdES B-B again (no trusted time)")
+        echo("No time-stamping authority: signatures are PAdES B-B again (no trusted time)")
         return
     level = "B-LTA" if lta else "B-T"
     trusted = (f"trusted through {', '.join(name_text(c.subject) for c in roots)}" if roots
                else "NOT trusted: give its root with --trust so verify can trust its tokens")
-    click.echo(f"Time-stamping authority set: {url} ({answer.authority}, {trusted})."
+    echo(f"Time-stamping authority set: {url} ({answer.authority}, {trusted})."
                f" It answered {answer.time:%Y-%m-%d %H:%M:%S} UTC. Signatures will be PAdES {level}.")
 
 
@@ -416,7 +416,7 @@ def import_(session: Session, file: str, force: bool) -> None:
     if session.as_json:
         print_json({"signing_key": str(target), **info})
     else:
-        click.echo(f"Signing key imported into {target}: {info['subject']}"
+        echo(f"Signing key imported into {target}: {info['subject']}"
                    f" (SHA-256 {info['fingerprint_sha256']})")
 
 

@@ -13,7 +13,7 @@ from cli.options import (
     on_option,
     pass_session,
 )
-from cli.output import money, recorded
+from cli.output import echo, money, recorded
 from cli.session import Session
 
 
@@ -216,7 +216,7 @@ def book(session: Session, year: int, output: str | None) -> None:
     write_output(target, content, session.home)  # private, like an export: every client's tax data
     session.written = str(target)
     invoices = len({(row.get("series"), row.get("number")) for row in rows})
-    click.echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")
+    echo(f"Wrote the book of issued invoices of {year} ({len(rows)} rows, {invoices} invoices) to {target}")
 
 
 def _lines(session: Session, texts: tuple[str, ...], quantities: tuple[str, ...], prices: tuple[str, ...],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, on_option, pass_session
+from cli.output import echo
 from cli.session import Session
 
 
@@ -66,14 +67,14 @@ def import_(session: Session, source: str, client: str | None, dry_run: bool, on
         return
     per_client = ", ".join(f"{handle} {count}" for handle, count in report.filed.items())
     verb = "Would file" if dry_run else "Filed"
-    click.echo(f"{verb} {report.total} emails" + (f" ({per_client})" if per_client else "")
+    echo(f"{verb} {report.total} emails" + (f" ({per_client})" if per_client else "")
                + f"; {len(report.skipped)} already on the record; {len(report.unmatched)} matched no client"
                + (f"; {len(report.not_messages)} not email" if report.not_messages else "")
                + ("; nothing was recorded" if dry_run else ""))
     for message in report.unmatched:
-        click.echo(f"unmatched: {message['message_id'] or message['sha256']} from {message['from'] or '?'},"
+        echo(f"unmatched: {message['message_id'] or message['sha256']} from {message['from'] or '?'},"
                    f" \"{message['subject']}\" ({message['date'] or 'no date'})")
     for junk in report.not_messages:
-        click.echo(f"not a message: number {junk['number']} of {source} ({junk['size']} bytes,"
+        echo(f"not a message: number {junk['number']} of {source} ({junk['size']} bytes,"
                    f" SHA-256 {junk['sha256'][:16]}…): {junk['problem']}")
 

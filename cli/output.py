@@ -2,6 +2,12 @@
 
 rich is imported only when a table goes to a terminal; piped output is plain
 text, so scripts and the benchmarks never pay for it.
+
+Every line for people goes through `echo`, `table` or `say`, which show each recorded text as it
+is recorded but on one line and with nothing hidden (ADR-73): a line break, a tab, a control, a
+bidirectional control or an invisible character is written as its escape (\\x0a, \\u202e), so no
+text, however it came into the store (an import of an older store's), can add a row to a table
+or reorder a sentence. --json prints texts exactly, JSON-escaped.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 import click
 
 from cli.session import Session
+from domain.model.texts import visible
 
 
 def to_json(value: Any) -> Any:
@@ -52,7 +59,7 @@ def recorded(session: Session, result: Any, sentence: str) -> None:
             "warnings": result.warnings,
         })
     else:
-        click.echo(f"Recorded: {sentence} on {event.occurred_on} ({result.handle})")
+        echo(f"Recorded: {sentence} on {event.occurred_on} ({result.handle})")
     for warning in result.warnings:
         warn(warning)
 
@@ -71,11 +78,20 @@ def say(line: str) -> None:
     what was typed, and `F\u202e100-6202-F` must not be reordered into another invoice number.
     A stderr that cannot take it changes nothing (the exit code still says).
     """
-    from domain.model.values import visible
-
     shown = visible(" ".join(str(line).split()))
     with suppress(OSError):
         click.echo(shown, err=True)
+
+
+def echo(text: Any = "", *, err: bool = False, lines: bool = False) -> None:
+    """A line for people on stdout (or stderr), every text in it shown as recorded (ADR-73).
+
+    `lines`: the text is lines tratos composed itself (an anchor note, a verification report),
+    each shown on its own; otherwise the whole is one line, and a line break in it is `\\x0a`.
+    """
+    text = str(text)
+    shown = "\n".join(map(visible, text.split("\n"))) if lines else visible(text)
+    click.echo(shown, err=err)
 
 
 def money(value: Any) -> str:
@@ -89,16 +105,18 @@ def money(value: Any) -> str:
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table: rich on a terminal (colour unless NO_COLOR), aligned plain text when piped."""
-    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    title = visible(title)
+    cells = [["" if c is None else visible(str(c)) for c in row] for row in rows]  # a cell is one line
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
-        view = Table(title=title, title_justify="left", header_style="bold cyan")
+        view = Table(title=Text(title), title_justify="left", header_style="bold cyan")
         for column in columns:
             view.add_column(column)
         for row in cells:
-            view.add_row(*row)
+            view.add_row(*map(Text, row))  # a text's "[bold]" is what it says, not rich markup
         Console().print(view)
         return
     rows_of_text = [list(columns), *cells]

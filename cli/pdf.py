@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.output import warn
+from cli.output import echo, warn
 from cli.passphrase import key_passphrase
 from cli.session import Session
 from domain.adapters.home import KEY_FILE
@@ -205,8 +205,8 @@ def report_issued(session: Session, issued: Issued, made: PdfPrinter | None = No
         print_json({**issued.as_dict(), **({"timestamp": stamp_dict(made)} if made else {})})
         return
     state = ("signed" if issued.signed else "NOT signed") + (stamp_words(made) if made and issued.signed else "")
-    click.echo(f"Wrote {issued.kind} {issued.document_id} ({issued.lang}, {state}) to {issued.path}")
-    click.echo(f"Recorded: document issued, SHA-256 {issued.sha256}, chain head"
+    echo(f"Wrote {issued.kind} {issued.document_id} ({issued.lang}, {state}) to {issued.path}")
+    echo(f"Recorded: document issued, SHA-256 {issued.sha256}, chain head"
                f" v{issued.chain_version} {issued.chain_digest[:16]} ({issued.handle})")
 
 
@@ -261,7 +261,7 @@ def verify(session: Session, file: str) -> None:
         print_json({"file": file, **report.as_dict()})
     else:
         for line in report.lines():
-            click.echo(line)
+            echo(line)
     if not report.ok:  # the report says why on stdout; the one `error:` line says that it failed
         from domain.model.errors import Refused
 

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cli.options import pass_session
-from cli.output import print_json
+from cli.output import echo, print_json
 from cli.session import Session
 
 
@@ -45,7 +45,7 @@ def rebuild(session: Session) -> None:
     if session.as_json:
         print_json({"events": count, "seconds": round(seconds, 3), "events_per_second": round(rate)})
         return
-    click.echo(f"Rebuilt the read models from {count} events in {seconds:.2f} s ({rate:,.0f} events/s)")
+    echo(f"Rebuilt the read models from {count} events in {seconds:.2f} s ({rate:,.0f} events/s)")
 
 
 def progress_bar(session: Session, label: str) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.output import warn
+from cli.output import echo, warn
 from cli.pdf import document_options, printer, stamp_dict, stamp_words
 from cli.session import Session
 from domain.model.wording import counted
@@ -54,8 +54,8 @@ def remind(session: Session, handle: str, invoice: str, lang: str | None, output
         })
         return
     fee_text = f", late fee {fee.amount} {fee.currency}" if fee else ""
-    click.echo(f"Recorded: reminder for {event.invoice_number}, {counted(event.days_late, 'day')} late{fee_text},"
+    echo(f"Recorded: reminder for {event.invoice_number}, {counted(event.days_late, 'day')} late{fee_text},"
                f" on {day} ({handle})")
     signed = ("signed" + stamp_words(made)) if issued.signed else "NOT signed"
-    click.echo(f"Wrote the reminder ({issued.lang}, {signed}) to {issued.path}; document issued,"
+    echo(f"Wrote the reminder ({issued.lang}, {signed}) to {issued.path}; document issued,"
                f" SHA-256 {issued.sha256}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.options import business_date, handle_argument, not_empty, on_option, pass_session
+from cli.output import echo
 from cli.pdf import KINDS, LANGUAGES, _writable_output, printer
 from cli.session import Session
 
@@ -75,10 +76,10 @@ def send(session: Session, handle: str, kind: str, ref: str | None, to: tuple[st
     about = f"{kind} {sent.document_id}".strip()
     recipients = ", ".join(sent.to + sent.cc)
     if dry_run:
-        click.echo(f"Wrote the message for {about} to {recipients} to {sent.eml_path}; nothing was sent or recorded")
+        echo(f"Wrote the message for {about} to {recipients} to {sent.eml_path}; nothing was sent or recorded")
         return
-    click.echo(f"Sent {about} to {recipients}: the server replied \"{sent.server_reply}\"")
-    click.echo(f"Recorded: document sent on {day} ({handle}), Message-ID {sent.message_id},"
+    echo(f"Sent {about} to {recipients}: the server replied \"{sent.server_reply}\"")
+    echo(f"Recorded: document sent on {day} ({handle}), Message-ID {sent.message_id},"
                f" message kept as evidence {sent.eml_sha256}")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from cli.options import as_of_date, pass_session
-from cli.output import print_json, table
+from cli.output import echo, print_json, table
 from cli.session import Session
 from domain.model.wording import counted
 
@@ -62,13 +62,13 @@ def _ahead(session: Session, day: Any) -> None:
     """A day after today is a forecast, not a record: said under what it shows (a read may look
     ahead, ADR-26), lest late fees that have not accrued be read as owed."""
     if day is not None and day > session.today():
-        click.echo(f"{day} is after today ({session.today()}): this is a forecast, as things will stand then"
+        echo(f"{day} is after today ({session.today()}): this is a forecast, as things will stand then"
                    " if nothing more is recorded")
 
 
 def _portfolio(rows: list[dict[str, Any]], as_of: Any) -> None:
     if not rows:
-        click.echo("No clients yet: open one with `tratos client open HANDLE --name NAME`.")
+        echo("No clients yet: open one with `tratos client open HANDLE --name NAME`.")
         return
     title = "Clients" + (f" as of {as_of}" if as_of else "")
     table(title, ["client", "state", "contract", "total", "outstanding", "overdue", "changes", "mistakes"],
@@ -79,24 +79,24 @@ def _portfolio(rows: list[dict[str, Any]], as_of: Any) -> None:
 
 
 def _relationship(s: dict[str, Any]) -> None:
-    click.echo(f"{s['handle']}: {s['name']} ({s['state']}), as of {s['as_of']}")
+    echo(f"{s['handle']}: {s['name']} ({s['state']}), as of {s['as_of']}")
     contract = s["contract"]
     if contract:
         hours = contract["hours_logged"] + (f"/{contract['hours_available']}" if contract["hours_available"] else "")
-        click.echo(
+        echo(
             f"Contract {contract['id']} \"{contract['title']}\": {contract['state'].replace('_', ' ')},"
             f" {amount(contract['price'])} + {amount(contract['approved_changes_total'])} in changes"
             f" = {amount(contract['total'])}; {contract['start']} to {contract['end']}; {hours} h;"
             f" signed by {', '.join(contract['signed_by']) or 'nobody yet'}")
     balance = s["balance"]
-    click.echo(f"Balance: invoiced {amount(balance['invoiced'])}, paid {amount(balance['paid'])},"
+    echo(f"Balance: invoiced {amount(balance['invoiced'])}, paid {amount(balance['paid'])},"
                f" outstanding {amount(balance['outstanding'])}, overdue {amount(balance['overdue'])}")
     for other in s["other_balances"]:
-        click.echo(f"         in {other['currency']}: outstanding {amount(other['outstanding'])},"
+        echo(f"         in {other['currency']}: outstanding {amount(other['outstanding'])},"
                    f" overdue {amount(other['overdue'])}")
     if s["ended"]:
         ended = s["ended"]
-        click.echo(f"Ended on {ended['on']} by {ended['by']}: {ended['reason']}")
+        echo(f"Ended on {ended['on']} by {ended['by']}: {ended['reason']}")
     if s["installments"]:
         table("Installments", ["contract", "n", "amount", "due", "invoice", "paid", "state"],
               [(i["contract"], i["n"], amount(i["amount"]), i["due"], i["invoice"] or "", amount(i["paid"]),
@@ -163,7 +163,7 @@ def lessons(session: Session) -> None:
         print_json(groups)
         return
     if not groups:
-        click.echo("No lessons yet: record one with `tratos mistake lesson CLIENT M1 \"prevention\"`.")
+        echo("No lessons yet: record one with `tratos mistake lesson CLIENT M1 \"prevention\"`.")
         return
     rows = []
     for group in groups:

@@ -10,7 +10,7 @@ from uuid import UUID
 import click
 
 from cli.options import pass_session
-from cli.output import warn
+from cli.output import echo, warn
 from cli.rebuild import progress_bar
 from cli.session import Session
 
@@ -57,7 +57,7 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
                     "evidence_missing": missing})
         return
     also = f", and {copied} evidence files to {evidence_dir}" if evidence_dir else ""
-    click.echo(f"Exported {done.events} events of {done.streams} streams to {target}{also}")
+    echo(f"Exported {done.events} events of {done.streams} streams to {target}{also}")
 
 
 @click.command("import")
@@ -105,7 +105,7 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
                     "evidence_copied": copied, "evidence_absent": absent})
     else:
         also = f" and {copied} evidence files" if folder else ""
-        click.echo(f"Imported {done.events} events of {done.streams} streams{also} from {source}"
+        echo(f"Imported {done.events} events of {done.streams} streams{also} from {source}"
                    + ("; read models rebuilt" if rebuilt else ""))
 
 

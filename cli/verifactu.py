@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import business_date, on_option, pass_session
+from cli.output import echo
 from cli.session import Session
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
 
         print_json({"year": year, "records": done.records, "files": [str(f) for f in done.files]})
     elif done.files:
-        click.echo(f"Exported {done.records} billing records of {year} to {', '.join(map(str, done.files))}")
+        echo(f"Exported {done.records} billing records of {year} to {', '.join(map(str, done.files))}")
     from cli.verifactu_log import log, logging_issuer, records_exported
 
     issuer = logging_issuer(session)
@@ -220,16 +221,16 @@ def report(session: Session, checks: list[ChainCheck], signatures: list[Any] = (
         return
     warn_noted(checks)
     if not checks:
-        click.echo("No billing records yet: the chain starts at the next invoice.")
+        echo("No billing records yet: the chain starts at the next invoice.")
     for check in checks:
         state = "OK" if check.ok else f"BROKEN at {check.broken}"
-        click.echo(f"{check.source}  {check.records} records  {state}")
+        echo(f"{check.source}  {check.records} records  {state}")
     for chain in (*stored, *file_signed):
-        click.echo(f"{chain.source}  signatures: {chain}")
+        echo(f"{chain.source}  signatures: {chain}")
     for check in logs:
-        click.echo(f"{check.source}  {check.events} events  {'OK' if check.ok else f'BROKEN at {check.broken}'}")
+        echo(f"{check.source}  {check.events} events  {'OK' if check.ok else f'BROKEN at {check.broken}'}")
     for chain in log_signed:
-        click.echo(f"{chain.source}  signatures: {chain}")
+        echo(f"{chain.source}  signatures: {chain}")
 
 
 def warn_noted(checks: list[ChainCheck]) -> None:
@@ -285,7 +286,7 @@ def cancel(session: Session, number: str, on: str | None) -> None:
         print_json({"recorded": type(event).__name__, "invoice": number, "fingerprint": event.fingerprint,
                     "signed": bool(event.signature), "warnings": done.warnings})
     else:
-        click.echo(f"Cancelled the billing record of {number} (fingerprint {event.fingerprint[:16]}…"
+        echo(f"Cancelled the billing record of {number} (fingerprint {event.fingerprint[:16]}…"
                    f"{', signed' if event.signature else ''})")
     for warning in done.warnings:
         warn(warning)
@@ -323,7 +324,7 @@ def events(session: Session, year: int, folder: str) -> None:
         print_json({"year": year, "events": len(done.files), "folder": str(target),
                     "files": [str(f) for f in done.files]})
     else:
-        click.echo(f"Exported {len(done.files)} entries of the event log of {nif} of {year} to {target}")
+        echo(f"Exported {len(done.files)} entries of the event log of {nif} of {year} to {target}")
     log(session, [events_exported(year, done)], "this export")
 
 
@@ -389,7 +390,7 @@ def submission(session: Session, output: str) -> None:
 
         print_json({"file": str(target), "first": first, "last": first + len(records) - 1, "records": len(records)})
         return
-    click.echo(f"Wrote records {first} to {first + len(records) - 1} of {nif} ({len(records)}) to {target}:"
+    echo(f"Wrote records {first} to {first + len(records) - 1} of {nif} ({len(records)}) to {target}:"
                " send it, then run `tratos verifactu sent` with the agency's reference")
 
 
@@ -430,4 +431,4 @@ def sent(session: Session, file: str, reference: str, on: str | None) -> None:
         print_json({"recorded": type(event).__name__, "first": event.first, "last": event.last,
                     "reference": event.reference})
         return
-    click.echo(f"Recorded: records {event.first} to {event.last} of {nif} accepted by the agency ({event.reference})")
+    echo(f"Recorded: records {event.first} to {event.last} of {nif} accepted by the agency ({event.reference})")

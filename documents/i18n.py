@@ -22,6 +22,7 @@ from babel.numbers import format_currency, format_decimal
 from markupsafe import Markup
 
 from domain.model.late_fees import STATUTORY_COMPENSATION_EUR, STATUTORY_MARGIN
+from domain.model.texts import visible
 
 if TYPE_CHECKING:
     from domain.model.money import Money
@@ -99,6 +100,21 @@ def check_language(lang: str) -> str:
     return lang
 
 
+def shown(value: Any) -> Any:
+    """A value as a document prints it (ADR-73): a text on one line, every line break, tab, control,
+    bidirectional control and invisible formatting character written as its escape (\\x0a,
+    \\u202e), so a signer's or a client's name reads on paper as it is recorded, whatever an
+    import brought in, and starts no line of its own. Markup is what tratos made of values already
+    shown (a sentence, a label, a prose field: `projections.sentences.prose`); numbers and dates
+    are not texts.
+
+    The one door of every value into a document: the templates' `finalize` (documents/render.py)
+    and `Formatter.t`'s placeholders."""
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return visible(value)
+    return value
+
+
 class Formatter:
     """Labels, money, dates and numbers in one language; its methods are the templates' filters."""
 
@@ -108,8 +124,11 @@ class Formatter:
         self.labels = Labels(lang)
 
     def t(self, key: str, **values: Any) -> Markup:
-        """The label `key`, its placeholders filled with escaped values."""
-        return Markup(self.labels[key]).format(**values) if values else Markup(self.labels[key])
+        """The label `key`, its placeholders filled with escaped values, each shown as recorded
+        (`shown`)."""
+        if not values:
+            return Markup(self.labels[key])
+        return Markup(self.labels[key]).format(**{name: shown(value) for name, value in values.items()})
 
     def money(self, value: Money | None) -> str:
         return self.t("dash") if value is None else self.amount(value.amount, value.currency)

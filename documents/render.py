@@ -31,8 +31,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from documents import layout
 from documents.context import KINDS, Document
-from documents.i18n import Formatter, catalog
-from projections.sentences import describe_event
+from documents.i18n import Formatter, catalog, shown
+from projections.sentences import describe_event, prose
 
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = TEMPLATES / "print.css"
@@ -62,14 +62,17 @@ APPENDICES = {"dossier": Appendix("dossier_timeline.html", "timeline", "timeline
 
 @cache
 def _environment(lang: str) -> Environment:
-    """One environment per language: its filters and labels format for that language."""
+    """One environment per language: its filters and labels format for that language. Every value
+    a template prints is shown as recorded and on one line (`shown`, ADR-73) before it is escaped:
+    `finalize` is the environment's, so a new template cannot leave it out; a multi-line text
+    keeps its line breaks as white space through the `prose` filter, and nothing else."""
     fmt = Formatter(lang)
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+        loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, finalize=shown,
         trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(catalog(lang), newstyle=True)  # type: ignore[attr-defined]
-    environment.filters.update(fmt.filters(), sentence=lambda text: text[:1].upper() + text[1:])
+    environment.filters.update(fmt.filters(), prose=prose, sentence=lambda text: text[:1].upper() + text[1:])
     environment.globals.update(
         t=fmt.t,
         fee_rule=lambda terms: fmt.late_fee_rule(terms.late_fee, terms.reference_rate),

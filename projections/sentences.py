@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
+from domain.model.texts import visible
+
 
 def N_(key: str) -> str:
     """Marks a key for extraction (`make messages`): it is chosen by the event's type."""
@@ -162,6 +164,23 @@ def _date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
+def prose(text: Any) -> Any:
+    """A multi-line text (a note, a description, a cause, a lesson, a reason) as a document or a
+    sentence lays it out (ADR-73): escaped as HTML, its line breaks and tabs kept (HTML makes
+    each a space), every control, bidirectional control and invisible character written as its
+    escape (\\u202e). The templates' `prose` filter; any other value is shown on one line
+    (`documents.i18n.shown`)."""
+    if not isinstance(text, str) or hasattr(text, "__html__"):
+        return text
+    return Markup.escape(visible(text, laid_out=True))
+
+
+# The words of a sentence that hold prose (a multi-line text, ADR-26), by the event's kind.
+_PROSE = {"ChangeRequested": ("description",), "MistakeReported": ("description",),
+          "RemedyProposed": ("description",), "MistakeDiagnosed": ("cause",),
+          "LessonRecorded": ("lesson",), "NoteRecorded": ("text",), "RelationshipEnded": ("reason",)}
+
+
 def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str]) -> Markup:
     """The sentence of an event of type `kind` that said `values`, in `fmt`'s language, every
     value escaped; `names` names the sides `us` and `client`."""
@@ -207,7 +226,7 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
         fee = fmt.t("event.fee", fee=fmt.money(_amount(v["late_fee"]))) if v["late_fee"] else ""
         words |= {"days": v["days"], "fee": fee}
     elif kind == "HoursLogged":
-        words |= {"hours": fmt.hours(Decimal(v["hours"])), "note": f": {v['note']}" if v["note"] else ""}
+        words |= {"hours": fmt.hours(Decimal(v["hours"])), "note": Markup(": ") + prose(v["note"]) if v["note"] else ""}
     elif kind == "NoteRecorded":
         words["text"] = v["text"]
     elif kind == "DocumentIssued":
@@ -232,6 +251,8 @@ def describe(kind: str, values: dict[str, Any], fmt: Any, names: dict[str, str])
     elif kind == "AnchorTimestamped":
         words |= {"version": v["version"], "sha": v["sha"], "authority": v["authority"],
                   "time": fmt.moment(datetime.fromisoformat(v["time"]))}
+    for name in _PROSE.get(kind, ()):
+        words[name] = prose(words[name])
     return fmt.t(f"event.{kind}", **words)
 
 

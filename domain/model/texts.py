@@ -142,12 +142,21 @@ def texts_of_the_first_policy() -> Iterator[None]:
         _FIRST_POLICY.reset(token)
 
 
-def visible(text: str) -> str:
+def visible(text: str, *, laid_out: bool = False) -> str:
     """`text` as one line a terminal shows as it is: every character the text policy refuses in a
     one-line text (controls, line breaks, bidirectional and invisible characters, lone
     surrogates) written as its escape (\\u202e, \\x1b). For what tratos prints but did not check:
-    a certificate's subject, a PDF's fields, an email's headers, every `error:` line."""
-    return "".join(_escaped(char) if _hidden(text, n) else char for n, char in enumerate(text))
+    a certificate's subject, a PDF's fields, an email's headers, every `error:` line, and every
+    recorded text a table, a sentence or a document shows (ADR-73), which an import may have
+    brought in as an older tratos recorded it.
+
+    `laid_out`: for a document's HTML, which lays text out itself (ADR-73): a newline or a tab is
+    kept, as the white space HTML makes of it; U+2028 and U+2029, which break a line there too,
+    are escaped with the rest."""
+    if text.isascii() and text.isprintable():  # most texts: nothing to escape, found in C
+        return text
+    return "".join(_escaped(char) if _hidden(text, n) and not (laid_out and char in "\n\t") else char
+                   for n, char in enumerate(text))
 
 
 def _hidden(text: str, n: int) -> bool:
