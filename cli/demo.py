@@ -199,12 +199,17 @@ def _demo_passphrase() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _pinned_today(day: str) -> Iterator[None]:
-    previous = os.environ.get("TRATOS_TODAY")
+    """The demo's story on its own day: TRATOS_TODAY pinned to it and a TRATOS_NOW of the shell set
+    aside, so the record clock is that day's noon (a pinned now of another day would make its records
+    "ahead of today", half-way through the story)."""
+    previous = {name: os.environ.get(name) for name in ("TRATOS_TODAY", "TRATOS_NOW")}
     os.environ["TRATOS_TODAY"] = day
+    os.environ.pop("TRATOS_NOW", None)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("TRATOS_TODAY", None)
-        else:
-            os.environ["TRATOS_TODAY"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

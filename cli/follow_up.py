@@ -71,7 +71,7 @@ def _said(line: dict) -> str:
 
 def _run(session: Session, day, dry_run: bool, lang: str):  # noqa: ANN001, ANN202
     from documents.mail import compose_follow_up
-    from domain.adapters.smtp import MailSettings, deliver, smtp_password
+    from domain.adapters.smtp import deliver, smtp_password
     from domain.services.follow_up import run_follow_up
 
     handles = session.models.handles()
@@ -79,7 +79,7 @@ def _run(session: Session, day, dry_run: bool, lang: str):  # noqa: ANN001, ANN2
                            from_name=session.identity.get("name", ""), lang=lang, today=day, dry_run=True)
     if dry_run or not looked.due:  # nothing to send: no mail settings or password needed (cron on a quiet day)
         return looked
-    settings = MailSettings.from_identity(session.identity)
+    settings = session.mail_settings()
     password = smtp_password(settings)
 
     def delivery(recipients, content):  # noqa: ANN001, ANN202

@@ -109,6 +109,10 @@ class PdfPrinter:
         session = self.session
         if not session.identity.get("name"):
             raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E` first")
+        if kind == "invoice" and ref:  # before the key is asked for: the legend under the QR code says
+            from cli.verifactu_signing import mode_held  # the year's mode, not a hand edit's
+
+            mode_held(session)
         signing = load_signing_identity(session) if self.sign else None
         snapshot = read_stream(session.app, handle)
         signer = Signer(signing.subject, signing.fingerprint) if signing else None

@@ -50,12 +50,12 @@ def send(session: Session, handle: str, kind: str, ref: str | None, to: tuple[st
         tratos send acme reminder F-2026-001 --lang en --dry-run
     """
     from documents.mail import compose, sent_at_now
-    from domain.adapters.smtp import MailSettings, deliver, smtp_password
+    from domain.adapters.smtp import deliver, smtp_password
     from domain.services.sending import Envelope, send_document
 
     day = business_date(session, on)
     lang = lang or session.lang
-    settings = MailSettings.from_identity(session.identity) if not dry_run else _settings_or_identity(session)
+    settings = session.mail_settings() if not dry_run else _settings_or_identity(session)
     bcc = [settings.from_address] if settings.bcc_self else []
     envelope = Envelope(settings.from_address, settings.from_name, list(to), list(cc), bcc)
     delivery = None
@@ -89,7 +89,7 @@ def _settings_or_identity(session: Session):  # noqa: ANN202
     from domain.model.errors import Refused
 
     if session.identity.get(KEYS["host"]):
-        return MailSettings.from_identity(session.identity)
+        return session.mail_settings()
     if not session.identity.get("email"):
         raise Refused(f"no identity in {session.home} yet: run `tratos init --name N --email E` first")
     return MailSettings(host="", port=0, security="none", user="", from_address=session.identity["email"],

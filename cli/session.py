@@ -118,6 +118,7 @@ class Session:
         from decimal import Decimal
 
         from cli.identity_fields import checked_for_invoices
+        from domain.model.errors import BadInput
         from domain.model.values import Issuer, TaxProfile
 
         # as `identity invoicing` changed it, the tax id's and IBAN's check digits too (ADR-65)
@@ -128,8 +129,29 @@ class Session:
                         address=found.get("address", ""), country=found.get("country", "ES"),
                         iban=found.get("iban", ""), payment_method=found.get("payment_method") or "bank transfer")
         settings = {key: found[key] for key in ("series", "corrective_series") if found.get(key)}
-        return TaxProfile(issuer=issuer, vat_rate=Decimal(found.get("vat_rate", "21")),
-                          withholding=Decimal(found.get("withholding", "0")), **settings)
+        try:
+            return TaxProfile(issuer=issuer, vat_rate=Decimal(found.get("vat_rate", "21")),
+                              withholding=Decimal(found.get("withholding", "0")), **settings)
+        except BadInput as error:  # two fields that hold apart (the series both R): the file's, not typed
+            from cli.identity_fields import damaged
+            from domain.model.errors import Refused
+
+            raise Refused(damaged(self.home / IDENTITY_FILE, str(error),
+                                  "`tratos identity invoicing --series F --corrective-series R`")) from None
+
+    def mail_settings(self) -> Any:
+        """identity.json's mail settings (`MailSettings`), checked as `identity mail` checks them: what
+        it would refuse (a From name with a line break, security `none` to a remote host) is the
+        damaged-file line naming identity.json (exit 1), not bad input typed on this command."""
+        from cli.identity_fields import damaged
+        from domain.adapters.smtp import MailSettings
+        from domain.model.errors import BadInput, Refused
+
+        try:
+            return MailSettings.from_identity(self.identity)
+        except BadInput as error:
+            raise Refused(damaged(self.home / IDENTITY_FILE, f"its mail settings: {error}",
+                                  "`tratos identity mail --host HOST --user USER`")) from None
 
     @property
     def app(self) -> Tratos:

@@ -105,6 +105,31 @@ def verify(session: Session, files: tuple[str, ...]) -> None:
     store.log_and_refuse(session)
 
 
+def _behind(app: Any, now: Any) -> bool:
+    """Whether the record clock now is before the business date of a chain's last record: a day that
+    had come when that record was made (no command records after today), so it is this clock that is
+    wrong, and every record would read as made after now (anomaly 13), falsely, in the log the agency
+    reads (ADR-69, after the twelfth run). Said in one warning; the records are not accused."""
+    from cli.output import warn
+    from domain.adapters.verifactu_xml import chains
+    from domain.model.errors import TratosError
+
+    latest = None
+    for stream in chains(app):
+        try:
+            last = app.recorder.select_events(stream, desc=True, limit=1)
+            day = app.mapper.to_domain_event(last[0]).occurred_on if last else None
+        except TratosError:
+            continue  # an unreadable record: the chain's own check names it
+        latest = day if latest is None or (day is not None and day > latest) else latest
+    if latest is None or now.date() >= latest:
+        return False
+    warn(f"this machine's clock ({now.isoformat(timespec='seconds')}) is before {latest}, the date of your last"
+         " billing record: records made after it were not taken as made ahead of the clock (anomaly 13);"
+         " correct the clock")
+    return True
+
+
 class StoreCheck:
     """Every Verifactu check of the store: the chains of records and their signatures, the event logs
     and theirs. Run by `verifactu verify` and `audit verify`, which log it (`log_and_refuse`)."""
@@ -117,7 +142,10 @@ class StoreCheck:
 
         app = session.app
         nifs = _own_nif(session)
-        self.records = verify_store(app, nifs, now=latest_now(), logged_ahead=app.logged_ahead)
+        now = latest_now()
+        if _behind(app, now):  # the clock that is wrong is this one: no record is "made after now" (13)
+            now = None
+        self.records = verify_store(app, nifs, now=now, logged_ahead=app.logged_ahead)
         self.signed = check_chains(app, nifs)
         self.logs = verify_logs(app, nifs)
         self.log_signed = check_logs(app, nifs)
@@ -349,9 +377,11 @@ def signatures_dict(chain: Any) -> dict[str, Any]:
 def _sending(session: Session) -> None:
     """Only a VERI*FACTU system sends its records; the others keep them (and print another QR code)."""
     from cli.pdf import verifactu_mode
+    from cli.verifactu_signing import mode_held
     from domain.model.billing_records import VERIFACTU
     from domain.model.errors import Refused
 
+    mode_held(session)  # identity.json edited to VERI*FACTU in a year of kept records sends none of them
     if verifactu_mode(session.identity) != VERIFACTU:
         raise Refused("your invoices say their records are kept here (no-verifactu): records are sent to the"
                       " agency from a year in VERI*FACTU mode (`tratos identity invoicing --verifactu-mode"

@@ -46,6 +46,12 @@ def record_signing(session: Session) -> RecordSigning:
     return RecordSigning(record_signature(identity), keeps_log=True)
 
 
+def mode_held(session: Session) -> None:
+    """The check of `_mode_held` for what sends or prints a record's mode (a submission, an invoice's
+    PDF with its QR code and legend): identity.json's mode is the year's."""
+    _mode_held(session, records_signed(session))
+
+
 def _mode_held(session: Session, keeps: bool) -> None:
     """The mode identity.json says is the one the year's records were made in (ADR-61, ADR-74).
 

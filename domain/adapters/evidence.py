@@ -233,8 +233,18 @@ def _evidence(source: Path, sha256: str, size: int, head: bytes) -> Evidence:
     if source.suffix.lower() == ".eml":
         media_type = "message/rfc822"
         message = email.message_from_bytes(head, policy=email.policy.default)
-        headers = {name.lower(): _header(message[name]) for name in EML_HEADERS if message[name]}
+        headers = {name.lower(): _header(value) for name in EML_HEADERS if (value := _header_of(message, name))}
     return Evidence(sha256=sha256, name=cited_name(source), size=size, media_type=media_type, headers=headers)
+
+
+def _header_of(message: email.message.Message, name: str) -> object:
+    """A header as the parser reads it (encoded words decoded), else as written: a display name that
+    decodes to a line break ("=?utf-8?b?TGF1cmEKQmNjOiB4?=") makes the parser raise, and the header
+    is still the sender's, cited as it stands in the file."""
+    try:
+        return message[name]
+    except Exception:  # noqa: BLE001 - the standard library's ValueError, or worse, for a sender's header
+        return next((value for key, value in message.raw_items() if key.lower() == name.lower()), None)
 
 
 def _header(value: object) -> str:

@@ -112,7 +112,7 @@ def not_an_email(raw: bytes, message: email.message.Message, senders: list[str])
     if not message.keys():
         return "it has no email headers"
     if not senders:
-        return "its From header holds no address tratos can read" if message.get("From") else "it has no From address"
+        return "its From header holds no address tratos can read" if _header(message, "From") else "it has no From address"
     return None
 
 
@@ -127,8 +127,8 @@ def _header(message: email.message.Message, name: str) -> str:
     """A header as one visible line, at most 1000 characters; '' if missing or unreadable."""
     try:
         value = message.get(name)
-    except Exception:  # noqa: BLE001 - a malformed header is the sender's, and still evidence
-        value = None
+    except Exception:  # noqa: BLE001 - a malformed header is the sender's, and still evidence: as written
+        value = next((raw for key, raw in message.raw_items() if key.lower() == name.lower()), None)
     if value is None:
         return ""
     text = visible(re.sub(r"\r?\n[ \t]*", " ", str(value)).strip())
@@ -139,8 +139,8 @@ def _addresses(message: email.message.Message, name: str) -> list[str]:
     """The plain addresses of a header (`laura@acme.test`), lower-cased, as they match clients."""
     try:
         values = [str(v) for v in message.get_all(name, [])]
-    except Exception:  # noqa: BLE001
-        return []
+    except Exception:  # noqa: BLE001 - a display name decoding to a line break: the address as written
+        values = [raw for key, raw in message.raw_items() if key.lower() == name.lower()]
     found = []
     for _, address in getaddresses(values):
         address = visible(address.strip().lower())[:HEADER_LIMIT]
