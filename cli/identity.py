@@ -190,6 +190,13 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         given["withholding"] = str(check_withholding(parse_withholding(withholding), "domestic", True))
     changed.update({key: value for key, value in given.items() if value is not None})
     changed["country"] = "ES"  # tratos invoices from Spain: a country edited in identity.json is mended here
+    if series or corrective_series:  # typed, so bad input (exit 2), not the file's damage (ADR-76)
+        from domain.model.errors import BadInput
+        from domain.model.values import DEFAULT_CORRECTIVE_SERIES, DEFAULT_SERIES
+
+        both = changed.get("series") or DEFAULT_SERIES
+        if both == (changed.get("corrective_series") or DEFAULT_CORRECTIVE_SERIES):
+            raise BadInput(f"invoices and corrective invoices need two series, not both {both!r}")
     session.__dict__["identity"] = changed
     try:
         profile = session.tax_profile()  # every value checked as an invoice will use it
