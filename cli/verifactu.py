@@ -125,8 +125,8 @@ def _behind(app: Any, now: Any) -> bool:
     if latest is None or now.date() >= latest:
         return False
     warn(f"this machine's clock ({now.isoformat(timespec='seconds')}) is before {latest}, the date of your last"
-         " billing record: records made after it were not taken as made ahead of the clock (anomaly 13);"
-         " correct the clock")
+         " billing record: records made after it were not taken as made ahead of the clock (anomaly 13),"
+         " and this check is not logged; correct the clock")
     return True
 
 
@@ -143,9 +143,9 @@ class StoreCheck:
         app = session.app
         nifs = _own_nif(session)
         now = latest_now()
-        if _behind(app, now):  # the clock that is wrong is this one: no record is "made after now" (13)
-            now = None
-        self.records = verify_store(app, nifs, now=now, logged_ahead=app.logged_ahead)
+        self.clock_behind = _behind(app, now)  # the clock that is wrong is this one: no record is "made
+        self.records = verify_store(app, nifs, now=None if self.clock_behind else now,  # after now" (13)
+                                    logged_ahead=app.logged_ahead)
         self.signed = check_chains(app, nifs)
         self.logs = verify_logs(app, nifs)
         self.log_signed = check_logs(app, nifs)
@@ -159,7 +159,7 @@ class StoreCheck:
         from cli.verifactu_log import check_entries, log, logging_issuer
 
         issuer = logging_issuer(session)
-        if issuer is not None:
+        if issuer is not None and not self.clock_behind:  # an entry dated by a clock said to be wrong: none
             log(session, check_entries(issuer[0], self.records, self.signed, self.logs, self.log_signed,
                                        session.app.logged_anomalies(issuer[0])), "this check")
 

@@ -63,6 +63,10 @@ class Handler:
     reply: str
     refuse: set[str] = field(default_factory=set)
     received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    quit_reply: str = "221 2.0.0 Bye"  # what it answers QUIT with (RFC 5321 lets 421 answer any command)
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+        return self.quit_reply
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse:

@@ -13,6 +13,7 @@ import os
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from domain.model.errors import BadInput, Refused, TratosError
@@ -146,33 +147,19 @@ def deliver(settings: MailSettings, password: str | None, recipients: Sequence[s
     """Send `content` (the exact bytes of the message) to `recipients`; returns the server's reply to it.
 
     Every recipient must be accepted before the message is given: one refused, and the
-    transaction is reset and nothing is sent.
+    transaction is reset and nothing is sent. The reply to the message (after its body) is the
+    verdict (RFC 5321 4.1.1.4): a refusal there sent nothing, and the reply to QUIT after an
+    accepted message (a 421 closing) takes nothing back.
     """
     where = f"{settings.host}:{settings.port}"
     try:
-        with _connect(settings) as server:
-            server.ehlo()
-            if settings.security == "starttls":
-                server.starttls(context=_tls_context(settings))
-                server.ehlo()
-            if settings.user:
-                try:
-                    server.login(settings.user, password or "")
-                except smtplib.SMTPAuthenticationError as refused:
-                    raise SendFailed(f"the SMTP server {where} refused the login of {settings.user}:"
-                                     f" {_said(refused.smtp_code, refused.smtp_error)}; nothing was sent") from None
-            code, said = server.mail(settings.sender)
-            if code >= 400:
-                raise SendFailed(f"the SMTP server {where} refused the sender {settings.sender}:"
-                                 f" {_said(code, said)}; nothing was sent")
-            for recipient in recipients:
-                code, said = server.rcpt(recipient)
-                if code >= 400:
-                    server.rset()
-                    raise SendFailed(f"the SMTP server {where} refused the recipient {recipient}:"
-                                     f" {_said(code, said)}; nothing was sent")
-            code, said = server.data(content)
-            return _said(code, said)
+        server = _connect(settings)
+        try:
+            return _transaction(server, settings, password, recipients, content, where)
+        finally:
+            with suppress(smtplib.SMTPException, OSError):
+                server.quit()
+            server.close()
     except SendFailed:
         raise
     except smtplib.SMTPDataError as refused:
@@ -190,6 +177,35 @@ def deliver(settings: MailSettings, password: str | None, recipients: Sequence[s
         raise SendFailed(f"the SMTP server {where} failed: {error}; nothing was sent") from None
     except OSError as error:
         raise SendFailed(f"cannot reach the SMTP server {where}: {error.strerror or error}; nothing was sent") from None
+
+
+def _transaction(server: smtplib.SMTP, settings: MailSettings, password: str | None, recipients: Sequence[str],
+                 content: bytes, where: str) -> str:
+    """One mail transaction on an open connection: the server's reply to the message, if it took it."""
+    server.ehlo()
+    if settings.security == "starttls":
+        server.starttls(context=_tls_context(settings))
+        server.ehlo()
+    if settings.user:
+        try:
+            server.login(settings.user, password or "")
+        except smtplib.SMTPAuthenticationError as refused:
+            raise SendFailed(f"the SMTP server {where} refused the login of {settings.user}:"
+                             f" {_said(refused.smtp_code, refused.smtp_error)}; nothing was sent") from None
+    code, said = server.mail(settings.sender)
+    if code >= 400:
+        raise SendFailed(f"the SMTP server {where} refused the sender {settings.sender}:"
+                         f" {_said(code, said)}; nothing was sent")
+    for recipient in recipients:
+        code, said = server.rcpt(recipient)
+        if code >= 400:
+            server.rset()
+            raise SendFailed(f"the SMTP server {where} refused the recipient {recipient}:"
+                             f" {_said(code, said)}; nothing was sent")
+    code, said = server.data(content)
+    if code >= 400:
+        raise SendFailed(f"the SMTP server {where} refused the message: {_said(code, said)}; nothing was sent")
+    return _said(code, said)
 
 
 def _connect(settings: MailSettings) -> smtplib.SMTP:

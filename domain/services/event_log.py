@@ -89,6 +89,16 @@ class EventLogKeeping:
         from domain.services.application import _check_actor
 
         _check_actor(self.actor)
+        if last is not None:  # a clock behind the restored log would date the restore before what it restores
+            from datetime import datetime
+
+            from domain.model.errors import Refused
+            from domain.model.fingerprints import record_time
+
+            now = record_time(self.record_clock())
+            if datetime.fromisoformat(now) < datetime.fromisoformat(last.generated_at):
+                raise Refused(f"this machine's clock ({now}) is before the last entry of the restored event log"
+                              f" ({last.generated_at}): correct the clock")
 
         def decide() -> list[Any]:
             log = EventLog.resume(last) if last is not None else EventLog.of(issuer_nif)

@@ -152,6 +152,20 @@ class TestFailures:
                      "refused the recipient nobody@acme.test: 550 5.1.1")
         assert smtp.received == []
 
+    def test_a_message_refused_after_its_body_records_nothing(self, acme: Path, smtp: MailServer) -> None:
+        """The reply to the message is the verdict: a 554 there sent nothing (the thirteenth run)."""
+        smtp.handler.reply = "554 5.7.1 no thanks"
+        self.refused(acme, ("send", "acme", "invoice", "F-2026-001"), "refused the message: 554 5.7.1 no thanks;"
+                                                                        " nothing was sent")
+        assert not list(acme.rglob("*.eml"))  # no copy kept of a message that was not sent
+
+    def test_a_message_accepted_then_a_421_to_quit_is_sent(self, acme: Path, smtp: MailServer) -> None:
+        """The reply to QUIT takes nothing back: the message was accepted, and is recorded as sent."""
+        smtp.handler.quit_reply = "421 4.3.2 closing"
+        done = ok(acme, "send", "acme", "invoice", "F-2026-001", "--on", "2026-01-16", env=ENV)
+        assert len(smtp.received) == 1, smtp.received
+        assert "sent" in done.stdout.lower(), done.stdout
+
     def test_a_refused_login_records_nothing(self, acme: Path, smtp: MailServer) -> None:
         said = self.refused(acme, ("send", "acme", "invoice", "F-2026-001"), f"refused the login of {USER}: 535",
                             env={"TRATOS_SMTP_PASSWORD": "wrong-password"})

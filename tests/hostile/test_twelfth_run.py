@@ -107,10 +107,35 @@ def test_a_clock_behind_the_last_record_accuses_no_record(acme: Path, tmp_path: 
     assert checked.code == 0, checked.stderr
     assert checked.stderr_lines == [
         "warning: this machine's clock (2026-01-01T00:00:00+01:00) is before 2026-01-15, the date of your last"
-        " billing record: records made after it were not taken as made ahead of the clock (anomaly 13);"
-        " correct the clock"]
+        " billing record: records made after it were not taken as made ahead of the clock (anomaly 13),"
+        " and this check is not logged; correct the clock"]
     out = tmp_path / "log"
     ok(acme, "verifactu", "events", "--year", "2026", "-o", str(out), env=KEYED)
     assert not any("TipoAnomalia" in path.read_text(encoding="utf-8") for path in out.iterdir())
     refused(acme, ("invoice", "issue", "acme", "--amount", "5EUR", "--on", "2026-01-15"), 1,
             "is ahead of this machine's clock", env={**KEYED, "TRATOS_NOW": "2026-01-15T09:00:00+01:00"})
+
+
+def test_a_clock_behind_logs_no_check_and_restores_nothing(acme: Path, tmp_path: Path, store, module_store) -> None:
+    """The thirteenth run: the check of a clock said to be wrong is not logged, and an import does not
+    date its restore (07) before the restored log's last entry."""
+    from cli_support import use_database
+
+    def entries() -> int:
+        out = tmp_path / f"log{len(list(tmp_path.iterdir()))}"
+        ok(acme, "verifactu", "events", "--year", "2026", "-o", str(out), env=KEYED)
+        return len(list(out.iterdir()))
+
+    before = entries()
+    ok(acme, "verifactu", "verify", env=BEHIND)
+    assert entries() == before + 1  # the first export's own entry (09), and no check (03)
+    export = tmp_path / "all.jsonl"
+    ok(acme, "export", str(export))
+    target = module_store(store.backend, "twelfth-run-import-behind")  # empty: only this test imports into it
+    with use_database(Path(target.home), target.database_url) as home:
+        import shutil
+
+        home.mkdir(parents=True, exist_ok=True)
+        for name in ("identity.json", "identity.p12", "certificate.pem"):  # the same freelancer restores
+            shutil.copy2(acme / name, home / name)
+        refused(home, ("import", str(export)), 1, "is before the last entry of the restored event log", env=BEHIND)
