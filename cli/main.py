@@ -198,18 +198,31 @@ def tratos(ctx: click.Context, as_json: bool, home: str | None, database_url: st
         tratos init --name "Ana García" --email ana@example.com
         tratos client open acme --name "Acme Consulting SL"
     """
-    if database_url is not None and not database_url.strip() or database_url is None and os.environ.get(
-            "TRATOS_DATABASE_URL", "unset").strip() == "":  # an empty one is no default (ADR-74); click reads "" as unset
-        from domain.model.errors import BadInput
-
-        given = "--database-url is empty" if database_url is not None else "TRATOS_DATABASE_URL is set but empty"
-        raise BadInput(f"{given}: leave it out for the local store, or give postgresql://user:password@host:port/dbname")
+    _refuse_an_empty_database_url(ctx, database_url)
     ctx.obj = Session(as_json=as_json, home=home, database_url=database_url)
     ctx.call_on_close(ctx.obj.close)
     _refuse_a_home_that_is_not_there(ctx)
 
 
 given_once(tratos)  # `--home A --home B`: which store was meant?
+
+
+def _refuse_an_empty_database_url(ctx: click.Context, database_url: str | None) -> None:
+    """An empty database URL is no default (ADR-74): `TRATOS_DATABASE_URL=$UNSET` would record into a
+    private SQLite file instead of the shared database. click reads an empty variable as unset."""
+    from click.core import ParameterSource
+
+    from domain.model.errors import BadInput
+
+    variable = os.environ.get("TRATOS_DATABASE_URL")
+    if database_url is None and variable is not None and not variable.strip():
+        given = "TRATOS_DATABASE_URL is set but empty"
+    elif database_url is not None and not database_url.strip():
+        typed = ctx.get_parameter_source("database_url") == ParameterSource.COMMANDLINE
+        given = "--database-url is empty" if typed else "TRATOS_DATABASE_URL is set but empty"
+    else:
+        return
+    raise BadInput(f"{given}: leave it out for the local store, or give postgresql://user:password@host:port/dbname")
 
 
 COMPLETE_VAR = "_TRATOS_COMPLETE"

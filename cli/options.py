@@ -152,7 +152,7 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 def refusing_empty(command: click.Command) -> click.Command:
     """`command` (and, for a group, every command in it) with every option that may be left out
     refusing an empty value (`not_empty`), so that no option added later can forget it (ADR-54),
-    and both sides of a switch given at once (`given_once`).
+    a FILE argument given empty too (ADR-74), and an option given twice (`given_once`).
     An option's own callback runs after the check. A required option is never "not given": its
     value is checked by what reads it ("contract title is empty")."""
     if getattr(command, "_refusing_empty", False):
@@ -172,7 +172,7 @@ def refusing_empty(command: click.Command) -> click.Command:
 
 def given_once(command: click.Command) -> None:
     """An option given twice where it holds one value is a usage error (exit 2), not the last one
-    winning: `--agreed --not-agreed` (ADR-64), `--amount 5 --amount 5000` or `--on` twice (ADR-69).
+    winning: `--agreed --not-agreed` (ADR-64), `--amount 5 --amount 5000` or `--on` twice (ADR-70).
     The same side of a switch twice says one thing and is that side. Read by click's own parser
     before the command's (`--on=D`, `-oFILE` and a value that looks like an option as click reads
     them); a parse that fails is left to the command's, which says why."""
