@@ -13,6 +13,7 @@ postgres backend): then `run`, `open_store` and `store_rows` use that schema.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -208,6 +209,12 @@ def warned(home: Path, *args: str, env: dict | None = None) -> str:
     assert outcome.code == 0, outcome.stderr
     assert len(outcome.stderr_lines) == 1 and outcome.stderr.startswith("warning: "), outcome.stderr
     return outcome.stderr
+
+
+def edit_identity(home: Path, **fields: str) -> None:
+    """identity.json edited by hand: `fields` written over what it holds."""
+    identity = home / "identity.json"
+    identity.write_text(json.dumps({**json.loads(identity.read_text(encoding="utf-8")), **fields}), encoding="utf-8")
 
 
 def given(home: Path, steps: list[tuple[str, ...]]) -> None:

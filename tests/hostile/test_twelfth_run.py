@@ -14,12 +14,11 @@ Each refusal is one `error:` line, its exit code and the store unchanged, on bot
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, ok, recorded_template, refused, run
+from cli_support import IN_FORCE, copied, edit_identity, ok, recorded_template, refused, run
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 HISTORY = IN_FORCE + [
@@ -31,11 +30,6 @@ HISTORY = IN_FORCE + [
 def acme(module_store, store) -> Iterator[Path]:
     with copied(recorded_template(module_store, store.backend, "hostile-twelfth-run", HISTORY, KEYED), store) as home:
         yield home
-
-
-def edit_identity(home: Path, **fields: str) -> None:
-    identity = home / "identity.json"
-    identity.write_text(json.dumps({**json.loads(identity.read_text(encoding="utf-8")), **fields}), encoding="utf-8")
 
 
 # ------------------------------------------------------------------ 1. the mode of the year, sent or printed
