@@ -244,7 +244,12 @@ def _header_of(message: email.message.Message, name: str) -> object:
     try:
         return message[name]
     except Exception:  # noqa: BLE001 - the standard library's ValueError, or worse, for a sender's header
-        return next((value for key, value in message.raw_items() if key.lower() == name.lower()), None)
+        return next(iter(as_written(message, name)), None)
+
+
+def as_written(message: email.message.Message, name: str) -> list[str]:
+    """Every `name` header as it stands in the file, undecoded: what is read when parsing it fails."""
+    return [value for key, value in message.raw_items() if key.lower() == name.lower()]
 
 
 def _header(value: object) -> str:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
-from domain.adapters.evidence import cited_name, describe
+from domain.adapters.evidence import as_written, cited_name, describe
 from domain.adapters.files import FILE_LIMIT, read_regular, regular
 from domain.model.errors import BadInput
 from domain.model.values import Evidence, visible
@@ -128,7 +128,7 @@ def _header(message: email.message.Message, name: str) -> str:
     try:
         value = message.get(name)
     except Exception:  # noqa: BLE001 - a malformed header is the sender's, and still evidence: as written
-        value = next((raw for key, raw in message.raw_items() if key.lower() == name.lower()), None)
+        value = next(iter(as_written(message, name)), None)
     if value is None:
         return ""
     text = visible(re.sub(r"\r?\n[ \t]*", " ", str(value)).strip())
@@ -140,7 +140,7 @@ def _addresses(message: email.message.Message, name: str) -> list[str]:
     try:
         values = [str(v) for v in message.get_all(name, [])]
     except Exception:  # noqa: BLE001 - a display name decoding to a line break: the address as written
-        values = [raw for key, raw in message.raw_items() if key.lower() == name.lower()]
+        values = as_written(message, name)
     found = []
     for _, address in getaddresses(values):
         address = visible(address.strip().lower())[:HEADER_LIMIT]
