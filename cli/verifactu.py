@@ -374,18 +374,30 @@ def signatures_dict(chain: Any) -> dict[str, Any]:
                 "record": broken.position, "number": broken.number, "problem": broken.problem}}
 
 
-def _sending(session: Session) -> None:
-    """Only a VERI*FACTU system sends its records; the others keep them (and print another QR code)."""
+def _sending(session: Session, doing: str) -> tuple[str, str]:
+    """Only the records made in VERI*FACTU mode are sent; the others are kept here (and print another
+    QR code). The issuer's NIF, and the mode of its records that do not state theirs (made before
+    records did, ADR-78): the identity's. In no-verifactu mode, the records of a VERI*FACTU year
+    before it may still be sent."""
     from cli.pdf import verifactu_mode
     from cli.verifactu_signing import mode_held
+    from domain.adapters.verifactu_xml import pending
     from domain.model.billing_records import VERIFACTU
-    from domain.model.errors import Refused
+    from domain.model.errors import BadInput, Refused
 
     mode_held(session)  # identity.json edited to VERI*FACTU in a year of kept records sends none of them
-    if verifactu_mode(session.identity) != VERIFACTU:
+    mode = verifactu_mode(session.identity)
+    if mode == VERIFACTU:
+        return _issuer_nif(session, doing), mode
+    try:
+        nif = _issuer_nif(session, doing)
+    except BadInput:
+        nif = None
+    if nif is None or not pending(session.app, nif, mode)[2]:
         raise Refused("your invoices say their records are kept here (no-verifactu): records are sent to the"
                       " agency from a year in VERI*FACTU mode (`tratos identity invoicing --verifactu-mode"
                       " verifactu`, from 1 January of a year whose records are not made yet)")
+    return nif, mode
 
 
 @verifactu.command()
@@ -406,13 +418,16 @@ def submission(session: Session, output: str) -> None:
     from domain.adapters.files import output_file, output_path
     from domain.adapters.verifactu_xml import pending, write_submission
     from domain.model.errors import Refused
+    from domain.model.streams import submissions_id
 
     target = output_path(output, home=session.home)
-    _sending(session)
-    nif = _issuer_nif(session, "send them")
-    first, records = pending(session.app, nif)
+    nif, unstated = _sending(session, "send them")
+    first, kept, records = pending(session.app, nif, unstated)
     if not records:
-        raise Refused(f"nothing to send: every billing record of {nif} was sent ({first - 1} records)")
+        kept += sum(session.app.mapper.to_domain_event(stored).kept
+                    for stored in session.app.recorder.select_events(submissions_id(nif)))
+        raise Refused(f"nothing to send: every billing record of {nif} was sent ({first - 1} records"
+                      f"{f', {kept} of them made in no-verifactu mode and kept here' if kept else ''})")
     with output_file(target, session.home) as out:
         write_submission(out, records)
     if session.as_json:
@@ -446,14 +461,13 @@ def sent(session: Session, file: str, reference: str, on: str | None) -> None:
     from domain.adapters.files import open_regular
     from domain.adapters.verifactu_xml import read_sent
 
-    _sending(session)
-    nif = _issuer_nif(session, "record what you sent")
+    nif, unstated = _sending(session, "record what you sent")
     path = Path(file)
     with open_regular(path, "the file sent") as source:
         content = source.read()
     records = read_sent(io.BytesIO(content), path.name)
     done = session.app.record_sent(nif, records, file_sha256=hashlib.sha256(content).hexdigest(),
-                                   reference=reference, on=business_date(session, on))
+                                   reference=reference, on=business_date(session, on), unstated=unstated)
     event = done.event
     if session.as_json:
         from cli.output import print_json

@@ -10,7 +10,7 @@ passphrase, a wrong one) refuses the command before anything is recorded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cli.session import Session
 
@@ -35,7 +35,7 @@ def record_signing(session: Session) -> RecordSigning:
     keeps = records_signed(session)
     _mode_held(session, keeps)  # before the key is opened: a refused command asks for no passphrase
     if not keeps:
-        return RecordSigning()
+        return RecordSigning(sends=True)
     identity = load_signing_identity(session)
     if identity is None:
         return RecordSigning(unsigned_because=f"no signing key in {session.home / KEY_FILE}: the Verifactu record"
@@ -57,14 +57,15 @@ def _mode_held(session: Session, keeps: bool) -> None:
 
     `identity invoicing` refuses to switch it within a year; identity.json edited by hand would not
     be: a no-verifactu record in a year sent to the agency (a cancellation that can never be sent),
-    or a batch for the agency holding the year's kept records. The event log says which mode ran:
-    it runs (01 logged, no 02) while the records are kept here, and `identity invoicing` stops it
-    (02) when the mode becomes VERI*FACTU. A store that started in VERI*FACTU mode has no log to
-    say so, and a hand edit to no-verifactu there starts one: not caught (ADR-74)."""
-    from datetime import datetime
+    or a batch for the agency holding the year's kept records. A record says the mode it was made
+    in (ADR-78; the chain refuses the other one in its year, this says so before a key is opened).
+    For a record made before records said it, the event log says which mode ran: it runs (01
+    logged, no 02) while the records are kept here, and `identity invoicing` stops it (02) when the
+    mode becomes VERI*FACTU."""
 
+    from domain.model.billing_records import NO_VERIFACTU, VERIFACTU, made_in
     from domain.model.errors import Refused, TratosError
-    from domain.model.event_log import STOP, EventLog
+    from domain.model.event_log import EventLog
     from domain.model.streams import events_id, records_id
     from domain.model.tax_ids import spanish_nif
 
@@ -79,25 +80,35 @@ def _mode_held(session: Session, keeps: bool) -> None:
     year = app.record_clock().year
     try:
         last = app.recorder.select_events(records_id(nif), desc=True, limit=1)
-        made_at = app.mapper.to_domain_event(last[0]).generated_at if last else ""
+        record = app.mapper.to_domain_event(last[0]) if last else None
         entry = app.recorder.select_events(events_id(nif), desc=True, limit=1)
         log = EventLog.resume(app.mapper.to_domain_event(entry[0])) if entry else None
     except TratosError:
         return  # a record that cannot be read: the chain's own check says so, and what to do
-    if not made_at.startswith(f"{year:04d}-"):
+    if record is None or not record.generated_at.startswith(f"{year:04d}-"):
         return
+    written = NO_VERIFACTU if keeps else VERIFACTU
+    made_in_mode = made_in(record) or _made_in_by_the_log(log, record.generated_at, keeps)
+    if made_in_mode in ("", written):
+        return
+    raise Refused(f"{session.home / 'identity.json'} says {written} mode, but your billing records of {year} were"
+                  f" made in {made_in_mode} mode, which holds for the calendar year: write \"verifactu_mode\":"
+                  f" \"{made_in_mode}\" there again (switch from 1 January {year + 1} with `tratos identity invoicing"
+                  f" --verifactu-mode {written}`); nothing was recorded")
+
+
+def _made_in_by_the_log(log: Any, made_at: str, keeps: bool) -> str:
+    """The mode of a record that does not say it, as far as the event log tells the other one from
+    `keeps`' (identity.json's): a log running says no-verifactu; stopped before the record was made,
+    VERI*FACTU (a switch is refused once the year has records, `check_mode_change`); else ""."""
+    from datetime import datetime
+
+    from domain.model.billing_records import NO_VERIFACTU, VERIFACTU
+    from domain.model.event_log import STOP
+
     if keeps:
         stopped = log is not None and log.last is not None and log.last.event_type == STOP
-        # a switch is refused once the year has records (`check_mode_change`): a record of the year as
-        # late as the stop, or later, was made after it
-        if not stopped or datetime.fromisoformat(made_at) < datetime.fromisoformat(log.last.generated_at):
-            return
-        written, made_in = "no-verifactu", "verifactu"
-    else:
-        if log is None or not log.running:
-            return
-        written, made_in = "verifactu", "no-verifactu"
-    raise Refused(f"{session.home / 'identity.json'} says {written} mode, but your billing records of {year} were"
-                  f" made in {made_in} mode, which holds for the calendar year: write \"verifactu_mode\":"
-                  f" \"{made_in}\" there again (switch from 1 January {year + 1} with `tratos identity invoicing"
-                  f" --verifactu-mode {written}`); nothing was recorded")
+        if stopped and datetime.fromisoformat(made_at) >= datetime.fromisoformat(log.last.generated_at):
+            return VERIFACTU
+        return ""
+    return NO_VERIFACTU if log is not None and log.running else ""

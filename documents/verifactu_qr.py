@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.model.billing_records import LEGENDS, QR_PREFIX, check_mode, validation_url
+from domain.model.billing_records import LEGENDS, QR_PREFIX, check_mode, made_in, validation_url
 
 QR_SIZE_MM = 35
 
 
 def verifactu_mark(app: Any, relationship: Any, number: str, mode: str) -> dict[str, Any] | None:
-    """What the invoice `number` prints of its billing record (None: it has none)."""
+    """What the invoice `number` prints of its billing record (None: it has none), in the mode the
+    record was made in (ADR-78): an invoice of a year kept here prints its code, not a legend, after
+    a switch to VERI*FACTU, and the reverse. A record that does not say its mode prints `mode`'s."""
     from domain.adapters.verifactu_xml import record_of
 
     invoice = relationship.invoices.get(number)
@@ -26,7 +28,7 @@ def verifactu_mark(app: Any, relationship: Any, number: str, mode: str) -> dict[
     if billing is None or billing.issuer is None or not billing.issuer.tax_id:
         return None
     record = record_of(app, billing.issuer.tax_id, number, billing.timestamp)
-    return None if record is None else mark_of(record, mode)
+    return None if record is None else mark_of(record, made_in(record) or mode)
 
 
 def mark_of(record: Any, mode: str) -> dict[str, Any]:

@@ -475,15 +475,34 @@ def record_of(app: Any, issuer_nif: str, number: str, recorded_at: Any) -> Any |
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
-def pending(app: Any, issuer_nif: str) -> tuple[int, list[Any]]:
-    """The next batch to send of the issuer's records: the chain's version of its first record and
-    the records (at most 1,000, one document), after the last batch the agency accepted."""
+def pending(app: Any, issuer_nif: str, unstated: str) -> tuple[int, int, list[Any]]:
+    """The next batch to send of the issuer's records, after the last batch the agency accepted: the
+    chain's version of its first record, how many records before it were made in no-VERI*FACTU mode
+    (kept here, never sent: a year kept before a year sent, ADR-78), and the records (at most 1,000,
+    one document), up to the next record kept here. A record that does not say its mode (made
+    before records did) is taken as made in `unstated`, the identity's."""
+    from domain.model.billing_records import NO_VERIFACTU, made_in
     from domain.model.streams import records_id, submissions_id
 
     last = app.recorder.select_events(submissions_id(issuer_nif), desc=True, limit=1)
     sent_through = app.mapper.to_domain_event(last[0]).last if last else 0
-    page = app.recorder.select_events(records_id(issuer_nif), gt=sent_through, limit=BATCH)
-    return sent_through + 1, [app.mapper.to_domain_event(stored) for stored in page]
+    kept, batch, read = 0, [], sent_through
+    while len(batch) < BATCH:
+        page = app.recorder.select_events(records_id(issuer_nif), gt=read, limit=BATCH)
+        for stored in page:
+            record = app.mapper.to_domain_event(stored)
+            if (made_in(record) or unstated) != NO_VERIFACTU:
+                batch.append(record)
+            elif batch:
+                return sent_through + kept + 1, kept, batch
+            else:
+                kept += 1
+            if len(batch) == BATCH:
+                break
+        if len(page) < BATCH:
+            break
+        read = page[-1].originator_version
+    return sent_through + kept + 1, kept, batch
 
 
 def write_submission(out: IO[bytes], records: list[Any]) -> None:

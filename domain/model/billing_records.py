@@ -210,6 +210,7 @@ class BillingRecords(ChainedAggregate):
         super().__init__(id)
         self.last: PreviousRecord | None = None
         self.last_made_at: str | None = None  # the last record's generation time (FechaHoraHusoGenRegistro)
+        self.last_mode = ""  # the Verifactu mode the last record was made in ("": it does not say)
         self.registered: dict[str, str] = {}  # number -> issue date, of the records folded
         self.cancelled: set[str] = set()
         self.warnings: list[str] = []
@@ -232,14 +233,15 @@ class BillingRecords(ChainedAggregate):
 
     def register(self, *, issuer_nif: str, issuer_name: str, invoice_number: str, issued_on: str,
                  invoice_type: str, description: str, breakdown: list[TaxDetail], tax_total: str, total: str,
-                 generated_at: str, system: SoftwareSystem, corrected: list[RecordedInvoice] = (),
+                 generated_at: str, system: SoftwareSystem, mode: str, corrected: list[RecordedInvoice] = (),
                  recipient: RecordRecipient | None = None, currency: str = "EUR", occurred_on: date,
                  actor: str = "", sign: Signing | None = None, signature: str | None = None,
                  ahead_logged: bool = False) -> ev.InvoiceRegistered:
-        """Record an invoice's registration, chained to the last record of its issuer; signed by `sign`
-        (it gets the record as it will be saved, unsigned, and gives its signature), or carrying the
-        `signature` it was made with (a record re-decided on import), else unsigned. `ahead_logged`:
-        the records made after `generated_at` are logged as made ahead of the clock (see `_check_time`)."""
+        """Record an invoice's registration, chained to the last record of its issuer, made in `mode`
+        (`_check_mode`); signed by `sign` (it gets the record as it will be saved, unsigned, and
+        gives its signature), or carrying the `signature` it was made with (a record re-decided on
+        import), else unsigned. `ahead_logged`: the records made after `generated_at` are logged as
+        made ahead of the clock (see `_check_time`)."""
         self._check_issuer(issuer_nif)
         if invoice_number in self.registered:
             raise Refused(f"{invoice_number} has a registration record already")
@@ -247,6 +249,7 @@ class BillingRecords(ChainedAggregate):
             check_ground(invoice_type)
         self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None,
                          ahead_logged=ahead_logged)
+        self._check_mode(mode, generated_at)
         fingerprint = registration_fingerprint(
             issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
             tax_total=tax_total, total=total, previous=self.last.fingerprint if self.last else "",
@@ -255,15 +258,16 @@ class BillingRecords(ChainedAggregate):
                       invoice_number=invoice_number, issued_on=issued_on, invoice_type=invoice_type,
                       corrected=list(corrected), description=description, recipient=recipient,
                       breakdown=list(breakdown), tax_total=tax_total, total=total, currency=currency,
-                      previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint)
+                      previous=self.last, system=system, generated_at=generated_at, fingerprint=fingerprint,
+                      mode=mode)
         return self._record(ev.InvoiceRegistered, **fields,
                             signature=self._signature(ev.InvoiceRegistered, fields, sign, signature))
 
-    def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, occurred_on: date,
-               actor: str = "", sign: Signing | None = None, signature: str | None = None,
+    def cancel(self, invoice_number: str, *, generated_at: str, system: SoftwareSystem, mode: str,
+               occurred_on: date, actor: str = "", sign: Signing | None = None, signature: str | None = None,
                ahead_logged: bool = False) -> ev.InvoiceRegistrationCancelled:
         """Cancel the registration of an invoice issued in error: a record after it, never a deletion
-        (signed, and `ahead_logged`, as `register` says)."""
+        (made in `mode`, signed, and `ahead_logged`, as `register` says)."""
         if not invoice_number.strip():
             raise BadInput("an invoice number is empty")
         if self.last is None:  # a number that names nothing is bad input (exit 2), as everywhere
@@ -277,12 +281,13 @@ class BillingRecords(ChainedAggregate):
         not_before(occurred_on, datetime.strptime(issued_on, "%d-%m-%Y").date(), f"{invoice_number} was issued")
         self._check_time(generated_at, invoice_number, issued_on, made_now=signature is None,
                          ahead_logged=ahead_logged)
+        self._check_mode(mode, generated_at)
         issuer_nif = self.last.issuer_nif
         fingerprint = cancellation_fingerprint(issuer_nif=issuer_nif, number=invoice_number, issued_on=issued_on,
                                                previous=self.last.fingerprint, generated_at=generated_at)
         fields = dict(occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif, invoice_number=invoice_number,
                       issued_on=issued_on, previous=self.last, system=system, generated_at=generated_at,
-                      fingerprint=fingerprint)
+                      fingerprint=fingerprint, mode=mode)
         return self._record(ev.InvoiceRegistrationCancelled, **fields,
                             signature=self._signature(ev.InvoiceRegistrationCancelled, fields, sign, signature))
 
@@ -308,6 +313,19 @@ class BillingRecords(ChainedAggregate):
         raise Refused(f"{invoice_number} is dated {datetime.strptime(issued_on, '%d-%m-%Y').date()}, after this machine's clock"
                       f" ({generated_at}), the time its billing record would carry: correct the clock,"
                       " nothing was recorded")
+
+    def _check_mode(self, mode: str, generated_at: str) -> None:
+        """A record is made in one of the two modes, the one of the records made before it in its
+        calendar year (ADR-61: the mode holds for a year; ADR-78). "" is a record's made before
+        records said their mode: nothing to hold it to, nor to hold the next one to."""
+        if mode:
+            check_mode(mode)
+        if not (mode and self.last_mode and mode != self.last_mode and self.last_made_at
+                and self.last_made_at[:4] == generated_at[:4]):
+            return
+        raise Refused(f"your billing records of {generated_at[:4]} were made in {self.last_mode} mode"
+                      f" ({self.last.number} the last), which holds for the calendar year: a record of that"
+                      f" year is not made in {mode} mode; nothing was recorded")
 
     def _signature(self, kind: type, fields: dict[str, Any], sign: Signing | None, given: str | None) -> str:
         """The signature a new record is saved with: the one it carries when re-decided, else `sign`'s
@@ -337,6 +355,7 @@ class BillingRecords(ChainedAggregate):
         self.last = PreviousRecord(issuer_nif=event.issuer_nif, number=event.invoice_number,
                                    issued_on=event.issued_on, fingerprint=event.fingerprint)
         self.last_made_at = event.generated_at
+        self.last_mode = made_in(event)
 
 
 def texts_of(record: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> RecordTexts:
@@ -363,6 +382,13 @@ QR_PREFIX = "QR tributario:"  # the text above the code (AEAT's QR specification
 LEGENDS = {VERIFACTU: "Factura verificable en la sede electrónica de la AEAT", NO_VERIFACTU: None}
 
 
+def made_in(record: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> str:
+    """The Verifactu mode a record was made in: the one it states (ADR-78), else, for a record made
+    before records stated it, no-VERI*FACTU if it is signed (only a system that keeps its records
+    signs them, ADR-59), else "": nothing says."""
+    return record.mode or (NO_VERIFACTU if record.signature else "")
+
+
 def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise BadInput(f"unknown Verifactu mode {mode!r}: use {' or '.join(MODES)}")
@@ -384,7 +410,8 @@ class Submissions(ChainedAggregate):
     """What an issuer sent the tax agency of their chain of records, batch after batch (VERI*FACTU).
 
     Each batch is the next run of the chain: it starts right after the last one sent, so no record
-    is sent twice and none is skipped.
+    is sent twice and none is skipped but the records kept here (made in no-VERI*FACTU mode),
+    which are never sent.
     """
 
     def __init__(self, id: uuid.UUID) -> None:
@@ -399,22 +426,26 @@ class Submissions(ChainedAggregate):
         return cls(submissions_id(issuer_nif))
 
     def record_sent(self, *, issuer_nif: str, first: int, last: int, last_fingerprint: str, file_sha256: str,
-                    reference: str, occurred_on: date, actor: str = "") -> ev.BillingRecordsSent:
-        """Note that the agency accepted the chain's records `first` to `last`."""
+                    reference: str, occurred_on: date, actor: str = "", kept: int = 0) -> ev.BillingRecordsSent:
+        """Note that the agency accepted the chain's records `first` to `last`, after `kept` records
+        made in no-VERI*FACTU mode, never sent (the caller, who reads the chain, counts them)."""
         from domain.model.streams import submissions_id
         from domain.model.values import check_text
 
         if submissions_id(issuer_nif) != self.id:
             raise Refused(f"a batch of the issuer {issuer_nif} does not belong to this record of submissions")
-        if first != self.sent_through + 1:
+        if kept < 0:
+            raise BadInput(f"the records kept before a batch are a count, not {kept}")
+        if first != self.sent_through + kept + 1:
             raise Refused(f"records 1 to {self.sent_through} were sent already: the next batch starts at record"
-                          f" {self.sent_through + 1}, not {first}" if self.sent_through else
-                          f"the first batch starts at the chain's first record, not at record {first}")
+                          f" {self.sent_through + kept + 1}, not {first}" if self.sent_through else
+                          f"the first batch starts at the chain's first record to send, record {kept + 1},"
+                          f" not record {first}")
         if last < first:
             raise BadInput("a batch holds one record at least")
         reference = check_text(reference, "the agency's reference", limit=100)
         return self._record(ev.BillingRecordsSent, occurred_on=occurred_on, actor=actor, issuer_nif=issuer_nif,
-                            first=first, last=last, last_fingerprint=last_fingerprint, file_sha256=file_sha256,
+                            kept=kept, first=first, last=last, last_fingerprint=last_fingerprint, file_sha256=file_sha256,
                             reference=reference)
 
     @singledispatchmethod

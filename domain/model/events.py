@@ -454,9 +454,11 @@ class InvoiceRegistered(DomainEvent):
 
     v2 added `signature`: the record's XAdES-enveloped ds:Signature (its XML), made with the
     freelancer's key when the record was generated (no-VERI*FACTU mode, ADR-59), or "" for a
-    record kept unsigned (VERI*FACTU mode, no signing key, or written by v1)."""
+    record kept unsigned (VERI*FACTU mode, no signing key, or written by v1). v3 added `mode`: the
+    Verifactu mode the record was made in, which its invoice prints and which decides whether it
+    is sent to the agency (ADR-78); "" for a record written before, whose mode nothing states."""
 
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
 
     issuer_nif: str
     issuer_name: str
@@ -476,17 +478,23 @@ class InvoiceRegistered(DomainEvent):
     fingerprint_type: str = "01"
     fingerprint: str
     signature: str
+    mode: str
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["signature"] = ""  # v1 never signed a record when it made it
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["mode"] = ""  # v2 did not say which mode made the record
+
 
 class InvoiceRegistrationCancelled(DomainEvent):
     """A cancellation record (registro de anulación): the invoice's registration stays in the chain,
-    this record after it says it was issued in error. v2 added `signature`, as InvoiceRegistered."""
+    this record after it says it was issued in error. v2 added `signature`, v3 `mode`, as
+    InvoiceRegistered."""
 
-    class_version: ClassVar[int] = 2
+    class_version: ClassVar[int] = 3
 
     issuer_nif: str
     invoice_number: str
@@ -497,23 +505,36 @@ class InvoiceRegistrationCancelled(DomainEvent):
     fingerprint_type: str = "01"
     fingerprint: str
     signature: str
+    mode: str
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["signature"] = ""
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state["mode"] = ""
+
 
 class BillingRecordsSent(DomainEvent):
     """The tax agency accepted a batch of the issuer's billing records (VERI*FACTU): the chain's
     versions `first` to `last`, the last one's fingerprint, the file sent, and the agency's
-    reference of its answer (its CSV, código seguro de verificación)."""
+    reference of its answer (its CSV, código seguro de verificación). v2 added `kept`: how many
+    records before `first` were made in no-VERI*FACTU mode, kept here and never sent (ADR-78)."""
+
+    class_version: ClassVar[int] = 2
 
     issuer_nif: str
+    kept: int
     first: int
     last: int
     last_fingerprint: str
     file_sha256: str
     reference: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["kept"] = 0  # every batch was the run right after the one before
 
 
 # The event log of a system that keeps its records (no-VERI*FACTU, Orden HAC/1177/2024, EventosSIF.xsd):

@@ -147,11 +147,11 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         issuer_nif=e.issuer_nif, issuer_name=e.issuer_name, invoice_number=e.invoice_number, issued_on=e.issued_on,
         invoice_type=e.invoice_type, description=e.description, breakdown=e.breakdown, tax_total=e.tax_total,
         total=e.total, generated_at=e.generated_at, system=e.system, corrected=e.corrected, recipient=e.recipient,
-        currency=e.currency, occurred_on=e.occurred_on, actor=e.actor,
+        currency=e.currency, occurred_on=e.occurred_on, actor=e.actor, mode=e.mode,
         signature=e.signature),  # its fingerprint computed again; its signature is checked by `audit verify`
     ev.InvoiceRegistrationCancelled: lambda c, e: c.cancel(
-        e.invoice_number, generated_at=e.generated_at, system=e.system, occurred_on=e.occurred_on, actor=e.actor,
-        signature=e.signature),
+        e.invoice_number, generated_at=e.generated_at, system=e.system, mode=e.mode, occurred_on=e.occurred_on,
+        actor=e.actor, signature=e.signature),
     ev.SystemEventLogged: lambda log, e: log.log(
         e.event_type, issuer_nif=e.issuer_nif, issuer_name=e.issuer_name, system=e.system,
         generated_at=e.generated_at, occurred_on=e.occurred_on, actor=e.actor, scan=e.scan, anomaly=e.anomaly,
@@ -159,7 +159,7 @@ COMMANDS: dict[type, Callable[[Any, Any], Any]] = {
         signature=e.signature),  # its fingerprint computed again, its place in the log checked
     ev.BillingRecordsSent: lambda s, e: s.record_sent(
         issuer_nif=e.issuer_nif, first=e.first, last=e.last, last_fingerprint=e.last_fingerprint,
-        file_sha256=e.file_sha256, reference=e.reference, occurred_on=e.occurred_on, actor=e.actor),
+        file_sha256=e.file_sha256, reference=e.reference, occurred_on=e.occurred_on, actor=e.actor, kept=e.kept),
 }
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.model.billing_records import VERIFACTU
 from domain.model.errors import BadInput, Refused
 from domain.model.streams import records_id
 
@@ -33,6 +34,15 @@ class RecordSigning:
     sign: Signing | None = None
     unsigned_because: str = ""
     keeps_log: bool = False  # the identity keeps its records (no-VERI*FACTU): it keeps the event log too
+    sends: bool = False  # the identity sends its records to the agency (VERI*FACTU)
+
+    @property
+    def mode(self) -> str:
+        """The Verifactu mode the records are made in (ADR-78); "" when nothing says it: the
+        Application alone, which no identity tells its mode."""
+        from domain.model.billing_records import NO_VERIFACTU
+
+        return NO_VERIFACTU if self.keeps_log else VERIFACTU if self.sends else ""
 
     def warnings(self) -> list[str]:
         return [self.unsigned_because] if self.sign is None and self.unsigned_because else []
@@ -79,6 +89,14 @@ class BillingRecordsKeeping:
             self._signing = RecordSigning()
         return self.__dict__.get("_signing")
 
+    def _record_mode(self) -> str:
+        """The Verifactu mode this command's records are made in, which its signing says (ADR-78);
+        asked for as the signing is, once the record's time is known to be right."""
+        signing = self._record_signing()
+        if signing is None:
+            raise SigningNeeded
+        return signing.mode
+
     def _signing_records(self, command: Callable[[], Recorded]) -> Recorded:
         """Run a command that makes a record; again, once the key is open, if it needs one to sign."""
         try:
@@ -114,14 +132,21 @@ class BillingRecordsKeeping:
         """The Verifactu mode holds for a calendar year (ADR-61): a change is refused while the issuer's
         chain holds records generated in the year the next record would be (the record clock's), as the
         Orden has a system keep its mode through the year, and the invoices of that year would print
-        the other mode's QR code and legend when printed again (ADR-51). From 1 January it is free."""
+        the other mode's QR code and legend when printed again (ADR-51). From 1 January it is free; and
+        back to the mode the year's records say they were made in (ADR-78), after a hand edit."""
         if mode == new_mode:
             return
+        from domain.model.billing_records import made_in
+
         year = self.record_clock().year
         last = self.recorder.select_events(records_id(issuer_nif), desc=True, limit=1)
-        if last and self.mapper.to_domain_event(last[0]).generated_at.startswith(f"{year:04d}-"):
+        record = self.mapper.to_domain_event(last[0]) if last else None
+        if record is None or not record.generated_at.startswith(f"{year:04d}-"):
+            return
+        made = made_in(record) or mode  # back to the mode the year's records say they were made in: no change
+        if made != new_mode:
             raise Refused(f"the Verifactu mode holds for a calendar year: your billing records of {year} were"
-                          f" made in {mode} mode, and their invoices print its QR code; switch to {new_mode}"
+                          f" made in {made} mode, and their invoices print its QR code; switch to {new_mode}"
                           f" from 1 January {year + 1}")
 
     def software(self, issuer_nif: str, issuer_name: str) -> SoftwareSystem:
@@ -149,7 +174,8 @@ class BillingRecordsKeeping:
         made_at = self._record_moment()
         chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
                                          corrected_on=corrected_on, ground=ground),
-                       generated_at=made_at, system=self.software(issuer.tax_id, issuer.name), occurred_on=on,
+                       generated_at=made_at, system=self.software(issuer.tax_id, issuer.name),
+                       mode=self._record_mode(), occurred_on=on,
                        actor=self.actor, sign=self._sign_record,
                        ahead_logged=self._ahead_logged(issuer.tax_id, chain, made_at, warnings))
         warnings.extend(self._unsigned_warnings())
@@ -215,13 +241,14 @@ class BillingRecordsKeeping:
                 f" issued as {former} stay in theirs"]
 
     def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
-                    on: date) -> Recorded:
+                    on: date, unstated: str = VERIFACTU) -> Recorded:
         """Note that the agency accepted the batch of records `sent` (`verifactu_xml.SentRecord`, as read
-        from the file sent): it must be the next run of the chain, record for record and field for
+        from the file sent): it must be the next run of the chain to send (`verifactu_xml.pending`,
+        records not stating their mode taken as made in `unstated`), record for record and field for
         field, the fields outside the fingerprint too (a description, a breakdown edited after
         `submission` wrote the file is not what the chain holds)."""
-        from domain.adapters.verifactu_xml import first_field_difference, stored_fields
-        from domain.model.billing_records import Submissions, texts_of
+        from domain.adapters.verifactu_xml import first_field_difference, pending, stored_fields
+        from domain.model.billing_records import NO_VERIFACTU, Submissions, made_in, texts_of
         from domain.model.streams import submissions_id
 
         _check_actor(self.actor)
@@ -235,25 +262,27 @@ class BillingRecordsKeeping:
                 submissions.apply(self.mapper.to_domain_event(stored))
             return submissions
 
-        def refuse_if_sent_already(texts: Any, first: int) -> None:
+        def refuse_if_sent_already(texts: Any, first: int, kept: int) -> None:
             """A file of records sent already is named as such, not as a mismatch with the next one."""
             if first == 1:
                 return
             for stored in self.recorder.select_events(records_id(issuer_nif), lte=first - 1):
-                if texts_of(self.mapper.to_domain_event(stored)) == texts:
+                record = self.mapper.to_domain_event(stored)
+                if texts_of(record) == texts:
+                    done = ("made in no-verifactu mode, kept here and never sent" if made_in(record) == NO_VERIFACTU
+                            else f"sent already (records 1 to {first - 1} were{' sent or kept here' if kept else ''})")
                     raise Refused(f"the file starts with record {stored.originator_version} of your chain"
-                                  f" ({texts.name}), sent already (records 1 to {first - 1} were); write the"
-                                  " next batch with `tratos verifactu submission`")
+                                  f" ({texts.name}), {done}; write the next batch with"
+                                  " `tratos verifactu submission`")
 
         def decide(submissions: Submissions) -> None:
-            first = submissions.sent_through + 1
-            chain = [self.mapper.to_domain_event(e) for e in
-                     self.recorder.select_events(records_id(issuer_nif), gt=first - 1, limit=len(sent))]
+            first, kept_here, chain = pending(self, issuer_nif, unstated)  # after `submissions`, under its lock
+            chain = chain[:len(sent)]
             for place, (kept, given) in enumerate(zip(chain, sent, strict=False), first):
                 ours = texts_of(kept)
                 same_record = given.texts.name == ours.name  # the same invoice's registration or cancellation
                 if ours != given.texts and not same_record:
-                    refuse_if_sent_already(given.texts, first)
+                    refuse_if_sent_already(given.texts, first, kept_here)
                     raise Refused(f"the file is not the next batch to send: its record {place - first + 1}"
                                   f" ({given.texts.name}) is not record {place} of your chain"
                                   f" ({ours.name}); write the next batch with `tratos verifactu submission`")
@@ -264,7 +293,8 @@ class BillingRecordsKeeping:
                                   f" ({given.texts.name}) differs from record {place} of your chain: {edited};"
                                   " write the next batch with `tratos verifactu submission`")
             if len(chain) < len(sent):
-                already = f" (records 1 to {first - 1} were sent already)" if first > 1 else ""
+                already = (f" (records 1 to {first - 1} were sent already{', or kept here' if kept_here else ''})"
+                           if first > 1 else "")
                 raise Refused(f"the file holds {len(sent)} records, and only {len(chain)} are waiting to be"
                               f" sent{already}")
             made = chain[len(sent) - 1].generated_at[:10]  # the agency accepted them after they were made
@@ -273,7 +303,7 @@ class BillingRecordsKeeping:
                               " it on the day its answer came, give that day with --on")
             submissions.record_sent(issuer_nif=issuer_nif, first=first, last=first + len(sent) - 1,
                                     last_fingerprint=sent[-1].texts.fingerprint, file_sha256=file_sha256,
-                                    reference=reference, occurred_on=on, actor=self.actor)
+                                    reference=reference, occurred_on=on, actor=self.actor, kept=kept_here)
 
         with self.stream_locks.hold(key):
             recorded = self._decide_and_save(issuer_nif, decide, load)
@@ -300,8 +330,8 @@ class BillingRecordsKeeping:
                 relationship.cancel_invoice(number, on=on, actor=self.actor)
                 voided = [relationship]
             made_at = self._record_moment()
-            chain.cancel(number, generated_at=made_at, system=self.software(issuer_nif, issuer_name), occurred_on=on,
-                         actor=self.actor, sign=self._sign_record,
+            chain.cancel(number, generated_at=made_at, system=self.software(issuer_nif, issuer_name),
+                         mode=self._record_mode(), occurred_on=on, actor=self.actor, sign=self._sign_record,
                          ahead_logged=self._ahead_logged(issuer_nif, chain, made_at, chain.warnings))
             chain.warnings.extend(self._unsigned_warnings())
             return [*voided, *self._log_started(issuer_nif, issuer_name, on)]

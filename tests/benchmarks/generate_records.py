@@ -37,7 +37,7 @@ def generate(app, records: int, batch: int = 1000) -> None:
                        tax_total=record_amount(vat), total=record_amount(base + vat),
                        recipient=RecordRecipient(name=f"Client {n % 10000:05d} SL", nif="B12345674"),
                        generated_at=record_time(start + timedelta(seconds=n)), system=system,
-                       occurred_on=date(2026, 1, 15))
+                       mode="verifactu", occurred_on=date(2026, 1, 15))
         if n % batch == 0 or n == records:
             app.save(chain)
 

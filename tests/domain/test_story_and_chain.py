@@ -109,10 +109,10 @@ def billing_records(relationship: Relationship) -> BillingRecords:
             else None
         chain.register(**registration_of(invoice, issuer_nif="12345678Z", issuer_name="Ana García",
                                          corrected_on=corrected_on),
-                       generated_at=f"2026-03-31T12:00:{second:02d}+02:00", system=system,
+                       generated_at=f"2026-03-31T12:00:{second:02d}+02:00", system=system, mode="verifactu",
                        occurred_on=invoice.occurred_on)
     chain.cancel(billed[-1].invoice_number, generated_at="2026-03-31T12:01:00+02:00", system=system,
-                 occurred_on=date(2026, 3, 31))
+                 mode="verifactu", occurred_on=date(2026, 3, 31))
     return chain
 
 
