@@ -10,6 +10,7 @@ as ...`) is what the record cites; anything else is one `SendFailed` line and no
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,31 @@ class SendFailed(TratosError):
     """The server could not be reached, refused the login, a recipient or the message: nothing was sent."""
 
 
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*\.?")
+
+
+def check_host(host: str) -> str:
+    """A host name (letters, digits, hyphens between dots; an internationalised one as IDNA has it)
+    or an IP address: not a URL (`smtp://x`), nor a host with its port or a user (they have options
+    of their own)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_name = ""
+    if not _HOST_NAME.fullmatch(ascii_name):
+        raise BadInput(f"not a host name: {host!r} (such as smtp.example.com: without smtp://, a port or a user,"
+                       " which --port and --user give)")
+    return host
+
+
 @dataclass(frozen=True)
 class MailSettings:
     """Where and as whom tratos sends: SMTP host, port, security, login user, From, Bcc to self."""
@@ -50,9 +76,7 @@ class MailSettings:
     trust: str = ""  # a PEM file of certificates to trust besides the system's (a private CA)
 
     def checked(self) -> MailSettings:
-        host = check_text(self.host, "the SMTP host", limit=253)
-        if any(c.isspace() for c in host):
-            raise BadInput(f"not a host name: {host!r}")
+        host = check_host(check_text(self.host, "the SMTP host", limit=253))
         if self.security not in SECURITIES:
             raise BadInput(f"the SMTP security is one of {', '.join(SECURITIES)}, not {self.security!r}")
         if self.security == "none" and host != PLAIN_HOST:

@@ -112,6 +112,9 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
         return _untaxed([_line(line, Decimal(0)) for line in asked], currency)  # recorded before taxes
     issuer = check_issuer(profile)
     client = client or Party(name="?")
+    if fixed_taxation is None and not as_recorded() and _same_tax_id(issuer.tax_id, client.tax_id):
+        raise Refused(f"the client's tax id is your own ({issuer.tax_id}): an invoice is issued to someone else;"
+                      " correct it with `tratos client update`")
     exemption = check_text(exemption, "exemption", required=False, limit=200)
     vat_number = bool(client.tax_id) and client.country in EU_COUNTRIES - {HOME_COUNTRY} \
         and is_eu_vat_number(client.tax_id)
@@ -140,6 +143,15 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
         "total": money(added.total), "amount": money(added.payable),
         "issuer": issuer, "recipient": client,
     }
+
+
+def _same_tax_id(yours: str, theirs: str) -> bool:
+    """Whether the client's tax id is the issuer's NIF, written with or without the ES of a VAT number."""
+    def bare(tax_id: str) -> str:
+        text = "".join(c for c in tax_id.upper() if c.isalnum())
+        return text[2:] if text.startswith("ES") else text
+
+    return bool(theirs) and bare(yours) == bare(theirs)
 
 
 def _line(asked: Line, rate: Decimal) -> InvoiceLine:

@@ -93,11 +93,11 @@ def out_of_time(generated_at: str, issued_on: str, before: str | None) -> tuple[
     an invoice dated a day that had begun nowhere on Earth when its record was made). Both times
     are the record clock's (TRATOS_NOW, else noon of TRATOS_TODAY, else the machine's).
     """
-    moment = _moment(generated_at)
+    moment = moment_of(generated_at)
     if moment is None:
         return f"its generation time {generated_at!r} is not a time with its zone", "14"
     if before is not None:
-        earlier = _moment(before)
+        earlier = moment_of(before)
         if earlier is not None and moment < earlier:
             return f"it was made at {generated_at}, before the record before it ({before})", "11"
     try:
@@ -109,7 +109,8 @@ def out_of_time(generated_at: str, issued_on: str, before: str | None) -> tuple[
     return None
 
 
-def _moment(text: str) -> datetime | None:
+def moment_of(text: str) -> datetime | None:
+    """A record's generation time as a time; None for a text that is not one with its offset."""
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
@@ -205,7 +206,7 @@ def _untimely(position: int, record: RecordTexts, before: RecordTexts | None, no
     untimely = out_of_time(record.generated_at, record.issued_on, before.generated_at if before else None)
     if untimely is not None and untimely[1] == "11" and logged_key(before) not in logged_ahead:
         found.append(RecordBreak(position, record, *untimely))
-    moment = _moment(record.generated_at)
+    moment = moment_of(record.generated_at)
     if now is not None and moment is not None and moment > now:
         found.append(RecordBreak(position, record, f"it was made at {record.generated_at}, after this machine's"
                                                    f" clock now ({record_time(now)})", "13"))

@@ -27,6 +27,9 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # scripts and emoji sequences (a woman and a laptop joined into one sign) need them.
 _JOINERS = "\u200c\u200d"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# What surrounds an address, not what is in one: a display name's brackets, a list's separators,
+# quotes (refused since ADR-79; recorded ones are read as they were).
+_AROUND_AN_ADDRESS = re.compile(r'[<>(),;:"\[\]\\]')
 # What every tratos has refused in a text since 0.1 (C0 controls but newline and tab, and DEL).
 # Re-deciding a recorded text (import) asks no more of it: see `texts_as_recorded`.
 _CONTROL_SINCE_0_1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -192,6 +195,7 @@ def _escaped(char: str) -> str:
 def check_email(value: str) -> str:
     """An email address as a contact detail: one @ between two parts, no spaces (or nothing)."""
     value = check_text(value, "email", required=False, limit=300)
-    if value and not _AS_RECORDED.get() and not _EMAIL.fullmatch(value):
+    if value and not _AS_RECORDED.get() and not (_EMAIL.fullmatch(value) and (
+            _FIRST_POLICY.get() or not _AROUND_AN_ADDRESS.search(value))):
         raise BadInput(f"not an email address: {value!r} (such as laura@acme.test, without the name)")
     return value

@@ -16,7 +16,6 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.model.billing_records import VERIFACTU
 from domain.model.errors import BadInput, Refused
 from domain.model.streams import records_id
 
@@ -241,7 +240,7 @@ class BillingRecordsKeeping:
                 f" issued as {former} stay in theirs"]
 
     def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
-                    on: date, unstated: str = VERIFACTU) -> Recorded:
+                    on: date, unstated: str = "verifactu") -> Recorded:
         """Note that the agency accepted the batch of records `sent` (`verifactu_xml.SentRecord`, as read
         from the file sent): it must be the next run of the chain to send (`verifactu_xml.pending`,
         records not stating their mode taken as made in `unstated`), record for record and field for
@@ -397,11 +396,9 @@ def _moment(text: str) -> Any:
     """A record's generation time as a time (a stored one that is not is taken as the earliest)."""
     from datetime import UTC, datetime
 
-    try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.utcoffset() is not None else datetime.min.replace(tzinfo=UTC)
+    from domain.model.fingerprints import moment_of
+
+    return moment_of(text) or datetime.min.replace(tzinfo=UTC)
 
 
 def _check_actor(actor: str) -> None:

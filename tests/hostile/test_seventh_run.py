@@ -497,13 +497,15 @@ def test_a_percentage_has_at_most_two_decimals(acme: Path, args, typed: str) -> 
 # ------------------------------------------------- 8: the Verifactu mode for a year; bytes after %%EOF
 
 
-@pytest.mark.parametrize("mode", ["verifactu", "no-verifactu"])
-def test_the_verifactu_mode_cannot_change_within_a_year_of_records(acme: Path, mode: str) -> None:
-    if mode == "no-verifactu":  # chosen in January, before the year's first record
-        edit_identity(acme, verifactu_mode="verifactu")
-    other = "no-verifactu" if mode == "verifactu" else "verifactu"
-    refused(acme, ("identity", "invoicing", "--verifactu-mode", mode), 1,
-            f"the Verifactu mode holds for a calendar year: your billing records of 2026 were made in {other} mode")
+def test_the_verifactu_mode_cannot_change_within_a_year_of_records(acme: Path) -> None:
+    refused(acme, ("identity", "invoicing", "--verifactu-mode", "verifactu"), 1,
+            "the Verifactu mode holds for a calendar year: your billing records of 2026 were made in no-verifactu mode")
+
+
+def test_after_a_hand_edit_the_mode_the_records_say_is_no_switch(acme: Path) -> None:
+    edit_identity(acme, verifactu_mode="verifactu")  # the records say no-verifactu (ADR-78): back to it
+    ok(acme, "identity", "invoicing", "--verifactu-mode", "no-verifactu")
+    assert json.loads((acme / "identity.json").read_text(encoding="utf-8"))["verifactu_mode"] == "no-verifactu"
 
 
 def test_the_verifactu_mode_may_change_from_the_next_year_and_stays_when_named_again(acme: Path) -> None:
