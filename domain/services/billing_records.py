@@ -39,7 +39,7 @@ class RecordSigning:
     def mode(self) -> str:
         """The Verifactu mode the records are made in (ADR-78); "" when nothing says it: the
         Application alone, which no identity tells its mode."""
-        from domain.model.billing_records import NO_VERIFACTU
+        from domain.model.billing_records import NO_VERIFACTU, VERIFACTU
 
         return NO_VERIFACTU if self.keeps_log else VERIFACTU if self.sends else ""
 
