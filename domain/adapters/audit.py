@@ -480,6 +480,9 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
             report.store_problems.append(
                 f"the {name.replace('_', ' ')} have seen notification {position}, which is not in the log"
                 f" any more{beyond}: events were removed after they were read")
+    for wrong in keeping.wrong_batches if keeping is not None else ():
+        stream, version = wrong.sent_at
+        chains[stream].audit.problems.append(Problem(version, IMPOSSIBLE, wrong.problem))
     for missing in keeping.unrecorded() if keeping is not None else ():
         stream, version = missing.issued_at
         chains[stream].audit.problems.append(Problem(version, IMPOSSIBLE, (

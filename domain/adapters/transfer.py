@@ -317,6 +317,9 @@ class _Numbers:
         for number, where in self.unissued.items():
             raise Refused(f"{where}: the billing record of {number} records an invoice no client issued before"
                           " it; nothing was imported")
+        for wrong in self.keeping.wrong_batches:
+            line, _ = wrong.sent_at
+            raise Refused(f"{path.name} line {line}: {wrong.problem}; nothing was imported")
         for missing in self.keeping.unrecorded():
             (line, handle), (began, _) = missing.issued_at, missing.began_at
             raise Refused(f"{path.name} line {line}: {handle!r} issued {missing.number} after the billing records"

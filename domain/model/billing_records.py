@@ -383,10 +383,15 @@ LEGENDS = {VERIFACTU: "Factura verificable en la sede electrónica de la AEAT", 
 
 
 def made_in(record: ev.InvoiceRegistered | ev.InvoiceRegistrationCancelled) -> str:
-    """The Verifactu mode a record was made in: the one it states (ADR-78), else, for a record made
-    before records stated it, no-VERI*FACTU if it is signed (only a system that keeps its records
-    signs them, ADR-59), else "": nothing says."""
-    return record.mode or (NO_VERIFACTU if record.signature else "")
+    """The Verifactu mode a record was made in (`stated_mode`)."""
+    return stated_mode(record.mode, record.signature)
+
+
+def stated_mode(mode: str, signature: str) -> str:
+    """The Verifactu mode a record with this `mode` and `signature` was made in: the one it states
+    (ADR-78), else, for a record made before records stated it, no-VERI*FACTU if it is signed (only
+    a system that keeps its records signs them, ADR-59), else "": nothing says."""
+    return mode or (NO_VERIFACTU if signature else "")
 
 
 def check_mode(mode: str) -> str:

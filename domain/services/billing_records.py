@@ -90,7 +90,8 @@ class BillingRecordsKeeping:
 
     def _record_mode(self) -> str:
         """The Verifactu mode this command's records are made in, which its signing says (ADR-78);
-        asked for as the signing is, once the record's time is known to be right."""
+        asked for as the signing is, after the record clock is checked (`_record_moment`) and before
+        the chain checks the record's time against the one before it."""
         signing = self._record_signing()
         if signing is None:
             raise SigningNeeded

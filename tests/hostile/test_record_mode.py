@@ -28,6 +28,7 @@ from cli_support import (
     open_store,
     recorded_template,
     refused,
+    run,
     use_database,
 )
 from pypdf import PdfReader
@@ -239,3 +240,33 @@ def test_a_record_made_before_records_said_their_mode_is_read_by_its_signature()
     signed, unsigned = Old(), Old()
     signed.signature, unsigned.signature = "<ds:Signature/>", ""
     assert (made_in(signed), made_in(unsigned)) == ("no-verifactu", "")
+
+
+def test_a_batch_forged_to_send_a_record_kept_here_is_named_by_the_audit_and_not_imported(
+        kept: Path, empty_store, tmp_path: Path) -> None:
+    from forger import forge_state
+
+    from domain.model.streams import submissions_id
+
+    ok(kept, *TO_VERIFACTU, env=NEXT_YEAR)
+    ok(kept, "invoice", "issue", "acme", "--installment", "2", "--on", "2027-01-04", env=NEXT_YEAR)
+    batch = tmp_path / "batch.xml"
+    ok(kept, "verifactu", "submission", "-o", str(batch), env=NEXT_YEAR)
+    ok(kept, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001", "--on", "2027-01-04", env=NEXT_YEAR)
+
+    def sends_the_kept_record(state: dict) -> None:  # records 1 to 2 sent, none kept: as Submissions alone allows
+        state.update(first=1, kept=0)
+
+    app = open_store(kept)
+    try:
+        forge_state(app, submissions_id(NIF), 1, sends_the_kept_record)
+    finally:
+        app.close()
+    audit = run(kept, "audit", "verify", env=NEXT_YEAR)
+    assert audit.code == 1 and "holds record 1, made in no-verifactu mode, which is kept here and never sent" \
+        in audit.stdout + audit.stderr
+    export = tmp_path / "forged.jsonl"
+    ok(kept, "export", str(export), env=NEXT_YEAR)
+    with home_beside(kept, empty_store) as other:
+        refused(other, ("import", str(export)), 1, f"the batch sent of {NIF} (records 1 to 2) holds record 1, made"
+                                                   " in no-verifactu mode", env=NEXT_YEAR)
