@@ -222,6 +222,17 @@ def given(home: Path, steps: list[tuple[str, ...]]) -> None:
         ok(home, *step)
 
 
+@contextmanager
+def home_beside(home: Path, empty_store) -> Iterator[Path]:
+    """An empty store with `home`'s identity and signing key, as a freelancer restores a backup."""
+    other = Path(empty_store.home)
+    other.mkdir(parents=True, exist_ok=True)
+    for name in ("identity.json", "identity.p12"):
+        (other / name).write_bytes((home / name).read_bytes())
+    with use_database(other, empty_store.database_url):
+        yield other
+
+
 _TEMPLATES: set[str] = set()  # the homes of the module templates recorded so far
 
 

@@ -19,12 +19,12 @@ import pytest
 from cli_support import (
     IN_FORCE,
     copied,
+    home_beside,
     ok,
     open_store,
     recorded_template,
     run,
     store_rows,
-    use_database,
 )
 from forger import Forger
 
@@ -61,11 +61,7 @@ def acme(module_store, store) -> Iterator[Path]:
 @pytest.fixture
 def target(empty_store, acme) -> Iterator[Path]:
     """An empty store with acme's identity and signing key, as a freelancer restores a backup."""
-    home = Path(empty_store.home)
-    home.mkdir(parents=True, exist_ok=True)
-    for name in ("identity.json", "identity.p12"):
-        (home / name).write_bytes((acme / name).read_bytes())
-    with use_database(home, empty_store.database_url):
+    with home_beside(acme, empty_store) as home:
         yield home
 
 

@@ -13,7 +13,6 @@ QR code is read back from the rendered page by zxing-cpp, as a phone would.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -24,12 +23,12 @@ from cli_support import (
     IN_FORCE,
     copied,
     edit_identity,
+    home_beside,
     ok,
     open_store,
     recorded_template,
     refused,
     run,
-    use_database,
 )
 from pypdf import PdfReader
 
@@ -49,17 +48,6 @@ def kept(module_store, store) -> Iterator[Path]:
     history = IN_FORCE + [FIRST_INVOICE]
     with copied(recorded_template(module_store, store.backend, "record-mode-kept", history, KEYED), store) as home:
         yield home
-
-
-@contextmanager
-def home_beside(home: Path, empty_store) -> Iterator[Path]:
-    """An empty store with `home`'s identity and signing key, as a freelancer restores a backup."""
-    other = Path(empty_store.home)
-    other.mkdir(parents=True, exist_ok=True)
-    for name in ("identity.json", "identity.p12"):
-        (other / name).write_bytes((home / name).read_bytes())
-    with use_database(other, empty_store.database_url):
-        yield other
 
 
 @pytest.fixture
