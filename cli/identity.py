@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from cli.options import not_empty, pass_session
+from cli.options import Count, not_empty, pass_session
 from cli.output import echo, print_json, table, warn
 from cli.passphrase import PASSPHRASE_ENV, key_passphrase
 from cli.session import IDENTITY_FILE, Session
@@ -248,7 +248,7 @@ def _mode_switch(session: Session, before: dict[str, Any], after: dict[str, Any]
 
 @identity.command("mail")
 @click.option("--host", default=None, callback=not_empty, metavar="HOST", help="Your SMTP server (smtp.example.com).")
-@click.option("--port", default=None, type=click.IntRange(1, 65535), metavar="N",
+@click.option("--port", default=None, type=Count(1, 65535), metavar="N",
               help="Its port (default: 587 for starttls, 465 for ssl).")
 @click.option("--security", default=None, type=click.Choice(("starttls", "ssl", "none")),
               help="starttls (default), ssl, or none (only for a relay on 127.0.0.1).")

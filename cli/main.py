@@ -262,6 +262,10 @@ def main(argv: list[str] | None = None) -> None:
             _fail(None, "aborted", 1)
         except click.ClickException as error:
             _fail(error, _negative_number(error, args) or error.format_message(), 2)
+        except ImportError as error:  # an installation missing a module tratos needs: say which, and how
+            missing = getattr(error, "name", None) or str(error)
+            _fail(error, f"this installation of tratos lacks the module {missing}, which it needs: install tratos"
+                         " again (`make install`, or `pip install --force-reinstall tratos`)", 1)
         except Exception as error:  # a bug or an environment problem: still one line
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)

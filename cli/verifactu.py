@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.options import business_date, on_option, pass_session
+from cli.options import Count, business_date, on_option, pass_session
 from cli.output import echo
 from cli.session import Session
 
@@ -21,7 +21,7 @@ def verifactu() -> None:
 
 
 @verifactu.command()
-@click.option("--year", type=click.IntRange(1900, 2999), required=True, help="The year the records were generated in.")
+@click.option("--year", type=Count(1900, 2999), required=True, help="The year the records were generated in.")
 @click.option("-o", "--output", "output", metavar="FILE.xml", help="Write to FILE.xml (default: standard output).")
 @click.option("--sign", is_flag=True, help="Sign each record XAdES-enveloped with your key (no-verifactu mode).")
 @pass_session
@@ -321,7 +321,7 @@ def cancel(session: Session, number: str, on: str | None) -> None:
 
 
 @verifactu.command()
-@click.option("--year", type=click.IntRange(1900, 2999), required=True, help="The year the entries were logged in.")
+@click.option("--year", type=Count(1900, 2999), required=True, help="The year the entries were logged in.")
 @click.option("-o", "--output", "folder", metavar="FOLDER", required=True,
               help="Write the entries into FOLDER, one file each (made if it is not there).")
 @pass_session

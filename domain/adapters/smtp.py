@@ -15,7 +15,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.values import check_email, check_text
@@ -42,8 +42,8 @@ _HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*\.?")
 
 
 def check_host(host: str) -> str:
-    """A host name (letters, digits, hyphens between dots; an internationalised one as IDNA has it)
-    or an IP address: not a URL (`smtp://x`), nor a host with its port or a user (they have options
+    """A host name (letters, digits, hyphens between dots, not all digits at the end: no top-level
+    domain is a number; an internationalised one as IDNA has it) or an IP address: not a URL (`smtp://x`), nor a host with its port or a user (they have options
     of their own)."""
     import ipaddress
 
@@ -56,7 +56,7 @@ def check_host(host: str) -> str:
         ascii_name = host.encode("idna").decode("ascii")
     except UnicodeError:
         ascii_name = ""
-    if not _HOST_NAME.fullmatch(ascii_name):
+    if not _HOST_NAME.fullmatch(ascii_name) or ascii_name.rstrip(".").rpartition(".")[2].isdigit():
         raise BadInput(f"not a host name: {host!r} (such as smtp.example.com: without smtp://, a port or a user,"
                        " which --port and --user give)")
     return host
@@ -86,10 +86,10 @@ class MailSettings:
             raise BadInput(f"an SMTP port is 1 to 65535, not {self.port!r}")
         if not self.from_address:
             raise BadInput("the From address is empty")
-        check_email(self.from_address)
-        check_text(self.user, "the SMTP user", required=False, limit=300)
-        check_text(self.from_name, "the From name", required=False, limit=200)
-        return self
+        # as checked: a value typed with a trailing line break is kept without it, not as typed
+        return replace(self, host=host, from_address=check_email(self.from_address),
+                       user=check_text(self.user, "the SMTP user", required=False, limit=300),
+                       from_name=check_text(self.from_name, "the From name", required=False, limit=200))
 
     @property
     def sender(self) -> str:
@@ -176,6 +176,10 @@ def deliver(settings: MailSettings, password: str | None, recipients: Sequence[s
     accepted message (a 421 closing) takes nothing back.
     """
     where = f"{settings.host}:{settings.port}"
+    for address in (settings.sender, *recipients):  # one recorded before addresses were held to ASCII (ADR-80)
+        if not address.isascii():
+            raise SendFailed(f"{address!r} is not in ASCII letters, which an SMTP server takes: write the address"
+                             " in ASCII; nothing was sent")
     try:
         server = _connect(settings)
         try:

@@ -112,9 +112,6 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
         return _untaxed([_line(line, Decimal(0)) for line in asked], currency)  # recorded before taxes
     issuer = check_issuer(profile)
     client = client or Party(name="?")
-    if fixed_taxation is None and not as_recorded() and _same_tax_id(issuer.tax_id, client.tax_id):
-        raise Refused(f"the client's tax id is your own ({issuer.tax_id}): an invoice is issued to someone else;"
-                      " correct it with `tratos client update`")
     exemption = check_text(exemption, "exemption", required=False, limit=200)
     vat_number = bool(client.tax_id) and client.country in EU_COUNTRIES - {HOME_COUNTRY} \
         and is_eu_vat_number(client.tax_id)
@@ -143,6 +140,31 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
         "total": money(added.total), "amount": money(added.payable),
         "issuer": issuer, "recipient": client,
     }
+
+
+# The agency's amounts (ImporteTotal, BaseImponible, CuotaRepercutida: 12 digits before the point).
+RECORD_AMOUNT_LIMIT = Decimal("1000000000000")
+
+
+def check_new_invoice(fields: dict[str, Any], corrected: Any = None) -> None:
+    """What a new invoice or corrective invoice (the `billed` fields; `corrected`, the invoice a
+    correction corrects) must be that a recorded one was not always held to (ADR-79, ADR-80):
+    issued to someone else, by whoever issued the invoice it corrects, in amounts a billing record
+    can state. Import re-decides what was accepted before without it."""
+    issuer, recipient = fields.get("issuer"), fields.get("recipient")
+    if corrected is not None and corrected.issuer is not None and issuer is not None \
+            and not _same_tax_id(corrected.issuer.tax_id, issuer.tax_id):
+        raise Refused(f"{corrected.invoice_number} was issued as {corrected.issuer.tax_id}, and your tax id is now"
+                      f" {issuer.tax_id}: a corrective invoice is issued by whoever issued the invoice it corrects;"
+                      " nothing was recorded")
+    if corrected is None and issuer is not None and recipient is not None \
+            and _same_tax_id(issuer.tax_id, recipient.tax_id):
+        raise Refused(f"the client's tax id is your own ({issuer.tax_id}): an invoice is issued to someone else;"
+                      " correct it with `tratos client update`")
+    amounts = [fields["total"], fields["amount"], *(t.base for t in fields["taxes"]), *(t.vat for t in fields["taxes"])]
+    if any(abs(money.amount) >= RECORD_AMOUNT_LIMIT for money in amounts):
+        raise BadInput(f"an invoice's amounts stay under {RECORD_AMOUNT_LIMIT:,} (twelve digits, as a billing"
+                       f" record states them), not {max(amounts, key=lambda m: abs(m.amount))}")
 
 
 def _same_tax_id(yours: str, theirs: str) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.model import events as ev
-from domain.model.billing import Line, billed, check_lines
+from domain.model.billing import Line, billed, check_lines, check_new_invoice
 from domain.model.calendar import check_day, days_after, not_before
 from domain.model.errors import BadInput, CurrencyMismatch, Refused, UnknownReference
 from domain.model.late_fees import days_late, late_fee_claim, recorded_fees
@@ -103,6 +103,8 @@ class Invoicing:
         self._check_hours_unbilled(lines, contract)
         fields = billed(lines, profile=profile, client=self.client, vat_rate=vat_rate, withholding=withholding,
                         exemption=exemption)
+        if self._expected is None:  # new decisions only: import re-decides what was accepted before
+            check_new_invoice(fields)
         event = self._emit(ev.InvoiceIssued, on, actor, invoice_number=number, contract_id=contract.id, due=due,
                            installment=installment, change_id=change_id, concept=concept, **fields)
         self._say_if_beyond(contract)
@@ -208,6 +210,8 @@ class Invoicing:
         fields = billed(lines, profile=profile, client=original.recipient, vat_rate=original.lines[0].vat_rate,
                         withholding=original.withholding_rate, exemption=original.exemption,
                         fixed_taxation=original.taxation)
+        if self._expected is None:
+            check_new_invoice(fields, original)
         if not fields["total"].amount and not fields["withholding"].amount:
             raise BadInput("a correction must change what the invoice bills: this one adds up to 0")
         payable = invoice.payable.amount + fields["amount"].amount

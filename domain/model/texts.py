@@ -198,4 +198,7 @@ def check_email(value: str) -> str:
     if value and not _AS_RECORDED.get() and not (_EMAIL.fullmatch(value) and (
             _FIRST_POLICY.get() or not _AROUND_AN_ADDRESS.search(value))):
         raise BadInput(f"not an email address: {value!r} (such as laura@acme.test, without the name)")
+    if value and not _AS_RECORDED.get() and not _FIRST_POLICY.get() and not value.isascii():
+        raise BadInput(f"an email address tratos can send to is in ASCII letters: {value!r} (a domain with"
+                       " accents as your mail provider writes it, xn--…)")
     return value

@@ -78,15 +78,19 @@ def run_follow_up(app: Tratos, handles: Iterable[str], compose: Any, deliver: De
             except Refused as taken:  # another run took it between our reading and our claim
                 report.skipped.append({**line, "why": str(taken)})
                 continue
-            letter = _letter(relationship, step, lang, [email], from_address, from_name, today)
-            composed: Composed = compose(letter)
             try:
+                letter = _letter(relationship, step, lang, [email], from_address, from_name, today)
+                composed: Composed = compose(letter)
                 with folder.keeping([composed.content]):
                     reply = deliver([email], composed.content)
             except TratosError as refused:
                 app.fail_follow_up(handle, step.subject, step.step, reason=str(refused)[:1000], on=today)
                 report.failed.append({**line, "why": str(refused)})
                 continue
+            except BaseException as broken:  # whatever stopped it, the step is released, never left claimed
+                app.fail_follow_up(handle, step.subject, step.step, on=today,
+                                   reason=f"stopped before it was sent ({type(broken).__name__})")
+                raise
             app.send_follow_up(handle, step.subject, step.step, on=today, scheduled_on=step.on, tone=step.tone,
                                to=[email], subject=composed.subject, message_id=composed.message_id,
                                sent_at=composed.sent_at, server_reply=reply,
