@@ -202,6 +202,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         profile = session.tax_profile()  # every value checked as an invoice will use it
         changed.update(tax_id=profile.issuer.tax_id, iban=profile.issuer.iban)
         _check_mode_change(session, written, verifactu_mode, profile.issuer.tax_id)
+        _check_tax_id_change(session, written, profile.issuer.tax_id)
     finally:
         session.__dict__.pop("identity", None)
     switched = _mode_switch(session, written, changed)
@@ -226,6 +227,28 @@ def _check_mode_change(session: Session, written: dict[str, Any], mode: str | No
     old = verifactu_mode(written)
     if mode is not None and tax_id and old in MODES and old != mode:
         session.app.check_mode_change(tax_id, old, mode)
+
+
+def _check_tax_id_change(session: Session, written: dict[str, Any], tax_id: str) -> None:
+    """A new tax id starts a chain of its own (ADR-49), and `verifactu submission` sends the current
+    one's: refused while the former tax id's records made in VERI*FACTU mode wait to be sent, which
+    nothing would offer again (ADR-80)."""
+    from cli.pdf import verifactu_mode
+    from domain.adapters.verifactu_xml import pending
+    from domain.model.errors import Refused, TratosError
+    from domain.model.tax_ids import spanish_nif
+
+    try:
+        old = spanish_nif(written.get("tax_id") or "", "your tax id")
+    except TratosError:
+        return  # none before, or not one: no chain of records to leave behind
+    if old == tax_id:
+        return
+    first, _, waiting = pending(session.app, old, verifactu_mode(written))
+    if waiting:
+        raise Refused(f"your billing records as {old} have records waiting to be sent to the agency (from record"
+                      f" {first}): send them (`tratos verifactu submission`, then `tratos verifactu sent`) before"
+                      " you change your tax id; nothing was changed")
 
 
 def _mode_switch(session: Session, before: dict[str, Any], after: dict[str, Any]) -> Any:

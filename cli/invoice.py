@@ -248,10 +248,15 @@ def _money(text: str, currency: str):  # noqa: ANN202
 def _signed_money(text: str, currency: str):  # noqa: ANN202
     """A difference: -120EUR lowers the invoice, 120EUR raises it."""
     from cli.notation import parse_money
+    from domain.model.errors import BadInput
     from domain.model.money import Money
 
     stripped = text.strip()
     negative = stripped.startswith("-")
-    amount = parse_money(stripped.lstrip("-+"), currency)
+    rest = stripped[1:] if stripped[:1] in ("-", "+") else stripped
+    if rest.lstrip()[:1] in ("-", "+"):  # one sign at most: `+-100EUR` is no difference, not a raise
+        raise BadInput(f"not an amount of money: {text!r} (one sign at most: -120EUR lowers the invoice,"
+                       " 120EUR raises it)")
+    amount = parse_money(rest, currency)
     return Money(amount=-amount.amount, currency=amount.currency) if negative else amount
 

@@ -97,7 +97,7 @@ def _days(text: str | None, flag: str) -> list[int]:
 
     if text is None:
         return []
-    parts = [part.strip() for part in text.split(",")]
+    parts = text.split(",")  # digits and commas, nothing else: a count as every count (ADR-26)
     if not all(re.fullmatch(r"[0-9]{1,3}", part) for part in parts):
         raise BadInput(f"{flag} is a list of days such as 1,7,14,30, not {text!r}")
     return [int(part) for part in parts]

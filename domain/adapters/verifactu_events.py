@@ -160,7 +160,7 @@ def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: P
     document each (`evento-000001.xml`, the entry's place in the log), every file written atomically.
     A year without entries writes nothing, not even the folder. No file written is one of `home`'s own (ADR-62): every
     name is checked before the first file is written (a link left in the folder into the home)."""
-    from domain.adapters.files import not_the_homes, output_file
+    from domain.adapters.files import PRIVATE_FOLDER, not_the_homes, output_file
     from domain.model.streams import events_id
 
     prefix = f"{year:04d}-"
@@ -170,7 +170,7 @@ def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: P
     paths = [folder / f"evento-{event.originator_version:06d}.xml" for event in entries]
     for path in paths:
         not_the_homes(path, home)
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)  # the agency's files are the freelancer's alone (ADR-80)
     files: list[Path] = []
     first = last = None
     for event, path in zip(entries, paths, strict=True):

@@ -328,6 +328,7 @@ class BillingRecordsKeeping:
             if handle is not None:  # first: what it refuses, it refuses without asking for the key
                 relationship = self.relationship(handle)
                 relationship.cancel_invoice(number, on=on, actor=self.actor)
+                _issued_as(relationship, number, issuer_nif)
                 voided = [relationship]
             made_at = self._record_moment()
             chain.cancel(number, generated_at=made_at, system=self.software(issuer_nif, issuer_name),
@@ -400,6 +401,18 @@ def _moment(text: str) -> Any:
     from domain.model.fingerprints import moment_of
 
     return moment_of(text) or datetime.min.replace(tzinfo=UTC)
+
+
+def _issued_as(relationship: Any, number: str, issuer_nif: str) -> None:
+    """A cancellation record goes in the chain of whoever issued the invoice: after a change of tax
+    id, the former one's (as a correction is issued by it, ADR-80)."""
+    invoice = relationship.invoices.get(number)
+    billing = invoice.issued if invoice is not None else relationship.corrections.get(number)
+    issuer = billing.issuer if billing is not None else None
+    if issuer is not None and issuer.tax_id and issuer.tax_id != issuer_nif:
+        raise Refused(f"{number} was issued as {issuer.tax_id}, and your tax id is now {issuer_nif}: its billing"
+                      f" record is in the chain of {issuer.tax_id}, whose records only that tax id makes; nothing"
+                      " was recorded")
 
 
 def _check_actor(actor: str) -> None:

@@ -1,0 +1,93 @@
+"""The fifteenth adversarial run (issue 19, ADR-81): what it found, fixed where each rule lives.
+
+1. a correction's amount with more than one sign (`+-100EUR`) raised the invoice;
+2. a change of tax id left the former one's records waiting to be sent, never offered again;
+3. `verifactu cancel` of an invoice issued under a former tax id said it had no record;
+4. the reminder days took spaces and line breaks that every other count refuses;
+5. the folder `verifactu events` makes followed the umask.
+
+Each refusal is one `error:` line, its exit code and the store unchanged, on both backends.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_support import IN_FORCE, copied, ok, recorded_template, refused
+
+KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
+FIRST_INVOICE = ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15")  # F-2026-001
+
+
+@pytest.fixture
+def kept(module_store, store) -> Iterator[Path]:
+    """F-2026-001 issued in no-verifactu mode: its record signed and kept here, the event log running."""
+    history = IN_FORCE + [FIRST_INVOICE]
+    with copied(recorded_template(module_store, store.backend, "fifteenth-kept", history, KEYED), store) as home:
+        yield home
+
+
+@pytest.fixture
+def waiting(module_store, store) -> Iterator[Path]:
+    """F-2026-001 issued in VERI*FACTU mode, its record not sent yet."""
+    history = IN_FORCE + [("identity", "invoicing", "--verifactu-mode", "verifactu"), FIRST_INVOICE]
+    with copied(recorded_template(module_store, store.backend, "fifteenth-waiting", history, KEYED), store) as home:
+        yield home
+
+
+@pytest.mark.parametrize("difference", [("--amount", "+-100EUR"), ("--amount", "++100EUR"), ("--amount", "--+-5EUR"),
+                                        ("--line", "fix", "--quantity", "1", "--unit-price", "+-60EUR")],
+                         ids=["plus-minus", "plus-plus", "four", "unit-price"])
+def test_a_difference_has_one_sign_at_most(kept: Path, difference: tuple[str, ...]) -> None:
+    refused(kept, ("invoice", "correct", "acme", "F-2026-001", "--reason", "r", *difference, "--on", "2026-01-20"),
+            2, "one sign at most", env=KEYED)
+
+
+def test_a_tax_id_is_not_changed_while_its_records_wait_to_be_sent(waiting: Path, tmp_path: Path) -> None:
+    refused(waiting, ("identity", "invoicing", "--tax-id", "B86561412"), 1,
+            "your billing records as 12345678Z have records waiting to be sent to the agency (from record 1)",
+            env=KEYED)
+    batch = tmp_path / "batch.xml"
+    ok(waiting, "verifactu", "submission", "-o", str(batch), env=KEYED)
+    ok(waiting, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001", env=KEYED)
+    ok(waiting, "identity", "invoicing", "--tax-id", "B86561412", env=KEYED)  # sent: nothing left behind
+
+
+def test_a_record_of_a_former_tax_id_is_named_so_when_cancelled(kept: Path) -> None:
+    ok(kept, "identity", "invoicing", "--tax-id", "B86561412", env=KEYED)  # kept records wait for no one
+    refused(kept, ("verifactu", "cancel", "F-2026-001", "--on", "2026-01-20"), 1,
+            "F-2026-001 was issued as 12345678Z, and your tax id is now B86561412", env=KEYED)
+
+
+@pytest.mark.parametrize("days", ["3\n", " 30", "30 ", "1, 7", "1,\t7 ,14"])
+def test_reminder_days_are_digits_and_commas(kept: Path, days: str) -> None:
+    refused(kept, ("terms", "publish", "acme", "--rate", "60/h", "--payment-days", "30", "--remind-after", days,
+                   "--on", "2026-01-16"), 2, "is a list of days such as 1,7,14,30", env=KEYED)
+
+
+def test_the_folder_of_the_event_log_s_files_is_private(kept: Path, tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        ok(kept, "verifactu", "events", "--year", str(_year_of_the_log(kept)), "-o", str(kept / "eventos"), env=KEYED)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((kept / "eventos").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in (kept / "eventos").iterdir())
+
+
+def _year_of_the_log(home: Path) -> int:
+    """The year the log's entries were made in: the record clock's when the history was recorded."""
+    from cli_support import open_store
+
+    from domain.model.streams import events_id
+
+    app = open_store(home)
+    try:
+        [first] = app.recorder.select_events(events_id("12345678Z"), limit=1)
+        return int(app.mapper.to_domain_event(first).generated_at[:4])
+    finally:
+        app.close()
