@@ -46,11 +46,21 @@ class TablesIfAllowed:
         super().create_table()  # type: ignore[misc]
 
 
+class LockSaysWhy:
+    """A recorder whose table lock, the first statement of an insert's pipeline, is synced on its own:
+    a lock this role may not take (a SELECT-only role, ADR-75) is refused as such (42501), not as
+    a "pipeline aborted" of a later statement, which it was or not by the timing of the replies."""
+
+    def _lock_table(self, curs: Any) -> None:
+        with curs.connection.pipeline():  # a nested pipeline syncs when its block ends
+            super()._lock_table(curs)  # type: ignore[misc]
+
+
 class AggregateRecorder(TablesIfAllowed, PostgresAggregateRecorder):
     pass
 
 
-class ApplicationRecorder(TablesIfAllowed, PostgresApplicationRecorder):
+class ApplicationRecorder(LockSaysWhy, TablesIfAllowed, PostgresApplicationRecorder):
     pass
 
 
@@ -58,7 +68,7 @@ class TrackingRecorder(TablesIfAllowed, PostgresTrackingRecorder):
     pass
 
 
-class ProcessRecorder(TablesIfAllowed, PostgresProcessRecorder):
+class ProcessRecorder(LockSaysWhy, TablesIfAllowed, PostgresProcessRecorder):
     pass
 
 

@@ -266,9 +266,13 @@ class _Numbers:
         self.voided: dict[str, tuple[str, int]] = {}  # number -> (handle, line) of its InvoiceCancelled
         self.records_cancelled: set[str] = set()  # numbers a cancellation record names
         self.keeping = RecordKeeping()  # invoices after their issuer's first record need one (ADR-71)
+        self.latest: tuple[Any, int] | None = None  # the latest business date in the file, and its line
 
     def note(self, record: _Record, event: Any, aggregate: Any, label: str) -> None:
         kind = event_type(record.topic)
+        when = getattr(event, "occurred_on", None)
+        if when is not None and (self.latest is None or when > self.latest[0]):
+            self.latest = (when, record.line)
         self.keeping.note(kind, record.state, (record.line, getattr(aggregate, "handle", label)))
         if kind in NUMBERINGS:
             self.assigned[event.invoice_number] = (event.handle, record.line)
@@ -287,6 +291,13 @@ class _Numbers:
             self.records_cancelled.add(event.invoice_number)
 
     def check(self, path: Path) -> None:
+        from domain.adapters.clock import business_today
+
+        today = business_today()
+        if self.latest is not None and self.latest[0] > today:  # as no command records after today (ADR-64)
+            raise Refused(f"{path.name} line {self.latest[1]}: dated {self.latest[0]}, after today ({today} on this"
+                          " machine): a backup holds what had happened when it was made; if this machine's date is"
+                          " wrong, correct its clock. Nothing was imported")
         for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
             issuer = self.issued.get(number)
             if issuer is None:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, ok, recorded_template, refused
+from cli_support import IN_FORCE, copied, home_beside, ok, recorded_template, refused
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 FIRST_INVOICE = ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15")  # F-2026-001
@@ -91,3 +91,12 @@ def _year_of_the_log(home: Path) -> int:
         return int(app.mapper.to_domain_event(first).generated_at[:4])
     finally:
         app.close()
+
+
+def test_a_backup_dated_after_today_is_not_imported(waiting: Path, empty_store, tmp_path: Path) -> None:
+    export = tmp_path / "backup.jsonl"
+    ok(waiting, "export", str(export), env=KEYED)
+    with home_beside(waiting, empty_store) as other:  # VERI*FACTU mode: no event log's clock to refuse it
+        refused(other, ("import", str(export)), 1, "dated 2026-01-15, after today (2026-01-14 on this machine)",
+                env={**KEYED, "TRATOS_TODAY": "2026-01-14"})
+        ok(other, "import", str(export), env=KEYED)
