@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from cli.options import pass_session
@@ -38,7 +41,8 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
     day = session.today() if today is None else parse_date(today, session.today())
     if day > session.today():
         raise Refused(f"{day} is after today ({session.today()}): follow-ups are sent on their day, not before")
-    report = _run(session, day, dry_run, lang or session.lang)
+    with _stopped_as_interrupted():
+        report = _run(session, day, dry_run, lang or session.lang)
     if session.as_json:
         from cli.output import print_json
 
@@ -47,6 +51,27 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
         _say(report, day, dry_run)
     if report.failed:  # after saying what was sent: the exit status tells cron that something was not
         raise Refused(f"{len(report.failed)} follow-up step(s) were not sent: {report.failed[0]['why']}")
+
+
+@contextmanager
+def _stopped_as_interrupted() -> Iterator[None]:
+    """SIGTERM (cron's `timeout`, a service stopped) stops a run as Ctrl-C does: the step being sent
+    is released for the next run (ADR-80), not left claimed and never sent (ADR-82)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _say(report, day, dry_run: bool) -> None:  # noqa: ANN001

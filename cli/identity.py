@@ -51,6 +51,12 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
         from domain.model.tax_ids import spanish_nif
 
         tax_id = spanish_nif(tax_id, "your tax id")
+    if path.exists():  # a replaced identity leaves no records waiting behind its former tax id (ADR-82)
+        try:
+            before = session.identity_as_written()
+        except Refused:  # a damaged identity.json is what --force mends
+            before = {}
+        _check_tax_id_change(session, before, tax_id or "")
     party = Party(name=name, email=email, tax_id=tax_id, address=address, country="ES")  # tratos invoices from Spain
     if "@" not in party.email or any(c.isspace() for c in party.email):
         raise BadInput(f"not an email address: {email!r}")

@@ -426,8 +426,12 @@ def submission(session: Session, output: str) -> None:
     if not records:
         kept += sum(session.app.mapper.to_domain_event(stored).kept
                     for stored in session.app.recorder.select_events(submissions_id(nif)))
+        elsewhere = session.app.waiting_elsewhere(nif)
+        behind = (f"; the records of {elsewhere[0]} wait to be sent from record {elsewhere[1]}: write {elsewhere[0]}"
+                  f" back as your tax id (`tratos identity invoicing --tax-id {elsewhere[0]}`) to send them"
+                  if elsewhere else "")
         raise Refused(f"nothing to send: every billing record of {nif} was sent ({first - 1} records"
-                      f"{f', {kept} of them made in no-verifactu mode and kept here' if kept else ''})")
+                      f"{f', {kept} of them made in no-verifactu mode and kept here' if kept else ''}){behind}")
     with output_file(target, session.home) as out:
         write_submission(out, records)
     if session.as_json:

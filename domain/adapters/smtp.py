@@ -86,9 +86,11 @@ class MailSettings:
             raise BadInput(f"an SMTP port is 1 to 65535, not {self.port!r}")
         if not self.from_address:
             raise BadInput("the From address is empty")
+        user = check_text(self.user, "the SMTP user", required=False, limit=300)
+        if not user.isascii():  # SMTP's login takes ASCII alone (RFC 4954's PLAIN and LOGIN as smtplib sends them)
+            raise BadInput(f"an SMTP login is in ASCII letters: {user!r}")
         # as checked: a value typed with a trailing line break is kept without it, not as typed
-        return replace(self, host=host, from_address=check_email(self.from_address),
-                       user=check_text(self.user, "the SMTP user", required=False, limit=300),
+        return replace(self, host=host, from_address=check_email(self.from_address), user=user,
                        from_name=check_text(self.from_name, "the From name", required=False, limit=200))
 
     @property
@@ -180,6 +182,9 @@ def deliver(settings: MailSettings, password: str | None, recipients: Sequence[s
         if not address.isascii():
             raise SendFailed(f"{address!r} is not in ASCII letters, which an SMTP server takes: write the address"
                              " in ASCII; nothing was sent")
+    if password is not None and not password.isascii():
+        raise SendFailed(f"the SMTP password of {settings.account} holds letters outside ASCII, which an SMTP login"
+                         " does not take: change it with your mail provider; nothing was sent")
     try:
         server = _connect(settings)
         try:

@@ -229,16 +229,42 @@ class BillingRecordsKeeping:
 
     def _new_chain(self, issuer_nif: str) -> list[str]:
         """What to say when an issuer's first record is made while records of another NIF exist: the
-        tax id changed, and the records of each NIF form a chain of their own (the Orden's, per issuer)."""
+        tax id changed, and the records of each NIF form a chain of their own (the Orden's, per issuer).
+        Refused while that NIF's records made in VERI*FACTU mode wait to be sent (`waiting_elsewhere`):
+        `verifactu submission` sends the current tax id's, and would never offer them (ADR-82)."""
+        former = self._former_nif(issuer_nif)
+        if former is None:
+            return []
+        waiting = self.waiting_elsewhere(issuer_nif)
+        if waiting is not None:
+            raise Refused(f"your billing records as {former} have records waiting to be sent to the agency (from"
+                          f" record {waiting[1]}), which a new tax id ({issuer_nif}) would leave behind: write"
+                          f" {former} back (`tratos identity invoicing --tax-id {former}`), send them, then"
+                          " change it; nothing was recorded")
+        return [f"your tax id is now {issuer_nif}: its billing records start a new chain; the records"
+                f" issued as {former} stay in theirs"]
+
+    def _former_nif(self, issuer_nif: str) -> str | None:
+        """The NIF of the store's first billing record, if another than `issuer_nif`."""
         from domain.adapters.verifactu_xml import RECORD_TOPICS
 
         found = self.recorder.select_notifications(start=0, limit=1, topics=RECORD_TOPICS[:1],
                                                    inclusive_of_start=False)
-        if not found:
-            return []
-        former = self.mapper.to_domain_event(found[0]).issuer_nif
-        return [f"your tax id is now {issuer_nif}: its billing records start a new chain; the records"
-                f" issued as {former} stay in theirs"]
+        former = self.mapper.to_domain_event(found[0]).issuer_nif if found else None
+        return former if former != issuer_nif else None
+
+    def waiting_elsewhere(self, issuer_nif: str) -> tuple[str, int] | None:
+        """A former tax id whose records made in VERI*FACTU mode wait to be sent, and the first of
+        them: what a change of tax id (`init --force`, a hand edit, an import into a home of
+        another) left behind."""
+        from domain.adapters.verifactu_xml import pending
+        from domain.model.billing_records import NO_VERIFACTU
+
+        former = self._former_nif(issuer_nif)
+        if former is None:
+            return None
+        first, _, waiting = pending(self, former, NO_VERIFACTU)  # only records saying VERI*FACTU: sent for sure
+        return (former, first) if waiting else None
 
     def record_sent(self, issuer_nif: str, sent: list[Any], *, file_sha256: str, reference: str,
                     on: date, unstated: str = "verifactu") -> Recorded:

@@ -100,3 +100,46 @@ def test_a_backup_dated_after_today_is_not_imported(waiting: Path, empty_store, 
         refused(other, ("import", str(export)), 1, "dated 2026-01-15, after today (2026-01-14 on this machine)",
                 env={**KEYED, "TRATOS_TODAY": "2026-01-14"})
         ok(other, "import", str(export), env=KEYED)
+
+
+# ------------------------------------------------------------------ the sixteenth run (ADR-82)
+
+def test_init_force_leaves_no_records_waiting_behind_a_former_tax_id(waiting: Path) -> None:
+    refused(waiting, ("init", "--force", "--name", "Ana García", "--email", "ana@example.com", "--tax-id",
+                      "A58818501"), 1, "your billing records as 12345678Z have records waiting to be sent", env=KEYED)
+    refused(waiting, ("init", "--force", "--name", "Ana García", "--email", "ana@example.com"), 1,
+            "your billing records as 12345678Z have records waiting to be sent", env=KEYED)
+
+
+def test_a_new_tax_id_makes_no_record_while_the_former_one_s_wait(waiting: Path, empty_store, tmp_path: Path) -> None:
+    export = tmp_path / "backup.jsonl"
+    ok(waiting, "export", str(export), env=KEYED)
+    with home_beside(waiting, empty_store) as other:  # a backup restored into a home set up with another tax id
+        ok(other, "identity", "invoicing", "--tax-id", "A58818501", env=KEYED)
+        ok(other, "import", str(export), env=KEYED)
+        refused(other, ("invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"), 1,
+                "your billing records as 12345678Z have records waiting to be sent to the agency (from record 1),"
+                " which a new tax id (A58818501) would leave behind", env=KEYED)
+        refused(other, ("verifactu", "submission", "-o", str(tmp_path / "b.xml")), 1,
+                "the records of 12345678Z wait to be sent from record 1: write 12345678Z back", env=KEYED)
+        ok(other, "identity", "invoicing", "--tax-id", "12345678Z", env=KEYED)  # the way out the lines give
+        assert "Wrote records 1 to 1" in ok(other, "verifactu", "submission", "-o", str(tmp_path / "b.xml"),
+                                            env=KEYED).stdout
+
+
+def test_an_smtp_login_and_password_are_in_ascii(kept: Path, tmp_path: Path) -> None:
+    from mail_server import MailServer
+
+    from domain.adapters.smtp import MailSettings, SendFailed, deliver
+
+    refused(kept, ("identity", "mail", "--host", "smtp.example.com", "--user", "ána"), 2,
+            "an SMTP login is in ASCII letters: 'ána'", env=KEYED)
+    server = MailServer(tmp_path, tls=False).start()
+    try:
+        settings = MailSettings(host="127.0.0.1", port=server.port, security="none", user="ana",
+                                from_address="ana@example.com")
+        with pytest.raises(SendFailed, match="password of ana@127.0.0.1 holds letters outside ASCII"):
+            deliver(settings, "contraseña", ["laura@acme.test"], b"Subject: x\r\n\r\nx\r\n")
+        assert server.received == []
+    finally:
+        server.stop()
