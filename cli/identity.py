@@ -238,7 +238,7 @@ def _check_mode_change(session: Session, written: dict[str, Any], mode: str | No
 def _check_tax_id_change(session: Session, written: dict[str, Any], tax_id: str) -> None:
     """A new tax id starts a chain of its own (ADR-49), and `verifactu submission` sends the current
     one's: refused while the former tax id's records made in VERI*FACTU mode wait to be sent, which
-    nothing would offer again (ADR-80)."""
+    nothing would offer again (ADR-81, ADR-82)."""
     from cli.pdf import verifactu_mode
     from domain.adapters.verifactu_xml import pending
     from domain.model.errors import Refused, TratosError

@@ -232,15 +232,16 @@ class BillingRecordsKeeping:
         tax id changed, and the records of each NIF form a chain of their own (the Orden's, per issuer).
         Refused while that NIF's records made in VERI*FACTU mode wait to be sent (`waiting_elsewhere`):
         `verifactu submission` sends the current tax id's, and would never offer them (ADR-82)."""
+        waiting = self.waiting_elsewhere(issuer_nif)
+        if waiting is not None:
+            former, first = waiting
+            raise Refused(f"your billing records as {former} have records waiting to be sent to the agency (from"
+                          f" record {first}), which a new tax id ({issuer_nif}) would leave behind: write"
+                          f" {former} back (`tratos identity invoicing --tax-id {former}`), send them, then"
+                          " change it; nothing was recorded")
         former = self._former_nif(issuer_nif)
         if former is None:
             return []
-        waiting = self.waiting_elsewhere(issuer_nif)
-        if waiting is not None:
-            raise Refused(f"your billing records as {former} have records waiting to be sent to the agency (from"
-                          f" record {waiting[1]}), which a new tax id ({issuer_nif}) would leave behind: write"
-                          f" {former} back (`tratos identity invoicing --tax-id {former}`), send them, then"
-                          " change it; nothing was recorded")
         return [f"your tax id is now {issuer_nif}: its billing records start a new chain; the records"
                 f" issued as {former} stay in theirs"]
 
