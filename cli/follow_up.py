@@ -55,8 +55,10 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
 
 @contextmanager
 def _stopped_as_interrupted() -> Iterator[None]:
-    """SIGTERM (cron's `timeout`, a service stopped) stops a run as Ctrl-C does: the step being sent
-    is released for the next run (ADR-80), not left claimed and never sent (ADR-82)."""
+    """A signal that would end the process (SIGTERM from cron's `timeout` or a stopped service,
+    SIGHUP from a closed terminal or a dropped ssh session, SIGQUIT, SIGUSR1/2, SIGALRM) stops a
+    run as Ctrl-C does: the step being sent is released for the next run (ADR-80), not left claimed
+    and never sent (ADR-82). Those left as they are: ignored ones, and SIGKILL, which nothing catches."""
     import signal
     import threading
 
@@ -67,11 +69,16 @@ def _stopped_as_interrupted() -> Iterator[None]:
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupted)
+    names = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    previous = {}
+    for number in (getattr(signal, name) for name in names if hasattr(signal, name)):
+        if signal.getsignal(number) is signal.SIG_DFL:  # one the shell or a caller ignores stays ignored
+            previous[number] = signal.signal(number, interrupted)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _say(report, day, dry_run: bool) -> None:  # noqa: ANN001

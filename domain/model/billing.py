@@ -146,11 +146,12 @@ def billed(asked: list[Line], *, profile: TaxProfile | None, client: Party | Non
 RECORD_AMOUNT_LIMIT = Decimal("1000000000000")
 
 
-def check_new_invoice(fields: dict[str, Any], corrected: Any = None) -> None:
+def check_new_invoice(fields: dict[str, Any], corrected: Any = None, also: list[Decimal] = ()) -> None:
     """What a new invoice or corrective invoice (the `billed` fields; `corrected`, the invoice a
     correction corrects) must be that a recorded one was not always held to (ADR-79, ADR-80):
     issued to someone else, by whoever issued the invoice it corrects, in amounts a billing record
-    can state. Import re-decides what was accepted before without it."""
+    can state (`also`: the corrected invoice's total and payable as corrected, ADR-83). Import
+    re-decides what was accepted before without it."""
     issuer, recipient = fields.get("issuer"), fields.get("recipient")
     if corrected is not None and corrected.issuer is not None and issuer is not None \
             and not _same_tax_id(corrected.issuer.tax_id, issuer.tax_id):
@@ -161,7 +162,9 @@ def check_new_invoice(fields: dict[str, Any], corrected: Any = None) -> None:
             and _same_tax_id(issuer.tax_id, recipient.tax_id):
         raise Refused(f"the client's tax id is your own ({issuer.tax_id}): an invoice is issued to someone else;"
                       " correct it with `tratos client update`")
-    amounts = [fields["total"], fields["amount"], *(t.base for t in fields["taxes"]), *(t.vat for t in fields["taxes"])]
+    currency = fields["total"].currency
+    amounts = [fields["total"], fields["amount"], *(t.base for t in fields["taxes"]), *(t.vat for t in fields["taxes"]),
+               *(Money(amount=amount, currency=currency) for amount in also)]
     if any(abs(money.amount) >= RECORD_AMOUNT_LIMIT for money in amounts):
         raise BadInput(f"an invoice's amounts stay under {RECORD_AMOUNT_LIMIT:,} (twelve digits, as a billing"
                        f" record states them), not {max(amounts, key=lambda m: abs(m.amount))}")

@@ -210,11 +210,12 @@ class Invoicing:
         fields = billed(lines, profile=profile, client=original.recipient, vat_rate=original.lines[0].vat_rate,
                         withholding=original.withholding_rate, exemption=original.exemption,
                         fixed_taxation=original.taxation)
-        if self._expected is None:
-            check_new_invoice(fields, original)
         if not fields["total"].amount and not fields["withholding"].amount:
             raise BadInput("a correction must change what the invoice bills: this one adds up to 0")
         payable = invoice.payable.amount + fields["amount"].amount
+        if self._expected is None:  # the invoice as corrected, too, stays within a record's twelve digits
+            billed_so_far = sum((c.total.amount for c in invoice.corrections), original.total.amount)
+            check_new_invoice(fields, original, also=[payable, billed_so_far + fields["total"].amount])
         if payable < 0:
             raise Refused(f"the correction would leave {invoice.number} at {payable} {invoice.amount.currency}:"
                           " an invoice cannot become negative overall")

@@ -281,6 +281,11 @@ class BillingRecordsKeeping:
         _check_actor(self.actor)
         if not sent:
             raise BadInput("the file holds no billing record")
+        other = next((given.texts.issuer_nif for given in sent if given.texts.issuer_nif != issuer_nif), None)
+        if other is not None:  # a batch written before the tax id changed (ADR-82)
+            raise Refused(f"the file is a batch of the records of {other}, and your tax id is now {issuer_nif}:"
+                          f" write {other} back (`tratos identity invoicing --tax-id {other}`) to record what"
+                          " was sent of its records")
         key = submissions_id(issuer_nif)
 
         def load(_: str) -> Submissions:

@@ -88,8 +88,9 @@ def run_follow_up(app: Tratos, handles: Iterable[str], compose: Any, deliver: De
                 report.failed.append({**line, "why": str(refused)})
                 continue
             except BaseException as broken:  # whatever stopped it, the step is released, never left claimed
+                why = "interrupted" if isinstance(broken, KeyboardInterrupt | SystemExit) else "an unexpected error"
                 app.fail_follow_up(handle, step.subject, step.step, on=today,
-                                   reason=f"stopped before it was sent ({type(broken).__name__})")
+                                   reason=f"stopped before it was sent ({why})")
                 raise
             app.send_follow_up(handle, step.subject, step.step, on=today, scheduled_on=step.on, tone=step.tone,
                                to=[email], subject=composed.subject, message_id=composed.message_id,

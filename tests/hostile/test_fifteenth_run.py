@@ -143,3 +143,24 @@ def test_an_smtp_login_and_password_are_in_ascii(kept: Path, tmp_path: Path) -> 
         assert server.received == []
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ the seventeenth run (ADR-83)
+
+def test_a_correction_keeps_the_invoice_within_twelve_digits_and_a_void_still_works(kept: Path) -> None:
+    ok(kept, "invoice", "issue", "acme", "--amount", "800000000000EUR", "--on", "2026-01-20", env=KEYED)  # 0 % VAT
+    refused(kept, ("invoice", "correct", "acme", "F-2026-002", "--amount", "+200000000000EUR", "--reason", "m",
+                   "--on", "2026-01-21"), 2, "an invoice's amounts stay under 1,000,000,000,000", env=KEYED)
+    ok(kept, "invoice", "correct", "acme", "F-2026-002", "--void", "--reason", "x", "--on", "2026-01-21", env=KEYED)
+
+
+def test_a_batch_written_before_the_tax_id_changed_is_named_so(waiting: Path, tmp_path: Path) -> None:
+    import json
+
+    batch = tmp_path / "batch.xml"
+    ok(waiting, "verifactu", "submission", "-o", str(batch), env=KEYED)
+    identity = waiting / "identity.json"
+    identity.write_text(json.dumps({**json.loads(identity.read_text(encoding="utf-8")), "tax_id": "A58818501"}),
+                        encoding="utf-8")
+    refused(waiting, ("verifactu", "sent", str(batch), "--csv", "A-TEST0000000001"), 1,
+            "the file is a batch of the records of 12345678Z, and your tax id is now A58818501", env=KEYED)
