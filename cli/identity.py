@@ -53,8 +53,9 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
         tax_id = spanish_nif(tax_id, "your tax id")
     if path.exists():  # a replaced identity leaves no records waiting behind its former tax id (ADR-82)
         try:
+            session.identity  # noqa: B018 - read as every command reads it: a damaged one opens no store
             before = session.identity_as_written()
-        except Refused:  # a damaged identity.json is what --force mends
+        except Refused:  # a damaged identity.json is what --force mends (a new chain still checks, ADR-82)
             before = {}
         _check_tax_id_change(session, before, tax_id or "")
     party = Party(name=name, email=email, tax_id=tax_id, address=address, country="ES")  # tratos invoices from Spain
