@@ -13,30 +13,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import IN_FORCE, copied, home_beside, ok, recorded_template, refused
+from cli_support import home_beside, ok, refused
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
-FIRST_INVOICE = ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15")  # F-2026-001
-
-
-@pytest.fixture
-def kept(module_store, store) -> Iterator[Path]:
-    """F-2026-001 issued in no-verifactu mode: its record signed and kept here, the event log running."""
-    history = IN_FORCE + [FIRST_INVOICE]
-    with copied(recorded_template(module_store, store.backend, "fifteenth-kept", history, KEYED), store) as home:
-        yield home
-
-
-@pytest.fixture
-def waiting(module_store, store) -> Iterator[Path]:
-    """F-2026-001 issued in VERI*FACTU mode, its record not sent yet."""
-    history = IN_FORCE + [("identity", "invoicing", "--verifactu-mode", "verifactu"), FIRST_INVOICE]
-    with copied(recorded_template(module_store, store.backend, "fifteenth-waiting", history, KEYED), store) as home:
-        yield home
 
 
 @pytest.mark.parametrize("difference", [("--amount", "+-100EUR"), ("--amount", "++100EUR"), ("--amount", "--+-5EUR"),
@@ -47,14 +29,14 @@ def test_a_difference_has_one_sign_at_most(kept: Path, difference: tuple[str, ..
             2, "one sign at most", env=KEYED)
 
 
-def test_a_tax_id_is_not_changed_while_its_records_wait_to_be_sent(waiting: Path, tmp_path: Path) -> None:
-    refused(waiting, ("identity", "invoicing", "--tax-id", "B86561412"), 1,
+def test_a_tax_id_is_not_changed_while_its_records_wait_to_be_sent(sent: Path, tmp_path: Path) -> None:
+    refused(sent, ("identity", "invoicing", "--tax-id", "B86561412"), 1,
             "your billing records as 12345678Z have records waiting to be sent to the agency (from record 1)",
             env=KEYED)
     batch = tmp_path / "batch.xml"
-    ok(waiting, "verifactu", "submission", "-o", str(batch), env=KEYED)
-    ok(waiting, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001", env=KEYED)
-    ok(waiting, "identity", "invoicing", "--tax-id", "B86561412", env=KEYED)  # sent: nothing left behind
+    ok(sent, "verifactu", "submission", "-o", str(batch), env=KEYED)
+    ok(sent, "verifactu", "sent", str(batch), "--csv", "A-TEST0000000001", env=KEYED)
+    ok(sent, "identity", "invoicing", "--tax-id", "B86561412", env=KEYED)  # sent: nothing left behind
 
 
 def test_a_record_of_a_former_tax_id_is_named_so_when_cancelled(kept: Path) -> None:
@@ -93,10 +75,10 @@ def _year_of_the_log(home: Path) -> int:
         app.close()
 
 
-def test_a_backup_dated_after_today_is_not_imported(waiting: Path, empty_store, tmp_path: Path) -> None:
+def test_a_backup_dated_after_today_is_not_imported(sent: Path, empty_store, tmp_path: Path) -> None:
     export = tmp_path / "backup.jsonl"
-    ok(waiting, "export", str(export), env=KEYED)
-    with home_beside(waiting, empty_store) as other:  # VERI*FACTU mode: no event log's clock to refuse it
+    ok(sent, "export", str(export), env=KEYED)
+    with home_beside(sent, empty_store) as other:  # VERI*FACTU mode: no event log's clock to refuse it
         refused(other, ("import", str(export)), 1, "dated 2026-01-15, after today (2026-01-14 on this machine)",
                 env={**KEYED, "TRATOS_TODAY": "2026-01-14"})
         ok(other, "import", str(export), env=KEYED)
@@ -104,17 +86,17 @@ def test_a_backup_dated_after_today_is_not_imported(waiting: Path, empty_store, 
 
 # ------------------------------------------------------------------ the sixteenth run (ADR-82)
 
-def test_init_force_leaves_no_records_waiting_behind_a_former_tax_id(waiting: Path) -> None:
-    refused(waiting, ("init", "--force", "--name", "Ana García", "--email", "ana@example.com", "--tax-id",
+def test_init_force_leaves_no_records_waiting_behind_a_former_tax_id(sent: Path) -> None:
+    refused(sent, ("init", "--force", "--name", "Ana García", "--email", "ana@example.com", "--tax-id",
                       "A58818501"), 1, "your billing records as 12345678Z have records waiting to be sent", env=KEYED)
-    refused(waiting, ("init", "--force", "--name", "Ana García", "--email", "ana@example.com"), 1,
+    refused(sent, ("init", "--force", "--name", "Ana García", "--email", "ana@example.com"), 1,
             "your billing records as 12345678Z have records waiting to be sent", env=KEYED)
 
 
-def test_a_new_tax_id_makes_no_record_while_the_former_one_s_wait(waiting: Path, empty_store, tmp_path: Path) -> None:
+def test_a_new_tax_id_makes_no_record_while_the_former_one_s_wait(sent: Path, empty_store, tmp_path: Path) -> None:
     export = tmp_path / "backup.jsonl"
-    ok(waiting, "export", str(export), env=KEYED)
-    with home_beside(waiting, empty_store) as other:  # a backup restored into a home set up with another tax id
+    ok(sent, "export", str(export), env=KEYED)
+    with home_beside(sent, empty_store) as other:  # a backup restored into a home set up with another tax id
         ok(other, "identity", "invoicing", "--tax-id", "A58818501", env=KEYED)
         ok(other, "import", str(export), env=KEYED)
         refused(other, ("invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"), 1,
@@ -154,13 +136,13 @@ def test_a_correction_keeps_the_invoice_within_twelve_digits_and_a_void_still_wo
     ok(kept, "invoice", "correct", "acme", "F-2026-002", "--void", "--reason", "x", "--on", "2026-01-21", env=KEYED)
 
 
-def test_a_batch_written_before_the_tax_id_changed_is_named_so(waiting: Path, tmp_path: Path) -> None:
+def test_a_batch_written_before_the_tax_id_changed_is_named_so(sent: Path, tmp_path: Path) -> None:
     import json
 
     batch = tmp_path / "batch.xml"
-    ok(waiting, "verifactu", "submission", "-o", str(batch), env=KEYED)
-    identity = waiting / "identity.json"
+    ok(sent, "verifactu", "submission", "-o", str(batch), env=KEYED)
+    identity = sent / "identity.json"
     identity.write_text(json.dumps({**json.loads(identity.read_text(encoding="utf-8")), "tax_id": "A58818501"}),
                         encoding="utf-8")
-    refused(waiting, ("verifactu", "sent", str(batch), "--csv", "A-TEST0000000001"), 1,
+    refused(sent, ("verifactu", "sent", str(batch), "--csv", "A-TEST0000000001"), 1,
             "the file is a batch of the records of 12345678Z, and your tax id is now A58818501", env=KEYED)

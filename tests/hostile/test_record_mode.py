@@ -12,7 +12,6 @@ QR code is read back from the rendered page by zxing-cpp, as a phone would.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,13 +19,10 @@ import pypdfium2
 import pytest
 import zxingcpp
 from cli_support import (
-    IN_FORCE,
-    copied,
     edit_identity,
     home_beside,
     ok,
     open_store,
-    recorded_template,
     refused,
     run,
 )
@@ -35,27 +31,10 @@ from pypdf import PdfReader
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 NEXT_YEAR = {**KEYED, "TRATOS_TODAY": "2027-01-04"}
 NIF = "12345678Z"
-FIRST_INVOICE = ("invoice", "issue", "acme", "--installment", "1", "--on", "2026-01-15")  # F-2026-001
 TO_VERIFACTU = ("identity", "invoicing", "--verifactu-mode", "verifactu")
 LEGEND = "Factura verificable en la sede electrónica de la AEAT"
 QR = "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQR?"
 QR_KEPT = "https://www2.agenciatributaria.gob.es/wlpl/TIKE-CONT/ValidarQRNoVerifactu?"
-
-
-@pytest.fixture
-def kept(module_store, store) -> Iterator[Path]:
-    """F-2026-001 issued in no-verifactu mode (the default): its record signed and kept here."""
-    history = IN_FORCE + [FIRST_INVOICE]
-    with copied(recorded_template(module_store, store.backend, "record-mode-kept", history, KEYED), store) as home:
-        yield home
-
-
-@pytest.fixture
-def sent(module_store, store) -> Iterator[Path]:
-    """F-2026-001 issued in VERI*FACTU mode, chosen before the year's first record."""
-    history = IN_FORCE + [TO_VERIFACTU, FIRST_INVOICE]
-    with copied(recorded_template(module_store, store.backend, "record-mode-sent", history, KEYED), store) as home:
-        yield home
 
 
 def modes(home: Path) -> list[tuple[str, str]]:
