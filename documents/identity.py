@@ -215,8 +215,8 @@ def _check_subject(certificate: x509.Certificate, source: Path | bytes) -> None:
         if visible(value) != value:
             label = source.name if isinstance(source, Path) else "the PKCS#12 data"
             raise BadInput(f"{label}: its certificate's subject {name_text(certificate.subject)} holds characters"
-                           " that would show it otherwise than it is (control, line break, bidirectional or"
-                           " invisible); nothing was imported")
+                           " that would show it otherwise than it is (control, line break, bidirectional,"
+                           " invisible or noncharacter); nothing was imported")
 
 
 def load_identity(p12: Path | bytes, passphrase: str | bytes) -> Identity:

@@ -411,8 +411,8 @@ async def async_verify_pdf(
     from pyhanko_certvalidator import ValidationContext
 
     _quiet_pyhanko()
-    roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in trusted_certs]
-    stamp_roots = [translate_pyca_cryptography_cert_to_asn1(c) for c in tsa_roots]
+    roots = _usable_roots(translate_pyca_cryptography_cert_to_asn1(c) for c in trusted_certs)
+    stamp_roots = _usable_roots(translate_pyca_cryptography_cert_to_asn1(c) for c in tsa_roots)
     try:
         reader = PdfFileReader(io.BytesIO(pdf_bytes))
         embedded = embedded_signatures(reader)
@@ -428,6 +428,20 @@ async def async_verify_pdf(
         stamp_context = ValidationContext(trust_roots=stamp_roots, allow_fetching=False)
         reports.append(await _report(sig, context, stamp_context))
     return reports
+
+
+def _usable_roots(certificates: Iterable[Any]) -> list[Any]:
+    """The trusted certificates a validator can index by name. One whose name holds what an X.509
+    name may not (U+FFFF, which a tratos before ADR-84 let `identity import` take) cannot anchor
+    anything: left out, the PDFs it signed read as signed by a stranger instead of failing `verify`."""
+    usable = []
+    for certificate in certificates:
+        try:
+            certificate.subject.hashable  # noqa: B018 - asn1crypto preps the name here, or refuses it
+        except ValueError:
+            continue
+        usable.append(certificate)
+    return usable
 
 
 async def _report(sig: Any, context: Any, stamp_context: Any = None) -> SignatureReport:

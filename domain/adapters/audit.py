@@ -38,6 +38,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.adapters.evidence import sha256_of
+from domain.adapters.invoice_numbers import InvoiceNumbers
 from domain.adapters.record_keeping import RecordKeeping
 from domain.model.chain import GENESIS, digest_of, event_type
 from domain.model.errors import BadInput
@@ -446,6 +447,7 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
     wanted_positions, found_positions = set(positions.values()), set()
     evidence = _EvidenceCheck(evidence_file)
     keeping = RecordKeeping() if wanted is None else None  # needs every invoice and record (ADR-71)
+    numbers = InvoiceNumbers() if wanted is None else None  # every number across streams (ADR-84)
     report = AuditReport([])
     total = (recorder.max_notification_id() or 0) if progress else 0
     last_id = 0
@@ -462,13 +464,15 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         chain = chain_of(stream)
         kind = event_type(notification.topic)
         state = _decoded(decode, notification.state)
-        if chain.feed(notification.originator_version, kind, state):
+        holds = chain.feed(notification.originator_version, kind, state)
+        if holds:
             chain.check_possible(notification.originator_version, kind, state)
-            if keeping is not None:
-                keeping.note(kind, state, (stream, notification.originator_version))
+        if state is not None and not chain.audit.label:
+            chain.audit.label = label_of(kind, state)
+        if holds and keeping is not None and numbers is not None:
+            keeping.note(kind, state, (stream, notification.originator_version))
+            numbers.note(kind, state, (stream, notification.originator_version), chain.audit.label)
         if state is not None:
-            if not chain.audit.label:
-                chain.audit.label = label_of(kind, state)
             evidence.check(chain, notification.originator_version, state)
     if progress is not None:
         progress(report.records, total)
@@ -496,6 +500,10 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
         audit.label = audit.label or names.get(stream) or f"stream:{stream}"
         report.documents += chain.documents
         report.streams.append(audit)
+    if numbers is not None and all(audit.ok for audit in report.streams):  # else the break is what to mend
+        for wrong_number in numbers.problems():
+            stream, version = wrong_number.place
+            chains[stream].audit.problems.append(Problem(version, IMPOSSIBLE, wrong_number.problem))
     report.streams.sort(key=lambda s: (s.label.startswith(NOT_A_CLIENT),
                                        s.label))
     report.evidence_files = len(evidence.results)

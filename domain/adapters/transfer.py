@@ -32,6 +32,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.files import megabytes, open_regular, regular
+from domain.adapters.invoice_numbers import InvoiceNumbers
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
 from domain.adapters.record_keeping import RecordKeeping
@@ -249,22 +250,14 @@ def _recorded_before_export(path: Path, record: _Record, event: Any, exported_at
 
 
 class _Numbers:
-    """Every invoice number the series assigned, and to whom; every number a client's stream issued.
-
-    Each stream is re-decided on its own (ADR-24), so a series that gives acme's number to
-    north-wind folds as well as the true one: here both sides must agree, number by number.
-    """
+    """Every invoice number of the file, held across streams (`invoice_numbers`, shared with the
+    audit); the invoices, for remaking each billing record from its own (`_check_record`); the
+    billing records kept (`record_keeping`); and the latest business date."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.assigned: dict[str, tuple[str, int]] = {}  # number -> (handle, line)
-        self.issued: dict[str, tuple[str, int]] = {}
-        self.dates: dict[tuple[str, str], Any] = {}  # (side, number) -> business date
-        self.kinds: dict[tuple[str, str], bool] = {}  # (side, number) -> corrective?
+        self.numbers = InvoiceNumbers()
         self.invoices: dict[str, Any] = {}  # number -> the event that issued it
-        self.unissued: dict[str, str] = {}  # number -> where a billing record names it, issued before it or not
-        self.voided: dict[str, tuple[str, int]] = {}  # number -> (handle, line) of its InvoiceCancelled
-        self.records_cancelled: set[str] = set()  # numbers a cancellation record names
         self.keeping = RecordKeeping()  # invoices after their issuer's first record need one (ADR-71)
         self.latest: tuple[Any, int] | None = None  # the latest business date in the file, and its line
 
@@ -274,21 +267,11 @@ class _Numbers:
         if when is not None and (self.latest is None or when > self.latest[0]):
             self.latest = (when, record.line)
         self.keeping.note(kind, record.state, (record.line, getattr(aggregate, "handle", label)))
-        if kind in NUMBERINGS:
-            self.assigned[event.invoice_number] = (event.handle, record.line)
-            self.dates["assigned", event.invoice_number] = event.occurred_on
-            self.kinds["assigned", event.invoice_number] = kind == "CorrectiveNumberAssigned"
-        elif kind in ("InvoiceIssued", "InvoiceCorrected"):
-            self.issued[event.invoice_number] = (aggregate.handle, record.line)
-            self.dates["issued", event.invoice_number] = event.occurred_on
-            self.kinds["issued", event.invoice_number] = kind == "InvoiceCorrected"
+        self.numbers.note(kind, record.state, record.line, getattr(aggregate, "handle", label))
+        if kind in ("InvoiceIssued", "InvoiceCorrected"):
             self.invoices[event.invoice_number] = event
         elif kind == "InvoiceRegistered":
             self._check_record(record, event, label)
-        elif kind == "InvoiceCancelled":
-            self.voided[event.invoice_number] = (aggregate.handle, record.line)
-        elif kind == "InvoiceRegistrationCancelled":
-            self.records_cancelled.add(event.invoice_number)
 
     def check(self, path: Path) -> None:
         from domain.adapters.clock import business_today
@@ -298,39 +281,11 @@ class _Numbers:
             raise Refused(f"{path.name} line {self.latest[1]}: dated {self.latest[0]}, after today ({today} on this"
                           " machine): a backup holds what had happened when it was made; if this machine's date is"
                           " wrong, correct its clock. Nothing was imported")
-        for number, (handle, line) in sorted(self.assigned.items(), key=lambda item: item[1][1]):
-            issuer = self.issued.get(number)
-            if issuer is None:
-                raise Refused(f"{path.name} line {line}: the series assigns {number} to {handle!r}, and no"
-                              " client issued it; nothing was imported")
-            if issuer[0] != handle:
-                raise Refused(f"{path.name} line {line}: the series assigns {number} to {handle!r}, but"
-                              f" {issuer[0]!r} issued it (line {issuer[1]}); nothing was imported")
-            # the series orders invoice dates by their numbers: it must hold the invoice's own date
-            if self.dates["assigned", number] != self.dates["issued", number]:
-                raise Refused(f"{path.name} line {line}: the series assigns {number} on"
-                              f" {self.dates['assigned', number]}, but it was issued on"
-                              f" {self.dates['issued', number]} (line {issuer[1]}); nothing was imported")
-            if self.kinds["assigned", number] != self.kinds["issued", number]:
-                numbered, issued = ("a corrective", "an invoice") if self.kinds["assigned", number] else (
-                    "an invoice", "a corrective invoice")
-                raise Refused(f"{path.name} line {line}: the series numbers {number} as {numbered}, but"
-                              f" {handle!r} issued {issued} with it (line {issuer[1]}); nothing was imported")
-        for number, (handle, line) in sorted(self.issued.items(), key=lambda item: item[1][1]):
-            if number not in self.assigned:
-                raise Refused(f"{path.name} line {line}: {handle!r} issued {number}, which no series"
-                              " assigned; nothing was imported")
-        # an invoice is void only with its billing record cancelled, in the same transaction (ADR-66)
-        for number, (handle, line) in sorted(self.voided.items(), key=lambda item: item[1][1]):
-            if number not in self.records_cancelled:
-                raise Refused(f"{path.name} line {line}: {handle!r} cancels {number}, and no billing record"
-                              " cancels it; nothing was imported")
-        for number, where in self.unissued.items():
-            raise Refused(f"{where}: the billing record of {number} records an invoice no client issued before"
-                          " it; nothing was imported")
-        for wrong in self.keeping.wrong_batches:
-            line, _ = wrong.sent_at
-            raise Refused(f"{path.name} line {line}: {wrong.problem}; nothing was imported")
+        for wrong in self.numbers.problems():
+            raise Refused(f"{path.name} line {wrong.place}: {wrong.problem}; nothing was imported")
+        for batch in self.keeping.wrong_batches:
+            line, _ = batch.sent_at
+            raise Refused(f"{path.name} line {line}: {batch.problem}; nothing was imported")
         for missing in self.keeping.unrecorded():
             (line, handle), (began, _) = missing.issued_at, missing.began_at
             raise Refused(f"{path.name} line {line}: {handle!r} issued {missing.number} after the billing records"
@@ -341,19 +296,19 @@ class _Numbers:
         """A billing record is made again from its invoice, which was saved before it in the same
         transaction (`billing_records.registration_disagrees`): each chain is re-decided on its own,
         like each client's stream, so a record forged with its fingerprints and tratos' digests
-        recomputed would otherwise fold."""
+        recomputed would otherwise fold. (A record of no invoice: `InvoiceNumbers`, once every chain
+        is known to hold: a chain broken before it comes first.)"""
         from domain.model.billing_records import registration_disagrees
 
         invoice = self.invoices.get(registered.invoice_number)
-        where = f"{self.path.name} line {record.line}: {label} version {record.version}"
-        if invoice is None:  # said once every chain is known to hold: a chain broken before it comes first
-            self.unissued.setdefault(registered.invoice_number, where)
+        if invoice is None:
             return
         corrects = getattr(invoice, "corrects", None)
         corrected = self.invoices.get(corrects) if corrects else None
         wrong = registration_disagrees(registered, invoice, corrected.occurred_on if corrected else None)
         if wrong:
-            raise Refused(f"{where}: the billing record of {registered.invoice_number} {wrong}; nothing was imported")
+            raise Refused(f"{self.path.name} line {record.line}: {label} version {record.version}: the billing"
+                          f" record of {registered.invoice_number} {wrong}; nothing was imported")
 
 
 def _claim_handle(path: Path, record: _Record, event: Any, handles: dict[str, UUID]) -> None:

@@ -21,6 +21,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"[\n\t\u2028\u2029]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Noncharacters (U+FDD0-U+FDEF and the last two code points of every plane, U+FFFE, U+FFFF, ...):
+# Unicode keeps them for a program's own use, never for interchange. XML cannot hold U+FFFE and
+# U+FFFF (an invoice's Factur-X, a Verifactu record, a PDF's metadata), an X.509 name none of
+# them: a text with one would be recorded and then break every document that prints it.
+_NONCHARACTER = re.compile("[\ufdd0-\ufdef" + "".join(
+    f"{chr(plane << 16 | 0xfffe)}{chr(plane << 16 | 0xffff)}" for plane in range(17)) + "]")
 # Format characters (Unicode category Cf) draw nothing: a zero-width space, a word joiner or a
 # byte-order mark makes "Acme" and "Ac\u200bme" two names that look one. Refused in every text,
 # but for the joiners (ZWNJ, ZWJ) between two characters that are not ASCII, where Persian, Indic
@@ -92,6 +98,9 @@ def _check_policy(value: str, what: str, multiline: bool) -> None:
         raise BadInput(f"{what} contains control characters")
     if not multiline and _LINE_BREAK.search(value):
         raise BadInput(f"{what} is one line: it cannot contain line breaks or tabs")
+    if not _FIRST_POLICY.get() and _NONCHARACTER.search(value):
+        raise BadInput(f"{what} contains U+{ord(_NONCHARACTER.search(value)[0]):04X}, a noncharacter, which no"
+                       " document can hold: type it again without it")
     if _BIDI.search(value):
         raise BadInput(f"{what} contains a bidirectional control character (U+{ord(_BIDI.search(value)[0]):04X}),"
                        " which would show it otherwise than it is recorded")
@@ -180,6 +189,8 @@ def _hidden(text: str, n: int) -> bool:
                     and _joinable(text[n + 1]))
     if _FIRST_POLICY.get():
         return False
+    if _NONCHARACTER.match(char):
+        return True
     if _SELECTOR.match(char):
         return not (n > 0 and _joinable(text[n - 1]) and not _SELECTOR.match(text[n - 1]))
     if _IGNORABLE.match(char):
@@ -189,6 +200,8 @@ def _hidden(text: str, n: int) -> bool:
 
 def _escaped(char: str) -> str:
     code = ord(char)
+    if code > 0xffff:
+        return f"\\U{code:08x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 

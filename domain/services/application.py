@@ -399,7 +399,8 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
                                        change_id=change_id, contract_id=contract_id, concept=concept,
                                        profile=self.profile, lines=asked or None, vat_rate=vat_rate,
                                        withholding=withholding, exemption=exemption, actor=self.actor)
-            return [numbering, *self._register(invoice, on, relationship.warnings)]
+            return [numbering, *self._register(invoice, on, relationship.warnings,
+                                               first_of_series=numbering.last_sequence == 1)]
 
         # Every invoice of the year takes the next number of one series, so invoices take turns
         # on it, and every invoice of the issuer the next record of their chain. The chain is
@@ -423,7 +424,7 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
             invoice = relationship.correct_invoice(corrective, number, on=on, reason=reason, profile=self.profile,
                                                    lines=lines, amount=amount, void=void, actor=self.actor)
             return [numbering, *self._register(invoice, on, relationship.warnings, corrected_on=corrected_on,
-                                               ground=ground)]
+                                               ground=ground, first_of_series=numbering.last_sequence == 1)]
 
         return self._signing_records(lambda: self._update(handle, decide, first_locks=self._chain_lock(),
                                                           first_lock=series_id(series, on.year)))

@@ -10,7 +10,7 @@ their own on the chain and on what was sent of it (ADR-52).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -156,11 +156,12 @@ class BillingRecordsKeeping:
         return software_of(issuer_nif, issuer_name, _tratos_version())
 
     def _register(self, invoice: Any, on: date, warnings: list[str], *, corrected_on: date | None = None,
-                  ground: str = "R1") -> list[BillingRecords]:
+                  ground: str = "R1", first_of_series: bool = False) -> list[BillingRecords]:
         """The registration record of an invoice just issued, in the same save as the invoice.
 
         Only an invoice recorded without a tax profile (a test's, or an import's of a store from
         before taxes) names no issuer; its record takes the profile's, and without one there is none.
+        `first_of_series`: the invoice is its series' first of the year (`_registered_before`).
         """
         from domain.model.billing import check_issuer
         from domain.model.billing_records import registration_of
@@ -171,6 +172,8 @@ class BillingRecordsKeeping:
         chain = self._last_records(issuer.tax_id)
         if chain.last is None:
             warnings.extend(self._new_chain(issuer.tax_id))
+        elif first_of_series:
+            self._registered_before(issuer.tax_id, invoice.invoice_number, on.year)
         made_at = self._record_moment()
         chain.register(**registration_of(invoice, issuer_nif=issuer.tax_id, issuer_name=issuer.name,
                                          corrected_on=corrected_on, ground=ground),
@@ -180,6 +183,34 @@ class BillingRecordsKeeping:
                        ahead_logged=self._ahead_logged(issuer.tax_id, chain, made_at, warnings))
         warnings.extend(self._unsigned_warnings())
         return [chain, *self._log_started(issuer.tax_id, issuer.name, on)]
+
+    def _registered_before(self, issuer_nif: str, number: str, year: int) -> None:
+        """A series numbers from 1 once a year; numbering from 1 again means its stream is gone (rows
+        deleted by hand), and the numbers it gave would be given twice: refused while the issuer's
+        records hold one of that series and year (ADR-84). Read from the chain's end back to the
+        records made before that year (a record is made on or after its invoice's date, and the
+        record clock never goes back), so the year's first invoice reads one record."""
+        series = number.rpartition("-")[0]
+        for record in self._records_back(issuer_nif):
+            if record.generated_at < f"{year:04d}":
+                return
+            if record.invoice_number.rpartition("-")[0] == series:
+                raise Refused(f"the invoice series {series} starts again at {number}, but your billing records"
+                              f" hold {record.invoice_number} already (record {record.originator_version}):"
+                              " the series' events were removed from the store; run `tratos audit verify`,"
+                              " nothing was recorded")
+
+    def _records_back(self, issuer_nif: str) -> Iterator[Any]:
+        """The issuer's billing records from the chain's end back, read a page at a time."""
+        key, version = records_id(issuer_nif), None
+        while True:
+            page = self.recorder.select_events(key, desc=True, limit=50,
+                                               **({"lte": version - 1} if version is not None else {}))
+            for stored in page:
+                yield self.mapper.to_domain_event(stored)
+            if len(page) < 50:
+                return
+            version = page[-1].originator_version
 
     def _record_moment(self) -> str:
         """The record clock now, as a record states it; refused when it is more than a day ahead of
@@ -213,19 +244,12 @@ class BillingRecordsKeeping:
         logged = self.logged_ahead(issuer_nif)
         if not logged:
             return False
-        key, version = records_id(issuer_nif), None
-        while True:
-            page = self.recorder.select_events(key, desc=True, limit=50,
-                                               **({"lte": version - 1} if version is not None else {}))
-            for stored in page:
-                record = self.mapper.to_domain_event(stored)
-                if _moment(record.generated_at) <= datetime.fromisoformat(made_at):
-                    return True
-                if (record.invoice_number, record.issued_on) not in logged:
-                    return False
-            if len(page) < 50:
+        for record in self._records_back(issuer_nif):
+            if _moment(record.generated_at) <= datetime.fromisoformat(made_at):
                 return True
-            version = page[-1].originator_version
+            if (record.invoice_number, record.issued_on) not in logged:
+                return False
+        return True
 
     def _new_chain(self, issuer_nif: str) -> list[str]:
         """What to say when an issuer's first record is made while records of another NIF exist: the
