@@ -40,6 +40,7 @@ def init(session: Session, name: str, email: str, tax_id: str, address: str, cur
     Example:
         tratos init --name "Ana García" --email ana@example.com --tax-id 12345678Z
     """
+    session.changing_identity()
     from domain.model.errors import BadInput, Refused
     from domain.model.money import check_currency
     from domain.model.values import Party
@@ -171,6 +172,7 @@ def invoicing(session: Session, tax_id: str | None, address: str | None, iban: s
         tratos identity invoicing --tax-id 12345678Z --address "Calle Mayor 1, 28013 Madrid" \\
             --iban ES9121000418450200051332 --vat 21% --withholding 15%
     """
+    session.changing_identity()
     from cli.notation import parse_percent, parse_withholding
     from domain.model.bank_accounts import check_iban
     from domain.model.errors import Refused
@@ -302,6 +304,7 @@ def mail(session: Session, host: str | None, port: int | None, security: str | N
     Example:
         tratos identity mail --host smtp.example.com --user ana@example.com --bcc-self
     """
+    session.changing_identity()
     from domain.adapters.smtp import DEFAULT_PORTS, KEYS, MailSettings
     from domain.model.errors import BadInput, Refused
 
@@ -360,6 +363,7 @@ def tsa(session: Session, url: str, trust: str | None, lta: bool | None) -> None
         tratos identity tsa https://freetsa.org/tsr --trust freetsa-cacert.pem
         tratos identity tsa http://tsa.example.com --lta
     """
+    session.changing_identity()
     from documents.timestamps import (
         LTA_SETTING,
         ROOTS_FILE,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.adapters.home import IDENTITY_FILE, HomeAsFound
+from domain.adapters.identity_turns import IdentityTurn
 
 if TYPE_CHECKING:
     from domain.services.application import Tratos
@@ -31,6 +32,7 @@ class Session:
         self.written: str | None = None  # the file a command that records nothing wrote (export, the book)
         self.refused = False  # the command did not succeed: the home is left as it was found (`close`)
         self._as_found: HomeAsFound | None = None  # the home before anything of this command touched it
+        self._turn: IdentityTurn | None = None  # this command's turn on identity.json (ADR-84)
 
     @cached_property
     def home(self) -> Path:
@@ -75,6 +77,7 @@ class Session:
         from domain.model.errors import BadInput, Refused
 
         path = self.home / IDENTITY_FILE
+        self._identity_turn().share()
         if not os.path.lexists(path):
             return {}
         try:  # a regular file, bounded: a FIFO or /dev/zero put in its place must not hang us
@@ -90,6 +93,16 @@ class Session:
         if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
             raise Refused(_damaged(path, "not an object of texts"))
         return value
+
+    def changing_identity(self) -> None:
+        """Called by a command that writes identity.json, before it reads it: no other command reads
+        it until this one ends (`identity_turns`), so none acts on what this one replaces."""
+        self._identity_turn().change()
+
+    def _identity_turn(self) -> IdentityTurn:
+        if self._turn is None:
+            self._turn = IdentityTurn(self.home)
+        return self._turn
 
     @property
     def currency(self) -> str:
@@ -214,7 +227,11 @@ class Session:
                     self._app.close()
                     self._app = None
             finally:
-                self._leave_as_found()
+                try:
+                    self._leave_as_found()
+                finally:
+                    if self._turn is not None:
+                        self._turn.release()
 
     def _leave_as_found(self) -> None:
         """A command that was refused and recorded nothing takes back the store it made: an empty

@@ -41,8 +41,13 @@ class _Side:
 
 @dataclass
 class InvoiceNumbers:
-    """Fed every event of the log in order (`note`); says at the end where the numbers disagree."""
+    """Fed every event of the log in order (`note`); says at the end where the numbers disagree.
 
+    `in_order`: a billing record must follow its invoice (import: the file is the log as exported).
+    The audit asks only that it have one: a stream rewritten by hand is appended to the log after
+    the records that name its invoices, and saying so is the chains' and the anchors' work."""
+
+    in_order: bool = True
     assigned: dict[str, _Side] = field(default_factory=dict)
     issued: dict[str, _Side] = field(default_factory=dict)
     voided: dict[str, tuple[str, Any]] = field(default_factory=dict)  # number -> (handle, place)
@@ -63,7 +68,7 @@ class InvoiceNumbers:
         elif kind == "InvoiceRegistered":
             if number in self.registered:
                 self.early.append(NumberProblem(place, f"the billing records register {number} a second time"))
-            elif number not in self.issued:  # an invoice is saved before its record, in one transaction
+            elif number not in self.issued and self.in_order:  # an invoice is saved before its record
                 self.early.append(NumberProblem(place, f"the billing record of {number} records an invoice no"
                                                        " client issued before it"))
             self.registered[number] = place
@@ -95,6 +100,9 @@ class InvoiceNumbers:
         # an invoice is void only with its billing record cancelled, in the same transaction (ADR-66)
         found += [NumberProblem(place, f"{holder!r} cancels {number}, and no billing record cancels it")
                   for number, (holder, place) in self.voided.items() if number not in self.records_cancelled]
+        if not self.in_order:
+            found += [NumberProblem(place, f"the billing record of {number} records an invoice no client issued")
+                      for number, place in self.registered.items() if number not in self.issued]
         return found + self.early
 
 
