@@ -1,0 +1,162 @@
+"""The eighteenth adversarial run (issue 19, ADR-84): what it found in texts, numbers and identity.
+
+1. a noncharacter (U+FFFF, U+FDD0…) passed the text policy, then broke every XML and X.509 name
+   that printed it (an invoice's Factur-X, the record's XML, a certificate);
+2. a certificate whose name held one was imported, and `verify` then failed on it;
+3. a stream removed whole (rows and head) left every chain holding: the audit said OK, and a
+   series started again gave its numbers twice;
+4. identity.json changed while another command acted on it: an invoice under a tax id being
+   changed, a setting lost to a concurrent change.
+
+Each refusal is one `error:` line, its exit code and the store unchanged, on both backends.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from backends import SCRIPT
+from cli_support import ok, open_store, refused, run, store_args
+
+KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}  # the `kept` store's key (conftest)
+NONCHARACTERS = ["\uffff", "\ufffe", "\ufdd0", "\U0001ffff"]
+
+
+@pytest.mark.parametrize("noncharacter", NONCHARACTERS, ids=["ffff", "fffe", "fdd0", "1ffff"])
+@pytest.mark.parametrize("args", [
+    ("client", "open", "beta", "--name", "Beta{}", "--on", "2026-01-20"),
+    ("client", "update", "acme", "--name", "Acme{}", "--on", "2026-01-20"),
+    ("note", "acme", "Called{} Laura", "--on", "2026-01-20"),
+    ("identity", "invoicing", "--address", "Calle{} Mayor 1"),
+    ("init", "--force", "--name", "Ana{}", "--email", "ana@example.com", "--tax-id", "12345678Z"),
+    ("invoice", "issue", "acme", "--line", "Work{}", "--unit-price", "100EUR", "--on", "2026-01-20"),
+    ("invoice", "correct", "acme", "F-2026-001", "--reason", "Wrong{}", "--amount", "-100EUR", "--on", "2026-01-20"),
+    ("mistake", "report", "acme", "Broke{}", "--by", "client", "--on", "2026-01-20"),
+], ids=["client-open", "client-update", "note", "address", "init", "line", "correction", "mistake"])
+def test_a_noncharacter_is_refused_in_every_text(kept: Path, args: tuple[str, ...], noncharacter: str) -> None:
+    typed = tuple(arg.format(noncharacter) for arg in args)
+    refused(kept, typed, 2, "a noncharacter, which no document can hold", env=KEYED)
+
+
+def test_a_noncharacter_is_escaped_where_a_text_is_shown() -> None:
+    from domain.model.texts import visible
+
+    assert visible("Ana\uffff") == "Ana\\uffff"
+    assert visible("Ana\U0010fffe") == "Ana\\U0010fffe"  # eight digits past U+FFFF, as Python writes it
+
+
+@pytest.fixture
+def p12_named_with_a_noncharacter(tmp_path: Path) -> Path:
+    """A PKCS#12 whose certificate's CN holds U+FFFF, as `openssl req -utf8` makes it."""
+    key, certificate, p12 = tmp_path / "k.pem", tmp_path / "c.pem", tmp_path / "ffff.p12"
+    subject = "/CN=Ana\uffff"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(certificate), "-days", "30", "-utf8", "-subj", subject], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkcs12", "-export", "-inkey", str(key), "-in", str(certificate), "-out", str(p12),
+                    "-passout", f"pass:{KEYED['TRATOS_KEY_PASSPHRASE']}"], check=True, capture_output=True)
+    return p12
+
+
+def test_a_certificate_named_with_a_noncharacter_is_not_imported(kept: Path, p12_named_with_a_noncharacter: Path
+                                                                 ) -> None:
+    before = (kept / "identity.p12").read_bytes()
+    message = refused(kept, ("identity", "import", str(p12_named_with_a_noncharacter), "--force"), 2,
+                      "its certificate's subject CN=Ana\\uffff holds characters", env=KEYED)
+    assert "noncharacter" in message
+    assert (kept / "identity.p12").read_bytes() == before
+
+
+# ------------------------------------------------------------ 3. a stream removed whole
+
+def _remove_stream(home: Path, stream: UUID) -> None:
+    """Every row of `stream` deleted, and the read models rebuilt from what is left (so no head
+    remembers it): what a hand on the database does to make a stream as if it never was."""
+    from forger import Forger
+
+    app = open_store(home)
+    try:
+        Forger(app).replace_stream(stream, [])
+    finally:
+        app.close()
+    ok(home, "rebuild", env=KEYED)
+
+
+def test_a_series_removed_whole_is_named_by_the_audit_and_not_started_again(kept: Path) -> None:
+    from domain.model.streams import series_id
+
+    _remove_stream(kept, series_id("F", 2026))
+    audit = run(kept, "audit", "verify", env=KEYED)
+    assert audit.code == 1
+    assert "'acme' issued F-2026-001, which no series assigned" in audit.stdout
+    refused(kept, ("invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"), 1,
+            "the invoice series F-2026 starts again at F-2026-001, but your billing records hold F-2026-001"
+            " already (record 1)", env=KEYED)
+
+
+def test_a_client_removed_whole_is_named_by_the_audit(kept: Path) -> None:
+    from domain.model.streams import stream_id
+
+    _remove_stream(kept, stream_id("acme"))
+    audit = run(kept, "audit", "verify", env=KEYED)
+    assert audit.code == 1
+    assert "the series assigns F-2026-001 to 'acme', and no client issued it" in audit.stdout
+    assert "the billing record of F-2026-001 records an invoice no client issued" in audit.stdout
+
+
+def test_the_untouched_store_passes_the_audit_with_its_numbers(kept: Path) -> None:
+    outcome = run(kept, "audit", "verify", env=KEYED)
+    assert outcome.code == 0, outcome.stdout + outcome.stderr
+
+
+# ------------------------------------------------------------ 4. identity.json takes turns
+
+HOLDER = """
+import fcntl, os, sys, time
+descriptor = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(descriptor, fcntl.LOCK_EX if sys.argv[2] == "change" else fcntl.LOCK_SH)
+print("held", flush=True)
+time.sleep(float(sys.argv[3]))
+"""
+
+
+def _tratos(home: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, **KEYED, "TRATOS_TODAY": "2026-04-01"}
+    return subprocess.Popen([str(SCRIPT), *store_args(home), *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize(("held", "args"), [
+    ("share", ("identity", "invoicing", "--vat", "10%")),  # a change waits for a command acting on it
+    ("change", ("invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15")),  # and the reverse
+], ids=["change-waits", "invoice-waits"])
+def test_a_command_waits_for_the_turn_on_identity(kept: Path, held: str, args: tuple[str, ...]) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(kept), held, "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        command = _tratos(kept, *args)
+        out, err = command.communicate(timeout=60)
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=30)
+    assert command.returncode == 0, err
+    assert waited >= 1.0, f"ran in {waited:.2f} s while the other held identity.json"
+
+
+def test_two_changes_at_once_keep_both(kept: Path) -> None:
+    import json
+
+    for n, rate in enumerate(["4", "10", "21"]):
+        host = f"smtp{n}.example.com"
+        both = [_tratos(kept, "identity", "invoicing", "--vat", f"{rate}%"),
+                _tratos(kept, "identity", "mail", "--host", host)]
+        outcomes = [process.communicate(timeout=60) for process in both]
+        assert [process.returncode for process in both] == [0, 0], outcomes
+        identity = json.loads((kept / "identity.json").read_text(encoding="utf-8"))
+        assert (identity["vat_rate"], identity["smtp_host"]) == (rate, host)
