@@ -175,8 +175,29 @@ def storage_failure(error: BaseException, where: str, what: str = "the store", *
         return ConcurrencyConflict(f"{what} at {where} kept changing under this command: nothing was"
                                    " recorded, try again")
     if meaning == FAILED:
-        return StoreFailure(f"{what} at {where} failed: {reason_of(error)}; nothing was recorded")
+        return StoreFailure(f"{what} at {where} failed: {reason_of(error)}{_size_limit(error)}; nothing was recorded")
     return None
+
+
+_SQLITE_IOERR = 10
+
+
+def _size_limit(error: BaseException) -> str:
+    """What to add to SQLite's "disk I/O error" when this process may write files of a limited size
+    (`ulimit -f`): SQLite says EFBIG so, growing its log or its -shm file, and the limit is the cause
+    to look at first."""
+    if not any(isinstance(found, sqlite3.Error) and (getattr(found, "sqlite_errorcode", 0) or 0) & 0xFF == _SQLITE_IOERR
+               for found in _chain(error)):
+        return ""
+    try:
+        import resource
+
+        limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return ""
+    if limit == resource.RLIM_INFINITY:
+        return ""
+    return f" (with a file-size limit of {max(limit // 1024, 1)} KB set: `ulimit -f`)"
 
 
 def _denied_to_the_role(error: BaseException) -> bool:

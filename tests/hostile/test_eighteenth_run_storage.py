@@ -2,7 +2,8 @@
 
 6. a file-size limit (`ulimit -f`: EFBIG, which Python gets instead of SIGXFSZ) showed an exception
    name: WeasyPrint writes the fonts it embeds into the system's temporary folder while it renders,
-   and that error went up as it was;
+   and that error went up as it was (and SQLite, which says EFBIG as "disk I/O error", now has the
+   limit named beside it);
 7. a full disk was said to be a read-only store by `client open` and `rebuild`: on a nearly full
    disk the store is opened read-only on purpose, and only a command's own save said so;
 9. `verifactu events -o DIR` (and `export --with-evidence DIR`) left the folder it made behind when
@@ -77,6 +78,17 @@ def test_an_invoice_recorded_whose_pdf_met_the_file_size_limit_says_both(kept: P
     assert "Recorded: invoice F-2026-002" in done.stdout
     assert len(snapshot(kept)[0]) > rows  # the invoice stands (ADR-43)
     assert list(out.iterdir()) == []
+
+
+def test_a_store_that_cannot_grow_under_a_file_size_limit_says_the_limit(kept: Path, store, tmp_path: Path) -> None:
+    """SQLite says EFBIG as "disk I/O error" (its log grows by 4 KB pages): the limit is named beside it."""
+    if store.backend != "sqlite":
+        pytest.skip("a PostgreSQL store's files are the server's")
+    before = snapshot(kept)
+    done = limited(kept, "note", "acme", "hello", "--on", "2026-03-01", cwd=tmp_path, limit=4 * 1024)
+    one_line(done, 1, f"error: the store at {kept / 'tratos.sqlite'} failed: disk I/O error (with a file-size limit"
+             " of 4 KB set: `ulimit -f`); nothing was recorded")
+    assert snapshot(kept) == before
 
 
 def test_an_output_file_over_the_file_size_limit_is_not_written(tmp_path: Path) -> None:
