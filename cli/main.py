@@ -167,9 +167,10 @@ def _storage_failure(session: Session | None, error: Exception) -> Exception | N
     """A storage error (full, read-only, locked, failing) as the one line that names the store, or None."""
     if session is None or isinstance(error, click.exceptions.ClickException | click.exceptions.Exit):
         return None
-    from domain.adapters.storage import describe_store, storage_failure
+    from domain.adapters.storage import describe_store, storage_failure, store_folder
 
-    return storage_failure(error, describe_store(session.home, session.database_url))
+    return storage_failure(error, describe_store(session.home, session.database_url),
+                           folder=store_folder(session.home, session.database_url))
 
 
 def _not_yet(name: str) -> click.Command:

@@ -165,8 +165,14 @@ def printer(session: Session, lang: str | None, unsigned: bool, no_timestamp: bo
 def render_document(document: Document) -> bytes:
     """The unsigned PDF (WeasyPrint is loaded here, not before)."""
     from documents.render import render_pdf
+    from domain.adapters.files import REFUSED_WRITES, ScratchFailed
 
-    return render_pdf(document)
+    try:
+        return render_pdf(document)
+    except OSError as error:  # its temporary files: a full disk, a quota, `ulimit -f` (EFBIG)
+        if error.errno not in REFUSED_WRITES:
+            raise
+        raise ScratchFailed(error) from None
 
 
 def sign_document(content: bytes, document: Document, signing: Identity, identity: dict[str, Any],

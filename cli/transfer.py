@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -35,13 +36,15 @@ def export(session: Session, file: str, evidence_dir: str | None) -> None:
     Example:
         tratos export backup-2026-03-31.jsonl --with-evidence backup-evidence
     """
-    from domain.adapters.files import output_file, output_folder, output_path
+    from domain.adapters.files import output_file, output_folder, output_path, whole_or_nothing
     from domain.adapters.transfer import export_store
 
     target = output_path(file, home=session.home)
     if evidence_dir:
         output_folder(evidence_dir, home=session.home)  # before the export: a failed copy must not follow a written export
-    with progress_bar(session, "Exporting") as progress, output_file(target, session.home) as out:
+    # A failed export leaves no evidence folder it made, no evidence file it added (written whole or not at all).
+    with whole_or_nothing(evidence_dir) if evidence_dir else nullcontext(), \
+            progress_bar(session, "Exporting") as progress, output_file(target, session.home) as out:
         done = export_store(session.app, out, progress=progress)
         # Inside: if copying the evidence fails, the export is not put in place (nor an earlier one replaced).
         copied, missing = (_export_evidence(session.home, Path(evidence_dir), done.evidence)

@@ -865,7 +865,8 @@ class SealedReadModelRecorder(SQLiteReadModelRecorder):
         """An error of this file's database as one line naming it, not the store (ADR-63)."""
         from domain.adapters.storage import from_read_models, storage_failure
 
-        return storage_failure(error, str(self.path), "the read models") if from_read_models(error) else None
+        return (storage_failure(error, str(self.path), "the read models", folder=self.path.parent)
+                if from_read_models(error) else None)
 
     def discarded(self) -> SealedReadModelRecorder:
         """This file thrown away and made again, empty (closed first): the read models to rebuild."""

@@ -202,6 +202,30 @@ def read_regular_text(path: str | Path, what: str = "file", *, limit: int = FILE
 _NO_SUCH_PLACE = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EISDIR, errno.EINVAL}
 
 
+# A write the machine refused: no room (a full disk, a quota, a file-size limit as `ulimit -f` sets,
+# which Python turns from SIGXFSZ into EFBIG), or a folder this process may not write.
+REFUSED_WRITES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+class ScratchFailed(CannotWrite):
+    """A document's renderer could not write its temporary files (WeasyPrint keeps the fonts it
+    embeds in a folder of the system's temporary folder): the document was not made, nothing was
+    written. Said as the file the user asked for (`writing`) once it is known."""
+
+    def __init__(self, error: OSError, target: str | Path | None = None) -> None:
+        import tempfile
+
+        from domain.model.values import visible
+
+        self.error = error
+        name = visible(str(target)) if target is not None else "the PDF"
+        super().__init__(f"cannot write {name}: {error.strerror or error} (in the temporary folder"
+                         f" {visible(tempfile.gettempdir())}, while making it); nothing was written")
+
+    def writing(self, target: str | Path) -> ScratchFailed:
+        return ScratchFailed(self.error, target)
+
+
 def cannot_write(target: str | Path, error: OSError) -> TratosError:
     """The one line a failed write says, with the exit code its cause deserves."""
     from domain.model.values import visible
@@ -362,6 +386,40 @@ def write_output(target: str | Path, content: bytes, home: Path, *, shared: bool
     with output_file(target, home, shared=shared) as out:
         out.write(content)
     return destination(target)
+
+
+@contextmanager
+def whole_or_nothing(folder: str | Path) -> Iterator[None]:
+    """Files written into `folder`, a folder the user named (`verifactu events -o`, `export
+    --with-evidence`), stay only if the block ends without an error (README: written whole or not
+    at all). On one, what the block made there is removed: the folder itself if it was not there
+    before, else the files and folders in it that were not (what was there stays, even rewritten:
+    each file is written whole, `atomic_file`)."""
+    import shutil
+
+    folder = Path(folder)
+    existed = os.path.lexists(folder)
+    before = set(_entries(folder)) if existed else set()
+    try:
+        yield
+    except BaseException:
+        if not existed:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for made in sorted(set(_entries(folder)) - before, reverse=True):  # what is in a folder first
+                with suppress(OSError):
+                    if made.is_dir() and not made.is_symlink():
+                        made.rmdir()
+                    else:
+                        made.unlink()
+        raise
+
+
+def _entries(folder: Path) -> Iterator[Path]:
+    """The files and folders in `folder`, at any depth (a link to a folder is not followed)."""
+    for root, folders, files in os.walk(folder):
+        for name in (*folders, *files):
+            yield Path(root) / name
 
 
 def sweep_partials(folder: Path, pattern: str = f"{PARTIAL}*") -> None:

@@ -147,16 +147,22 @@ def _from_sqlcipher(error: BaseException) -> bool:
     return type(error).__module__.startswith("sqlcipher3")
 
 
-def storage_failure(error: BaseException, where: str, what: str = "the store") -> TratosError | None:
+def storage_failure(error: BaseException, where: str, what: str = "the store", *,
+                    folder: Path | None = None) -> TratosError | None:
     """The one-line error for a storage error that is not worth retrying, or None.
 
     Full and read-only stores say so (exit 1); another database error says what the driver said;
     a lock held too long or a conflict is `StoreBusy` / `ConcurrencyConflict` (exit 1). `what`
-    names the database: the store, or an encrypted store's read models (ADR-63).
+    names the database: the store, or an encrypted store's read models (ADR-63). `folder`: the
+    folder of a SQLite file, whose disk is looked at when SQLite says "read-only" or fails
+    otherwise: on a nearly full disk the store is opened read-only on purpose, and SQLite cannot
+    make its journal or grow its log, so the cause is said as it is, full (ADR-31).
     """
     if isinstance(error, TratosError):
         return None
     meaning = classify(error)
+    if meaning in (READ_ONLY, FAILED) and folder is not None and on_a_full_disk(folder):
+        return full_disk(what, where)
     if meaning == FULL:
         return StoreFailure(f"{what} at {where} is full: nothing was recorded")
     if meaning == READ_ONLY:
@@ -169,8 +175,29 @@ def storage_failure(error: BaseException, where: str, what: str = "the store") -
         return ConcurrencyConflict(f"{what} at {where} kept changing under this command: nothing was"
                                    " recorded, try again")
     if meaning == FAILED:
-        return StoreFailure(f"{what} at {where} failed: {reason_of(error)}; nothing was recorded")
+        return StoreFailure(f"{what} at {where} failed: {reason_of(error)}{_size_limit(error)}; nothing was recorded")
     return None
+
+
+_SQLITE_IOERR = 10
+
+
+def _size_limit(error: BaseException) -> str:
+    """What to add to SQLite's "disk I/O error" when this process may write files of a limited size
+    (`ulimit -f`): SQLite says EFBIG so, growing its log or its -shm file, and the limit is the cause
+    to look at first."""
+    if not any(isinstance(found, sqlite3.Error) and (getattr(found, "sqlite_errorcode", 0) or 0) & 0xFF == _SQLITE_IOERR
+               for found in _chain(error)):
+        return ""
+    try:
+        import resource
+
+        limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return ""
+    if limit == resource.RLIM_INFINITY:
+        return ""
+    return f" (with a file-size limit of {max(limit // 1024, 1)} KB set: `ulimit -f`)"
 
 
 def _denied_to_the_role(error: BaseException) -> bool:
@@ -805,9 +832,9 @@ class StoreLocation:
     def failure(self, error: BaseException) -> TratosError | None:
         """`storage_failure` for this store (a write refused on a full disk's store is "full")."""
         if self.full and classify(error) in (READ_ONLY, FAILED):
-            return StoreFailure(f"the store at {self.description} is full (the disk holding it has less than"
-                                f" {FULL_MARGIN // 1024} KB free): nothing was recorded")
-        return storage_failure(error, self.description)
+            return full_disk("the store", self.description)
+        folder = None if self.postgres else Path(self.description).parent
+        return storage_failure(error, self.description, folder=folder)
 
     def stream_locks(self) -> StreamLocks:
         """Connect (PostgreSQL: fail fast with a plain line) and return the store's stream locks."""
@@ -936,6 +963,24 @@ def _read_only_uri(database: Path, *, full: bool = False) -> str:
 # says "disk I/O error", and even a reader fails. The store is then opened read-only, so it can
 # still be read, verified and exported to another disk, and a write is said to be refused as full.
 FULL_MARGIN = 256 << 10
+
+
+def full_disk(what: str, where: str) -> StoreFailure:
+    """A store (or read models) refused a write because the disk holding it is (nearly) full."""
+    return StoreFailure(f"{what} at {where} is full (the disk holding it has less than {FULL_MARGIN // 1024} KB"
+                        " free): nothing was recorded")
+
+
+def on_a_full_disk(folder: Path) -> bool:
+    """Whether a SQLite file in `folder` is refused writes for want of space, not of permission:
+    the disk is nearly full (`nearly_full`), and the folder is one this process may write (a
+    read-only mount, which may show no space free, or a folder not ours, stays read-only)."""
+    return nearly_full(folder) and os.access(folder, os.W_OK)
+
+
+def store_folder(home: Path | str, database_url: str | None = None) -> Path | None:
+    """The folder of the SQLite store in `home`, or None for a PostgreSQL store (its disk is the server's)."""
+    return None if database_url or os.environ.get(DATABASE_URL) else Path(home)
 
 
 def nearly_full(folder: Path) -> bool:

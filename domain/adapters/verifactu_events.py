@@ -160,7 +160,13 @@ def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: P
     document each (`evento-000001.xml`, the entry's place in the log), every file written atomically.
     A year without entries writes nothing, not even the folder. No file written is one of `home`'s own (ADR-62): every
     name is checked before the first file is written (a link left in the folder into the home)."""
-    from domain.adapters.files import PRIVATE_FOLDER, not_the_homes, output_file
+    from domain.adapters.files import (
+        PRIVATE_FOLDER,
+        cannot_write,
+        not_the_homes,
+        output_file,
+        whole_or_nothing,
+    )
     from domain.model.streams import events_id
 
     prefix = f"{year:04d}-"
@@ -170,14 +176,18 @@ def export_events(app: Any, issuer_nif: str, year: int, folder: Path, *, home: P
     paths = [folder / f"evento-{event.originator_version:06d}.xml" for event in entries]
     for path in paths:
         not_the_homes(path, home)
-    folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)  # the agency's files are the freelancer's alone (ADR-80)
     files: list[Path] = []
     first = last = None
-    for event, path in zip(entries, paths, strict=True):
-        with output_file(path, home) as out:
-            out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n' + event_document(event).encode() + b"\n")
-        files.append(path)
-        first, last = first or event, event
+    with whole_or_nothing(folder):  # a failed export leaves no folder it made, no file it added
+        try:
+            folder.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)  # the agency's files are the freelancer's alone (ADR-80)
+        except OSError as error:
+            raise cannot_write(folder, error) from None
+        for event, path in zip(entries, paths, strict=True):
+            with output_file(path, home) as out:
+                out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n' + event_document(event).encode() + b"\n")
+            files.append(path)
+            first, last = first or event, event
     return EventsWritten(folder, files, first, last)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from domain.adapters.evidence import EvidenceFolder
-from domain.adapters.files import write_output
+from domain.adapters.files import ScratchFailed, write_output
 
 if TYPE_CHECKING:
     from domain.services.application import Recorded, Tratos
@@ -78,7 +78,12 @@ def issue_document(app: Tratos, print_document: Printer, handle: str, kind: str,
     `record` records the document (default: `DocumentIssued` alone); a reminder
     records itself and its document in one save through it.
     """
-    printed = print_document(handle, kind, ref, on=on)
+    try:
+        printed = print_document(handle, kind, ref, on=on)
+    except ScratchFailed as failed:  # said as the file the user named
+        if output is None:
+            raise
+        raise failed.writing(output) from None
     if record is None:
         def record(**facts: Any) -> Recorded:
             return app.issue_document(handle, printed.kind, on=on, **facts)
