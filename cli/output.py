@@ -208,3 +208,7 @@ class _UntilTheReaderLeaves:
     @property
     def closed(self) -> bool:
         return self._stream.closed
+
+
+# Where a write to standard output fails inside a verdict command (a full disk): `main.output_failed`.
+WRITING = (_UntilTheReaderLeaves.write.__code__, _UntilTheReaderLeaves.flush.__code__)

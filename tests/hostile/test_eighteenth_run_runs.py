@@ -281,3 +281,10 @@ def test_what_holds_and_a_plain_read_are_quiet_when_the_reader_left(kept: Path) 
         assert (done.returncode, done.stderr) == (0, ""), args
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_verdict_on_a_full_disk_says_its_output_was_lost(kept: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(SCRIPT), *store_args(kept), "audit", "verify"], stdout=full,
+                              stderr=subprocess.PIPE, env={**os.environ, "TRATOS_TODAY": TODAY, **KEYED}, text=True,
+                              timeout=120)
+    assert (done.returncode, done.stderr) == (1, "error: cannot write the output: No space left on device\n")
