@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import pass_session
-from cli.output import echo
+from cli.output import echo, gives_verdict
 from cli.session import Session
 from domain.model.wording import counted
 
@@ -44,6 +44,7 @@ def audit() -> None:
                    " its timestamp token FILE.tsr, if there is one, is checked too.")
 @json_flag
 @pass_session
+@gives_verdict
 def verify(session: Session, handle: str | None, anchor_text: str | None, anchor_file: Any) -> None:
     """Recompute every hash chain from the stored records and check everything that anchors them.
 
@@ -274,7 +275,9 @@ def _stamp_anchor(session: Session, report: Any, note: bytes, target: Any, times
     try:
         written.append(write_output(target, note, session.home))
         written.append(write_output(token_path, answer, session.home))
-        kept = [path for path in map(folder.keep, (note, answer)) if path is not None]
+        for content in (note, answer):  # one kept before the other failed is taken back too
+            if (path := folder.keep(content)) is not None:
+                kept.append(path)
         day = session.today()
         for stream in report.streams:
             if stream.head_version < 1 or stream.label.startswith(NOT_A_CLIENT):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.options import business_date, pass_session
-from cli.output import echo, print_json, table, warn
+from cli.output import echo, gives_verdict, print_json, table, warn
 from cli.session import Session
 
 KINDS = {
@@ -22,6 +22,7 @@ KINDS = {
 @click.option("--today", "today", metavar="DATE", default=None,
               help="The day to check for (default: today's business date).")
 @pass_session
+@gives_verdict
 def check(session: Session, today: str | None) -> None:
     """Mark overdue invoices as late (once) and list what needs action.
 

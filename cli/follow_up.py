@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import click
 
 from cli.options import pass_session
-from cli.output import echo
+from cli.output import echo, gives_verdict
 from cli.session import Session
 from domain.model.wording import counted
 
@@ -20,6 +20,7 @@ from domain.model.wording import counted
 @click.option("--lang", type=click.Choice(("es", "en")), default=None,
               help="Language of the messages (default: your documents').")
 @pass_session
+@gives_verdict
 def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | None) -> None:
     """Send what the follow-up schedule gives for today: reminders before and after each unpaid
     invoice's due date, and a chase of drafts and quotes waiting for the client.
@@ -55,10 +56,18 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
 
 @contextmanager
 def _stopped_as_interrupted() -> Iterator[None]:
-    """A signal that would end the process (SIGTERM from cron's `timeout` or a stopped service,
-    SIGHUP from a closed terminal or a dropped ssh session, SIGQUIT, SIGUSR1/2, SIGALRM) stops a
-    run as Ctrl-C does: the step being sent is released for the next run (ADR-80), not left claimed
-    and never sent (ADR-82). Those left as they are: ignored ones, and SIGKILL, which nothing catches."""
+    """Every signal that would end the process stops a run as Ctrl-C does: the step being sent is
+    released for the next run (ADR-80), not left claimed and never sent (ADR-82, ADR-83).
+
+    Those are the signals whose default action (signal(7)) terminates the process or dumps core:
+    SIGTERM (cron's `timeout`, a stopped service), SIGHUP (a closed terminal, a dropped ssh
+    session), SIGQUIT, SIGUSR1/2, SIGALRM, SIGXCPU (a CPU limit reached), SIGPWR, SIGVTALRM,
+    SIGPROF, SIGIO, SIGSTKFLT, SIGTRAP, SIGABRT and every real-time signal. They are derived from
+    `signal.valid_signals()` less `_NOT_ENDING` and `_LEFT_ALONE`, so a platform's own (SIGEMT) is
+    covered too. Left as they are: one the caller ignores or handles (not SIG_DFL), SIGINT (Python's
+    KeyboardInterrupt already), SIGKILL and SIGSTOP (nothing catches them), and the synchronous
+    faults SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGSYS: a handler that returns from a real fault
+    re-runs the faulting instruction, in a loop, instead of ending."""
     import signal
     import threading
 
@@ -69,16 +78,33 @@ def _stopped_as_interrupted() -> Iterator[None]:
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    names = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
     previous = {}
-    for number in (getattr(signal, name) for name in names if hasattr(signal, name)):
+    for number in ending_signals():
         if signal.getsignal(number) is signal.SIG_DFL:  # one the shell or a caller ignores stays ignored
-            previous[number] = signal.signal(number, interrupted)
+            try:
+                previous[number] = signal.signal(number, interrupted)
+            except (OSError, ValueError):  # one this platform reserves (glibc's threads): not ours to take
+                continue
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+# Signals whose default action does not end the process (ignored, or stop and continue).
+_NOT_ENDING = ("SIGCHLD", "SIGCLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGINFO", "SIGSTOP", "SIGTSTP", "SIGTTIN",
+               "SIGTTOU")
+# Ending ones not handled: uncatchable, Ctrl-C's own, and the synchronous faults (see above).
+_LEFT_ALONE = ("SIGKILL", "SIGINT", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGSYS")
+
+
+def ending_signals() -> list[int]:
+    """The signals `_stopped_as_interrupted` turns into an interruption, in number order."""
+    import signal
+
+    skipped = {getattr(signal, name) for name in (*_NOT_ENDING, *_LEFT_ALONE) if hasattr(signal, name)}
+    return sorted(int(number) for number in signal.valid_signals() if number not in skipped)
 
 
 def _say(report, day, dry_run: bool) -> None:  # noqa: ANN001

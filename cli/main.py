@@ -333,8 +333,9 @@ def _replacing_what_cannot_be_shown() -> None:
 def output_failed(error: BaseException) -> bool:
     """Whether `error` is this process's output failing (a full disk, a closed pipe).
 
-    The write that failed is the innermost frame: click's `echo` writing to standard output,
-    or main's last flush of it. (Retrying the flush cannot tell: a failed write drops its buffer.)
+    The write that failed is the innermost frame: click's `echo` writing to standard output, a
+    verdict command's standard output passing it on, or main's last flush of it. (Retrying the
+    flush cannot tell: a failed write drops its buffer.)
     """
     if not isinstance(error, OSError):
         return False
@@ -343,8 +344,10 @@ def output_failed(error: BaseException) -> bool:
         innermost = innermost.tb_next
     if innermost is None:
         return False
+    from cli.output import WRITING  # a verdict command's standard output (`gives_verdict`)
+
     frame = innermost.tb_frame
-    return frame.f_code in (_flush_output.__code__, _ClosedOutput.write.__code__) or (
+    return frame.f_code in (_flush_output.__code__, _ClosedOutput.write.__code__, *WRITING) or (
         frame.f_code.co_name == "echo" and frame.f_locals.get("file") is sys.stdout)
 
 

@@ -12,10 +12,12 @@ or reorder a sentence. --json prints texts exactly, JSON-escaped.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -124,3 +126,89 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     line = "  ".join(f"{{:<{w}}}" for w in widths).format  # one C call a row (10,000 for a portfolio)
     lines = [title] + [line(*row).rstrip() for row in rows_of_text]
     click.echo("\n".join(lines))  # one write: a 10,000-client portfolio is one call, not 10,000
+
+
+def gives_verdict(command: Callable) -> Callable:
+    """For a command whose exit code is its verdict (`audit verify`, `verifactu verify`, `verify`,
+    `check`, `follow-up`): a reader that leaves (`| head -1`) does not cut it short.
+
+    Elsewhere a closed pipe ends the command quietly with exit 0 (`tratos status | head -1`), but
+    here that 0 would say "everything holds" of a store that was found broken, or not yet checked
+    to the end. So the output that can no longer be read is dropped, and the command runs to its
+    end: it finishes its checks, logs them where it logs them, and exits with its verdict, with
+    its one `error:` line on stderr when something does not hold."""
+    @functools.wraps(command)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        with _reader_may_leave():
+            return command(*args, **kwargs)
+
+    return checked
+
+
+@contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    shown = sys.stdout
+    sys.stdout = _UntilTheReaderLeaves(shown)
+    try:
+        yield
+    finally:
+        sys.stdout = shown
+
+
+class _UntilTheReaderLeaves:
+    """Standard output that, once its reader has gone (a broken pipe), drops what is written to it.
+
+    Its file descriptor is then the null device (as main does for SIGPIPE), so the interpreter's
+    last flush of what is still buffered neither fails nor prints. It has no `buffer`: click writes
+    through it, never around it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.left = False
+
+    def write(self, text: str) -> int:
+        if not self.left:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._reader_left()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._reader_left()
+
+    def _reader_left(self) -> None:
+        self.left = True
+        with suppress(OSError, ValueError, AttributeError):  # no descriptor: in-process, the tests' streams
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:
+        return self._stream.encoding
+
+    @property
+    def errors(self) -> str | None:
+        return self._stream.errors
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+
+# Where a write to standard output fails inside a verdict command (a full disk): `main.output_failed`.
+WRITING = (_UntilTheReaderLeaves.write.__code__, _UntilTheReaderLeaves.flush.__code__)

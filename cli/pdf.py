@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import business_date, handle_argument, on_option, pass_session
-from cli.output import echo, warn
+from cli.output import echo, gives_verdict, warn
 from cli.passphrase import key_passphrase
 from cli.session import Session
 from domain.adapters.home import KEY_FILE
@@ -241,6 +241,7 @@ def stamp_dict(made: PdfPrinter) -> dict[str, Any] | None:
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False), metavar="FILE.pdf")
 @pass_session
+@gives_verdict
 def verify(session: Session, file: str) -> None:
     """Check a PDF: its signatures, that this store issued it, that its chain head still holds.
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cli.options import Count, business_date, on_option, pass_session
-from cli.output import echo
+from cli.output import echo, gives_verdict
 from cli.session import Session
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ def export(session: Session, year: int, output: str | None, sign: bool) -> None:
 @verifactu.command()
 @click.argument("files", nargs=-1, metavar="[FILE.xml]...", type=click.Path(dir_okay=False))
 @pass_session
+@gives_verdict
 def verify(session: Session, files: tuple[str, ...]) -> None:
     """Recompute every fingerprint of the billing records and their chain, in the store or in FILEs.
 

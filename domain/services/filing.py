@@ -6,9 +6,11 @@ kept in the evidence folder with its attachments, and recorded as `MessageReceiv
 `MessageSent` in saves of up to `BATCH` messages per relationship. One already on the record
 (the same Message-ID, or the same bytes when it has none; also a message tratos sent) is
 skipped; one that matches no client is listed, never dropped silently; what is no email at all
-(empty, no headers, no From: `mailboxes.not_an_email`) is listed with why and never filed. A
-batch that fails to record takes back the files it kept; batches recorded before it stay, and
-running the import again files only what is missing (ADR-47).
+(empty, no headers, no From: `mailboxes.not_an_email`) is listed with why and never filed. An
+import that fails (a batch that fails to record, a message that cannot be read, an interruption)
+takes back every file it kept for messages not recorded; batches recorded before it stay, with the
+files they cite, and running the import again files only what is missing (ADR-47). A file that was
+in the folder before the import is never taken back: a recorded event may cite it.
 """
 
 from __future__ import annotations
@@ -54,11 +56,10 @@ class Filing:
 
 
 class _Pending:
-    """One client's messages kept and waiting to be recorded, with the files their keeping added."""
+    """One client's messages kept and waiting to be recorded."""
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
-        self.added: list[Path] = []
 
 
 def file_messages(app: Tratos, raw_messages: Iterable[bytes], *, ours: set[str], clients: Mapping[str, str],
@@ -71,35 +72,40 @@ def file_messages(app: Tratos, raw_messages: Iterable[bytes], *, ours: set[str],
     folder = EvidenceFolder.of(app.home)
     if client is not None:
         app.relationship(client)  # an unknown --client is refused before any message is read
-    for number, raw in enumerate(raw_messages, start=1):
-        message = read_message(raw, number)
-        if message.problem is not None:
-            report.not_messages.append({"number": number, "sha256": message.sha256, "size": len(raw),
-                                        "problem": message.problem})
-            continue
-        direction = "sent" if message.sender_address in ours else "received"
-        handle = client or _match(message, direction, clients)
-        if handle is None:
-            report.unmatched.append(message.summary())
-            continue
-        if handle not in known:
-            known[handle] = set(app.relationship(handle).filed)
-        key = filed_key(message.message_id, message.sha256)
-        if key in known[handle]:
-            report.skipped.append({"client": handle, **message.summary()})
-            continue
-        known[handle].add(key)
-        if dry_run:
-            report.filed[handle] = report.filed.get(handle, 0) + 1
-            continue
-        waiting = pending.setdefault(handle, _Pending())
-        waiting.added += [path for content in message.contents if (path := folder.keep(content)) is not None]
-        waiting.messages.append(_fields(message, direction))
-        if len(waiting.messages) >= BATCH:
-            _record(app, folder, handle, pending.pop(handle), on, report)
-    while pending:
-        handle = next(iter(pending))
-        _record(app, folder, handle, pending.pop(handle), on, report)
+    added: set[Path] = set()  # files this import put in the folder that no recorded event cites yet
+    try:
+        for number, raw in enumerate(raw_messages, start=1):
+            message = read_message(raw, number)
+            if message.problem is not None:
+                report.not_messages.append({"number": number, "sha256": message.sha256, "size": len(raw),
+                                            "problem": message.problem})
+                continue
+            direction = "sent" if message.sender_address in ours else "received"
+            handle = client or _match(message, direction, clients)
+            if handle is None:
+                report.unmatched.append(message.summary())
+                continue
+            if handle not in known:
+                known[handle] = set(app.relationship(handle).filed)
+            key = filed_key(message.message_id, message.sha256)
+            if key in known[handle]:
+                report.skipped.append({"client": handle, **message.summary()})
+                continue
+            known[handle].add(key)
+            if dry_run:
+                report.filed[handle] = report.filed.get(handle, 0) + 1
+                continue
+            waiting = pending.setdefault(handle, _Pending())
+            added.update(path for content in message.contents if (path := folder.keep(content)) is not None)
+            waiting.messages.append(_fields(message, direction))
+            if len(waiting.messages) >= BATCH:
+                _record(app, folder, handle, pending.pop(handle), on, report, added)
+        while pending:
+            handle = next(iter(pending))
+            _record(app, folder, handle, pending.pop(handle), on, report, added)
+    except BaseException:  # unreadable message, failed save, Ctrl-C: the folder as it was, but for what
+        folder.take_back(added)  # the batches recorded cite
+        raise
     return report
 
 
@@ -114,12 +120,12 @@ def _fields(message: ReadMessage, direction: str) -> dict[str, Any]:
             "evidence": message.evidence}
 
 
-def _record(app: Tratos, folder: EvidenceFolder, handle: str, waiting: _Pending, on: date, report: Filing) -> None:
-    try:
-        recorded, skipped = app.file_messages(handle, waiting.messages, on=on)
-    except BaseException:
-        folder.take_back(waiting.added)
-        raise
+def _record(app: Tratos, folder: EvidenceFolder, handle: str, waiting: _Pending, on: date, report: Filing,
+            added: set[Path]) -> None:
+    """Record one client's batch; the files its messages cite are then the record's, never taken back."""
+    recorded, skipped = app.file_messages(handle, waiting.messages, on=on)  # failing: the caller takes back
+    for message in waiting.messages:
+        added.difference_update(folder.path(evidence.sha256) for evidence in message["evidence"])
     for message in skipped:  # filed by another process meanwhile
         report.skipped.append({"client": handle, "message_id": message["message_id"], "from": message["sender"],
                                "subject": message["subject"], "sha256": message["evidence"][0].sha256})
