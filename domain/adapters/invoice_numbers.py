@@ -5,7 +5,7 @@ Each stream is re-decided (import) or chained (audit) on its own (ADR-24), so a 
 acme's number to north-wind folds as well as the true one, and a stream deleted whole (a series, a
 client, rows and head together) leaves every other chain holding. Only the numbers tell: the
 series' numbers then have no invoice, an invoice no number, a billing record no invoice, and a
-series started again issues numbers its records already hold. One pass over the log in order, a few
+series started again gives a number twice. One pass over the log in order, a few
 texts per number; used by import over the file and by the audit over the store (ADR-84). It reads
 the states as stored, so both can use it; the caller's places (a file line, a stream version) are
 given back with each problem.
@@ -59,9 +59,14 @@ class InvoiceNumbers:
         """`holder`: the handle of the client whose stream the event is on (for a client's events)."""
         number = str(state.get("invoice_number"))
         if kind in NUMBERINGS:
+            if number in self.assigned:  # a series' stream removed and started again
+                self.early.append(NumberProblem(place, f"the series assigns {number} a second time"))
             self.assigned[number] = _Side(str(state.get("handle")), place, str(state.get("occurred_on")),
                                           kind == "CorrectiveNumberAssigned")
         elif kind in _INVOICES:
+            if number in self.issued:
+                self.early.append(NumberProblem(place, f"{holder!r} issues {number}, which"
+                                                       f" {self.issued[number].holder!r} issued already"))
             self.issued[number] = _Side(holder, place, str(state.get("occurred_on")), kind == "InvoiceCorrected")
         elif kind == "InvoiceCancelled":
             self.voided[number] = (holder, place)

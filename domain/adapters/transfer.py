@@ -371,6 +371,12 @@ def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, si
             insert(closed)
         if digest.hexdigest() != fingerprint:
             raise Refused(f"{path.name} changed while it was being imported; nothing was imported")
+        # Read on another connection, with this transaction's writes holding the store's write lock
+        # (SQLite) or its events table (PostgreSQL): what another command saved since the store was
+        # found empty is committed and seen here, and nothing else can be saved before this commits.
+        if app.recorder.max_notification_id():
+            raise Refused("another command recorded in the store while this import ran: import only into an"
+                          " empty store; nothing was imported")
 
 
 @contextmanager

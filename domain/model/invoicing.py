@@ -78,6 +78,7 @@ class Invoicing:
                       withholding: Decimal | None = None, exemption: str = "",
                       actor: str = "") -> ev.InvoiceIssued:
         """Bill an installment, an amount, an approved change or lines, taxed as the client is."""
+        self._check_unused(number)
         if lines and (installment is not None or amount is not None):
             raise BadInput("invoice either lines, an installment or an amount, not several")
         if lines:
@@ -173,10 +174,18 @@ class Invoicing:
                 raise Refused(f"a line billing hours entries {', '.join(map(str, line.hours))} has the quantity"
                               f" {line.quantity}, not the hours they logged")
 
+    def _check_unused(self, number: str) -> None:
+        """A number is given once (ADR-84): the series gives one twice only when its events were
+        removed from the store by hand, and it started again from 1."""
+        if number in self.invoices or number in self.corrections:
+            raise Refused(f"{self.handle} has {number} already: the invoice series gave it twice, as its events"
+                          " were removed from the store; run `tratos audit verify`, nothing was recorded")
+
     def correct_invoice(self, corrective_number: str, invoice_number: str, *, on: date, reason: str,
                         profile: TaxProfile | None, lines: list[Line] | None = None, amount: Money | None = None,
                         void: bool = False, actor: str = "") -> ev.InvoiceCorrected:
         """A corrective invoice by differences: the only way to change or cancel an issued invoice."""
+        self._check_unused(corrective_number)
         invoice = self.invoice(invoice_number)
         invoice.check_live()
         reason = check_text(reason, "reason", limit=500)

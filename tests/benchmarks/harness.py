@@ -313,21 +313,26 @@ def generate(store: Store, events: int, clients: int, long: dict[int, int] | Non
 def copy_prefix(source: Store, target: Store, events: int) -> None:
     """`target` gets the first `events` records of `source`'s log, as they are stored (chains,
     digests and all), and its read models caught up: the big store as it was when it held that
-    many events."""
+    many events. A save's invoices and the series' numbers for them are one transaction: the cut
+    goes on to its end (every number issued is assigned, and the reverse), as the audit asks."""
     from eventsourcing.persistence import StoredEvent
 
+    from domain.model.chain import event_type
     from domain.model.invoices import series_id
 
     reader, writer = source.open(), target.open()
     try:
-        position, copied, streams = 0, 0, set()
-        while copied < events:
-            page = reader.recorder.select_notifications(start=position, limit=min(1000, events - copied),
+        position, copied, streams, unpaired = 0, 0, set(), set()
+        while copied < events or unpaired:
+            page = reader.recorder.select_notifications(start=position, limit=max(1, min(1000, events - copied)),
                                                         inclusive_of_start=False)
             if not page:
                 break
             writer.recorder.insert_events([StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
                                            for n in page])
+            for n in page:
+                if event_type(n.topic) in ("InvoiceIssued", "InvoiceNumberAssigned"):
+                    unpaired ^= {reader.mapper.to_domain_event(n).invoice_number}
             streams.update(n.originator_id for n in page)
             copied += len(page)
             position = page[-1].id

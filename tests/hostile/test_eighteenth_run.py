@@ -95,6 +95,23 @@ def test_a_series_removed_whole_is_named_by_the_audit_and_not_started_again(kept
     assert audit.code == 1
     assert "'acme' issued F-2026-001, which no series assigned" in audit.stdout
     refused(kept, ("invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15"), 1,
+            "acme has F-2026-001 already: the invoice series gave it twice", env=KEYED)
+
+
+def test_a_series_started_again_gives_another_client_no_number_its_records_hold(kept: Path) -> None:
+    from cli_support import given
+
+    from domain.model.streams import series_id
+
+    given(kept, [("client", "open", "beta", "--name", "Beta SL", "--on", "2026-01-20"),
+                 ("terms", "publish", "beta", "--rate", "60/h", "--payment-days", "30", "--on", "2026-01-20"),
+                 ("contract", "draft", "beta", "--title", "Audit", "--scope", "An audit", "--price", "900EUR",
+                  "--start", "2026-01-22", "--end", "2026-02-22", "--installment", "100%@2026-01-22",
+                  "--on", "2026-01-21"),
+                 ("contract", "sign", "beta", "--by", "us", "--on", "2026-01-21"),
+                 ("contract", "sign", "beta", "--by", "client", "--signer", "Bea", "--on", "2026-01-21")])
+    _remove_stream(kept, series_id("F", 2026))
+    refused(kept, ("invoice", "issue", "beta", "--installment", "1", "--on", "2026-01-22"), 1,
             "the invoice series F-2026 starts again at F-2026-001, but your billing records hold F-2026-001"
             " already (record 1)", env=KEYED)
 
@@ -160,3 +177,65 @@ def test_two_changes_at_once_keep_both(kept: Path) -> None:
         assert [process.returncode for process in both] == [0, 0], outcomes
         identity = json.loads((kept / "identity.json").read_text(encoding="utf-8"))
         assert (identity["vat_rate"], identity["smtp_host"]) == (rate, host)
+
+
+def test_a_correction_number_given_twice_is_refused(kept: Path) -> None:
+    from domain.model.streams import records_id, series_id
+
+    ok(kept, "invoice", "correct", "acme", "F-2026-001", "--reason", "Discount", "--amount", "-100EUR",
+       "--on", "2026-01-20", env=KEYED)
+    _remove_stream(kept, series_id("R", 2026))
+    _remove_stream(kept, records_id("12345678Z"))
+    refused(kept, ("invoice", "correct", "acme", "F-2026-001", "--reason", "Again", "--amount", "-50EUR",
+                   "--on", "2026-01-21"), 1, "acme has R-2026-001 already", env=KEYED)
+
+
+@pytest.mark.parametrize(("events", "problems"), [
+    ([("InvoiceNumberAssigned", {"invoice_number": "F-1", "handle": "acme", "occurred_on": "2026-01-15"}),
+      ("InvoiceIssued", {"invoice_number": "F-1", "occurred_on": "2026-01-15"}),
+      ("InvoiceNumberAssigned", {"invoice_number": "F-1", "handle": "acme", "occurred_on": "2026-01-16"}),
+      ("InvoiceIssued", {"invoice_number": "F-1", "occurred_on": "2026-01-16"})],
+     ["the series assigns F-1 a second time", "'acme' issues F-1, which 'acme' issued already"]),
+    ([("InvoiceNumberAssigned", {"invoice_number": "F-1", "handle": "acme", "occurred_on": "2026-01-15"}),
+      ("InvoiceIssued", {"invoice_number": "F-1", "occurred_on": "2026-01-15"}),
+      ("InvoiceIssued", {"invoice_number": "F-1", "occurred_on": "2026-01-15"})],
+     ["'acme' issues F-1, which 'acme' issued already"]),
+    ([("InvoiceNumberAssigned", {"invoice_number": "F-1", "handle": "acme", "occurred_on": "2026-01-15"}),
+      ("InvoiceIssued", {"invoice_number": "F-1", "occurred_on": "2026-01-15"}),
+      ("InvoiceRegistered", {"invoice_number": "F-1"}), ("InvoiceRegistered", {"invoice_number": "F-1"})],
+     ["the billing records register F-1 a second time"]),
+], ids=["assigned-twice", "issued-twice", "registered-twice"])
+def test_a_number_given_twice_is_named(events: list, problems: list[str]) -> None:
+    from domain.adapters.invoice_numbers import InvoiceNumbers
+
+    for in_order in (True, False):  # import's and the audit's
+        numbers = InvoiceNumbers(in_order=in_order)
+        for place, (kind, state) in enumerate(events, 1):
+            numbers.note(kind, state, place, "acme")
+        assert [found.problem for found in numbers.problems()] == problems
+
+
+def test_an_import_refuses_a_store_another_command_recorded_in_meanwhile(kept: Path, empty_store, tmp_path: Path
+                                                                        ) -> None:
+    """The other command records between the import's check of the file and its write: a real
+    process, run from the import's last step before writing (`closing`)."""
+    from cli_support import home_beside, store_rows
+
+    from domain.adapters.transfer import import_store
+    from domain.model.errors import Refused
+
+    export = tmp_path / "backup.jsonl"
+    ok(kept, "export", str(export), env=KEYED)
+    with home_beside(kept, empty_store) as target:
+        def another_command(events, tails):  # noqa: ANN001, ANN202
+            opened = _tratos(target, "client", "open", "zz", "--name", "Zeta", "--on", "2026-01-20")
+            assert opened.communicate(timeout=60) and opened.returncode == 0
+            return []
+
+        app = open_store(target)
+        try:
+            with pytest.raises(Refused, match="another command recorded in the store while this import ran"):
+                import_store(app, export, closing=another_command)
+        finally:
+            app.close()
+        assert len(store_rows(target)) == 1  # zz's opening alone
