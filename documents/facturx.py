@@ -248,8 +248,13 @@ def _sub(parent: Element, tag: str) -> Element:
 
 def _text(parent: Element, tag: str, text: str, **attributes: str) -> Element:
     element = etree.SubElement(parent, _qname(tag), attributes)
-    element.text = text
+    element.text = text.translate(_NOT_IN_XML)
     return element
+
+
+# What XML 1.0 cannot hold and a recorded text may (one imported from before ADR-84 refused
+# noncharacters): U+FFFE and U+FFFF, written as the replacement character, so the invoice prints.
+_NOT_IN_XML = {0xFFFE: "\ufffd", 0xFFFF: "\ufffd"}
 
 
 def _date(parent: Element, tag: str, day: date) -> None:

@@ -30,6 +30,7 @@ record shows up as a version out of place. The chain format is ADR-3.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -365,15 +366,22 @@ class _EvidenceCheck:
         self.locate = locate
         self.results: dict[str, tuple[str, str] | None] = {}
 
-    def check(self, chain: StreamChain, version: int, state: dict[str, Any]) -> None:
+    def check(self, chain: StreamChain, version: int, kind: str, state: dict[str, Any]) -> None:
         if self.locate is None:
             return
-        for item in state.get("evidence") or ():
-            sha256 = item.get("sha256") if isinstance(item, dict) else None
+        cited = [(item.get("sha256"), item.get("name") or "", True)
+                 for item in state.get("evidence") or () if isinstance(item, dict)]
+        # The copy kept of a PDF issued: none in a store from before copies were kept, nor after an import
+        # without them, but one that is there must be the PDF issued.
+        if kind == "DocumentIssued":
+            cited.append((state.get("sha256"), f"the {state.get('kind')} PDF issued", False))
+        for sha256, name, required in cited:
             if not isinstance(sha256, str) or not sha256:
                 continue
+            if not required and sha256 not in self.results and not os.path.lexists(self.locate(sha256)):
+                continue  # not kept: nothing to hold it to
             if sha256 not in self.results:
-                self.results[sha256] = self._verify(sha256, item.get("name") or "")
+                self.results[sha256] = self._verify(sha256, name)
             found = self.results[sha256]
             if found is not None:
                 chain.audit.problems.append(Problem(version, *found))
@@ -473,7 +481,7 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
             keeping.note(kind, state, (stream, notification.originator_version))
             numbers.note(kind, state, (stream, notification.originator_version), chain.audit.label)
         if state is not None:
-            evidence.check(chain, notification.originator_version, state)
+            evidence.check(chain, notification.originator_version, kind, state)
     if progress is not None:
         progress(report.records, total)
 

@@ -162,6 +162,13 @@ def check_new_invoice(fields: dict[str, Any], corrected: Any = None, also: list[
             and _same_tax_id(issuer.tax_id, recipient.tax_id):
         raise Refused(f"the client's tax id is your own ({issuer.tax_id}): an invoice is issued to someone else;"
                       " correct it with `tratos client update`")
+    from domain.model.texts import noncharacter_in
+
+    found = noncharacter_in(fields)
+    if found is not None:  # recorded before ADR-84 refused them (an import): no invoice's XML holds one
+        raise Refused(f"the invoice would carry U+{ord(found):04X}, a noncharacter no invoice can hold, from the"
+                      " client's details or your own as recorded before tratos refused it: correct them"
+                      " (`tratos client update`, `tratos identity invoicing`); nothing was recorded")
     currency = fields["total"].currency
     amounts = [fields["total"], fields["amount"], *(t.base for t in fields["taxes"]), *(t.vat for t in fields["taxes"]),
                *(Money(amount=amount, currency=currency) for amount in also)]

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from domain.model.errors import BadInput
 
@@ -114,6 +115,19 @@ def _check_policy(value: str, what: str, multiline: bool) -> None:
                            " to show on: type the letter first")
         raise BadInput(f"{what} contains an invisible formatting character (U+{ord(invisible):04X}), which would"
                        " show it otherwise than it is recorded: type it again without it")
+
+
+def noncharacter_in(value: Any) -> str | None:
+    """The first noncharacter in any text of `value` (a text, a model, a list or a mapping of them),
+    or None: for what was recorded before the policy refused them (an import), which a new
+    invoice would carry into its XML."""
+    if isinstance(value, str):
+        found = _NONCHARACTER.search(value)
+        return found[0] if found else None
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else ()
+    return next((found for found in map(noncharacter_in, items) if found is not None), None)
 
 
 def _invisible(value: str) -> str | None:

@@ -239,3 +239,32 @@ def test_an_import_refuses_a_store_another_command_recorded_in_meanwhile(kept: P
         finally:
             app.close()
         assert len(store_rows(target)) == 1  # zz's opening alone
+
+
+def test_the_kept_copy_of_a_pdf_issued_is_held_to_its_digest(kept: Path, tmp_path: Path) -> None:
+    import hashlib
+
+    ok(kept, "pdf", "terms", "acme", "-o", str(tmp_path / "terms.pdf"), env=KEYED)
+    digest = hashlib.sha256((tmp_path / "terms.pdf").read_bytes()).hexdigest()
+    copy = kept / "evidence" / digest[:2] / digest[2:]
+    copy.write_bytes(b"%PDF-1.7 another document")
+    audit = run(kept, "audit", "verify", env=KEYED)
+    assert audit.code == 1 and "evidence changed" in audit.stdout, audit.stdout
+    copy.unlink()  # as a store from before copies were kept, or imported without them
+    assert run(kept, "audit", "verify", env=KEYED).code == 0
+
+
+def test_a_noncharacter_recorded_before_the_policy_is_found_in_what_an_invoice_carries() -> None:
+    """An import keeps the texts an older tratos recorded (ADR-41): a new invoice refuses to carry
+    one into its XML (`billing.check_new_invoice`), and an invoice recorded with one prints."""
+    from lxml import etree
+
+    from documents.facturx import _text
+    from domain.model.texts import noncharacter_in
+
+    carried = {"recipient": {"name": "Acme", "address": "Gran\ufffe Via"}, "lines": [{"description": "Work"}]}
+    assert noncharacter_in(carried) == "\ufffe"
+    assert noncharacter_in({"recipient": {"name": "Acme"}, "lines": ["Work"]}) is None
+    root = etree.Element("root")
+    _text(root, "ram:Name", "Acme\uffff")
+    assert etree.tostring(root, encoding="unicode").count("\ufffd") == 1
