@@ -29,6 +29,7 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import Environment, EnvType
 
 from domain.adapters.storage import made_already
+from domain.adapters.stored_rows import CheckedRows
 
 
 class TablesIfAllowed:
@@ -56,11 +57,11 @@ class LockSaysWhy:
             super()._lock_table(curs)  # type: ignore[misc]
 
 
-class AggregateRecorder(TablesIfAllowed, PostgresAggregateRecorder):
+class AggregateRecorder(CheckedRows, TablesIfAllowed, PostgresAggregateRecorder):
     pass
 
 
-class ApplicationRecorder(LockSaysWhy, TablesIfAllowed, PostgresApplicationRecorder):
+class ApplicationRecorder(CheckedRows, LockSaysWhy, TablesIfAllowed, PostgresApplicationRecorder):
     pass
 
 
@@ -68,13 +69,14 @@ class TrackingRecorder(TablesIfAllowed, PostgresTrackingRecorder):
     pass
 
 
-class ProcessRecorder(LockSaysWhy, TablesIfAllowed, PostgresProcessRecorder):
+class ProcessRecorder(CheckedRows, LockSaysWhy, TablesIfAllowed, PostgresProcessRecorder):
     pass
 
 
 class BoundedPostgresFactory(PostgresFactory):
     """`eventsourcing.postgres` whose connections wait at most POSTGRES_LOCK_TIMEOUT seconds for a
-    lock, and whose recorders create no table a read-only role finds made (`TablesIfAllowed`)."""
+    lock, whose recorders create no table a read-only role finds made (`TablesIfAllowed`) and select
+    records only (`stored_rows.CheckedRows`)."""
 
     aggregate_recorder_class = AggregateRecorder
     application_recorder_class = ApplicationRecorder
