@@ -658,7 +658,29 @@ def _host_port(hostport: str, url: str) -> tuple[str, int]:
         port = 0
     if not 0 < port < 65536:
         raise StoreUnavailable(f"invalid port {port_text!r} in the database URL {redact(url)!r}")
-    return unquote(host), port
+    host = unquote(host)
+    for name in host.split(","):  # libpq takes several hosts, tried in turn
+        _check_host(name, url)
+    return host, port
+
+
+def _check_host(name: str, url: str) -> None:
+    """A host name the resolver can be asked about, else one line: the resolver's codec (IDNA) refuses
+    an empty label (`a..b`), one longer than 63 characters, a character no name may hold (U+FFFF),
+    and would say so as a UnicodeError out of the driver."""
+    import ipaddress
+
+    if not name or name.startswith("/"):  # the default host, a Unix-socket folder
+        return
+    with suppress(ValueError):
+        ipaddress.ip_address(name)
+        return
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        raise StoreUnavailable(f"invalid host {name!r} in the database URL {redact(url)!r}: a host name is"
+                               " labels of 1 to 63 characters (letters, digits, hyphens) separated by"
+                               " dots") from None
 
 
 def reason_of(error: BaseException) -> str:
