@@ -61,19 +61,13 @@ class CheckedRows:
         except (TypeError, ValueError, AttributeError):
             return originator_id  # not a UUID: `row_problem` says so, naming it
 
-    def select_events(self, originator_id: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        try:
-            rows = super().select_events(originator_id, *args, **kwargs)  # type: ignore[misc]
-        except TypeError as error:  # PostgreSQL's `bytes(state)` of a NULL: no content
-            raise UnreadableRecord(originator_id, None, "it has no content") from error
-        return checked(rows)
+    def select_events(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return checked(super().select_events(*args, **kwargs))  # type: ignore[misc]
 
     def select_notifications(self, *args: Any, **kwargs: Any) -> list[Any]:
         return checked(self.select_raw_notifications(*args, **kwargs))
 
     def select_raw_notifications(self, *args: Any, **kwargs: Any) -> list[Any]:
-        """The log's rows as the database holds them, damaged ones too (the audit reports those)."""
-        try:
-            return super().select_notifications(*args, **kwargs)  # type: ignore[misc]
-        except TypeError as error:  # PostgreSQL's `bytes(state)` of a NULL: no content
-            raise UnreadableRecord("the log", None, "it has no content") from error
+        """The log's rows as the database holds them, damaged ones too (the audit reports those);
+        a NULL state is None (postgres_factory.NullStates)."""
+        return super().select_notifications(*args, **kwargs)  # type: ignore[misc]

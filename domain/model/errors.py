@@ -50,14 +50,13 @@ class UnreadableRecord(Refused):
     (`restore`): an advice never names the command that gave it (ADR-61).
     """
 
-    def __init__(self, stream: object, version: object, why: str) -> None:
+    def __init__(self, stream: object, version: int, why: str) -> None:
         self.stream, self.version, self.why = stream, version, why
         super().__init__(f"{self.what}: run `tratos audit verify`")
 
     @property
     def what(self) -> str:
-        which = f"the record {self.stream} v{self.version}" if self.version is not None else f"a record of {self.stream}"
-        return f"{which} cannot be read ({self.why})"
+        return f"the record {self.stream} v{self.version} cannot be read ({self.why})"
 
     def restore(self) -> str:
         return f"{self.what}: the store is damaged; {RESTORE}"
