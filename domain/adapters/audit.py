@@ -41,8 +41,9 @@ from uuid import UUID
 from domain.adapters.evidence import sha256_of
 from domain.adapters.invoice_numbers import InvoiceNumbers
 from domain.adapters.record_keeping import RecordKeeping
+from domain.adapters.stored_rows import row_problem
 from domain.model.chain import GENESIS, digest_of, event_type
-from domain.model.errors import BadInput
+from domain.model.errors import BadInput, UnreadableRecord
 from domain.model.invoices import series_id
 from domain.model.streams import (
     EVENT_LOG,
@@ -403,11 +404,16 @@ class _EvidenceCheck:
 # ---------------------------------------------------------------- the pass
 
 
-def notifications(recorder: Any, page_size: int = PAGE_SIZE) -> Iterator[Any]:
-    """Every record of the log in notification order, one page in memory at a time."""
+def notifications(recorder: Any, page_size: int = PAGE_SIZE, *, damaged: bool = False) -> Iterator[Any]:
+    """Every record of the log in notification order, one page in memory at a time.
+
+    `damaged`: rows damaged by hand too, as the database holds them (stored_rows.CheckedRows),
+    for the audit, which reports each; every other reader is refused at the first."""
+    select = getattr(recorder, "select_raw_notifications", None) if damaged else None
+    select = select or recorder.select_notifications
     position = 0
     while True:
-        page = recorder.select_notifications(start=position, limit=page_size, inclusive_of_start=False)
+        page = select(start=position, limit=page_size, inclusive_of_start=False)
         yield from page
         if len(page) < page_size:
             return
@@ -431,7 +437,10 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
     chains: dict[UUID, StreamChain] = {}
 
     def lookup(stream: UUID, version: int) -> str | None:
-        found = recorder.select_events(stream, gt=version - 1, lte=version, limit=1)
+        try:
+            found = recorder.select_events(stream, gt=version - 1, lte=version, limit=1)
+        except UnreadableRecord:  # damaged there: the pass over the log reports it
+            return None
         state = _decoded(decode, found[0].state) if found else None
         return state.get("digest") if state else None
 
@@ -459,17 +468,28 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
     report = AuditReport([])
     total = (recorder.max_notification_id() or 0) if progress else 0
     last_id = 0
-    for notification in notifications(recorder, page_size):
+    for notification in notifications(recorder, page_size, damaged=True):
         report.records += 1
         last_id = notification.id
         if notification.id in wanted_positions:
             found_positions.add(notification.id)
         if progress is not None and report.records % page_size == 0:
             progress(report.records, total)
-        stream = _uuid(notification.originator_id)
+        damage = row_problem(notification)
+        if not isinstance(notification.originator_id, UUID) or (
+                damage is not None and not isinstance(notification.originator_version, int)):
+            if wanted is None:  # no stream or no place in one: the log itself is damaged there
+                report.store_problems.append(UnreadableRecord(
+                    notification.originator_id, notification.originator_version, damage or "").what
+                    + f" (notification {notification.id})")
+            continue
+        stream = notification.originator_id
         if wanted is not None and stream not in wanted:
             continue
         chain = chain_of(stream)
+        if damage is not None:  # no event type, no content, a version below 1: its chain breaks there
+            chain.feed(notification.originator_version, "", None)
+            continue
         kind = event_type(notification.topic)
         state = _decoded(decode, notification.state)
         holds = chain.feed(notification.originator_version, kind, state)

@@ -12,13 +12,14 @@ checked when it is named (`output_path`, `output_folder`) and again when it is w
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from domain.adapters.home import OWN_FOLDERS, own_file
 from domain.model.errors import BadInput, TratosError
@@ -149,12 +150,40 @@ def open_regular(path: str | Path, what: str = "file", *, limit: int | None = FI
             _check_size(opened.st_size, what, source, limit)
         if hasattr(os, "set_blocking"):
             os.set_blocking(descriptor, True)
-        reader = os.fdopen(descriptor, "rb")
+        raw = _UserFile(descriptor, "r")
     except BaseException:
         os.close(descriptor)
         raise
-    with reader:
+    raw.said_as = f"cannot read {what} {source}"
+    with io.BufferedReader(raw) as reader:
         yield reader
+
+
+class _UserFile(io.FileIO):
+    """A user's file opened by `open_regular`, whose reads fail as that file's problem in one line
+    (`BadInput`, exit 2), whoever reads it: a regular file can still fail to read (/proc/self/mem,
+    EIO on a failing disk), and every reader (an XML parser, a mailbox probe, a copy) then says so
+    in the same words instead of an OSError."""
+
+    said_as = "cannot read the file"
+
+    def readinto(self, buffer: Any) -> int | None:
+        try:
+            return super().readinto(buffer)
+        except OSError as error:
+            raise BadInput(f"{self.said_as}: {error.strerror or error}") from None
+
+    def readall(self) -> bytes:
+        try:
+            return super().readall()
+        except OSError as error:
+            raise BadInput(f"{self.said_as}: {error.strerror or error}") from None
+
+    def read(self, size: int | None = -1) -> bytes | None:
+        try:
+            return super().read(size)
+        except OSError as error:
+            raise BadInput(f"{self.said_as}: {error.strerror or error}") from None
 
 
 def _check_size(size: int, what: str, source: Path, limit: int) -> None:

@@ -20,7 +20,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from domain.adapters.evidence import as_written, cited_name, describe
-from domain.adapters.files import FILE_LIMIT, read_regular, regular
+from domain.adapters.files import FILE_LIMIT, open_regular, read_regular
 from domain.model.errors import BadInput
 from domain.model.values import Evidence, visible
 
@@ -66,14 +66,15 @@ def messages(source: str | Path) -> Iterator[bytes]:
         for entry in sorted(entries, key=lambda e: e.name):
             yield read_regular(entry, "email file", limit=FILE_LIMIT)
         return
-    regular(path, "mail file", limit=None)
-    with open(path, "rb") as probe:
+    with open_regular(path, "mail file", limit=None) as probe:  # a read that fails is one line
         start = probe.read(5)
     if start == b"From ":
         box = mailbox.mbox(path, factory=None, create=False)
         try:
             for key in box.iterkeys():
                 yield box.get_bytes(key)
+        except OSError as error:  # mailbox opens the file itself: the same words as `open_regular`
+            raise BadInput(f"cannot read mail file {path}: {error.strerror or error}") from None
         finally:
             box.close()
         return

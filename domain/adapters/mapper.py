@@ -55,12 +55,23 @@ class PydanticMapper(Mapper):
             data = self.compressor.decompress(data)
         return self.transcoder.decode(data)
 
+    def record_state(self, stored: StoredEvent, name: object = None) -> dict[str, Any]:
+        """The stored JSON object of a record (`decode_state`), or the refusal naming it (`name`: its
+        client's handle, else its stream id) when it is not JSON, not decryptable, not an object."""
+        try:
+            state = self.decode_state(stored.state)
+        except Exception as error:  # noqa: BLE001 - not JSON, not decryptable: name the record
+            raise unreadable(name or stored.originator_id, stored.originator_version, error) from error
+        if not isinstance(state, dict):
+            raise unreadable(name or stored.originator_id, stored.originator_version, TypeError())
+        return state
+
     def to_domain_event(self, stored: StoredEvent, state: dict[str, Any] | None = None) -> Any:
         """The event of a stored record (`state`: its JSON, if already decoded); a record that is not
         JSON, not decryptable or not an event of its class is one line naming it (every read path:
         rebuild, status, a client loaded)."""
         try:
-            return event_from_state(stored.topic, self.decode_state(stored.state) if state is None else state,
+            return event_from_state(stored.topic, self.record_state(stored) if state is None else state,
                                     stored.originator_id, stored.originator_version)
         except TratosError:
             raise

@@ -40,12 +40,20 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from uuid import UUID
 
-from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteDatastore, SQLiteFactory
+from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
+    SQLiteApplicationRecorder,
+    SQLiteConnectionPool,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteProcessRecorder,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from domain.adapters.files import PRIVATE, kind_of_file, narrow, private_folder
 from domain.adapters.home import COMPANIONS, EVIDENCE_FOLDER, STORE_FILE
 from domain.adapters.library_internals import replace_sqlite_pool, seal_sqlite_pool
+from domain.adapters.stored_rows import CheckedRows
 from domain.model.errors import BadInput, ConcurrencyConflict, TratosError
 
 DATABASE_URL = "TRATOS_DATABASE_URL"
@@ -247,8 +255,25 @@ def reopen_durably(datastore: SQLiteDatastore) -> None:
     replace_sqlite_pool(datastore, statement_cache=STATEMENT_CACHE, synchronous=SQLITE_SYNCHRONOUS)
 
 
+class CheckedSQLiteAggregateRecorder(CheckedRows, SQLiteAggregateRecorder):
+    pass
+
+
+class CheckedSQLiteApplicationRecorder(CheckedRows, SQLiteApplicationRecorder):
+    pass
+
+
+class CheckedSQLiteProcessRecorder(CheckedRows, SQLiteProcessRecorder):
+    pass
+
+
 class DurableSQLiteFactory(SQLiteFactory):
-    """`eventsourcing.sqlite` with every connection opened by `reopen_durably`."""
+    """`eventsourcing.sqlite` with every connection opened by `reopen_durably`, and recorders that
+    select records only (`stored_rows.CheckedRows`: a row damaged by hand is refused naming it)."""
+
+    aggregate_recorder_class = CheckedSQLiteAggregateRecorder
+    application_recorder_class = CheckedSQLiteApplicationRecorder
+    process_recorder_class = CheckedSQLiteProcessRecorder
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
@@ -633,7 +658,29 @@ def _host_port(hostport: str, url: str) -> tuple[str, int]:
         port = 0
     if not 0 < port < 65536:
         raise StoreUnavailable(f"invalid port {port_text!r} in the database URL {redact(url)!r}")
-    return unquote(host), port
+    host = unquote(host)
+    for name in host.split(","):  # libpq takes several hosts, tried in turn
+        _check_host(name, url)
+    return host, port
+
+
+def _check_host(name: str, url: str) -> None:
+    """A host name the resolver can be asked about, else one line: the resolver's codec (IDNA) refuses
+    an empty label (`a..b`), one longer than 63 characters, a character no name may hold (U+FFFF),
+    and would say so as a UnicodeError out of the driver."""
+    import ipaddress
+
+    if not name or name.startswith("/"):  # the default host, a Unix-socket folder
+        return
+    with suppress(ValueError):
+        ipaddress.ip_address(name)
+        return
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        raise StoreUnavailable(f"invalid host {name!r} in the database URL {redact(url)!r}: a host name is"
+                               " labels of 1 to 63 characters (letters, digits, hyphens) separated by"
+                               " dots") from None
 
 
 def reason_of(error: BaseException) -> str:

@@ -34,7 +34,7 @@ from domain.adapters.audit import StreamChain, label_of, notifications
 from domain.adapters.files import megabytes, open_regular, regular
 from domain.adapters.invoice_numbers import InvoiceNumbers
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
-from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields, unreadable
+from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.adapters.record_keeping import RecordKeeping
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
@@ -104,10 +104,7 @@ def export_store(app: Any, out: IO[bytes], *, now: datetime | None = None,
     total = (app.recorder.max_notification_id() or 0) if progress else 0
     for notification in notifications(app.recorder):
         stream = _uuid(notification.originator_id)
-        try:
-            state = app.mapper.decode_state(notification.state)
-        except Exception as error:  # noqa: BLE001 - say which record, not a cipher traceback
-            raise unreadable(stream, notification.originator_version, error) from None
+        state = app.mapper.record_state(notification)
         out.write(record_line(stream, notification.originator_version, notification.topic, state))
         done.events += 1
         streams.add(stream)

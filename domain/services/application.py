@@ -39,7 +39,7 @@ from domain.adapters.storage import (
 )
 from domain.model.chain import ChainReport, RawRecord, check_unbroken, verify_chain
 from domain.model.choices import DEFAULT_CORRECTIVE_SERIES, DEFAULT_PAYMENT_METHOD, DEFAULT_SERIES
-from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient
+from domain.model.errors import ConcurrencyConflict, Refused, UnknownClient, UnreadableRecord
 from domain.model.public_ids import public_id
 from domain.model.streams import check_handle, series_id, stream_id
 from domain.services.billing_records import BillingRecordsKeeping
@@ -181,10 +181,13 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
         (`tratos verify`, the audit) ask for it unverified.
         """
         stream = stream_id(check_handle(handle))
-        stored = self.recorder.select_events(stream)
+        try:
+            stored = self.recorder.select_events(stream)
+        except UnreadableRecord as error:  # a row damaged by hand (stored_rows): name its client
+            raise UnreadableRecord(handle, error.version, error.why) from error
         if not stored:
             raise _unknown(handle)
-        records = [RawRecord(s.originator_version, s.topic, self.mapper.decode_state(s.state)) for s in stored]
+        records = [RawRecord(s.originator_version, s.topic, self.mapper.record_state(s, handle)) for s in stored]
         if verified:
             check_unbroken(handle, verify_chain(stream, records))
         return records, [self.mapper.to_domain_event(s, r.state) for s, r in zip(stored, records, strict=True)]
@@ -195,7 +198,7 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
     def raw_records(self, stream: UUID) -> Iterator[RawRecord]:
         """A stream's records as stored, decoded to JSON but not to events."""
         for stored in self.recorder.select_events(stream):
-            yield RawRecord(stored.originator_version, stored.topic, self.mapper.decode_state(stored.state))
+            yield RawRecord(stored.originator_version, stored.topic, self.mapper.record_state(stored))
 
     def verify(self, handle: str) -> ChainReport:
         """Recompute the hash chain of a client's stream from the raw records."""

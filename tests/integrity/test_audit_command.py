@@ -168,6 +168,11 @@ class _SpyRecorder:
         self.pages.append(len(page))
         return page
 
+    def select_raw_notifications(self, *args, **kwargs):  # the audit's: damaged rows too
+        page = self.recorder.select_raw_notifications(*args, **kwargs)
+        self.pages.append(len(page))
+        return page
+
     def select_events(self, *args, **kwargs):
         self.lookups.append((args, kwargs))
         return self.recorder.select_events(*args, **kwargs)
