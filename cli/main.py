@@ -97,13 +97,21 @@ class LazyGroup(click.Group):
         except Exception as error:
             if output_failed(error):
                 raise  # the output, not the store: main() says what it means (recorded or not)
-            from domain.adapters.storage import StoreBusy, StoreFailure, said_to_a_reader
+            from domain.adapters.storage import (
+                StoreBusy,
+                StoreFailure,
+                said_after_recording,
+                said_to_a_reader,
+            )
 
             failure = error if isinstance(error, StoreFailure | StoreBusy) else _storage_failure(ctx.obj, error)
             if failure is None:
                 raise
+            session = ctx.obj if isinstance(ctx.obj, Session) else None
             if _reads_only(ctx.meta.get(WORDS, [])):
                 failure = said_to_a_reader(failure)
+            elif session is not None and session.recorded:  # saves before the failing one stay recorded
+                failure = said_after_recording(failure, session.recorded_so_far and session.recorded_so_far())
             if failure is error:
                 raise
             raise failure from error
