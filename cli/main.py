@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
 
 @contextmanager
 def stopped_as_interrupted() -> Iterator[None]:
-    """Every signal that would end the process stops a command as Ctrl-C does (ADR-85): what the
+    """Every signal that would end the process stops a command as Ctrl-C does (ADR-86): what the
     command cleans up on KeyboardInterrupt is cleaned up (an export's half-written folder, a kept
     evidence file no event cites, a `.tratos-*` temporary file, a follow-up step claimed and not
     sent, ADR-80), and it says "error: aborted" with Ctrl-C's exit code.
