@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 
 from cli.options import pass_session
@@ -42,8 +39,7 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
     day = session.today() if today is None else parse_date(today, session.today())
     if day > session.today():
         raise Refused(f"{day} is after today ({session.today()}): follow-ups are sent on their day, not before")
-    with _stopped_as_interrupted():
-        report = _run(session, day, dry_run, lang or session.lang)
+    report = _run(session, day, dry_run, lang or session.lang)  # ended by a signal: as Ctrl-C (cli/main.py)
     if session.as_json:
         from cli.output import print_json
 
@@ -52,59 +48,6 @@ def follow_up(session: Session, today: str | None, dry_run: bool, lang: str | No
         _say(report, day, dry_run)
     if report.failed:  # after saying what was sent: the exit status tells cron that something was not
         raise Refused(f"{len(report.failed)} follow-up step(s) were not sent: {report.failed[0]['why']}")
-
-
-@contextmanager
-def _stopped_as_interrupted() -> Iterator[None]:
-    """Every signal that would end the process stops a run as Ctrl-C does: the step being sent is
-    released for the next run (ADR-80), not left claimed and never sent (ADR-82, ADR-83).
-
-    Those are the signals whose default action (signal(7)) terminates the process or dumps core:
-    SIGTERM (cron's `timeout`, a stopped service), SIGHUP (a closed terminal, a dropped ssh
-    session), SIGQUIT, SIGUSR1/2, SIGALRM, SIGXCPU (a CPU limit reached), SIGPWR, SIGVTALRM,
-    SIGPROF, SIGIO, SIGSTKFLT, SIGTRAP, SIGABRT and every real-time signal. They are derived from
-    `signal.valid_signals()` less `_NOT_ENDING` and `_LEFT_ALONE`, so a platform's own (SIGEMT) is
-    covered too. Left as they are: one the caller ignores or handles (not SIG_DFL), SIGINT (Python's
-    KeyboardInterrupt already), SIGKILL and SIGSTOP (nothing catches them), and the synchronous
-    faults SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGSYS: a handler that returns from a real fault
-    re-runs the faulting instruction, in a loop, instead of ending."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupted(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {}
-    for number in ending_signals():
-        if signal.getsignal(number) is signal.SIG_DFL:  # one the shell or a caller ignores stays ignored
-            try:
-                previous[number] = signal.signal(number, interrupted)
-            except (OSError, ValueError):  # one this platform reserves (glibc's threads): not ours to take
-                continue
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-# Signals whose default action does not end the process (ignored, or stop and continue).
-_NOT_ENDING = ("SIGCHLD", "SIGCLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGINFO", "SIGSTOP", "SIGTSTP", "SIGTTIN",
-               "SIGTTOU")
-# Ending ones not handled: uncatchable, Ctrl-C's own, and the synchronous faults (see above).
-_LEFT_ALONE = ("SIGKILL", "SIGINT", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGSYS")
-
-
-def ending_signals() -> list[int]:
-    """The signals `_stopped_as_interrupted` turns into an interruption, in number order."""
-    import signal
-
-    skipped = {getattr(signal, name) for name in (*_NOT_ENDING, *_LEFT_ALONE) if hasattr(signal, name)}
-    return sorted(int(number) for number in signal.valid_signals() if number not in skipped)
 
 
 def _say(report, day, dry_run: bool) -> None:  # noqa: ANN001

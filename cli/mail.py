@@ -39,14 +39,17 @@ def import_(session: Session, source: str, client: str | None, dry_run: bool, on
     """
     from domain.adapters.mailboxes import messages
     from domain.adapters.smtp import KEYS
-    from domain.services.filing import file_messages
+    from domain.model.wording import counted
+    from domain.services.filing import Filing, file_messages
 
     day = business_date(session, on)
     identity = session.identity
     ours = {address.lower() for address in (identity.get("email"), identity.get(KEYS["from_address"])) if address}
     clients = {} if client else session.models.addresses()
-    report = file_messages(session.app, messages(source), ours=ours, clients=clients, client=client, on=day,
-                           dry_run=dry_run)
+    report = Filing()  # a save failing after others: its error says how many emails those filed (cli/main.py)
+    session.recorded_so_far = lambda: f"{counted(report.total, 'email')} {'was' if report.total == 1 else 'were'} filed"
+    file_messages(session.app, messages(source), ours=ours, clients=clients, client=client, on=day, dry_run=dry_run,
+                  report=report)
     if report.only_not_messages:  # named by mistake (a PDF, an empty file): nothing in it was filed
         from domain.model.errors import BadInput
 

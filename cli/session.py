@@ -13,6 +13,8 @@ from domain.adapters.home import IDENTITY_FILE, HomeAsFound
 from domain.adapters.identity_turns import IdentityTurn
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from domain.services.application import Tratos
 
 IDENTITY_LIMIT = 1 << 20  # a few hundred bytes in practice
@@ -29,6 +31,8 @@ class Session:
         self._app: Tratos | None = None
         self._projecting: Any = None  # read models opened only to project what this command recorded
         self.recorded = False  # whether this command committed events (a failed confirmation is then a warning)
+        # what a command that records in several saves (`mail import`) had recorded, said when a later save fails
+        self.recorded_so_far: Callable[[], str] | None = None
         self.written: str | None = None  # the file a command that records nothing wrote (export, the book)
         self.refused = False  # the command did not succeed: the home is left as it was found (`close`)
         self._as_found: HomeAsFound | None = None  # the home before anything of this command touched it

@@ -15,7 +15,6 @@ import errno
 import io
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -379,10 +378,18 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
     try:
         _make_folders(folder, PRIVATE_FOLDER if mode & 0o077 == 0 else 0o777)
         sweep_partials(folder)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=PARTIAL)
     except OSError as error:
         raise cannot_write(target, error) from None
+    # The partial file is named before it is made, so that however the block ends, even by a signal
+    # the instant it was made (`tempfile.mkstemp` would not yet have said its name), it is removed.
+    temporary: Path | None = _partial_name(folder)
     try:
+        try:
+            handle = _made(temporary)
+        except OSError as error:
+            if isinstance(error, FileExistsError):
+                temporary = None  # another process's, not this one's to remove
+            raise cannot_write(target, error) from None
         with os.fdopen(handle, "wb") as out:
             yield out
             try:
@@ -395,8 +402,26 @@ def atomic_file(target: Path, *, mode: int = PRIVATE) -> Iterator[IO[bytes]]:
     except OSError as error:
         raise CannotWrite(f"cannot write {target}: {error.strerror or error}; nothing was written") from None
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.lexists(temporary):
             os.unlink(temporary)
+
+
+_CREATED = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _made(partial: Path) -> int:
+    """`partial` made, empty and private, if nothing has that name; its descriptor."""
+    return os.open(partial, _CREATED, 0o600)
+
+
+def _partial_name(folder: Path) -> Path:
+    """A name for a partial file in `folder` that nothing has (random, as `tempfile.mkstemp`'s)."""
+    import secrets
+
+    while True:
+        candidate = folder / f"{PARTIAL}{secrets.token_hex(6)}"
+        if not os.path.lexists(candidate):
+            return candidate
 
 
 @contextmanager

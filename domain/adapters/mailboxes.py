@@ -20,7 +20,14 @@ from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from domain.adapters.evidence import as_written, cited_name, describe
-from domain.adapters.files import FILE_LIMIT, open_regular, read_regular
+from domain.adapters.files import (
+    FILE_LIMIT,
+    is_regular,
+    megabytes,
+    open_regular,
+    read_regular,
+    regular,
+)
 from domain.model.errors import BadInput
 from domain.model.values import Evidence, visible
 
@@ -63,7 +70,11 @@ def messages(source: str | Path) -> Iterator[bytes]:
         # a FIFO or a link to a device among them is refused, never waited on
         entries = [entry for folder in ("cur", "new") for entry in (path / folder).iterdir()
                    if not entry.name.startswith(".")]
-        for entry in sorted(entries, key=lambda e: e.name):
+        entries.sort(key=lambda e: e.name)
+        for entry in entries:  # one too big is refused before any is read, and so before any is filed
+            if is_regular(entry):
+                regular(entry, "email file", limit=FILE_LIMIT)
+        for entry in entries:
             yield read_regular(entry, "email file", limit=FILE_LIMIT)
         return
     with open_regular(path, "mail file", limit=None) as probe:  # a read that fails is one line
@@ -71,7 +82,9 @@ def messages(source: str | Path) -> Iterator[bytes]:
     if start == b"From ":
         box = mailbox.mbox(path, factory=None, create=False)
         try:
-            for key in box.iterkeys():
+            keys = list(box.iterkeys())
+            _refuse_a_message_too_big(box, keys, path)
+            for key in keys:
                 yield box.get_bytes(key)
         except OSError as error:  # mailbox opens the file itself: the same words as `open_regular`
             raise BadInput(f"cannot read mail file {path}: {error.strerror or error}") from None
@@ -79,6 +92,17 @@ def messages(source: str | Path) -> Iterator[bytes]:
             box.close()
         return
     yield read_regular(path, "email file", limit=FILE_LIMIT)
+
+
+def _refuse_a_message_too_big(box: mailbox.mbox, keys: list, path: Path) -> None:
+    """An mbox's message larger than an .eml may be (`FILE_LIMIT`) is refused before any is read:
+    its size is known from the mailbox's table of offsets, so it is never read whole into memory,
+    and nothing of the mailbox is filed (the same limit as for an .eml or a Maildir's file)."""
+    for number, key in enumerate(keys, start=1):
+        start, stop = box._lookup(key)  # noqa: SLF001 - where the message starts and stops in the file
+        if stop - start > FILE_LIMIT:
+            raise BadInput(f"message {number} of {path} is {megabytes(stop - start)}: tratos reads emails of at"
+                           f" most {megabytes(FILE_LIMIT)}; nothing was filed")
 
 
 def read_message(raw: bytes, number: int) -> ReadMessage:

@@ -222,6 +222,17 @@ def said_to_a_reader(failure: TratosError) -> TratosError:
     return type(failure)(message)
 
 
+def said_after_recording(failure: TratosError, recorded: str | None = None) -> TratosError:
+    """`failure` of a command that had recorded before it failed (a later batch of `mail import`):
+    not "nothing was recorded", which would hide what was, but what was and that nothing more was.
+    `recorded` says what ("200 emails were filed"); else what was recorded is said to stay."""
+    import re
+
+    before = f"{recorded} before it" if recorded else "what was recorded before it stays"
+    message = re.sub(r"nothing was recorded", lambda _: f"{before}; nothing more was recorded", str(failure))
+    return type(failure)(message)
+
+
 def describe_store(home: Path | str, database_url: str | None = None) -> str:
     """Where a store is, as messages name it: the SQLite file, or the PostgreSQL database (no password)."""
     url = database_url or os.environ.get(DATABASE_URL)

@@ -63,10 +63,11 @@ class _Pending:
 
 
 def file_messages(app: Tratos, raw_messages: Iterable[bytes], *, ours: set[str], clients: Mapping[str, str],
-                  client: str | None, on: date, dry_run: bool = False) -> Filing:
+                  client: str | None, on: date, dry_run: bool = False, report: Filing | None = None) -> Filing:
     """File every message of `raw_messages`; `ours` are the freelancer's addresses (direction),
-    `clients` maps a client's address to its handle, `client` files everything with that one."""
-    report = Filing()
+    `clients` maps a client's address to its handle, `client` files everything with that one.
+    `report`, if given, is filled as the import goes: what was filed before a failure is in it."""
+    report = Filing() if report is None else report
     known: dict[str, set[str]] = {}  # handle -> what is on its record already (and filed by this run)
     pending: dict[str, _Pending] = {}
     folder = EvidenceFolder.of(app.home)

@@ -467,12 +467,13 @@ def test_a_read_only_place_is_exit_1_as_a_read_only_store_is(acme: Path, tmp_pat
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Root writes anywhere, so the file system's answer is played: EROFS when the file is made."""
     import errno
-    import tempfile
+
+    from domain.adapters import files
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(files, "_made", read_only)
     refused(acme, ("pdf", "terms", "acme", "-o", str(tmp_path / "t.pdf")), 1, "Read-only file system; nothing was"
             " written", env=KEYED)
     refused(acme, ("export", str(tmp_path / "e.jsonl")), 1, "Read-only file system")

@@ -1,0 +1,245 @@
+"""The nineteenth adversarial run: runs cut short or too big, fixed where each rule lives.
+
+A. A command other than `follow-up` ended by SIGTERM, SIGHUP, SIGUSR1 or SIGXCPU left what it was
+   writing: part of an export's evidence folder and its `.tratos-*` temporary file, `.tratos-*`
+   files in the evidence folder and evidence no event cites. Every command now stops on an ending
+   signal as on Ctrl-C (cli/main.py `stopped_as_interrupted`): its cleanup runs, "error: aborted";
+B. `mail import` failing on a later batch (`ulimit -f`) said "nothing was recorded" when earlier
+   batches were: it now says how many emails were filed before the failure;
+C. a message of an mbox larger than an .eml may be (100 MiB) was read whole into memory and filed:
+   it is refused from the mailbox's offsets before any message is read, and so nothing is filed
+   (a Maildir's file too).
+
+Each refusal is one `error:` line, its exit code and the store unchanged, on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from backends import SCRIPT
+from cli_support import (
+    TODAY,
+    database_of,
+    evidence_files,
+    ok,
+    refused,
+    snapshot,
+    store_args,
+    store_rows,
+)
+
+KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
+MB = 1024 * 1024
+
+
+def _random_file(path: Path, size: int) -> Path:
+    with open(path, "wb") as out:
+        for _ in range(size // MB):
+            out.write(os.urandom(MB))
+    return path
+
+
+def _temporary_files(*folders: Path) -> list[Path]:
+    return [found for folder in folders if folder.exists() for found in folder.rglob(".tratos-*")]
+
+
+def _stopped(home: Path, args: tuple[str, ...], started: Callable[[], bool], number: int) -> tuple[int, str]:
+    """The real script run with `args`, sent signal `number` once `started()` holds: its exit code and stderr."""
+    process = subprocess.Popen([str(SCRIPT), *store_args(home), *args], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, env={**os.environ, "TRATOS_TODAY": TODAY, **KEYED}, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not started():
+            assert process.poll() is None, f"it ended before it was stopped: {process.stderr.read()}"
+            assert time.monotonic() < deadline, "it never started writing"
+            time.sleep(0.002)
+        process.send_signal(number)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, err
+
+
+# ------------------------------------------------------------------ A. every command stops as on Ctrl-C
+
+@pytest.fixture
+def heavy(kept: Path, tmp_path: Path) -> Iterator[Path]:
+    """`kept` with four notes, each citing a 24 MiB file: an export of its evidence takes a while."""
+    for n in range(4):
+        ok(kept, "note", "acme", f"recording {n}", "--evidence", str(_random_file(tmp_path / f"call-{n}.bin", 24 * MB)),
+           env=KEYED)
+        (tmp_path / f"call-{n}.bin").unlink()
+    yield kept
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_an_export_with_evidence_ended_by_a_signal_leaves_nothing(heavy: Path, tmp_path: Path, name: str) -> None:
+    target, folder = tmp_path / "out" / "backup.jsonl", tmp_path / "out" / "evidence"
+    target.parent.mkdir()
+    code, err = _stopped(heavy, ("export", str(target), "--with-evidence", str(folder)),
+                         lambda: folder.exists() and any(folder.rglob("*")), getattr(signal, name))
+    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert list((tmp_path / "out").iterdir()) == []  # no partial folder, no export, no .tratos-* file
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGUSR1", "SIGXCPU"])
+def test_a_note_ended_by_a_signal_while_keeping_its_evidence_keeps_nothing(kept: Path, tmp_path: Path,
+                                                                          name: str) -> None:
+    big = _random_file(tmp_path / "recording.bin", 95 * MB)
+    before = snapshot(kept)
+    code, err = _stopped(kept, ("note", "acme", "the call", "--evidence", str(big)),
+                         lambda: bool(_temporary_files(kept / "evidence")), getattr(signal, name))
+    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert _temporary_files(kept) == []
+    assert snapshot(kept) == before  # no event, no evidence file nothing cites
+
+
+def _email(number: int, attachment: bytes) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Laura <laura@acme.test>", "ana@example.com", f"n{number}"
+    message["Date"], message["Message-ID"] = "Mon, 12 Jan 2026 10:14:00 +0100", f"<n{number}@acme.test>"
+    message.set_content("Agreed.")
+    message.add_attachment(attachment, maintype="application", subtype="octet-stream", filename=f"a{number}.bin")
+    return bytes(message)
+
+
+def _mbox(path: Path, messages: Iterator[bytes]) -> Path:
+    with open(path, "wb") as out:
+        for raw in messages:
+            out.write(b"From laura@acme.test Mon Jan 12 10:14:00 2026\n" + raw.replace(b"\r\n", b"\n") + b"\n")
+    return path
+
+
+def test_a_mail_import_ended_by_a_signal_keeps_only_what_its_batches_cite(kept: Path, tmp_path: Path) -> None:
+    box = _mbox(tmp_path / "big.mbox", (_email(n, os.urandom(256 * 1024)) for n in range(600)))
+    before = len(store_rows(kept))
+    code, err = _stopped(kept, ("mail", "import", str(box), "--client", "acme"),
+                         lambda: len(evidence_files(kept)) > 40, signal.SIGTERM)
+    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert _temporary_files(kept) == []
+    cited = {evidence["sha256"] for _, _, topic, state in store_rows(kept)[before:]
+             for evidence in json.loads(state)["evidence"]}
+    kept_files = {path.replace("/", "") for path in evidence_files(kept) if "/" in path}
+    assert kept_files == cited  # a batch recorded keeps its files; the rest went back
+    assert ok(kept, "audit", "verify", env=KEYED).code == 0
+
+
+def test_a_command_run_in_process_gives_the_signals_back_as_it_found_them(kept: Path) -> None:
+    from cli.main import ending_signals
+
+    def mine(signum: int, frame: object) -> None:
+        pass
+
+    found = {number: signal.getsignal(number) for number in ending_signals()}
+    previous = signal.signal(signal.SIGUSR2, mine)
+    try:
+        ok(kept, "status")
+        refused(kept, ("note", "nobody", "x"), 2, "no client")
+        assert signal.getsignal(signal.SIGUSR2) is mine  # a caller's own handler is left alone
+        assert {number: signal.getsignal(number) for number in ending_signals() if number != signal.SIGUSR2} == {
+            number: handler for number, handler in found.items() if number != signal.SIGUSR2}
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+
+
+def test_follow_up_takes_no_signals_of_its_own() -> None:
+    import cli.follow_up
+
+    assert not hasattr(cli.follow_up, "_stopped_as_interrupted")
+    assert not hasattr(cli.follow_up, "ending_signals")
+
+
+# ------------------------------------------------------------------ B. what was filed before a failure
+
+def test_a_mail_import_failing_after_a_batch_says_what_was_filed(kept: Path, tmp_path: Path) -> None:
+    if database_of(kept):
+        pytest.skip("a file-size limit is the SQLite file's")
+    import resource
+
+    box = _mbox(tmp_path / "many.mbox", (_email(n, b"%PDF-1.4 " + str(n).encode() * 40) for n in range(1500)))
+    limit = max(path.stat().st_size for path in kept.rglob("*") if path.is_file()) + 400 * 1024
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([str(SCRIPT), *store_args(kept), "mail", "import", str(box), "--client", "acme"],
+                          capture_output=True, text=True, env={**os.environ, "TRATOS_TODAY": TODAY, **KEYED}, preexec_fn=limited,
+                          timeout=300)
+    assert done.returncode == 1, done.stderr
+    [line] = done.stderr.splitlines()
+    filed = sum(1 for _, _, topic, _ in store_rows(kept) if topic.endswith(":MessageReceived"))
+    assert 0 < filed < 1500, line
+    assert line.startswith("error: the store at ") and "`ulimit -f`" in line, line
+    assert line.endswith(f"; {filed} emails were filed before it; nothing more was recorded"), line
+    again = json.loads(ok(kept, "--json", "mail", "import", str(box), "--client", "acme", "--dry-run",
+                          env=KEYED).stdout)
+    assert (again["filed"], len(again["skipped"])) == (1500 - filed, filed)
+
+
+def test_a_failure_after_recording_never_says_nothing_was_recorded() -> None:
+    from domain.adapters.storage import StoreFailure, said_after_recording
+
+    failure = StoreFailure("the store at /h/tratos.sqlite is full: nothing was recorded")
+    assert str(said_after_recording(failure, "1 email was filed")) == (
+        "the store at /h/tratos.sqlite is full: 1 email was filed before it; nothing more was recorded")
+    assert str(said_after_recording(failure)) == (
+        "the store at /h/tratos.sqlite is full: what was recorded before it stays; nothing more was recorded")
+    assert type(said_after_recording(failure)) is StoreFailure
+
+
+# ------------------------------------------------------------------ C. a message too big for memory
+
+def test_an_mbox_message_over_the_limit_is_refused_before_anything_is_read(kept: Path, tmp_path: Path) -> None:
+    box = tmp_path / "huge.mbox"
+    _mbox(box, iter([_email(1, b"small")]))
+    with open(box, "ab") as out:
+        out.write(b"From laura@acme.test Mon Jan 12 10:14:00 2026\nFrom: Laura <laura@acme.test>\n"
+                  b"Subject: huge\nMessage-ID: <huge@acme.test>\n\n")
+        line = b"x" * 1023 + b"\n"
+        for _ in range(101 * 1024):
+            out.write(line)
+    refused(kept, ("mail", "import", str(box), "--client", "acme"), 2,
+            f"message 2 of {box} is 101 MiB: tratos reads emails of at most 100 MiB; nothing was filed", env=KEYED)
+    assert evidence_files(kept) == []
+
+
+@pytest.fixture
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An email may be at most 4000 bytes, and each message is a batch of its own."""
+    from domain.adapters import mailboxes
+    from domain.services import filing
+
+    monkeypatch.setattr(mailboxes, "FILE_LIMIT", 4000)
+    monkeypatch.setattr(filing, "BATCH", 1)
+
+
+def test_a_later_mbox_message_over_the_limit_files_none_before_it(kept: Path, tmp_path: Path,
+                                                                  small_limits: None) -> None:
+    box = _mbox(tmp_path / "box.mbox", iter([_email(1, b"a"), _email(2, b"b"), _email(3, b"c" * 5000)]))
+    refused(kept, ("mail", "import", str(box), "--client", "acme"), 2, f"message 3 of {box} is 0 MiB", env=KEYED)
+
+
+def test_a_later_maildir_file_over_the_limit_files_none_before_it(kept: Path, tmp_path: Path,
+                                                                  small_limits: None) -> None:
+    folder = tmp_path / "md"
+    for sub in ("cur", "new", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    for number, content in enumerate([_email(1, b"a"), _email(2, b"b"), _email(3, b"c" * 5000)], start=1):
+        (folder / "new" / str(number)).write_bytes(content)
+    refused(kept, ("mail", "import", str(folder), "--client", "acme"), 2, f"email file {folder / 'new' / '3'} is 0 MiB", env=KEYED)
+
+
+def test_messages_within_the_limit_are_still_filed(kept: Path, tmp_path: Path, small_limits: None) -> None:
+    box = _mbox(tmp_path / "box.mbox", iter([_email(1, b"a"), _email(2, b"b")]))
+    assert "Filed 2 emails (acme 2)" in ok(kept, "mail", "import", str(box), "--client", "acme", env=KEYED).stdout
