@@ -1,4 +1,4 @@
-"""Every place tratos relies on a private part of eventsourcing or pydantic, each named and dated.
+"""Every place tratos relies on a private part of a library (eventsourcing, pydantic, mailbox), each named and dated.
 
 The libraries' public APIs do not offer what these functions do (a statement cache on SQLite
 connections, several inserts in one transaction, a tracking record in the read models' own
@@ -46,6 +46,7 @@ PRIVATE_NAMES = (
     ("eventsourcing.postgres", "PostgresTrackingRecorder", "_max_tracking_id"),
     ("eventsourcing.postgres", "PostgresTrackingRecorder", "_insert_tracking"),
     ("pydantic.plugin._loader", None, "get_plugins"),
+    ("mailbox", "mbox", "_lookup"),
 )
 
 PYDANTIC_PLUGIN_LOADER = "pydantic.plugin._loader"
@@ -259,3 +260,15 @@ def without_pydantic_plugins() -> None:
         loader = types.ModuleType(name, "tratos: pydantic plugins disabled (PYDANTIC_DISABLE_PLUGINS=__all__)")
         loader.get_plugins = lambda: ()  # type: ignore[attr-defined]
         sys.modules[name] = loader
+
+
+# -------------------------------------------------------------- the standard library
+
+
+def mbox_message_span(box: Any, key: str) -> tuple[int, int]:
+    """Where message `key` of a `mailbox.mbox` starts and stops in its file (byte offsets).
+
+    The public API gives a message only by reading it whole (`get_bytes`); its size, to refuse one
+    larger than an .eml may be before it is read, is in the table of offsets the private
+    `_lookup(key)` returns (Python 3.11 to 3.13)."""
+    return box._lookup(key)

@@ -28,6 +28,7 @@ from domain.adapters.files import (
     read_regular,
     regular,
 )
+from domain.adapters.library_internals import mbox_message_span
 from domain.model.errors import BadInput
 from domain.model.values import Evidence, visible
 
@@ -99,7 +100,7 @@ def _refuse_a_message_too_big(box: mailbox.mbox, keys: list, path: Path) -> None
     its size is known from the mailbox's table of offsets, so it is never read whole into memory,
     and nothing of the mailbox is filed (the same limit as for an .eml or a Maildir's file)."""
     for number, key in enumerate(keys, start=1):
-        start, stop = box._lookup(key)  # noqa: SLF001 - where the message starts and stops in the file
+        start, stop = mbox_message_span(box, key)
         if stop - start > FILE_LIMIT:
             raise BadInput(f"message {number} of {path} is {megabytes(stop - start)}: tratos reads emails of at"
                            f" most {megabytes(FILE_LIMIT)}; nothing was filed")
