@@ -100,6 +100,19 @@ def open_store(home: Path):  # -> domain.services.application.Tratos
     return StoreSpec("postgres" if url else "sqlite", str(home), url).open()
 
 
+def year_of_the_log(home: Path, issuer_nif: str = "12345678Z") -> int:
+    """The year the Verifactu event log's entries were made in: the record clock's when the history
+    was recorded (`verifactu events --year`)."""
+    from domain.model.streams import events_id
+
+    app = open_store(home)
+    try:
+        [first] = app.recorder.select_events(events_id(issuer_nif), limit=1)
+        return int(app.mapper.to_domain_event(first).generated_at[:4])
+    finally:
+        app.close()
+
+
 def run(home: Path, *args: str, env: dict[str, str | None] | None = None) -> Outcome:
     """`tratos --home HOME ARGS…` in-process; returns exit code, stdout and stderr."""
     settings: dict[str, str | None] = {

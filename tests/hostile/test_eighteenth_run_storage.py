@@ -26,7 +26,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from cli_support import TODAY, ok, refused, run, snapshot, store_args
+from cli_support import TODAY, ok, refused, run, snapshot, store_args, year_of_the_log
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 SCRIPT = Path(sys.executable).with_name("tratos")
@@ -191,7 +191,7 @@ def test_read_only_is_still_read_only_when_the_disk_has_room(tmp_path: Path) -> 
 
 
 def test_the_event_log_s_folder_is_not_left_behind(kept: Path, full_disk: Path) -> None:
-    year = str(_year_of_the_log(kept))
+    year = str(year_of_the_log(kept))
     refused(kept, ("verifactu", "events", "--year", year, "-o", str(full_disk / "eventos")), 1,
             f"cannot write {full_disk / 'eventos'}", env=KEYED)
     assert not (full_disk / "eventos").exists()
@@ -201,20 +201,6 @@ def test_the_event_log_s_folder_is_not_left_behind(kept: Path, full_disk: Path) 
     refused(kept, ("verifactu", "events", "--year", year, "-o", str(existing)), 1, "No space left on device",
             env=KEYED)
     assert [p.name for p in existing.iterdir()] == ["mine.txt"]  # the folder was there: it stays, as it was
-
-
-def _year_of_the_log(home: Path) -> int:
-    """The year the log's entries were made in: the record clock's when the history was recorded."""
-    from cli_support import open_store
-
-    from domain.model.streams import events_id
-
-    app = open_store(home)
-    try:
-        [first] = app.recorder.select_events(events_id("12345678Z"), limit=1)
-        return int(app.mapper.to_domain_event(first).generated_at[:4])
-    finally:
-        app.close()
 
 
 def test_the_evidence_folder_of_an_export_is_not_left_behind(kept: Path, full_disk: Path, tmp_path: Path) -> None:

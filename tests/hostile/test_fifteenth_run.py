@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from cli_support import home_beside, ok, refused
+from cli_support import home_beside, ok, refused, year_of_the_log
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 
@@ -54,25 +54,11 @@ def test_reminder_days_are_digits_and_commas(kept: Path, days: str) -> None:
 def test_the_folder_of_the_event_log_s_files_is_private(kept: Path, tmp_path: Path) -> None:
     previous = os.umask(0o022)
     try:
-        ok(kept, "verifactu", "events", "--year", str(_year_of_the_log(kept)), "-o", str(kept / "eventos"), env=KEYED)
+        ok(kept, "verifactu", "events", "--year", str(year_of_the_log(kept)), "-o", str(kept / "eventos"), env=KEYED)
     finally:
         os.umask(previous)
     assert stat.S_IMODE((kept / "eventos").stat().st_mode) == 0o700
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in (kept / "eventos").iterdir())
-
-
-def _year_of_the_log(home: Path) -> int:
-    """The year the log's entries were made in: the record clock's when the history was recorded."""
-    from cli_support import open_store
-
-    from domain.model.streams import events_id
-
-    app = open_store(home)
-    try:
-        [first] = app.recorder.select_events(events_id("12345678Z"), limit=1)
-        return int(app.mapper.to_domain_event(first).generated_at[:4])
-    finally:
-        app.close()
 
 
 def test_a_backup_dated_after_today_is_not_imported(sent: Path, empty_store, tmp_path: Path) -> None:
