@@ -175,8 +175,10 @@ def _catch_up(session: Session, progress: Any, events: int) -> bool:
 
 def _export_evidence(home: Path, folder: Path, wanted: set[str]) -> tuple[int, list[str]]:
     from domain.adapters.evidence import EvidenceFolder
+    from domain.adapters.files import PRIVATE_FOLDER
 
     kept, copy = EvidenceFolder.of(home), EvidenceFolder(folder, written_for=home)
+    folder.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)  # even empty: `import --with-evidence` reads it
     copied, missing = 0, []
     for sha256 in sorted(wanted):
         if not kept.holds(sha256):

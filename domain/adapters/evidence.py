@@ -147,9 +147,14 @@ class EvidenceFolder:
 
     @contextmanager
     def keeping(self, contents: Iterable[bytes | EvidenceFile]) -> Iterator[None]:
-        """Keep files for something being recorded; if recording fails, take back the ones added."""
+        """Keep files for something being recorded; if recording fails, take back the ones added. Not
+        once it is recorded: a command stopped (Ctrl-C, a signal) just after its save keeps them, as
+        the saved events cite them (`interruptions.saves`)."""
+        from domain.adapters.interruptions import saves
+
         added: list[Path] = []
         sweep_partials(self.root, f"*/{PARTIAL}*")  # what a command killed while copying left
+        saved = saves()
         try:  # a content that fails to come (unreadable, changed) takes back the ones kept before it too
             for content in contents:
                 path = self.keep(content)
@@ -157,8 +162,9 @@ class EvidenceFolder:
                     added.append(path)
             yield
         except BaseException:
-            for path in added:
-                self._take_back(path)
+            if saves() == saved:
+                for path in added:
+                    self._take_back(path)
             raise
 
     def take_back(self, paths: Iterable[Path]) -> None:

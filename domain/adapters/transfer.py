@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -383,15 +383,20 @@ def _one_transaction(app: Any) -> Iterator[Callable[[list[StoredEvent]], None]]:
     The recorders' public `insert_events` commits per call, so their insert step is
     called on one transaction of our own (what `insert_events` itself does per call).
     """
+    from domain.adapters.interruptions import counted_save
+
     recorder = app.recorder
     datastore = recorder.datastore
-    if inserts_with_notification(recorder):  # PostgreSQL: lock, notify, insert
-        with datastore.get_connection() as connection, connection.transaction(), \
-                connection.cursor() as cursor:
+    with ExitStack() as committed:
+        if inserts_with_notification(recorder):  # PostgreSQL: lock, notify, insert
+            with datastore.get_connection() as connection, connection.transaction(), \
+                    connection.cursor() as cursor:
+                yield event_inserter(recorder, cursor)
+                committed.enter_context(counted_save())  # the commit and its count, one step (ADR-87)
+            return
+        with datastore.transaction(commit=True) as cursor:
             yield event_inserter(recorder, cursor)
-        return
-    with datastore.transaction(commit=True) as cursor:
-        yield event_inserter(recorder, cursor)
+            committed.enter_context(counted_save())
 
 
 def _records(path: Path, digest: Any, progress: Progress | None, size: int, offset: int,

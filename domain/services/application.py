@@ -218,6 +218,14 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
         last = self.recorder.select_events(stream, desc=True, limit=1)
         return Notebook(self.mapper.to_domain_event(first[0]), self.mapper.to_domain_event(last[0]))
 
+    def save(self, *objects: Any, **kwargs: Any) -> Any:
+        """Saved and counted as one step for the signals that stop a command (`interruptions`): one
+        arriving during the save waits until it is counted, so what the command kept for it stays."""
+        from domain.adapters.interruptions import counted_save
+
+        with counted_save():
+            return super().save(*objects, **kwargs)
+
     def _update(self, handle: str, decide: Callable[[Any], Any],
                 load: Callable[[str], Any] | None = None, first_lock: UUID | None = None,
                 first_locks: tuple[UUID, ...] = ()) -> Recorded:

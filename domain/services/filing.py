@@ -124,9 +124,12 @@ def _fields(message: ReadMessage, direction: str) -> dict[str, Any]:
 def _record(app: Tratos, folder: EvidenceFolder, handle: str, waiting: _Pending, on: date, report: Filing,
             added: set[Path]) -> None:
     """Record one client's batch; the files its messages cite are then the record's, never taken back."""
-    recorded, skipped = app.file_messages(handle, waiting.messages, on=on)  # failing: the caller takes back
-    for message in waiting.messages:
-        added.difference_update(folder.path(evidence.sha256) for evidence in message["evidence"])
+    from domain.adapters.interruptions import held
+
+    with held():  # saved and noted as one step: a signal just after the save takes back none of its files
+        recorded, skipped = app.file_messages(handle, waiting.messages, on=on)  # failing: the caller takes back
+        for message in waiting.messages:
+            added.difference_update(folder.path(evidence.sha256) for evidence in message["evidence"])
     for message in skipped:  # filed by another process meanwhile
         report.skipped.append({"client": handle, "message_id": message["message_id"], "from": message["sender"],
                                "subject": message["subject"], "sha256": message["evidence"][0].sha256})

@@ -268,3 +268,16 @@ def test_a_noncharacter_recorded_before_the_policy_is_found_in_what_an_invoice_c
     root = etree.Element("root")
     _text(root, "ram:Name", "Acme\uffff")
     assert etree.tostring(root, encoding="unicode").count("\ufffd") == 1
+
+
+def test_an_export_without_evidence_gives_the_folder_import_reads(cli_home: Path, empty_store, tmp_path: Path
+                                                                  ) -> None:
+    from cli_support import home_beside
+
+    ok(cli_home, "init", "--name", "Ana García", "--email", "ana@example.com", env=KEYED)
+    ok(cli_home, "client", "open", "zz", "--name", "Zeta", "--on", "2026-01-20")
+    export, folder = tmp_path / "backup.jsonl", tmp_path / "evidence"
+    ok(cli_home, "export", str(export), "--with-evidence", str(folder))
+    assert folder.is_dir() and not any(folder.iterdir())
+    with home_beside(cli_home, empty_store) as target:
+        ok(target, "import", str(export), "--with-evidence", str(folder))

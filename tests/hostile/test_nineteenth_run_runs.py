@@ -32,6 +32,7 @@ from cli_support import (
     evidence_files,
     ok,
     refused,
+    run,
     snapshot,
     store_args,
     store_rows,
@@ -243,3 +244,19 @@ def test_a_later_maildir_file_over_the_limit_files_none_before_it(kept: Path, tm
 def test_messages_within_the_limit_are_still_filed(kept: Path, tmp_path: Path, small_limits: None) -> None:
     box = _mbox(tmp_path / "box.mbox", iter([_email(1, b"a"), _email(2, b"b")]))
     assert "Filed 2 emails (acme 2)" in ok(kept, "mail", "import", str(box), "--client", "acme", env=KEYED).stdout
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_just_after_a_batch_is_saved_takes_none_of_its_files_back(kept: Path, tmp_path: Path,
+                                                                          name: str) -> None:
+    """The twentieth run: the save committed, the files it cites not yet noted as its own, and the
+    signal's clean-up took them back (evidence missing). A save and its count are one step now
+    (domain/adapters/interruptions.py, ADR-87)."""
+    box = _mbox(tmp_path / "box.mbox", (_email(n, os.urandom(64 * 1024)) for n in range(600)))
+    before = len(store_rows(kept))
+    code, err = _stopped(kept, ("mail", "import", str(box), "--client", "acme"),
+                         lambda: len(store_rows(kept)) > before, getattr(signal, name))
+    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert len(store_rows(kept)) > before  # a batch was filed before the signal came
+    audit = run(kept, "audit", "verify", env=KEYED)
+    assert audit.code == 0, audit.stdout  # every file a filed email cites is there ("evidence missing" else)
