@@ -156,7 +156,7 @@ def demo(session: Session) -> None:
         for name, text in EMAILS.items():
             (Path(folder) / name).write_text(text, encoding="utf-8")
         for step in story(Path(folder), pdfs):
-            code = tratos.main(args=base + step, prog_name="tratos", standalone_mode=False)
+            code = _step(tratos, base + step)
             if code:
                 raise click.ClickException(f"demo step failed: tratos {' '.join(step)}")
     with _pinned_today(DEMO_TODAY):
@@ -173,7 +173,15 @@ def demo(session: Session) -> None:
             return
         for handle in ("acme", "northwind"):
             echo()
-            tratos.main(args=[*base, "status", handle], prog_name="tratos", standalone_mode=False)
+            _step(tratos, [*base, "status", handle])
+
+
+def _step(tratos: click.Group, args: list[str]) -> object:
+    """One command of the story, run as `tratos` runs it but in this process: not through click's
+    `main`, which writes an empty line on stderr before it turns Ctrl-C (or a signal, ADR-86) into
+    its Abort; the interruption reaches `cli.main` as it is, which says "aborted" in one line."""
+    with tratos.make_context("tratos", args) as context:
+        return tratos.invoke(context)
 
 
 def _has_events(session: Session) -> bool:

@@ -260,3 +260,25 @@ def test_a_signal_just_after_a_batch_is_saved_takes_none_of_its_files_back(kept:
     assert len(store_rows(kept)) > before  # a batch was filed before the signal came
     audit = run(kept, "audit", "verify", env=KEYED)
     assert audit.code == 0, audit.stdout  # every file a filed email cites is there ("evidence missing" else)
+
+
+def test_an_aborted_demo_says_so_in_one_line(tmp_path: Path) -> None:
+    """The twentieth run: the demo's steps went through click's `main`, which wrote an empty line
+    before turning the signal into its Abort (two stderr lines)."""
+    home = tmp_path / "demo"
+    process = subprocess.Popen([str(SCRIPT), "--home", str(home), "demo"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**{k: v for k, v in os.environ.items() if k != "TRATOS_DATABASE_URL"},
+                                    "TRATOS_TODAY": TODAY})
+    try:
+        deadline = time.monotonic() + 120
+        while not (home / "identity.json").exists():  # a step or two in
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, err.splitlines()) == (1, ["error: aborted"])
