@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
@@ -282,3 +283,24 @@ def test_an_aborted_demo_says_so_in_one_line(tmp_path: Path) -> None:
             process.kill()
             process.wait()
     assert (process.returncode, err.splitlines()) == (1, ["error: aborted"])
+
+
+def test_ctrl_c_while_tratos_loads_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The twentieth run: Ctrl-C in the first tenth of a second, while Python imports the command
+    line, printed the import's traceback (cli/entry.py). The interruption comes here as the import
+    runs (a real signal's moment depends on the machine's load; before Python's own start-up is
+    done, no code of tratos runs at all)."""
+    import cli.entry
+
+    class Interrupting:  # a finder that is Ctrl-C arriving while the command line is imported
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            if name == "cli.main":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "cli.main")
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    with pytest.raises(SystemExit) as ended:
+        cli.entry.run()
+    assert ended.value.code == 1
+    assert capsys.readouterr().err == "error: aborted\n"
