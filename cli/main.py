@@ -21,6 +21,7 @@ import click  # noqa: E402
 
 from cli.options import given_once  # noqa: E402
 from cli.session import Session  # noqa: E402
+from domain.adapters.interruptions import stopped_as_interrupted  # noqa: E402
 
 # command name -> (module, attribute, help section). Modules load only when run.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -279,63 +280,6 @@ def main(argv: list[str] | None = None) -> None:
         except Exception as error:  # a bug or an environment problem: still one line
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-@contextmanager
-def stopped_as_interrupted() -> Iterator[None]:
-    """Every signal that would end the process stops a command as Ctrl-C does (ADR-86): what the
-    command cleans up on KeyboardInterrupt is cleaned up (an export's half-written folder, a kept
-    evidence file no event cites, a `.tratos-*` temporary file, a follow-up step claimed and not
-    sent, ADR-80), and it says "error: aborted" with Ctrl-C's exit code.
-
-    Those are the signals whose default action (signal(7)) terminates the process or dumps core:
-    SIGTERM (`kill`, `timeout`, a stopped service), SIGHUP (a closed terminal, a dropped ssh
-    session), SIGQUIT, SIGUSR1/2, SIGALRM, SIGXCPU (a CPU limit reached), SIGPWR, SIGVTALRM,
-    SIGPROF, SIGIO, SIGSTKFLT, SIGTRAP, SIGABRT and every real-time signal. They are derived from
-    `signal.valid_signals()` less `_NOT_ENDING` and `_LEFT_ALONE`, so a platform's own (SIGEMT) is
-    covered too. Left as they are: one the caller ignores or handles (not SIG_DFL; Python ignores
-    SIGPIPE and SIGXFSZ, so `ulimit -f` is a write that fails), SIGINT (Python's KeyboardInterrupt
-    already), SIGKILL and SIGSTOP (nothing catches them), and the synchronous faults SIGSEGV, SIGBUS,
-    SIGFPE, SIGILL and SIGSYS: a handler that returns from a real fault re-runs the faulting
-    instruction, in a loop, instead of ending. Taken in the main thread only, and given back as
-    found when the command ends, so a caller running `main` in its own process keeps its handlers."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupted(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {}
-    for number in ending_signals():
-        if signal.getsignal(number) is signal.SIG_DFL:  # one the shell or a caller ignores stays ignored
-            try:
-                previous[number] = signal.signal(number, interrupted)
-            except (OSError, ValueError):  # one this platform reserves (glibc's threads): not ours to take
-                continue
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-# Signals whose default action does not end the process (ignored, or stop and continue).
-_NOT_ENDING = ("SIGCHLD", "SIGCLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGINFO", "SIGSTOP", "SIGTSTP", "SIGTTIN",
-               "SIGTTOU")
-# Ending ones not handled: uncatchable, Ctrl-C's own, and the synchronous faults (see above).
-_LEFT_ALONE = ("SIGKILL", "SIGINT", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGSYS")
-
-
-def ending_signals() -> list[int]:
-    """The signals `stopped_as_interrupted` turns into an interruption, in number order."""
-    import signal
-
-    skipped = {getattr(signal, name) for name in (*_NOT_ENDING, *_LEFT_ALONE) if hasattr(signal, name)}
-    return sorted(int(number) for number in signal.valid_signals() if number not in skipped)
 
 
 # A number typed with a minus sign: an amount, hours, a quantity (-10, -1,5, -3h, -1:30, -10EUR, -€10).

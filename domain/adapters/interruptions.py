@@ -1,6 +1,6 @@
-"""A save and what depends on its having happened are one step for the signals that stop a command.
+"""The signals that stop a command: taken as Ctrl-C (ADR-86), and held around a save (ADR-87).
 
-Every command stops on Ctrl-C or an ending signal by cleaning up (ADR-86): files it kept for
+Every command stops on Ctrl-C or an ending signal by cleaning up (`stopped_as_interrupted`): files it kept for
 something being recorded are taken back. A signal arriving just after a save committed, before the
 command noted that it did, took back files the saved events cite (evidence missing, ADR-87). So a
 save holds those signals until it has counted itself (`saves`), and the code that takes back asks
@@ -12,14 +12,9 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-# The signals that stop a command (cli.main): Ctrl-C's and every one whose default action ends the
-# process, but the uncatchable and the synchronous faults (a fault held would be re-raised at once).
-_NOT_HELD = {getattr(signal, name) for name in ("SIGKILL", "SIGSTOP", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL",
-                                                "SIGSYS", "SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGTSTP",
-                                                "SIGTTIN", "SIGTTOU") if hasattr(signal, name)}
 _saved = 0
 
 
@@ -29,33 +24,77 @@ def saves() -> int:
 
 
 @contextmanager
+def stopped_as_interrupted() -> Iterator[None]:
+    """Every signal that would end the process stops a command as Ctrl-C does (ADR-86): what the
+    command cleans up on KeyboardInterrupt is cleaned up (an export's half-written folder, a kept
+    evidence file no event cites, a `.tratos-*` temporary file, a follow-up step claimed and not
+    sent, ADR-80), and it says "error: aborted" with Ctrl-C's exit code (cli.main).
+
+    Those are the signals whose default action (signal(7)) terminates the process or dumps core
+    (`ending_signals`). Left as they are: one the caller ignores or handles (not SIG_DFL; Python
+    ignores SIGPIPE and SIGXFSZ, so `ulimit -f` is a write that fails). Taken in the main thread
+    only, and given back as found when the command ends, so a caller running `main` in its own
+    process keeps its handlers."""
+    def interrupted(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    with _handled(ending_signals(), interrupted, lambda handler: handler is signal.SIG_DFL):
+        yield
+
+
+@contextmanager
 def held() -> Iterator[None]:
     """Within, the signals that stop a command wait: each one's handler (Python's, which runs in the
     main thread whichever thread the signal reached: a mask would not hold it where a library runs
     threads, psycopg's pool) only notes it, and the first noted is raised again when the block ends.
     Main thread only; signals without a Python handler (left to the system) are left as they are."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     noted: list[int] = []
 
     def note(number: int, frame: object) -> None:
         noted.append(number)
 
+    with _handled([signal.SIGINT, *ending_signals()], note, callable):
+        yield
+    if noted:
+        signal.raise_signal(noted[0])
+
+
+@contextmanager
+def _handled(numbers: list[int], handler: Callable[[int, object], None],
+             taken: Callable[[object], bool]) -> Iterator[None]:
+    """`handler` for each signal of `numbers` whose handler now is `taken`, within; the former ones
+    after (main thread only: only it may set handlers)."""
     previous = {}
-    for number in signal.valid_signals() - _NOT_HELD:
-        try:
-            if callable(signal.getsignal(number)):
-                previous[number] = signal.signal(number, note)
-        except (OSError, ValueError):  # one the platform keeps for itself
-            continue
+    if threading.current_thread() is threading.main_thread():
+        for number in numbers:
+            try:
+                if taken(signal.getsignal(number)):
+                    previous[number] = signal.signal(number, handler)
+            except (OSError, ValueError):  # one this platform reserves (glibc's threads): not ours to take
+                continue
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        if noted:
-            signal.raise_signal(noted[0])
+        for number, former in previous.items():
+            signal.signal(number, former)
+
+
+# Signals whose default action does not end the process (ignored, or stop and continue).
+_NOT_ENDING = ("SIGCHLD", "SIGCLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGINFO", "SIGSTOP", "SIGTSTP", "SIGTTIN",
+               "SIGTTOU")
+# Ending ones not taken: uncatchable, Ctrl-C's own (Python's KeyboardInterrupt already), and the
+# synchronous faults: a handler that returns from a real fault re-runs the faulting instruction, in
+# a loop, instead of ending.
+_LEFT_ALONE = ("SIGKILL", "SIGINT", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGSYS")
+
+
+def ending_signals() -> list[int]:
+    """SIGTERM (`kill`, `timeout`, a stopped service), SIGHUP (a closed terminal, a dropped ssh
+    session), SIGQUIT, SIGUSR1/2, SIGALRM, SIGXCPU (a CPU limit reached), SIGPWR, SIGVTALRM, SIGPROF,
+    SIGIO, SIGSTKFLT, SIGTRAP, SIGABRT and every real-time signal, in number order: derived from
+    `signal.valid_signals()`, so a platform's own (SIGEMT) is covered too."""
+    skipped = {getattr(signal, name) for name in (*_NOT_ENDING, *_LEFT_ALONE) if hasattr(signal, name)}
+    return sorted(int(number) for number in signal.valid_signals() if number not in skipped)
 
 
 @contextmanager

@@ -108,7 +108,7 @@ def test_a_follow_up_ended_by_any_ending_signal_releases_its_step(reminded: Path
 
 
 def test_the_signals_taken_are_those_whose_default_ends_the_process() -> None:
-    from cli.main import ending_signals
+    from domain.adapters.interruptions import ending_signals
 
     taken = set(ending_signals())
     ending = {"SIGHUP", "SIGTERM", "SIGQUIT", "SIGALRM", "SIGUSR1", "SIGUSR2", "SIGIO", "SIGPROF", "SIGVTALRM",

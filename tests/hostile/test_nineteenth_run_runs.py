@@ -3,7 +3,7 @@
 A. A command other than `follow-up` ended by SIGTERM, SIGHUP, SIGUSR1 or SIGXCPU left what it was
    writing: part of an export's evidence folder and its `.tratos-*` temporary file, `.tratos-*`
    files in the evidence folder and evidence no event cites. Every command now stops on an ending
-   signal as on Ctrl-C (cli/main.py `stopped_as_interrupted`): its cleanup runs, "error: aborted";
+   signal as on Ctrl-C (domain/adapters/interruptions.py `stopped_as_interrupted`): its cleanup runs, "error: aborted";
 B. `mail import` failing on a later batch (`ulimit -f`) said "nothing was recorded" when earlier
    batches were: it now says how many emails were filed before the failure;
 C. a message of an mbox larger than an .eml may be (100 MiB) was read whole into memory and filed:
@@ -138,7 +138,7 @@ def test_a_mail_import_ended_by_a_signal_keeps_only_what_its_batches_cite(kept: 
 
 
 def test_a_command_run_in_process_gives_the_signals_back_as_it_found_them(kept: Path) -> None:
-    from cli.main import ending_signals
+    from domain.adapters.interruptions import ending_signals
 
     def mine(signum: int, frame: object) -> None:
         pass
