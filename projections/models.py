@@ -214,13 +214,13 @@ class ReadModels:
         from projections import rebuild
         from projections.heads import HeadsSeen
 
-        self.recorder.reset()
-        self._ready = True
-        total = self.app.recorder.max_notification_id() or 0
-        if progress is not None:
-            progress(0, total)
-        seen = HeadsSeen()
-        count = rebuild.rebuild(self, progress, total, seen.feed if heads is not None else None)
+        with self.recorder.rebuilding():
+            self._ready = True
+            total = self.app.recorder.max_notification_id() or 0
+            if progress is not None:
+                progress(0, total)
+            seen = HeadsSeen()
+            count = rebuild.rebuild(self, progress, total, seen.feed if heads is not None else None)
         if heads is not None:
             heads.settle(seen)
         return count

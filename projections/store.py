@@ -63,6 +63,7 @@ CURRENT, UNSHAPED, STALE = "current", "unshaped", "stale"  # the read models' ta
 # Every name the read models' tables and indexes take in their database.
 OUR_NAMES = (*TABLES, "read_model_meta", *(name for name, *_ in INDEXES))
 OUR_TABLES = (*TABLES, "read_model_meta")
+KEPT = "kept_"  # the prefix of the copy of every table a rebuild keeps until it is done
 
 
 class Reader:
@@ -499,6 +500,55 @@ class ReadModelRecorder:
         self._create_tracking_table()
         with self.writing() as writer:
             self._recreate(writer)
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """Every read model and its position dropped for the body to project the log again; if the
+        body fails (a record of the log that cannot be read, Ctrl-C), the read models are put back
+        as they were, so a rebuild that cannot finish leaves reading commands as it found them.
+
+        A copy of the current tables (`KEPT`), made in the transaction that drops them, is kept in
+        their database until the body is done. A rebuild killed outright leaves it behind: the
+        next one removes it. Read models of an older schema, or a scratch store's, are not kept.
+        """
+        self._create_tracking_table()
+        with self.writing() as writer:
+            self._drop_kept(writer)
+            keeping = not self.in_memory and self._state_locked(writer) == CURRENT
+            position = writer.position()
+            if keeping:
+                for name in OUR_TABLES:
+                    writer.execute(f"CREATE TABLE {{t}}{KEPT}{name} AS SELECT * FROM {{t}}{name}")
+            self._recreate(writer)
+        try:
+            yield
+        except BaseException:
+            if keeping:
+                self._put_back(position)
+            raise
+        if keeping:
+            with self.writing() as writer:
+                self._drop_kept(writer)
+
+    def _put_back(self, position: int) -> None:
+        """The kept read models in place of the partly rebuilt ones, at their position; if the
+        database refuses (full, gone), the partial ones stay: consistent, and caught up later."""
+        try:
+            with self.writing() as writer:
+                self._recreate(writer)
+                writer.execute("DELETE FROM {t}read_model_meta")
+                for name in OUR_TABLES:
+                    writer.execute(f"INSERT INTO {{t}}{name} SELECT * FROM {{t}}{KEPT}{name}")
+                if position:
+                    Writer.track(writer, position)  # (not a sealed writer's: the kept meta has its mark)
+                self._drop_kept(writer)
+        except Exception:  # noqa: BLE001 - the body's failure is the one to tell
+            pass
+
+    @staticmethod
+    def _drop_kept(writer: Writer) -> None:
+        for name in OUR_TABLES:
+            writer.execute(f"DROP TABLE IF EXISTS {{t}}{KEPT}{name}")
 
     def _create_tracking_table(self) -> None:
         """The library's tracking table; two processes creating it at once may collide once."""

@@ -272,10 +272,16 @@ def spoil_a_record(home: Path) -> None:
 def test_a_record_that_is_not_json_is_named_on_every_read_path(acme: Path, tmp_path: Path) -> None:
     spoil_a_record(acme)
     says = "cannot be read (not JSON): run `tratos audit verify`"
-    for args in [("rebuild",), ("status", "acme"), ("status",), ("timeline", "acme"),
-                 ("export", str(tmp_path / "e.jsonl")), ("note", "acme", "Called")]:
+    reading = [("status", "acme"), ("status",), ("timeline", "acme")]  # from the read models, if made
+    answers = [run(acme, *args) for args in reading]
+    for args in [("rebuild",), ("export", str(tmp_path / "e.jsonl")), ("note", "acme", "Called")]:
         stderr = refused(acme, args, 1, says)
         assert stderr.startswith("error: the record "), stderr
+    for args, answer in zip(reading, answers, strict=True):  # as before the rebuild (ADR-88)
+        again = run(acme, *args)
+        assert (again.code, again.stdout, again.stderr) == (answer.code, answer.stdout, answer.stderr)
+        if again.code:
+            assert again.stderr.startswith("error: the record ") and says in again.stderr, again.stderr
 
 
 # ------------------------------------------------- 13, 14: output places checked before anything is written
