@@ -112,7 +112,7 @@ class LazyGroup(click.Group):
             if _reads_only(ctx.meta.get(WORDS, [])):
                 failure = said_to_a_reader(failure)
             elif session is not None and session.recorded:  # saves before the failing one stay recorded
-                failure = said_after_recording(failure, session.recorded_so_far and session.recorded_so_far())
+                failure = said_after_recording(failure, session.what_was_recorded())
             if failure is error:
                 raise
             raise failure from error
@@ -270,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         except TratosError as error:
             _fail(error, str(error), error.exit_code)
         except (click.exceptions.Abort, EOFError, KeyboardInterrupt):
-            _fail(None, "aborted", 1)
+            _fail(None, _aborted(context), 1)
         except click.ClickException as error:
             _fail(error, _negative_number(error, args) or error.format_message(), 2)
         except ImportError as error:  # an installation missing a module tratos needs: say which, and how
@@ -364,6 +364,14 @@ def output_failed(error: BaseException) -> bool:
 def _flush_output() -> None:
     """What is still buffered fails here, inside main, not in the interpreter's last flush."""
     sys.stdout.flush()
+
+
+def _aborted(context: click.Context | None) -> str:
+    """Ctrl-C, or a signal that ends a command (ADR-86). What it saved before stays (a save is
+    whole, and what it cites is kept): said, so that nobody records it again (ADR-88)."""
+    session = context.obj if context is not None else None
+    recorded = session.what_was_recorded() if isinstance(session, Session) else None
+    return f"aborted after {recorded}; nothing more was done" if recorded else "aborted"
 
 
 def _output_lost(error: OSError, context: click.Context | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.adapters.home import IDENTITY_FILE, HomeAsFound
 from domain.adapters.identity_turns import IdentityTurn
+from domain.adapters.interruptions import saves
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +35,8 @@ class Session:
         self.recorded = False  # whether this command committed events (a failed confirmation is then a warning)
         # what a command that records in several saves (`mail import`) had recorded, said when a later save fails
         self.recorded_so_far: Callable[[], str] | None = None
+        self._saved_before = saves()  # this process's saves before this command (`interruptions.saves`)
+        self._saved: dict[str, str] = {}  # what its app saved (`Tratos.saved`), kept past `close`
         self.written: str | None = None  # the file a command that records nothing wrote (export, the book)
         self.refused = False  # the command did not succeed: the home is left as it was found (`close`)
         self._as_found: HomeAsFound | None = None  # the home before anything of this command touched it
@@ -182,6 +186,7 @@ class Session:
                 kwargs["database_url"] = self.database_url
             self._app = Tratos(**kwargs)
             self._app.after_recording(self._note_recorded)
+            self._saved = self._app.saved
             self._app.after_recording(self._catch_up_read_side)
         return self._app
 
@@ -248,6 +253,20 @@ class Session:
     def _note_recorded(self) -> None:
         self.recorded = True
 
+    def what_was_recorded(self) -> str | None:
+        """What this command had recorded, as a failure after it says so ("acme's invoice issued
+        was recorded", "200 emails were filed"), or None if it recorded nothing."""
+        if not self.recorded and saves() == self._saved_before:
+            return None
+        if self.recorded_so_far is not None:
+            return self.recorded_so_far()
+        said = [_saved_words(handle, event_type) for handle, event_type in self._saved.items() if event_type]
+        if not said:  # saved by import's own transaction
+            return "its first part was recorded"
+        shown = said[:3] + ([f"{len(said) - 3} more"] if len(said) > 3 else [])
+        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
+        return f"{listed} {'was' if len(shown) == 1 else 'were'} recorded"
+
     def _catch_up_read_side(self) -> None:
         """After a command recorded, project what it recorded while its event classes are loaded.
 
@@ -290,3 +309,9 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ValueError(f"its field {key!r} is written twice")
         found[key] = value
     return found
+
+
+def _saved_words(handle: str, event_type: str) -> str:
+    """What a save recorded, by its last event: "acme's invoice issued", "your billing record sent"."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", event_type).lower()
+    return f"{handle}'s {words}" if handle else f"your {words}"

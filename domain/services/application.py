@@ -105,6 +105,7 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
         self.actor = actor
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
+        self.saved: dict[str, str] = {}  # the type of the last event saved in each client's stream (`save`)
         self.record_clock = record_clock or record_moment  # when a billing record is generated (Verifactu)
         self.record_signer = record_signer
         # A malformed key is refused before anything is opened or made (ADR-12, ADR-62); a wrong one
@@ -224,7 +225,13 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
         from domain.adapters.interruptions import counted_save
 
         with counted_save():
-            return super().save(*objects, **kwargs)
+            saved = super().save(*objects, **kwargs)
+            first = objects[0]  # what a command decided on: said if it is stopped after it (ADR-88)
+            last = getattr(first, "last_saved", None)
+            handle = getattr(first, "handle", "")
+            self.saved.pop(handle, None)  # each stream's latest, in the order last saved
+            self.saved[handle] = type(last[-1]).__name__ if last else ""
+            return saved
 
     def _update(self, handle: str, decide: Callable[[Any], Any],
                 load: Callable[[str], Any] | None = None, first_lock: UUID | None = None,

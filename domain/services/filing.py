@@ -126,11 +126,12 @@ def _record(app: Tratos, folder: EvidenceFolder, handle: str, waiting: _Pending,
     """Record one client's batch; the files its messages cite are then the record's, never taken back."""
     from domain.adapters.interruptions import held
 
-    with held():  # saved and noted as one step: a signal just after the save takes back none of its files
+    with held():  # saved and noted as one step: a signal just after the save takes back none of its files,
+        # and "aborted" counts what it filed
         recorded, skipped = app.file_messages(handle, waiting.messages, on=on)  # failing: the caller takes back
         for message in waiting.messages:
             added.difference_update(folder.path(evidence.sha256) for evidence in message["evidence"])
+        report.filed[handle] = report.filed.get(handle, 0) + len(recorded.events)
     for message in skipped:  # filed by another process meanwhile
         report.skipped.append({"client": handle, "message_id": message["message_id"], "from": message["sender"],
                                "subject": message["subject"], "sha256": message["evidence"][0].sha256})
-    report.filed[handle] = report.filed.get(handle, 0) + len(recorded.events)

@@ -107,6 +107,13 @@ def test_a_note_ended_by_a_signal_while_keeping_its_evidence_keeps_nothing(kept:
     assert snapshot(kept) == before  # no event, no evidence file nothing cites
 
 
+def _aborted_after(filed: int) -> str:
+    """What a stopped `mail import` says (ADR-88): what its batches filed stays."""
+    if not filed:
+        return "error: aborted"
+    return f"error: aborted after {filed} email{'s were' if filed > 1 else ' was'} filed; nothing more was done"
+
+
 def _email(number: int, attachment: bytes) -> bytes:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "Laura <laura@acme.test>", "ana@example.com", f"n{number}"
@@ -128,7 +135,7 @@ def test_a_mail_import_ended_by_a_signal_keeps_only_what_its_batches_cite(kept: 
     before = len(store_rows(kept))
     code, err = _stopped(kept, ("mail", "import", str(box), "--client", "acme"),
                          lambda: len(evidence_files(kept)) > 40, signal.SIGTERM)
-    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert (code, err.splitlines()) == (1, [_aborted_after(len(store_rows(kept)) - before)])
     assert _temporary_files(kept) == []
     cited = {evidence["sha256"] for _, _, topic, state in store_rows(kept)[before:]
              for evidence in json.loads(state)["evidence"]}
@@ -257,7 +264,7 @@ def test_a_signal_just_after_a_batch_is_saved_takes_none_of_its_files_back(kept:
     before = len(store_rows(kept))
     code, err = _stopped(kept, ("mail", "import", str(box), "--client", "acme"),
                          lambda: len(store_rows(kept)) > before, getattr(signal, name))
-    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert (code, err.splitlines()) == (1, [_aborted_after(len(store_rows(kept)) - before)])
     assert len(store_rows(kept)) > before  # a batch was filed before the signal came
     audit = run(kept, "audit", "verify", env=KEYED)
     assert audit.code == 0, audit.stdout  # every file a filed email cites is there ("evidence missing" else)

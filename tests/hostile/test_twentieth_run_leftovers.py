@@ -70,3 +70,37 @@ def test_a_rebuild_removes_what_a_killed_one_kept_and_keeps_nothing(kept: Path, 
     assert rebuilt.stdout.startswith("Rebuilt the read models from ")
     assert not {t for t in _tables(kept) if t.startswith(KEPT)}
     assert _answers(kept) == before
+
+
+# ------------------------------------------------- "aborted" says what the command had recorded
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_an_invoice_stopped_while_its_pdf_is_printed_says_it_was_issued(kept: Path, tmp_path: Path,
+                                                                       name: str) -> None:
+    import signal
+
+    from cli_support import store_rows
+    from test_nineteenth_run_runs import _stopped
+
+    before = len(store_rows(kept))
+    code, err = _stopped(kept, ("invoice", "issue", "acme", "--installment", "2", "--on", "2026-02-15", "--pdf"),
+                         lambda: len(store_rows(kept)) > before, getattr(signal, name))
+    assert len(store_rows(kept)) > before  # issued before the signal came
+    assert (code, err.splitlines()) == (
+        1, ["error: aborted after acme's invoice issued was recorded; nothing more was done"])
+    timeline = ok(kept, "timeline", "acme", env=KEYED).stdout
+    assert "F-2026-002" in timeline
+
+
+def test_a_command_stopped_before_it_records_says_only_aborted(kept: Path, tmp_path: Path) -> None:
+    import signal
+
+    from cli_support import snapshot
+    from test_nineteenth_run_runs import MB, _random_file, _stopped, _temporary_files
+
+    big = _random_file(tmp_path / "recording.bin", 95 * MB)
+    before = snapshot(kept)
+    code, err = _stopped(kept, ("note", "acme", "the call", "--evidence", str(big)),
+                         lambda: bool(_temporary_files(kept / "evidence")), signal.SIGTERM)
+    assert (code, err.splitlines()) == (1, ["error: aborted"])
+    assert snapshot(kept) == before
