@@ -367,7 +367,7 @@ def _what_broke(report: AuditReport) -> str:
     broken = [f"{s.label} broken at v{s.first.version} ({s.first.kind})" for s in report.streams
               if s.first is not None]
     if report.store_problems:
-        broken.append("the log lost events the read models saw")
+        broken.append("the log lost events")
     return ", ".join(broken) or "see the report above"
 
 
@@ -393,7 +393,7 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
         echo(f"Verifactu {check.source}: {check.count} fingerprints {'OK' if check.ok else f'BROKEN at {check.broken}'}")
         if check.source in signatures:
             echo(f"Verifactu {check.source}: signatures {signatures[check.source]}")
-    if not report.streams:
+    if not report.streams and not report.store_problems:
         echo("The store holds no events yet.")
     echo(f"Checked {report.records} records, {report.documents} document anchors,"
                f" {report.evidence_files} evidence files, {report.positions_checked} read-model positions.")
@@ -403,6 +403,6 @@ def _print_report(report: AuditReport, records: list[ChainCheck] = (), signed: l
         echo("Verdict: OK, every chain holds")
     else:
         what = [f"{counted(broken, 'stream')} broken"] if broken else []
-        what += ["the log lost events the read models saw"] if report.store_problems else []
+        what += ["the log lost events"] if report.store_problems else []
         what += [f"the billing records of {counted(forged, 'issuer')} broken"] if forged else []
         echo(f"Verdict: NOT OK, {' and '.join(what)}")

@@ -14,4 +14,4 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("error: aborted\n")
         sys.exit(1)
-    main()
+    main(process_ends=True)

@@ -238,8 +238,9 @@ def _refuse_an_empty_database_url(ctx: click.Context, database_url: str | None) 
 COMPLETE_VAR = "_TRATOS_COMPLETE"
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the CLI: errors become one `error:` line on stderr and an exit code."""
+def main(argv: list[str] | None = None, *, process_ends: bool = False) -> None:
+    """Run the CLI: errors become one `error:` line on stderr and an exit code. `process_ends`
+    (the console script): no signal changes that exit code once it is decided."""
     from domain.model.errors import TratosError
 
     _replacing_what_cannot_be_shown()
@@ -247,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     args: list[str] = []
     with _libraries_quiet():
         try:
-            with stopped_as_interrupted():  # SIGTERM, SIGHUP, …: cleaned up as Ctrl-C is, "aborted"
+            with stopped_as_interrupted(for_good=process_ends):  # SIGTERM, SIGHUP, …: cleaned up as Ctrl-C is
                 args = _utf8_arguments(sys.argv[1:] if argv is None else argv)
                 _utf8_environment()
                 _complete_if_asked()
@@ -263,8 +264,9 @@ def main(argv: list[str] | None = None) -> None:
         except click.exceptions.Exit as done:  # --help, --version, ctx.exit(n)
             code = done.exit_code
         except OSError as error:
-            if not output_failed(error):
-                _fail(error, f"{type(error).__name__}: {error}", 1)
+            if not output_failed(error):  # a file no check named first: which, and why, still one line
+                _fail(error, f"cannot use {error.filename}: {error.strerror}" if error.filename and error.strerror
+                      else f"{type(error).__name__}: {error}", 1)
             _output_lost(error, context)
             code = 0
         except TratosError as error:

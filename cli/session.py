@@ -57,6 +57,7 @@ class Session:
             from domain.adapters.storage import default_home
 
             home = default_home()
+        _usable(home)
         self._as_found = HomeAsFound.look(home)  # asked for before anything opens or makes it
         return home
 
@@ -254,18 +255,16 @@ class Session:
         self.recorded = True
 
     def what_was_recorded(self) -> str | None:
-        """What this command had recorded, as a failure after it says so ("acme's invoice issued
-        was recorded", "200 emails were filed"), or None if it recorded nothing."""
+        """What this command had recorded, as a failure after it says so ("it recorded acme: invoice
+        issued", "200 emails were filed"), or None if it recorded nothing."""
         if not self.recorded and saves() == self._saved_before:
             return None
         if self.recorded_so_far is not None:
             return self.recorded_so_far()
-        said = [_saved_words(handle, event_type) for handle, event_type in self._saved.items() if event_type]
+        said = [f"{_words(stream)}: {_words(event_type)}" for stream, event_type in self._saved.items() if event_type]
         if not said:  # saved by import's own transaction
-            return "its first part was recorded"
-        shown = said[:3] + ([f"{len(said) - 3} more"] if len(said) > 3 else [])
-        listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
-        return f"{listed} {'was' if len(shown) == 1 else 'were'} recorded"
+            return "it recorded part of it"
+        return "it recorded " + ", ".join(said[:3]) + (f" and {len(said) - 3} more" if len(said) > 3 else "")
 
     def _catch_up_read_side(self) -> None:
         """After a command recorded, project what it recorded while its event classes are loaded.
@@ -311,7 +310,22 @@ def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
-def _saved_words(handle: str, event_type: str) -> str:
-    """What a save recorded, by its last event: "acme's invoice issued", "your billing record sent"."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", event_type).lower()
-    return f"{handle}'s {words}" if handle else f"your {words}"
+def _words(event_type: str) -> str:
+    """A type's name in words: InvoiceIssued is "invoice issued", BillingRecords "billing records"."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", event_type).lower()
+
+
+def _usable(home: Path) -> None:
+    """A home the system will not even look into (a name longer than it takes, a folder this account
+    may not enter) is a home named wrong: one line, exit 2, before any of its files is opened, not
+    the OSError of whichever is opened first. One that does not exist yet is the caller's to make or
+    refuse."""
+    from domain.model.errors import BadInput
+
+    for path in (home, home / IDENTITY_FILE):
+        try:
+            path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as error:
+            raise BadInput(f"the home {home} cannot be used: {error.strerror or error}") from None

@@ -387,6 +387,14 @@ class _EvidenceCheck:
             if found is not None:
                 chain.audit.problems.append(Problem(version, *found))
 
+    def files_kept(self) -> int:
+        """How many files the evidence folder holds (folder/ab/cdef…, `EvidenceFolder.path`): asked
+        of a store without a record, where there should be none."""
+        if self.locate is None:
+            return 0
+        root = self.locate("0" * 64).parent.parent
+        return sum(len(files) for _, _, files in os.walk(root))
+
     def _verify(self, sha256: str, name: str) -> tuple[str, str] | None:
         path = self.locate(sha256)
         what = f"evidence {name} ({sha256[:16]}…)" if name else f"evidence {sha256[:16]}…"
@@ -535,6 +543,12 @@ def audit_store(app: Any, *, streams: Collection[UUID] | None = None, anchors: I
     report.streams.sort(key=lambda s: (s.label.startswith(NOT_A_CLIENT),
                                        s.label))
     report.evidence_files = len(evidence.results)
+    kept = evidence.files_kept() if wanted is None and not report.records else 0
+    if kept:
+        report.store_problems.append(
+            f"the store holds no record, yet its evidence folder holds {kept} file{'s' if kept > 1 else ''} that"
+            " only records put there: the store was emptied or replaced after they were recorded (restore it"
+            " from an export with `tratos import`)")
     return report
 
 

@@ -11,9 +11,11 @@ as the same "aborted", with nothing the store cites taken away.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 _saved = 0
 
@@ -24,7 +26,7 @@ def saves() -> int:
 
 
 @contextmanager
-def stopped_as_interrupted() -> Iterator[None]:
+def stopped_as_interrupted(*, for_good: bool = False) -> Iterator[None]:
     """Every signal that would end the process stops a command as Ctrl-C does (ADR-86): what the
     command cleans up on KeyboardInterrupt is cleaned up (an export's half-written folder, a kept
     evidence file no event cites, a `.tratos-*` temporary file, a follow-up step claimed and not
@@ -34,12 +36,35 @@ def stopped_as_interrupted() -> Iterator[None]:
     (`ending_signals`). Left as they are: one the caller ignores or handles (not SIG_DFL; Python
     ignores SIGPIPE and SIGXFSZ, so `ulimit -f` is a write that fails). Taken in the main thread
     only, and given back as found when the command ends, so a caller running `main` in its own
-    process keeps its handlers."""
+    process keeps its handlers.
+
+    `for_good`: the process ends with the command (the console script). Once the block is left,
+    how the command ended is decided and said; a signal arriving while Python then shuts down (the
+    store closed, its threads joined) is ignored, not left to end the process with another status
+    than the one decided (143 after "Recorded: …", and a script retrying a recorded payment).
+
+    Python runs a handler between any two steps, also inside a weak reference's callback or a
+    finaliser, where the KeyboardInterrupt it raises cannot propagate: Python prints it as an
+    "Exception ignored" traceback and the command goes on. Such a lost one is not printed (the
+    command ends as if the signal had come after it)."""
     def interrupted(number: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    with _handled(ending_signals(), interrupted, lambda handler: handler is signal.SIG_DFL):
-        yield
+    taken = [signal.SIGINT, *ending_signals()] if for_good else ending_signals()
+    former_hook = sys.unraisablehook
+
+    def lost_quietly(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            former_hook(unraisable)
+
+    sys.unraisablehook = lost_quietly
+    try:
+        with _handled(taken, interrupted, lambda handler: handler in (signal.SIG_DFL, signal.default_int_handler),
+                      after=signal.SIG_IGN if for_good else None):
+            yield
+    finally:
+        if not for_good:
+            sys.unraisablehook = former_hook
 
 
 @contextmanager
@@ -61,9 +86,9 @@ def held() -> Iterator[None]:
 
 @contextmanager
 def _handled(numbers: list[int], handler: Callable[[int, object], None],
-             taken: Callable[[object], bool]) -> Iterator[None]:
+             taken: Callable[[object], bool], after: Any = None) -> Iterator[None]:
     """`handler` for each signal of `numbers` whose handler now is `taken`, within; the former ones
-    after (main thread only: only it may set handlers)."""
+    after, or `after` (main thread only: only it may set handlers)."""
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for number in numbers:
@@ -76,7 +101,7 @@ def _handled(numbers: list[int], handler: Callable[[int, object], None],
         yield
     finally:
         for number, former in previous.items():
-            signal.signal(number, former)
+            signal.signal(number, former if after is None else after)
 
 
 # Signals whose default action does not end the process (ignored, or stop and continue).

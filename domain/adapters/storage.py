@@ -486,6 +486,10 @@ def read_side_behind(error: BaseException, location: Any) -> TratosError | None:
     if isinstance(error, TratosError) or classify(error) != READ_ONLY or from_read_models(error):
         return None
     where = getattr(location, "description", "") or "this store"
+    if getattr(location, "full", False):  # opened read-only for want of space, not of permission
+        return StoreFailure(f"the read models of the store at {where} are behind its log and the disk holding it"
+                            f" is full (less than {FULL_MARGIN // 1024} KB free): free some space on it, then run"
+                            " this again")
     if getattr(location, "postgres", None):
         return StoreFailure(f"the read models of the store at {where} are behind its log and this role may"
                             " only read it: have a role that may write run any command (`tratos status`)"

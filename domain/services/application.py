@@ -105,7 +105,7 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
         self.actor = actor
         self._profile = profile  # the freelancer's invoicing settings, or how to read them when first needed
         self._after_recording: list[Callable[[], None]] = []
-        self.saved: dict[str, str] = {}  # the type of the last event saved in each client's stream (`save`)
+        self.saved: dict[str, str] = {}  # the last event type saved in each client's (or issuer's) stream
         self.record_clock = record_clock or record_moment  # when a billing record is generated (Verifactu)
         self.record_signer = record_signer
         # A malformed key is refused before anything is opened or made (ADR-12, ADR-62); a wrong one
@@ -228,7 +228,7 @@ class Tratos(BillingRecordsKeeping, EventLogKeeping, Application):
             saved = super().save(*objects, **kwargs)
             first = objects[0]  # what a command decided on: said if it is stopped after it (ADR-88)
             last = getattr(first, "last_saved", None)
-            handle = getattr(first, "handle", "")
+            handle = getattr(first, "handle", "") or type(first).__name__  # (the issuer's: BillingRecords)
             self.saved.pop(handle, None)  # each stream's latest, in the order last saved
             self.saved[handle] = type(last[-1]).__name__ if last else ""
             return saved

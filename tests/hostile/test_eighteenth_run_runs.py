@@ -101,7 +101,7 @@ def test_a_follow_up_ended_by_any_ending_signal_releases_its_step(reminded: Path
             process.kill()
             process.wait()
     assert process.returncode == 1, (process.returncode, err)
-    assert err.splitlines() == ["error: aborted after acme's follow up failed was recorded; nothing more was done"]
+    assert err.splitlines() == ["error: aborted after it recorded acme: follow up failed; nothing more was done"]
     assert _topics(reminded)[len(before):] == ["FollowUpClaimed", "FollowUpFailed"]
     assert json.loads(store_rows(reminded)[-1][3])["reason"] == "stopped before it was sent (interrupted)"
     assert _due(reminded) == [("F-2026-001", "after-1")]  # the next run sends it

@@ -87,7 +87,7 @@ def test_an_invoice_stopped_while_its_pdf_is_printed_says_it_was_issued(kept: Pa
                          lambda: len(store_rows(kept)) > before, getattr(signal, name))
     assert len(store_rows(kept)) > before  # issued before the signal came
     assert (code, err.splitlines()) == (
-        1, ["error: aborted after acme's invoice issued was recorded; nothing more was done"])
+        1, ["error: aborted after it recorded acme: invoice issued; nothing more was done"])
     timeline = ok(kept, "timeline", "acme", env=KEYED).stdout
     assert "F-2026-002" in timeline
 
