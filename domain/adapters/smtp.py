@@ -9,6 +9,7 @@ as ...`) is what the record cites; anything else is one `SendFailed` line and no
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import smtplib
@@ -154,18 +155,28 @@ def _keyring_password(settings: MailSettings) -> str | None:
 
 
 def _tls_context(settings: MailSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if settings.trust:  # read as when it was set (a regular file of certificates), PEM or DER alike
-        from domain.adapters.certificates import as_pem, certificates_file
+    if not settings.trust:
+        return _context_trusting(None)
+    from domain.adapters.certificates import as_pem, certificates_file
 
-        try:
-            certificates = certificates_file(settings.trust, "the certificates file to trust")
-            context.load_verify_locations(cadata=as_pem(certificates))
-        except BadInput as error:  # changed since `tratos identity mail --trust` read it
-            raise SendFailed(f"{error}; nothing was sent") from None
-        except ssl.SSLError as error:
-            raise SendFailed(f"cannot use the certificates to trust in {settings.trust}: {error};"
-                             " nothing was sent") from None
+    try:  # read as when it was set (a regular file of certificates), PEM or DER alike: every time
+        certificates = certificates_file(settings.trust, "the certificates file to trust")
+        return _context_trusting(as_pem(certificates))
+    except BadInput as error:  # changed since `tratos identity mail --trust` read it
+        raise SendFailed(f"{error}; nothing was sent") from None
+    except ssl.SSLError as error:
+        raise SendFailed(f"cannot use the certificates to trust in {settings.trust}: {error};"
+                         " nothing was sent") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _context_trusting(cadata: str | None) -> ssl.SSLContext:
+    """The system's certificates and `cadata`'s, made once a process for each certificates text:
+    loading the system's store costs tens of milliseconds, and `follow-up` sends one message a
+    step. A context is not changed by the connections that use it."""
+    context = ssl.create_default_context()
+    if cadata:
+        context.load_verify_locations(cadata=cadata)
     return context
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_support import ok, open_store, run
+from cli_support import copied, ok, open_store, run
 from tax_profile import UNTAXED_PROFILE
 
 from documents.identity import create_identity, load_identity
@@ -16,18 +18,25 @@ from documents.signing import sign_pdf
 PASS = {"TRATOS_KEY_PASSPHRASE": "our secret"}
 
 
-@pytest.fixture
-def issued(cli_home: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """A store (on each backend) with a drafted contract K1 and its issued, signed PDF."""
-    home = cli_home
+def _drafted_and_issued(home: Path, spec) -> None:
+    """A drafted contract K1 and its issued, signed PDF, written next to the template's home."""
     ok(home, "init", "--name", "Ana García", "--email", "ana@example.com", env=PASS)
     ok(home, "client", "open", "acme", "--name", "Acme Consulting SL", "--on", "2026-01-05")
     ok(home, "contract", "draft", "acme", "--title", "Website", "--scope", "Design and build",
        "--price", "8000EUR", "--start", "2026-01-15", "--end", "2026-03-15",
        "--installment", "50%@2026-01-15", "--installment", "50%@2026-02-15", "--on", "2026-01-10")
-    pdf = tmp_path / "contract.pdf"
-    ok(home, "pdf", "contract", "acme", "-o", str(pdf), "--on", "2026-01-10", env=PASS)
-    return home, pdf
+    ok(home, "pdf", "contract", "acme", "-o", str(home.parent / "contract.pdf"), "--on", "2026-01-10", env=PASS)
+
+
+@pytest.fixture
+def issued(template, store, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """A store (on each backend) with a drafted contract K1 and its issued, signed PDF: recorded and
+    rendered once per backend (a template), each test with its own copy of both."""
+    spec = template(store.backend, "contract-issued", _drafted_and_issued)
+    with copied(spec, store) as home:
+        pdf = tmp_path / "contract.pdf"
+        shutil.copyfile(Path(spec.home).parent / "contract.pdf", pdf)
+        yield home, pdf
 
 
 def client_countersigns(tmp_path: Path, pdf: Path) -> Path:

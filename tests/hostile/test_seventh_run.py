@@ -514,15 +514,32 @@ def test_the_verifactu_mode_may_change_from_the_next_year_and_stays_when_named_a
     assert json.loads((acme / "identity.json").read_text(encoding="utf-8"))["verifactu_mode"] == "verifactu"
 
 
+def signed_template(module_store, backend: str) -> tuple[object, Path]:
+    """The template with acme's terms issued as a signed PDF (`tratos pdf terms`), and that PDF: rendered
+    and signed once per module and backend, not once per test that damages a copy of it."""
+    from backends import copy_store
+
+    spec = module_store(backend, "hostile-seventh-run-signed-terms")
+    printed = Path(spec.home).parent / "terms.pdf"
+    if not printed.exists():
+        copy_store(template(module_store, backend), spec)
+        with use_database(Path(spec.home), spec.database_url) as home:
+            ok(home, "pdf", "terms", "acme", "-o", str(printed), env=KEYED)
+    return spec, printed
+
+
 @pytest.fixture
-def signed_terms(acme: Path, tmp_path: Path) -> Path:
-    ok(acme, "pdf", "terms", "acme", "-o", str(tmp_path / "terms.pdf"), env=KEYED)
-    return tmp_path / "terms.pdf"
+def signed(module_store, store, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """acme (as `acme`) whose terms were issued as a signed PDF, and a private copy of that PDF."""
+    spec, printed = signed_template(module_store, store.backend)
+    with copied(spec, store) as home:
+        yield home, Path(shutil.copyfile(printed, tmp_path / "terms.pdf"))
 
 
 @pytest.mark.parametrize("tail", [b"JUNK", b"<script>alert(1)</script>\n", b"PK\x03\x04" + bytes(range(256)),
                                   b"\n%%junk\n"], ids=["word", "script", "zip", "percent"])
-def test_bytes_after_the_last_eof_are_a_warning_the_verdict_stands(acme: Path, signed_terms: Path, tail) -> None:
+def test_bytes_after_the_last_eof_are_a_warning_the_verdict_stands(signed: tuple[Path, Path], tail) -> None:
+    acme, signed_terms = signed
     signed_terms.write_bytes(signed_terms.read_bytes() + tail)
     before = snapshot(acme)
     line = warned(acme, "verify", str(signed_terms))
@@ -534,8 +551,9 @@ def test_bytes_after_the_last_eof_are_a_warning_the_verdict_stands(acme: Path, s
 
 
 @pytest.mark.parametrize("tail", ["copy", b"\n%%EOF\n", b"%%EOF"], ids=["second-copy", "lone-eof", "bare-eof"])
-def test_what_follows_the_document_a_reader_shows_is_the_same_warning(acme: Path, signed_terms: Path, tail) -> None:
+def test_what_follows_the_document_a_reader_shows_is_the_same_warning(signed: tuple[Path, Path], tail) -> None:
     """pdfsig reads each of these files as the document signed; so does verify, and it warns of the rest."""
+    acme, signed_terms = signed
     issued = signed_terms.read_bytes()
     tail = issued if tail == "copy" else tail
     signed_terms.write_bytes(issued + tail)
@@ -550,8 +568,9 @@ def test_what_follows_the_document_a_reader_shows_is_the_same_warning(acme: Path
         assert "Signature Validation: Signature is Valid." in read.stdout, read.stdout + read.stderr
 
 
-def test_a_last_startxref_naming_nothing_is_no_readable_pdf(acme: Path, signed_terms: Path) -> None:
+def test_a_last_startxref_naming_nothing_is_no_readable_pdf(signed: tuple[Path, Path]) -> None:
     """pdfsig cannot read it either ("Couldn't read xref table"): no document to warn about."""
+    acme, signed_terms = signed
     signed_terms.write_bytes(signed_terms.read_bytes() + b"startxref\n0\n%%EOF\n")
     before = snapshot(acme)
     outcome = run(acme, "verify", str(signed_terms))
@@ -560,7 +579,8 @@ def test_a_last_startxref_naming_nothing_is_no_readable_pdf(acme: Path, signed_t
 
 
 @pytest.mark.parametrize("tail", [b"", b"\n", b"\r\n \x00\x00\n"], ids=["none", "newline", "padding"])
-def test_blank_padding_after_the_last_eof_is_no_warning(acme: Path, signed_terms: Path, tail) -> None:
+def test_blank_padding_after_the_last_eof_is_no_warning(signed: tuple[Path, Path], tail) -> None:
+    acme, signed_terms = signed
     signed_terms.write_bytes(signed_terms.read_bytes() + tail)
     outcome = run(acme, "verify", str(signed_terms))
     assert outcome.code == 0 and outcome.stderr == "" and "After the document's last revision" not in outcome.stdout
