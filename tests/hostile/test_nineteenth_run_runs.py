@@ -66,6 +66,7 @@ def _stopped(home: Path, args: tuple[str, ...], started: Callable[[], bool], num
             assert process.poll() is None, f"it ended before it was stopped: {process.stderr.read()}"
             assert time.monotonic() < deadline, "it never started writing"
             time.sleep(0.002)
+        assert process.poll() is None, "it ended before the signal was sent: the test's work is too short"
         process.send_signal(number)
         _, err = process.communicate(timeout=120)
     finally:
