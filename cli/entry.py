@@ -10,6 +10,9 @@ import sys
 
 def run() -> None:
     try:
+        # decimal loaded whole here: stopped while loading later, its C part warns on stderr when loaded again
+        import decimal  # noqa: F401
+
         from cli.main import main
     except KeyboardInterrupt:
         sys.stderr.write("error: aborted\n")

@@ -280,8 +280,23 @@ def main(argv: list[str] | None = None, *, process_ends: bool = False) -> None:
             _fail(error, f"this installation of tratos lacks the module {missing}, which it needs: install tratos"
                          " again (`make install`, or `pip install --force-reinstall tratos`)", 1)
         except Exception as error:  # a bug or an environment problem: still one line
+            if _interrupted(error):
+                _fail(None, _aborted(context), 1)
             _fail(error, f"{type(error).__name__}: {error}", 1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether `error` is a stop (Ctrl-C, an ending signal) that Python wrapped on its way: one
+    arriving while a class is made is a RuntimeError "Error calling __set_name__" caused by it."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        if isinstance(found, KeyboardInterrupt):
+            return True
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    return False
 
 
 # A number typed with a minus sign: an amount, hours, a quantity (-10, -1,5, -3h, -1:30, -10EUR, -€10).

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 import threading
 import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from itertools import chain
 from operator import itemgetter
@@ -517,6 +518,7 @@ class ReadModelRecorder:
             keeping = not self.in_memory and self._state_locked(writer) == CURRENT
             position = writer.position()
             if keeping:
+                self._check_room(writer)
                 for name in OUR_TABLES:
                     writer.execute(f"CREATE TABLE {{t}}{KEPT}{name} AS SELECT * FROM {{t}}{name}")
             self._recreate(writer)
@@ -543,7 +545,31 @@ class ReadModelRecorder:
                     Writer.track(writer, position)  # (not a sealed writer's: the kept meta has its mark)
                 self._drop_kept(writer)
         except Exception:  # noqa: BLE001 - the body's failure is the one to tell
-            pass
+            with suppress(Exception), self.writing() as writer:
+                self._drop_kept(writer)  # at least the room the copy took
+
+    def _check_room(self, writer: Writer) -> None:
+        """Refuse a rebuild, before anything is dropped, that the database's disk has no room for
+        (a copy of the read models, and new ones beside it): stopped half-way by a full disk, it
+        could not put the copy back either. Only where the database says its size (`_read_models_size`)."""
+
+        size = self._read_models_size(writer)
+        if size is None:
+            return
+        from domain.adapters.storage import FULL_MARGIN, StoreFailure
+
+        folder, reusable = size[1], size[2]
+        free = shutil.disk_usage(folder).free + reusable
+        needed = 2 * size[0] + FULL_MARGIN
+        if free < needed:
+            raise StoreFailure(f"the disk holding the read models in {folder} has {free // 1024} KB free, and"
+                               f" rebuilding them needs about {needed // 1024} KB (a copy of them is kept until it is"
+                               " done): free some space, then run it again; nothing was changed")
+
+    def _read_models_size(self, writer: Writer) -> tuple[int, Path, int] | None:
+        """The bytes the read models take, the folder of their database and the bytes free inside
+        it; None where that cannot be known (PostgreSQL's disk is the server's)."""
+        return None
 
     @staticmethod
     def _drop_kept(writer: Writer) -> None:
@@ -608,6 +634,19 @@ class SQLiteReadModelRecorder(ReadModelRecorder, SQLiteTrackingRecorder):
     def _meta_exists(self, reader: Reader) -> bool:
         return reader.one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'read_model_meta'") \
             is not None
+
+    def _read_models_size(self, writer: Writer) -> tuple[int, Path, int] | None:
+        """From SQLite's `dbstat` table of pages, where this SQLite has it."""
+        try:
+            [(size,)] = writer.tuples(f"SELECT sum(pgsize) FROM dbstat WHERE name IN ({_MARKS})", OUR_NAMES)
+            files = {name: file for _, name, file in writer.tuples("PRAGMA database_list")}
+            [(free_pages,)] = writer.tuples("PRAGMA freelist_count")
+            [(page_size,)] = writer.tuples("PRAGMA page_size")
+        except (sqlite3.Error, ValueError):
+            return None
+        if not files.get("main"):
+            return None  # in memory
+        return int(size or 0), Path(files["main"]).parent, int(free_pages) * int(page_size)
 
     def _made_shape(self) -> str | None:
         return _sqlite_shape()
