@@ -559,7 +559,10 @@ class ReadModelRecorder:
         from domain.adapters.storage import FULL_MARGIN, StoreFailure
 
         folder, reusable = size[1], size[2]
-        free = shutil.disk_usage(folder).free + reusable
+        free = shutil.disk_usage(folder).free
+        if free < FULL_MARGIN:
+            return  # a full disk: the store was opened read-only, and its first write says "full"
+        free += reusable
         needed = 2 * size[0] + FULL_MARGIN
         if free < needed:
             raise StoreFailure(f"the disk holding the read models in {folder} has {free // 1024} KB free, and"

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -135,19 +135,27 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
-@pytest.fixture
-def home_on_a_full_disk(kept: Path, store, tmp_path: Path) -> Iterator[Path]:
-    """acme's SQLite home on a real 4 MB disk filled to its last 100 KB."""
+@contextmanager
+def home_on_a_disk(kept: Path, store, tmp_path: Path, size: str) -> Iterator[Path]:
+    """A copy of the SQLite home `kept` on a real disk of `size` (a tmpfs, unmounted after): its
+    folder is `disk/store`, for `filled(home.parent, …)`."""
     if store.backend != "sqlite":
         pytest.skip("a PostgreSQL store's disk is the server's")
-    disk = mounted(tmp_path / "disk", "4m")
+    disk = mounted(tmp_path / "disk", size)
     try:
         home = disk / "store"
         shutil.copytree(kept, home)
-        filled(disk, leave=100 * 1024)
         yield home
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+@pytest.fixture
+def home_on_a_full_disk(kept: Path, store, tmp_path: Path) -> Iterator[Path]:
+    """acme's SQLite home on a real 4 MB disk filled to its last 100 KB."""
+    with home_on_a_disk(kept, store, tmp_path, "4m") as home:
+        filled(home.parent, leave=100 * 1024)
+        yield home
 
 
 # ------------------------------------------------------------------ 7. full, not read-only

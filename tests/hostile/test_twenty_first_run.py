@@ -95,24 +95,15 @@ def test_a_signal_at_any_moment_leaves_an_exit_code_that_says_what_was_recorded(
 
 
 def test_a_reader_behind_the_log_on_a_full_disk_says_full(kept: Path, store, tmp_path: Path) -> None:
-    import shutil
+    from test_eighteenth_run_storage import filled, home_on_a_disk
 
-    from test_eighteenth_run_storage import filled, mounted
-
-    if store.backend != "sqlite":
-        pytest.skip("a PostgreSQL store's disk is the server's")
-    disk = mounted(tmp_path / "disk", "4m")
-    try:
-        home = disk / "store"
-        shutil.copytree(kept, home)
+    with home_on_a_disk(kept, store, tmp_path, "4m") as home:
         ok(home, "verifactu", "export", "--year", "2026", "-o", str(tmp_path / "records.xml"), env=KEYED)
-        filled(disk, leave=100 * 1024)
+        filled(home.parent, leave=100 * 1024)
         for args in (("status", "acme"), ("check",)):
             line = refused(home, args, 1, "are behind its log and the disk holding it is full (less than 256 KB"
                                           " free): free some space on it, then run this again", env=KEYED)
             assert "read-only" not in line
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 # ------------------------------------------------------------------ 4. an emptied store beside its evidence

@@ -13,12 +13,9 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import subprocess
 from pathlib import Path
 
-import pytest
 from cli_support import ok, refused
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
@@ -27,26 +24,19 @@ READING = (("--json", "status"), ("--json", "status", "acme"), ("--json", "clien
 
 def test_a_rebuild_without_room_for_its_copy_is_refused_before_it_drops_anything(kept: Path, store,
                                                                                 tmp_path: Path) -> None:
-    from test_eighteenth_run_storage import filled, mounted
+    from test_eighteenth_run_storage import filled, home_on_a_disk
 
-    if store.backend != "sqlite":
-        pytest.skip("a PostgreSQL store's disk is the server's")
-    disk = mounted(tmp_path / "disk", "3m")
-    try:
-        home = disk / "store"
-        shutil.copytree(kept, home)
+    with home_on_a_disk(kept, store, tmp_path, "3m") as home:
         before = [ok(home, *args, env=KEYED).stdout for args in READING]
-        filled(disk, leave=300 * 1024)
+        filled(home.parent, leave=300 * 1024)
         line = refused(home, ("rebuild",), 1, "and rebuilding them needs about", env=KEYED)
         assert line.startswith(f"error: the disk holding the read models in {home} has ")
         assert line.endswith("free some space, then run it again; nothing was changed\n")
         assert [ok(home, *args, env=KEYED).stdout for args in READING] == before
         with sqlite3.connect(home / "tratos.sqlite") as db:
             assert not db.execute("SELECT name FROM sqlite_master WHERE name LIKE 'kept%'").fetchall()
-        (disk / "filler").unlink()
+        (home.parent / "filler").unlink()
         assert ok(home, "rebuild", env=KEYED).stdout.startswith("Rebuilt the read models from ")
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=False)
 
 
 def test_a_stop_python_wrapped_while_making_a_class_is_a_stop() -> None:
