@@ -92,6 +92,7 @@ def import_(session: Session, file: str, evidence_dir: str | None) -> None:
     source = Path(file)
     folder = folder_to_read(evidence_dir, "the evidence folder") if evidence_dir is not None else None
     evidence = ImportedEvidence(folder, session.home) if folder else None
+    session.recorded_so_far = lambda: f"{source} was imported whole"  # stopped after its one transaction
     with progress_bar(session, "Importing") as progress:
         done = import_store(session.app, source, progress=progress, evidence=evidence,
                             closing=_restored(session))

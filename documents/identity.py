@@ -281,18 +281,53 @@ def describe_certificate(certificate: x509.Certificate) -> IdentityInfo:
 
 
 def validity_problem(certificate: x509.Certificate, at: datetime) -> str | None:
-    """Why `certificate` cannot sign at `at` (expired, not valid yet), or None when it can.
+    """Why `certificate` cannot sign at `at` (expired, not valid yet, not issued for signing), or
+    None when it can.
 
     A signature is only worth its certificate's word at the moment it was made:
-    pdfsig and Acrobat flag one made outside the validity period.
+    pdfsig and Acrobat flag one made outside the validity period, and one whose
+    certificate its issuer limited to other uses (`usage_problem`).
     """
     at = _as_utc(at)
     start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     subject = name_text(certificate.subject) or "the certificate"
+    usage = usage_problem(certificate)
+    if usage:
+        return f"the certificate of {subject} {usage}"
     if at > end:
         return f"the certificate of {subject} expired on {_moment(end, at)} (at {_moment(at, end)})"
     if at < start:
         return f"the certificate of {subject} is valid only from {_moment(start, at)} (at {_moment(at, start)})"
+    return None
+
+
+# What an extended key usage may say of a certificate that signs documents: any use, email (S/MIME,
+# the usual purpose of a person's certificate), client authentication (national identity cards'),
+# document signing (RFC 9336), Adobe's Authentic Documents and Microsoft's Document Signing.
+SIGNING_PURPOSES = {"2.5.29.37.0", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.2", "1.3.6.1.5.5.7.3.36",
+                    "1.2.840.113583.1.1.5", "1.3.6.1.4.1.311.10.3.12"}
+
+
+def usage_problem(certificate: x509.Certificate) -> str | None:
+    """Why the issuer's limits on `certificate` keep it from signing documents, or None: a key usage
+    without digitalSignature and nonRepudiation (a key for encryption only), an extended key usage
+    with none of `SIGNING_PURPOSES` (a web server's). A certificate that states neither may sign."""
+    try:
+        extensions = certificate.extensions
+    except ValueError:
+        return "has extensions that cannot be read"
+    try:
+        usage = extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
+        return "is not issued for signing (its key usage has neither digitalSignature nor nonRepudiation)"
+    try:
+        purposes = extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    if not {purpose.dotted_string for purpose in purposes} & SIGNING_PURPOSES:
+        return "is not issued for signing documents (its extended key usage allows other purposes only)"
     return None
 
 

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 _saved = 0
@@ -47,9 +47,6 @@ def stopped_as_interrupted(*, for_good: bool = False) -> Iterator[None]:
     finaliser, where the KeyboardInterrupt it raises cannot propagate: Python prints it as an
     "Exception ignored" traceback and the command goes on. Such a lost one is not printed (the
     command ends as if the signal had come after it)."""
-    def interrupted(number: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
     taken = [signal.SIGINT, *ending_signals()] if for_good else ending_signals()
     former_hook = sys.unraisablehook
 
@@ -59,12 +56,30 @@ def stopped_as_interrupted(*, for_good: bool = False) -> Iterator[None]:
 
     sys.unraisablehook = lost_quietly
     try:
-        with _handled(taken, interrupted, lambda handler: handler in (signal.SIG_DFL, signal.default_int_handler),
-                      after=signal.SIG_IGN if for_good else None):
+        with _handled(taken, _interrupt, lambda handler: handler in _TAKEN, after=signal.SIG_IGN if for_good else None):
             yield
     finally:
         if not for_good:
             sys.unraisablehook = former_hook
+
+
+def _interrupt(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+# The handlers `stopped_as_interrupted` replaces: the system's, Python's for Ctrl-C, and its own as
+# the console script sets it while it loads (`taken_while_loading`).
+_TAKEN = (signal.SIG_DFL, signal.default_int_handler, _interrupt)
+
+
+def taken_while_loading() -> None:
+    """The console script, before it loads the command line: the signals that would end it stop
+    it as Ctrl-C does from here on ("error: aborted", exit 1), not with the system's 143 while its
+    modules load. `stopped_as_interrupted` takes them over when the command runs."""
+    for number in (signal.SIGINT, *ending_signals()):
+        with suppress(OSError, ValueError):
+            if signal.getsignal(number) in _TAKEN:
+                signal.signal(number, _interrupt)
 
 
 @contextmanager
