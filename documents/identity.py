@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -193,7 +194,7 @@ def import_identity(
     same passphrase). A refused file leaves the folder as it was.
     """
     identity = load_identity(source, passphrase)
-    problem = validity_problem(identity.certificate, now or datetime.now(UTC))
+    problem = signing_problem(identity.certificate) or validity_problem(identity.certificate, now or datetime.now(UTC))
     if problem:
         label = source.name if isinstance(source, Path) else "the PKCS#12 data"
         raise Refused(f"{label} cannot sign: {problem}; nothing was imported")
@@ -236,11 +237,11 @@ def load_identity(p12: Path | bytes, passphrase: str | bytes) -> Identity:
             f"{label} holds an Ed25519/Ed448 key: poppler and most PDF readers cannot "
             "check such signatures; use an RSA or ECDSA (P-256) certificate"
         )
-    if isinstance(key, rsa.RSAPrivateKey):
-        if key.key_size < MIN_RSA_BITS:
-            raise BadInput(f"{label} holds a {key.key_size}-bit RSA key; at least 2048 bits needed")
-    elif not isinstance(key, ec.EllipticCurvePrivateKey):
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
         raise BadInput(f"{label} holds a {type(key).__name__}; only RSA and ECDSA keys can sign")
+    unfit = key_problem(key)
+    if unfit:
+        raise BadInput(f"{label} {unfit.replace('has ', 'holds ', 1)}")
     if key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) != certificate.public_key().public_bytes(
@@ -280,20 +281,39 @@ def describe_certificate(certificate: x509.Certificate) -> IdentityInfo:
     )
 
 
+def signing_problem(certificate: x509.Certificate) -> str | None:
+    """Why `certificate` cannot sign at any time, or None: its issuer limited it to other uses
+    (`usage_problem`), or its key makes signatures poppler and most readers cannot check
+    (`key_problem`). Import, every signature and every verification ask it (ADR-91, ADR-92)."""
+    problem = usage_problem(certificate) or key_problem(certificate.public_key())
+    return f"the certificate of {name_text(certificate.subject) or 'the signer'} {problem}" if problem else None
+
+
+# The curves poppler (NSS), Acrobat and signxml check ECDSA signatures on.
+SIGNING_CURVES = {"secp256r1", "secp384r1", "secp521r1"}
+
+
+def key_problem(key: Any) -> str | None:
+    """Why a (public or private) key cannot make signatures every reader checks, or None."""
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return None if key.key_size >= MIN_RSA_BITS else \
+            f"has a {key.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits needed"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return None if key.curve.name in SIGNING_CURVES else \
+            (f"has an ECDSA key on {key.curve.name}, which poppler and most PDF readers cannot check;"
+             " use an RSA or ECDSA P-256, P-384 or P-521 certificate")
+    return f"has a {type(key).__name__.removeprefix('_')}, not an RSA or ECDSA key"
+
+
 def validity_problem(certificate: x509.Certificate, at: datetime) -> str | None:
-    """Why `certificate` cannot sign at `at` (expired, not valid yet, not issued for signing), or
-    None when it can.
+    """Why `certificate` cannot sign at `at` (expired, not valid yet), or None when it can.
 
     A signature is only worth its certificate's word at the moment it was made:
-    pdfsig and Acrobat flag one made outside the validity period, and one whose
-    certificate its issuer limited to other uses (`usage_problem`).
+    pdfsig and Acrobat flag one made outside the validity period.
     """
     at = _as_utc(at)
     start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     subject = name_text(certificate.subject) or "the certificate"
-    usage = usage_problem(certificate)
-    if usage:
-        return f"the certificate of {subject} {usage}"
     if at > end:
         return f"the certificate of {subject} expired on {_moment(end, at)} (at {_moment(at, end)})"
     if at < start:
@@ -335,7 +355,7 @@ def refuse_to_sign_outside_validity(certificate: x509.Certificate, at: datetime)
     """Refuse (exit 1) a signature made with `certificate` at `at` outside its validity period: the
     one rule every signature tratos makes goes through, a PDF's (`signing.sign_pdf`) as a billing
     record's or an event-log entry's (`record_signing`), ADR-28 and ADR-72."""
-    problem = validity_problem(certificate, at)
+    problem = signing_problem(certificate) or validity_problem(certificate, at)
     if problem:
         raise Refused(f"cannot sign: {problem}; renew it and `tratos identity import` the new one")
 

@@ -235,11 +235,14 @@ def _checked(position: int, number: str, element: Any) -> SignatureCheck:
     from signxml.exceptions import InvalidInput, InvalidSignature
     from signxml.xades import XAdESSignatureConfiguration, XAdESVerifier
 
-    from documents.identity import name_text, validity_problem
+    from documents.identity import name_text, signing_problem, validity_problem
 
     certificate = _carried_certificate(element)
     if certificate is None:
         return SignatureCheck(position, number, "", "the signature carries no certificate")
+    unfit = signing_problem(certificate)
+    if unfit:  # (and a key signxml cannot check: a KeyError out of it)
+        return SignatureCheck(position, number, "", unfit)
     signed_at = _signing_time(element)
     moment = signed_at if isinstance(signed_at, datetime) else _now()  # none stated: now, as for a PDF
     out_of_period = validity_problem(certificate, moment)

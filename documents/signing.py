@@ -451,7 +451,7 @@ async def _report(sig: Any, context: Any, stamp_context: Any = None) -> Signatur
     from pyhanko.sign.validation import KeyUsageConstraints, async_validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    from documents.identity import name_text, validity_problem
+    from documents.identity import name_text, signing_problem, validity_problem
 
     try:
         der = sig.signer_cert.dump()
@@ -484,11 +484,14 @@ async def _report(sig: Any, context: Any, stamp_context: Any = None) -> Signatur
         modification = "other"
     signing_time = status.signer_reported_dt
     out_of_period = validity_problem(certificate, signing_time or datetime.now(UTC))
+    unfit = signing_problem(certificate)
     problem = None
     if not status.intact:
         problem = "the signed bytes were changed"
     elif not status.valid:
         problem = "the signature does not match the certificate"
+    elif unfit:
+        problem = unfit
     elif out_of_period:
         problem = f"signed outside its certificate's validity period: {out_of_period}"
     elif coverage == PARTIAL:

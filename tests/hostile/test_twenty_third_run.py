@@ -2,7 +2,7 @@
 
 1. a certificate its issuer limited to other uses than signing (key usage keyEncipherment only, an
    extended key usage for web servers only) was imported, signed PDFs and billing records, and
-   `verify` called them valid, where pdfsig does not: `validity_problem` (documents/identity.py),
+   `verify` called them valid, where pdfsig does not: `signing_problem` (documents/identity.py),
    the one rule import, every signature and every verification go through, names it;
 2. `import` stopped after its one transaction had committed said "aborted after it recorded part of
    it", of an import that is all or nothing: it says the file was imported whole;
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from documents.identity import usage_problem, validity_problem
+from documents.identity import signing_problem, usage_problem, validity_problem
 
 KEYED = {"TRATOS_KEY_PASSPHRASE": "s3cret passphrase"}
 
@@ -49,8 +49,9 @@ LIMITS = {  # name: (extensions, what is said, or None where it may sign)
 }
 
 
-def _certificate(extensions: list[x509.ExtensionType]) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
+def _certificate(extensions: list[x509.ExtensionType],
+                 curve: ec.EllipticCurve | None = None) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(curve or ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ana García"),
                          x509.NameAttribute(NameOID.EMAIL_ADDRESS, "ana@example.com")])
     now = datetime.now(UTC)
@@ -66,11 +67,12 @@ def _certificate(extensions: list[x509.ExtensionType]) -> tuple[ec.EllipticCurve
 def test_what_its_issuer_limited_a_certificate_to_decides_whether_it_signs(name: str) -> None:
     extensions, said = LIMITS[name]
     _, certificate = _certificate(extensions)
-    problem, at_signing = usage_problem(certificate), validity_problem(certificate, datetime.now(UTC))
+    problem, unfit = usage_problem(certificate), signing_problem(certificate)
+    assert validity_problem(certificate, datetime.now(UTC)) is None  # in its period: its uses decide
     if said is None:
-        assert (problem, at_signing) == (None, None)
+        assert (problem, unfit) == (None, None)
     else:
-        assert said in problem and at_signing.startswith("the certificate of ") and at_signing.endswith(problem)
+        assert said in problem and unfit.startswith("the certificate of ") and unfit.endswith(problem)
 
 
 @pytest.mark.parametrize("name", ["encipherment-only", "web-server-only"])
