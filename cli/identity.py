@@ -432,8 +432,10 @@ def import_(session: Session, file: str, force: bool) -> None:
     """Sign with an existing certificate (e.g. a qualified one) instead of a self-signed key.
 
     The passphrase comes from TRATOS_KEY_PASSPHRASE or is asked for on a
-    terminal. A certificate that has expired or is not valid yet is refused
-    (exit 1, nothing changes); one expiring within 30 days is imported with a
+    terminal. A certificate that has expired, is not valid yet or was issued
+    for other uses than signing is refused (exit 1), and a key PDF readers
+    cannot check (RSA under 2048 bits, Ed25519, ECDSA off P-256/384/521) too
+    (exit 2): nothing changes. One expiring within 30 days is imported with a
     warning.
 
     \b

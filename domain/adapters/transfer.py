@@ -36,6 +36,7 @@ from domain.adapters.invoice_numbers import InvoiceNumbers
 from domain.adapters.library_internals import event_inserter, inserts_with_notification
 from domain.adapters.mapper import coerced_fields, event_from_state, missing_fields
 from domain.adapters.record_keeping import RecordKeeping
+from domain.adapters.storage import CONFLICT, classify
 from domain.model.chain import ChainedAggregate, canonical_json, event_type
 from domain.model.errors import BadInput, Refused, TratosError
 from domain.model.streams import EVENT_LOG, NUMBERINGS, RECORDS, SUBMISSIONS
@@ -349,31 +350,41 @@ def _replay(path: Path, record: _Record, event: Any, folds: dict[UUID, ChainedAg
                       " nothing was imported") from None
 
 
+RACED = ("another command recorded in the store while this import ran: import only into an empty store;"
+         " nothing was imported")
+
+
 def _write(app: Any, path: Path, fingerprint: str, progress: Progress | None, size: int,
            closed: list[StoredEvent]) -> None:
     """The file's records, then `closed`, in one transaction."""
     digest = hashlib.sha256()
     encode = app.mapper.encode_state
-    with _one_transaction(app) as insert:
-        chunk: list[StoredEvent] = []
-        for record in _records(path, digest, progress, size, size, 2 * size):
-            chunk.append(StoredEvent(originator_id=record.stream, originator_version=record.version,
-                                     topic=record.topic, state=encode(record.state)))
-            if len(chunk) == INSERT_CHUNK:
+    try:
+        with _one_transaction(app) as insert:
+            chunk: list[StoredEvent] = []
+            for record in _records(path, digest, progress, size, size, 2 * size):
+                chunk.append(StoredEvent(originator_id=record.stream, originator_version=record.version,
+                                         topic=record.topic, state=encode(record.state)))
+                if len(chunk) == INSERT_CHUNK:
+                    insert(chunk)
+                    chunk = []
+            if chunk:
                 insert(chunk)
-                chunk = []
-        if chunk:
-            insert(chunk)
-        if closed:
-            insert(closed)
-        if digest.hexdigest() != fingerprint:
-            raise Refused(f"{path.name} changed while it was being imported; nothing was imported")
-        # Read on another connection, with this transaction's writes holding the store's write lock
-        # (SQLite) or its events table (PostgreSQL): what another command saved since the store was
-        # found empty is committed and seen here, and nothing else can be saved before this commits.
-        if app.recorder.max_notification_id():
-            raise Refused("another command recorded in the store while this import ran: import only into an"
-                          " empty store; nothing was imported")
+            if closed:
+                insert(closed)
+            if digest.hexdigest() != fingerprint:
+                raise Refused(f"{path.name} changed while it was being imported; nothing was imported")
+            # Read on another connection, with this transaction's writes holding the store's write lock
+            # (SQLite) or its events table (PostgreSQL): what another command saved since the store was
+            # found empty is committed and seen here, and nothing else can be saved before this commits.
+            if app.recorder.max_notification_id():
+                raise Refused(RACED)
+    except Exception as error:
+        if classify(error) != CONFLICT:
+            raise
+        # Another import into the same empty store committed first (PostgreSQL: its rows hold the
+        # keys this one inserts): not a conflict to try again, an import that cannot be.
+        raise Refused(RACED) from None
 
 
 @contextmanager
