@@ -33,8 +33,9 @@ def stopped_as_interrupted(*, for_good: bool = False) -> Iterator[None]:
     sent, ADR-80), and it says "error: aborted" with Ctrl-C's exit code (cli.main).
 
     Those are the signals whose default action (signal(7)) terminates the process or dumps core
-    (`ending_signals`). Left as they are: one the caller ignores or handles (not SIG_DFL; Python
-    ignores SIGPIPE and SIGXFSZ, so `ulimit -f` is a write that fails). Taken in the main thread
+    (`ending_signals`). Left as they are: one the caller ignores or handles with a handler of its
+    own (`_TAKEN` lists those taken; Python ignores SIGPIPE and SIGXFSZ, so `ulimit -f` is a write
+    that fails). Taken in the main thread
     only, and given back as found when the command ends, so a caller running `main` in its own
     process keeps its handlers.
 
